@@ -1,0 +1,24 @@
+// The one place where absl::Status becomes grpc::Status and back. Handlers return
+// ToGrpcStatus(domain_call()); clients turn a failed RPC into absl::Status with FromGrpcStatus.
+#ifndef GRANARY_LIBS_BASE_GRPC_STATUS_H_
+#define GRANARY_LIBS_BASE_GRPC_STATUS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/support/status.h"
+
+namespace granary::base {
+
+// Same code and message. UNKNOWN never leaves a Granary service: it becomes INTERNAL, so that a
+// caller always gets a code that means something.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Same code and message.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// "OK", "INVALID_ARGUMENT", ... for a gRPC status code number (metric labels, CLI output).
+absl::string_view StatusCodeName(int code);
+
+}  // namespace granary::base
+
+#endif  // GRANARY_LIBS_BASE_GRPC_STATUS_H_
