@@ -1,0 +1,262 @@
+#include "libs/testing/subprocess.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+extern char** environ;
+
+namespace granary::testing {
+namespace {
+
+constexpr size_t kMaxLines = 5000;
+constexpr size_t kRecentLines = 30;
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(SubprocessOptions options) {
+  if (options.argv.empty()) return absl::InvalidArgumentError("Subprocess: empty argv");
+
+  // Everything the child needs is prepared before fork: after fork only async-signal-safe
+  // calls are allowed (the parent is multithreaded).
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (const std::string& e : options.env) env.push_back(e);
+  std::vector<char*> envp = CStrings(env);
+  std::vector<char*> argv = CStrings(options.argv);
+
+  bool drop = options.run_as_user.has_value() && geteuid() == 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (drop) {
+    struct passwd* pw = getpwnam(options.run_as_user->c_str());
+    if (pw == nullptr) {
+      return absl::NotFoundError(absl::StrCat("no such user: ", *options.run_as_user));
+    }
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+  }
+
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t parent = getpid();
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    if (devnull >= 0) close(devnull);
+    return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(err)));
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    if (drop && (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) _exit(126);
+    // Dies with the parent (set after setuid, which clears it). Covers a crashed test binary.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(125);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    dup2(pipe_fds[1], STDOUT_FILENO);
+    dup2(pipe_fds[1], STDERR_FILENO);
+    if (!options.working_dir.empty() && chdir(options.working_dir.c_str()) != 0) _exit(124);
+    // Signals blocked in the parent (RunService blocks SIGTERM) must not stay blocked here.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execvpe(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  // Also set from the parent, so the group exists before Start returns whatever runs first.
+  setpgid(pid, pid);
+  close(pipe_fds[1]);
+  if (devnull >= 0) close(devnull);
+
+  std::string name = options.argv[0].substr(options.argv[0].rfind('/') + 1);
+  auto process = std::unique_ptr<Subprocess>(
+      new Subprocess(pid, pipe_fds[0], std::move(options.log_path), std::move(name)));
+  return process;
+}
+
+Subprocess::Subprocess(pid_t pid, int output_fd, std::string log_path, std::string name)
+    : pid_(pid), name_(std::move(name)), output_fd_(output_fd), log_path_(std::move(log_path)) {
+  reader_ = std::thread([this] { ReadOutput(); });
+}
+
+Subprocess::~Subprocess() {
+  if (!wait_status_.has_value()) Stop().IgnoreError();
+  if (reader_.joinable()) reader_.join();
+  close(output_fd_);
+}
+
+void Subprocess::ReadOutput() {
+  std::ofstream log;
+  if (!log_path_.empty()) log.open(log_path_, std::ios::app);
+  std::string partial;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(output_fd_, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (log.is_open()) {
+      log.write(buf, n);
+      log.flush();
+    }
+    partial.append(buf, static_cast<size_t>(n));
+    size_t start = 0;
+    size_t nl;
+    absl::MutexLock lock(&mu_);
+    while ((nl = partial.find('\n', start)) != std::string::npos) {
+      lines_.push_back(partial.substr(start, nl - start));
+      if (lines_.size() > kMaxLines) lines_.pop_front();
+      start = nl + 1;
+    }
+    partial.erase(0, start);
+  }
+  absl::MutexLock lock(&mu_);
+  if (!partial.empty()) lines_.push_back(partial);
+  output_closed_ = true;
+}
+
+std::string Subprocess::RecentOutput() const {
+  absl::MutexLock lock(&mu_);
+  size_t from = lines_.size() > kRecentLines ? lines_.size() - kRecentLines : 0;
+  std::vector<std::string> tail(lines_.begin() + from, lines_.end());
+  return absl::StrJoin(tail, "\n");
+}
+
+absl::Status Subprocess::WaitForOutput(absl::string_view text, absl::Duration timeout) {
+  auto seen_or_closed = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    if (output_closed_) return true;
+    for (const std::string& line : lines_) {
+      if (absl::StrContains(line, text)) return true;
+    }
+    return false;
+  };
+  bool found = false;
+  bool closed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&seen_or_closed), timeout);
+    for (const std::string& line : lines_) found = found || absl::StrContains(line, text);
+    closed = output_closed_;
+  }
+  if (found) return absl::OkStatus();
+  std::string tail = RecentOutput();
+  // The pipe closes as the process exits, a moment before it can be reaped.
+  if (closed && AwaitExit(absl::Seconds(5))) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name_, " exited before printing \"", text, "\"; its last output:\n", tail));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(name_, " did not print \"", text, "\" within ",
+                                                  absl::FormatDuration(timeout),
+                                                  "; its last output:\n", tail));
+}
+
+bool Subprocess::AwaitExit(absl::Duration timeout) {
+  if (wait_status_.has_value()) return true;
+  int status = 0;
+  int pidfd = PidfdOpen(pid_);
+  absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      wait_status_ = status;
+      break;
+    }
+    if (r < 0 && errno != EINTR) {  // Reaped elsewhere: treat as exited.
+      wait_status_ = 0;
+      break;
+    }
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    if (pidfd >= 0) {
+      // The pidfd turns readable when the process exits: no polling.
+      struct pollfd p = {pidfd, POLLIN, 0};
+      poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    } else {
+      usleep(10'000);
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  return wait_status_.has_value();
+}
+
+absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
+  if (!AwaitExit(timeout)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(name_, " (pid ", pid_, ") still runs after ", absl::FormatDuration(timeout)));
+  }
+  return *wait_status_;
+}
+
+bool Subprocess::Running() { return !AwaitExit(absl::ZeroDuration()); }
+
+absl::Status Subprocess::Stop(int signal, absl::Duration grace) {
+  if (!wait_status_.has_value()) {
+    kill(pid_, signal);
+    if (!AwaitExit(grace)) {
+      kill(-pid_, SIGKILL);
+      AwaitExit(absl::Seconds(10));
+    }
+  }
+  // Whatever the leader left behind (worker processes) goes too.
+  if (ProcessGroupAlive(pid_)) kill(-pid_, SIGKILL);
+  if (!wait_status_.has_value()) {
+    return absl::InternalError(absl::StrCat(name_, " (pid ", pid_, ") did not exit"));
+  }
+  return absl::OkStatus();
+}
+
+bool ProcessGroupAlive(pid_t pgid) {
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return false;
+  bool alive = false;
+  while (struct dirent* entry = readdir(proc)) {
+    int pid = atoi(entry->d_name);
+    if (pid <= 0) continue;
+    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the parenthesized command: state ppid pgrp ...
+    size_t close_paren = content.rfind(')');
+    if (close_paren == std::string::npos) continue;
+    std::vector<std::string> fields =
+        absl::StrSplit(content.substr(close_paren + 2), ' ', absl::SkipEmpty());
+    if (fields.size() < 3 || fields[0] == "Z") continue;
+    if (atoi(fields[2].c_str()) == pgid) {
+      alive = true;
+      break;
+    }
+  }
+  closedir(proc);
+  return alive;
+}
+
+}  // namespace granary::testing

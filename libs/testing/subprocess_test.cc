@@ -1,0 +1,96 @@
+#include "libs/testing/subprocess.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include <sys/wait.h>
+
+#include "libs/testing/ports.h"
+#include "libs/testing/status_matchers.h"
+#include "libs/testing/temp_dir.h"
+
+namespace granary::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(SubprocessTest, WaitsForOutputThenStops) {
+  ASSERT_OK_AND_ASSIGN(auto p,
+                       Subprocess::Start({.argv = {"sh", "-c", "echo ready; exec sleep 60"}}));
+  ASSERT_OK(p->WaitForOutput("ready", absl::Seconds(10)));
+  EXPECT_TRUE(p->Running());
+  ASSERT_OK(p->Stop());
+  EXPECT_FALSE(p->Running());
+  EXPECT_FALSE(ProcessGroupAlive(p->pid()));
+  ASSERT_TRUE(p->wait_status().has_value());
+  EXPECT_TRUE(WIFSIGNALED(*p->wait_status()));
+}
+
+TEST(SubprocessTest, ExitBeforeReadyLineIsReportedWithOutput) {
+  ASSERT_OK_AND_ASSIGN(auto p, Subprocess::Start({.argv = {"sh", "-c", "echo boom >&2; exit 3"}}));
+  absl::Status s = p->WaitForOutput("ready", absl::Seconds(10));
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("boom")));
+  ASSERT_OK_AND_ASSIGN(int status, p->Wait(absl::Seconds(10)));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+}
+
+TEST(SubprocessTest, MissingOutputTimesOut) {
+  ASSERT_OK_AND_ASSIGN(auto p, Subprocess::Start({.argv = {"sleep", "60"}}));
+  EXPECT_THAT(p->WaitForOutput("never", absl::Milliseconds(100)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  ASSERT_OK(p->Stop());
+}
+
+TEST(SubprocessTest, StopKillsTheWholeGroupEvenWhenTermIsIgnored) {
+  ASSERT_OK_AND_ASSIGN(
+      auto p,
+      Subprocess::Start({.argv = {"sh", "-c", "trap '' TERM; sleep 60 & echo started; wait"}}));
+  ASSERT_OK(p->WaitForOutput("started", absl::Seconds(10)));
+  ASSERT_OK(p->Stop(SIGTERM, absl::Milliseconds(200)));
+  EXPECT_FALSE(ProcessGroupAlive(p->pid()));
+}
+
+TEST(SubprocessTest, CopiesOutputToLogAndPassesEnvironment) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("subprocess"));
+  std::string log = dir.path() + "/out.log";
+  ASSERT_OK_AND_ASSIGN(auto p, Subprocess::Start({.argv = {"sh", "-c", "echo value=$GRANARY_X"},
+                                                  .env = {"GRANARY_X=42"},
+                                                  .log_path = log}));
+  ASSERT_OK(p->Wait(absl::Seconds(10)));
+  // The reader thread finishes copying once the pipe closes; the destructor joins it.
+  p.reset();
+  std::ifstream in(log);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  EXPECT_EQ(contents.str(), "value=42\n");
+}
+
+TEST(SubprocessTest, MissingProgramFails) {
+  ASSERT_OK_AND_ASSIGN(auto p, Subprocess::Start({.argv = {"/nonexistent/program"}}));
+  ASSERT_OK_AND_ASSIGN(int status, p->Wait(absl::Seconds(10)));
+  EXPECT_EQ(WEXITSTATUS(status), 127);
+}
+
+TEST(PortsTest, PicksDistinctUsablePorts) {
+  ASSERT_OK_AND_ASSIGN(int a, PickFreePort());
+  ASSERT_OK_AND_ASSIGN(int b, PickFreePort());
+  EXPECT_GT(a, 0);
+  EXPECT_GT(b, 0);
+  EXPECT_LT(a, 65536);
+}
+
+TEST(TempDirTest, RemovedOnDestruction) {
+  std::string path;
+  {
+    ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("t"));
+    path = dir.path();
+    std::ofstream(path + "/f") << "x";
+    EXPECT_TRUE(std::ifstream(path + "/f").good());
+  }
+  EXPECT_FALSE(std::ifstream(path + "/f").good());
+}
+
+}  // namespace
+}  // namespace granary::testing
