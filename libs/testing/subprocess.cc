@@ -227,8 +227,17 @@ absl::Status Subprocess::Stop(int signal, absl::Duration grace) {
       AwaitExit(absl::Seconds(10));
     }
   }
-  // Whatever the leader left behind (worker processes) goes too.
-  if (ProcessGroupAlive(pid_)) kill(-pid_, SIGKILL);
+  // Whatever the leader left behind (worker processes) goes too. Those are not our children,
+  // so there is nothing to wait on: look until the kernel has taken them down.
+  if (ProcessGroupAlive(pid_)) {
+    kill(-pid_, SIGKILL);
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (ProcessGroupAlive(pid_) && absl::Now() < deadline) usleep(2'000);
+    if (ProcessGroupAlive(pid_)) {
+      return absl::InternalError(absl::StrCat("processes of ", name_, "'s group ", pid_,
+                                              " survive SIGKILL"));
+    }
+  }
   if (!wait_status_.has_value()) {
     return absl::InternalError(absl::StrCat(name_, " (pid ", pid_, ") did not exit"));
   }
