@@ -1,0 +1,137 @@
+#include "libs/bus/connection.h"
+
+#include "absl/strings/str_cat.h"
+
+#include "libs/base/status_macros.h"
+#include "libs/bus/status.h"
+
+namespace granary::bus {
+namespace {
+
+struct OptionsDeleter {
+  void operator()(natsOptions* o) const { natsOptions_Destroy(o); }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const NatsOptions& options) {
+  natsOptions* raw = nullptr;
+  RETURN_IF_ERROR(FromNats(natsOptions_Create(&raw), "options"));
+  std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
+  RETURN_IF_ERROR(FromNats(natsOptions_SetURL(opts.get(), options.url.c_str()), "url"));
+  RETURN_IF_ERROR(FromNats(natsOptions_SetName(opts.get(), options.name.c_str()), "name"));
+  RETURN_IF_ERROR(FromNats(
+      natsOptions_SetTimeout(opts.get(), absl::ToInt64Milliseconds(options.connect_timeout)),
+      "timeout"));
+  RETURN_IF_ERROR(FromNats(natsOptions_SetMaxReconnect(opts.get(), -1), "max reconnect"));
+  RETURN_IF_ERROR(FromNats(
+      natsOptions_SetReconnectWait(opts.get(), absl::ToInt64Milliseconds(options.reconnect_wait)),
+      "reconnect wait"));
+  auto state = std::make_unique<State>();
+  // With a connected callback, a failed first connect returns at once and retries in the
+  // background (without one it would block).
+  RETURN_IF_ERROR(FromNats(natsOptions_SetRetryOnFailedConnect(
+                               opts.get(), true, &Connection::OnConnectionChange, state.get()),
+                           "retry"));
+  RETURN_IF_ERROR(FromNats(
+      natsOptions_SetReconnectedCB(opts.get(), &Connection::OnConnectionChange, state.get()),
+      "reconnected callback"));
+  RETURN_IF_ERROR(FromNats(
+      natsOptions_SetDisconnectedCB(opts.get(), &Connection::OnConnectionChange, state.get()),
+      "disconnected callback"));
+  RETURN_IF_ERROR(FromNats(natsOptions_SetClosedCB(opts.get(), &Connection::OnClosed, state.get()),
+                           "closed callback"));
+  if (!options.user.empty()) {
+    RETURN_IF_ERROR(FromNats(
+        natsOptions_SetUserInfo(opts.get(), options.user.c_str(), options.password.value().c_str()),
+        "user"));
+  }
+  if (!options.token.empty()) {
+    RETURN_IF_ERROR(
+        FromNats(natsOptions_SetToken(opts.get(), options.token.value().c_str()), "token"));
+  }
+  natsConnection* nc = nullptr;
+  natsStatus s = natsConnection_Connect(&nc, opts.get());
+  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+    return FromNats(s, absl::StrCat("connect to ", options.url));
+  }
+  OnConnectionChange(nc, state.get());
+  return std::unique_ptr<Connection>(new Connection(nc, std::move(state)));
+}
+
+void Connection::OnConnectionChange(natsConnection* nc, void* closure) {
+  auto* state = static_cast<State*>(closure);
+  absl::MutexLock lock(&state->mu);
+  state->connected = natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+bool Connection::WaitConnected(absl::Duration timeout) {
+  absl::MutexLock lock(&state_->mu);
+  // The flag can lag the client by a callback; the status is the truth, checked on each wake.
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
+    return state_->connected && connected();
+  };
+  return state_->mu.AwaitWithTimeout(absl::Condition(&ready), timeout);
+}
+
+Connection::~Connection() {
+  natsConnection_Close(nc_);
+  state_->closed.WaitForNotificationWithTimeout(absl::Seconds(10));
+  natsConnection_Destroy(nc_);
+}
+
+void Connection::OnClosed(natsConnection*, void* closure) {
+  static_cast<State*>(closure)->closed.Notify();
+}
+
+bool Connection::connected() const {
+  return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+absl::Status Connection::Ping(absl::Duration timeout) {
+  if (!connected()) {
+    return absl::UnavailableError("nats: not connected (reconnecting in the background)");
+  }
+  return FromNats(natsConnection_FlushTimeout(nc_, absl::ToInt64Milliseconds(timeout)), "ping");
+}
+
+absl::Status Connection::Publish(absl::string_view subject, absl::string_view data) {
+  std::string subj(subject);
+  return FromNats(
+      natsConnection_Publish(nc_, subj.c_str(), data.data(), static_cast<int>(data.size())),
+      absl::StrCat("publish to ", subject));
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> Connection::Subscribe(absl::string_view subject,
+                                                                    MessageHandler handler) {
+  auto sub = std::unique_ptr<Subscription>(new Subscription());
+  sub->handler_ = std::move(handler);
+  std::string subj(subject);
+  RETURN_IF_ERROR(FromNats(
+      natsConnection_Subscribe(&sub->sub_, nc_, subj.c_str(), &Subscription::OnMessage, sub.get()),
+      absl::StrCat("subscribe to ", subject)));
+  natsSubscription_SetOnCompleteCB(sub->sub_, &Subscription::OnComplete, sub.get());
+  return sub;
+}
+
+void Subscription::OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* self = static_cast<Subscription*>(closure);
+  self->handler_(natsMsg_GetSubject(msg),
+                 absl::string_view(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+}
+
+void Subscription::OnComplete(void* closure) {
+  static_cast<Subscription*>(closure)->done_.Notify();
+}
+
+Subscription::~Subscription() {
+  if (sub_ == nullptr) return;
+  // Wait until no callback runs any more, so that the handler's captures stay valid.
+  if (natsSubscription_Unsubscribe(sub_) == NATS_OK) {
+    done_.WaitForNotificationWithTimeout(absl::Seconds(5));
+  }
+  natsSubscription_Destroy(sub_);
+}
+
+}  // namespace granary::bus

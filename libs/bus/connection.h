@@ -1,0 +1,90 @@
+// A NATS connection that never gives up: Open returns at once even when NATS is down, and the
+// client connects (and reconnects) in the background forever. Core publish and subscribe;
+// JetStream builds on raw().
+//
+//   ASSIGN_OR_RETURN(auto nats, bus::Connection::Open(options));
+//   RETURN_IF_ERROR(nats->Ping());  // UNAVAILABLE until connected
+//   auto sub = nats->Subscribe("granary.registry.changed.>",
+//                              [](absl::string_view subject, absl::string_view data) {...});
+#ifndef GRANARY_LIBS_BUS_CONNECTION_H_
+#define GRANARY_LIBS_BUS_CONNECTION_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include <nats/nats.h>
+
+#include "libs/bus/options.h"
+
+namespace granary::bus {
+
+using MessageHandler = std::function<void(absl::string_view subject, absl::string_view data)>;
+
+// Unsubscribes on destruction.
+class Subscription {
+ public:
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  ~Subscription();
+
+ private:
+  friend class Connection;
+  Subscription() = default;
+  static void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void OnComplete(void* closure);
+
+  natsSubscription* sub_ = nullptr;
+  MessageHandler handler_;
+  // Set once the client will call handler_ no more.
+  absl::Notification done_;
+};
+
+class Connection {
+ public:
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const NatsOptions& options);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  bool connected() const;
+  // Blocks until connected or `timeout` passes; true when connected. Driven by the client's
+  // connect/reconnect callbacks, not by polling.
+  bool WaitConnected(absl::Duration timeout);
+  // A round trip to the server within `timeout`; UNAVAILABLE while disconnected.
+  absl::Status Ping(absl::Duration timeout = absl::Seconds(1));
+  // Core NATS publish: fire and forget (no persistence).
+  absl::Status Publish(absl::string_view subject, absl::string_view data);
+  // Handler runs on the client's delivery thread; subscriptions survive reconnects.
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(absl::string_view subject,
+                                                          MessageHandler handler);
+
+  natsConnection* raw() { return nc_; }
+
+ private:
+  // Shared with NATS.c's callbacks, which may fire before Open returns.
+  struct State {
+    absl::Mutex mu;
+    bool connected ABSL_GUARDED_BY(mu) = false;
+    // The closed callback comes last, after any other callback on the same thread; until it
+    // has run, State must stay alive.
+    absl::Notification closed;
+  };
+  static void OnConnectionChange(natsConnection* nc, void* closure);
+  static void OnClosed(natsConnection* nc, void* closure);
+
+  Connection(natsConnection* nc, std::unique_ptr<State> state)
+      : nc_(nc), state_(std::move(state)) {}
+  natsConnection* nc_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace granary::bus
+
+#endif  // GRANARY_LIBS_BUS_CONNECTION_H_

@@ -1,0 +1,98 @@
+#include "libs/bus/connection.h"
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "libs/testing/nats_server.h"
+#include "libs/testing/status_matchers.h"
+
+namespace granary::bus {
+namespace {
+
+using ::granary::testing::NatsServer;
+using ::granary::testing::StatusIs;
+
+// Collects messages; tests wait on it with a bounded condition wait, not a sleep.
+class Inbox {
+ public:
+  void Add(absl::string_view subject, absl::string_view data) {
+    absl::MutexLock lock(&mu_);
+    messages_.emplace_back(std::string(subject), std::string(data));
+  }
+  bool WaitFor(size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return messages_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
+  std::vector<std::pair<std::string, std::string>> messages() {
+    absl::MutexLock lock(&mu_);
+    return messages_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::pair<std::string, std::string>> messages_ ABSL_GUARDED_BY(mu_);
+};
+
+NatsOptions OptionsFor(const NatsServer& server) {
+  NatsOptions o;
+  o.url = server.url();
+  o.reconnect_wait = absl::Milliseconds(50);
+  return o;
+}
+
+TEST(ConnectionTest, PublishSubscribeRoundTrip) {
+  ASSERT_OK_AND_ASSIGN(auto server, NatsServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  ASSERT_OK(conn->Ping());
+  Inbox inbox;
+  ASSERT_OK_AND_ASSIGN(auto sub, conn->Subscribe("granary.test.>", [&](auto subj, auto data) {
+    inbox.Add(subj, data);
+  }));
+  ASSERT_OK(conn->Ping());  // The subscription is registered once the server answered.
+  ASSERT_OK(conn->Publish("granary.test.a", std::string("x\0y", 3)));
+  ASSERT_OK(conn->Publish("other.subject", "ignored"));
+  ASSERT_TRUE(inbox.WaitFor(1, absl::Seconds(5)));
+  auto messages = inbox.messages();
+  EXPECT_EQ(messages[0].first, "granary.test.a");
+  EXPECT_EQ(messages[0].second, std::string("x\0y", 3));
+}
+
+TEST(ConnectionTest, OpensWhileNatsIsDownAndConnectsWhenItComesUp) {
+  ASSERT_OK_AND_ASSIGN(auto server, NatsServer::Start());
+  NatsOptions o = OptionsFor(*server);
+  ASSERT_OK(server->Stop());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(o));
+  EXPECT_FALSE(conn->connected());
+  EXPECT_THAT(conn->Ping(), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_OK(server->Restart());
+  EXPECT_TRUE(conn->WaitConnected(absl::Seconds(10)));
+}
+
+TEST(ConnectionTest, ReconnectsAndKeepsSubscriptions) {
+  ASSERT_OK_AND_ASSIGN(auto server, NatsServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  Inbox inbox;
+  ASSERT_OK_AND_ASSIGN(auto sub,
+                       conn->Subscribe("s", [&](auto subj, auto data) { inbox.Add(subj, data); }));
+  ASSERT_OK(conn->Ping());
+  ASSERT_OK(server->Restart());
+  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(10)));
+  ASSERT_OK(conn->Publish("s", "after restart"));
+  ASSERT_TRUE(inbox.WaitFor(1, absl::Seconds(5)));
+  EXPECT_EQ(inbox.messages()[0].second, "after restart");
+}
+
+TEST(OptionsTest, ValidatesTheSection) {
+  ASSERT_OK_AND_ASSIGN(config::Reader root, config::Reader::FromString(R"(
+nats:
+  url: http://wrong
+)"));
+  ReadNatsOptions(root.Section("nats"));
+  EXPECT_THAT(root.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                      ::testing::HasSubstr("nats.url: expected nats://")));
+}
+
+}  // namespace
+}  // namespace granary::bus

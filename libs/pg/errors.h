@@ -1,0 +1,20 @@
+// The one place libpqxx's exceptions become absl::Status, with codes that mean something to a
+// caller: connection trouble UNAVAILABLE, serialization failures and deadlocks ABORTED (retry),
+// unique violations ALREADY_EXISTS, other constraint violations FAILED_PRECONDITION, missing
+// tables or columns NOT_FOUND, statement timeouts DEADLINE_EXCEEDED, the rest INTERNAL.
+//
+//   try { ... } catch (const std::exception& e) { return pg::StatusFromException(e); }
+#ifndef GRANARY_LIBS_PG_ERRORS_H_
+#define GRANARY_LIBS_PG_ERRORS_H_
+
+#include <exception>
+
+#include "absl/status/status.h"
+
+namespace granary::pg {
+
+absl::Status StatusFromException(const std::exception& e);
+
+}  // namespace granary::pg
+
+#endif  // GRANARY_LIBS_PG_ERRORS_H_

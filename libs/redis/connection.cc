@@ -1,0 +1,93 @@
+#include "libs/redis/connection.h"
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include <hiredis/hiredis.h>
+
+#include "libs/base/status_macros.h"
+
+namespace granary::redis {
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const RedisOptions& options) {
+  std::string address = absl::StrCat(options.host, ":", options.port);
+  redisContext* ctx = redisConnectWithTimeout(options.host.c_str(), options.port,
+                                              absl::ToTimeval(options.connect_timeout));
+  if (ctx == nullptr) return absl::ResourceExhaustedError("redis: cannot allocate a context");
+  if (ctx->err) {
+    std::string err = ctx->errstr;
+    redisFree(ctx);
+    return absl::UnavailableError(absl::StrCat("redis at ", address, ": ", err));
+  }
+  redisSetTimeout(ctx, absl::ToTimeval(options.command_timeout));
+  redisEnableKeepAlive(ctx);
+  auto conn = std::unique_ptr<Connection>(new Connection(ctx, address));
+  if (!options.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!options.user.empty()) auth.push_back(options.user);
+    auth.push_back(options.password.value());
+    ASSIGN_OR_RETURN(Reply reply, conn->Command(auth));
+    if (reply.is_error()) {
+      return absl::UnavailableError(absl::StrCat("redis at ", address, ": authentication as ",
+                                                 options.user.empty() ? "default" : options.user,
+                                                 " refused: ", reply.str));
+    }
+  }
+  return conn;
+}
+
+Connection::~Connection() { redisFree(ctx_); }
+
+absl::Status Connection::ContextError() {
+  broken_ = true;
+  std::string msg = absl::StrCat("redis at ", address_, ": ", ctx_->errstr);
+  if (ctx_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    return absl::DeadlineExceededError(absl::StrCat("redis at ", address_, ": command timed out"));
+  }
+  return absl::UnavailableError(msg);
+}
+
+absl::Status Connection::Append(const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data()) !=
+      REDIS_OK) {
+    return ContextError();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Reply> Connection::ReadReply() {
+  void* raw = nullptr;
+  if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return ContextError();
+  auto* reply = static_cast<redisReply*>(raw);
+  Reply out = Reply::FromHiredis(*reply);
+  freeReplyObject(reply);
+  return out;
+}
+
+absl::StatusOr<Reply> Connection::Command(const std::vector<std::string>& args) {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  RETURN_IF_ERROR(Append(args));
+  return ReadReply();
+}
+
+absl::StatusOr<std::vector<Reply>> Connection::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  for (const auto& args : commands) RETURN_IF_ERROR(Append(args));
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    ASSIGN_OR_RETURN(Reply r, ReadReply());
+    replies.push_back(std::move(r));
+  }
+  return replies;
+}
+
+}  // namespace granary::redis

@@ -1,0 +1,54 @@
+// One connection to Redis (not thread-safe): commands and pipelines, binary-safe arguments.
+// A failed status means the connection itself failed (it is then broken() and must be
+// dropped); an error reply from Redis is a Reply of type kError.
+//
+//   ASSIGN_OR_RETURN(auto conn, Connection::Open(options));
+//   ASSIGN_OR_RETURN(Reply r, conn->Command({"HGET", key, field}));
+//   ASSIGN_OR_RETURN(std::vector<Reply> rs, conn->Pipeline({{"HMGET", k1, f}, {"HMGET", k2, f}}));
+#ifndef GRANARY_LIBS_REDIS_CONNECTION_H_
+#define GRANARY_LIBS_REDIS_CONNECTION_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+#include "libs/redis/options.h"
+#include "libs/redis/reply.h"
+
+struct redisContext;
+
+namespace granary::redis {
+
+class Connection {
+ public:
+  // Connects and authenticates. UNAVAILABLE when Redis cannot be reached or refuses the
+  // credentials (from a client's point of view the backend is unusable either way).
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const RedisOptions& options);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  absl::StatusOr<Reply> Command(const std::vector<std::string>& args);
+  // All commands go out before any reply is read: one round trip for the batch.
+  absl::StatusOr<std::vector<Reply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
+
+  bool broken() const { return broken_; }
+
+ private:
+  Connection(redisContext* ctx, std::string address) : ctx_(ctx), address_(std::move(address)) {}
+  absl::Status Append(const std::vector<std::string>& args);
+  absl::StatusOr<Reply> ReadReply();
+  absl::Status ContextError();
+
+  redisContext* ctx_;
+  std::string address_;
+  bool broken_ = false;
+};
+
+}  // namespace granary::redis
+
+#endif  // GRANARY_LIBS_REDIS_CONNECTION_H_

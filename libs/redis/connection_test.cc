@@ -1,0 +1,104 @@
+#include "libs/redis/connection.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "libs/testing/redis_server.h"
+#include "libs/testing/status_matchers.h"
+
+namespace granary::redis {
+namespace {
+
+using ::granary::testing::RedisServer;
+using ::granary::testing::StatusIs;
+using ::testing::HasSubstr;
+
+RedisOptions OptionsFor(const RedisServer& server) {
+  RedisOptions o;
+  o.host = server.host();
+  o.port = server.port();
+  return o;
+}
+
+TEST(ConnectionTest, CommandsAreBinarySafe) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  std::string key("k\0ey", 4);
+  std::string value("\x01\x00\xff", 3);
+  ASSERT_OK_AND_ASSIGN(Reply set, conn->Command({"SET", key, value}));
+  EXPECT_EQ(set.type, Reply::Type::kStatus);
+  ASSERT_OK_AND_ASSIGN(Reply get, conn->Command({"GET", key}));
+  EXPECT_EQ(get.type, Reply::Type::kString);
+  EXPECT_EQ(get.str, value);
+  ASSERT_OK_AND_ASSIGN(Reply missing, conn->Command({"GET", "nope"}));
+  EXPECT_TRUE(missing.is_nil());
+}
+
+TEST(ConnectionTest, PipelineReturnsRepliesInOrder) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  ASSERT_OK_AND_ASSIGN(std::vector<Reply> replies,
+                       conn->Pipeline({{"HSET", "h", "a", "1", "b", "2"},
+                                       {"HMGET", "h", "a", "b", "c"},
+                                       {"INCRBY", "n", "5"},
+                                       {"HGET"}}));
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_EQ(replies[0].integer, 2);
+  ASSERT_EQ(replies[1].type, Reply::Type::kArray);
+  ASSERT_EQ(replies[1].elements.size(), 3u);
+  EXPECT_EQ(replies[1].elements[0].str, "1");
+  EXPECT_EQ(replies[1].elements[1].str, "2");
+  EXPECT_TRUE(replies[1].elements[2].is_nil());
+  EXPECT_EQ(replies[2].integer, 5);
+  // A bad command is an error reply in its slot; the connection stays usable.
+  EXPECT_TRUE(replies[3].is_error());
+  EXPECT_THAT(ReplyStatus(replies[3]), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_FALSE(conn->broken());
+}
+
+TEST(ConnectionTest, AuthenticatesAsAclUser) {
+  ASSERT_OK_AND_ASSIGN(
+      auto server, RedisServer::Start({.config_lines = {"user reader on >readpw ~* +@read +ping",
+                                                        "user default off"}}));
+  RedisOptions o = OptionsFor(*server);
+  o.user = "reader";
+  o.password = config::Secret::FromValue("readpw");
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(o));
+  ASSERT_OK_AND_ASSIGN(Reply get, conn->Command({"GET", "x"}));
+  EXPECT_TRUE(get.is_nil());
+  ASSERT_OK_AND_ASSIGN(Reply set, conn->Command({"SET", "x", "1"}));
+  EXPECT_THAT(ReplyStatus(set), StatusIs(absl::StatusCode::kPermissionDenied));
+
+  o.password = config::Secret::FromValue("wrong");
+  EXPECT_THAT(Connection::Open(o),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("authentication as reader")));
+}
+
+TEST(ConnectionTest, UnreachableServerIsUnavailable) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  RedisOptions o = OptionsFor(*server);
+  ASSERT_OK(server->Stop());
+  EXPECT_THAT(Connection::Open(o), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(ConnectionTest, ServerGoingAwayBreaksTheConnection) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  ASSERT_OK(server->Stop());
+  EXPECT_THAT(conn->Command({"PING"}), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(conn->broken());
+}
+
+TEST(ConnectionTest, SlowCommandTimesOut) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  RedisOptions o = OptionsFor(*server);
+  o.command_timeout = absl::Milliseconds(100);
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(o));
+  // The server blocks for 2 s; the client gives up after 100 ms.
+  EXPECT_THAT(conn->Command({"BLPOP", "empty-list", "2"}),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_TRUE(conn->broken());
+}
+
+}  // namespace
+}  // namespace granary::redis

@@ -1,0 +1,51 @@
+#include "libs/redis/reply.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include <hiredis/hiredis.h>
+
+namespace granary::redis {
+
+Reply Reply::FromHiredis(const redisReply& r) {
+  Reply out;
+  switch (r.type) {
+    case REDIS_REPLY_STRING:
+      out.type = Type::kString;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Type::kStatus;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Type::kError;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Type::kInteger;
+      out.integer = r.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = Type::kArray;
+      out.elements.reserve(r.elements);
+      for (size_t i = 0; i < r.elements; ++i) out.elements.push_back(FromHiredis(*r.element[i]));
+      break;
+    default:
+      out.type = Type::kNil;
+  }
+  return out;
+}
+
+absl::Status ReplyStatus(const Reply& reply) {
+  if (!reply.is_error()) return absl::OkStatus();
+  std::string msg = absl::StrCat("redis: ", reply.str);
+  if (absl::StartsWith(reply.str, "NOSCRIPT")) return absl::NotFoundError(msg);
+  if (absl::StartsWith(reply.str, "NOPERM")) return absl::PermissionDeniedError(msg);
+  if (absl::StartsWith(reply.str, "LOADING") || absl::StartsWith(reply.str, "BUSY") ||
+      absl::StartsWith(reply.str, "MASTERDOWN")) {
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+}  // namespace granary::redis
