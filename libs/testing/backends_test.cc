@@ -1,5 +1,4 @@
 // libs/testing really starts, uses and stops Redis, PostgreSQL and NATS, and leaves nothing.
-#include <nats/nats.h>
 #include <signal.h>
 
 #include <memory>
@@ -7,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include <hiredis/hiredis.h>
+#include <nats/nats.h>
 #include <postgresql/libpq-fe.h>
 
 #include "libs/testing/nats_server.h"

@@ -234,8 +234,8 @@ absl::Status Subprocess::Stop(int signal, absl::Duration grace) {
     absl::Time deadline = absl::Now() + absl::Seconds(10);
     while (ProcessGroupAlive(pid_) && absl::Now() < deadline) usleep(2'000);
     if (ProcessGroupAlive(pid_)) {
-      return absl::InternalError(absl::StrCat("processes of ", name_, "'s group ", pid_,
-                                              " survive SIGKILL"));
+      return absl::InternalError(
+          absl::StrCat("processes of ", name_, "'s group ", pid_, " survive SIGKILL"));
     }
   }
   if (!wait_status_.has_value()) {

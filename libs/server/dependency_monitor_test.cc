@@ -1,0 +1,119 @@
+#include "libs/server/dependency_monitor.h"
+
+#include <atomic>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+
+namespace granary::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Records health changes; tests wait for one with a bounded condition wait.
+class Changes {
+ public:
+  void Record(bool healthy) {
+    absl::MutexLock lock(&mu_);
+    history_.push_back(healthy);
+  }
+  bool WaitFor(bool healthy, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto seen = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return !history_.empty() && history_.back() == healthy;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&seen), timeout);
+  }
+  std::vector<bool> history() {
+    absl::MutexLock lock(&mu_);
+    return history_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<bool> history_ ABSL_GUARDED_BY(mu_);
+};
+
+DependencyMonitor::Options Fast() {
+  return {.interval = absl::Milliseconds(10),
+          .retry = {.initial = absl::Milliseconds(5), .max = absl::Milliseconds(20)}};
+}
+
+std::string Scrape(prometheus::Registry& registry) {
+  return prometheus::TextSerializer().Serialize(registry.Collect());
+}
+
+TEST(DependencyMonitorTest, NoDependenciesIsHealthyAtOnce) {
+  prometheus::Registry registry;
+  Changes changes;
+  DependencyMonitor monitor(
+      {}, Fast(), [&](bool h) { changes.Record(h); }, registry);
+  monitor.Start();
+  EXPECT_TRUE(monitor.healthy());
+  EXPECT_EQ(changes.history(), std::vector<bool>{true});
+}
+
+TEST(DependencyMonitorTest, FollowsABackendDownAndUp) {
+  prometheus::Registry registry;
+  std::atomic<bool> up{false};
+  Changes changes;
+  DependencyMonitor monitor(
+      {{"redis",
+        [&]() -> absl::Status {
+          return up ? absl::OkStatus() : absl::UnavailableError("connection refused");
+        }}},
+      Fast(), [&](bool h) { changes.Record(h); }, registry);
+  monitor.Start();
+  // The first status is known when Start returns.
+  EXPECT_FALSE(monitor.healthy());
+  EXPECT_EQ(changes.history(), std::vector<bool>{false});
+  EXPECT_THAT(Scrape(registry), HasSubstr("granary_dependency_up{dependency=\"redis\"} 0"));
+
+  up = true;
+  ASSERT_TRUE(changes.WaitFor(true, absl::Seconds(10)));
+  EXPECT_TRUE(monitor.healthy());
+  EXPECT_THAT(Scrape(registry), HasSubstr("granary_dependency_up{dependency=\"redis\"} 1"));
+
+  up = false;
+  ASSERT_TRUE(changes.WaitFor(false, absl::Seconds(10)));
+  EXPECT_FALSE(monitor.healthy());
+  monitor.Stop();
+  // Each change is reported once: down, up, down.
+  EXPECT_EQ(changes.history(), (std::vector<bool>{false, true, false}));
+  EXPECT_THAT(Scrape(registry),
+              HasSubstr("granary_dependency_check_failures_total{dependency=\"redis\"}"));
+}
+
+TEST(DependencyMonitorTest, HealthyOnlyWhenEveryDependencyIs) {
+  prometheus::Registry registry;
+  std::atomic<bool> a{true}, b{false};
+  Changes changes;
+  auto check = [](std::atomic<bool>& flag) {
+    return [&flag]() { return flag ? absl::OkStatus() : absl::UnavailableError("down"); };
+  };
+  DependencyMonitor monitor(
+      {{"a", check(a)}, {"b", check(b)}}, Fast(), [&](bool h) { changes.Record(h); }, registry);
+  monitor.Start();
+  EXPECT_FALSE(monitor.healthy());
+  b = true;
+  ASSERT_TRUE(changes.WaitFor(true, absl::Seconds(10)));
+  a = false;
+  ASSERT_TRUE(changes.WaitFor(false, absl::Seconds(10)));
+}
+
+TEST(DependencyMonitorTest, StopIsPromptEvenWithALongInterval) {
+  prometheus::Registry registry;
+  DependencyMonitor monitor(
+      {{"x", [] { return absl::OkStatus(); }}}, {.interval = absl::Hours(1)}, [](bool) {},
+      registry);
+  monitor.Start();
+  absl::Time start = absl::Now();
+  monitor.Stop();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+}  // namespace
+}  // namespace granary::server

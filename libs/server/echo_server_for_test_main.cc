@@ -1,0 +1,5 @@
+#include "libs/server/echo_service_for_test.h"
+
+int main(int argc, char** argv) {
+  return granary::server::RunService(argc, argv, granary::server::EchoDefinition());
+}

@@ -1,0 +1,26 @@
+#include "libs/server/server_config.h"
+
+namespace granary::server {
+
+ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defaults) {
+  ServerConfig c;
+  c.grpc_address = section.Address("grpc_address", defaults.grpc_address);
+  c.metrics_address = section.Address("metrics_address", defaults.metrics_address);
+  c.drain_timeout =
+      section.Duration("drain_timeout", c.drain_timeout, absl::ZeroDuration(), absl::Minutes(10));
+  std::string level = section.String("log_level", "info");
+  absl::StatusOr<base::LogLevel> parsed = base::ParseLogLevel(level);
+  if (parsed.ok()) {
+    c.log_level = *parsed;
+  } else {
+    section.AddError("log_level", parsed.status().message());
+  }
+  c.max_message_bytes =
+      static_cast<int>(section.Int("max_message_bytes", c.max_message_bytes, 1 << 16, 1 << 30));
+  c.dependency_check_interval =
+      section.Duration("dependency_check_interval", c.dependency_check_interval,
+                       absl::Milliseconds(50), absl::Minutes(5));
+  return c;
+}
+
+}  // namespace granary::server

@@ -1,0 +1,47 @@
+// The `server:` config section every service shares.
+//
+//   server:
+//     grpc_address: 127.0.0.1:6571
+//     metrics_address: 127.0.0.1:9571
+//     drain_timeout: 10s
+//     log_level: info
+//     max_message_bytes: 67108864
+//     dependency_check_interval: 1s
+#ifndef GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
+#define GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+
+#include "libs/base/log.h"
+#include "libs/config/reader.h"
+
+namespace granary::server {
+
+struct ServerConfig {
+  // Where gRPC listens; port 0 picks a free one.
+  std::string grpc_address;
+  // Where Prometheus scrapes /metrics; port 0 picks a free one.
+  std::string metrics_address;
+  // How long in-flight calls may run after SIGTERM before they are cancelled.
+  absl::Duration drain_timeout = absl::Seconds(10);
+  base::LogLevel log_level = base::LogLevel::kInfo;
+  // Largest request or response message.
+  int max_message_bytes = 64 << 20;
+  // How often healthy backends are checked (failing ones are retried with backoff).
+  absl::Duration dependency_check_interval = absl::Seconds(1);
+};
+
+// Each service's own default addresses.
+struct ServerDefaults {
+  std::string grpc_address;
+  std::string metrics_address;
+};
+
+// Reads the section; problems are recorded in the reader.
+ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defaults);
+
+}  // namespace granary::server
+
+#endif  // GRANARY_LIBS_SERVER_SERVER_CONFIG_H_

@@ -1,0 +1,63 @@
+// What a service's build function gets: the place to register its gRPC services, the backends
+// it depends on, start/stop hooks for background workers, and the metrics registry.
+//
+//   absl::Status Build(const ServingConfig& config, ServiceHost& host) {
+//     auto redis = std::make_shared<redis::Client>(config.redis);
+//     host.AddDependency("redis", [redis] { return redis->Ping(); });
+//     host.AddGrpcService(std::make_unique<ServingGrpc>(...), ServingService::service_full_name());
+//     return absl::OkStatus();
+//   }
+#ifndef GRANARY_LIBS_SERVER_SERVICE_HOST_H_
+#define GRANARY_LIBS_SERVER_SERVICE_HOST_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "grpcpp/impl/service_type.h"
+#include "prometheus/registry.h"
+
+#include "libs/server/dependency_monitor.h"
+
+namespace granary::server {
+
+class ServiceHost {
+ public:
+  ServiceHost(std::string service_name, std::shared_ptr<prometheus::Registry> metrics)
+      : service_name_(std::move(service_name)), metrics_(std::move(metrics)) {}
+
+  // Serves `service` (owned from now on) under its full protobuf name, which also names it in
+  // health checks and metrics.
+  void AddGrpcService(std::unique_ptr<grpc::Service> service, absl::string_view full_name) {
+    services_.emplace_back(std::move(service), std::string(full_name));
+  }
+  // A backend the service cannot work without: health is SERVING only while every check passes.
+  void AddDependency(std::string name, std::function<absl::Status()> check) {
+    dependencies_.push_back({std::move(name), std::move(check)});
+  }
+  // Runs once the server listens (start background workers here).
+  void OnStart(std::function<void()> fn) { on_start_.push_back(std::move(fn)); }
+  // Runs during drain, after the server stopped taking calls, in reverse order of registration
+  // (stop background workers here).
+  void OnStop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
+
+  prometheus::Registry& metrics() { return *metrics_; }
+  const std::string& service_name() const { return service_name_; }
+
+ private:
+  friend class ServiceRuntime;
+
+  std::string service_name_;
+  std::shared_ptr<prometheus::Registry> metrics_;
+  std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> services_;
+  std::vector<Dependency> dependencies_;
+  std::vector<std::function<void()>> on_start_;
+  std::vector<std::function<void()>> on_stop_;
+};
+
+}  // namespace granary::server
+
+#endif  // GRANARY_LIBS_SERVER_SERVICE_HOST_H_

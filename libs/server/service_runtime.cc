@@ -1,0 +1,152 @@
+#include "libs/server/service_runtime.h"
+
+#include <atomic>
+#include <exception>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "prometheus/exposer.h"
+#include "prometheus/gauge.h"
+
+#include "libs/base/log.h"
+#include "libs/base/version.h"
+#include "libs/server/grpc_metrics.h"
+
+namespace granary::server {
+
+struct ServiceRuntime::Gauges {
+  prometheus::Gauge* serving;
+  std::atomic<bool> is_serving{false};
+};
+
+ServiceRuntime::ServiceRuntime(const std::string& service_name, const ServerConfig& config)
+    : service_name_(service_name),
+      config_(config),
+      metrics_(std::make_shared<prometheus::Registry>()),
+      gauges_(std::make_unique<Gauges>()) {}
+
+absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
+    const std::string& service_name, const ServerConfig& config, const BuildFn& build) {
+  auto rt = std::unique_ptr<ServiceRuntime>(new ServiceRuntime(service_name, config));
+
+  prometheus::BuildGauge()
+      .Name("granary_build_info")
+      .Help("Always 1; labels say which service and version this process is.")
+      .Register(*rt->metrics_)
+      .Add({{"service", service_name}, {"version", base::kVersion}})
+      .Set(1);
+  rt->gauges_->serving = &prometheus::BuildGauge()
+                              .Name("granary_serving")
+                              .Help("1 while health says SERVING, else 0.")
+                              .Register(*rt->metrics_)
+                              .Add({});
+  prometheus::BuildGauge()
+      .Name("process_start_time_seconds")
+      .Help("Start time of the process since the Unix epoch, in seconds.")
+      .Register(*rt->metrics_)
+      .Add({})
+      .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+
+  try {
+    rt->exposer_ = std::make_unique<prometheus::Exposer>(config.metrics_address, 2);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", config.metrics_address, ": ", e.what()));
+  }
+  rt->exposer_->RegisterCollectable(rt->metrics_);
+  std::vector<int> ports = rt->exposer_->GetListeningPorts();
+  rt->metrics_port_ = ports.empty() ? 0 : ports[0];
+
+  rt->host_ = std::make_unique<ServiceHost>(service_name, rt->metrics_);
+  absl::Status built = build(*rt->host_);
+  if (!built.ok()) {
+    return absl::Status(built.code(),
+                        absl::StrCat("building ", service_name, ": ", built.message()));
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  rt->grpc_metrics_ = std::make_unique<GrpcMetrics>(*rt->metrics_);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &rt->grpc_port_);
+  // Without this, gRPC sets SO_REUSEPORT and a second instance on the same port would silently
+  // share its traffic.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  builder.SetMaxSendMessageSize(config.max_message_bytes);
+  for (auto& [service, name] : rt->host_->services_) {
+    builder.RegisterService(service.get());
+    rt->grpc_metrics_->AddService(name);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(rt->grpc_metrics_->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(creators));
+  rt->server_ = builder.BuildAndStart();
+  if (rt->server_ == nullptr || rt->grpc_port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve gRPC on ", config.grpc_address, " (address taken?)"));
+  }
+
+  // Health says NOT_SERVING until every dependency has answered.
+  rt->SetServing(false);
+  ServiceRuntime* self = rt.get();
+  rt->monitor_ = std::make_unique<DependencyMonitor>(
+      rt->host_->dependencies_,
+      DependencyMonitor::Options{.interval = config.dependency_check_interval},
+      [self](bool healthy) { self->SetServing(healthy); }, *rt->metrics_);
+  rt->monitor_->Start();
+  for (auto& fn : rt->host_->on_start_) fn();
+
+  size_t colon = config.grpc_address.rfind(':');
+  base::LogInfo("started")
+      .With("version", base::kVersion)
+      .With("grpc", absl::StrCat(config.grpc_address.substr(0, colon), ":", rt->grpc_port_))
+      .With("metrics",
+            absl::StrCat(config.metrics_address.substr(0, config.metrics_address.rfind(':')), ":",
+                         rt->metrics_port_))
+      .With("serving", rt->serving());
+  return rt;
+}
+
+void ServiceRuntime::SetServing(bool serving) {
+  absl::MutexLock lock(&health_mu_);
+  if (shut_down_ || server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  // The overall status ("") and each service's own, for clients that check by service name.
+  health->SetServingStatus("", serving);
+  for (const auto& [service, name] : host_->services_) health->SetServingStatus(name, serving);
+  gauges_->is_serving.store(serving);
+  gauges_->serving->Set(serving ? 1 : 0);
+  base::LogInfo(serving ? "serving" : "not serving");
+}
+
+bool ServiceRuntime::serving() const { return gauges_->is_serving.load(); }
+
+void ServiceRuntime::Shutdown() {
+  {
+    absl::MutexLock lock(&health_mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    if (server_ == nullptr) return;
+    // Load balancers and the gateway stop sending new calls as soon as health changes.
+    if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+    gauges_->is_serving.store(false);
+    gauges_->serving->Set(0);
+  }
+  base::LogInfo("draining").With("timeout", config_.drain_timeout);
+  absl::Time start = absl::Now();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_timeout));
+  for (auto it = host_->on_stop_.rbegin(); it != host_->on_stop_.rend(); ++it) (*it)();
+  monitor_->Stop();
+  server_->Wait();
+  base::LogInfo("stopped").With("drain", absl::Now() - start);
+}
+
+ServiceRuntime::~ServiceRuntime() { Shutdown(); }
+
+}  // namespace granary::server

@@ -1,0 +1,147 @@
+#include "libs/server/service_runtime.h"
+
+#include <cstdio>
+#include <fstream>
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "granary/testing/v1/echo.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+#include "libs/server/echo_service_for_test.h"
+#include "libs/server/run_service.h"
+#include "libs/testing/grpc_probes.h"
+#include "libs/testing/status_matchers.h"
+
+namespace granary::server {
+namespace {
+
+using ::granary::testing::CheckHealth;
+using ::granary::testing::HttpGet;
+using ::granary::testing::ListServices;
+using ::granary::testing::StatusIs;
+using ::granary::testing::WaitForHealth;
+using ::granary::testing::v1::EchoRequest;
+using ::granary::testing::v1::EchoResponse;
+using ::granary::testing::v1::EchoService;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+std::shared_ptr<grpc::Channel> ChannelTo(const ServiceRuntime& rt) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", rt.grpc_port()),
+                             grpc::InsecureChannelCredentials());
+}
+
+grpc::Status CallEcho(const std::shared_ptr<grpc::Channel>& channel, const EchoRequest& req,
+                      EchoResponse* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return EchoService::NewStub(channel)->Echo(&ctx, req, resp);
+}
+
+std::string HealthyFile() {
+  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/healthy-",
+                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+}
+
+TEST(ServiceRuntimeTest, ServesHealthAndReflectionOnAPickedPort) {
+  ASSERT_OK_AND_ASSIGN(auto rt, StartInProcess(EchoDefinition(), ""));
+  EXPECT_GT(rt->grpc_port(), 0);
+  EXPECT_GT(rt->metrics_port(), 0);
+  auto channel = ChannelTo(*rt);
+  ASSERT_OK_AND_ASSIGN(auto status, CheckHealth(channel));
+  EXPECT_EQ(status, HealthCheckResponse::SERVING);
+  ASSERT_OK_AND_ASSIGN(auto per_service, CheckHealth(channel, EchoService::service_full_name()));
+  EXPECT_EQ(per_service, HealthCheckResponse::SERVING);
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> services, ListServices(channel));
+  EXPECT_THAT(services, Contains("granary.testing.v1.EchoService"));
+  EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
+  EXPECT_THAT(services, Contains("grpc.reflection.v1alpha.ServerReflection"));
+}
+
+TEST(ServiceRuntimeTest, HealthFollowsDependencies) {
+  std::string file = HealthyFile();
+  std::remove(file.c_str());
+  ASSERT_OK_AND_ASSIGN(
+      auto rt, StartInProcess(EchoDefinition(),
+                              absl::StrCat("server: {dependency_check_interval: 50ms}\necho: "
+                                           "{healthy_file: ",
+                                           file, "}\n")));
+  auto channel = ChannelTo(*rt);
+  ASSERT_OK_AND_ASSIGN(auto status, CheckHealth(channel));
+  EXPECT_EQ(status, HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(rt->serving());
+
+  std::ofstream(file) << "ok";
+  ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+  EXPECT_TRUE(rt->serving());
+
+  std::remove(file.c_str());
+  ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
+  ASSERT_OK(WaitForHealth(channel, EchoService::service_full_name(),
+                          HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
+}
+
+TEST(ServiceRuntimeTest, MetricsCountCallsByCodeWithLatencyHistograms) {
+  ASSERT_OK_AND_ASSIGN(auto rt, StartInProcess(EchoDefinition(), ""));
+  auto channel = ChannelTo(*rt);
+  EchoRequest ok;
+  ok.set_text("hi");
+  EchoResponse resp;
+  ASSERT_TRUE(CallEcho(channel, ok, &resp).ok());
+  ASSERT_TRUE(CallEcho(channel, ok, &resp).ok());
+  EchoRequest bad;
+  bad.set_fail_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(CallEcho(channel, bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  ASSERT_OK_AND_ASSIGN(std::string text, HttpGet("127.0.0.1", rt->metrics_port(), "/metrics"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Echo\","
+                              "grpc_service=\"granary.testing.v1.EchoService\"} 2"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code=\"INVALID_ARGUMENT\","
+                              "grpc_method=\"Echo\",grpc_service=\"granary.testing.v1."
+                              "EchoService\"} 1"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_count{grpc_method=\"Echo\","
+                              "grpc_service=\"granary.testing.v1.EchoService\"} 3"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{grpc_method=\"Echo\""));
+  EXPECT_THAT(text, HasSubstr("granary_build_info{service=\"echo\""));
+  EXPECT_THAT(text, HasSubstr("granary_serving 1"));
+}
+
+TEST(ServiceRuntimeTest, DrainLetsInFlightCallsFinish) {
+  ASSERT_OK_AND_ASSIGN(auto rt, StartInProcess(EchoDefinition(), "server: {drain_timeout: 10s}\n"));
+  auto channel = ChannelTo(*rt);
+  EchoRequest slow;
+  slow.set_text("slow");
+  slow.set_delay_ms(500);
+  auto result = std::async(std::launch::async, [&] {
+    EchoResponse resp;
+    return CallEcho(channel, slow, &resp);
+  });
+  ASSERT_TRUE(WaitForEchoCallsInFlight(1, absl::Seconds(10)));
+  rt->Shutdown();
+  EXPECT_TRUE(result.get().ok());
+  EXPECT_FALSE(rt->serving());
+}
+
+TEST(ServiceRuntimeTest, TakenAddressFailsToStart) {
+  ASSERT_OK_AND_ASSIGN(auto first, StartInProcess(EchoDefinition(), ""));
+  EXPECT_THAT(
+      StartInProcess(EchoDefinition(),
+                     absl::StrCat("server: {grpc_address: 127.0.0.1:", first->grpc_port(), "}\n")),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot serve gRPC")));
+}
+
+TEST(ServiceRuntimeTest, InvalidConfigListsEveryProblem) {
+  EXPECT_THAT(StartInProcess(EchoDefinition(),
+                             "server: {grpc_address: nowhere, log_level: loud}\necho: {x: 1}\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(HasSubstr("server.grpc_address"),
+                                      HasSubstr("server.log_level"), HasSubstr("echo.x"))));
+}
+
+}  // namespace
+}  // namespace granary::server
