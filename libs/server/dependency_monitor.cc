@@ -94,7 +94,7 @@ absl::Time DependencyMonitor::CheckDue(absl::Time now) {
 
 void DependencyMonitor::Publish() {
   bool all_up = true;
-  for (auto& w : watched_) all_up = all_up && w->up;
+  for (auto& w : watched_) all_up = all_up && (w->up || !w->dependency.required);
   bool changed;
   {
     absl::MutexLock lock(&mu_);

@@ -30,6 +30,10 @@ struct Dependency {
   std::string name;
   // Connects if needed and checks the backend answers; must return within a few seconds.
   std::function<absl::Status()> check;
+  // Whether health depends on it. An optional dependency is watched (logs and gauge) but
+  // does not make the service NOT_SERVING: the gateway keeps serving reads while the
+  // materializer is down.
+  bool required = true;
 };
 
 class DependencyMonitor {

@@ -104,6 +104,18 @@ TEST(DependencyMonitorTest, HealthyOnlyWhenEveryDependencyIs) {
   ASSERT_TRUE(changes.WaitFor(false, absl::Seconds(10)));
 }
 
+TEST(DependencyMonitorTest, OptionalDependenciesAreWatchedButDoNotGateHealth) {
+  prometheus::Registry registry;
+  Changes changes;
+  DependencyMonitor monitor(
+      {{"registry", [] { return absl::OkStatus(); }},
+       {"materializer", [] { return absl::UnavailableError("down"); }, /*required=*/false}},
+      Fast(), [&](bool h) { changes.Record(h); }, registry);
+  monitor.Start();
+  EXPECT_TRUE(monitor.healthy());
+  EXPECT_THAT(Scrape(registry), HasSubstr("granary_dependency_up{dependency=\"materializer\"} 0"));
+}
+
 TEST(DependencyMonitorTest, StopIsPromptEvenWithALongInterval) {
   prometheus::Registry registry;
   DependencyMonitor monitor(

@@ -36,7 +36,11 @@ class ServiceHost {
   }
   // A backend the service cannot work without: health is SERVING only while every check passes.
   void AddDependency(std::string name, std::function<absl::Status()> check) {
-    dependencies_.push_back({std::move(name), std::move(check)});
+    dependencies_.push_back({std::move(name), std::move(check), /*required=*/true});
+  }
+  // A backend worth watching (logs, granary_dependency_up) that health does not depend on.
+  void AddOptionalDependency(std::string name, std::function<absl::Status()> check) {
+    dependencies_.push_back({std::move(name), std::move(check), /*required=*/false});
   }
   // Runs once the server listens (start background workers here).
   void OnStart(std::function<void()> fn) { on_start_.push_back(std::move(fn)); }

@@ -117,11 +117,12 @@ void ServiceRuntime::SetServing(bool serving) {
   if (shut_down_ || server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
+  // Our own view first, so that whoever learns the news from health finds it here too.
+  gauges_->is_serving.store(serving);
+  gauges_->serving->Set(serving ? 1 : 0);
   // The overall status ("") and each service's own, for clients that check by service name.
   health->SetServingStatus("", serving);
   for (const auto& [service, name] : host_->services_) health->SetServingStatus(name, serving);
-  gauges_->is_serving.store(serving);
-  gauges_->serving->Set(serving ? 1 : 0);
   base::LogInfo(serving ? "serving" : "not serving");
 }
 

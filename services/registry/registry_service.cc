@@ -1,0 +1,29 @@
+#include "services/registry/registry_service.h"
+
+#include "libs/base/status_macros.h"
+#include "libs/bus/connection.h"
+#include "libs/pg/pool.h"
+#include "services/registry/registry_grpc.h"
+
+namespace granary::registry {
+namespace {
+
+absl::Status Build(const RegistryConfig& config, server::ServiceHost& host) {
+  auto pool = std::make_shared<pg::Pool>(config.postgres);
+  ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
+  host.AddDependency("postgres", [pool] { return pool->Ping(); });
+  host.AddDependency("nats", [nats] { return nats->Ping(); });
+  host.AddGrpcService(std::make_unique<RegistryGrpc>(), v1::RegistryService::service_full_name());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+server::ServiceDefinition<RegistryConfig> Definition() {
+  return {.name = "registry",
+          .defaults = {.grpc_address = "0.0.0.0:6570", .metrics_address = "0.0.0.0:9570"},
+          .read_config = ReadRegistryConfig,
+          .build = Build};
+}
+
+}  // namespace granary::registry

@@ -1,0 +1,76 @@
+// The registry in-process on port 0 with real PostgreSQL and NATS: health, reflection, and
+// health following each backend.
+#include "services/registry/registry_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+#include "libs/testing/grpc_probes.h"
+#include "libs/testing/nats_server.h"
+#include "libs/testing/postgres_server.h"
+#include "libs/testing/status_matchers.h"
+#include "services/registry/registry_grpc.h"
+
+namespace granary::registry {
+namespace {
+
+using ::granary::testing::ListServices;
+using ::granary::testing::NatsServer;
+using ::granary::testing::PostgresServer;
+using ::granary::testing::WaitForHealth;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::Contains;
+
+class RegistryServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(pg_, PostgresServer::Start());
+    ASSERT_OK(pg_->CreateDatabase("granary"));
+    ASSERT_OK_AND_ASSIGN(nats_, NatsServer::Start());
+    ASSERT_OK_AND_ASSIGN(
+        runtime_, server::StartInProcess(
+                      Definition(),
+                      absl::StrCat("server: {dependency_check_interval: 50ms}\n",
+                                   "postgres: {address: 127.0.0.1:", pg_->port(),
+                                   ", user: postgres, database: granary, sslmode: disable}\n",
+                                   "nats: {url: '", nats_->url(), "', reconnect_wait: 50ms}\n")));
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime_->grpc_port()),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  std::unique_ptr<PostgresServer> pg_;
+  std::unique_ptr<NatsServer> nats_;
+  std::unique_ptr<server::ServiceRuntime> runtime_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(RegistryServiceTest, HealthAndReflectionAnswer) {
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> services, ListServices(channel_));
+  EXPECT_THAT(services, Contains("granary.registry.v1.RegistryService"));
+}
+
+TEST_F(RegistryServiceTest, UnbuiltRpcsAreUnimplemented) {
+  grpc::ClientContext ctx;
+  v1::PlanResponse resp;
+  EXPECT_EQ(
+      v1::RegistryService::NewStub(channel_)->Plan(&ctx, v1::PlanRequest(), &resp).error_code(),
+      grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(RegistryServiceTest, HealthFollowsPostgresAndNats) {
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+  ASSERT_OK(pg_->Stop());
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
+  ASSERT_OK(pg_->Restart());
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+  ASSERT_OK(nats_->Stop());
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
+  ASSERT_OK(nats_->Restart());
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+}
+
+}  // namespace
+}  // namespace granary::registry

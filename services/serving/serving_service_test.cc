@@ -1,0 +1,83 @@
+// The serving service in-process on port 0, with a real Redis: health, reflection, the Feast
+// service name, and health following Redis.
+#include "services/serving/serving_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+#include "libs/testing/grpc_probes.h"
+#include "libs/testing/redis_server.h"
+#include "libs/testing/status_matchers.h"
+#include "services/serving/serving_grpc.h"
+
+namespace granary::serving {
+namespace {
+
+using ::granary::testing::ListServices;
+using ::granary::testing::RedisServer;
+using ::granary::testing::WaitForHealth;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+class ServingServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(redis_, RedisServer::Start());
+    ASSERT_OK_AND_ASSIGN(
+        runtime_, server::StartInProcess(Definition(),
+                                         absl::StrCat("server: {dependency_check_interval: 50ms}\n"
+                                                      "redis: {address: ",
+                                                      redis_->address(), "}\n")));
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime_->grpc_port()),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<server::ServiceRuntime> runtime_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(ServingServiceTest, HealthAndReflectionAnswer) {
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> services, ListServices(channel_));
+  EXPECT_THAT(services, Contains("granary.serving.v1.ServingService"));
+  EXPECT_THAT(services, Contains("feast.serving.ServingService"));
+  EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
+}
+
+TEST_F(ServingServiceTest, ServingInfoUnderBothNames) {
+  v1::GetFeastServingInfoResponse resp;
+  grpc::ClientContext a;
+  ASSERT_TRUE(v1::ServingService::NewStub(channel_)
+                  ->GetFeastServingInfo(&a, v1::GetFeastServingInfoRequest(), &resp)
+                  .ok());
+  EXPECT_THAT(resp.version(), HasSubstr("granary"));
+  grpc::ClientContext b;
+  v1::GetFeastServingInfoResponse feast_resp;
+  ASSERT_TRUE(feast::serving::ServingService::NewStub(channel_)
+                  ->GetFeastServingInfo(&b, v1::GetFeastServingInfoRequest(), &feast_resp)
+                  .ok());
+  EXPECT_EQ(feast_resp.version(), resp.version());
+}
+
+TEST_F(ServingServiceTest, OnlineReadIsNotImplementedYet) {
+  grpc::ClientContext ctx;
+  v1::GetOnlineFeaturesResponse resp;
+  grpc::Status s = v1::ServingService::NewStub(channel_)->GetOnlineFeatures(
+      &ctx, v1::GetOnlineFeaturesRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(ServingServiceTest, HealthFollowsRedis) {
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+  ASSERT_OK(redis_->Stop());
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
+  ASSERT_OK(redis_->Restart());
+  ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+}
+
+}  // namespace
+}  // namespace granary::serving
