@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-#include "libs/server/run_service.h"
+#include "libs/server/echo_service_for_test.h"
 #include "libs/testing/status_matchers.h"
 
 namespace granary::rpc {
@@ -14,25 +14,9 @@ namespace {
 
 using ::granary::testing::StatusIs;
 
-struct Empty {};
-
-// A service whose one dependency follows `up`.
-server::ServiceDefinition<Empty> Definition(std::atomic<bool>* up) {
-  return {.name = "probe",
-          .defaults = {},
-          .read_config = [](config::Reader&) { return Empty{}; },
-          .build =
-              [up](const Empty&, server::ServiceHost& host) {
-                host.AddDependency("flag", [up] {
-                  return up->load() ? absl::OkStatus() : absl::UnavailableError("down");
-                });
-                return absl::OkStatus();
-              }};
-}
-
 TEST(HealthTest, ReportsServingAndNotServing) {
   std::atomic<bool> up{true};
-  ASSERT_OK_AND_ASSIGN(auto rt, server::StartInProcess(Definition(&up), ""));
+  ASSERT_OK_AND_ASSIGN(auto rt, server::StartInProcess(server::EchoDefinition(&up), ""));
   auto channel = InsecureChannel(absl::StrCat("127.0.0.1:", rt->grpc_port()));
   ASSERT_OK_AND_ASSIGN(HealthState state, CheckHealth(channel, "", absl::Seconds(5)));
   EXPECT_EQ(state, HealthState::kServing);
@@ -43,7 +27,7 @@ TEST(HealthTest, ReportsServingAndNotServing) {
 
 TEST(HealthTest, NotServingAtStartWhenADependencyIsDown) {
   std::atomic<bool> up{false};
-  ASSERT_OK_AND_ASSIGN(auto rt, server::StartInProcess(Definition(&up), ""));
+  ASSERT_OK_AND_ASSIGN(auto rt, server::StartInProcess(server::EchoDefinition(&up), ""));
   auto channel = InsecureChannel(absl::StrCat("127.0.0.1:", rt->grpc_port()));
   ASSERT_OK_AND_ASSIGN(HealthState state, CheckHealth(channel, "", absl::Seconds(5)));
   EXPECT_EQ(state, HealthState::kNotServing);

@@ -48,7 +48,7 @@ bool WaitForEchoCallsInFlight(int n, absl::Duration timeout) {
   return in_flight_mu.AwaitWithTimeout(absl::Condition(&enough), timeout);
 }
 
-ServiceDefinition<EchoConfig> EchoDefinition() {
+ServiceDefinition<EchoConfig> EchoDefinition(const std::atomic<bool>* healthy) {
   return {
       .name = "echo",
       .defaults = {"127.0.0.1:0", "127.0.0.1:0"},
@@ -59,10 +59,13 @@ ServiceDefinition<EchoConfig> EchoDefinition() {
             return c;
           },
       .build =
-          [](const EchoConfig& config, ServiceHost& host) {
+          [healthy](const EchoConfig& config, ServiceHost& host) {
             host.AddGrpcService(std::make_unique<EchoImpl>(), EchoService::service_full_name());
             std::string file = config.healthy_file;
-            host.AddDependency("file", [file]() -> absl::Status {
+            host.AddDependency("backend", [file, healthy]() -> absl::Status {
+              if (healthy != nullptr) {
+                return healthy->load() ? absl::OkStatus() : absl::UnavailableError("down");
+              }
               if (file.empty() || access(file.c_str(), F_OK) == 0) return absl::OkStatus();
               return absl::UnavailableError(absl::StrCat(file, " is missing"));
             });

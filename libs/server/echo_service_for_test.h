@@ -1,9 +1,11 @@
-// An Echo service definition for the runtime's own tests (see echo.proto). Its one dependency
-// is healthy while the file named by `echo.healthy_file` exists (or always, when unset), so
-// tests can flip health without a backend.
+// An Echo service definition for tests of the runtime and of clients (see echo.proto): a
+// stand-in upstream whose health a test controls without a backend. Its one dependency is
+// healthy while `*healthy` is true when given, else while the file named by
+// `echo.healthy_file` exists (or always, when unset).
 #ifndef GRANARY_LIBS_SERVER_ECHO_SERVICE_FOR_TEST_H_
 #define GRANARY_LIBS_SERVER_ECHO_SERVICE_FOR_TEST_H_
 
+#include <atomic>
 #include <string>
 
 #include "absl/time/time.h"
@@ -16,7 +18,7 @@ struct EchoConfig {
   std::string healthy_file;
 };
 
-ServiceDefinition<EchoConfig> EchoDefinition();
+ServiceDefinition<EchoConfig> EchoDefinition(const std::atomic<bool>* healthy = nullptr);
 
 // Blocks until at least `n` Echo calls are inside the handler (bounded by `timeout`).
 bool WaitForEchoCallsInFlight(int n, absl::Duration timeout);

@@ -20,8 +20,8 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit MetricsInterceptor(GrpcMetrics::Method& method)
-      : method_(method), start_(std::chrono::steady_clock::now()) {}
+  MetricsInterceptor(GrpcMetrics& metrics, GrpcMetrics::Method& method)
+      : metrics_(metrics), method_(method), start_(std::chrono::steady_clock::now()) {}
 
   // A call that ends without sending a status (the client went away) counts as CANCELLED.
   ~MetricsInterceptor() override {
@@ -40,11 +40,11 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
   void Record(grpc::StatusCode code) {
     recorded_ = true;
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
-    int c = static_cast<int>(code);
-    if (c >= 0 && c < static_cast<int>(method_.handled.size())) method_.handled[c]->Increment();
+    metrics_.CountHandled(method_, static_cast<int>(code));
     method_.latency->Observe(elapsed.count());
   }
 
+  GrpcMetrics& metrics_;
   GrpcMetrics::Method& method_;
   std::chrono::steady_clock::time_point start_;
   bool recorded_ = false;
@@ -55,7 +55,7 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
   explicit MetricsInterceptorFactory(GrpcMetrics& metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(metrics_.ForPath(info->method()));
+    return new MetricsInterceptor(metrics_, metrics_.ForPath(info->method()));
   }
 
  private:
@@ -77,15 +77,31 @@ GrpcMetrics::GrpcMetrics(prometheus::Registry& registry)
 std::unique_ptr<GrpcMetrics::Method> GrpcMetrics::Create(absl::string_view service,
                                                          absl::string_view method) {
   auto m = std::make_unique<Method>();
-  std::map<std::string, std::string> labels = {{"grpc_service", std::string(service)},
-                                               {"grpc_method", std::string(method)}};
-  for (size_t code = 0; code < m->handled.size(); ++code) {
-    auto with_code = labels;
-    with_code["grpc_code"] = std::string(base::StatusCodeName(static_cast<int>(code)));
-    m->handled[code] = &handled_.Add(with_code);
-  }
-  m->latency = &latency_.Add(labels, LatencyBuckets());
+  m->service = std::string(service);
+  m->method = std::string(method);
+  m->latency = &latency_.Add({{"grpc_service", m->service}, {"grpc_method", m->method}},
+                             LatencyBuckets());
+  // OK from the start, so a dashboard shows the method at zero before its first call.
+  Series(*m, 0);
   return m;
+}
+
+void GrpcMetrics::CountHandled(Method& method, int code) {
+  if (code < 0 || code >= static_cast<int>(method.handled.size())) code = 2;  // UNKNOWN
+  Series(method, code).Increment();
+}
+
+prometheus::Counter& GrpcMetrics::Series(Method& method, int code) {
+  prometheus::Counter* counter = method.handled[code].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add locks and returns the same series for the same labels, so two threads
+    // racing here end up with one series.
+    counter = &handled_.Add({{"grpc_service", method.service},
+                             {"grpc_method", method.method},
+                             {"grpc_code", std::string(base::StatusCodeName(code))}});
+    method.handled[code].store(counter, std::memory_order_release);
+  }
+  return *counter;
 }
 
 void GrpcMetrics::AddService(absl::string_view full_name) {

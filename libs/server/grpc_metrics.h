@@ -1,6 +1,8 @@
 // Per-method request counts by status code and latency histograms for every gRPC call, recorded
-// by a server interceptor. Series for the registered services' methods are created up front, so
-// the request path does a lookup in an immutable map and no locking of its own.
+// by a server interceptor. The registered services' methods get their series up front (the OK
+// count and the histogram), so the request path does a lookup in an immutable map; the series
+// of any other status code is created the first time that code is returned, then reused
+// without locking.
 //
 //   grpc_server_handled_total{grpc_service, grpc_method, grpc_code}
 //   grpc_server_handling_seconds{grpc_service, grpc_method}   (histogram)
@@ -8,6 +10,7 @@
 #define GRANARY_LIBS_SERVER_GRPC_METRICS_H_
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -27,8 +30,11 @@ class GrpcMetrics {
  public:
   // The series of one method.
   struct Method {
-    std::array<prometheus::Counter*, 17> handled;  // by grpc::StatusCode
-    prometheus::Histogram* latency;
+    std::string service;
+    std::string method;
+    // By grpc::StatusCode; null until that code is first returned.
+    std::array<std::atomic<prometheus::Counter*>, 17> handled{};
+    prometheus::Histogram* latency = nullptr;
   };
 
   explicit GrpcMetrics(prometheus::Registry& registry);
@@ -41,11 +47,16 @@ class GrpcMetrics {
   // added (gRPC's own health and reflection services).
   Method& ForPath(absl::string_view path);
 
+  // Counts one call that ended with `code`.
+  void CountHandled(Method& method, int code);
+
   // An interceptor factory for ServerBuilder::experimental().SetInterceptorCreators.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
 
  private:
   std::unique_ptr<Method> Create(absl::string_view service, absl::string_view method);
+  // The counter of one method and code, created on first use.
+  prometheus::Counter& Series(Method& method, int code);
 
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& latency_;

@@ -140,7 +140,7 @@ TEST(ServiceRuntimeTest, InvalidConfigListsEveryProblem) {
                              "server: {grpc_address: nowhere, log_level: loud}\necho: {x: 1}\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        ::testing::AllOf(HasSubstr("server.grpc_address"),
-                                      HasSubstr("server.log_level"), HasSubstr("echo.x"))));
+                                        HasSubstr("server.log_level"), HasSubstr("echo.x"))));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
+#include "libs/server/echo_service_for_test.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/status_matchers.h"
 
@@ -20,30 +21,14 @@ using ::granary::testing::WaitForHealth;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::Contains;
 
-struct Empty {};
-
-// An upstream whose health follows `up`.
-server::ServiceDefinition<Empty> Upstream(std::atomic<bool>* up) {
-  return {.name = "upstream",
-          .defaults = {},
-          .read_config = [](config::Reader&) { return Empty{}; },
-          .build =
-              [up](const Empty&, server::ServiceHost& host) {
-                host.AddDependency("flag", [up] {
-                  return up->load() ? absl::OkStatus() : absl::UnavailableError("down");
-                });
-                return absl::OkStatus();
-              }};
-}
-
 TEST(GatewayServiceTest, HealthFollowsTheRegistryOnly) {
   std::atomic<bool> registry_up{true};
   std::atomic<bool> materializer_up{false};
   ASSERT_OK_AND_ASSIGN(auto registry,
-                       server::StartInProcess(Upstream(&registry_up),
+                       server::StartInProcess(server::EchoDefinition(&registry_up),
                                               "server: {dependency_check_interval: 50ms}\n"));
   ASSERT_OK_AND_ASSIGN(auto materializer,
-                       server::StartInProcess(Upstream(&materializer_up),
+                       server::StartInProcess(server::EchoDefinition(&materializer_up),
                                               "server: {dependency_check_interval: 50ms}\n"));
   ASSERT_OK_AND_ASSIGN(
       auto gateway,

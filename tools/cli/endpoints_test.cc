@@ -1,0 +1,61 @@
+#include "tools/cli/endpoints.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "libs/testing/status_matchers.h"
+
+namespace granary::cli {
+namespace {
+
+using ::granary::testing::StatusIs;
+
+std::string Write(const std::string& name, const std::string& text) {
+  std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(EndpointsTest, DefaultsAreTheLocalPorts) {
+  unsetenv("GRANARY_ENDPOINTS");
+  ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints({}));
+  EXPECT_EQ(e.gateway, "127.0.0.1:6565");
+  EXPECT_EQ(e.registry, "127.0.0.1:6570");
+  EXPECT_EQ(e.materializer, "127.0.0.1:6573");
+}
+
+TEST(EndpointsTest, FlagsBeatTheFileWhichBeatsDefaults) {
+  std::string file =
+      Write("endpoints.yaml", "endpoints:\n  serving: 10.0.0.1:1\n  registry: 10.0.0.1:2\n");
+  EndpointFlags flags;
+  flags.file = file;
+  flags.overrides.serving = "10.0.0.9:9";
+  ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints(flags));
+  EXPECT_EQ(e.serving, "10.0.0.9:9");
+  EXPECT_EQ(e.registry, "10.0.0.1:2");
+  EXPECT_EQ(e.ingestion, "127.0.0.1:6572");
+}
+
+TEST(EndpointsTest, EnvironmentNamesTheFile) {
+  setenv("GRANARY_ENDPOINTS", Write("env.yaml", "endpoints: {gateway: 10.1.1.1:7}\n").c_str(), 1);
+  ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints({}));
+  EXPECT_EQ(e.gateway, "10.1.1.1:7");
+  unsetenv("GRANARY_ENDPOINTS");
+}
+
+TEST(EndpointsTest, BadFileIsAnErrorNamingTheKey) {
+  EndpointFlags flags;
+  flags.file = Write("bad.yaml", "endpoints:\n  serving: nowhere\n  servng: 1.2.3.4:5\n");
+  EXPECT_THAT(ResolveEndpoints(flags),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::AllOf(::testing::HasSubstr("endpoints.serving"),
+                                        ::testing::HasSubstr("endpoints.servng: unknown key"))));
+  flags.file = "/nonexistent.yaml";
+  EXPECT_THAT(ResolveEndpoints(flags), StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace granary::cli
