@@ -9,12 +9,13 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "prometheus/exposer.h"
 #include "prometheus/gauge.h"
 
 #include "libs/base/log.h"
 #include "libs/base/version.h"
+#include "libs/base/status_macros.h"
 #include "libs/server/grpc_metrics.h"
+#include "libs/server/metrics_endpoint.h"
 
 namespace granary::server {
 
@@ -51,15 +52,9 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
       .Add({})
       .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
 
-  try {
-    rt->exposer_ = std::make_unique<prometheus::Exposer>(config.metrics_address, 2);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", config.metrics_address, ": ", e.what()));
-  }
-  rt->exposer_->RegisterCollectable(rt->metrics_);
-  std::vector<int> ports = rt->exposer_->GetListeningPorts();
-  rt->metrics_port_ = ports.empty() ? 0 : ports[0];
+  ASSIGN_OR_RETURN(rt->metrics_endpoint_,
+                   MetricsEndpoint::Start(config.metrics_address, rt->metrics_));
+  rt->metrics_port_ = rt->metrics_endpoint_->port();
 
   rt->host_ = std::make_unique<ServiceHost>(service_name, rt->metrics_);
   absl::Status built = build(*rt->host_);

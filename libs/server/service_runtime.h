@@ -23,13 +23,10 @@ namespace grpc {
 class Server;
 }
 
-namespace prometheus {
-class Exposer;
-}
-
 namespace granary::server {
 
 class GrpcMetrics;
+class MetricsEndpoint;
 
 using BuildFn = std::function<absl::Status(ServiceHost&)>;
 
@@ -58,7 +55,7 @@ class ServiceRuntime {
   std::string service_name_;
   ServerConfig config_;
   std::shared_ptr<prometheus::Registry> metrics_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<GrpcMetrics> grpc_metrics_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<grpc::Server> server_;

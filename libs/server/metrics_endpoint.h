@@ -1,0 +1,40 @@
+// The Prometheus /metrics HTTP endpoint of a service (prometheus-cpp's Exposer), with a prompt
+// stop: the embedded web server only notices a stop request when its 2-second listening poll
+// returns, so stopping connects to it to end the poll at once.
+//
+//   ASSIGN_OR_RETURN(auto endpoint, MetricsEndpoint::Start("127.0.0.1:0", registry));
+//   int port = endpoint->port();
+#ifndef GRANARY_LIBS_SERVER_METRICS_ENDPOINT_H_
+#define GRANARY_LIBS_SERVER_METRICS_ENDPOINT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace granary::server {
+
+class MetricsEndpoint {
+ public:
+  // UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
+      const std::string& address, std::shared_ptr<prometheus::Registry> registry);
+  ~MetricsEndpoint();
+
+  int port() const { return port_; }
+
+ private:
+  MetricsEndpoint() = default;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string wake_host_;
+  int port_ = 0;
+};
+
+}  // namespace granary::server
+
+#endif  // GRANARY_LIBS_SERVER_METRICS_ENDPOINT_H_

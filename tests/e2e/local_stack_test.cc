@@ -1,0 +1,210 @@
+// The local stack end to end, through the script users run: `tools/dev up` starts Redis,
+// PostgreSQL, NATS and the five services; `granary status` reports them SERVING; each
+// /metrics shows request counters and latency histograms; stopping Redis turns the services
+// that need it NOT_SERVING and starting it brings them back without a restart; `tools/dev
+// down` leaves no process behind. Ports are picked free; binaries come from this build.
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "libs/base/status_macros.h"
+#include "libs/testing/grpc_probes.h"
+#include "libs/testing/ports.h"
+#include "libs/testing/status_matchers.h"
+#include "libs/testing/subprocess.h"
+
+namespace granary {
+namespace {
+
+using ::granary::testing::HttpGet;
+using ::granary::testing::PickFreePort;
+using ::granary::testing::Subprocess;
+using ::granary::testing::WaitForHealth;
+using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+
+const char* const kServices[] = {"gateway", "registry", "serving", "ingestion", "materializer"};
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(toupper(c));
+  return s;
+}
+
+// The process state letter from /proc, or empty when there is no such process.
+std::string ProcState(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() ? "" : stat.substr(paren + 2, 1);
+}
+
+// Our live children: with the subreaper flag set, every daemon the script started ends up here.
+std::vector<pid_t> LiveChildren() {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    int pid;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::vector<std::string> f = absl::StrSplit(stat.substr(paren + 2), ' ');
+    if (f.size() > 1 && f[0] != "Z" && atoi(f[1].c_str()) == getpid()) out.push_back(pid);
+  }
+  return out;
+}
+
+std::string CommandLine(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/cmdline"));
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : s) c = c == '\0' ? ' ' : c;
+  return s;
+}
+
+class LocalStackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Orphans of the script (daemonized backends, setsid'd services) become our children, so
+    // that "nothing left behind" can be checked and their exits reaped.
+    ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    runfiles_ = absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"));
+    home_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/stack");
+    env_ = {absl::StrCat("GRANARY_HOME=", home_), absl::StrCat("GRANARY_BIN_DIR=", runfiles_)};
+    for (const char* name : {"redis", "postgres", "nats"}) {
+      ASSERT_OK_AND_ASSIGN(ports_[name], PickFreePort());
+      env_.push_back(absl::StrCat("GRANARY_", Upper(name), "_PORT=", ports_[name]));
+    }
+    for (const char* svc : kServices) {
+      ASSERT_OK_AND_ASSIGN(ports_[svc], PickFreePort());
+      ASSERT_OK_AND_ASSIGN(metrics_ports_[svc], PickFreePort());
+      env_.push_back(absl::StrCat("GRANARY_", Upper(svc), "_PORT=", ports_[svc]));
+      env_.push_back(absl::StrCat("GRANARY_", Upper(svc), "_METRICS_PORT=", metrics_ports_[svc]));
+    }
+  }
+
+  void TearDown() override {
+    // Whatever happened above, take the stack down and reap what exited.
+    Run({"tools/dev", "down"}).IgnoreError();
+    for (pid_t pid : LiveChildren()) kill(pid, SIGKILL);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    std::error_code ec;
+    std::filesystem::path pg = std::filesystem::read_symlink(home_ + "/postgres", ec);
+    if (!ec) std::filesystem::remove_all(pg, ec);
+  }
+
+  // Runs a command from the runfiles root; returns its exit code (and keeps its output).
+  absl::StatusOr<int> Run(std::vector<std::string> argv) {
+    argv[0] = absl::StrCat(runfiles_, "/", argv[0]);
+    ASSIGN_OR_RETURN(auto p,
+                     Subprocess::Start({.argv = argv, .env = env_, .working_dir = runfiles_}));
+    absl::StatusOr<int> status = p->Wait(absl::Seconds(180));
+    last_output_ = p->RecentOutput();
+    if (!status.ok()) return status.status();
+    return WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& svc) {
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", ports_[svc]),
+                               grpc::InsecureChannelCredentials());
+  }
+
+  std::map<std::string, pid_t> Pids() {
+    std::map<std::string, pid_t> pids;
+    for (const auto& entry : std::filesystem::directory_iterator(home_ + "/pids")) {
+      std::ifstream in(entry.path());
+      pid_t pid = 0;
+      in >> pid;
+      pids[entry.path().stem().string()] = pid;
+    }
+    return pids;
+  }
+
+  std::string runfiles_;
+  std::string home_;
+  std::vector<std::string> env_;
+  std::map<std::string, int> ports_;
+  std::map<std::string, int> metrics_ports_;
+  std::string last_output_;
+};
+
+#define ASSERT_EXIT_CODE(cmd, code)       \
+  do {                                    \
+    absl::StatusOr<int> rc = (cmd);       \
+    ASSERT_TRUE(rc.ok()) << rc.status();  \
+    ASSERT_EQ(*rc, code) << last_output_; \
+  } while (false)
+
+TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
+  ASSERT_EXIT_CODE(Run({"tools/dev", "up"}), 0);
+  std::map<std::string, pid_t> pids = Pids();
+  ASSERT_EQ(pids.size(), 8u) << "expected 3 backends and 5 services";
+
+  // `granary status`: one line per service, all SERVING, exit 0.
+  std::string endpoints = home_ + "/endpoints.yaml";
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "status", "--endpoints", endpoints}), 0);
+  for (const char* svc : kServices) {
+    EXPECT_THAT(last_output_,
+                ContainsRegex(absl::StrCat(svc, " +127.0.0.1:", ports_[svc], " +SERVING")));
+  }
+
+  // Each /metrics has per-method request counters and latency histograms: the status calls
+  // above went through every service's health endpoint.
+  for (const char* svc : kServices) {
+    ASSERT_OK_AND_ASSIGN(std::string text, HttpGet("127.0.0.1", metrics_ports_[svc], "/metrics"));
+    EXPECT_THAT(text, ContainsRegex("grpc_server_handled_total\\{grpc_code=\"OK\",grpc_method="
+                                    "\"Check\",grpc_service=\"grpc.health.v1.Health\"\\} [1-9]"))
+        << svc;
+    EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{grpc_method=\"Check\""))
+        << svc;
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("granary_build_info{service=\"", svc, "\"")));
+  }
+
+  // Redis goes away: serving and the materializer need it; the others do not.
+  ASSERT_EXIT_CODE(Run({"tools/dev", "stop", "redis"}), 0);
+  ASSERT_OK(
+      WaitForHealth(Channel("serving"), "", HealthCheckResponse::NOT_SERVING, absl::Seconds(20)));
+  ASSERT_OK(WaitForHealth(Channel("materializer"), "", HealthCheckResponse::NOT_SERVING,
+                          absl::Seconds(20)));
+  ASSERT_OK_AND_ASSIGN(auto registry, testing::CheckHealth(Channel("registry")));
+  EXPECT_EQ(registry, HealthCheckResponse::SERVING);
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "status", "--endpoints", endpoints}), 1);
+  EXPECT_THAT(last_output_, ContainsRegex("serving +127.0.0.1:[0-9]+ +NOT_SERVING"));
+
+  // Redis is back: the same processes recover by themselves.
+  ASSERT_EXIT_CODE(Run({"tools/dev", "start", "redis"}), 0);
+  ASSERT_OK(WaitForHealth(Channel("serving"), "", HealthCheckResponse::SERVING, absl::Seconds(30)));
+  ASSERT_OK(
+      WaitForHealth(Channel("materializer"), "", HealthCheckResponse::SERVING, absl::Seconds(30)));
+  EXPECT_EQ(Pids()["serving"], pids["serving"]);
+  EXPECT_EQ(ProcState(pids["serving"]) != "" && ProcState(pids["serving"]) != "Z", true);
+
+  // Down: nothing is left, not one backend worker.
+  ASSERT_EXIT_CODE(Run({"tools/dev", "down"}), 0);
+  while (waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  for (const auto& [name, pid] : Pids()) ADD_FAILURE() << name << " still has a pid file";
+  std::vector<pid_t> left = LiveChildren();
+  for (pid_t pid : left) ADD_FAILURE() << "left behind: pid " << pid << " " << CommandLine(pid);
+  for (const auto& [name, pid] : pids) {
+    std::string state = ProcState(pid);
+    EXPECT_TRUE(state.empty() || state == "Z") << name << " (pid " << pid << ") still runs";
+  }
+}
+
+}  // namespace
+}  // namespace granary
