@@ -10,23 +10,28 @@
 namespace granary::pg {
 namespace {
 
+constexpr char kSqlStatePayload[] = "granary.pg/sqlstate";
+
 absl::Status FromSqlState(const std::string& state, const std::string& msg) {
-  if (state == "40001" || state == "40P01") return absl::AbortedError(msg);
-  if (state == "23505") return absl::AlreadyExistsError(msg);
-  if (absl::StartsWith(state, "23")) return absl::FailedPreconditionError(msg);
-  if (state == "42P01" || state == "42703" || state == "3F000" || state == "3D000") {
-    return absl::NotFoundError(msg);
+  absl::Status status;
+  if (state == "40001" || state == "40P01" || state == "55P03") {
+    status = absl::AbortedError(msg);
+  } else if (state == "23505") {
+    status = absl::AlreadyExistsError(msg);
+  } else if (absl::StartsWith(state, "23")) {
+    status = absl::FailedPreconditionError(msg);
+  } else if (state == "57014") {
+    status = absl::DeadlineExceededError(msg);
+  } else if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+             state == "57P03") {
+    status = absl::UnavailableError(msg);
+  } else if (absl::StartsWith(state, "53")) {
+    status = absl::ResourceExhaustedError(msg);
+  } else {
+    status = absl::InternalError(msg);
   }
-  if (state == "57014") return absl::DeadlineExceededError(msg);
-  if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" || state == "57P03") {
-    return absl::UnavailableError(msg);
-  }
-  if (absl::StartsWith(state, "53")) return absl::ResourceExhaustedError(msg);
-  if (state == "42501") return absl::PermissionDeniedError(msg);
-  if (absl::StartsWith(state, "22") || absl::StartsWith(state, "42")) {
-    return absl::InvalidArgumentError(msg);
-  }
-  return absl::InternalError(msg);
+  status.SetPayload(kSqlStatePayload, absl::Cord(state));
+  return status;
 }
 
 }  // namespace
@@ -51,6 +56,11 @@ absl::Status StatusFromException(const std::exception& e) {
     return absl::InternalError(msg);
   }
   return absl::InternalError(msg);
+}
+
+std::string SqlState(const absl::Status& status) {
+  absl::optional<absl::Cord> state = status.GetPayload(kSqlStatePayload);
+  return state.has_value() ? std::string(*state) : "";
 }
 
 }  // namespace granary::pg

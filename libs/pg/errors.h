@@ -8,12 +8,16 @@
 #define GRANARY_LIBS_PG_ERRORS_H_
 
 #include <exception>
+#include <string>
 
 #include "absl/status/status.h"
 
 namespace granary::pg {
 
 absl::Status StatusFromException(const std::exception& e);
+
+// The SQLSTATE carried by a status from StatusFromException ("" when none).
+std::string SqlState(const absl::Status& status);
 
 }  // namespace granary::pg
 

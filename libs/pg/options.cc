@@ -41,6 +41,8 @@ PgOptions ReadPgOptions(config::Reader section) {
   o.connect_timeout =
       section.Duration("connect_timeout", o.connect_timeout, absl::Seconds(1), absl::Minutes(5));
   o.statement_timeout = section.Duration("statement_timeout", o.statement_timeout);
+  o.tcp_timeout =
+      section.Duration("tcp_timeout", o.tcp_timeout, absl::Seconds(1), absl::Minutes(10));
   o.application_name = section.String("application_name", o.application_name);
   o.pool_size = static_cast<int>(section.Int("pool_size", o.pool_size, 1, 256));
   return o;
@@ -52,7 +54,11 @@ std::string ConnInfo(const PgOptions& o) {
       " user=", Quote(o.user), " sslmode=", Quote(o.sslmode),
       // libpq's connect_timeout is whole seconds, at least 2 (1 is raised to 2).
       " connect_timeout=", std::max<int64_t>(2, absl::ToInt64Seconds(o.connect_timeout)),
-      " application_name=", Quote(o.application_name));
+      " application_name=", Quote(o.application_name), " keepalives=1 keepalives_idle=",
+      std::max<int64_t>(1, absl::ToInt64Seconds(o.tcp_timeout) / 2),
+      " keepalives_interval=1 keepalives_count=",
+      std::max<int64_t>(1, absl::ToInt64Seconds(o.tcp_timeout) / 2),
+      " tcp_user_timeout=", absl::ToInt64Milliseconds(o.tcp_timeout));
   if (!o.password.empty()) absl::StrAppend(&info, " password=", Quote(o.password.value()));
   if (o.statement_timeout > absl::ZeroDuration()) {
     absl::StrAppend(&info, " options=",

@@ -32,6 +32,10 @@ struct PgOptions {
   absl::Duration connect_timeout = absl::Seconds(2);
   // Server-side limit per statement; zero means none.
   absl::Duration statement_timeout = absl::Seconds(30);
+  // How long unacknowledged data may wait on a connection before it counts as dead (with TCP
+  // keepalives): a server that vanished without closing its sockets fails calls in seconds,
+  // not after the kernel's default of two hours.
+  absl::Duration tcp_timeout = absl::Seconds(10);
   // Shown in pg_stat_activity.
   std::string application_name = "granary";
   // Connections the pool keeps open.

@@ -3,44 +3,39 @@
 #include "pqxx/except.hxx"
 #include "pqxx/nontransaction.hxx"
 
+#include "libs/base/idle_socket.h"
 #include "libs/pg/errors.h"
 
 namespace granary::pg {
 
-absl::Status Pool::WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn) {
-  for (int attempt = 0;; ++attempt) {
+std::unique_ptr<pqxx::connection> Pool::Borrow() {
+  while (true) {
     std::unique_ptr<pqxx::connection> conn;
-    bool pooled = false;
     {
       absl::MutexLock lock(&mu_);
-      if (!idle_.empty()) {
-        conn = std::move(idle_.back());
-        idle_.pop_back();
-        pooled = true;
-      }
+      if (idle_.empty()) break;
+      conn = std::move(idle_.back());
+      idle_.pop_back();
     }
-    absl::Status status;
-    bool broken = false;
-    try {
-      if (conn == nullptr) conn = std::make_unique<pqxx::connection>(ConnInfo(options_));
-      status = fn(*conn);
-    } catch (const pqxx::broken_connection& e) {
-      broken = true;
-      status = StatusFromException(e);
-    } catch (const std::exception& e) {
-      status = StatusFromException(e);
-    }
-    broken = broken || conn == nullptr || !conn->is_open();
-    if (!broken) {
-      absl::MutexLock lock(&mu_);
-      if (static_cast<int>(idle_.size()) < options_.pool_size) idle_.push_back(std::move(conn));
-      return status;
-    }
-    if (!(pooled && attempt == 0)) return status;
-    // The server likely restarted: every idle connection is stale.
-    absl::MutexLock lock(&mu_);
-    idle_.clear();
+    if (conn->is_open() && !base::IdleSocketIsStale(conn->sock())) return conn;
   }
+  return std::make_unique<pqxx::connection>(ConnInfo(options_));
+}
+
+absl::Status Pool::WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn) {
+  std::unique_ptr<pqxx::connection> conn;
+  absl::Status status;
+  try {
+    conn = Borrow();
+    status = fn(*conn);
+  } catch (const std::exception& e) {
+    status = StatusFromException(e);
+  }
+  if (conn != nullptr && conn->is_open()) {
+    absl::MutexLock lock(&mu_);
+    if (static_cast<int>(idle_.size()) < options_.pool_size) idle_.push_back(std::move(conn));
+  }
+  return status;
 }
 
 absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& fn) {

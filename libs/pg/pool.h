@@ -1,6 +1,8 @@
 // A thread-safe pool of PostgreSQL connections (libpqxx). Connections open lazily; a broken
-// one is dropped, so the pool reconnects by itself when PostgreSQL comes back. Exceptions never
-// leave this class: the callbacks may let libpqxx throw, and the caller gets an absl::Status.
+// one is dropped and an idle one is checked before reuse (a server restart closes it while
+// idle), so the pool reconnects by itself when PostgreSQL comes back. Work is never run twice:
+// a failure is returned to the caller. Exceptions never leave this class: the callbacks may
+// let libpqxx throw, and the caller gets an absl::Status.
 //
 //   pg::Pool pool(options);
 //   RETURN_IF_ERROR(pool.Transact([&](pqxx::work& tx) {
@@ -28,9 +30,7 @@ class Pool {
  public:
   explicit Pool(PgOptions options) : options_(std::move(options)) {}
 
-  // Runs fn on a connection. A connection that went stale while idle (the server restarted) is
-  // replaced and fn runs once more; fn must tolerate that (it had no effect the first time,
-  // since the connection was dead).
+  // Runs fn on a connection.
   absl::Status WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn);
 
   // Runs fn in a transaction, committed when fn returns OK and rolled back otherwise.
@@ -42,6 +42,9 @@ class Pool {
   const PgOptions& options() const { return options_; }
 
  private:
+  // A healthy idle connection, or a new one (which may throw).
+  std::unique_ptr<pqxx::connection> Borrow();
+
   const PgOptions options_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);

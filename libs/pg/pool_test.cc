@@ -4,6 +4,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pqxx/nontransaction.hxx"
 
 #include "libs/pg/errors.h"
 #include "libs/testing/postgres_server.h"
@@ -73,16 +74,20 @@ TEST_F(PoolTest, SqlErrorsMapToMeaningfulCodes) {
     return absl::OkStatus();
   }),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("postgres:")));
-  EXPECT_THAT(pool.Transact([](pqxx::work& tx) {
+  // A missing table or a syntax error in SQL Granary wrote is a bug: INTERNAL, with the
+  // SQLSTATE attached for code that runs users' SQL.
+  absl::Status missing = pool.Transact([](pqxx::work& tx) {
     tx.exec("SELECT * FROM no_such_table");
     return absl::OkStatus();
-  }),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no_such_table")));
-  EXPECT_THAT(pool.Transact([](pqxx::work& tx) {
+  });
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kInternal, HasSubstr("no_such_table")));
+  EXPECT_EQ(SqlState(missing), "42P01");
+  absl::Status syntax = pool.Transact([](pqxx::work& tx) {
     tx.exec("SELEKT 1");
     return absl::OkStatus();
-  }),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  });
+  EXPECT_THAT(syntax, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(SqlState(syntax), "42601");
   // The pool is still usable after each failure.
   EXPECT_OK(pool.Ping());
 }
@@ -98,7 +103,7 @@ TEST_F(PoolTest, StatementTimeoutIsDeadlineExceeded) {
               StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
-TEST_F(PoolTest, BadCredentialsAndUnknownDatabaseAreReported) {
+TEST_F(PoolTest, UnknownDatabaseIsUnavailableAndNamed) {
   PgOptions o = Options();
   o.database = "does_not_exist";
   Pool pool(o);
@@ -146,7 +151,34 @@ TEST(PoolRestartTest, ReconnectsByItselfAfterPostgresRestarts) {
   ASSERT_OK(server->Stop());
   EXPECT_THAT(pool.Ping(), StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_OK(server->Restart());
+  // The pooled connection went stale during the outage; it is noticed before use.
   EXPECT_OK(pool.Ping());
+}
+
+TEST_F(PoolTest, NeverRunsWorkTwice) {
+  Pool pool(Options());
+  ASSERT_OK(pool.Transact([](pqxx::work& tx) {
+    tx.exec("CREATE TABLE once (n int)");
+    return absl::OkStatus();
+  }));
+  int calls = 0;
+  // The work's own connection is killed from inside the work: the pool must report the failure
+  // rather than run the work again on a new connection.
+  absl::Status s = pool.WithConnection([&](pqxx::connection& conn) {
+    ++calls;
+    pqxx::nontransaction tx(conn);
+    tx.exec("INSERT INTO once VALUES (1)");
+    tx.exec("SELECT pg_terminate_backend(pg_backend_pid())");
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(calls, 1);
+  int64_t rows = 0;
+  ASSERT_OK(pool.Transact([&](pqxx::work& tx) {
+    rows = tx.exec1("SELECT count(*) FROM once")[0].as<int64_t>();
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(rows, 1);
 }
 
 TEST(OptionsTest, ConnInfoQuotesValuesAndReadsSection) {

@@ -6,17 +6,17 @@
 
 namespace granary::redis {
 
-absl::StatusOr<std::unique_ptr<Connection>> Client::Borrow(bool* pooled) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!idle_.empty()) {
-      std::unique_ptr<Connection> conn = std::move(idle_.back());
+absl::StatusOr<std::unique_ptr<Connection>> Client::Borrow() {
+  while (true) {
+    std::unique_ptr<Connection> conn;
+    {
+      absl::MutexLock lock(&mu_);
+      if (idle_.empty()) break;
+      conn = std::move(idle_.back());
       idle_.pop_back();
-      *pooled = true;
-      return conn;
     }
+    if (!conn->StaleWhileIdle()) return conn;
   }
-  *pooled = false;
   return Connection::Open(options_);
 }
 
@@ -26,28 +26,19 @@ void Client::Return(std::unique_ptr<Connection> conn) {
   if (static_cast<int>(idle_.size()) < options_.pool_size) idle_.push_back(std::move(conn));
 }
 
-template <typename Result, typename Call>
-absl::StatusOr<Result> Client::Run(Call call) {
-  for (int attempt = 0;; ++attempt) {
-    bool pooled = false;
-    ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Borrow(&pooled));
-    absl::StatusOr<Result> result = call(*conn);
-    bool stale = pooled && conn->broken() && attempt == 0;
-    Return(std::move(conn));
-    if (!stale) return result;
-    // Idle connections are likely stale too (same restart); drop them all.
-    absl::MutexLock lock(&mu_);
-    idle_.clear();
-  }
-}
-
 absl::StatusOr<Reply> Client::Command(const std::vector<std::string>& args) {
-  return Run<Reply>([&](Connection& conn) { return conn.Command(args); });
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Borrow());
+  absl::StatusOr<Reply> reply = conn->Command(args);
+  Return(std::move(conn));
+  return reply;
 }
 
 absl::StatusOr<std::vector<Reply>> Client::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
-  return Run<std::vector<Reply>>([&](Connection& conn) { return conn.Pipeline(commands); });
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Borrow());
+  absl::StatusOr<std::vector<Reply>> replies = conn->Pipeline(commands);
+  Return(std::move(conn));
+  return replies;
 }
 
 absl::Status Client::Ping() {

@@ -1,8 +1,8 @@
-// A thread-safe Redis client over a small pool of connections. Connections open lazily and a
-// failed one is dropped, so the client reconnects by itself when Redis comes back. A command
-// that fails on a pooled connection (one that went stale while idle, e.g. across a Redis
-// restart) is sent once more on a fresh connection: Granary's commands are idempotent (reads,
-// and writes guarded by event time), which is what makes that retry safe.
+// A thread-safe Redis client over a small pool of connections. Connections open lazily; a
+// failed one is dropped, and an idle one is checked before reuse (a Redis restart closes it
+// while idle), so the client reconnects by itself when Redis comes back. A command is never
+// sent twice: a failure after sending is returned to the caller, who alone knows whether the
+// command may be repeated.
 //
 //   redis::Client client(options);
 //   RETURN_IF_ERROR(client.Ping());
@@ -36,12 +36,9 @@ class Client {
   const RedisOptions& options() const { return options_; }
 
  private:
-  // An idle connection (*pooled = true) or a new one.
-  absl::StatusOr<std::unique_ptr<Connection>> Borrow(bool* pooled);
+  // A healthy idle connection, or a new one.
+  absl::StatusOr<std::unique_ptr<Connection>> Borrow();
   void Return(std::unique_ptr<Connection> conn);
-  // Runs `call` on a connection, retrying once on a fresh one as described above.
-  template <typename Result, typename Call>
-  absl::StatusOr<Result> Run(Call call);
 
   const RedisOptions options_;
   absl::Mutex mu_;

@@ -38,8 +38,24 @@ TEST(ClientTest, ReconnectsByItselfAfterRedisRestarts) {
   EXPECT_THAT(client.Ping(), StatusIs(absl::StatusCode::kUnavailable));
 
   ASSERT_OK(server->Restart());
-  // The pooled connection went stale during the outage; the first call still succeeds.
+  // The pooled connection went stale during the outage; it is noticed before use, so the
+  // first call after the restart succeeds.
   EXPECT_OK(client.Ping());
+}
+
+TEST(ClientTest, NeverSendsACommandTwice) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  RedisOptions o = OptionsFor(*server);
+  o.command_timeout = absl::Milliseconds(100);
+  Client client(o);
+  ASSERT_OK(client.Command({"SET", "n", "0"}));
+  // The client reads the INCR's reply, then times out waiting on the BLPOP. Every send of this
+  // batch is therefore counted in n by the time Pipeline returns: n must be 1.
+  EXPECT_THAT(client.Pipeline({{"INCR", "n"}, {"BLPOP", "empty", "2"}}),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  Client checker(OptionsFor(*server));
+  ASSERT_OK_AND_ASSIGN(Reply n, checker.Command({"GET", "n"}));
+  EXPECT_EQ(n.str, "1");
 }
 
 TEST(ClientTest, ConcurrentCallersShareThePool) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include <hiredis/hiredis.h>
 
+#include "libs/base/idle_socket.h"
 #include "libs/base/status_macros.h"
 
 namespace granary::redis {
@@ -36,6 +37,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const RedisOptions&
 }
 
 Connection::~Connection() { redisFree(ctx_); }
+
+bool Connection::StaleWhileIdle() const { return broken_ || base::IdleSocketIsStale(ctx_->fd); }
 
 absl::Status Connection::ContextError() {
   broken_ = true;

@@ -37,6 +37,9 @@ class Connection {
       const std::vector<std::vector<std::string>>& commands);
 
   bool broken() const { return broken_; }
+  // True when the server closed or reset the connection while it was idle (see
+  // base::IdleSocketIsStale); such a connection must not be used.
+  bool StaleWhileIdle() const;
 
  private:
   Connection(redisContext* ctx, std::string address) : ctx_(ctx), address_(std::move(address)) {}
