@@ -7,24 +7,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace granary::base {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
-
-struct Settings {
-  absl::Mutex mu;
-  std::string service ABSL_GUARDED_BY(mu);
-  std::function<void(absl::string_view)> sink ABSL_GUARDED_BY(mu);
-};
-
-Settings& GetSettings() {
-  static Settings* const kSettings = new Settings();
-  return *kSettings;
-}
+// Replaced, never freed: a reader may still hold the previous name (a few per process).
+std::atomic<const std::string*> g_service{new std::string()};
+std::function<void(absl::string_view)>* g_sink = nullptr;
 
 bool NeedsQuotes(absl::string_view v) {
   if (v.empty()) return true;
@@ -97,15 +88,12 @@ absl::string_view LogLevelName(LogLevel level) {
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
 
 void SetLogService(absl::string_view service) {
-  Settings& s = GetSettings();
-  absl::MutexLock lock(&s.mu);
-  s.service = std::string(service);
+  g_service.store(new std::string(service), std::memory_order_release);
 }
 
 void SetLogSinkForTesting(std::function<void(absl::string_view)> sink) {
-  Settings& s = GetSettings();
-  absl::MutexLock lock(&s.mu);
-  s.sink = std::move(sink);
+  delete g_sink;
+  g_sink = sink ? new std::function<void(absl::string_view)>(std::move(sink)) : nullptr;
 }
 
 LogLine::LogLine(LogLevel level, absl::string_view msg)
@@ -115,11 +103,8 @@ LogLine::LogLine(LogLevel level, absl::string_view msg)
   absl::StrAppend(&line_,
                   "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
                   " level=", LogLevelName(level_));
-  Settings& s = GetSettings();
-  {
-    absl::MutexLock lock(&s.mu);
-    if (!s.service.empty()) absl::StrAppend(&line_, " service=", s.service);
-  }
+  const std::string& service = *g_service.load(std::memory_order_acquire);
+  if (!service.empty()) absl::StrAppend(&line_, " service=", service);
   line_.append(" msg=");
   AppendValue(&line_, msg);
 }
@@ -127,14 +112,8 @@ LogLine::LogLine(LogLevel level, absl::string_view msg)
 LogLine::~LogLine() {
   if (!enabled_) return;
   line_.push_back('\n');
-  Settings& s = GetSettings();
-  std::function<void(absl::string_view)> sink;
-  {
-    absl::MutexLock lock(&s.mu);
-    sink = s.sink;
-  }
-  if (sink) {
-    sink(line_);
+  if (g_sink != nullptr) {
+    (*g_sink)(line_);
     return;
   }
   // One write(2) per line: lines from concurrent threads stay whole.

@@ -27,10 +27,12 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 absl::StatusOr<LogLevel> ParseLogLevel(absl::string_view name);
 absl::string_view LogLevelName(LogLevel level);
 
-// Process-wide settings, set once at start-up by RunService.
+// Process-wide settings. Logging itself takes no lock: the level and the service name are
+// read atomically (set them at start-up, as RunService does).
 void SetLogLevel(LogLevel level);
 void SetLogService(absl::string_view service);
-// Replaces stderr as the destination of finished lines (tests). nullptr restores stderr.
+// Replaces stderr as the destination of finished lines (tests), or restores stderr (nullptr).
+// Not to be called while other threads log.
 void SetLogSinkForTesting(std::function<void(absl::string_view line)> sink);
 
 class LogLine {

@@ -1,7 +1,8 @@
 // Watches the backends a service cannot work without (Redis, PostgreSQL, NATS, upstream
-// services) from one background thread. Healthy backends are re-checked every interval;
-// failing ones are retried with backoff. The service is healthy only while every check passes,
-// and each change is reported (health status, logs, a gauge per dependency).
+// services). Each dependency has its own worker, so a slow backend never delays the others:
+// healthy ones are re-checked every interval, failing ones retried with backoff. The service
+// is healthy only while every required check passes; each change is reported (health status,
+// logs, a gauge per dependency).
 //
 //   DependencyMonitor monitor({{"redis", [&] { return redis.Ping(); }}}, options,
 //                             [&](bool healthy) { health->SetServingStatus(healthy); });
@@ -12,12 +13,9 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "prometheus/registry.h"
 
@@ -28,7 +26,8 @@ namespace granary::server {
 struct Dependency {
   // Short name for logs and metrics ("redis").
   std::string name;
-  // Connects if needed and checks the backend answers; must return within a few seconds.
+  // Connects if needed and checks the backend answers. Should be bounded by its own timeouts;
+  // a check that hangs only keeps its own dependency's status stale.
   std::function<absl::Status()> check;
   // Whether health depends on it. An optional dependency is watched (logs and gauge) but
   // does not make the service NOT_SERVING: the gateway keeps serving reads while the
@@ -41,8 +40,12 @@ class DependencyMonitor {
   struct Options {
     absl::Duration interval = absl::Seconds(1);
     base::BackoffOptions retry = {.initial = absl::Milliseconds(100), .max = absl::Seconds(5)};
+    // Start waits this long for the first round of checks; Stop this long for each worker.
+    absl::Duration wait = absl::Seconds(10);
   };
 
+  // on_change is called with the overall health, once at Start and then on every change,
+  // never concurrently and never after Stop returns.
   DependencyMonitor(std::vector<Dependency> dependencies, Options options,
                     std::function<void(bool healthy)> on_change, prometheus::Registry& metrics);
   ~DependencyMonitor();
@@ -53,21 +56,12 @@ class DependencyMonitor {
   bool healthy() const;
 
  private:
+  struct State;
   struct Watched;
-  void Loop();
-  // Runs due checks; returns when the next one is due.
-  absl::Time CheckDue(absl::Time now);
-  void Publish();
+  static void Work(std::shared_ptr<State> state, std::shared_ptr<Watched> watched);
 
-  Options options_;
-  std::function<void(bool)> on_change_;
-  std::vector<std::unique_ptr<Watched>> watched_;
-  std::thread thread_;
-
-  mutable absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool healthy_ ABSL_GUARDED_BY(mu_) = false;
-  bool published_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<State> state_;
+  std::vector<std::shared_ptr<Watched>> watched_;
 };
 
 }  // namespace granary::server

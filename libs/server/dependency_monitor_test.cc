@@ -1,8 +1,11 @@
 #include "libs/server/dependency_monitor.h"
 
 #include <atomic>
+#include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -114,6 +117,45 @@ TEST(DependencyMonitorTest, OptionalDependenciesAreWatchedButDoNotGateHealth) {
   monitor.Start();
   EXPECT_TRUE(monitor.healthy());
   EXPECT_THAT(Scrape(registry), HasSubstr("granary_dependency_up{dependency=\"materializer\"} 0"));
+}
+
+TEST(DependencyMonitorTest, AStuckCheckNeitherFreezesOthersNorBlocksStop) {
+  prometheus::Registry registry;
+  absl::Notification release;
+  std::atomic<bool> b_up{false};
+  absl::Notification b_checked_while_up;
+  std::once_flag once;
+  Changes changes;
+  DependencyMonitor::Options options = Fast();
+  options.wait = absl::Milliseconds(200);
+  {
+    DependencyMonitor monitor(
+        {{"stuck",
+          [&] {
+            release.WaitForNotification();
+            return absl::OkStatus();
+          }},
+         {"b",
+          [&] {
+            if (!b_up) return absl::UnavailableError("down");
+            std::call_once(once, [&] { b_checked_while_up.Notify(); });
+            return absl::OkStatus();
+          },
+          /*required=*/false}},
+        options, [&](bool h) { changes.Record(h); }, registry);
+    monitor.Start();  // returns after `wait`, counting the silent check as down
+    EXPECT_FALSE(monitor.healthy());
+    b_up = true;
+    // b's own worker keeps going while the other one is stuck.
+    ASSERT_TRUE(b_checked_while_up.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    absl::Time start = absl::Now();
+    monitor.Stop();
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  }
+  // The stuck worker finishes after the monitor is gone and reports nothing.
+  size_t before = changes.history().size();
+  release.Notify();
+  EXPECT_EQ(changes.history().size(), before);
 }
 
 TEST(DependencyMonitorTest, StopIsPromptEvenWithALongInterval) {

@@ -31,7 +31,12 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Record(methods->GetSendStatus().error_code());
+      grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::UNKNOWN) {
+        status = grpc::Status(grpc::StatusCode::INTERNAL, status.error_message());
+        methods->ModifySendStatus(status);
+      }
+      Record(status.error_code());
     }
     methods->Proceed();
   }
@@ -72,15 +77,25 @@ GrpcMetrics::GrpcMetrics(prometheus::Registry& registry)
       latency_(prometheus::BuildHistogram()
                    .Name("grpc_server_handling_seconds")
                    .Help("Time from a call's arrival to its status, by method.")
-                   .Register(registry)) {}
+                   .Register(registry)),
+      unknown_(Create("unknown", "unknown")) {
+  // gRPC's own services, whose messages are not in protobuf's descriptor pool.
+  AddMethod("grpc.health.v1.Health", "Check");
+  AddMethod("grpc.health.v1.Health", "Watch");
+  AddMethod("grpc.reflection.v1alpha.ServerReflection", "ServerReflectionInfo");
+}
+
+void GrpcMetrics::AddMethod(absl::string_view service, absl::string_view method) {
+  methods_[absl::StrCat("/", service, "/", method)] = Create(service, method);
+}
 
 std::unique_ptr<GrpcMetrics::Method> GrpcMetrics::Create(absl::string_view service,
                                                          absl::string_view method) {
   auto m = std::make_unique<Method>();
   m->service = std::string(service);
   m->method = std::string(method);
-  m->latency = &latency_.Add({{"grpc_service", m->service}, {"grpc_method", m->method}},
-                             LatencyBuckets());
+  m->latency =
+      &latency_.Add({{"grpc_service", m->service}, {"grpc_method", m->method}}, LatencyBuckets());
   // OK from the start, so a dashboard shows the method at zero before its first call.
   Series(*m, 0);
   return m;
@@ -108,25 +123,13 @@ void GrpcMetrics::AddService(absl::string_view full_name) {
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(std::string(full_name));
   if (service == nullptr) return;
-  for (int i = 0; i < service->method_count(); ++i) {
-    std::string name = service->method(i)->name();
-    methods_[absl::StrCat("/", full_name, "/", name)] = Create(full_name, name);
-  }
+  for (int i = 0; i < service->method_count(); ++i)
+    AddMethod(full_name, service->method(i)->name());
 }
 
 GrpcMetrics::Method& GrpcMetrics::ForPath(absl::string_view path) {
   auto it = methods_.find(path);
-  if (it != methods_.end()) return *it->second;
-  absl::MutexLock lock(&late_mu_);
-  auto& slot = late_methods_[path];
-  if (slot == nullptr) {
-    absl::string_view p = path;
-    if (!p.empty() && p[0] == '/') p.remove_prefix(1);
-    size_t slash = p.find('/');
-    slot = slash == absl::string_view::npos ? Create("unknown", p)
-                                            : Create(p.substr(0, slash), p.substr(slash + 1));
-  }
-  return *slot;
+  return it != methods_.end() ? *it->second : *unknown_;
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

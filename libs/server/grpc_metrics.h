@@ -1,8 +1,12 @@
 // Per-method request counts by status code and latency histograms for every gRPC call, recorded
-// by a server interceptor. The registered services' methods get their series up front (the OK
-// count and the histogram), so the request path does a lookup in an immutable map; the series
-// of any other status code is created the first time that code is returned, then reused
-// without locking.
+// by a server interceptor. The registered services' methods (and gRPC's health and reflection
+// services) get their series up front, so a call does a lookup in a map that no longer
+// changes once serving; a path no service serves counts under one "unknown" series, so
+// callers cannot create series at will. A status code's counter is created the first time the
+// method returns that code, then reused without locking.
+//
+// The interceptor is also the last line of the "never UNKNOWN" rule: a call about to end with
+// UNKNOWN (a handler that threw, or returned it) ends with INTERNAL instead.
 //
 //   grpc_server_handled_total{grpc_service, grpc_method, grpc_code}
 //   grpc_server_handling_seconds{grpc_service, grpc_method}   (histogram)
@@ -14,10 +18,8 @@
 #include <memory>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -43,8 +45,7 @@ class GrpcMetrics {
   // the server starts.
   void AddService(absl::string_view full_name);
 
-  // The series of "/package.Service/Method"; created on first use for methods of services not
-  // added (gRPC's own health and reflection services).
+  // The series of "/package.Service/Method", or the "unknown" series.
   Method& ForPath(absl::string_view path);
 
   // Counts one call that ended with `code`.
@@ -54,6 +55,7 @@ class GrpcMetrics {
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
 
  private:
+  void AddMethod(absl::string_view service, absl::string_view method);
   std::unique_ptr<Method> Create(absl::string_view service, absl::string_view method);
   // The counter of one method and code, created on first use.
   prometheus::Counter& Series(Method& method, int code);
@@ -61,8 +63,7 @@ class GrpcMetrics {
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& latency_;
   absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_;  // fixed once serving
-  absl::Mutex late_mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Method>> late_methods_ ABSL_GUARDED_BY(late_mu_);
+  std::unique_ptr<Method> unknown_;
 };
 
 }  // namespace granary::server

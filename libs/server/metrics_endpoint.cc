@@ -1,8 +1,6 @@
 #include "libs/server/metrics_endpoint.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+#include <netdb.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,20 +10,25 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "prometheus/exposer.h"
+#include <sys/socket.h>
 
 namespace granary::server {
 namespace {
 
+// Opens and closes a connection to host:port (any address family), ignoring failures.
 void Connect(const std::string& host, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1) {
-    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    bool ok = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    close(fd);
+    if (ok) break;
   }
-  close(fd);
+  freeaddrinfo(found);
 }
 
 }  // namespace
@@ -43,7 +46,11 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   std::vector<int> ports = endpoint->exposer_->GetListeningPorts();
   endpoint->port_ = ports.empty() ? 0 : ports[0];
   std::string host = address.substr(0, address.rfind(':'));
-  endpoint->wake_host_ = host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host;
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  // A wildcard address is reached through loopback.
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  endpoint->wake_host_ = host;
   return endpoint;
 }
 

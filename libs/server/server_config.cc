@@ -6,6 +6,8 @@ ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defa
   ServerConfig c;
   c.grpc_address = section.Address("grpc_address", defaults.grpc_address);
   c.metrics_address = section.Address("metrics_address", defaults.metrics_address);
+  c.drain_delay =
+      section.Duration("drain_delay", c.drain_delay, absl::ZeroDuration(), absl::Minutes(5));
   c.drain_timeout =
       section.Duration("drain_timeout", c.drain_timeout, absl::ZeroDuration(), absl::Minutes(10));
   std::string level = section.String("log_level", "info");

@@ -3,6 +3,7 @@
 //   server:
 //     grpc_address: 127.0.0.1:6571
 //     metrics_address: 127.0.0.1:9571
+//     drain_delay: 0s
 //     drain_timeout: 10s
 //     log_level: info
 //     max_message_bytes: 67108864
@@ -24,7 +25,10 @@ struct ServerConfig {
   std::string grpc_address;
   // Where Prometheus scrapes /metrics; port 0 picks a free one.
   std::string metrics_address;
-  // How long in-flight calls may run after SIGTERM before they are cancelled.
+  // After SIGTERM, how long to keep serving while health already says NOT_SERVING, so that
+  // load balancers stop routing here first (e.g. a few seconds behind a Kubernetes Service).
+  absl::Duration drain_delay = absl::ZeroDuration();
+  // Then, how long in-flight calls (streams included) may run before they are cancelled.
   absl::Duration drain_timeout = absl::Seconds(10);
   base::LogLevel log_level = base::LogLevel::kInfo;
   // Largest request or response message.

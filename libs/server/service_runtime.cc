@@ -12,8 +12,8 @@
 #include "prometheus/gauge.h"
 
 #include "libs/base/log.h"
-#include "libs/base/version.h"
 #include "libs/base/status_macros.h"
+#include "libs/base/version.h"
 #include "libs/server/grpc_metrics.h"
 #include "libs/server/metrics_endpoint.h"
 
@@ -129,16 +129,20 @@ void ServiceRuntime::Shutdown() {
     if (shut_down_) return;
     shut_down_ = true;
     if (server_ == nullptr) return;
-    // Load balancers and the gateway stop sending new calls as soon as health changes.
+    // Health watchers (load balancers, the gateway) learn first; calls are still served.
     if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
     gauges_->is_serving.store(false);
     gauges_->serving->Set(0);
   }
-  base::LogInfo("draining").With("timeout", config_.drain_timeout);
+  base::LogInfo("draining")
+      .With("delay", config_.drain_delay)
+      .With("timeout", config_.drain_timeout);
   absl::Time start = absl::Now();
+  if (config_.drain_delay > absl::ZeroDuration()) absl::SleepFor(config_.drain_delay);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_timeout));
+  // The monitor goes before the hooks: a check must not reconnect a client a hook just closed.
+  if (monitor_ != nullptr) monitor_->Stop();
   for (auto it = host_->on_stop_.rbegin(); it != host_->on_stop_.rend(); ++it) (*it)();
-  monitor_->Stop();
   server_->Wait();
   base::LogInfo("stopped").With("drain", absl::Now() - start);
 }

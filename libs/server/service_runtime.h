@@ -44,8 +44,9 @@ class ServiceRuntime {
   // Whether health currently says SERVING.
   bool serving() const;
 
-  // Drain: health NOT_SERVING, stop taking calls, let in-flight calls finish within the drain
-  // timeout (then cancel them), run the OnStop hooks, stop the monitor. Idempotent.
+  // Drain: health NOT_SERVING; keep serving for the drain delay (load balancers move away);
+  // stop taking calls and let in-flight ones finish within the drain timeout (then cancel
+  // them); stop the dependency monitor; run the OnStop hooks. Idempotent.
   void Shutdown();
 
  private:

@@ -9,6 +9,8 @@
 #include "gmock/gmock.h"
 #include "granary/testing/v1/echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/client_unary_call.h"
+#include "grpcpp/impl/codegen/rpc_method.h"
 #include "gtest/gtest.h"
 
 #include "libs/server/echo_service_for_test.h"
@@ -109,6 +111,33 @@ TEST(ServiceRuntimeTest, MetricsCountCallsByCodeWithLatencyHistograms) {
   EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{grpc_method=\"Echo\""));
   EXPECT_THAT(text, HasSubstr("granary_build_info{service=\"echo\""));
   EXPECT_THAT(text, HasSubstr("granary_serving 1"));
+}
+
+TEST(ServiceRuntimeTest, UnknownStatusLeavesAsInternalAndUnknownPathsShareOneSeries) {
+  ASSERT_OK_AND_ASSIGN(auto rt, StartInProcess(EchoDefinition(), ""));
+  auto channel = ChannelTo(*rt);
+  EchoRequest unknown;
+  unknown.set_fail_code(static_cast<int>(grpc::StatusCode::UNKNOWN));
+  EchoResponse resp;
+  EXPECT_EQ(CallEcho(channel, unknown, &resp).error_code(), grpc::StatusCode::INTERNAL);
+
+  // Calls to methods nobody serves: each distinct path must not become a series of its own.
+  for (int i = 0; i < 3; ++i) {
+    std::string path = absl::StrCat("/no.Such/Method", i);
+    grpc::internal::RpcMethod method(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
+    grpc::ClientContext ctx;
+    EchoResponse out;
+    EXPECT_EQ(
+        grpc::internal::BlockingUnaryCall(channel.get(), method, &ctx, unknown, &out).error_code(),
+        grpc::StatusCode::UNIMPLEMENTED);
+  }
+  ASSERT_OK_AND_ASSIGN(std::string text, HttpGet("127.0.0.1", rt->metrics_port(), "/metrics"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code=\"INTERNAL\",grpc_method="
+                              "\"Echo\",grpc_service=\"granary.testing.v1.EchoService\"} 1"));
+  EXPECT_THAT(text, HasSubstr("grpc_server_handled_total{grpc_code=\"UNIMPLEMENTED\","
+                              "grpc_method=\"unknown\",grpc_service=\"unknown\"} 3"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("no.Such")));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("grpc_code=\"UNKNOWN\"")));
 }
 
 TEST(ServiceRuntimeTest, DrainLetsInFlightCallsFinish) {
