@@ -14,7 +14,7 @@ struct OptionsDeleter {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const NatsOptions& options) {
+absl::StatusOr<std::shared_ptr<Connection>> Connection::Open(const NatsOptions& options) {
   natsOptions* raw = nullptr;
   RETURN_IF_ERROR(FromNats(natsOptions_Create(&raw), "options"));
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
@@ -56,27 +56,35 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const NatsOptions& 
     return FromNats(s, absl::StrCat("connect to ", options.url));
   }
   OnConnectionChange(nc, state.get());
-  return std::unique_ptr<Connection>(new Connection(nc, std::move(state)));
+  return std::shared_ptr<Connection>(new Connection(nc, std::move(state)));
 }
 
 void Connection::OnConnectionChange(natsConnection* nc, void* closure) {
   auto* state = static_cast<State*>(closure);
   absl::MutexLock lock(&state->mu);
-  state->connected = natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+  bool now = natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+  if (now && !state->connected) ++state->connects;
+  state->connected = now;
 }
 
-bool Connection::WaitConnected(absl::Duration timeout) {
+uint64_t Connection::connects() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->connects;
+}
+
+bool Connection::WaitConnected(absl::Duration timeout, uint64_t after_connects) {
   absl::MutexLock lock(&state_->mu);
   // The flag can lag the client by a callback; the status is the truth, checked on each wake.
-  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
-    return state_->connected && connected();
+  auto ready = [this, after_connects]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
+    return state_->connected && state_->connects > after_connects && connected();
   };
   return state_->mu.AwaitWithTimeout(absl::Condition(&ready), timeout);
 }
 
 Connection::~Connection() {
   natsConnection_Close(nc_);
-  state_->closed.WaitForNotificationWithTimeout(absl::Seconds(10));
+  // State must outlive every callback; the closed callback is the last one.
+  state_->closed.WaitForNotification();
   natsConnection_Destroy(nc_);
 }
 
@@ -105,6 +113,7 @@ absl::Status Connection::Publish(absl::string_view subject, absl::string_view da
 absl::StatusOr<std::unique_ptr<Subscription>> Connection::Subscribe(absl::string_view subject,
                                                                     MessageHandler handler) {
   auto sub = std::unique_ptr<Subscription>(new Subscription());
+  sub->connection_ = shared_from_this();
   sub->handler_ = std::move(handler);
   std::string subj(subject);
   RETURN_IF_ERROR(FromNats(
@@ -127,10 +136,10 @@ void Subscription::OnComplete(void* closure) {
 
 Subscription::~Subscription() {
   if (sub_ == nullptr) return;
-  // Wait until no callback runs any more, so that the handler's captures stay valid.
-  if (natsSubscription_Unsubscribe(sub_) == NATS_OK) {
-    done_.WaitForNotificationWithTimeout(absl::Seconds(5));
-  }
+  // The connection is still open (we hold it), so unsubscribing closes the subscription and
+  // the completion callback follows the last message callback. Only then may the handler go.
+  natsSubscription_Unsubscribe(sub_);
+  done_.WaitForNotification();
   natsSubscription_Destroy(sub_);
 }
 

@@ -2,10 +2,13 @@
 // client connects (and reconnects) in the background forever. Core publish and subscribe;
 // JetStream builds on raw().
 //
-//   ASSIGN_OR_RETURN(auto nats, bus::Connection::Open(options));
+//   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(options));
 //   RETURN_IF_ERROR(nats->Ping());  // UNAVAILABLE until connected
 //   auto sub = nats->Subscribe("granary.registry.changed.>",
 //                              [](absl::string_view subject, absl::string_view data) {...});
+//
+// A Subscription keeps its Connection alive; destroying a Subscription returns once its
+// handler will run no more, so the handler's captures may be destroyed right after.
 #ifndef GRANARY_LIBS_BUS_CONNECTION_H_
 #define GRANARY_LIBS_BUS_CONNECTION_H_
 
@@ -26,6 +29,8 @@ namespace granary::bus {
 
 using MessageHandler = std::function<void(absl::string_view subject, absl::string_view data)>;
 
+class Connection;
+
 // Unsubscribes on destruction.
 class Subscription {
  public:
@@ -39,24 +44,28 @@ class Subscription {
   static void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void OnComplete(void* closure);
 
+  std::shared_ptr<Connection> connection_;
   natsSubscription* sub_ = nullptr;
   MessageHandler handler_;
   // Set once the client will call handler_ no more.
   absl::Notification done_;
 };
 
-class Connection {
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(const NatsOptions& options);
+  static absl::StatusOr<std::shared_ptr<Connection>> Open(const NatsOptions& options);
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
   bool connected() const;
-  // Blocks until connected or `timeout` passes; true when connected. Driven by the client's
-  // connect/reconnect callbacks, not by polling.
-  bool WaitConnected(absl::Duration timeout);
+  // How many times the connection was established (the first connect and each reconnect).
+  uint64_t connects() const;
+  // Blocks until connected with connects() > after_connects, or until `timeout`; true when
+  // so. Pass the count seen before an outage to wait for a new connection, not the old one the
+  // client has not yet noticed is dead. Driven by the client's callbacks, not by polling.
+  bool WaitConnected(absl::Duration timeout, uint64_t after_connects = 0);
   // A round trip to the server within `timeout`; UNAVAILABLE while disconnected.
   absl::Status Ping(absl::Duration timeout = absl::Seconds(1));
   // Core NATS publish: fire and forget (no persistence).
@@ -72,6 +81,7 @@ class Connection {
   struct State {
     absl::Mutex mu;
     bool connected ABSL_GUARDED_BY(mu) = false;
+    uint64_t connects ABSL_GUARDED_BY(mu) = 0;
     // The closed callback comes last, after any other callback on the same thread; until it
     // has run, State must stay alive.
     absl::Notification closed;

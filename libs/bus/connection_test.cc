@@ -77,11 +77,23 @@ TEST(ConnectionTest, ReconnectsAndKeepsSubscriptions) {
   ASSERT_OK_AND_ASSIGN(auto sub,
                        conn->Subscribe("s", [&](auto subj, auto data) { inbox.Add(subj, data); }));
   ASSERT_OK(conn->Ping());
+  uint64_t before = conn->connects();
   ASSERT_OK(server->Restart());
-  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(10)));
+  // A new connection, not the old one the client may not yet know is dead.
+  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(10), before));
   ASSERT_OK(conn->Publish("s", "after restart"));
   ASSERT_TRUE(inbox.WaitFor(1, absl::Seconds(5)));
   EXPECT_EQ(inbox.messages()[0].second, "after restart");
+}
+
+TEST(OptionsTest, RefusesCredentialsInTheUrl) {
+  ASSERT_OK_AND_ASSIGN(config::Reader root,
+                       config::Reader::FromString("nats: {url: 'nats://me:s3cret@host:4222'}\n"));
+  ReadNatsOptions(root.Section("nats"));
+  absl::Status s = root.Finish();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                          ::testing::HasSubstr("credentials do not belong in the URL")));
+  EXPECT_THAT(std::string(s.message()), ::testing::Not(::testing::HasSubstr("s3cret")));
 }
 
 TEST(OptionsTest, ValidatesTheSection) {

@@ -1,6 +1,7 @@
 #include "libs/bus/options.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace granary::bus {
@@ -11,6 +12,13 @@ NatsOptions ReadNatsOptions(config::Reader section) {
   for (absl::string_view u : absl::StrSplit(o.url, ',')) {
     if (!absl::StartsWith(u, "nats://") && !absl::StartsWith(u, "tls://")) {
       section.AddError("url", "expected nats://host:port (or a comma-separated list of them)");
+      break;
+    }
+    // Credentials in a URL end up in logs and error messages.
+    if (absl::StrContains(u, "@")) {
+      section.AddError("url",
+                       "credentials do not belong in the URL: use user and password, "
+                       "or token (each from a file or the environment)");
       break;
     }
   }

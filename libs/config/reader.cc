@@ -25,6 +25,14 @@ namespace {
 void CollectUnknown(const YAML::Node& node, const std::string& prefix,
                     const std::map<std::string, bool>& read, const std::string& source,
                     std::vector<std::string>* errors) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string path = absl::StrCat(prefix, "[", i, "]");
+      auto it = read.find(path);
+      if (it != read.end() && it->second) CollectUnknown(node[i], path, read, source, errors);
+    }
+    return;
+  }
   if (!node.IsMap()) return;
   for (const auto& kv : node) {
     std::string key = kv.first.Scalar();
@@ -40,6 +48,28 @@ void CollectUnknown(const YAML::Node& node, const std::string& prefix,
 }
 
 }  // namespace
+
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
+  HostPort hp;
+  size_t colon = text.rfind(':');
+  bool ok = colon != absl::string_view::npos && colon > 0 &&
+            absl::SimpleAtoi(text.substr(colon + 1), &hp.port) && hp.port >= 0 && hp.port <= 65535;
+  if (ok) {
+    absl::string_view host = text.substr(0, colon);
+    if (host.front() == '[') {
+      ok = host.size() > 2 && host.back() == ']';
+      host = host.substr(1, host.size() - 2);
+    } else {
+      ok = host.find(':') == absl::string_view::npos;  // IPv6 needs brackets
+    }
+    hp.host = std::string(host);
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected host:port (e.g. 127.0.0.1:6379 or [::1]:6379), got \"", text, "\""));
+  }
+  return hp;
+}
 
 Reader::Reader(std::shared_ptr<State> state, std::unique_ptr<YAML::Node> node, std::string prefix)
     : state_(std::move(state)), node_(std::move(node)), prefix_(std::move(prefix)) {}
@@ -216,15 +246,17 @@ absl::Duration Reader::Duration(absl::string_view key, absl::Duration default_va
 std::string Reader::Address(absl::string_view key, absl::string_view default_value) {
   std::string text;
   if (!Scalar(key, &text)) return std::string(default_value);
-  size_t colon = text.rfind(':');
-  int port = -1;
-  bool ok = colon != std::string::npos && colon > 0 &&
-            absl::SimpleAtoi(text.substr(colon + 1), &port) && port >= 0 && port <= 65535;
-  if (!ok) {
-    AddError(key, absl::StrCat("expected host:port (e.g. 127.0.0.1:6379), got \"", text, "\""));
+  absl::StatusOr<HostPort> parsed = ParseHostPort(text);
+  if (!parsed.ok()) {
+    AddError(key, parsed.status().message());
     return std::string(default_value);
   }
   return text;
+}
+
+HostPort Reader::HostAndPort(absl::string_view key, absl::string_view default_value) {
+  absl::StatusOr<HostPort> parsed = ParseHostPort(Address(key, default_value));
+  return parsed.ok() ? *parsed : HostPort{};
 }
 
 std::vector<std::string> Reader::StringList(absl::string_view key) {
@@ -244,6 +276,41 @@ std::vector<std::string> Reader::StringList(absl::string_view key) {
   }
   return out;
 }
+
+std::vector<Reader> Reader::List(absl::string_view key) {
+  std::vector<Reader> out;
+  std::string path = Path(key);
+  std::unique_ptr<YAML::Node> child = Get(key);
+  state_->read_paths[path] = true;
+  if (child == nullptr) return out;
+  if (!child->IsSequence()) {
+    AddError(key, "expected a list");
+    return out;
+  }
+  for (size_t i = 0; i < child->size(); ++i) {
+    YAML::Node item = (*child)[i];
+    std::string item_path = absl::StrCat(path, "[", i, "]");
+    state_->read_paths[item_path] = true;
+    if (!item.IsMap()) {
+      state_->errors.push_back(absl::StrCat(state_->source, ":", item.Mark().line + 1, ": ",
+                                            item_path, ": expected a mapping of keys to values"));
+      continue;
+    }
+    out.push_back(Reader(state_, std::make_unique<YAML::Node>(item), item_path));
+  }
+  return out;
+}
+
+int Reader::Line(absl::string_view key) const {
+  const YAML::Node& self = *node_;
+  if (!self.IsMap()) return 0;
+  YAML::Node child = self[std::string(key)];
+  return child.IsDefined() && child.Mark().line >= 0 ? child.Mark().line + 1 : 0;
+}
+
+int Reader::line() const { return node_->Mark().line >= 0 ? node_->Mark().line + 1 : 0; }
+
+const std::string& Reader::source() const { return state_->source; }
 
 std::map<std::string, std::string> Reader::StringMap(absl::string_view key) {
   std::map<std::string, std::string> out;

@@ -31,6 +31,15 @@ class Node;
 
 namespace granary::config {
 
+// A parsed "host:port"; IPv6 hosts are written in brackets ("[::1]:6379").
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+// INVALID_ARGUMENT unless `text` is host:port with a port in [0, 65535].
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text);
+
 class Reader {
  public:
   // INVALID_ARGUMENT for malformed YAML (with the line), NOT_FOUND for a missing file.
@@ -62,7 +71,17 @@ class Reader {
                           absl::Duration max = absl::InfiniteDuration());
   // "host:port" with a port in [0, 65535]; port 0 asks the OS for a free one.
   std::string Address(absl::string_view key, absl::string_view default_value);
+  // The same, split.
+  HostPort HostAndPort(absl::string_view key, absl::string_view default_value);
   std::vector<std::string> StringList(absl::string_view key);
+  // A list of mappings, one Reader per item, with paths "key[0]", "key[1]", ...
+  std::vector<Reader> List(absl::string_view key);
+  // The line (1-based) of a key in its file, or 0 when absent: for messages about objects.
+  int Line(absl::string_view key) const;
+  // The line of this section itself (0 for the root or a missing section).
+  int line() const;
+  // The file this config was read from.
+  const std::string& source() const;
   std::map<std::string, std::string> StringMap(absl::string_view key);
   // `key: {file: /path}` or `key: {env: NAME}`, read now. Missing key: an empty Secret.
   // A literal value is refused: secrets do not live in config files.

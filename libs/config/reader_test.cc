@@ -64,6 +64,22 @@ redis:
   EXPECT_THAT(s.message(), HasSubstr("test.yaml:6: redis.adress: unknown key"));
 }
 
+TEST(ReaderTest, HostAndPortIncludingIpv6) {
+  Reader root = Parse("a: 10.0.0.1:80\nb: '[::1]:6379'\nc: ::1:6379\nd: host:70000\n");
+  HostPort a = root.HostAndPort("a", "x:1");
+  EXPECT_EQ(a.host, "10.0.0.1");
+  EXPECT_EQ(a.port, 80);
+  HostPort b = root.HostAndPort("b", "x:1");
+  EXPECT_EQ(b.host, "::1");
+  EXPECT_EQ(b.port, 6379);
+  root.HostAndPort("c", "x:1");
+  root.HostAndPort("d", "x:1");
+  absl::Status s = root.Finish();
+  EXPECT_THAT(s.message(), HasSubstr("c: expected host:port"));
+  EXPECT_THAT(s.message(), HasSubstr("d: expected host:port"));
+  EXPECT_THAT(s.message(), HasSubstr("2 problems"));
+}
+
 TEST(ReaderTest, RangeChecks) {
   Reader root = Parse("n: 100\nd: 2h\n");
   EXPECT_EQ(root.Int("n", 5, 1, 10), 5);
@@ -140,6 +156,58 @@ TEST(ReaderTest, AddErrorForCrossKeyChecks) {
   tls.String("cert", "");
   tls.AddError("key", "required when cert is set");
   EXPECT_THAT(root.Finish().message(), HasSubstr("tls.key: required when cert is set"));
+}
+
+}  // namespace
+}  // namespace granary::config
+
+namespace granary::config {
+namespace {
+
+TEST(ReaderListTest, ReadsListsOfMappingsWithPathsAndLines) {
+  absl::StatusOr<Reader> root = Reader::FromString(R"(entities:
+  - name: driver
+    join_key: driver_id
+  - name: customer
+    join_kye: customer_id
+  - just a string
+)",
+                                                   "repo.yaml");
+  ASSERT_TRUE(root.ok());
+  std::vector<Reader> items = root->List("entities");
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].String("name", ""), "driver");
+  EXPECT_EQ(items[0].String("join_key", ""), "driver_id");
+  EXPECT_EQ(items[0].line(), 2);
+  EXPECT_EQ(items[1].Line("name"), 4);
+  EXPECT_EQ(items[1].Path("name"), "entities[1].name");
+  EXPECT_EQ(items[1].String("name", ""), "customer");
+  items[1].String("join_key", "");
+  absl::Status s = root->Finish();
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("repo.yaml:5: entities[1].join_kye: unknown key"));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr(
+                               "repo.yaml:6: entities[2]: expected a mapping of keys to values"));
+}
+
+TEST(ReaderListTest, NestedListsAndNotAList) {
+  absl::StatusOr<Reader> root = Reader::FromString(
+      "views:\n  - name: v\n    schema:\n      - {name: a, dtype: INT64}\n      - {name: b, "
+      "dtyp: FLOAT}\nother: {a: 1}\n",
+      "r.yaml");
+  ASSERT_TRUE(root.ok());
+  std::vector<Reader> views = root->List("views");
+  ASSERT_EQ(views.size(), 1u);
+  views[0].String("name", "");
+  std::vector<Reader> schema = views[0].List("schema");
+  ASSERT_EQ(schema.size(), 2u);
+  for (Reader& f : schema) {
+    f.String("name", "");
+    f.String("dtype", "");
+  }
+  root->List("other");
+  absl::Status s = root->Finish();
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("r.yaml:5: views[0].schema[1].dtyp: unknown key"));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("other: expected a list"));
 }
 
 }  // namespace

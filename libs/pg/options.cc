@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace granary::pg {
@@ -23,10 +22,9 @@ std::string Quote(const std::string& v) {
 
 PgOptions ReadPgOptions(config::Reader section) {
   PgOptions o;
-  std::string address = section.Address("address", "127.0.0.1:5432");
-  size_t colon = address.rfind(':');
-  o.host = address.substr(0, colon);
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &o.port)) o.port = 5432;
+  config::HostPort address = section.HostAndPort("address", "127.0.0.1:5432");
+  o.host = address.host;
+  o.port = address.port;
   o.database = section.String("database", o.database);
   o.user = section.String("user", o.user);
   o.password = section.SecretValue("password");

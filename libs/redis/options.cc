@@ -1,15 +1,13 @@
 #include "libs/redis/options.h"
 
-#include "absl/strings/numbers.h"
 
 namespace granary::redis {
 
 RedisOptions ReadRedisOptions(config::Reader section) {
   RedisOptions o;
-  std::string address = section.Address("address", "127.0.0.1:6379");
-  size_t colon = address.rfind(':');
-  o.host = address.substr(0, colon);
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &o.port)) o.port = 6379;
+  config::HostPort address = section.HostAndPort("address", "127.0.0.1:6379");
+  o.host = address.host;
+  o.port = address.port;
   o.user = section.String("user", "");
   o.password = section.SecretValue("password");
   o.connect_timeout = section.Duration("connect_timeout", o.connect_timeout, absl::Milliseconds(10),

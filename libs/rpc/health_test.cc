@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 
 #include "libs/server/echo_service_for_test.h"
+#include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
 
 namespace granary::rpc {
@@ -36,7 +37,8 @@ TEST(HealthTest, NotServingAtStartWhenADependencyIsDown) {
 }
 
 TEST(HealthTest, NobodyListeningIsUnavailable) {
-  auto channel = InsecureChannel("127.0.0.1:1");
+  ASSERT_OK_AND_ASSIGN(int port, testing::PickFreePort());  // free: nothing listens there
+  auto channel = InsecureChannel(absl::StrCat("127.0.0.1:", port));
   EXPECT_THAT(CheckHealth(channel, "", absl::Milliseconds(500)),
               testing::StatusIs(absl::StatusCode::kUnavailable));
 }
