@@ -33,6 +33,9 @@ struct BackendSpec {
 class BackendProcess {
  public:
   explicit BackendProcess(BackendSpec spec) : spec_(std::move(spec)) {}
+  // Stops the server with its own clean-shutdown signal (PostgreSQL's "fast", not "smart",
+  // which would wait for clients to leave).
+  ~BackendProcess() { Stop().IgnoreError(); }
 
   // Picks a free port (trying others when one is taken meanwhile) and waits until ready.
   absl::Status StartOnFreePort();

@@ -244,28 +244,42 @@ absl::Status Subprocess::Stop(int signal, absl::Duration grace) {
   return absl::OkStatus();
 }
 
-bool ProcessGroupAlive(pid_t pgid) {
+absl::StatusOr<ProcessInfo> ReadProcessInfo(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command in parentheses may hold spaces; the fields after it are: state ppid pgrp ...
+  size_t close_paren = content.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= content.size()) {
+    return absl::NotFoundError(absl::StrCat("no process ", pid));
+  }
+  std::vector<std::string> fields =
+      absl::StrSplit(content.substr(close_paren + 2), ' ', absl::SkipEmpty());
+  if (fields.size() < 3) return absl::NotFoundError(absl::StrCat("no process ", pid));
+  return ProcessInfo{fields[0][0], atoi(fields[1].c_str()), atoi(fields[2].c_str())};
+}
+
+std::vector<pid_t> LiveProcesses(pid_t parent) {
+  std::vector<pid_t> out;
   DIR* proc = opendir("/proc");
-  if (proc == nullptr) return false;
-  bool alive = false;
+  if (proc == nullptr) return out;
   while (struct dirent* entry = readdir(proc)) {
     int pid = atoi(entry->d_name);
     if (pid <= 0) continue;
-    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    // Fields after the parenthesized command: state ppid pgrp ...
-    size_t close_paren = content.rfind(')');
-    if (close_paren == std::string::npos) continue;
-    std::vector<std::string> fields =
-        absl::StrSplit(content.substr(close_paren + 2), ' ', absl::SkipEmpty());
-    if (fields.size() < 3 || fields[0] == "Z") continue;
-    if (atoi(fields[2].c_str()) == pgid) {
-      alive = true;
-      break;
+    absl::StatusOr<ProcessInfo> info = ReadProcessInfo(pid);
+    if (info.ok() && info->state != 'Z' && (parent == 0 || info->ppid == parent)) {
+      out.push_back(pid);
     }
   }
   closedir(proc);
-  return alive;
+  return out;
+}
+
+bool ProcessGroupAlive(pid_t pgid) {
+  for (pid_t pid : LiveProcesses()) {
+    absl::StatusOr<ProcessInfo> info = ReadProcessInfo(pid);
+    if (info.ok() && info->pgid == pgid) return true;
+  }
+  return false;
 }
 
 }  // namespace granary::testing

@@ -90,7 +90,20 @@ class Subprocess {
   bool output_closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// True while any process in process group `pgid` exists.
+// What /proc says of a process.
+struct ProcessInfo {
+  char state = '?';  // R, S, D, Z, ...
+  pid_t ppid = 0;
+  pid_t pgid = 0;
+};
+
+// NOT_FOUND when there is no such process.
+absl::StatusOr<ProcessInfo> ReadProcessInfo(pid_t pid);
+
+// Running processes (zombies excluded), optionally only the children of `parent`.
+std::vector<pid_t> LiveProcesses(pid_t parent = 0);
+
+// True while any (non-zombie) process in process group `pgid` exists.
 bool ProcessGroupAlive(pid_t pgid);
 
 }  // namespace granary::testing

@@ -1,6 +1,7 @@
 #include "libs/testing/subprocess.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "gmock/gmock.h"
@@ -73,12 +74,24 @@ TEST(SubprocessTest, MissingProgramFails) {
   EXPECT_EQ(WEXITSTATUS(status), 127);
 }
 
-TEST(PortsTest, PicksDistinctUsablePorts) {
-  ASSERT_OK_AND_ASSIGN(int a, PickFreePort());
-  ASSERT_OK_AND_ASSIGN(int b, PickFreePort());
-  EXPECT_GT(a, 0);
-  EXPECT_GT(b, 0);
-  EXPECT_LT(a, 65536);
+TEST(PortsTest, PicksDistinctFreePortsBelowTheEphemeralRange) {
+  int ephemeral_low = 0, ephemeral_high = 0;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low >> ephemeral_high;
+  ASSERT_GT(ephemeral_low, 10000);
+  ASSERT_OK_AND_ASSIGN(std::vector<int> ports, PickFreePorts(20));
+  std::set<int> distinct(ports.begin(), ports.end());
+  EXPECT_EQ(distinct.size(), 20u);
+  for (int port : ports) {
+    EXPECT_GE(port, 10000);
+    EXPECT_LT(port, ephemeral_low);
+  }
+}
+
+TEST(ProcessInfoTest, ReadsThisProcessAndRejectsMissingOnes) {
+  ASSERT_OK_AND_ASSIGN(ProcessInfo me, ReadProcessInfo(getpid()));
+  EXPECT_EQ(me.ppid, getppid());
+  EXPECT_EQ(me.pgid, getpgrp());
+  EXPECT_THAT(ReadProcessInfo(-5), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST(TempDirTest, RemovedOnDestruction) {

@@ -1,14 +1,10 @@
 // The materializer's configuration (besides the shared `server:` section).
 //
-//   project: driver_stats
 //   nats: {url: nats://127.0.0.1:4222}
 //   redis: {address: 127.0.0.1:6379, user: materializer, password: {file: ...}}
 //   offline_store: {address: 127.0.0.1:5432, database: granary, user: granary, ...}
-//   registry: {address: 127.0.0.1:6570}
 #ifndef GRANARY_SERVICES_MATERIALIZER_CONFIG_H_
 #define GRANARY_SERVICES_MATERIALIZER_CONFIG_H_
-
-#include <string>
 
 #include "libs/bus/options.h"
 #include "libs/config/reader.h"
@@ -18,16 +14,12 @@
 namespace granary::materializer {
 
 struct MaterializerConfig {
-  // Project for requests that do not name one; empty means requests must.
-  std::string project;
   // JetStream: pushed batches and materialization tasks.
   bus::NatsOptions nats;
   // The online store it writes.
   redis::RedisOptions redis;
   // The offline store it reads (and appends pushed rows to), plus job state.
   pg::PgOptions offline_store;
-  // The registry, for the catalog snapshot and materialization bookkeeping.
-  std::string registry_address;
 };
 
 MaterializerConfig ReadMaterializerConfig(config::Reader& root);

@@ -23,6 +23,7 @@
 #include "libs/base/status_macros.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/ports.h"
+#include "libs/testing/process_guard.h"
 #include "libs/testing/status_matchers.h"
 #include "libs/testing/subprocess.h"
 
@@ -30,7 +31,11 @@ namespace granary {
 namespace {
 
 using ::granary::testing::HttpGet;
-using ::granary::testing::PickFreePort;
+using ::granary::testing::LiveProcesses;
+using ::granary::testing::PickFreePorts;
+using ::granary::testing::ProcessGuard;
+using ::granary::testing::ProcessInfo;
+using ::granary::testing::ReadProcessInfo;
 using ::granary::testing::Subprocess;
 using ::granary::testing::WaitForHealth;
 using ::grpc::health::v1::HealthCheckResponse;
@@ -44,28 +49,9 @@ std::string Upper(std::string s) {
   return s;
 }
 
-// The process state letter from /proc, or empty when there is no such process.
-std::string ProcState(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? "" : stat.substr(paren + 2, 1);
-}
-
-// Our live children: with the subreaper flag set, every daemon the script started ends up here.
-std::vector<pid_t> LiveChildren() {
-  std::vector<pid_t> out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    int pid;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    size_t paren = stat.rfind(')');
-    if (paren == std::string::npos) continue;
-    std::vector<std::string> f = absl::StrSplit(stat.substr(paren + 2), ' ');
-    if (f.size() > 1 && f[0] != "Z" && atoi(f[1].c_str()) == getpid()) out.push_back(pid);
-  }
-  return out;
+bool Running(pid_t pid) {
+  absl::StatusOr<ProcessInfo> info = ReadProcessInfo(pid);
+  return info.ok() && info->state != 'Z';
 }
 
 std::string CommandLine(pid_t pid) {
@@ -84,27 +70,33 @@ class LocalStackTest : public ::testing::Test {
     runfiles_ = absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"));
     home_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/stack");
     env_ = {absl::StrCat("GRANARY_HOME=", home_), absl::StrCat("GRANARY_BIN_DIR=", runfiles_)};
+    // However this test ends (even killed by a timeout), whatever tools/dev started goes.
+    ASSERT_OK_AND_ASSIGN(
+        guard_, ProcessGuard::Start(absl::StrCat(
+                    "for f in ", home_, "/pids/*.pid; do p=$(cat \"$f\" 2>/dev/null) && ",
+                    "kill -9 -- \"-$p\" \"$p\" 2>/dev/null; done; d=$(readlink -f ", home_,
+                    "/postgres); case \"$d\" in /tmp/granary-postgres-*) rm -rf \"$d\";; esac")));
+    ASSERT_OK_AND_ASSIGN(std::vector<int> ports, PickFreePorts(13));
+    size_t next = 0;
     for (const char* name : {"redis", "postgres", "nats"}) {
-      ASSERT_OK_AND_ASSIGN(ports_[name], PickFreePort());
+      ports_[name] = ports[next++];
       env_.push_back(absl::StrCat("GRANARY_", Upper(name), "_PORT=", ports_[name]));
     }
     for (const char* svc : kServices) {
-      ASSERT_OK_AND_ASSIGN(ports_[svc], PickFreePort());
-      ASSERT_OK_AND_ASSIGN(metrics_ports_[svc], PickFreePort());
+      ports_[svc] = ports[next++];
+      metrics_ports_[svc] = ports[next++];
       env_.push_back(absl::StrCat("GRANARY_", Upper(svc), "_PORT=", ports_[svc]));
       env_.push_back(absl::StrCat("GRANARY_", Upper(svc), "_METRICS_PORT=", metrics_ports_[svc]));
     }
   }
 
   void TearDown() override {
-    // Whatever happened above, take the stack down and reap what exited.
+    // Whatever happened above, take the stack down, then let the guard remove what is left.
     Run({"tools/dev", "down"}).IgnoreError();
-    for (pid_t pid : LiveChildren()) kill(pid, SIGKILL);
+    guard_.reset();
+    for (pid_t pid : LiveProcesses(getpid())) kill(pid, SIGKILL);
     while (waitpid(-1, nullptr, WNOHANG) > 0) {
     }
-    std::error_code ec;
-    std::filesystem::path pg = std::filesystem::read_symlink(home_ + "/postgres", ec);
-    if (!ec) std::filesystem::remove_all(pg, ec);
   }
 
   // Runs a command from the runfiles root; returns its exit code (and keeps its output).
@@ -140,6 +132,7 @@ class LocalStackTest : public ::testing::Test {
   std::map<std::string, int> ports_;
   std::map<std::string, int> metrics_ports_;
   std::string last_output_;
+  std::unique_ptr<ProcessGuard> guard_;
 };
 
 #define ASSERT_EXIT_CODE(cmd, code)       \
@@ -191,19 +184,18 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   ASSERT_OK(
       WaitForHealth(Channel("materializer"), "", HealthCheckResponse::SERVING, absl::Seconds(30)));
   EXPECT_EQ(Pids()["serving"], pids["serving"]);
-  EXPECT_EQ(ProcState(pids["serving"]) != "" && ProcState(pids["serving"]) != "Z", true);
+  EXPECT_TRUE(Running(pids["serving"]));
 
   // Down: nothing is left, not one backend worker.
   ASSERT_EXIT_CODE(Run({"tools/dev", "down"}), 0);
   while (waitpid(-1, nullptr, WNOHANG) > 0) {
   }
   for (const auto& [name, pid] : Pids()) ADD_FAILURE() << name << " still has a pid file";
-  std::vector<pid_t> left = LiveChildren();
-  for (pid_t pid : left) ADD_FAILURE() << "left behind: pid " << pid << " " << CommandLine(pid);
-  for (const auto& [name, pid] : pids) {
-    std::string state = ProcState(pid);
-    EXPECT_TRUE(state.empty() || state == "Z") << name << " (pid " << pid << ") still runs";
+  for (pid_t pid : LiveProcesses(getpid())) {
+    if (pid == guard_->pid()) continue;  // ours, and meant to be there
+    ADD_FAILURE() << "left behind: pid " << pid << " " << CommandLine(pid);
   }
+  for (const auto& [name, pid] : pids) EXPECT_FALSE(Running(pid)) << name << " still runs";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "nlohmann/json.hpp"
 
 #include "libs/server/echo_service_for_test.h"
+#include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
 
 namespace granary::cli {
@@ -49,10 +50,12 @@ TEST_F(StatusCommandTest, NotServingOrUnreachableExitsOne) {
   std::atomic<bool> down{false};
   ASSERT_OK_AND_ASSIGN(auto rt, server::StartInProcess(server::EchoDefinition(&down), ""));
   endpoints_.ingestion = absl::StrCat("127.0.0.1:", rt->grpc_port());
-  endpoints_.serving = "127.0.0.1:1";  // nothing listens on port 1
+  ASSERT_OK_AND_ASSIGN(int nobody, testing::PickFreePort());  // free: nothing listens there
+  endpoints_.serving = absl::StrCat("127.0.0.1:", nobody);
   std::ostringstream out;
   EXPECT_EQ(RunStatus(endpoints_, {.timeout = absl::Seconds(2)}, out), 1);
-  EXPECT_THAT(out.str(), ContainsRegex("\nserving +127.0.0.1:1 +UNREACHABLE "));
+  EXPECT_THAT(out.str(),
+              ContainsRegex(absl::StrCat("\nserving +127.0.0.1:", nobody, " +UNREACHABLE ")));
   EXPECT_THAT(out.str(), ContainsRegex("\ningestion +127.0.0.1:[0-9]+ +NOT_SERVING "));
 }
 
