@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -210,10 +211,15 @@ bool Subprocess::AwaitExit(absl::Duration timeout) {
 }
 
 absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
   if (!AwaitExit(timeout)) {
     return absl::DeadlineExceededError(
         absl::StrCat(name_, " (pid ", pid_, ") still runs after ", absl::FormatDuration(timeout)));
   }
+  // The pipe closes with the process, unless something it started still holds it open.
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithDeadline(absl::Condition(&output_closed_),
+                        std::max(deadline, absl::Now() + absl::Seconds(1)));
   return *wait_status_;
 }
 

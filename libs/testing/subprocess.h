@@ -61,7 +61,8 @@ class Subprocess {
   // SIGKILL at once, as a crash would (no clean shutdown).
   absl::Status Kill() { return Stop(SIGKILL, absl::Seconds(5)); }
 
-  // Blocks until the process exits by itself; returns its wait status.
+  // Blocks until the process exits by itself and its output has been read (so RecentOutput is
+  // complete); returns its wait status.
   absl::StatusOr<int> Wait(absl::Duration timeout);
 
   bool Running();

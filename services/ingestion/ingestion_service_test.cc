@@ -61,5 +61,22 @@ TEST_F(IngestionServiceTest, HealthFollowsNats) {
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
 }
 
+// Started while NATS is down: NOT_SERVING, then SERVING once NATS is up, without a restart.
+TEST(IngestionStartupTest, StartsWhileNatsIsDownAndRecovers) {
+  ASSERT_OK_AND_ASSIGN(auto nats, NatsServer::Start());
+  ASSERT_OK(nats->Stop());
+  ASSERT_OK_AND_ASSIGN(
+      auto runtime,
+      server::StartInProcess(
+          Definition(), absl::StrCat("server: {dependency_check_interval: 50ms}\n", "nats: {url: '",
+                                     nats->url(), "', reconnect_wait: 50ms}\n")));
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  ASSERT_OK_AND_ASSIGN(auto status, testing::CheckHealth(channel));
+  EXPECT_EQ(status, HealthCheckResponse::NOT_SERVING);
+  ASSERT_OK(nats->Restart());
+  ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(20)));
+}
+
 }  // namespace
 }  // namespace granary::ingestion

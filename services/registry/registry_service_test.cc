@@ -72,5 +72,29 @@ TEST_F(RegistryServiceTest, HealthFollowsPostgresAndNats) {
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
 }
 
+// A registry started while PostgreSQL and NATS are both down neither fails nor crash-loops: it
+// serves health (NOT_SERVING) and becomes SERVING once both are back.
+TEST(RegistryStartupTest, StartsWhileBackendsAreDownAndRecovers) {
+  ASSERT_OK_AND_ASSIGN(auto pg, PostgresServer::Start());
+  ASSERT_OK(pg->CreateDatabase("granary"));
+  ASSERT_OK_AND_ASSIGN(auto nats, NatsServer::Start());
+  ASSERT_OK(pg->Stop());
+  ASSERT_OK(nats->Stop());
+  ASSERT_OK_AND_ASSIGN(
+      auto runtime,
+      server::StartInProcess(
+          Definition(), absl::StrCat("server: {dependency_check_interval: 50ms}\n",
+                                     "postgres: {address: 127.0.0.1:", pg->port(),
+                                     ", user: postgres, database: granary, sslmode: disable}\n",
+                                     "nats: {url: '", nats->url(), "', reconnect_wait: 50ms}\n")));
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  ASSERT_OK_AND_ASSIGN(auto status, testing::CheckHealth(channel));
+  EXPECT_EQ(status, HealthCheckResponse::NOT_SERVING);
+  ASSERT_OK(pg->Restart());
+  ASSERT_OK(nats->Restart());
+  ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(20)));
+}
+
 }  // namespace
 }  // namespace granary::registry
