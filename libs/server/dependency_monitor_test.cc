@@ -121,7 +121,8 @@ TEST(DependencyMonitorTest, OptionalDependenciesAreWatchedButDoNotGateHealth) {
 
 TEST(DependencyMonitorTest, AStuckCheckNeitherFreezesOthersNorBlocksStop) {
   prometheus::Registry registry;
-  absl::Notification release;
+  // Shared: the stuck worker may still be inside this after the test body returns.
+  auto release = std::make_shared<absl::Notification>();
   std::atomic<bool> b_up{false};
   absl::Notification b_checked_while_up;
   std::once_flag once;
@@ -131,8 +132,8 @@ TEST(DependencyMonitorTest, AStuckCheckNeitherFreezesOthersNorBlocksStop) {
   {
     DependencyMonitor monitor(
         {{"stuck",
-          [&] {
-            release.WaitForNotification();
+          [release] {
+            release->WaitForNotification();
             return absl::OkStatus();
           }},
          {"b",
@@ -154,7 +155,7 @@ TEST(DependencyMonitorTest, AStuckCheckNeitherFreezesOthersNorBlocksStop) {
   }
   // The stuck worker finishes after the monitor is gone and reports nothing.
   size_t before = changes.history().size();
-  release.Notify();
+  release->Notify();
   EXPECT_EQ(changes.history().size(), before);
 }
 
