@@ -20,7 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "pqxx/connection.hxx"
-#include "pqxx/transaction.hxx"
+#include "pqxx/pqxx"
 
 #include "libs/pg/options.h"
 

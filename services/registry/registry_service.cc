@@ -3,6 +3,9 @@
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
 #include "libs/pg/pool.h"
+#include "services/registry/change_publisher.h"
+#include "services/registry/pg_store.h"
+#include "services/registry/registry.h"
 #include "services/registry/registry_grpc.h"
 
 namespace granary::registry {
@@ -10,10 +13,19 @@ namespace {
 
 absl::Status Build(const RegistryConfig& config, server::ServiceHost& host) {
   auto pool = std::make_shared<pg::Pool>(config.postgres);
+  auto store = std::make_shared<PgStore>(pool);
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
-  host.AddDependency("postgres", [pool] { return pool->Ping(); });
+  auto publisher = std::make_shared<NatsChangePublisher>(nats, host.metrics());
+  auto registry = std::make_shared<Registry>(store, publisher);
+  // Healthy once the schema is in place (migrated at the first chance, then a no-op) and
+  // PostgreSQL answers.
+  host.AddDependency("postgres", [store, pool]() -> absl::Status {
+    RETURN_IF_ERROR(store->Migrate());
+    return pool->Ping();
+  });
   host.AddDependency("nats", [nats] { return nats->Ping(); });
-  host.AddGrpcService(std::make_unique<RegistryGrpc>(), v1::RegistryService::service_full_name());
+  host.AddGrpcService(std::make_unique<RegistryGrpc>(registry),
+                      v1::RegistryService::service_full_name());
   return absl::OkStatus();
 }
 

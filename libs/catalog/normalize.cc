@@ -1,0 +1,41 @@
+#include "libs/catalog/normalize.h"
+
+#include "granary/registry/v1/objects.pb.h"
+
+namespace granary::catalog {
+
+void NormalizeObject(ObjectKind kind, google::protobuf::Message* object) {
+  const google::protobuf::FieldDescriptor* meta = object->GetDescriptor()->FindFieldByName("meta");
+  if (meta != nullptr) object->GetReflection()->ClearField(object, meta);
+  switch (kind) {
+    case registry::v1::ENTITY: {
+      auto* e = static_cast<registry::v1::Entity*>(object);
+      if (e->join_key().empty()) e->set_join_key(e->name());
+      break;
+    }
+    case registry::v1::FEATURE_VIEW: {
+      auto* fv = static_cast<registry::v1::FeatureView*>(object);
+      if (!fv->has_online()) fv->set_online(true);
+      if (!fv->has_offline()) fv->set_offline(true);
+      fv->clear_materialization_intervals();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void Normalize(registry::v1::FeatureRepo* repo) {
+  if (repo->has_project()) {
+    registry::v1::Project* p = repo->mutable_project();
+    p->clear_version();
+    p->clear_meta();
+  }
+  for (ObjectKind kind : RepoKinds()) {
+    for (google::protobuf::Message* object : MutableObjectsOf(repo, kind)) {
+      NormalizeObject(kind, object);
+    }
+  }
+}
+
+}  // namespace granary::catalog

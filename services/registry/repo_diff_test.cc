@@ -1,0 +1,224 @@
+#include "services/registry/repo_diff.h"
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "granary/registry/v1/objects.pb.h"
+#include "gtest/gtest.h"
+
+#include "libs/catalog/normalize.h"
+#include "services/registry/field_diff.h"
+
+namespace granary::registry {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ValueType = types::v1::ValueType;
+
+constexpr char kRepo[] = R"pb(
+  project { name: "p" }
+  entities { name: "driver" join_key: "driver_id" value_type: INT64 }
+  data_sources {
+    name: "src"
+    postgres { table: "t" }
+    timestamp_field: "ts"
+  }
+  feature_views {
+    name: "stats"
+    entities: "driver"
+    schema { name: "conv_rate" dtype: FLOAT }
+    schema { name: "acc_rate" dtype: FLOAT }
+    schema { name: "trips" dtype: INT64 }
+    ttl { seconds: 86400 }
+    batch_source: "src"
+    tags { key: "team" value: "a" }
+  }
+  feature_services {
+    name: "explicit"
+    features { feature_view: "stats" features: "conv_rate" }
+  }
+)pb";
+
+v1::FeatureRepo Repo() {
+  v1::FeatureRepo repo;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kRepo, &repo));
+  catalog::Normalize(&repo);
+  return repo;
+}
+
+v1::FeatureRepo Normalized(v1::FeatureRepo repo) {
+  catalog::Normalize(&repo);
+  return repo;
+}
+
+std::string Describe(const v1::FieldChange& c) {
+  return c.path() + ": " + c.old_value() + " -> " + c.new_value();
+}
+
+TEST(FieldDiffTest, ScalarsEnumsDurationsMapsAndNamedLists) {
+  v1::FeatureRepo a = Repo();
+  v1::FeatureView after = a.feature_views(0);
+  after.mutable_schema(0)->set_dtype(ValueType::DOUBLE);  // retyped
+  after.mutable_schema()->DeleteSubrange(1, 1);           // acc_rate removed
+  auto* added = after.add_schema();
+  added->set_name("speed");
+  added->set_dtype(ValueType::FLOAT);
+  after.mutable_ttl()->set_seconds(3600);
+  (*after.mutable_tags())["team"] = "b";
+  (*after.mutable_tags())["tier"] = "gold";
+  after.set_description("hourly");
+  after.set_online(false);
+  std::vector<v1::FieldChange> changes = DiffFields(a.feature_views(0), after);
+  std::vector<std::string> text;
+  for (const auto& c : changes) text.push_back(Describe(c));
+  EXPECT_THAT(text, ::testing::UnorderedElementsAre(
+                        "schema[conv_rate].dtype: FLOAT -> DOUBLE",
+                        HasSubstr("schema[acc_rate]: {name: \"acc_rate\" dtype: FLOAT} -> "),
+                        HasSubstr("schema[speed]:  -> {name: \"speed\""), "ttl: 24h -> 1h",
+                        "tags.team: a -> b", "tags.tier:  -> gold", "description:  -> hourly",
+                        "online: true -> false"));
+}
+
+TEST(FieldDiffTest, ReorderingANamedListIsAChange) {
+  v1::FeatureRepo a = Repo();
+  v1::FeatureView after = a.feature_views(0);
+  after.mutable_schema()->SwapElements(0, 1);
+  std::vector<v1::FieldChange> changes = DiffFields(a.feature_views(0), after);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(Describe(changes[0]),
+            "schema (order): conv_rate, acc_rate, trips -> acc_rate, conv_rate, trips");
+}
+
+TEST(FieldDiffTest, OutputOnlyFieldsAreNeverChanges) {
+  v1::FeatureRepo a = Repo();
+  v1::FeatureView after = a.feature_views(0);
+  after.mutable_meta()->set_updated_version(7);
+  after.add_materialization_intervals()->set_job_id("j");
+  EXPECT_THAT(DiffFields(a.feature_views(0), after), IsEmpty());
+}
+
+TEST(RepoDiffTest, SameRepoIsANoOp) {
+  v1::Diff diff = DiffRepos(Repo(), Repo());
+  EXPECT_THAT(diff.changes(), IsEmpty());
+  EXPECT_FALSE(diff.breaking());
+}
+
+TEST(RepoDiffTest, CreatesUpdatesDeletesInKindThenNameOrder) {
+  v1::FeatureRepo current = Repo();
+  v1::FeatureRepo desired = Repo();
+  desired.mutable_feature_views(0)->set_description("changed");
+  auto* e = desired.add_entities();
+  e->set_name("customer");
+  e->set_join_key("customer_id");
+  e->set_value_type(ValueType::STRING);
+  desired.clear_feature_services();
+  desired.mutable_project()->set_description("new");
+  v1::Diff diff = DiffRepos(current, Normalized(desired));
+  std::vector<std::string> summary;
+  for (const auto& c : diff.changes()) {
+    summary.push_back(absl::StrCat(v1::ChangeType_Name(c.change()), " ",
+                                   v1::ObjectKind_Name(c.kind()), " ", c.name()));
+  }
+  EXPECT_THAT(summary, ElementsAre("UPDATE PROJECT p", "CREATE ENTITY customer",
+                                   "UPDATE FEATURE_VIEW stats", "DELETE FEATURE_SERVICE explicit"));
+}
+
+const v1::ObjectChange* Find(const v1::Diff& diff, v1::ObjectKind kind, const std::string& name) {
+  for (const auto& c : diff.changes()) {
+    if (c.kind() == kind && c.name() == name) return &c;
+  }
+  return nullptr;
+}
+
+TEST(BreakingTest, RetypingAFeatureAServiceUsesIsBreaking) {
+  v1::FeatureRepo desired = Repo();
+  desired.mutable_feature_views(0)->mutable_schema(0)->set_dtype(ValueType::DOUBLE);
+  v1::Diff diff = DiffRepos(Repo(), desired);
+  EXPECT_TRUE(diff.breaking());
+  const v1::ObjectChange* c = Find(diff, v1::FEATURE_VIEW, "stats");
+  ASSERT_NE(c, nullptr);
+  EXPECT_THAT(c->breaking_reasons(),
+              ElementsAre("feature service explicit uses stats:conv_rate, which changes type "
+                          "from FLOAT to DOUBLE"));
+  ASSERT_EQ(c->fields_size(), 1);
+  EXPECT_TRUE(c->fields(0).breaking());
+}
+
+TEST(BreakingTest, RetypingAFeatureNobodyUsesIsNot) {
+  v1::FeatureRepo desired = Repo();
+  desired.mutable_feature_views(0)->mutable_schema(2)->set_dtype(ValueType::INT32);
+  v1::Diff diff = DiffRepos(Repo(), desired);
+  EXPECT_FALSE(diff.breaking());
+  EXPECT_EQ(diff.changes_size(), 1);
+}
+
+TEST(BreakingTest, RemovingAFeatureFromAViewAServiceTakesWhole) {
+  v1::FeatureRepo current = Repo();
+  current.mutable_feature_services(0)->mutable_features(0)->clear_features();  // all features
+  v1::FeatureRepo desired = current;
+  desired.mutable_feature_views(0)->mutable_schema()->DeleteSubrange(1, 1);
+  v1::Diff diff = DiffRepos(current, desired);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::FEATURE_VIEW, "stats")->breaking_reasons(),
+              ElementsAre("feature service explicit uses stats:acc_rate, which is removed"));
+}
+
+TEST(BreakingTest, ChangingAnEntityKeyOrTypeUsedByViews) {
+  v1::FeatureRepo desired = Repo();
+  desired.mutable_entities(0)->set_value_type(ValueType::STRING);
+  v1::Diff diff = DiffRepos(Repo(), desired);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::ENTITY, "driver")->breaking_reasons(),
+              ElementsAre(HasSubstr("feature views stats are keyed by entity driver")));
+
+  desired = Repo();
+  desired.mutable_entities(0)->set_join_key("driver_key");
+  EXPECT_TRUE(DiffRepos(Repo(), desired).breaking());
+
+  desired = Repo();
+  desired.mutable_entities(0)->set_description("only words");
+  EXPECT_FALSE(DiffRepos(Repo(), desired).breaking());
+}
+
+TEST(BreakingTest, DeletingAViewAServiceReferencesAndDeletingAService) {
+  v1::FeatureRepo desired = Repo();
+  desired.clear_feature_views();
+  desired.clear_feature_services();
+  v1::Diff diff = DiffRepos(Repo(), desired);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::FEATURE_VIEW, "stats")->breaking_reasons(),
+              ElementsAre("feature service explicit references stats"));
+  EXPECT_THAT(Find(diff, v1::FEATURE_SERVICE, "explicit")->breaking_reasons(),
+              ElementsAre(HasSubstr("would get NOT_FOUND")));
+}
+
+TEST(BreakingTest, AServiceThatStopsReturningFeatures) {
+  v1::FeatureRepo current = Repo();
+  current.mutable_feature_services(0)->mutable_features(0)->add_features("acc_rate");
+  v1::Diff diff = DiffRepos(current, Repo());
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::FEATURE_SERVICE, "explicit")->breaking_reasons(),
+              ElementsAre("feature service explicit no longer returns stats:acc_rate"));
+  // Returning more is fine.
+  EXPECT_FALSE(DiffRepos(Repo(), current).breaking());
+}
+
+TEST(BreakingTest, ChangingTheEntitiesOfAUsedView) {
+  v1::FeatureRepo current = Repo();
+  auto* e = current.add_entities();
+  e->set_name("rider");
+  e->set_join_key("rider_id");
+  e->set_value_type(ValueType::INT64);
+  current = Normalized(current);
+  v1::FeatureRepo desired = current;
+  desired.mutable_feature_views(0)->add_entities("rider");
+  v1::Diff diff = DiffRepos(current, desired);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::FEATURE_VIEW, "stats")->breaking_reasons(),
+              ElementsAre(HasSubstr("whose entities (and request keys) change")));
+}
+
+}  // namespace
+}  // namespace granary::registry
