@@ -52,12 +52,12 @@ TEST_F(RegistryServiceTest, HealthAndReflectionAnswer) {
   EXPECT_THAT(services, Contains("granary.registry.v1.RegistryService"));
 }
 
-TEST_F(RegistryServiceTest, UnbuiltRpcsAreUnimplemented) {
+TEST_F(RegistryServiceTest, AnEmptyPlanIsInvalidNotUnimplemented) {
   grpc::ClientContext ctx;
   v1::PlanResponse resp;
-  EXPECT_EQ(
-      v1::RegistryService::NewStub(channel_)->Plan(&ctx, v1::PlanRequest(), &resp).error_code(),
-      grpc::StatusCode::UNIMPLEMENTED);
+  grpc::Status s = v1::RegistryService::NewStub(channel_)->Plan(&ctx, v1::PlanRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("project.name: required"));
 }
 
 TEST_F(RegistryServiceTest, HealthFollowsPostgresAndNats) {

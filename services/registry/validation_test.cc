@@ -1,11 +1,11 @@
 #include "services/registry/validation.h"
 
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "granary/registry/v1/objects.pb.h"
 #include "gtest/gtest.h"
 
 #include "libs/catalog/normalize.h"
+#include "services/registry/test_repo.h"
 
 namespace granary::registry {
 namespace {
@@ -17,62 +17,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ValueType = types::v1::ValueType;
 
-// Feast's driver example: valid as is.
-constexpr char kDriverRepo[] = R"pb(
-  project { name: "driver_stats" }
-  entities { name: "driver" join_key: "driver_id" value_type: INT64 }
-  data_sources {
-    name: "driver_stats_source"
-    postgres { table: "driver_stats" }
-    timestamp_field: "event_timestamp"
-    created_timestamp_column: "created"
-  }
-  data_sources {
-    name: "driver_stats_push"
-    push { batch_source: "driver_stats_source" }
-  }
-  data_sources {
-    name: "vals_to_add"
-    request { schema { name: "val_to_add" dtype: INT64 } }
-  }
-  feature_views {
-    name: "driver_hourly_stats"
-    entities: "driver"
-    schema { name: "conv_rate" dtype: FLOAT }
-    schema { name: "acc_rate" dtype: FLOAT }
-    schema { name: "avg_daily_trips" dtype: INT64 }
-    ttl { seconds: 86400 }
-    batch_source: "driver_stats_source"
-    stream_source: "driver_stats_push"
-  }
-  on_demand_feature_views {
-    name: "transformed_conv_rate"
-    sources { feature_view { feature_view: "driver_hourly_stats" features: "conv_rate" } }
-    sources { request_source: "vals_to_add" }
-    schema { name: "conv_rate_plus_val" dtype: DOUBLE }
-    transformation { mode: "expression" text: "conv_rate_plus_val = conv_rate + val_to_add" }
-  }
-  feature_services {
-    name: "driver_activity"
-    features { feature_view: "driver_hourly_stats" features: "conv_rate" features: "acc_rate" }
-    features { feature_view: "transformed_conv_rate" }
-  }
-  permissions {
-    name: "readers"
-    types: FEATURE_VIEW
-    types: FEATURE_SERVICE
-    name_patterns: ".*"
-    actions: DESCRIBE
-    actions: READ_ONLINE
-    policy { roles: "reader" }
-  }
-)pb";
-
-v1::FeatureRepo Driver() {
-  v1::FeatureRepo repo;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kDriverRepo, &repo));
-  return repo;
-}
+v1::FeatureRepo Driver() { return testing::DriverRepo(); }
 
 std::vector<Problem> Validate(v1::FeatureRepo repo) {
   catalog::Normalize(&repo);
