@@ -1,0 +1,190 @@
+#include "libs/registry_client/registry_client.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "granary/events/v1/events.pb.h"
+#include "granary/registry/v1/registry_service.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+#include "libs/base/log.h"
+#include "libs/rpc/health.h"
+
+namespace granary::registry_client {
+
+using registry::v1::GetSnapshotRequest;
+using registry::v1::GetSnapshotResponse;
+using registry::v1::RegistryService;
+
+RegistryClient::RegistryClient(RegistryClientOptions options, std::shared_ptr<bus::Connection> nats)
+    : options_(std::move(options)),
+      nats_(std::move(nats)),
+      channel_(rpc::InsecureChannel(options_.address)) {
+  cells_.Set(std::make_shared<const Cells>());
+}
+
+RegistryClient::~RegistryClient() { Stop(); }
+
+absl::Status RegistryClient::Start() {
+  if (nats_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<bus::Subscription>> sub =
+        nats_->Subscribe("granary.registry.changed.>",
+                         [this](absl::string_view, absl::string_view data) { OnChange(data); });
+    if (!sub.ok()) return sub.status();
+    subscription_ = std::move(*sub);
+  }
+  thread_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void RegistryClient::Stop() {
+  // No event may arrive once the loop is gone.
+  subscription_.reset();
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<RegistryClient::Cell> RegistryClient::CellOf(const std::string& project) const {
+  std::shared_ptr<const Cells> cells = cells_.Get();
+  auto it = cells->find(project);
+  return it == cells->end() ? nullptr : it->second;
+}
+
+void RegistryClient::Watch(const std::string& project) {
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<const Cells> cells = cells_.Get();
+    if (cells->contains(project)) return;
+    auto next = std::make_shared<Cells>(*cells);
+    next->emplace(project, std::make_shared<Cell>());
+    cells_.Set(std::move(next));
+  }
+  Request(project);
+}
+
+std::shared_ptr<const Catalog> RegistryClient::Get(const std::string& project) const {
+  std::shared_ptr<Cell> cell = CellOf(project);
+  return cell == nullptr ? nullptr : cell->Get();
+}
+
+void RegistryClient::Request(const std::string& project) {
+  absl::MutexLock lock(&mu_);
+  pending_.insert(project);
+}
+
+void RegistryClient::OnChange(absl::string_view data) {
+  events::v1::RegistryChanged event;
+  if (!event.ParseFromArray(data.data(), static_cast<int>(data.size()))) return;
+  std::shared_ptr<Cell> cell = CellOf(event.project());
+  if (cell == nullptr) return;  // not a project we watch
+  std::shared_ptr<const Catalog> held = cell->Get();
+  // Version 0 means deleted; an older or equal version is a late duplicate.
+  if (event.version() == 0 || held == nullptr || event.version() > held->version()) {
+    Request(event.project());
+  }
+}
+
+bool RegistryClient::Refresh(const std::string& project) {
+  std::shared_ptr<Cell> cell = CellOf(project);
+  if (cell == nullptr) return true;
+  std::shared_ptr<const Catalog> held = cell->Get();
+  GetSnapshotRequest req;
+  req.set_project(project);
+  req.set_if_newer_than(held == nullptr ? 0 : held->version());
+  GetSnapshotResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+  grpc::Status s = RegistryService::NewStub(channel_)->GetSnapshot(&ctx, req, &resp);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    // Not created yet, or deleted: nothing to serve from.
+    if (held != nullptr) {
+      cell->Set(nullptr);
+      base::LogInfo("project gone from the registry").With("project", project);
+      absl::MutexLock lock(&mu_);
+      ++changes_;
+    }
+    return true;
+  }
+  if (!s.ok()) {
+    base::LogWarning("registry snapshot refresh failed; keeping the last catalog")
+        .With("project", project)
+        .With("error", s.error_message())
+        .With("version", held == nullptr ? int64_t{0} : held->version());
+    return false;
+  }
+  if (resp.not_modified() || (held != nullptr && resp.snapshot().version() <= held->version())) {
+    return true;
+  }
+  int64_t version = resp.snapshot().version();
+  cell->Set(std::make_shared<const Catalog>(std::move(*resp.mutable_snapshot())));
+  base::LogInfo("catalog updated").With("project", project).With("version", version);
+  absl::MutexLock lock(&mu_);
+  ++changes_;
+  return true;
+}
+
+void RegistryClient::Loop() {
+  absl::Time next_poll = absl::Now() + options_.poll_interval;
+  uint64_t seen_connects = nats_ == nullptr ? 0 : nats_->connects();
+  while (true) {
+    std::set<std::string> work;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !pending_.empty();
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&ready), next_poll);
+      if (stopping_) return;
+      work.swap(pending_);
+    }
+    // Events sent while NATS was away are lost: a new connection means look at everything.
+    uint64_t connects = nats_ == nullptr ? 0 : nats_->connects();
+    if (absl::Now() >= next_poll || connects != seen_connects) {
+      for (const auto& [project, cell] : *cells_.Get()) work.insert(project);
+      next_poll = absl::Now() + options_.poll_interval;
+      seen_connects = connects;
+    }
+    for (const std::string& project : work) {
+      if (!Refresh(project)) {
+        // Try again soon, not only at the next poll.
+        next_poll = std::min(next_poll, absl::Now() + options_.retry_delay);
+      }
+    }
+  }
+}
+
+bool RegistryClient::WaitForVersion(const std::string& project, int64_t version,
+                                    absl::Duration timeout) {
+  return WaitUntil(
+      project, [version](const Catalog* c) { return c != nullptr && c->version() >= version; },
+      timeout);
+}
+
+bool RegistryClient::WaitUntil(const std::string& project,
+                               const std::function<bool(const Catalog*)>& done,
+                               absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  // Evaluated now and each time mu_ is released after a change (changes_ is bumped under it).
+  auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::shared_ptr<const Catalog> catalog = Get(project);
+    return done(catalog.get());
+  };
+  return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
+absl::Status RegistryClient::Ready() const {
+  std::vector<std::string> missing;
+  for (const auto& [project, cell] : *cells_.Get()) {
+    if (cell->Get() == nullptr) missing.push_back(project);
+  }
+  if (missing.empty()) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("no catalog yet for project ", absl::StrJoin(missing, ", ")));
+}
+
+}  // namespace granary::registry_client

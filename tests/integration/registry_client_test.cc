@@ -1,0 +1,139 @@
+// libs/registry_client against a real registry (in-process) with real PostgreSQL and NATS:
+// an apply reaches the client within a second through the change event, the poll covers NATS
+// being down, the last catalog keeps serving while the registry is down, and a deleted
+// project goes away. Waits are on the client's own change signal, bounded, never sleeps.
+#include "libs/registry_client/registry_client.h"
+
+#include "absl/strings/str_cat.h"
+#include "granary/registry/v1/registry_service.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+#include "libs/testing/nats_server.h"
+#include "libs/testing/postgres_server.h"
+#include "libs/testing/status_matchers.h"
+#include "services/registry/registry_service.h"
+#include "services/registry/test_repo.h"
+
+namespace granary {
+namespace {
+
+using registry::v1::ApplyRequest;
+using registry::v1::ApplyResponse;
+using registry::v1::RegistryService;
+using registry_client::Catalog;
+using registry_client::RegistryClient;
+using testing::NatsServer;
+using testing::PostgresServer;
+
+constexpr absl::Duration kOneSecond = absl::Seconds(1);
+
+class RegistryClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(pg_, PostgresServer::Start());
+    ASSERT_OK(pg_->CreateDatabase("granary"));
+    ASSERT_OK_AND_ASSIGN(nats_, NatsServer::Start());
+    registry_config_ = absl::StrCat("postgres: {address: 127.0.0.1:", pg_->port(),
+                                    ", user: postgres, database: granary, sslmode: disable}\n",
+                                    "nats: {url: '", nats_->url(), "', reconnect_wait: 50ms}\n");
+    ASSERT_OK_AND_ASSIGN(registry_,
+                         server::StartInProcess(registry::Definition(), registry_config_));
+    address_ = absl::StrCat("127.0.0.1:", registry_->grpc_port());
+    stub_ =
+        RegistryService::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+  }
+
+  int64_t Apply(const std::string& description) {
+    ApplyRequest req;
+    *req.mutable_repo() = registry::testing::DriverRepo("drivers");
+    req.mutable_repo()->mutable_project()->set_description(description);
+    ApplyResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->Apply(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.version();
+  }
+
+  std::unique_ptr<RegistryClient> Client(absl::Duration poll,
+                                         std::shared_ptr<bus::Connection> nats) {
+    auto client = std::make_unique<RegistryClient>(
+        registry_client::RegistryClientOptions{
+            .address = address_, .poll_interval = poll, .retry_delay = absl::Milliseconds(100)},
+        std::move(nats));
+    EXPECT_OK(client->Start());
+    client->Watch("drivers");
+    return client;
+  }
+
+  std::shared_ptr<bus::Connection> Nats() {
+    absl::StatusOr<std::shared_ptr<bus::Connection>> nats =
+        bus::Connection::Open({.url = nats_->url(), .reconnect_wait = absl::Milliseconds(50)});
+    EXPECT_OK(nats);
+    EXPECT_OK((*nats)->Ping());
+    return *nats;
+  }
+
+  std::unique_ptr<PostgresServer> pg_;
+  std::unique_ptr<NatsServer> nats_;
+  std::string registry_config_;
+  std::unique_ptr<server::ServiceRuntime> registry_;
+  std::string address_;
+  std::unique_ptr<RegistryService::Stub> stub_;
+};
+
+TEST_F(RegistryClientTest, SeesEachApplyWithinOneSecond) {
+  // An hour-long poll: only the change event can bring the updates in time.
+  std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
+  EXPECT_EQ(client->Get("drivers"), nullptr);
+  EXPECT_FALSE(client->Ready().ok());
+  for (int i = 1; i <= 5; ++i) {
+    int64_t version = Apply(absl::StrCat("apply ", i));
+    ASSERT_EQ(version, i);
+    ASSERT_TRUE(client->WaitForVersion("drivers", version, kOneSecond)) << "version " << version;
+  }
+  std::shared_ptr<const Catalog> catalog = client->Get("drivers");
+  ASSERT_NE(catalog, nullptr);
+  EXPECT_EQ(catalog->version(), 5);
+  EXPECT_EQ(catalog->repo().project().description(), "apply 5");
+  ASSERT_NE(catalog->FindFeatureView("driver_hourly_stats"), nullptr);
+  EXPECT_EQ(catalog->FindEntity("driver")->join_key(), "driver_id");
+  EXPECT_NE(catalog->FindFeatureService("driver_activity"), nullptr);
+  EXPECT_EQ(catalog->FindFeatureView("nope"), nullptr);
+  EXPECT_OK(client->Ready());
+}
+
+TEST_F(RegistryClientTest, ThePollCoversMissedEvents) {
+  // No NATS at all for this client: it learns of changes from the poll only.
+  std::unique_ptr<RegistryClient> client = Client(absl::Milliseconds(200), nullptr);
+  int64_t version = Apply("polled");
+  ASSERT_TRUE(client->WaitForVersion("drivers", version, absl::Seconds(5)));
+}
+
+TEST_F(RegistryClientTest, KeepsTheLastCatalogWhileTheRegistryIsDown) {
+  std::unique_ptr<RegistryClient> client = Client(absl::Milliseconds(100), Nats());
+  int64_t version = Apply("before the outage");
+  ASSERT_TRUE(client->WaitForVersion("drivers", version, kOneSecond));
+  registry_->Shutdown();
+  registry_.reset();
+  // Refreshes fail now; a catalog stays, whatever else happens.
+  EXPECT_FALSE(client->WaitUntil(
+      "drivers", [](const Catalog* c) { return c == nullptr; }, absl::Milliseconds(500)));
+  ASSERT_NE(client->Get("drivers"), nullptr);
+  EXPECT_EQ(client->Get("drivers")->version(), version);
+}
+
+TEST_F(RegistryClientTest, ADeletedProjectGoesAway) {
+  std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
+  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("doomed"), kOneSecond));
+  registry::v1::DeleteProjectRequest req;
+  req.set_project("drivers");
+  registry::v1::DeleteProjectResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->DeleteProject(&ctx, req, &resp).ok());
+  EXPECT_TRUE(client->WaitUntil(
+      "drivers", [](const Catalog* c) { return c == nullptr; }, kOneSecond));
+}
+
+}  // namespace
+}  // namespace granary
