@@ -134,6 +134,8 @@ std::unique_ptr<YAML::Node> Reader::Get(absl::string_view key) {
   return std::make_unique<YAML::Node>(child);
 }
 
+void Reader::Skip(absl::string_view key) { Get(key); }
+
 bool Reader::Has(absl::string_view key) const {
   const YAML::Node& self = *node_;
   if (!self.IsMap()) return false;

@@ -87,6 +87,9 @@ class Reader {
   // A literal value is refused: secrets do not live in config files.
   Secret SecretValue(absl::string_view key);
 
+  // Records the key as read without reading it (a key left empty on purpose).
+  void Skip(absl::string_view key);
+
   // For checks across keys: records an error against this section's key.
   void AddError(absl::string_view key, absl::string_view message);
   // INVALID_ARGUMENT listing every error and unknown key, one per line; OK when there are none.

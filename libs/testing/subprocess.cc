@@ -46,7 +46,13 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(SubprocessOptions 
   // Everything the child needs is prepared before fork: after fork only async-signal-safe
   // calls are allowed (the parent is multithreaded).
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    bool replaced = false;
+    for (const std::string& o : options.env) replaced = replaced || name_of(o) == name_of(entry);
+    if (!replaced) env.push_back(std::move(entry));
+  }
   for (const std::string& e : options.env) env.push_back(e);
   std::vector<char*> envp = CStrings(env);
   std::vector<char*> argv = CStrings(options.argv);
@@ -144,6 +150,11 @@ void Subprocess::ReadOutput() {
   absl::MutexLock lock(&mu_);
   if (!partial.empty()) lines_.push_back(partial);
   output_closed_ = true;
+}
+
+std::string Subprocess::Output() const {
+  absl::MutexLock lock(&mu_);
+  return absl::StrJoin(lines_, "\n");
 }
 
 std::string Subprocess::RecentOutput() const {

@@ -30,7 +30,7 @@ namespace granary::testing {
 struct SubprocessOptions {
   // Program and arguments; argv[0] is looked up on PATH when it has no slash.
   std::vector<std::string> argv;
-  // Extra NAME=VALUE entries on top of the parent's environment.
+  // NAME=VALUE entries on top of the parent's environment (replacing a variable it has).
   std::vector<std::string> env;
   // Working directory; empty keeps the parent's.
   std::string working_dir;
@@ -70,6 +70,8 @@ class Subprocess {
   std::optional<int> wait_status() const { return wait_status_; }
   // The last lines of output, for error messages.
   std::string RecentOutput() const;
+  // All the output kept (the last few thousand lines).
+  std::string Output() const;
   const std::string& name() const { return name_; }
 
  private:

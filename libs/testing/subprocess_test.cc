@@ -1,5 +1,6 @@
 #include "libs/testing/subprocess.h"
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -56,6 +57,7 @@ TEST(SubprocessTest, StopKillsTheWholeGroupEvenWhenTermIsIgnored) {
 TEST(SubprocessTest, CopiesOutputToLogAndPassesEnvironment) {
   ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create("subprocess"));
   std::string log = dir.path() + "/out.log";
+  setenv("GRANARY_X", "from the parent", 1);
   ASSERT_OK_AND_ASSIGN(auto p, Subprocess::Start({.argv = {"sh", "-c", "echo value=$GRANARY_X"},
                                                   .env = {"GRANARY_X=42"},
                                                   .log_path = log}));
@@ -92,6 +94,17 @@ TEST(ProcessInfoTest, ReadsThisProcessAndRejectsMissingOnes) {
   EXPECT_EQ(me.ppid, getppid());
   EXPECT_EQ(me.pgid, getpgrp());
   EXPECT_THAT(ReadProcessInfo(-5), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(TempDirTest, MoveAssignmentRemovesTheOldFolderAndKeepsTheNew) {
+  ASSERT_OK_AND_ASSIGN(TempDir a, TempDir::Create("a"));
+  ASSERT_OK_AND_ASSIGN(TempDir b, TempDir::Create("b"));
+  std::string old_path = a.path(), new_path = b.path();
+  a = std::move(b);
+  EXPECT_EQ(a.path(), new_path);
+  EXPECT_TRUE(b.path().empty());
+  EXPECT_FALSE(std::filesystem::exists(old_path));
+  EXPECT_TRUE(std::filesystem::exists(new_path));
 }
 
 TEST(TempDirTest, RemovedOnDestruction) {

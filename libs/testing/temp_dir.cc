@@ -31,17 +31,20 @@ TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) { oth
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
   if (this != &other) {
-    this->~TempDir();
+    Remove();
     path_ = std::move(other.path_);
     other.path_.clear();
   }
   return *this;
 }
 
-TempDir::~TempDir() {
+TempDir::~TempDir() { Remove(); }
+
+void TempDir::Remove() {
   if (path_.empty()) return;
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+  path_.clear();
 }
 
 }  // namespace granary::testing

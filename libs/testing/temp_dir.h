@@ -29,6 +29,7 @@ class TempDir {
 
  private:
   explicit TempDir(std::string path) : path_(std::move(path)) {}
+  void Remove();
   std::string path_;
 };
 

@@ -147,6 +147,9 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   std::map<std::string, pid_t> pids = Pids();
   ASSERT_EQ(pids.size(), 8u) << "expected 3 backends and 5 services";
 
+  // The example repo was applied: the registry knows its feature view.
+  EXPECT_THAT(last_output_, HasSubstr("Project driver_stats is now at version 1"));
+
   // `granary status`: one line per service, all SERVING, exit 0.
   std::string endpoints = home_ + "/endpoints.yaml";
   ASSERT_EXIT_CODE(Run({"tools/cli/granary", "status", "--endpoints", endpoints}), 0);

@@ -23,7 +23,7 @@ Result Granary(std::vector<std::string> args) {
   if (!p.ok()) return {-1, std::string(p.status().message())};
   absl::StatusOr<int> status = (*p)->Wait(absl::Seconds(30));
   int code = status.ok() && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-  return {code, (*p)->RecentOutput()};
+  return {code, (*p)->Output()};
 }
 
 TEST(CliTest, HelpListsTheCommands) {

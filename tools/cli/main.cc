@@ -1,19 +1,48 @@
 // granary: the command line for Granary. `granary --help` lists the commands.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 
 #include "libs/base/version.h"
+#include "libs/catalog/object_kinds.h"
 #include "tools/cli/endpoints.h"
+#include "tools/cli/init_command.h"
+#include "tools/cli/registry_commands.h"
+#include "tools/cli/repo_loader.h"
 #include "tools/cli/status_command.h"
 
+namespace granary::cli {
 namespace {
 
-// Exit codes: 0 success, 1 the command ran and found a problem, 2 bad usage.
+// Exit codes: 0 success, 1 the command ran and failed, 2 bad usage.
+constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-void AddEndpointFlags(CLI::App& cmd, granary::cli::EndpointFlags& flags) {
+// Options shared by the registry verbs.
+struct RegistryFlags {
+  std::string repo = ".";
+  std::string endpoint;
+  std::string project;
+  bool json = false;
+};
+
+void AddRegistryFlags(CLI::App& cmd, RegistryFlags& flags, bool needs_definitions) {
+  cmd.add_option("--repo,-r", flags.repo, "The feature repository folder (default: .)");
+  cmd.add_option("--endpoint", flags.endpoint, "The registry, host:port (default: granary.yaml)");
+  if (!needs_definitions) {
+    cmd.add_option("--project,-p", flags.project, "The project (default: granary.yaml)");
+  }
+  cmd.add_flag("--json", flags.json, "Print JSON for scripts");
+}
+
+void AddEndpointFlags(CLI::App& cmd, EndpointFlags& flags) {
   cmd.add_option("--endpoints", flags.file,
                  "YAML file with an `endpoints:` section (default: $GRANARY_ENDPOINTS)");
   cmd.add_option("--gateway", flags.overrides.gateway, "gateway address host:port");
@@ -23,23 +52,94 @@ void AddEndpointFlags(CLI::App& cmd, granary::cli::EndpointFlags& flags) {
   cmd.add_option("--materializer", flags.overrides.materializer, "materializer address host:port");
 }
 
+// Who runs the command, for the registry's history (the gateway will supply the
+// authenticated identity instead).
+std::string Caller() {
+  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
+  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return "unknown";
+}
+
+// The project and endpoint for verbs that do not read definitions: flags first, then
+// granary.yaml.
+absl::StatusOr<std::pair<std::string, std::string>> Target(const RegistryFlags& flags) {
+  std::string project = flags.project, endpoint = flags.endpoint;
+  if (project.empty() || endpoint.empty()) {
+    absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags.repo);
+    if (!config.ok()) {
+      if (!project.empty() && absl::IsNotFound(config.status())) {
+        return std::make_pair(project, endpoint.empty() ? RepoConfig().endpoint : endpoint);
+      }
+      return config.status();
+    }
+    if (project.empty()) project = config->project.name();
+    if (endpoint.empty()) endpoint = config->endpoint;
+  }
+  return std::make_pair(project, endpoint);
+}
+
+int Usage(const std::string& verb, absl::string_view message) {
+  std::cerr << "granary " << verb << ": " << message << "\n";
+  return kExitUsage;
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"granary: the command line for the Granary feature store"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("granary ") + granary::base::kVersion);
+  app.set_version_flag("--version", std::string("granary ") + base::kVersion);
 
   CLI::App* version = app.add_subcommand("version", "Print the CLI's version");
 
-  granary::cli::EndpointFlags endpoint_flags;
-  granary::cli::StatusOptions status_options;
+  EndpointFlags endpoint_flags;
+  bool status_json = false;
   std::string timeout = "2s";
   CLI::App* status = app.add_subcommand(
       "status", "Health of each service, one line each; exit 1 unless all are SERVING");
   AddEndpointFlags(*status, endpoint_flags);
   status->add_option("--timeout", timeout, "How long to wait for each service (e.g. 2s)");
-  status->add_flag("--json", status_options.json, "Print JSON for scripts");
+  status->add_flag("--json", status_json, "Print JSON for scripts");
+
+  std::string init_name, init_dir = ".";
+  CLI::App* init = app.add_subcommand("init", "Create a feature repository to start from");
+  init->add_option("name", init_name, "Project name (and folder name)")->required();
+  init->add_option("--dir", init_dir, "Where to create it (default: .)");
+
+  RegistryFlags flags;
+  bool allow_breaking = false;
+  std::string comment;
+  CLI::App* plan = app.add_subcommand("plan", "Show what apply would change, field by field");
+  AddRegistryFlags(*plan, flags, true);
+  CLI::App* apply = app.add_subcommand("apply", "Make the registry match the repository");
+  AddRegistryFlags(*apply, flags, true);
+  apply->add_flag("--allow-breaking", allow_breaking, "Apply changes that break consumers");
+  apply->add_option("--comment,-m", comment, "Why, for the history");
+
+  std::string kind_text, name;
+  std::vector<std::string> tag_flags;
+  CLI::App* list = app.add_subcommand(
+      "list",
+      "List objects: entities, data-sources, feature-views, on-demand-feature-views, "
+      "feature-services, permissions or projects");
+  list->add_option("kind", kind_text, "What to list")->required();
+  list->add_option("--tags", tag_flags, "Only objects with these tags (key=value, repeatable)");
+  AddRegistryFlags(*list, flags, false);
+  CLI::App* describe = app.add_subcommand("describe", "Show one object in full");
+  describe->add_option("kind", kind_text, "Its kind (e.g. feature-view)")->required();
+  describe->add_option("name", name, "Its name")->required();
+  AddRegistryFlags(*describe, flags, false);
+  CLI::App* del = app.add_subcommand("delete", "Delete one object, or a whole project");
+  del->add_option("kind", kind_text, "Its kind (e.g. feature-view, or project)")->required();
+  del->add_option("name", name, "Its name")->required();
+  del->add_flag("--allow-breaking", allow_breaking, "Delete even if it breaks consumers");
+  AddRegistryFlags(*del, flags, false);
+  CLI::App* dump = app.add_subcommand("registry-dump", "The project's whole catalog as JSON");
+  AddRegistryFlags(*dump, flags, false);
+  int limit = 20;
+  CLI::App* history = app.add_subcommand("history", "The project's committed changes");
+  history->add_option("--limit,-n", limit, "How many, newest first (default 20)");
+  AddRegistryFlags(*history, flags, false);
 
   try {
     app.parse(argc, argv);
@@ -49,21 +149,64 @@ int main(int argc, char** argv) {
   }
 
   if (version->parsed()) {
-    std::cout << "granary " << granary::base::kVersion << "\n";
+    std::cout << "granary " << base::kVersion << "\n";
     return 0;
   }
   if (status->parsed()) {
-    if (!absl::ParseDuration(timeout, &status_options.timeout)) {
-      std::cerr << "granary status: --timeout: expected a duration such as 2s\n";
-      return kExitUsage;
+    StatusOptions options{.json = status_json};
+    if (!absl::ParseDuration(timeout, &options.timeout)) {
+      return Usage("status", "--timeout: expected a duration such as 2s");
     }
-    absl::StatusOr<granary::cli::Endpoints> endpoints =
-        granary::cli::ResolveEndpoints(endpoint_flags);
-    if (!endpoints.ok()) {
-      std::cerr << "granary status: " << endpoints.status().message() << "\n";
-      return kExitUsage;
-    }
-    return granary::cli::RunStatus(*endpoints, status_options, std::cout);
+    absl::StatusOr<Endpoints> endpoints = ResolveEndpoints(endpoint_flags);
+    if (!endpoints.ok()) return Usage("status", endpoints.status().message());
+    return RunStatus(*endpoints, options, std::cout);
   }
+  if (init->parsed()) return RunInit(init_name, init_dir, std::cout, std::cerr);
+
+  CommandIo io{std::cout, std::cerr, flags.json};
+  if (plan->parsed() || apply->parsed()) {
+    const char* verb = plan->parsed() ? "plan" : "apply";
+    absl::StatusOr<LoadedRepo> repo = LoadRepo(flags.repo);
+    if (!repo.ok()) {
+      std::cerr << "granary " << verb << ": " << repo.status().message() << "\n";
+      return kExitFailure;
+    }
+    RegistryCommands commands(flags.endpoint.empty() ? repo->config.endpoint : flags.endpoint,
+                              Caller(), io);
+    return plan->parsed() ? commands.Plan(*repo) : commands.Apply(*repo, allow_breaking, comment);
+  }
+
+  std::string verb = app.get_subcommands()[0]->get_name();
+  absl::StatusOr<std::pair<std::string, std::string>> target = Target(flags);
+  if (!target.ok()) {
+    std::cerr << "granary " << verb << ": " << target.status().message() << "\n";
+    return kExitFailure;
+  }
+  const auto& [project, endpoint] = *target;
+  RegistryCommands commands(endpoint, Caller(), io);
+  if (dump->parsed()) return commands.Dump(project);
+  if (history->parsed()) {
+    if (limit < 1 || limit > 1000) return Usage("history", "--limit: between 1 and 1000");
+    return commands.History(project, limit);
+  }
+  absl::StatusOr<catalog::ObjectKind> kind = catalog::ParseKind(kind_text);
+  if (!kind.ok()) return Usage(verb, kind.status().message());
+  if (list->parsed()) {
+    std::map<std::string, std::string> tags;
+    for (const std::string& t : tag_flags) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(t, absl::MaxSplits('=', 1));
+      if (kv.first.empty() || t.find('=') == std::string::npos) {
+        return Usage("list", "--tags: expected key=value, got \"" + t + "\"");
+      }
+      tags.insert(kv);
+    }
+    return commands.List(project, *kind, tags);
+  }
+  if (describe->parsed()) return commands.Describe(project, *kind, name);
+  if (del->parsed()) return commands.Delete(project, *kind, name, allow_breaking);
   return kExitUsage;
 }
+
+}  // namespace granary::cli
+
+int main(int argc, char** argv) { return granary::cli::Main(argc, argv); }

@@ -1,0 +1,94 @@
+#include "tools/cli/init_command.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace granary::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kConfig[] =
+    R"(# The feature repository of project PROJECT. `granary plan` shows what `granary apply`
+# would change in the registry; both read every *.yaml file in this folder.
+project: PROJECT
+description: ""
+# Where the CLI sends requests: the registry.
+endpoint: 127.0.0.1:6570
+auth:
+  type: none
+)";
+
+constexpr char kExample[] = R"(# An example to start from: what a driver did, hour by hour.
+entities:
+  - name: driver
+    join_key: driver_id
+    value_type: INT64
+    description: A driver.
+
+data_sources:
+  - name: driver_stats_source
+    postgres: {table: driver_stats}
+    timestamp_field: event_timestamp
+    created_timestamp_column: created
+
+feature_views:
+  - name: driver_hourly_stats
+    entities: [driver]
+    ttl: 1d
+    schema:
+      - {name: conv_rate, dtype: FLOAT}
+      - {name: acc_rate, dtype: FLOAT}
+      - {name: avg_daily_trips, dtype: INT64}
+    batch_source: driver_stats_source
+    online: true
+    tags: {team: driver_performance}
+
+feature_services:
+  - name: driver_activity
+    features:
+      - feature_view: driver_hourly_stats
+        features: [conv_rate, acc_rate]
+)";
+
+bool IsProjectName(const std::string& name) {
+  if (name.empty() || name.size() > 63 || !absl::ascii_islower(name[0])) return false;
+  for (char c : name) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int RunInit(const std::string& name, const std::string& parent, std::ostream& out,
+            std::ostream& err) {
+  if (!IsProjectName(name)) {
+    err << "granary init: \"" << name
+        << "\" is not a project name (lower-case letters, digits and underscores, starting "
+           "with a letter)\n";
+    return 1;
+  }
+  fs::path dir = fs::path(parent) / name;
+  std::error_code ec;
+  if (fs::exists(dir) && !fs::is_empty(dir, ec)) {
+    err << "granary init: " << dir.string() << " exists and is not empty\n";
+    return 1;
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    err << "granary init: cannot create " << dir.string() << ": " << ec.message() << "\n";
+    return 1;
+  }
+  std::ofstream(dir / "granary.yaml") << absl::StrReplaceAll(kConfig, {{"PROJECT", name}});
+  std::ofstream(dir / "example.yaml") << kExample;
+  out << "Created feature repository " << dir.string() << " for project " << name << ".\nNext: cd "
+      << dir.string() << " && granary plan\n";
+  return 0;
+}
+
+}  // namespace granary::cli
