@@ -1,0 +1,133 @@
+#include "libs/keys/entity_key.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+
+#include "libs/base/status_macros.h"
+
+namespace granary::keys {
+namespace {
+
+using types::v1::Value;
+using types::v1::ValueType;
+
+void AppendU32(uint32_t v, std::string* out) {
+  char b[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+               static_cast<char>(v >> 24)};
+  out->append(b, 4);
+}
+
+void AppendU64(uint64_t v, std::string* out) {
+  AppendU32(static_cast<uint32_t>(v), out);
+  AppendU32(static_cast<uint32_t>(v >> 32), out);
+}
+
+}  // namespace
+
+bool IsKeyType(ValueType::Enum type) {
+  return type == ValueType::STRING || type == ValueType::BYTES || type == ValueType::INT32 ||
+         type == ValueType::INT64 || type == ValueType::UNIX_TIMESTAMP;
+}
+
+ValueType::Enum TypeOf(const Value& value) {
+  switch (value.val_case()) {
+    case Value::kBytesVal:
+      return ValueType::BYTES;
+    case Value::kStringVal:
+      return ValueType::STRING;
+    case Value::kInt32Val:
+      return ValueType::INT32;
+    case Value::kInt64Val:
+      return ValueType::INT64;
+    case Value::kDoubleVal:
+      return ValueType::DOUBLE;
+    case Value::kFloatVal:
+      return ValueType::FLOAT;
+    case Value::kBoolVal:
+      return ValueType::BOOL;
+    case Value::kUnixTimestampVal:
+      return ValueType::UNIX_TIMESTAMP;
+    case Value::kBytesListVal:
+      return ValueType::BYTES_LIST;
+    case Value::kStringListVal:
+      return ValueType::STRING_LIST;
+    case Value::kInt32ListVal:
+      return ValueType::INT32_LIST;
+    case Value::kInt64ListVal:
+      return ValueType::INT64_LIST;
+    case Value::kDoubleListVal:
+      return ValueType::DOUBLE_LIST;
+    case Value::kFloatListVal:
+      return ValueType::FLOAT_LIST;
+    case Value::kBoolListVal:
+      return ValueType::BOOL_LIST;
+    case Value::kUnixTimestampListVal:
+      return ValueType::UNIX_TIMESTAMP_LIST;
+    case Value::kNullVal:
+      return ValueType::NULL_;
+    case Value::VAL_NOT_SET:
+      break;
+  }
+  return ValueType::INVALID;
+}
+
+absl::Status AppendKeyValue(const Value& value, std::string* out) {
+  switch (value.val_case()) {
+    case Value::kStringVal:
+      AppendU32(ValueType::STRING, out);
+      AppendU32(static_cast<uint32_t>(value.string_val().size()), out);
+      out->append(value.string_val());
+      return absl::OkStatus();
+    case Value::kBytesVal:
+      AppendU32(ValueType::BYTES, out);
+      AppendU32(static_cast<uint32_t>(value.bytes_val().size()), out);
+      out->append(value.bytes_val());
+      return absl::OkStatus();
+    case Value::kInt32Val:
+      AppendU32(ValueType::INT32, out);
+      AppendU32(4, out);
+      AppendU32(static_cast<uint32_t>(value.int32_val()), out);
+      return absl::OkStatus();
+    case Value::kInt64Val:
+      AppendU32(ValueType::INT64, out);
+      AppendU32(8, out);
+      AppendU64(static_cast<uint64_t>(value.int64_val()), out);
+      return absl::OkStatus();
+    case Value::kUnixTimestampVal:
+      AppendU32(ValueType::UNIX_TIMESTAMP, out);
+      AppendU32(8, out);
+      AppendU64(static_cast<uint64_t>(value.unix_timestamp_val()), out);
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("a ", ValueType::Enum_Name(TypeOf(value)),
+                       " value cannot be part of an entity key (STRING, BYTES, INT32, INT64 or "
+                       "UNIX_TIMESTAMP)"));
+  }
+}
+
+absl::StatusOr<std::string> SerializeEntityKey(
+    std::vector<std::pair<std::string, Value>> join_keys) {
+  std::sort(join_keys.begin(), join_keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  AppendU32(static_cast<uint32_t>(join_keys.size()), &out);
+  for (const auto& [name, value] : join_keys) {
+    AppendU32(ValueType::STRING, &out);
+    AppendU32(static_cast<uint32_t>(name.size()), &out);
+    out.append(name);
+  }
+  for (const auto& [name, value] : join_keys) RETURN_IF_ERROR(AppendKeyValue(value, &out));
+  return out;
+}
+
+absl::StatusOr<std::string> RedisKey(std::vector<std::pair<std::string, Value>> join_keys,
+                                     absl::string_view project) {
+  ASSIGN_OR_RETURN(std::string key, SerializeEntityKey(std::move(join_keys)));
+  key.append(project.data(), project.size());
+  return key;
+}
+
+}  // namespace granary::keys

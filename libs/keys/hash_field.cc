@@ -1,0 +1,23 @@
+#include "libs/keys/hash_field.h"
+
+#include "absl/strings/str_cat.h"
+#include "murmurhash.h"
+
+namespace granary::keys {
+
+uint32_t Murmur3(absl::string_view data) {
+  uint32_t out[1];
+  lmmh_x86_32(data.data(), static_cast<unsigned int>(data.size()), 0, out);
+  return out[0];
+}
+
+std::string FeatureField(absl::string_view view, absl::string_view feature) {
+  uint32_t h = Murmur3(absl::StrCat(view, ":", feature));
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(h >> (8 * i));
+  return out;
+}
+
+std::string TimestampField(absl::string_view view) { return absl::StrCat("_ts:", view); }
+
+}  // namespace granary::keys

@@ -1,0 +1,24 @@
+// Feast's Redis hash fields: a feature's value lives under the MurmurHash3 (x86, 32 bits,
+// seed 0) of "<view>:<feature>", stored as 4 bytes little-endian; a view's event timestamp
+// under "_ts:<view>".
+//
+//   std::string field = FeatureField("driver_hourly_stats", "conv_rate");  // "\x61\x60\xe3\xda"
+#ifndef GRANARY_LIBS_KEYS_HASH_FIELD_H_
+#define GRANARY_LIBS_KEYS_HASH_FIELD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace granary::keys {
+
+uint32_t Murmur3(absl::string_view data);
+
+std::string FeatureField(absl::string_view view, absl::string_view feature);
+
+std::string TimestampField(absl::string_view view);
+
+}  // namespace granary::keys
+
+#endif  // GRANARY_LIBS_KEYS_HASH_FIELD_H_

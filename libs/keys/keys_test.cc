@@ -1,0 +1,126 @@
+// Golden vectors from Feast's serialization (see FACTS and Feast's own tests), so that a Redis
+// written by either is read by the other.
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "libs/keys/entity_key.h"
+#include "libs/keys/hash_field.h"
+#include "libs/testing/status_matchers.h"
+
+namespace granary::keys {
+namespace {
+
+using ::granary::testing::StatusIs;
+using types::v1::Value;
+
+Value Int64(int64_t v) {
+  Value x;
+  x.set_int64_val(v);
+  return x;
+}
+Value Int32(int32_t v) {
+  Value x;
+  x.set_int32_val(v);
+  return x;
+}
+Value Str(const std::string& v) {
+  Value x;
+  x.set_string_val(v);
+  return x;
+}
+
+std::string Hex(const std::string& bytes) { return absl::BytesToHexString(bytes); }
+
+TEST(EntityKeyTest, FeastGoldenVectorOneInt64Key) {
+  ASSERT_OK_AND_ASSIGN(std::string key, RedisKey({{"driver_id", Int64(1001)}}, "feature_repo"));
+  EXPECT_EQ(Hex(key),
+            "01000000"
+            "02000000"
+            "09000000"
+            "6472697665725f6964"
+            "04000000"
+            "08000000"
+            "e903000000000000"
+            "666561747572655f7265706f");
+}
+
+TEST(EntityKeyTest, FeastGoldenVectorTwoKeysSortedWithDifferentTypes) {
+  // Given out of order: the key sorts the join keys.
+  ASSERT_OK_AND_ASSIGN(std::string key,
+                       RedisKey({{"user_id", Str("u1")}, {"item_id", Int32(7)}}, "p"));
+  EXPECT_EQ(Hex(key),
+            "02000000"
+            "02000000"
+            "07000000"
+            "6974656d5f6964"
+            "02000000"
+            "07000000"
+            "757365725f6964"
+            "03000000"
+            "04000000"
+            "07000000"
+            "02000000"
+            "02000000"
+            "7531"
+            "70");
+}
+
+TEST(EntityKeyTest, Int32AndInt64AreDifferentEntities) {
+  ASSERT_OK_AND_ASSIGN(std::string a, SerializeEntityKey({{"id", Int32(5)}}));
+  ASSERT_OK_AND_ASSIGN(std::string b, SerializeEntityKey({{"id", Int64(5)}}));
+  EXPECT_NE(a, b);
+}
+
+TEST(EntityKeyTest, BytesTimestampsNegativesAndTheDummyKey) {
+  Value bytes;
+  bytes.set_bytes_val(std::string("\x00\xff", 2));
+  ASSERT_OK_AND_ASSIGN(std::string b, SerializeEntityKey({{"k", bytes}}));
+  EXPECT_EQ(Hex(b),
+            "01000000"
+            "02000000"
+            "01000000"
+            "6b"
+            "01000000"
+            "02000000"
+            "00ff");
+  Value ts;
+  ts.set_unix_timestamp_val(1);
+  ASSERT_OK_AND_ASSIGN(std::string t, SerializeEntityKey({{"k", ts}}));
+  EXPECT_EQ(Hex(t).substr(26),
+            "08000000"
+            "08000000"
+            "0100000000000000");
+  ASSERT_OK_AND_ASSIGN(std::string n, SerializeEntityKey({{"k", Int64(-1)}}));
+  EXPECT_EQ(Hex(n).substr(26),
+            "04000000"
+            "08000000"
+            "ffffffffffffffff");
+  ASSERT_OK_AND_ASSIGN(std::string dummy, SerializeEntityKey({{kDummyJoinKey, Str("")}}));
+  EXPECT_EQ(Hex(dummy),
+            "01000000"
+            "02000000"
+            "0a000000"
+            "5f5f64756d6d795f6964"
+            "02000000"
+            "00000000");
+}
+
+TEST(EntityKeyTest, NonKeyTypesAreRefused) {
+  Value f;
+  f.set_float_val(1.5);
+  EXPECT_THAT(SerializeEntityKey({{"k", f}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("FLOAT")));
+  EXPECT_THAT(SerializeEntityKey({{"k", Value()}}), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(HashFieldTest, FeastGoldenVectors) {
+  EXPECT_EQ(Murmur3("hello"), 0x248bfa47u);
+  EXPECT_EQ(Hex(FeatureField("driver_hourly_stats", "conv_rate")), "6160e3da");
+  EXPECT_EQ(Hex(FeatureField("driver_hourly_stats", "acc_rate")), "fa5e58ad");
+  EXPECT_EQ(Hex(FeatureField("driver_hourly_stats", "avg_daily_trips")), "18a5e5a3");
+  EXPECT_EQ(TimestampField("driver_hourly_stats"), "_ts:driver_hourly_stats");
+}
+
+}  // namespace
+}  // namespace granary::keys
