@@ -2,11 +2,15 @@
 
 #include "granary/registry/v1/objects.pb.h"
 
+#include "libs/catalog/rules.h"
+
 namespace granary::catalog {
 
 void NormalizeObject(ObjectKind kind, google::protobuf::Message* object) {
-  const google::protobuf::FieldDescriptor* meta = object->GetDescriptor()->FindFieldByName("meta");
-  if (meta != nullptr) object->GetReflection()->ClearField(object, meta);
+  const google::protobuf::Descriptor* d = object->GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    if (IsOutputOnly(d->field(i))) object->GetReflection()->ClearField(object, d->field(i));
+  }
   switch (kind) {
     case registry::v1::ENTITY: {
       auto* e = static_cast<registry::v1::Entity*>(object);
@@ -17,7 +21,6 @@ void NormalizeObject(ObjectKind kind, google::protobuf::Message* object) {
       auto* fv = static_cast<registry::v1::FeatureView*>(object);
       if (!fv->has_online()) fv->set_online(true);
       if (!fv->has_offline()) fv->set_offline(true);
-      fv->clear_materialization_intervals();
       break;
     }
     default:
@@ -26,11 +29,7 @@ void NormalizeObject(ObjectKind kind, google::protobuf::Message* object) {
 }
 
 void Normalize(registry::v1::FeatureRepo* repo) {
-  if (repo->has_project()) {
-    registry::v1::Project* p = repo->mutable_project();
-    p->clear_version();
-    p->clear_meta();
-  }
+  if (repo->has_project()) NormalizeObject(registry::v1::PROJECT, repo->mutable_project());
   for (ObjectKind kind : RepoKinds()) {
     for (google::protobuf::Message* object : MutableObjectsOf(repo, kind)) {
       NormalizeObject(kind, object);

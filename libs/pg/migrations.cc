@@ -1,5 +1,6 @@
 #include "libs/pg/migrations.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,14 @@ absl::Status Migrate(Pool& pool, const std::string& schema,
     for (const auto& row : tx.exec(absl::StrCat("SELECT version FROM ", quoted,
                                                 ".schema_migrations"))) {
       applied.insert(row[0].as<int>());
+    }
+    int known = 0;
+    for (const Migration& m : migrations) known = std::max(known, m.version);
+    if (!applied.empty() && *applied.rbegin() > known) {
+      // A newer release migrated this database: running old code on it could corrupt it.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "schema ", schema, " is at version ", *applied.rbegin(), " but this release knows only ",
+          known, ": upgrade Granary"));
     }
     for (const Migration& m : migrations) {
       if (applied.count(m.version)) continue;

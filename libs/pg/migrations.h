@@ -1,7 +1,8 @@
 // Versioned schema migrations, applied at start-up. Each schema records what was applied in
 // <schema>.schema_migrations; pending migrations run in order in one transaction under an
 // advisory lock, so several processes starting at once apply each exactly once, and a failed
-// migration leaves nothing half done.
+// migration leaves nothing half done. A database migrated by a newer release is refused
+// (FAILED_PRECONDITION) rather than used by code that does not know its schema.
 //
 //   RETURN_IF_ERROR(pg::Migrate(pool, "registry", {{1, "catalog", "CREATE TABLE ..."}}));
 #ifndef GRANARY_LIBS_PG_MIGRATIONS_H_

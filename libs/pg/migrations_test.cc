@@ -70,6 +70,14 @@ TEST_F(MigrationsTest, ConcurrentMigratorsApplyEachOnce) {
   EXPECT_EQ(Count(pool, "SELECT count(*) FROM app.things"), 2);
 }
 
+TEST_F(MigrationsTest, ADatabaseFromANewerReleaseIsRefused) {
+  Pool pool(options_);
+  ASSERT_OK(Migrate(pool, "app", kV2));
+  EXPECT_THAT(Migrate(pool, "app", kV1),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       ::testing::HasSubstr("at version 2 but this release knows only 1")));
+}
+
 TEST_F(MigrationsTest, AFailingMigrationLeavesNothingHalfDone) {
   Pool pool(options_);
   std::vector<Migration> broken = {

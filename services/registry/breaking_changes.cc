@@ -10,6 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "granary/registry/v1/objects.pb.h"
 
+#include "libs/catalog/rules.h"
+
 namespace granary::registry {
 namespace {
 
@@ -66,15 +68,27 @@ std::vector<Use> UsesOf(const FeatureRepo& repo, const std::string& view) {
   return out;
 }
 
+// What a service returns, as "<projection name>:<feature>": the projection name is its alias
+// when it has one, and it is what a consumer sees in full feature names.
 std::set<std::string> ServiceOutputs(const FeatureRepo& repo, const std::string& service) {
   std::set<std::string> out;
   for (const auto& s : repo.feature_services()) {
     if (s.name() != service) continue;
     for (const auto& p : s.features()) {
-      for (const std::string& f : Selected(repo, p)) out.insert(p.feature_view() + ":" + f);
+      for (const std::string& f : Selected(repo, p)) out.insert(catalog::ItemKey(p) + ":" + f);
     }
   }
   return out;
+}
+
+bool StillThere(const FeatureRepo& repo, const std::string& consumer) {
+  for (const auto& s : repo.feature_services()) {
+    if (consumer == "feature service " + s.name()) return true;
+  }
+  for (const auto& od : repo.on_demand_feature_views()) {
+    if (consumer == "on-demand feature view " + od.name()) return true;
+  }
+  return false;
 }
 
 void Mark(v1::ObjectChange* change, const std::string& reason,
@@ -84,6 +98,7 @@ void Mark(v1::ObjectChange* change, const std::string& reason,
   for (auto& field : *change->mutable_fields()) {
     for (const std::string& prefix : path_prefixes) {
       if (field.path() == prefix || absl::StartsWith(field.path(), prefix + ".") ||
+          absl::StartsWith(field.path(), prefix + "[") ||
           absl::StartsWith(field.path(), prefix + " ")) {
         field.set_breaking(true);
       }
@@ -91,11 +106,15 @@ void Mark(v1::ObjectChange* change, const std::string& reason,
   }
 }
 
-bool FieldChanged(const v1::ObjectChange& change, absl::string_view path) {
+const v1::FieldChange* FieldChange(const v1::ObjectChange& change, absl::string_view path) {
   for (const auto& f : change.fields()) {
-    if (f.path() == path) return true;
+    if (f.path() == path) return &f;
   }
-  return false;
+  return nullptr;
+}
+
+bool FieldChanged(const v1::ObjectChange& change, absl::string_view path) {
+  return FieldChange(change, path) != nullptr;
 }
 
 void ViewUpdated(const FeatureRepo& current, const FeatureRepo& desired, v1::ObjectChange* c) {
@@ -104,7 +123,13 @@ void ViewUpdated(const FeatureRepo& current, const FeatureRepo& desired, v1::Obj
   for (const auto& [n, t] : ViewFeatures(current, view)) before[n] = t;
   for (const auto& [n, t] : ViewFeatures(desired, view)) after[n] = t;
   bool entities_changed = FieldChanged(*c, "entities");
+  const v1::FieldChange* online = FieldChange(*c, "online");
+  bool goes_offline = online != nullptr && online->new_value() == "false";
   for (const Use& use : UsesOf(desired, view)) {
+    if (goes_offline && absl::StartsWith(use.consumer, "feature service ")) {
+      Mark(c, absl::StrCat(use.consumer, " reads ", view, " online, where it stops being served"),
+           {"online"});
+    }
     std::set<std::string> used = Selected(desired, *use.projection);
     bool all = use.projection->features().empty();
     for (const auto& [name, type] : before) {
@@ -154,8 +179,12 @@ void MarkBreakingChanges(const FeatureRepo& current, const FeatureRepo& desired,
     } else if (is_view && c.change() == v1::UPDATE) {
       ViewUpdated(current, desired, &c);
     } else if (is_view && c.change() == v1::DELETE) {
+      // A consumer deleted in the same change is not broken by it (a deleted service is
+      // marked on its own).
       for (const Use& use : UsesOf(current, c.name())) {
-        Mark(&c, absl::StrCat(use.consumer, " references ", c.name()), {});
+        if (StillThere(desired, use.consumer)) {
+          Mark(&c, absl::StrCat(use.consumer, " references ", c.name()), {});
+        }
       }
     } else if (c.kind() == v1::FEATURE_SERVICE && c.change() == v1::DELETE) {
       Mark(&c,

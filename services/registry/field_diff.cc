@@ -11,6 +11,8 @@
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 
+#include "libs/catalog/rules.h"
+
 namespace granary::registry {
 namespace {
 
@@ -19,20 +21,9 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-bool IsOutputOnly(const FieldDescriptor* f) {
-  return f->name() == "meta" || f->name() == "materialization_intervals" ||
-         (f->containing_type()->name() == "Project" && f->name() == "version");
-}
-
-// The field that names items of a repeated message field, if any.
-const FieldDescriptor* KeyField(const Descriptor* d) {
-  for (const char* key : {"name", "feature_view"}) {
-    if (const FieldDescriptor* f = d->FindFieldByName(key);
-        f != nullptr && f->type() == FieldDescriptor::TYPE_STRING) {
-      return f;
-    }
-  }
-  return nullptr;
+// Whether items of a repeated message field have an identity (catalog::ItemKey).
+bool Keyed(const Descriptor* d) {
+  return d->FindFieldByName("name") != nullptr || d->FindFieldByName("feature_view") != nullptr;
 }
 
 std::string Join(const std::string& prefix, const std::string& name) {
@@ -96,7 +87,7 @@ class Differ {
     const Descriptor* d = a.GetDescriptor();
     for (int i = 0; i < d->field_count(); ++i) {
       const FieldDescriptor* f = d->field(i);
-      if (IsOutputOnly(f)) continue;
+      if (catalog::IsOutputOnly(f)) continue;
       std::string path = Join(prefix, f->name());
       if (f->is_map()) {
         Map(a, b, f, path);
@@ -147,9 +138,7 @@ class Differ {
 
   void Repeated(const Message& a, const Message& b, const FieldDescriptor* f,
                 const std::string& path) {
-    const FieldDescriptor* key =
-        f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE ? KeyField(f->message_type()) : nullptr;
-    if (key == nullptr) {
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || !Keyed(f->message_type())) {
       std::string before = ListText(a, f), after = ListText(b, f);
       if (before != after) Add(path, before, after);
       return;
@@ -159,7 +148,7 @@ class Differ {
       const Reflection* r = m.GetReflection();
       for (int i = 0; i < r->FieldSize(m, f); ++i) {
         const Message& item = r->GetRepeatedMessage(m, f, i);
-        std::string k = item.GetReflection()->GetString(item, key);
+        std::string k = catalog::ItemKey(item);
         if (out.emplace(k, &item).second) order->push_back(k);
       }
       return out;

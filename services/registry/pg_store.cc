@@ -5,6 +5,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 
+#include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
 #include "libs/catalog/object_kinds.h"
 #include "libs/pg/migrations.h"
@@ -73,10 +74,6 @@ constexpr char kFromMicros[] = "('epoch'::timestamptz + $%d * interval '1 micros
 
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
-google::protobuf::Timestamp ProtoTime(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
 int64_t ProtoMicros(const google::protobuf::Timestamp& t) {
   return TimeUtil::TimestampToMicroseconds(t);
 }
@@ -112,8 +109,8 @@ absl::StatusOr<std::unique_ptr<Message>> ReadObject(const pqxx::row& row) {
                                             row[1].as<std::string>(), " does not parse"));
   }
   v1::ObjectMeta meta;
-  *meta.mutable_created_time() = ProtoTime(FromMicros(row[3].as<int64_t>()));
-  *meta.mutable_updated_time() = ProtoTime(FromMicros(row[4].as<int64_t>()));
+  *meta.mutable_created_time() = base::ToProtoTime(FromMicros(row[3].as<int64_t>()));
+  *meta.mutable_updated_time() = base::ToProtoTime(FromMicros(row[4].as<int64_t>()));
   meta.set_created_version(row[5].as<int64_t>());
   meta.set_updated_version(row[6].as<int64_t>());
   const auto* field = m->GetDescriptor()->FindFieldByName("meta");
@@ -144,7 +141,9 @@ absl::Status PgStore::Migrate() {
 absl::StatusOr<std::pair<int64_t, bool>> PgStore::Version(const std::string& project) {
   RETURN_IF_ERROR(Migrate());
   std::pair<int64_t, bool> out{0, false};
-  RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) {
+  // One statement, no transaction of its own: this is what every cache polls.
+  RETURN_IF_ERROR(pool_->WithConnection([&](pqxx::connection& conn) {
+    pqxx::nontransaction tx(conn);
     pqxx::result r =
         tx.exec_params("SELECT version, deleted FROM registry.projects WHERE name = $1", project);
     if (!r.empty()) out = {r[0][0].as<int64_t>(), !r[0][1].as<bool>()};
@@ -159,24 +158,25 @@ absl::StatusOr<ProjectState> PgStore::Load(const std::string& project) {
   absl::Status status = pool_->WithConnection([&](pqxx::connection& conn) -> absl::Status {
     // One snapshot for both queries: the objects belong to exactly the version read.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(conn);
-    pqxx::result p =
-        tx.exec_params(absl::StrCat("SELECT version, deleted, spec, ", Micros("updated_at"),
-                                    " FROM registry.projects WHERE name = $1"),
-                       project);
+    pqxx::result p = tx.exec_params(
+        absl::StrCat("SELECT version, deleted, spec, ", Micros("updated_at"), ", ",
+                     Micros("created_at"), " FROM registry.projects WHERE name = $1"),
+        project);
     if (p.empty()) return absl::OkStatus();
     state.version = p[0][0].as<int64_t>();
     state.exists = !p[0][1].as<bool>();
     state.committed_time = FromMicros(p[0][3].as<int64_t>());
+    state.created_time = FromMicros(p[0][4].as<int64_t>());
     if (!state.exists) return absl::OkStatus();
     pqxx::binarystring spec(p[0][2]);
     if (!state.repo.mutable_project()->ParseFromArray(spec.data(), static_cast<int>(spec.size()))) {
       return absl::DataLossError(absl::StrCat("stored project ", project, " does not parse"));
     }
     state.repo.mutable_project()->set_version(state.version);
-    pqxx::result objects = tx.exec_params(
-        absl::StrCat("SELECT ", ObjectColumns(),
-                     " FROM registry.objects WHERE project = $1 ORDER BY kind, name"),
-        project);
+    pqxx::result objects = tx.exec_params(absl::StrCat("SELECT ", ObjectColumns(),
+                                                       " FROM registry.objects WHERE project = $1 "
+                                                       "ORDER BY kind, name COLLATE \"C\""),
+                                          project);
     for (const auto& row : objects) {
       ASSIGN_OR_RETURN(std::unique_ptr<Message> m, ReadObject(row));
       catalog::AddObject(&state.repo, static_cast<v1::ObjectKind>(row[0].as<int>()))->CopyFrom(*m);
@@ -218,6 +218,13 @@ absl::StatusOr<CommitResult> PgStore::Commit(const CommitRequest& r) {
     for (const ObjectKey& key : r.deletes) {
       tx.exec_params("DELETE FROM registry.objects WHERE project = $1 AND kind = $2 AND name = $3",
                      r.project, static_cast<int>(key.kind), key.name);
+      // A view created again later starts with no materialized history.
+      if (key.kind == v1::FEATURE_VIEW) {
+        tx.exec_params(
+            "DELETE FROM registry.materialization_intervals WHERE project = $1 AND "
+            "feature_view = $2",
+            r.project, key.name);
+      }
     }
     for (const auto& [kind, object] : r.upserts) {
       tx.exec_params(
@@ -256,6 +263,7 @@ absl::StatusOr<int64_t> PgStore::DeleteProject(const std::string& project,
     }
     version = at;
     tx.exec_params("DELETE FROM registry.objects WHERE project = $1", project);
+    tx.exec_params("DELETE FROM registry.materialization_intervals WHERE project = $1", project);
     // The tombstone takes the next version, so a re-created project continues after it.
     tx.exec_params(
         "UPDATE registry.projects SET deleted = true, version = $2, "
@@ -277,11 +285,12 @@ absl::StatusOr<std::vector<std::unique_ptr<Message>>> PgStore::ListObjects(
   RETURN_IF_ERROR(Migrate());
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     RETURN_IF_ERROR(RequireProject(tx, project));
-    pqxx::result rows = tx.exec_params(
-        absl::StrCat("SELECT ", ObjectColumns(),
-                     " FROM registry.objects WHERE project = $1 AND kind = $2 AND name > $3 "
-                     "AND tags @> $4::jsonb ORDER BY name LIMIT $5"),
-        project, static_cast<int>(kind), page.after, TagsJson(tags), page.page_size);
+    pqxx::result rows =
+        tx.exec_params(absl::StrCat("SELECT ", ObjectColumns(),
+                                    " FROM registry.objects WHERE project = $1 AND kind = $2 "
+                                    "AND name COLLATE \"C\" > $3 "
+                                    "AND tags @> $4::jsonb ORDER BY name COLLATE \"C\" LIMIT $5"),
+                       project, static_cast<int>(kind), page.after, TagsJson(tags), page.page_size);
     for (const auto& row : rows) {
       ASSIGN_OR_RETURN(std::unique_ptr<Message> m, ReadObject(row));
       out.push_back(std::move(m));
@@ -320,8 +329,9 @@ absl::StatusOr<std::vector<v1::Project>> PgStore::ListProjects(
     pqxx::result rows =
         tx.exec_params(absl::StrCat("SELECT name, version, spec, ", Micros("created_at"), ", ",
                                     Micros("updated_at"),
-                                    " FROM registry.projects WHERE NOT deleted AND name > $1 "
-                                    "AND tags @> $2::jsonb ORDER BY name LIMIT $3"),
+                                    " FROM registry.projects WHERE NOT deleted "
+                                    "AND name COLLATE \"C\" > $1 AND tags @> $2::jsonb "
+                                    "ORDER BY name COLLATE \"C\" LIMIT $3"),
                        page.after, TagsJson(tags), page.page_size);
     for (const auto& row : rows) {
       v1::Project p;
@@ -331,8 +341,10 @@ absl::StatusOr<std::vector<v1::Project>> PgStore::ListProjects(
             absl::StrCat("stored project ", row[0].as<std::string>(), " does not parse"));
       }
       p.set_version(row[1].as<int64_t>());
-      *p.mutable_meta()->mutable_created_time() = ProtoTime(FromMicros(row[3].as<int64_t>()));
-      *p.mutable_meta()->mutable_updated_time() = ProtoTime(FromMicros(row[4].as<int64_t>()));
+      *p.mutable_meta()->mutable_created_time() =
+          base::ToProtoTime(FromMicros(row[3].as<int64_t>()));
+      *p.mutable_meta()->mutable_updated_time() =
+          base::ToProtoTime(FromMicros(row[4].as<int64_t>()));
       out.push_back(std::move(p));
     }
     return absl::OkStatus();
@@ -357,7 +369,7 @@ absl::StatusOr<std::vector<v1::HistoryEntry>> PgStore::ListHistory(const std::st
     for (const auto& row : rows) {
       v1::HistoryEntry e;
       e.set_version(row[0].as<int64_t>());
-      *e.mutable_committed_time() = ProtoTime(FromMicros(row[1].as<int64_t>()));
+      *e.mutable_committed_time() = base::ToProtoTime(FromMicros(row[1].as<int64_t>()));
       e.set_caller(row[2].as<std::string>());
       e.set_comment(row[3].as<std::string>());
       pqxx::binarystring diff(row[4]);
@@ -403,9 +415,9 @@ absl::StatusOr<std::vector<v1::MaterializationInterval>> PgStore::Materializatio
         project, feature_view);
     for (const auto& row : rows) {
       v1::MaterializationInterval i;
-      *i.mutable_start_time() = ProtoTime(FromMicros(row[0].as<int64_t>()));
-      *i.mutable_end_time() = ProtoTime(FromMicros(row[1].as<int64_t>()));
-      *i.mutable_recorded_time() = ProtoTime(FromMicros(row[2].as<int64_t>()));
+      *i.mutable_start_time() = base::ToProtoTime(FromMicros(row[0].as<int64_t>()));
+      *i.mutable_end_time() = base::ToProtoTime(FromMicros(row[1].as<int64_t>()));
+      *i.mutable_recorded_time() = base::ToProtoTime(FromMicros(row[2].as<int64_t>()));
       i.set_job_id(row[3].as<std::string>());
       out.push_back(std::move(i));
     }

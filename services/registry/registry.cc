@@ -1,5 +1,6 @@
 #include "services/registry/registry.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 
@@ -10,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 
+#include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
 #include "libs/catalog/normalize.h"
 #include "libs/catalog/object_kinds.h"
@@ -50,10 +52,6 @@ absl::StatusOr<std::string> DecodeToken(const std::string& token) {
   return position;
 }
 
-google::protobuf::Timestamp ProtoTime(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
 std::string BreakingMessage(const v1::Diff& diff) {
   std::vector<std::string> reasons;
   for (const auto& c : diff.changes()) {
@@ -78,6 +76,23 @@ void AddProjectCreation(const ProjectState& current, const std::string& project,
   for (auto& change : *diff->mutable_changes()) *with_project.add_changes() = std::move(change);
   with_project.set_breaking(diff->breaking());
   *diff = std::move(with_project);
+}
+
+template <typename T>
+void SortByName(google::protobuf::RepeatedPtrField<T>* objects) {
+  std::sort(objects->begin(), objects->end(),
+            [](const T& a, const T& b) { return a.name() < b.name(); });
+}
+
+// Objects in the order the store returns them (by name, bytewise), so that a snapshot is the
+// same whether it was cached at commit or loaded later.
+void SortLikeTheStore(v1::FeatureRepo* repo) {
+  SortByName(repo->mutable_entities());
+  SortByName(repo->mutable_data_sources());
+  SortByName(repo->mutable_feature_views());
+  SortByName(repo->mutable_on_demand_feature_views());
+  SortByName(repo->mutable_feature_services());
+  SortByName(repo->mutable_permissions());
 }
 
 // The meta of each object of a repo, by kind and name.
@@ -181,7 +196,7 @@ absl::StatusOr<CommitResult> Registry::CommitChange(const ProjectState& current,
   // the change, so that every cache that comes for it is served from memory.
   auto snapshot = std::make_shared<v1::Snapshot>();
   snapshot->set_version(result.version);
-  *snapshot->mutable_committed_time() = ProtoTime(result.committed_time);
+  *snapshot->mutable_committed_time() = base::ToProtoTime(result.committed_time);
   *snapshot->mutable_repo() = desired;
   snapshot->mutable_repo()->mutable_project()->set_version(result.version);
   std::map<std::pair<int, std::string>, v1::ObjectMeta> before = MetaByObject(current.repo);
@@ -192,16 +207,17 @@ absl::StatusOr<CommitResult> Registry::CommitChange(const ProjectState& current,
       auto it = changed.find(key);
       if (it != changed.end()) {
         if (it->second == v1::CREATE) {
-          *meta.mutable_created_time() = ProtoTime(result.committed_time);
+          *meta.mutable_created_time() = base::ToProtoTime(result.committed_time);
           meta.set_created_version(result.version);
         }
-        *meta.mutable_updated_time() = ProtoTime(result.committed_time);
+        *meta.mutable_updated_time() = base::ToProtoTime(result.committed_time);
         meta.set_updated_version(result.version);
       }
       const auto* field = m->GetDescriptor()->FindFieldByName("meta");
       m->GetReflection()->MutableMessage(m, field)->CopyFrom(meta);
     }
   }
+  SortLikeTheStore(snapshot->mutable_repo());
   CacheSnapshot(request.project, std::move(snapshot));
   publisher_->Published(request.project, result.version, result.committed_time);
   return result;
@@ -268,29 +284,42 @@ absl::StatusOr<v1::DeleteObjectResponse> Registry::DeleteObject(
 absl::StatusOr<v1::DeleteProjectResponse> Registry::DeleteProject(
     const v1::DeleteProjectRequest& request, const std::string& caller) {
   RETURN_IF_ERROR(Required(request.project(), "project"));
-  ASSIGN_OR_RETURN(ProjectState current, store_->Load(request.project()));
-  if (!current.exists) {
-    return absl::NotFoundError(absl::StrCat("project ", request.project(), " not found"));
+  for (int attempt = 1;; ++attempt) {
+    ASSIGN_OR_RETURN(ProjectState current, store_->Load(request.project()));
+    if (!current.exists) {
+      return absl::NotFoundError(absl::StrCat("project ", request.project(), " not found"));
+    }
+    if (request.has_expected_version() && request.expected_version() != current.version) {
+      return absl::AbortedError(absl::StrCat("project ", request.project(), " is at version ",
+                                             current.version, ", not ",
+                                             request.expected_version()));
+    }
+    v1::Diff diff = DiffRepos(current.repo, v1::FeatureRepo());
+    if (diff.breaking() && !request.allow_breaking()) {
+      return absl::FailedPreconditionError(BreakingMessage(diff));
+    }
+    v1::ObjectChange* c = diff.add_changes();
+    c->set_kind(v1::PROJECT);
+    c->set_name(request.project());
+    c->set_change(v1::DELETE);
+    // Deleted only if still at the version read: the history records exactly what went.
+    absl::StatusOr<int64_t> deleted_at =
+        store_->DeleteProject(request.project(), current.version, caller, diff);
+    if (absl::IsAborted(deleted_at.status()) && !request.has_expected_version() &&
+        attempt < kMaxApplyAttempts) {
+      continue;
+    }
+    RETURN_IF_ERROR(deleted_at.status());
+    {
+      absl::MutexLock lock(&cache_mu_);
+      snapshots_.erase(request.project());
+    }
+    // Version 0 tells caches the project is gone.
+    publisher_->Published(request.project(), 0, absl::Now());
+    v1::DeleteProjectResponse response;
+    response.set_deleted_version(*deleted_at);
+    return response;
   }
-  v1::FeatureRepo nothing;
-  v1::Diff diff = DiffRepos(current.repo, nothing);
-  v1::ObjectChange* c = diff.add_changes();
-  c->set_kind(v1::PROJECT);
-  c->set_name(request.project());
-  c->set_change(v1::DELETE);
-  std::optional<int64_t> expected;
-  if (request.has_expected_version()) expected = request.expected_version();
-  ASSIGN_OR_RETURN(int64_t deleted_at,
-                   store_->DeleteProject(request.project(), expected, caller, diff));
-  {
-    absl::MutexLock lock(&cache_mu_);
-    snapshots_.erase(request.project());
-  }
-  // Version 0 tells caches the project is gone.
-  publisher_->Published(request.project(), 0, absl::Now());
-  v1::DeleteProjectResponse response;
-  response.set_deleted_version(deleted_at);
-  return response;
 }
 
 absl::StatusOr<v1::Project> Registry::GetProject(const v1::GetProjectRequest& request) {
@@ -301,7 +330,8 @@ absl::StatusOr<v1::Project> Registry::GetProject(const v1::GetProjectRequest& re
   }
   v1::Project project = state.repo.project();
   project.set_version(state.version);
-  *project.mutable_meta()->mutable_updated_time() = ProtoTime(state.committed_time);
+  *project.mutable_meta()->mutable_created_time() = base::ToProtoTime(state.created_time);
+  *project.mutable_meta()->mutable_updated_time() = base::ToProtoTime(state.committed_time);
   project.mutable_meta()->set_updated_version(state.version);
   return project;
 }
@@ -395,7 +425,7 @@ absl::StatusOr<v1::GetSnapshotResponse> Registry::GetSnapshot(
     }
     auto loaded = std::make_shared<v1::Snapshot>();
     loaded->set_version(state.version);
-    *loaded->mutable_committed_time() = ProtoTime(state.committed_time);
+    *loaded->mutable_committed_time() = base::ToProtoTime(state.committed_time);
     *loaded->mutable_repo() = std::move(state.repo);
     snapshot = loaded;
     CacheSnapshot(request.project(), std::move(loaded));

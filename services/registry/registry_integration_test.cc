@@ -1,6 +1,7 @@
 // The registry through gRPC, in-process, against real PostgreSQL and NATS: apply, re-apply,
 // update, delete, concurrent applies, history, the breaking-change gate, validation, snapshots,
 // pagination, change events, materialization bookkeeping, and backend outages.
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "granary/events/v1/events.pb.h"
+#include "granary/registry/v1/registry_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
@@ -19,7 +21,6 @@
 #include "libs/testing/nats_server.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/status_matchers.h"
-#include "granary/registry/v1/registry_service.grpc.pb.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/test_repo.h"
 
@@ -417,10 +418,18 @@ TEST_F(RegistryIntegrationTest, EveryCommitIsAnnouncedOnNats) {
   repo.mutable_project()->set_owner("ml-platform");
   ASSERT_OK(Apply(repo));
   ASSERT_OK(Apply(repo));  // a no-op: nothing to announce
+  repo.clear_permissions();
+  ASSERT_OK(Apply(repo));                                           // version 3
+  ASSERT_OK(Delete(v1::FEATURE_SERVICE, "driver_activity", true));  // version 4
+  v1::DeleteProjectRequest del;
+  del.set_project(project_);
+  ASSERT_OK((Call<v1::DeleteProjectRequest, v1::DeleteProjectResponse>(
+      [&](auto* c, const auto& r, auto* o) { return stub().DeleteProject(c, r, o); }, del)));
   absl::MutexLock lock(&mu);
-  auto two = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return versions.size() >= 2; };
-  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&two), absl::Seconds(10)));
-  EXPECT_THAT(versions, ElementsAre(1, 2));
+  auto five = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return versions.size() >= 5; };
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&five), absl::Seconds(10)));
+  // In order, one per commit, the no-op absent, and the project's deletion as version 0.
+  EXPECT_THAT(versions, ElementsAre(1, 2, 3, 4, 0));
 }
 
 TEST_F(RegistryIntegrationTest, MaterializationBookkeeping) {
@@ -459,6 +468,47 @@ TEST_F(RegistryIntegrationTest, MaterializationBookkeeping) {
   EXPECT_EQ(view.materialization_intervals_size(), 2);
   ASSERT_OK_AND_ASSIGN(auto snap, Snapshot());
   EXPECT_EQ(snap.snapshot().version(), 1);
+}
+
+TEST_F(RegistryIntegrationTest, DeletingAProjectWithFeatureServicesNeedsConsent) {
+  ASSERT_OK(Apply(Repo()));
+  v1::DeleteProjectRequest del;
+  del.set_project(project_);
+  auto delete_project = [&] {
+    return Call<v1::DeleteProjectRequest, v1::DeleteProjectResponse>(
+        [&](auto* c, const auto& r, auto* o) { return stub().DeleteProject(c, r, o); }, del);
+  };
+  EXPECT_THAT(delete_project(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("driver_activity")));
+  del.set_allow_breaking(true);
+  ASSERT_OK(delete_project());
+}
+
+TEST_F(RegistryIntegrationTest, ASnapshotIsTheSameFromTheCacheAndFromTheDatabase) {
+  v1::FeatureRepo repo = Repo();
+  // Written out of name order: the cached and the loaded snapshot must still agree.
+  std::reverse(repo.mutable_data_sources()->begin(), repo.mutable_data_sources()->end());
+  ASSERT_OK(Apply(repo));
+  ASSERT_OK_AND_ASSIGN(auto cached, Snapshot());
+  // A second registry on the same database has nothing cached: it reads the database.
+  ASSERT_OK_AND_ASSIGN(
+      auto other,
+      server::StartInProcess(
+          Definition(), absl::StrCat("postgres: {address: 127.0.0.1:", stack_->pg->port(),
+                                     ", user: postgres, database: granary, sslmode: disable}\n",
+                                     "nats: {url: '", stack_->nats->url(), "'}\n")));
+  auto other_stub = v1::RegistryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", other->grpc_port()), grpc::InsecureChannelCredentials()));
+  v1::GetSnapshotRequest req;
+  req.set_project(project_);
+  ASSERT_OK_AND_ASSIGN(
+      auto loaded,
+      (Call<v1::GetSnapshotRequest, v1::GetSnapshotResponse>(
+          [&](auto* c, const auto& r, auto* o) { return other_stub->GetSnapshot(c, r, o); }, req)));
+  EXPECT_EQ(loaded.snapshot().SerializeAsString(), cached.snapshot().SerializeAsString())
+      << "cached:\n"
+      << cached.snapshot().DebugString() << "\nloaded:\n"
+      << loaded.snapshot().DebugString();
 }
 
 TEST_F(RegistryIntegrationTest, BadRequestsNameTheField) {

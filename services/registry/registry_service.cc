@@ -17,13 +17,18 @@ absl::Status Build(const RegistryConfig& config, server::ServiceHost& host) {
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
   auto publisher = std::make_shared<NatsChangePublisher>(nats, host.metrics());
   auto registry = std::make_shared<Registry>(store, publisher);
-  // Healthy once the schema is in place (migrated at the first chance, then a no-op) and
-  // PostgreSQL answers.
+  // Migrate now. PostgreSQL not reachable yet is fine (the health check migrates when it is);
+  // anything else (a broken migration, a newer schema) is a reason not to start.
+  if (absl::Status migrated = store->Migrate(); !migrated.ok() && !absl::IsUnavailable(migrated)) {
+    return migrated;
+  }
   host.AddDependency("postgres", [store, pool]() -> absl::Status {
     RETURN_IF_ERROR(store->Migrate());
     return pool->Ping();
   });
-  host.AddDependency("nats", [nats] { return nats->Ping(); });
+  // Watched, not required: an apply commits without NATS (caches then learn of it by polling),
+  // so a NATS outage must not take the registry out of rotation.
+  host.AddOptionalDependency("nats", [nats] { return nats->Ping(); });
   host.AddGrpcService(std::make_unique<RegistryGrpc>(registry),
                       v1::RegistryService::service_full_name());
   return absl::OkStatus();

@@ -182,16 +182,27 @@ TEST(BreakingTest, ChangingAnEntityKeyOrTypeUsedByViews) {
   EXPECT_FALSE(DiffRepos(Repo(), desired).breaking());
 }
 
-TEST(BreakingTest, DeletingAViewAServiceReferencesAndDeletingAService) {
+TEST(BreakingTest, DeletingAServiceWithTheViewItReferences) {
   v1::FeatureRepo desired = Repo();
   desired.clear_feature_views();
   desired.clear_feature_services();
   v1::Diff diff = DiffRepos(Repo(), desired);
   EXPECT_TRUE(diff.breaking());
-  EXPECT_THAT(Find(diff, v1::FEATURE_VIEW, "stats")->breaking_reasons(),
-              ElementsAre("feature service explicit references stats"));
+  // The service is gone too, so the view's deletion breaks no one that remains...
+  EXPECT_THAT(Find(diff, v1::FEATURE_VIEW, "stats")->breaking_reasons(), IsEmpty());
+  // ...but deleting the service breaks the model servers that ask for it.
   EXPECT_THAT(Find(diff, v1::FEATURE_SERVICE, "explicit")->breaking_reasons(),
               ElementsAre(HasSubstr("would get NOT_FOUND")));
+}
+
+TEST(BreakingTest, DeletingAViewThatARemainingConsumerUses) {
+  // Validation refuses such a repo (a dangling reference); the gate still names the consumer
+  // when asked about it.
+  v1::FeatureRepo desired = Repo();
+  desired.clear_feature_views();
+  v1::Diff diff = DiffRepos(Repo(), desired);
+  EXPECT_THAT(Find(diff, v1::FEATURE_VIEW, "stats")->breaking_reasons(),
+              ElementsAre("feature service explicit references stats"));
 }
 
 TEST(BreakingTest, AServiceThatStopsReturningFeatures) {
@@ -203,6 +214,56 @@ TEST(BreakingTest, AServiceThatStopsReturningFeatures) {
               ElementsAre("feature service explicit no longer returns stats:acc_rate"));
   // Returning more is fine.
   EXPECT_FALSE(DiffRepos(Repo(), current).breaking());
+}
+
+TEST(RepoDiffTest, TwoProjectionsOfOneViewAreTwoItems) {
+  v1::FeatureRepo current = Repo();
+  auto* second = current.mutable_feature_services(0)->add_features();
+  second->set_feature_view("stats");
+  second->set_alias("stats_again");
+  second->add_features("acc_rate");
+  v1::FeatureRepo desired = current;
+  desired.mutable_feature_services(0)->mutable_features(1)->set_features(0, "trips");
+  v1::Diff diff = DiffRepos(current, desired);
+  ASSERT_EQ(diff.changes_size(), 1);
+  ASSERT_EQ(diff.changes(0).fields_size(), 1);
+  EXPECT_EQ(Describe(diff.changes(0).fields(0)),
+            "features[stats_again].features: [acc_rate] -> [trips]");
+  // The service stops returning stats_again:acc_rate: breaking, and the field says so.
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(diff.changes(0).breaking_reasons(),
+              ElementsAre("feature service explicit no longer returns stats_again:acc_rate"));
+  EXPECT_TRUE(diff.changes(0).fields(0).breaking());
+}
+
+TEST(BreakingTest, RenamingAProjectionRenamesColumns) {
+  v1::FeatureRepo desired = Repo();
+  desired.mutable_feature_services(0)->mutable_features(0)->set_alias("renamed");
+  v1::Diff diff = DiffRepos(Repo(), desired);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::FEATURE_SERVICE, "explicit")->breaking_reasons(),
+              ElementsAre("feature service explicit no longer returns stats:conv_rate"));
+}
+
+TEST(BreakingTest, TakingAUsedViewOffline) {
+  v1::FeatureRepo desired = Repo();
+  desired.mutable_feature_views(0)->set_online(false);
+  v1::Diff diff = DiffRepos(Repo(), desired);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::FEATURE_VIEW, "stats")->breaking_reasons(),
+              ElementsAre(HasSubstr("stops being served")));
+}
+
+TEST(BreakingTest, DeletingAViewWithItsOnlyConsumerBreaksOnlyWhatConsumersSee) {
+  v1::FeatureRepo current = Repo();
+  current.clear_feature_services();
+  auto* od = current.add_on_demand_feature_views();
+  od->set_name("derived");
+  od->add_sources()->mutable_feature_view()->set_feature_view("stats");
+  v1::FeatureRepo desired = current;
+  desired.clear_feature_views();
+  desired.clear_on_demand_feature_views();
+  EXPECT_FALSE(DiffRepos(Normalized(current), Normalized(desired)).breaking());
 }
 
 TEST(BreakingTest, ChangingTheEntitiesOfAUsedView) {

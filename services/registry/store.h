@@ -32,6 +32,7 @@ struct ProjectState {
   int64_t version = 0;
   bool exists = false;
   absl::Time committed_time = absl::UnixEpoch();
+  absl::Time created_time = absl::UnixEpoch();
   // Normalized objects, each with its meta filled; the project's own spec too.
   v1::FeatureRepo repo;
 };

@@ -12,6 +12,8 @@
 #include "granary/registry/v1/objects.pb.h"
 #include "re2/re2.h"
 
+#include "libs/catalog/rules.h"
+
 namespace granary::registry {
 namespace {
 
@@ -28,21 +30,13 @@ using v1::Permission;
 
 // Longer is almost certainly a unit mistake (seconds for milliseconds).
 constexpr int64_t kMaxTtlSeconds = int64_t{3650} * 24 * 3600;
-constexpr size_t kMaxNameLength = 255;
 
 std::string TypeName(ValueType::Enum t) {
   const std::string& name = ValueType::Enum_Name(t);
   return name.empty() ? absl::StrCat(static_cast<int>(t)) : name;
 }
 
-bool IsIdentifier(absl::string_view s) {
-  if (s.empty() || s.size() > kMaxNameLength) return false;
-  if (!absl::ascii_isalpha(s[0]) && s[0] != '_') return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(c) && c != '_') return false;
-  }
-  return true;
-}
+bool IsIdentifier(absl::string_view s) { return catalog::IsObjectName(s); }
 
 bool IsEntityKeyType(ValueType::Enum t) {
   return t == ValueType::INT64 || t == ValueType::INT32 || t == ValueType::STRING ||
@@ -131,9 +125,7 @@ class Validator {
       return;
     }
     const std::string& name = repo_.project().name();
-    bool ok = name.size() <= 63 && absl::ascii_islower(name[0]);
-    for (char c : name) ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_');
-    if (!ok) {
+    if (!catalog::IsProjectName(name)) {
       Add("project.name", absl::StrCat("\"", name,
                                        "\" is not a valid project name (lower-case "
                                        "letters, digits and underscores, starting "
@@ -290,7 +282,10 @@ class Validator {
         }
       }
 
-      if (fv.ttl().seconds() < 0 || fv.ttl().nanos() < 0) {
+      if (fv.ttl().nanos() >= 1000000000 || fv.ttl().nanos() <= -1000000000 ||
+          (fv.ttl().seconds() > 0 && fv.ttl().nanos() < 0)) {
+        Add(absl::StrCat(path, ".ttl"), "not a valid duration (nanos out of range)");
+      } else if (fv.ttl().seconds() < 0 || fv.ttl().nanos() < 0) {
         Add(absl::StrCat(path, ".ttl"), "must not be negative (0 means no limit)");
       } else if (fv.ttl().seconds() > kMaxTtlSeconds) {
         Add(absl::StrCat(path, ".ttl"), "longer than 3650 days; is the unit right?");
@@ -378,8 +373,12 @@ class Validator {
           Add(sp, "a feature_view or a request_source is required");
         }
       }
-      if (v.transformation().mode().empty()) {
-        Add(absl::StrCat(path, ".transformation.mode"), "required");
+      if (v.transformation().mode() != "expression") {
+        Add(absl::StrCat(path, ".transformation.mode"),
+            v.transformation().mode().empty()
+                ? std::string("required (expression)")
+                : absl::StrCat("\"", v.transformation().mode(),
+                               "\" is not a transformation mode (expression)"));
       }
       if (v.transformation().text().empty()) {
         Add(absl::StrCat(path, ".transformation.text"), "required");
@@ -418,7 +417,7 @@ class Validator {
       CheckUnique(path, p.name(), "permission", &seen);
       CheckTags(path, p.tags());
       for (int j = 0; j < p.types_size(); ++j) {
-        if (p.types(j) == v1::OBJECT_KIND_UNSPECIFIED) {
+        if (p.types(j) == v1::OBJECT_KIND_UNSPECIFIED || !v1::ObjectKind_IsValid(p.types(j))) {
           Add(absl::StrCat(path, ".types[", j, "]"), "unknown object kind");
         }
       }
@@ -431,7 +430,8 @@ class Validator {
       }
       if (p.actions().empty()) Add(absl::StrCat(path, ".actions"), "at least one is required");
       for (int j = 0; j < p.actions_size(); ++j) {
-        if (p.actions(j) == Permission::ACTION_UNSPECIFIED) {
+        if (p.actions(j) == Permission::ACTION_UNSPECIFIED ||
+            !Permission::Action_IsValid(p.actions(j))) {
           Add(absl::StrCat(path, ".actions[", j, "]"), "unknown action");
         }
       }
@@ -455,13 +455,10 @@ class Validator {
 std::vector<Problem> ValidateRepo(const FeatureRepo& repo) { return Validator(repo).Run(); }
 
 absl::Status ProblemsToStatus(const std::vector<Problem>& problems) {
-  if (problems.empty()) return absl::OkStatus();
   std::vector<std::string> lines;
   lines.reserve(problems.size());
   for (const Problem& p : problems) lines.push_back(absl::StrCat(p.path, ": ", p.message));
-  return absl::InvalidArgumentError(
-      absl::StrCat(problems.size(), problems.size() == 1 ? " problem" : " problems",
-                   " in the repo:\n  ", absl::StrJoin(lines, "\n  ")));
+  return catalog::RepoProblems(lines);
 }
 
 }  // namespace granary::registry

@@ -120,6 +120,13 @@ TEST(ValidationTest, FeatureViewReferencesSchemaAndTtl) {
   EXPECT_THAT(problems, Contains(ProblemAt(v + ".stream_source", "is not a push source")));
 }
 
+TEST(ValidationTest, MalformedDurations) {
+  v1::FeatureRepo repo = Driver();
+  repo.mutable_feature_views(0)->mutable_ttl()->set_nanos(2000000000);
+  EXPECT_THAT(Validate(repo),
+              Contains(ProblemAt("feature_views[driver_hourly_stats].ttl", "nanos out of range")));
+}
+
 TEST(ValidationTest, FeatureViewSourcesAndLongTtl) {
   v1::FeatureRepo repo = Driver();
   auto* fv = repo.mutable_feature_views(0);
@@ -151,6 +158,7 @@ TEST(ValidationTest, OnDemandViews) {
   od->mutable_sources(0)->mutable_feature_view()->set_features(0, "conv_rat");
   od->mutable_sources(1)->set_request_source("driver_stats_source");
   od->mutable_transformation()->clear_text();
+  od->mutable_transformation()->set_mode("python");
   std::vector<Problem> problems = Validate(repo);
   const std::string v = "on_demand_feature_views[transformed_conv_rate]";
   EXPECT_THAT(problems, Contains(ProblemAt(v + ".sources[0].feature_view.features[0]",
@@ -158,6 +166,8 @@ TEST(ValidationTest, OnDemandViews) {
   EXPECT_THAT(problems,
               Contains(ProblemAt(v + ".sources[1].request_source", "is not a request source")));
   EXPECT_THAT(problems, Contains(ProblemAt(v + ".transformation.text", "required")));
+  EXPECT_THAT(problems, Contains(ProblemAt(v + ".transformation.mode",
+                                           "\"python\" is not a transformation mode")));
 }
 
 TEST(ValidationTest, FeatureServices) {
@@ -186,12 +196,14 @@ TEST(ValidationTest, Permissions) {
   auto* p = repo.mutable_permissions(0);
   p->add_name_patterns("driver_(");
   p->add_types(v1::OBJECT_KIND_UNSPECIFIED);
+  p->add_actions(static_cast<v1::Permission::Action>(42));
   p->clear_policy();
   repo.add_permissions()->set_name("nothing_granted");
   std::vector<Problem> problems = Validate(repo);
   EXPECT_THAT(problems, Contains(ProblemAt("permissions[readers].name_patterns[1]",
                                            "not a regular expression")));
   EXPECT_THAT(problems, Contains(ProblemAt("permissions[readers].types[2]", "unknown")));
+  EXPECT_THAT(problems, Contains(ProblemAt("permissions[readers].actions[2]", "unknown")));
   EXPECT_THAT(problems, Contains(ProblemAt("permissions[readers].policy", "grant nothing")));
   EXPECT_THAT(problems, Contains(ProblemAt("permissions[nothing_granted].actions",
                                            "at least one is required")));

@@ -3,9 +3,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+
+#include "libs/catalog/rules.h"
 
 namespace granary::cli {
 namespace {
@@ -55,19 +56,11 @@ feature_services:
         features: [conv_rate, acc_rate]
 )";
 
-bool IsProjectName(const std::string& name) {
-  if (name.empty() || name.size() > 63 || !absl::ascii_islower(name[0])) return false;
-  for (char c : name) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_') return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int RunInit(const std::string& name, const std::string& parent, std::ostream& out,
             std::ostream& err) {
-  if (!IsProjectName(name)) {
+  if (!catalog::IsProjectName(name)) {
     err << "granary init: \"" << name
         << "\" is not a project name (lower-case letters, digits and underscores, starting "
            "with a letter)\n";

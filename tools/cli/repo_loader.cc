@@ -12,6 +12,7 @@
 
 #include "libs/base/status_macros.h"
 #include "libs/catalog/object_kinds.h"
+#include "libs/catalog/rules.h"
 #include "libs/config/reader.h"
 #include "tools/cli/yaml_proto.h"
 
@@ -28,13 +29,6 @@ std::vector<std::string> Problems(const config::Reader& reader) {
   lines.erase(lines.begin());  // "invalid configuration (N problems):"
   for (std::string& line : lines) line = std::string(absl::StripLeadingAsciiWhitespace(line));
   return lines;
-}
-
-absl::Status ProblemsStatus(const std::vector<std::string>& problems) {
-  if (problems.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(problems.size(), problems.size() == 1 ? " problem" : " problems",
-                   " in the repo:\n  ", absl::StrJoin(problems, "\n  ")));
 }
 
 void ReadConfigFrom(config::Reader& root, RepoConfig* config) {
@@ -83,7 +77,7 @@ absl::StatusOr<RepoConfig> ReadRepoConfig(const std::string& dir) {
   RepoConfig config;
   config.dir = dir;
   ReadConfigFrom(root, &config);
-  RETURN_IF_ERROR(ProblemsStatus(Problems(root)));
+  RETURN_IF_ERROR(catalog::RepoProblems(Problems(root)));
   return config;
 }
 
@@ -122,7 +116,7 @@ absl::StatusOr<LoadedRepo> LoadRepo(const std::string& dir) {
           absl::StrReplaceAll(absl::StrReplaceAll(p, {{file.string(), shown}}), renames));
     }
   }
-  RETURN_IF_ERROR(ProblemsStatus(problems));
+  RETURN_IF_ERROR(catalog::RepoProblems(problems));
   return loaded;
 }
 

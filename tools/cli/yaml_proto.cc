@@ -10,6 +10,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "yaml-cpp/yaml.h"
 
+#include "libs/catalog/rules.h"
+
 namespace granary::cli {
 namespace {
 
@@ -19,11 +21,6 @@ using google::protobuf::EnumValueDescriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
-
-bool OutputOnly(const FieldDescriptor* f) {
-  return f->name() == "meta" || f->name() == "materialization_intervals" ||
-         (f->containing_type()->name() == "Project" && f->name() == "version");
-}
 
 // Feast's type names, for users bringing definitions over.
 const EnumValueDescriptor* FeastTypeAlias(const EnumDescriptor* e, const std::string& lower) {
@@ -96,7 +93,7 @@ void ReadMessage(config::Reader& r, Message* m) {
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
     const std::string& key = f->name();
-    if (OutputOnly(f)) continue;
+    if (catalog::IsOutputOnly(f)) continue;
     if (!r.Has(key)) {
       r.Skip(key);  // absent, or present and empty: either way not an unknown key
       continue;
