@@ -61,10 +61,29 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::Open(const NatsOptions& 
 
 void Connection::OnConnectionChange(natsConnection* nc, void* closure) {
   auto* state = static_cast<State*>(closure);
-  absl::MutexLock lock(&state->mu);
-  bool now = natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
-  if (now && !state->connected) ++state->connects;
-  state->connected = now;
+  bool reconnected = false;
+  {
+    absl::MutexLock lock(&state->mu);
+    bool now = natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+    if (now && !state->connected) reconnected = ++state->connects > 1;
+    state->connected = now;
+  }
+  if (reconnected) {
+    absl::MutexLock lock(&state->listeners_mu);
+    for (auto& [id, fn] : state->listeners) fn();
+  }
+}
+
+uint64_t Connection::AddReconnectListener(std::function<void()> fn) {
+  absl::MutexLock lock(&state_->listeners_mu);
+  uint64_t id = state_->next_listener++;
+  state_->listeners.emplace(id, std::move(fn));
+  return id;
+}
+
+void Connection::RemoveReconnectListener(uint64_t id) {
+  absl::MutexLock lock(&state_->listeners_mu);
+  state_->listeners.erase(id);
 }
 
 uint64_t Connection::connects() const {

@@ -13,6 +13,7 @@
 #define GRANARY_LIBS_BUS_CONNECTION_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -68,6 +69,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool WaitConnected(absl::Duration timeout, uint64_t after_connects = 0);
   // A round trip to the server within `timeout`; UNAVAILABLE while disconnected.
   absl::Status Ping(absl::Duration timeout = absl::Seconds(1));
+  // Calls `fn` on the client's callback thread each time the connection comes back after
+  // being lost (messages published meanwhile were not delivered to our subscriptions).
+  // Returns an id for RemoveReconnectListener.
+  uint64_t AddReconnectListener(std::function<void()> fn);
+  // Once this returns, the listener runs no more (a call in progress has finished).
+  void RemoveReconnectListener(uint64_t id);
+
   // Core NATS publish: fire and forget (no persistence).
   absl::Status Publish(absl::string_view subject, absl::string_view data);
   // Handler runs on the client's delivery thread; subscriptions survive reconnects.
@@ -85,6 +93,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // The closed callback comes last, after any other callback on the same thread; until it
     // has run, State must stay alive.
     absl::Notification closed;
+    // Held while listeners run, so that removing one waits for a call in progress.
+    absl::Mutex listeners_mu;
+    uint64_t next_listener ABSL_GUARDED_BY(listeners_mu) = 1;
+    std::map<uint64_t, std::function<void()>> listeners ABSL_GUARDED_BY(listeners_mu);
   };
   static void OnConnectionChange(natsConnection* nc, void* closure);
   static void OnClosed(natsConnection* nc, void* closure);

@@ -1,6 +1,9 @@
 #include "libs/bus/connection.h"
 
+#include <atomic>
+
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -68,6 +71,24 @@ TEST(ConnectionTest, OpensWhileNatsIsDownAndConnectsWhenItComesUp) {
   EXPECT_THAT(conn->Ping(), StatusIs(absl::StatusCode::kUnavailable));
   ASSERT_OK(server->Restart());
   EXPECT_TRUE(conn->WaitConnected(absl::Seconds(10)));
+}
+
+TEST(ConnectionTest, ReconnectListenersHearOfEachNewConnection) {
+  ASSERT_OK_AND_ASSIGN(auto server, NatsServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(10)));
+  absl::Notification heard;
+  std::atomic<int> calls{0};
+  uint64_t id = conn->AddReconnectListener([&] {
+    if (calls.fetch_add(1) == 0) heard.Notify();
+  });
+  ASSERT_OK(server->Restart());
+  ASSERT_TRUE(heard.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  conn->RemoveReconnectListener(id);
+  uint64_t before = conn->connects();
+  ASSERT_OK(server->Restart());
+  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(10), before));
+  EXPECT_EQ(calls, 1);  // removed: not called for the second reconnect
 }
 
 TEST(ConnectionTest, ReconnectsAndKeepsSubscriptions) {

@@ -34,6 +34,13 @@ absl::Status RegistryClient::Start() {
                          [this](absl::string_view, absl::string_view data) { OnChange(data); });
     if (!sub.ok()) return sub.status();
     subscription_ = std::move(*sub);
+    // Once the server has answered, the subscription is in place: no event after this moment
+    // is missed (while connected).
+    nats_->Ping().IgnoreError();
+    // Events published while NATS was away were not delivered: look at everything again.
+    reconnect_listener_ = nats_->AddReconnectListener([this] {
+      for (const auto& [project, cell] : *cells_.Get()) Request(project);
+    });
   }
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
@@ -42,6 +49,10 @@ absl::Status RegistryClient::Start() {
 void RegistryClient::Stop() {
   // No event may arrive once the loop is gone.
   subscription_.reset();
+  if (reconnect_listener_ != 0) {
+    nats_->RemoveReconnectListener(reconnect_listener_);
+    reconnect_listener_ = 0;
+  }
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -83,8 +94,8 @@ void RegistryClient::OnChange(absl::string_view data) {
   std::shared_ptr<Cell> cell = CellOf(event.project());
   if (cell == nullptr) return;  // not a project we watch
   std::shared_ptr<const Catalog> held = cell->Get();
-  // Version 0 means deleted; an older or equal version is a late duplicate.
-  if (event.version() == 0 || held == nullptr || event.version() > held->version()) {
+  // Version 0 means deleted; the version held means the event is a duplicate.
+  if (event.version() == 0 || held == nullptr || event.version() != held->version()) {
     Request(event.project());
   }
 }
@@ -111,13 +122,23 @@ bool RegistryClient::Refresh(const std::string& project) {
     return true;
   }
   if (!s.ok()) {
-    base::LogWarning("registry snapshot refresh failed; keeping the last catalog")
-        .With("project", project)
-        .With("error", s.error_message())
-        .With("version", held == nullptr ? int64_t{0} : held->version());
+    absl::MutexLock lock(&mu_);
+    if (failing_.insert(project).second) {
+      base::LogWarning("registry unreachable; keeping the last catalog")
+          .With("project", project)
+          .With("error", s.error_message())
+          .With("version", held == nullptr ? int64_t{0} : held->version());
+    }
     return false;
   }
-  if (resp.not_modified() || (held != nullptr && resp.snapshot().version() <= held->version())) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (failing_.erase(project) > 0)
+      base::LogInfo("registry reachable again").With("project", project);
+  }
+  // Any other version than the one held is the registry's truth, even an older one (a
+  // database restored from a backup): refreshes run one at a time, so it is never stale.
+  if (resp.not_modified() || (held != nullptr && resp.snapshot().version() == held->version())) {
     return true;
   }
   int64_t version = resp.snapshot().version();
@@ -150,12 +171,18 @@ void RegistryClient::Loop() {
       seen_connects = connects;
     }
     for (const std::string& project : work) {
+      if (Stopping()) return;
       if (!Refresh(project)) {
         // Try again soon, not only at the next poll.
         next_poll = std::min(next_poll, absl::Now() + options_.retry_delay);
       }
     }
   }
+}
+
+bool RegistryClient::Stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
 }
 
 bool RegistryClient::WaitForVersion(const std::string& project, int64_t version,

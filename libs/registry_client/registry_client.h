@@ -74,11 +74,13 @@ class RegistryClient {
   void Request(const std::string& project);
   void OnChange(absl::string_view data);
   void Loop();
-  // Fetches a newer snapshot if there is one; false when the registry could not be asked.
+  // Fetches the project's snapshot if it changed; false when the registry could not be asked.
   bool Refresh(const std::string& project);
+  bool Stopping() const;
 
   const RegistryClientOptions options_;
   std::shared_ptr<bus::Connection> nats_;
+  uint64_t reconnect_listener_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<bus::Subscription> subscription_;
   SnapshotCell<Cells> cells_;  // replaced when a project is watched: read without a lock
@@ -88,6 +90,8 @@ class RegistryClient {
   std::set<std::string> pending_ ABSL_GUARDED_BY(mu_);
   // Bumped at each change of any catalog, so that waiters re-check.
   uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Projects whose last refresh failed (logged once, until it works again).
+  std::set<std::string> failing_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -1,8 +1,12 @@
 // A value that readers get without taking a lock and writers replace atomically: the immutable
-// registry snapshot on the request path. Each reading thread keeps the last value it saw with
-// the cell's generation; while the generation is unchanged (a single atomic load), that copy
-// is returned. Only after a Set does a reader take the cell's mutex, once, to pick up the
-// new value.
+// registry snapshot on the request path. Each reading thread remembers, per cell, the last
+// value it saw and the cell's generation then; while the generation is unchanged (one atomic
+// load and a lookup in the thread's own small map), that value is returned. Only after a Set
+// does a reader take the cell's mutex, once, to pick up the new value.
+//
+// What this costs: each thread keeps the value it last read alive until it reads that cell
+// again (an old snapshot per idle thread at most), and the thread that drops the last
+// reference frees the old value.
 //
 //   SnapshotCell<Catalog> cell;
 //   cell.Set(std::make_shared<const Catalog>(...));
@@ -10,12 +14,12 @@
 #ifndef GRANARY_LIBS_REGISTRY_CLIENT_SNAPSHOT_CELL_H_
 #define GRANARY_LIBS_REGISTRY_CLIENT_SNAPSHOT_CELL_H_
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
 namespace granary::registry_client {
@@ -23,17 +27,21 @@ namespace granary::registry_client {
 namespace internal {
 uint64_t NextCellId();
 
-// A thread's memory of the last values it read, from up to 8 cells.
+// A thread's memory of the last values it read, by cell.
 struct ReaderCache {
   struct Entry {
-    uint64_t cell = 0;
     uint64_t generation = 0;
     std::shared_ptr<const void> value;
   };
-  std::array<Entry, 8> entries;
-  size_t next = 0;
+  absl::flat_hash_map<uint64_t, Entry> entries;
+  // Reads that had to take a cell's lock (a value changed, or a first read): for tests.
+  uint64_t locked_reads = 0;
 };
 ReaderCache& ThreadReaderCache();
+
+// Beyond this many cells read by one thread, its memory is cleared (cells are few; this
+// bounds what destroyed cells leave behind).
+inline constexpr size_t kMaxCellsPerThread = 256;
 }  // namespace internal
 
 template <typename T>
@@ -46,26 +54,21 @@ class SnapshotCell {
   std::shared_ptr<const T> Get() const {
     internal::ReaderCache& cache = internal::ThreadReaderCache();
     uint64_t generation = generation_.load(std::memory_order_acquire);
-    for (const auto& e : cache.entries) {
-      if (e.cell == id_ && e.generation == generation) {
-        return std::static_pointer_cast<const T>(e.value);
-      }
+    auto it = cache.entries.find(id_);
+    if (it != cache.entries.end() && it->second.generation == generation) {
+      return std::static_pointer_cast<const T>(it->second.value);
     }
+    ++cache.locked_reads;
     std::shared_ptr<const T> value;
     {
       absl::MutexLock lock(&mu_);
       value = value_;
       generation = generation_.load(std::memory_order_relaxed);
     }
-    internal::ReaderCache::Entry* slot = nullptr;
-    for (auto& e : cache.entries) {
-      if (e.cell == id_) slot = &e;
+    if (it == cache.entries.end() && cache.entries.size() >= internal::kMaxCellsPerThread) {
+      cache.entries.clear();
     }
-    if (slot == nullptr) {
-      slot = &cache.entries[cache.next];
-      cache.next = (cache.next + 1) % cache.entries.size();
-    }
-    *slot = {id_, generation, value};
+    cache.entries[id_] = {generation, value};
     return value;
   }
 
@@ -81,6 +84,9 @@ class SnapshotCell {
   mutable absl::Mutex mu_;
   std::shared_ptr<const T> value_ ABSL_GUARDED_BY(mu_);
 };
+
+// How many reads on this thread had to take a cell's lock (tests check the fast path).
+inline uint64_t LockedReadsOnThisThread() { return internal::ThreadReaderCache().locked_reads; }
 
 }  // namespace granary::registry_client
 

@@ -21,15 +21,21 @@ TEST(SnapshotCellTest, EmptyThenSetThenReplaced) {
   EXPECT_EQ(cell.Get(), nullptr);
 }
 
-TEST(SnapshotCellTest, ManyCellsPerThreadDoNotMixUp) {
+TEST(SnapshotCellTest, ManyCellsPerThreadDoNotMixUpAndStayLockFree) {
   std::vector<std::unique_ptr<SnapshotCell<int>>> cells;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < 50; ++i) {
     cells.push_back(std::make_unique<SnapshotCell<int>>());
     cells.back()->Set(std::make_shared<const int>(i));
   }
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(*cells[i]->Get(), i);  // first reads take the lock
+  uint64_t locked = LockedReadsOnThisThread();
   for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 20; ++i) EXPECT_EQ(*cells[i]->Get(), i);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(*cells[i]->Get(), i);
   }
+  EXPECT_EQ(LockedReadsOnThisThread(), locked);  // every later read was lock-free
+  cells[7]->Set(std::make_shared<const int>(700));
+  EXPECT_EQ(*cells[7]->Get(), 700);
+  EXPECT_EQ(LockedReadsOnThisThread(), locked + 1);  // once, for the changed cell
 }
 
 TEST(SnapshotCellTest, ReadersAlwaysSeeAWholeValueAndEventuallyTheLast) {

@@ -123,11 +123,22 @@ TEST_F(RegistryClientTest, KeepsTheLastCatalogWhileTheRegistryIsDown) {
   EXPECT_EQ(client->Get("drivers")->version(), version);
 }
 
+TEST_F(RegistryClientTest, AChangeMissedDuringANatsOutageArrivesOnReconnect) {
+  // An hour-long poll: only the reconnect can bring the change in time.
+  std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
+  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("before"), kOneSecond));
+  ASSERT_OK(nats_->Stop());
+  int64_t missed = Apply("during the outage");  // its announcement goes nowhere
+  ASSERT_OK(nats_->Restart());
+  EXPECT_TRUE(client->WaitForVersion("drivers", missed, absl::Seconds(10)));
+}
+
 TEST_F(RegistryClientTest, ADeletedProjectGoesAway) {
   std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
   ASSERT_TRUE(client->WaitForVersion("drivers", Apply("doomed"), kOneSecond));
   registry::v1::DeleteProjectRequest req;
   req.set_project("drivers");
+  req.set_allow_breaking(true);  // it has a feature service
   registry::v1::DeleteProjectResponse resp;
   grpc::ClientContext ctx;
   ASSERT_TRUE(stub_->DeleteProject(&ctx, req, &resp).ok());

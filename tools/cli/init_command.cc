@@ -77,8 +77,16 @@ int RunInit(const std::string& name, const std::string& parent, std::ostream& ou
     err << "granary init: cannot create " << dir.string() << ": " << ec.message() << "\n";
     return 1;
   }
-  std::ofstream(dir / "granary.yaml") << absl::StrReplaceAll(kConfig, {{"PROJECT", name}});
-  std::ofstream(dir / "example.yaml") << kExample;
+  for (const auto& [file, text] :
+       {std::make_pair("granary.yaml", absl::StrReplaceAll(kConfig, {{"PROJECT", name}})),
+        std::make_pair("example.yaml", std::string(kExample))}) {
+    std::ofstream out(dir / file);
+    out << text;
+    if (!out.flush()) {
+      err << "granary init: cannot write " << (dir / file).string() << "\n";
+      return 1;
+    }
+  }
   out << "Created feature repository " << dir.string() << " for project " << name << ".\nNext: cd "
       << dir.string() << " && granary plan\n";
   return 0;

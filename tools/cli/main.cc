@@ -177,6 +177,12 @@ int Main(int argc, char** argv) {
   }
 
   std::string verb = app.get_subcommands()[0]->get_name();
+  absl::StatusOr<catalog::ObjectKind> kind = catalog::ParseKind(kind_text);
+  if (!kind_text.empty() && !kind.ok()) return Usage(verb, kind.status().message());
+  // Projects are not inside a project: those verbs need no repo and no --project.
+  if (!kind_text.empty() && *kind == registry::v1::PROJECT && flags.project.empty()) {
+    flags.project = "-";
+  }
   absl::StatusOr<std::pair<std::string, std::string>> target = Target(flags);
   if (!target.ok()) {
     std::cerr << "granary " << verb << ": " << target.status().message() << "\n";
@@ -189,8 +195,6 @@ int Main(int argc, char** argv) {
     if (limit < 1 || limit > 1000) return Usage("history", "--limit: between 1 and 1000");
     return commands.History(project, limit);
   }
-  absl::StatusOr<catalog::ObjectKind> kind = catalog::ParseKind(kind_text);
-  if (!kind.ok()) return Usage(verb, kind.status().message());
   if (list->parsed()) {
     std::map<std::string, std::string> tags;
     for (const std::string& t : tag_flags) {

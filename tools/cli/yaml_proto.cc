@@ -1,5 +1,7 @@
 #include "tools/cli/yaml_proto.h"
 
+#include <map>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -41,6 +43,26 @@ const EnumValueDescriptor* FindEnumValue(const EnumDescriptor* e, const std::str
   return FeastTypeAlias(e, absl::AsciiStrToLower(text));
 }
 
+// Feast's shorthands for sets of permission actions.
+std::vector<const EnumValueDescriptor*> ActionAliases(const EnumDescriptor* e,
+                                                      const std::string& upper) {
+  static const std::pair<const char*, std::vector<const char*>> kAliases[] = {
+      {"READ", {"READ_ONLINE", "READ_OFFLINE"}},
+      {"WRITE", {"WRITE_ONLINE", "WRITE_OFFLINE"}},
+      {"CRUD", {"CREATE", "DESCRIBE", "UPDATE", "DELETE"}},
+      {"ALL",
+       {"CREATE", "DESCRIBE", "UPDATE", "DELETE", "READ_ONLINE", "READ_OFFLINE", "WRITE_ONLINE",
+        "WRITE_OFFLINE"}},
+  };
+  std::vector<const EnumValueDescriptor*> out;
+  if (e->full_name() != "granary.registry.v1.Permission.Action") return out;
+  for (const auto& [alias, names] : kAliases) {
+    if (upper != alias) continue;
+    for (const char* n : names) out.push_back(e->FindValueByName(n));
+  }
+  return out;
+}
+
 std::string EnumChoices(const EnumDescriptor* e) {
   std::vector<std::string> names;
   for (int i = 0; i < e->value_count(); ++i) {
@@ -52,6 +74,12 @@ std::string EnumChoices(const EnumDescriptor* e) {
 
 void SetEnum(config::Reader& r, const std::string& key, const std::string& text, Message* m,
              const FieldDescriptor* f) {
+  if (f->is_repeated()) {
+    std::vector<const EnumValueDescriptor*> expanded =
+        ActionAliases(f->enum_type(), absl::AsciiStrToUpper(text));
+    for (const EnumValueDescriptor* v : expanded) m->GetReflection()->AddEnum(m, f, v);
+    if (!expanded.empty()) return;
+  }
   const EnumValueDescriptor* v = FindEnumValue(f->enum_type(), text);
   if (v == nullptr || v->number() == 0) {
     r.AddError(key, absl::StrCat("unknown ", f->name() == "dtype" ? "type" : "value", " \"", text,
@@ -90,6 +118,8 @@ absl::StatusOr<absl::Duration> ParseRepoDuration(absl::string_view text) {
 void ReadMessage(config::Reader& r, Message* m) {
   const Descriptor* d = m->GetDescriptor();
   const Reflection* refl = m->GetReflection();
+  // The first member written of each oneof: a second one is an error, not a silent overwrite.
+  std::map<const google::protobuf::OneofDescriptor*, std::string> oneof_seen;
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
     const std::string& key = f->name();
@@ -97,6 +127,14 @@ void ReadMessage(config::Reader& r, Message* m) {
     if (!r.Has(key)) {
       r.Skip(key);  // absent, or present and empty: either way not an unknown key
       continue;
+    }
+    if (const auto* oneof = f->real_containing_oneof()) {
+      auto [it, first] = oneof_seen.emplace(oneof, key);
+      if (!first) {
+        r.AddError(key, absl::StrCat("only one of ", it->second, " and ", key,
+                                     " can be given (they are alternatives)"));
+        continue;
+      }
     }
     if (f->is_map()) {
       const FieldDescriptor* value_field = f->message_type()->FindFieldByName("value");

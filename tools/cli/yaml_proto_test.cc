@@ -79,6 +79,31 @@ description:
               ::testing::ElementsAre(v1::Permission::DESCRIBE, v1::Permission::READ_ONLINE));
 }
 
+TEST(ReadMessageTest, AlternativesCannotBothBeGiven) {
+  config::Reader root =
+      Parse("name: src\npostgres: {table: t}\npush: {batch_source: other}\ntimestamp_field: ts\n");
+  v1::DataSource source;
+  ReadMessage(root, &source);
+  EXPECT_THAT(root.Finish().message(),
+              HasSubstr("push: only one of postgres and push can be given"));
+}
+
+TEST(ReadMessageTest, FeastActionShorthands) {
+  config::Reader root = Parse("name: p\nactions: [READ, write, CRUD]\n");
+  v1::Permission p;
+  ReadMessage(root, &p);
+  ASSERT_OK(root.Finish());
+  EXPECT_THAT(p.actions(),
+              ::testing::ElementsAre(v1::Permission::READ_ONLINE, v1::Permission::READ_OFFLINE,
+                                     v1::Permission::WRITE_ONLINE, v1::Permission::WRITE_OFFLINE,
+                                     v1::Permission::CREATE, v1::Permission::DESCRIBE,
+                                     v1::Permission::UPDATE, v1::Permission::DELETE));
+  config::Reader all = Parse("name: p\nactions: [ALL]\n");
+  v1::Permission q;
+  ReadMessage(all, &q);
+  EXPECT_EQ(q.actions_size(), 8);
+}
+
 TEST(ReadMessageTest, ProblemsNameTheKey) {
   config::Reader root = Parse(R"(
 name: stats
