@@ -7,6 +7,7 @@
 //   tools/bench/run registry            (or: bazel run //tools/bench:registry_bench)
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <thread>
 
@@ -37,7 +38,8 @@ namespace v1 = registry::v1;
 struct Flags {
   int views = 1000;
   int features = 20;
-  int updates = 50;
+  int updates = 200;
+  int repeats = 3;
   std::string out = "bench-results/registry.json";
 };
 
@@ -54,13 +56,16 @@ Flags ParseFlags(int argc, char** argv) {
       (void)absl::SimpleAtoi(value("--updates="), &f.updates);
     }
     if (absl::StartsWith(a, "--out=")) f.out = std::string(value("--out="));
+    if (absl::StartsWith(a, "--repeats=")) {
+      (void)absl::SimpleAtoi(value("--repeats="), &f.repeats);
+    }
   }
   return f;
 }
 
-v1::FeatureRepo BigRepo(int views, int features) {
+v1::FeatureRepo BigRepo(const std::string& project, int views, int features) {
   v1::FeatureRepo repo;
-  repo.mutable_project()->set_name("bench");
+  repo.mutable_project()->set_name(project);
   auto* user = repo.add_entities();
   user->set_name("user");
   user->set_join_key("user_id");
@@ -161,48 +166,60 @@ int Run(const Flags& flags) {
   auto stub = v1::RegistryService::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
 
-  v1::FeatureRepo repo = BigRepo(flags.views, flags.features);
   std::string label = absl::StrCat(flags.views, " views x ", flags.features, " features");
 
-  // Apply, then the same again.
-  absl::Time start = absl::Now();
-  absl::StatusOr<v1::ApplyResponse> first = Apply(*stub, repo);
-  absl::Duration apply = absl::Now() - start;
-  if (!first.ok() || !first->changed()) {
-    std::cerr << "apply failed: " << first.status() << "\n";
-    return 1;
+  // Apply to a new project each time (the median counts), then re-apply the last repo.
+  std::vector<absl::Duration> applies, reapplies;
+  v1::FeatureRepo repo;
+  absl::StatusOr<v1::ApplyResponse> first;
+  absl::Time start;
+  for (int r = 0; r < flags.repeats; ++r) {
+    repo = BigRepo(absl::StrCat("bench_", r), flags.views, flags.features);
+    start = absl::Now();
+    first = Apply(*stub, repo);
+    applies.push_back(absl::Now() - start);
+    if (!first.ok() || !first->changed()) {
+      std::cerr << "apply failed: " << first.status() << "\n";
+      return 1;
+    }
   }
-  start = absl::Now();
-  absl::StatusOr<v1::ApplyResponse> again = Apply(*stub, repo);
-  absl::Duration reapply = absl::Now() - start;
-  if (!again.ok() || again->changed()) {
-    std::cerr << "re-apply was not a no-op: " << again.status() << "\n";
-    return 1;
+  const std::string project = repo.project().name();
+  for (int r = 0; r < flags.repeats; ++r) {
+    start = absl::Now();
+    absl::StatusOr<v1::ApplyResponse> again = Apply(*stub, repo);
+    reapplies.push_back(absl::Now() - start);
+    if (!again.ok() || again->changed()) {
+      std::cerr << "re-apply was not a no-op: " << again.status() << "\n";
+      return 1;
+    }
   }
+  absl::Duration apply = Percentile(applies, 50), reapply = Percentile(reapplies, 50);
 
   // Raw: COPY the same object bytes in one transaction; SELECT the stored objects back.
   RawPg raw((*pg)->ConnInfo("granary"));
   std::string rows;
   for (const auto& fv : repo.feature_views()) {
-    absl::StrAppend(&rows, "bench\t4\t", fv.name(), "\t\\\\x", Hex(fv.SerializeAsString()), "\n");
+    absl::StrAppend(&rows, project, "\t4\t", fv.name(), "\t\\\\x", Hex(fv.SerializeAsString()),
+                    "\n");
   }
   raw.Exec("CREATE TABLE raw_objects (project text, kind smallint, name text, spec bytea)");
   start = absl::Now();
   bool copied = raw.Exec("BEGIN") && raw.Copy("raw_objects", rows) && raw.Exec("COMMIT");
   absl::Duration raw_copy = absl::Now() - start;
   start = absl::Now();
-  bool selected = raw.Exec("SELECT kind, name, spec FROM registry.objects WHERE project = 'bench'");
+  bool selected = raw.Exec(absl::StrCat(
+      "SELECT kind, name, spec FROM registry.objects WHERE project = '", project, "'"));
   absl::Duration raw_select = absl::Now() - start;
   if (!copied || !selected) return 1;
 
-  report.Add({.name = "apply: " + label,
+  report.Add({.name = "apply (median): " + label,
               .value = Ms(apply),
               .unit = "ms",
               .raw = Ms(raw_copy),
               .raw_name = "COPY of the same objects' bytes in one transaction",
               .target = "< 2000 ms",
               .met = apply < absl::Seconds(2)});
-  report.Add({.name = "re-apply (no-op): " + label,
+  report.Add({.name = "re-apply (no-op, median): " + label,
               .value = Ms(reapply),
               .unit = "ms",
               .raw = Ms(raw_select),
@@ -216,18 +233,22 @@ int Run(const Flags& flags) {
   registry_client::RegistryClient client({.address = address, .poll_interval = absl::Hours(1)},
                                          *nats_conn);
   if (!client.Start().ok()) return 1;
-  client.Watch("bench");
-  if (!client.WaitForVersion("bench", first->version(), absl::Seconds(30))) return 1;
-  std::vector<absl::Duration> propagation;
+  client.Watch(project);
+  if (!client.WaitForVersion(project, first->version(), absl::Seconds(30))) return 1;
+  // Two clocks: from Apply returning (the figure asked for) and from the commit itself (the
+  // announcement can beat Apply's response, which makes the first look better than it is).
+  std::vector<absl::Duration> propagation, from_commit;
   for (int i = 0; i < flags.updates; ++i) {
     repo.mutable_feature_views(i % flags.views)->set_description(absl::StrCat("update ", i));
     absl::StatusOr<v1::ApplyResponse> applied = Apply(*stub, repo);
     absl::Time returned = absl::Now();
-    if (!applied.ok() || !client.WaitForVersion("bench", applied->version(), absl::Seconds(10))) {
+    if (!applied.ok() || !client.WaitForVersion(project, applied->version(), absl::Seconds(10))) {
       std::cerr << "update " << i << " did not propagate\n";
       return 1;
     }
-    propagation.push_back(absl::Now() - returned);
+    absl::Time held = absl::Now();
+    propagation.push_back(held - returned);
+    from_commit.push_back(held - client.Get(project)->committed_time());
   }
 
   // Raw: a core NATS message from publisher to subscriber, the same path a change event takes.
@@ -268,6 +289,14 @@ int Run(const Flags& flags) {
               .raw_name = "core NATS publish -> receive",
               .target = "< 100 ms",
               .met = Percentile(propagation, 99) < absl::Milliseconds(100)});
+  report.Add({.name = "propagation from the commit p99",
+              .value = Ms(Percentile(from_commit, 99)),
+              .unit = "ms",
+              .raw = Ms(Percentile(raw_nats, 99)),
+              .raw_name = "core NATS publish -> receive"});
+  report.Note(absl::StrCat("apply over ", flags.repeats, " new projects: min ",
+                           Ms(*std::min_element(applies.begin(), applies.end())), " ms, max ",
+                           Ms(*std::max_element(applies.begin(), applies.end())), " ms"));
   report.Note(absl::StrCat("snapshot of ", label, ": ", repo.ByteSizeLong() / 1024, " KiB; ",
                            flags.updates, " updates measured; ", sysconf(_SC_NPROCESSORS_ONLN),
                            " cores shared by everything"));

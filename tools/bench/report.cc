@@ -13,12 +13,12 @@ namespace granary::bench {
 
 void Report::Print(std::ostream& out) const {
   out << "\n== " << name_ << " ==\n";
-  out << absl::StrFormat("%-44s %14s %14s %8s  %-16s %s\n", "figure", "granary", "raw backend",
+  out << absl::StrFormat("%-52s %14s %14s %8s  %-16s %s\n", "figure", "granary", "raw backend",
                          "ratio", "target", "");
   for (const Row& r : rows_) {
     std::string raw = r.raw > 0 ? absl::StrFormat("%.2f %s", r.raw, r.unit) : "-";
     std::string ratio = r.raw > 0 ? absl::StrFormat("%.2f", r.value / r.raw) : "-";
-    out << absl::StrFormat("%-44s %14s %14s %8s  %-16s %s\n", r.name,
+    out << absl::StrFormat("%-52s %14s %14s %8s  %-16s %s\n", r.name,
                            absl::StrFormat("%.2f %s", r.value, r.unit), raw, ratio, r.target,
                            r.target.empty() ? "" : (r.met ? "met" : "NOT MET"));
   }
