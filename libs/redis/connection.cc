@@ -1,5 +1,6 @@
 #include "libs/redis/connection.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +22,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const RedisOptions&
   }
   redisSetTimeout(ctx, absl::ToTimeval(options.command_timeout));
   redisEnableKeepAlive(ctx);
-  auto conn = std::unique_ptr<Connection>(new Connection(ctx, address));
+  auto conn = std::unique_ptr<Connection>(new Connection(ctx, address, options.command_timeout));
   if (!options.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
     if (!options.user.empty()) auth.push_back(options.user);
@@ -58,10 +59,35 @@ absl::Status Connection::Append(const std::vector<std::string>& args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
-  if (redisAppendCommandArgv(ctx_, static_cast<int>(args.size()), argv.data(), lens.data()) !=
-      REDIS_OK) {
+  return Append(static_cast<int>(args.size()), argv.data(), lens.data());
+}
+
+absl::Status Connection::Append(int argc, const char* const* argv, const size_t* lens) {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  if (redisAppendCommandArgv(ctx_, argc, const_cast<const char**>(argv), lens) != REDIS_OK) {
     return ContextError();
   }
+  return absl::OkStatus();
+}
+
+absl::Status Connection::SetDeadline(absl::Time deadline) {
+  absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError("the deadline passed before Redis was asked");
+  }
+  // The socket timeout bounds each read and write; never longer than the configured one.
+  if (redisSetTimeout(ctx_, absl::ToTimeval(std::min(left, command_timeout_))) != REDIS_OK) {
+    return ContextError();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Connection::ReadRaw(absl::FunctionRef<void(const redisReply&)> read) {
+  void* raw = nullptr;
+  if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return ContextError();
+  auto* reply = static_cast<redisReply*>(raw);
+  read(*reply);
+  freeReplyObject(reply);
   return absl::OkStatus();
 }
 

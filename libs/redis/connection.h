@@ -12,12 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 #include "libs/redis/options.h"
 #include "libs/redis/reply.h"
 
 struct redisContext;
+struct redisReply;
 
 namespace granary::redis {
 
@@ -36,15 +39,28 @@ class Connection {
   absl::StatusOr<std::vector<Reply>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
 
+  // The raw interface, for hot paths that must not copy replies: queue commands, then read
+  // their replies one by one while hiredis still owns them. A failed status breaks the
+  // connection, as above.
+  //
+  //   conn.SetDeadline(deadline);
+  //   conn.Append(argv, lens);  conn.Append(argv2, lens2);
+  //   conn.ReadRaw([&](const redisReply& r) { ... });  // once per appended command
+  absl::Status SetDeadline(absl::Time deadline);
+  absl::Status Append(int argc, const char* const* argv, const size_t* lens);
+  absl::Status ReadRaw(absl::FunctionRef<void(const redisReply& reply)> read);
+
   bool broken() const { return broken_; }
   // True when the server closed or reset the connection while it was idle (see
   // base::IdleSocketIsStale); such a connection must not be used.
   bool StaleWhileIdle() const;
 
  private:
-  Connection(redisContext* ctx, std::string address) : ctx_(ctx), address_(std::move(address)) {}
+  Connection(redisContext* ctx, std::string address, absl::Duration command_timeout)
+      : command_timeout_(command_timeout), ctx_(ctx), address_(std::move(address)) {}
   absl::Status Append(const std::vector<std::string>& args);
   absl::StatusOr<Reply> ReadReply();
+  absl::Duration command_timeout_;
   absl::Status ContextError();
 
   redisContext* ctx_;

@@ -1,0 +1,81 @@
+// The online store as serving, the writers and the loaders see it: a store hands out sessions,
+// one per thread (no lock on the read path), and a session reads many hashes in one round
+// trip and writes rows guarded by event time. RedisOnlineStore is the implementation, in
+// Feast's Redis layout (libs/keys).
+//
+//   std::unique_ptr<OnlineStoreSession> session = store.NewSession();
+//   RETURN_IF_ERROR(session->MultiGet(gets, deadline, [&](size_t get, size_t field,
+//                                                         const char* data, size_t size) {...}));
+#ifndef GRANARY_LIBS_ONLINESTORE_ONLINE_STORE_H_
+#define GRANARY_LIBS_ONLINESTORE_ONLINE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace granary::onlinestore {
+
+// One HMGET: the fields of one hash.
+struct HashGet {
+  absl::string_view key;
+  const std::vector<std::string>* fields;
+};
+
+// Called for every field of every get, in order; data is nullptr for a field that is not set
+// (or a hash that does not exist). The bytes are valid during the call only.
+using FieldVisitor =
+    absl::FunctionRef<void(size_t get, size_t field, const char* data, size_t size)>;
+
+// A row of one feature view, to be written if it is newer than what is stored.
+struct RowWrite {
+  std::string key;  // libs/keys RedisKey
+  absl::Time event_time;
+  std::string timestamp;  // event_time as a serialized google.protobuf.Timestamp
+  // One serialized Value per feature of the ViewWrite; empty leaves that field as it is.
+  std::vector<std::string> values;
+};
+
+struct ViewWrite {
+  std::string timestamp_field;                    // "_ts:<view>"
+  std::vector<std::string> feature_fields;        // libs/keys FeatureField, one per value
+  absl::Duration key_ttl = absl::ZeroDuration();  // EXPIRE on written keys; zero: never
+  std::vector<RowWrite> rows;
+};
+
+class OnlineStoreSession {
+ public:
+  virtual ~OnlineStoreSession() = default;
+
+  // Every get in one round trip. DEADLINE_EXCEEDED when the deadline passes (before or while
+  // waiting), UNAVAILABLE when the store cannot be reached; the session reconnects by itself
+  // on its next call.
+  virtual absl::Status MultiGet(absl::Span<const HashGet> gets, absl::Time deadline,
+                                FieldVisitor visit) = 0;
+  // Writes each row that is newer than the stored one, atomically per row; returns how many
+  // were written. Writing the same rows again writes none: safe to repeat.
+  virtual absl::StatusOr<int64_t> WriteNewer(const ViewWrite& write, absl::Time deadline) = 0;
+  // Removes the given fields (a view's features and its timestamp field) from every hash of
+  // the project; returns how many hashes had any. For a view that is deleted.
+  virtual absl::StatusOr<int64_t> DeleteFields(absl::string_view project,
+                                               const std::vector<std::string>& fields,
+                                               absl::Time deadline) = 0;
+  virtual absl::Status Ping(absl::Time deadline) = 0;
+};
+
+class OnlineStore {
+ public:
+  virtual ~OnlineStore() = default;
+  // A session for one thread. Sessions connect lazily.
+  virtual std::unique_ptr<OnlineStoreSession> NewSession() = 0;
+};
+
+}  // namespace granary::onlinestore
+
+#endif  // GRANARY_LIBS_ONLINESTORE_ONLINE_STORE_H_
