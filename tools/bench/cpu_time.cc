@@ -1,0 +1,30 @@
+#include "tools/bench/cpu_time.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace granary::bench {
+
+absl::Duration CpuTime(pid_t pid) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/stat")
+                            : absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(in, line)) return absl::ZeroDuration();
+  // The command name (field 2) may hold spaces; fields after its closing parenthesis are
+  // plain. utime and stime are fields 14 and 15, in clock ticks.
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return absl::ZeroDuration();
+  std::istringstream fields(line.substr(close + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;
+  long long utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return absl::Seconds(static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace granary::bench

@@ -1,0 +1,18 @@
+// CPU time a process has used (user + system, all threads), so that a benchmark can say where
+// the cycles of a run went: load generator, service, backend. They share the machine's cores.
+//
+//   absl::Duration before = CpuTime(server_pid);  ...run...  CpuTime(server_pid) - before;
+#ifndef GRANARY_TOOLS_BENCH_CPU_TIME_H_
+#define GRANARY_TOOLS_BENCH_CPU_TIME_H_
+
+#include "absl/time/time.h"
+#include <sys/types.h>
+
+namespace granary::bench {
+
+// Of process `pid`, or of this process when pid is 0. Zero when the process cannot be read.
+absl::Duration CpuTime(pid_t pid = 0);
+
+}  // namespace granary::bench
+
+#endif  // GRANARY_TOOLS_BENCH_CPU_TIME_H_
