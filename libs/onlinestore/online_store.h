@@ -69,11 +69,34 @@ class OnlineStoreSession {
   virtual absl::Status Ping(absl::Time deadline) = 0;
 };
 
+// A read that completes later, on one of the store's I/O threads, sharing its round trip with
+// other callers' reads. The reader owns it and keeps it alive until Done.
+//
+//   class Lookup : public AsyncRead { ... OnField(...) {...} Done(status) { reply; delete? } };
+//   store.ReadAsync(lookup);  // returns at once
+class AsyncRead {
+ public:
+  virtual ~AsyncRead() = default;
+  // The HMGETs, and the time by which Done must have been called. Read once, at submission;
+  // the keys and field lists must stay valid until Done.
+  virtual absl::Span<const HashGet> gets() const = 0;
+  virtual absl::Time deadline() const = 0;
+  // Once per field of every get, in order (data nullptr when the field or hash does not
+  // exist), then Done(OK). A read that fails gets Done(error), possibly after some OnField
+  // calls, whose data it must then ignore. Never called after Done.
+  virtual void OnField(size_t get, size_t field, const char* data, size_t size) = 0;
+  // Exactly once. DEADLINE_EXCEEDED when the deadline passed first (even while others' reads
+  // went on), UNAVAILABLE when the store cannot be reached.
+  virtual void Done(absl::Status status) = 0;
+};
+
 class OnlineStore {
  public:
   virtual ~OnlineStore() = default;
   // A session for one thread. Sessions connect lazily.
   virtual std::unique_ptr<OnlineStoreSession> NewSession() = 0;
+  // Starts `read` and returns at once; thread-safe. See AsyncRead.
+  virtual void ReadAsync(AsyncRead* read) = 0;
 };
 
 }  // namespace granary::onlinestore

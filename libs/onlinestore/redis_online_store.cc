@@ -216,6 +216,24 @@ absl::Status RedisSession::Ping(absl::Time deadline) {
 
 }  // namespace
 
+RedisOnlineStore::RedisOnlineStore(redis::RedisOptions options, AsyncReadOptions async)
+    : options_(std::move(options)), async_(std::move(async)) {}
+
+RedisOnlineStore::~RedisOnlineStore() = default;
+
+void RedisOnlineStore::ReadAsync(AsyncRead* read) {
+  absl::call_once(start_once_, [this] {
+    for (int i = 0; i < std::max(1, async_.connections); ++i) {
+      pipelines_.push_back(std::make_unique<ReadPipeline>(
+          ReadPipelineOptions{.redis = options_,
+                              .max_batch_gets = async_.max_batch_gets,
+                              .on_round_trip = async_.on_round_trip}));
+    }
+  });
+  pipelines_[next_pipeline_.fetch_add(1, std::memory_order_relaxed) % pipelines_.size()]->Submit(
+      read);
+}
+
 std::unique_ptr<OnlineStoreSession> RedisOnlineStore::NewSession() {
   return std::make_unique<RedisSession>(options_);
 }

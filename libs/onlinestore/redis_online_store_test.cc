@@ -3,6 +3,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -180,6 +181,56 @@ TEST_F(OnlineStoreTest, DeletingAViewsFieldsTouchesOnlyThatProject) {
   EXPECT_EQ(n, 2);
   EXPECT_THAT(Read(*session_, {"k1proj", "k1other"}, {"f1"}),
               ElementsAre(ElementsAre("<nil>"), ElementsAre("a")));
+}
+
+// An AsyncRead that copies its fields and signals when done.
+class CollectingRead : public AsyncRead {
+ public:
+  CollectingRead(std::vector<std::string> keys, std::vector<std::string> fields)
+      : keys_(std::move(keys)), fields_(std::move(fields)) {
+    for (const auto& k : keys_) gets_.push_back({k, &fields_});
+    values_.assign(keys_.size(), std::vector<std::string>(fields_.size(), "<nil>"));
+  }
+  absl::Span<const HashGet> gets() const override { return gets_; }
+  absl::Time deadline() const override { return deadline_; }
+  void OnField(size_t g, size_t f, const char* data, size_t size) override {
+    if (data != nullptr) values_[g][f] = std::string(data, size);
+  }
+  void Done(absl::Status status) override {
+    status_ = std::move(status);
+    done_.Notify();
+  }
+  const std::vector<std::vector<std::string>>& Wait() {
+    done_.WaitForNotification();
+    EXPECT_OK(status_);
+    return values_;
+  }
+
+ private:
+  std::vector<std::string> keys_, fields_;
+  std::vector<HashGet> gets_;
+  absl::Time deadline_ = absl::Now() + kDeadline;
+  std::vector<std::vector<std::string>> values_;
+  absl::Status status_;
+  absl::Notification done_;
+};
+
+TEST_F(OnlineStoreTest, AsyncReadsGoThroughEveryPipeline) {
+  ASSERT_OK(session_->WriteNewer(View({Row("k1", 1, {"a1", "b1"}), Row("k2", 1, {"a2", "b2"})}),
+                                 absl::Now() + kDeadline));
+  std::vector<std::unique_ptr<CollectingRead>> reads;
+  for (int i = 0; i < 6; ++i) {  // more reads than pipelines: each pipeline serves some
+    reads.push_back(std::make_unique<CollectingRead>(std::vector<std::string>{"k2", "k1", "k3"},
+                                                     std::vector<std::string>{"f2", "_ts:v"}));
+    store_->ReadAsync(reads.back().get());
+  }
+  for (auto& read : reads) {
+    const auto& values = read->Wait();
+    EXPECT_EQ(values[0][0], "b2");
+    EXPECT_EQ(values[1][0], "b1");
+    EXPECT_EQ(values[1][1], Ts(absl::FromUnixSeconds(1)));
+    EXPECT_THAT(values[2], ElementsAre("<nil>", "<nil>"));
+  }
 }
 
 TEST(OnlineStoreAclTest, AReadOnlyUserReadsButCannotWrite) {

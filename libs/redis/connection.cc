@@ -1,5 +1,7 @@
 #include "libs/redis/connection.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -89,6 +91,45 @@ absl::Status Connection::ReadRaw(absl::FunctionRef<void(const redisReply&)> read
   read(*reply);
   freeReplyObject(reply);
   return absl::OkStatus();
+}
+
+absl::Status Connection::Flush() {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) return ContextError();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Connection::ReadRawUntil(absl::Time until,
+                                              absl::FunctionRef<void(const redisReply& reply)> read,
+                                              int wake_fd) {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  for (;;) {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) return ContextError();
+    if (raw != nullptr) {
+      auto* reply = static_cast<redisReply*>(raw);
+      read(*reply);
+      freeReplyObject(reply);
+      return true;
+    }
+    absl::Duration left = until - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    pollfd wait[2] = {{.fd = ctx_->fd, .events = POLLIN, .revents = 0},
+                      {.fd = wake_fd, .events = POLLIN, .revents = 0}};
+    timespec timeout = absl::ToTimespec(left);
+    int ready = ppoll(wait, wake_fd < 0 ? 1 : 2, &timeout, nullptr);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) {
+      broken_ = true;
+      return absl::UnavailableError(absl::StrCat("redis at ", address_, ": poll failed"));
+    }
+    if (ready == 0 || wait[0].revents == 0) return false;
+    // Readable: the read returns what has arrived without blocking (or sees the close).
+    if (redisBufferRead(ctx_) != REDIS_OK) return ContextError();
+  }
 }
 
 absl::StatusOr<Reply> Connection::ReadReply() {

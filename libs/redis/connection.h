@@ -49,6 +49,16 @@ class Connection {
   absl::Status SetDeadline(absl::Time deadline);
   absl::Status Append(int argc, const char* const* argv, const size_t* lens);
   absl::Status ReadRaw(absl::FunctionRef<void(const redisReply& reply)> read);
+  // For callers that must act while waiting (answer a request whose deadline passed): send
+  // what was appended, then read replies one at a time, each only if it arrives by `until`.
+  //
+  //   conn.Flush();
+  //   ASSIGN_OR_RETURN(bool got, conn.ReadRawUntil(until, read));  // false: not yet, still fine
+  absl::Status Flush();
+  // `wake_fd`, when not -1, also ends the wait (returning false) once it is readable.
+  absl::StatusOr<bool> ReadRawUntil(absl::Time until,
+                                    absl::FunctionRef<void(const redisReply& reply)> read,
+                                    int wake_fd = -1);
 
   bool broken() const { return broken_; }
   // True when the server closed or reset the connection while it was idle (see

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include <hiredis/hiredis.h>
 
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
@@ -97,6 +98,45 @@ TEST(ConnectionTest, SlowCommandTimesOut) {
   // The server blocks for 2 s; the client gives up after 100 ms.
   EXPECT_THAT(conn->Command({"BLPOP", "empty-list", "2"}),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_TRUE(conn->broken());
+}
+
+TEST(ConnectionTest, ReadRawUntilWaitsWithoutBreakingTheConnection) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  ASSERT_OK_AND_ASSIGN(auto other, Connection::Open(OptionsFor(*server)));
+  const char* argv[] = {"BLPOP", "queue", "0"};
+  const size_t lens[] = {5, 5, 1};
+  ASSERT_OK(conn->Append(3, argv, lens));
+  ASSERT_OK(conn->Flush());
+  std::string popped;
+  auto read = [&](const redisReply& r) {
+    ASSERT_EQ(r.type, REDIS_REPLY_ARRAY);
+    ASSERT_EQ(r.elements, 2u);
+    popped.assign(r.element[1]->str, r.element[1]->len);
+  };
+  // Nothing to pop yet: the wait ends empty-handed and the connection is still good.
+  ASSERT_OK_AND_ASSIGN(bool got, conn->ReadRawUntil(absl::Now() + absl::Milliseconds(50), read));
+  EXPECT_FALSE(got);
+  EXPECT_FALSE(conn->broken());
+  ASSERT_OK(other->Command({"RPUSH", "queue", "item"}).status());
+  ASSERT_OK_AND_ASSIGN(got, conn->ReadRawUntil(absl::Now() + absl::Seconds(10), read));
+  EXPECT_TRUE(got);
+  EXPECT_EQ(popped, "item");
+  ASSERT_OK_AND_ASSIGN(Reply pong, conn->Command({"PING"}));
+  EXPECT_EQ(pong.str, "PONG");
+}
+
+TEST(ConnectionTest, ReadRawUntilSeesTheServerGo) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  const char* argv[] = {"BLPOP", "queue", "0"};
+  const size_t lens[] = {5, 5, 1};
+  ASSERT_OK(conn->Append(3, argv, lens));
+  ASSERT_OK(conn->Flush());
+  ASSERT_OK(server->Stop());
+  EXPECT_THAT(conn->ReadRawUntil(absl::Now() + absl::Seconds(10), [](const redisReply&) {}),
+              StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_TRUE(conn->broken());
 }
 

@@ -1,0 +1,314 @@
+#include "libs/onlinestore/read_pipeline.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include <hiredis/hiredis.h>
+#include <sys/eventfd.h>
+
+namespace granary::onlinestore {
+namespace {
+
+// A connection idle for longer than this is checked before use: a Redis restart closes idle
+// connections, and one failed batch per restart is avoidable. Busy connections skip the check
+// (a syscall) and would see the close on their next read anyway.
+constexpr absl::Duration kIdleCheckAfter = absl::Milliseconds(100);
+
+}  // namespace
+
+struct ReadPipeline::Pending {
+  AsyncRead* read;
+  absl::Span<const HashGet> gets;
+  absl::Time deadline;
+  bool answered = false;
+  // The first error reply among its HMGETs; reported once all of them are read.
+  absl::Status error;
+
+  void Answer(absl::Status status) {
+    if (answered) return;
+    answered = true;
+    read->Done(std::move(status));
+  }
+};
+
+ReadPipeline::ReadPipeline(ReadPipelineOptions options)
+    : options_(std::move(options)),
+      address_(absl::StrCat(options_.redis.host, ":", options_.redis.port)),
+      backoff_({.initial = absl::Milliseconds(50), .max = absl::Seconds(1)}) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  thread_ = std::thread([this] { Loop(); });
+}
+
+ReadPipeline::~ReadPipeline() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ReadPipeline::Submit(AsyncRead* read) {
+  const absl::Time deadline = read->deadline();
+  bool stopping;
+  bool wake = false;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping = stopping_;
+    if (!stopping) {
+      queue_.push_back(read);
+      queued_earliest_ = std::min(queued_earliest_, deadline);
+      if (deadline < waiting_until_) {
+        wake = true;
+        waiting_until_ = absl::InfinitePast();  // one wake-up per wait is enough
+      }
+    }
+  }
+  if (stopping) {
+    read->Done(absl::UnavailableError("online store: shutting down"));
+  } else if (wake && wake_fd_ >= 0) {
+    uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+bool ReadPipeline::HasWork() const { return !queue_.empty() || stopping_; }
+
+void ReadPipeline::Loop() {
+  std::vector<AsyncRead*> batch;
+  for (;;) {
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &ReadPipeline::HasWork));
+      stopping = stopping_;
+      // Everything queued, up to the cap (but always at least one read, however large); when
+      // stopping, everything.
+      size_t gets = 0;
+      while (!queue_.empty() && (stopping || batch.empty() ||
+                                 gets + queue_.front()->gets().size() <= options_.max_batch_gets)) {
+        gets += queue_.front()->gets().size();
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      queued_earliest_ = absl::InfiniteFuture();
+      for (AsyncRead* read : queue_) {
+        queued_earliest_ = std::min(queued_earliest_, read->deadline());
+      }
+    }
+    if (stopping) {
+      for (AsyncRead* read : batch) {
+        read->Done(absl::UnavailableError("online store: shutting down"));
+      }
+      return;
+    }
+    RunBatch(batch);
+    batch.clear();
+  }
+}
+
+void ReadPipeline::RunBatch(std::vector<AsyncRead*>& batch) {
+  absl::Time now = absl::Now();
+  std::vector<Pending> pending;
+  pending.reserve(batch.size());
+  for (AsyncRead* read : batch) {
+    Pending p{.read = read, .gets = read->gets(), .deadline = read->deadline()};
+    if (p.deadline <= now) {
+      p.Answer(absl::DeadlineExceededError("the deadline passed before Redis was asked"));
+    } else if (p.gets.empty()) {
+      p.Answer(absl::OkStatus());
+    } else {
+      pending.push_back(p);
+    }
+  }
+  if (pending.empty() || !Connect(pending, now)) return;
+  absl::Status deadline_set = connection_->SetDeadline(now + options_.redis.command_timeout);
+  if (!deadline_set.ok()) {
+    Fail(pending, deadline_set);
+    return;
+  }
+  Send(pending);
+  if (connection_ == nullptr) return;
+  Receive(pending, now);
+  last_used_ = absl::Now();
+}
+
+bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
+  if (connection_ != nullptr && (connection_->broken() || (now - last_used_ > kIdleCheckAfter &&
+                                                           connection_->StaleWhileIdle()))) {
+    connection_.reset();
+  }
+  if (connection_ != nullptr) return true;
+  if (now < retry_at_) {
+    Fail(pending, last_error_);
+    return false;
+  }
+  // No read waits for a connect longer than its own deadline allows.
+  absl::Time latest = now;
+  for (const Pending& p : pending) latest = std::max(latest, p.deadline);
+  redis::RedisOptions options = options_.redis;
+  options.connect_timeout = std::min(options.connect_timeout, latest - now);
+  auto opened = redis::Connection::Open(options);
+  if (!opened.ok()) {
+    last_error_ = opened.status();
+    retry_at_ = absl::Now() + backoff_.Next();
+    Fail(pending, last_error_);
+    return false;
+  }
+  connection_ = std::move(*opened);
+  backoff_.Reset();
+  return true;
+}
+
+void ReadPipeline::Send(std::vector<Pending>& pending) {
+  static constexpr absl::string_view kHmget = "HMGET";
+  absl::Status status;
+  for (const Pending& p : pending) {
+    for (const HashGet& get : p.gets) {
+      argv_.clear();
+      lens_.clear();
+      argv_.push_back(kHmget.data());
+      lens_.push_back(kHmget.size());
+      argv_.push_back(get.key.data());
+      lens_.push_back(get.key.size());
+      for (const std::string& field : *get.fields) {
+        argv_.push_back(field.data());
+        lens_.push_back(field.size());
+      }
+      status = connection_->Append(static_cast<int>(argv_.size()), argv_.data(), lens_.data());
+      if (!status.ok()) break;
+    }
+    if (!status.ok()) break;
+  }
+  if (status.ok()) status = connection_->Flush();
+  if (!status.ok()) Fail(pending, status);
+}
+
+void ReadPipeline::Receive(std::vector<Pending>& pending, absl::Time started) {
+  // Reads ordered by deadline: the next one to expire is the first not yet answered.
+  std::vector<size_t> by_deadline(pending.size());
+  for (size_t i = 0; i < pending.size(); ++i) by_deadline[i] = i;
+  std::stable_sort(by_deadline.begin(), by_deadline.end(),
+                   [&](size_t a, size_t b) { return pending[a].deadline < pending[b].deadline; });
+  size_t next_expiry = 0;
+  const absl::Time give_up = started + options_.redis.command_timeout;
+  size_t total_gets = 0;
+
+  for (Pending& p : pending) {
+    for (size_t g = 0; g < p.gets.size(); ++g) {
+      auto deliver = [&](const redisReply& reply) {
+        if (p.answered || !p.error.ok()) return;
+        const std::vector<std::string>& fields = *p.gets[g].fields;
+        if (reply.type == REDIS_REPLY_ERROR) {
+          p.error = absl::InternalError(absl::StrCat(
+              "redis at ", address_, " refused HMGET: ", absl::string_view(reply.str, reply.len)));
+          return;
+        }
+        if (reply.type != REDIS_REPLY_ARRAY || reply.elements != fields.size()) {
+          p.error = absl::InternalError(
+              absl::StrCat("redis at ", address_, ": unexpected reply to HMGET"));
+          return;
+        }
+        for (size_t f = 0; f < reply.elements; ++f) {
+          const redisReply& e = *reply.element[f];
+          if (e.type == REDIS_REPLY_STRING) {
+            p.read->OnField(g, f, e.str, e.len);
+          } else {
+            p.read->OnField(g, f, nullptr, 0);
+          }
+        }
+      };
+      for (;;) {
+        while (next_expiry < by_deadline.size() && pending[by_deadline[next_expiry]].answered) {
+          ++next_expiry;
+        }
+        absl::Time until = give_up;
+        if (next_expiry < by_deadline.size()) {
+          until = std::min(until, pending[by_deadline[next_expiry]].deadline);
+        }
+        absl::StatusOr<bool> got = Wait(until, deliver);
+        if (!got.ok()) {
+          Fail(pending, got.status());
+          return;
+        }
+        if (*got) break;
+        absl::Time now = absl::Now();
+        if (now >= give_up) {
+          Fail(pending, absl::UnavailableError(
+                            absl::StrCat("redis at ", address_, " did not answer within ",
+                                         absl::FormatDuration(options_.redis.command_timeout))));
+          return;
+        }
+        for (size_t i = next_expiry; i < by_deadline.size(); ++i) {
+          Pending& late = pending[by_deadline[i]];
+          if (late.deadline > now) break;
+          late.Answer(absl::DeadlineExceededError("the deadline passed while Redis was answering"));
+        }
+      }
+    }
+    total_gets += p.gets.size();
+    p.Answer(p.error);
+  }
+  if (options_.on_round_trip) options_.on_round_trip(absl::Now() - started, total_gets);
+}
+
+absl::StatusOr<bool> ReadPipeline::Wait(absl::Time until,
+                                        absl::FunctionRef<void(const redisReply&)> deliver) {
+  {
+    absl::MutexLock lock(&mu_);
+    until = std::min(until, queued_earliest_);
+    waiting_until_ = until;
+  }
+  absl::StatusOr<bool> got = connection_->ReadRawUntil(until, deliver, wake_fd_);
+  {
+    absl::MutexLock lock(&mu_);
+    waiting_until_ = absl::InfinitePast();
+  }
+  if (got.ok() && !*got) {
+    uint64_t drained;
+    while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
+    }
+    ExpireQueued(absl::Now());
+  }
+  return got;
+}
+
+void ReadPipeline::ExpireQueued(absl::Time now) {
+  std::vector<AsyncRead*> expired;
+  {
+    absl::MutexLock lock(&mu_);
+    if (queued_earliest_ > now) return;
+    queued_earliest_ = absl::InfiniteFuture();
+    std::deque<AsyncRead*> keep;
+    for (AsyncRead* read : queue_) {
+      if (read->deadline() <= now) {
+        expired.push_back(read);
+      } else {
+        keep.push_back(read);
+        queued_earliest_ = std::min(queued_earliest_, read->deadline());
+      }
+    }
+    queue_.swap(keep);
+  }
+  for (AsyncRead* read : expired) {
+    read->Done(absl::DeadlineExceededError(
+        "the deadline passed while waiting for Redis to answer earlier reads"));
+  }
+}
+
+void ReadPipeline::Fail(std::vector<Pending>& pending, const absl::Status& status) {
+  // Whatever failed, the connection may be mid-reply: it cannot carry another batch. The next
+  // batch connects again at once; only failed connects back off (see Connect).
+  connection_.reset();
+  absl::Status answer = status;
+  if (answer.code() != absl::StatusCode::kUnavailable) {
+    answer = absl::UnavailableError(absl::StrCat("online store: ", status.message()));
+  }
+  for (Pending& p : pending) p.Answer(answer);
+}
+
+}  // namespace granary::onlinestore
