@@ -69,6 +69,8 @@ class OnlineStoreSession {
   virtual absl::Status Ping(absl::Time deadline) = 0;
 };
 
+class ReadPipeline;
+
 // A read that completes later, on one of the store's I/O threads, sharing its round trip with
 // other callers' reads. The reader owns it and keeps it alive until Done.
 //
@@ -88,6 +90,10 @@ class AsyncRead {
   // Exactly once. DEADLINE_EXCEEDED when the deadline passed first (even while others' reads
   // went on), UNAVAILABLE when the store cannot be reached.
   virtual void Done(absl::Status status) = 0;
+
+ private:
+  friend class ReadPipeline;
+  AsyncRead* next_queued_ = nullptr;  // the link of ReadPipeline's lock-free queue
 };
 
 class OnlineStore {

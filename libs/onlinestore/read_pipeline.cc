@@ -1,5 +1,6 @@
 #include "libs/onlinestore/read_pipeline.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,73 +39,87 @@ struct ReadPipeline::Pending {
 ReadPipeline::ReadPipeline(ReadPipelineOptions options)
     : options_(std::move(options)),
       address_(absl::StrCat(options_.redis.host, ":", options_.redis.port)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       backoff_({.initial = absl::Milliseconds(50), .max = absl::Seconds(1)}) {
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   thread_ = std::thread([this] { Loop(); });
 }
 
 ReadPipeline::~ReadPipeline() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  stopping_.store(true);
+  Wake();
   thread_.join();
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
 void ReadPipeline::Submit(AsyncRead* read) {
-  const absl::Time deadline = read->deadline();
-  bool stopping;
-  bool wake = false;
-  {
-    absl::MutexLock lock(&mu_);
-    stopping = stopping_;
-    if (!stopping) {
-      queue_.push_back(read);
-      queued_earliest_ = std::min(queued_earliest_, deadline);
-      if (deadline < waiting_until_) {
-        wake = true;
-        waiting_until_ = absl::InfinitePast();  // one wake-up per wait is enough
-      }
-    }
+  const int64_t deadline = absl::ToUnixNanos(read->deadline());
+  AsyncRead* head = submitted_.load(std::memory_order_relaxed);
+  do {
+    read->next_queued_ = head;
+  } while (!submitted_.compare_exchange_weak(head, read));
+  int64_t earliest = submitted_earliest_.load();
+  while (deadline < earliest && !submitted_earliest_.compare_exchange_weak(earliest, deadline)) {
   }
-  if (stopping) {
-    read->Done(absl::UnavailableError("online store: shutting down"));
-  } else if (wake && wake_fd_ >= 0) {
-    uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof(one));
+  // Sequentially consistent with the I/O thread's "idle, then look at the queue" and "publish
+  // the wait, then look at the deadlines": either it sees this read, or this sees it waiting.
+  if (idle_.load() && idle_.exchange(false)) {
+    Wake();
+  } else if (deadline < waiting_until_.load()) {
+    waiting_until_.store(INT64_MIN);  // one wake-up per wait is enough
+    Wake();
   }
 }
 
-bool ReadPipeline::HasWork() const { return !queue_.empty() || stopping_; }
+void ReadPipeline::Wake() {
+  uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof(one));
+}
+
+void ReadPipeline::TakeSubmitted() {
+  // Reset before taking: a read submitted in between is taken now and only makes the next
+  // wait end early; one submitted after is counted.
+  submitted_earliest_.store(INT64_MAX);
+  AsyncRead* head = submitted_.exchange(nullptr);
+  size_t first = backlog_.size();
+  for (; head != nullptr; head = head->next_queued_) backlog_.push_back(head);
+  std::reverse(backlog_.begin() + static_cast<ptrdiff_t>(first), backlog_.end());
+}
+
+void ReadPipeline::WaitForWork() {
+  while (backlog_.empty() && !stopping_.load()) {
+    idle_.store(true);
+    if (submitted_.load() == nullptr && !stopping_.load()) {
+      pollfd wait = {.fd = wake_fd_, .events = POLLIN, .revents = 0};
+      (void)poll(&wait, 1, -1);
+      uint64_t drained;
+      while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
+      }
+    }
+    idle_.store(false);
+    TakeSubmitted();
+  }
+}
 
 void ReadPipeline::Loop() {
   std::vector<AsyncRead*> batch;
   for (;;) {
-    bool stopping;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &ReadPipeline::HasWork));
-      stopping = stopping_;
-      // Everything queued, up to the cap (but always at least one read, however large); when
-      // stopping, everything.
-      size_t gets = 0;
-      while (!queue_.empty() && (stopping || batch.empty() ||
-                                 gets + queue_.front()->gets().size() <= options_.max_batch_gets)) {
-        gets += queue_.front()->gets().size();
-        batch.push_back(queue_.front());
-        queue_.pop_front();
-      }
-      queued_earliest_ = absl::InfiniteFuture();
-      for (AsyncRead* read : queue_) {
-        queued_earliest_ = std::min(queued_earliest_, read->deadline());
-      }
-    }
-    if (stopping) {
-      for (AsyncRead* read : batch) {
+    TakeSubmitted();
+    WaitForWork();
+    if (stopping_.load()) {
+      TakeSubmitted();
+      for (AsyncRead* read : backlog_) {
         read->Done(absl::UnavailableError("online store: shutting down"));
       }
+      backlog_.clear();
       return;
+    }
+    // Everything queued, up to the cap (but always at least one read, however large).
+    size_t gets = 0;
+    while (!backlog_.empty() &&
+           (batch.empty() || gets + backlog_.front()->gets().size() <= options_.max_batch_gets)) {
+      gets += backlog_.front()->gets().size();
+      batch.push_back(backlog_.front());
+      backlog_.pop_front();
     }
     RunBatch(batch);
     batch.clear();
@@ -258,16 +273,11 @@ void ReadPipeline::Receive(std::vector<Pending>& pending, absl::Time started) {
 
 absl::StatusOr<bool> ReadPipeline::Wait(absl::Time until,
                                         absl::FunctionRef<void(const redisReply&)> deliver) {
-  {
-    absl::MutexLock lock(&mu_);
-    until = std::min(until, queued_earliest_);
-    waiting_until_ = until;
-  }
+  for (const AsyncRead* queued : backlog_) until = std::min(until, queued->deadline());
+  waiting_until_.store(absl::ToUnixNanos(until));
+  until = std::min(until, absl::FromUnixNanos(submitted_earliest_.load()));
   absl::StatusOr<bool> got = connection_->ReadRawUntil(until, deliver, wake_fd_);
-  {
-    absl::MutexLock lock(&mu_);
-    waiting_until_ = absl::InfinitePast();
-  }
+  waiting_until_.store(INT64_MIN);
   if (got.ok() && !*got) {
     uint64_t drained;
     while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
@@ -278,26 +288,17 @@ absl::StatusOr<bool> ReadPipeline::Wait(absl::Time until,
 }
 
 void ReadPipeline::ExpireQueued(absl::Time now) {
-  std::vector<AsyncRead*> expired;
-  {
-    absl::MutexLock lock(&mu_);
-    if (queued_earliest_ > now) return;
-    queued_earliest_ = absl::InfiniteFuture();
-    std::deque<AsyncRead*> keep;
-    for (AsyncRead* read : queue_) {
-      if (read->deadline() <= now) {
-        expired.push_back(read);
-      } else {
-        keep.push_back(read);
-        queued_earliest_ = std::min(queued_earliest_, read->deadline());
-      }
+  TakeSubmitted();
+  std::deque<AsyncRead*> keep;
+  for (AsyncRead* read : backlog_) {
+    if (read->deadline() <= now) {
+      read->Done(absl::DeadlineExceededError(
+          "the deadline passed while waiting for Redis to answer earlier reads"));
+    } else {
+      keep.push_back(read);
     }
-    queue_.swap(keep);
   }
-  for (AsyncRead* read : expired) {
-    read->Done(absl::DeadlineExceededError(
-        "the deadline passed while waiting for Redis to answer earlier reads"));
-  }
+  backlog_.swap(keep);
 }
 
 void ReadPipeline::Fail(std::vector<Pending>& pending, const absl::Status& status) {

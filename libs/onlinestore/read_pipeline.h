@@ -2,27 +2,27 @@
 // I/O thread takes everything queued, sends it in one write, and reads the replies in order,
 // handing each read its fields as they arrive. While one batch is on the wire the next one
 // gathers, so the busier the service, the more reads share a round trip (this is what lets
-// serving run near the raw Redis rate; see tools/bench grpc_api).
+// serving run near the raw Redis rate; see tools/bench grpc_api). Submitting takes no lock:
+// the queue is a lock-free stack the I/O thread empties in one exchange.
 //
-// A read whose deadline passes is answered at that moment, even in the middle of a batch (its
-// replies are dropped when they come). A connection that fails fails the reads it carries and
-// is replaced on a later batch; until then, after a short growing backoff, reads fail at once
-// with UNAVAILABLE instead of piling up behind a dead server.
+// A read whose deadline passes is answered at that moment, even in the middle of a batch or
+// queued behind a stalled one (its replies are dropped when they come). A connection that fails
+// fails the reads it carries and is replaced on a later batch; until then, after a short
+// growing backoff, reads fail at once with UNAVAILABLE instead of piling up on a dead server.
 //
 //   ReadPipeline pipeline({.redis = options});
 //   pipeline.Submit(read);  // read->Done(...) comes later, on the pipeline's thread
 #ifndef GRANARY_LIBS_ONLINESTORE_READ_PIPELINE_H_
 #define GRANARY_LIBS_ONLINESTORE_READ_PIPELINE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 
 #include "libs/base/backoff.h"
 #include "libs/onlinestore/online_store.h"
@@ -43,18 +43,20 @@ struct ReadPipelineOptions {
 class ReadPipeline {
  public:
   explicit ReadPipeline(ReadPipelineOptions options);
-  // Reads still queued get UNAVAILABLE; the I/O thread is joined.
+  // Reads still queued get UNAVAILABLE; the I/O thread is joined. No Submit may race it.
   ~ReadPipeline();
   ReadPipeline(const ReadPipeline&) = delete;
   ReadPipeline& operator=(const ReadPipeline&) = delete;
 
-  // Thread-safe; returns at once.
+  // Thread-safe and lock-free; returns at once.
   void Submit(AsyncRead* read);
 
  private:
   struct Pending;
-  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Loop();
+  // Moves everything submitted so far to the end of backlog_, in submission order.
+  void TakeSubmitted();
+  void WaitForWork();
   void RunBatch(std::vector<AsyncRead*>& batch);
   // The connection, opened if needed; false (with every read failed) when Redis is down.
   bool Connect(std::vector<Pending>& pending, absl::Time now);
@@ -67,22 +69,24 @@ class ReadPipeline {
                             absl::FunctionRef<void(const redisReply& reply)> deliver);
   // Answers the queued reads whose deadline passed.
   void ExpireQueued(absl::Time now);
+  void Wake();
 
   const ReadPipelineOptions options_;
   const std::string address_;
+  int wake_fd_ = -1;  // an eventfd: ends the I/O thread's idle wait or reply wait
 
-  mutable absl::Mutex mu_;
-  std::deque<AsyncRead*> queue_ ABSL_GUARDED_BY(mu_);
-  // The earliest deadline in queue_.
-  absl::Time queued_earliest_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  // While the I/O thread waits for a reply: when it will look at the queue again. A read
-  // submitted with an earlier deadline wakes it through wake_fd_, so that it is answered on
-  // time even behind a stalled batch.
-  absl::Time waiting_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int wake_fd_ = -1;  // an eventfd
+  // Shared with submitters, all lock-free.
+  std::atomic<AsyncRead*> submitted_{nullptr};  // a stack, newest first
+  // The earliest deadline among submitted reads (unix nanoseconds), and while the I/O thread
+  // waits, when it will next look at them: a read due earlier wakes it, so that it is answered
+  // on time even behind a stalled batch.
+  std::atomic<int64_t> submitted_earliest_{INT64_MAX};
+  std::atomic<int64_t> waiting_until_{INT64_MIN};
+  std::atomic<bool> idle_{false};
+  std::atomic<bool> stopping_{false};
 
   // Owned by the I/O thread.
+  std::deque<AsyncRead*> backlog_;  // taken from submitted_, not yet sent
   std::unique_ptr<redis::Connection> connection_;
   absl::Time last_used_ = absl::InfinitePast();
   absl::Time retry_at_ = absl::InfinitePast();
