@@ -83,6 +83,28 @@ std::shared_ptr<const Catalog> RegistryClient::Get(const std::string& project) c
   return cell == nullptr ? nullptr : cell->Get();
 }
 
+RegistryClientOptions ReadRegistryClientOptions(config::Reader section) {
+  RegistryClientOptions o;
+  o.address = section.Address("address", o.address);
+  o.poll_interval =
+      section.Duration("poll_interval", o.poll_interval, absl::Seconds(1), absl::Hours(24));
+  o.rpc_timeout =
+      section.Duration("rpc_timeout", o.rpc_timeout, absl::Milliseconds(100), absl::Minutes(5));
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<const Catalog>> RegistryClient::Lookup(
+    const std::string& project) const {
+  std::shared_ptr<const Catalog> catalog = Get(project);
+  if (catalog != nullptr) return catalog;
+  absl::MutexLock lock(&mu_);
+  if (missing_.count(project) > 0) {
+    return absl::NotFoundError(absl::StrCat("project '", project, "' is not in the registry"));
+  }
+  return absl::UnavailableError(absl::StrCat("the catalog of project '", project,
+                                             "' is not loaded yet (registry unreachable?)"));
+}
+
 void RegistryClient::Request(const std::string& project) {
   absl::MutexLock lock(&mu_);
   pending_.insert(project);
@@ -113,6 +135,11 @@ bool RegistryClient::Refresh(const std::string& project) {
   grpc::Status s = RegistryService::NewStub(channel_)->GetSnapshot(&ctx, req, &resp);
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
     // Not created yet, or deleted: nothing to serve from.
+    {
+      absl::MutexLock lock(&mu_);
+      missing_.insert(project);
+      failing_.erase(project);
+    }
     if (held != nullptr) {
       cell->Set(nullptr);
       base::LogInfo("project gone from the registry").With("project", project);
@@ -133,6 +160,7 @@ bool RegistryClient::Refresh(const std::string& project) {
   }
   {
     absl::MutexLock lock(&mu_);
+    missing_.erase(project);
     if (failing_.erase(project) > 0)
       base::LogInfo("registry reachable again").With("project", project);
   }

@@ -21,10 +21,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 #include "libs/bus/connection.h"
+#include "libs/config/reader.h"
 #include "libs/registry_client/catalog.h"
 #include "libs/registry_client/snapshot_cell.h"
 
@@ -44,6 +46,11 @@ struct RegistryClientOptions {
   absl::Duration retry_delay = absl::Seconds(1);
 };
 
+// Reads the `registry:` section of a service that watches the catalog:
+//
+//   registry: {address: 127.0.0.1:6570, poll_interval: 30s, rpc_timeout: 5s}
+RegistryClientOptions ReadRegistryClientOptions(config::Reader section);
+
 class RegistryClient {
  public:
   // `nats` may be null: then changes are seen on the poll only.
@@ -58,6 +65,9 @@ class RegistryClient {
   void Watch(const std::string& project);
   // The project's catalog: null before the first load and after the project was deleted.
   std::shared_ptr<const Catalog> Get(const std::string& project) const;
+  // The catalog, or why there is none: NOT_FOUND when the registry said the project does not
+  // exist, UNAVAILABLE when it has not been loaded (yet). Lock-free when there is one.
+  absl::StatusOr<std::shared_ptr<const Catalog>> Lookup(const std::string& project) const;
   // Blocks until the project's catalog is at `version` or newer, or `timeout` passes.
   bool WaitForVersion(const std::string& project, int64_t version, absl::Duration timeout);
   // Blocks until `done(Get(project))` holds, re-checked at each change, or `timeout` passes.
@@ -92,6 +102,8 @@ class RegistryClient {
   uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
   // Projects whose last refresh failed (logged once, until it works again).
   std::set<std::string> failing_ ABSL_GUARDED_BY(mu_);
+  // Projects the registry last said do not exist.
+  std::set<std::string> missing_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

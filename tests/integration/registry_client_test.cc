@@ -144,6 +144,28 @@ TEST_F(RegistryClientTest, ADeletedProjectGoesAway) {
   ASSERT_TRUE(stub_->DeleteProject(&ctx, req, &resp).ok());
   EXPECT_TRUE(client->WaitUntil(
       "drivers", [](const Catalog* c) { return c == nullptr; }, kOneSecond));
+  EXPECT_THAT(client->Lookup("drivers"), testing::StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(RegistryClientTest, LookupSaysWhyThereIsNoCatalog) {
+  std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
+  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("here"), kOneSecond));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Catalog> catalog, client->Lookup("drivers"));
+  EXPECT_EQ(catalog->project(), "drivers");
+  // A project the registry does not know: NOT_FOUND once asked.
+  client->Watch("nobody");
+  absl::Status nobody;
+  for (absl::Time give_up = absl::Now() + absl::Seconds(5); absl::Now() < give_up;) {
+    nobody = client->Lookup("nobody").status();
+    if (nobody.code() == absl::StatusCode::kNotFound) break;
+    absl::SleepFor(absl::Milliseconds(10));  // polling for the first answer, bounded
+  }
+  EXPECT_THAT(nobody, testing::StatusIs(absl::StatusCode::kNotFound));
+  // No registry to ask: UNAVAILABLE.
+  registry_->Shutdown();
+  registry_.reset();
+  client->Watch("later");
+  EXPECT_THAT(client->Lookup("later"), testing::StatusIs(absl::StatusCode::kUnavailable));
 }
 
 }  // namespace
