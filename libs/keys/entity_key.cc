@@ -108,17 +108,25 @@ absl::Status AppendKeyValue(const Value& value, std::string* out) {
   }
 }
 
-absl::StatusOr<std::string> SerializeEntityKey(
-    std::vector<std::pair<std::string, Value>> join_keys) {
-  std::sort(join_keys.begin(), join_keys.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+std::string JoinKeysPrefix(absl::Span<const std::string> sorted_join_keys) {
   std::string out;
-  AppendU32(static_cast<uint32_t>(join_keys.size()), &out);
-  for (const auto& [name, value] : join_keys) {
+  AppendU32(static_cast<uint32_t>(sorted_join_keys.size()), &out);
+  for (const std::string& name : sorted_join_keys) {
     AppendU32(ValueType::STRING, &out);
     AppendU32(static_cast<uint32_t>(name.size()), &out);
     out.append(name);
   }
+  return out;
+}
+
+absl::StatusOr<std::string> SerializeEntityKey(
+    std::vector<std::pair<std::string, Value>> join_keys) {
+  std::sort(join_keys.begin(), join_keys.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> names;
+  names.reserve(join_keys.size());
+  for (const auto& [name, value] : join_keys) names.push_back(name);
+  std::string out = JoinKeysPrefix(names);
   for (const auto& [name, value] : join_keys) RETURN_IF_ERROR(AppendKeyValue(value, &out));
   return out;
 }

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "granary/types/v1/value.pb.h"
 
 namespace granary::keys {
@@ -37,6 +38,10 @@ types::v1::ValueType::Enum TypeOf(const types::v1::Value& value);
 // not of a key type.
 absl::Status AppendKeyValue(const types::v1::Value& value, std::string* out);
 
+// The start of every key with these join keys (which must be sorted): their count and names.
+// A key is this, then AppendKeyValue of each value in the same order, then the project: for
+// hot paths that build many keys of the same shape.
+std::string JoinKeysPrefix(absl::Span<const std::string> sorted_join_keys);
 // The serialized entity key of (join key, value) pairs, in any order (they are sorted here).
 absl::StatusOr<std::string> SerializeEntityKey(
     std::vector<std::pair<std::string, types::v1::Value>> join_keys);

@@ -66,6 +66,16 @@ TEST(EntityKeyTest, FeastGoldenVectorTwoKeysSortedWithDifferentTypes) {
             "70");
 }
 
+TEST(EntityKeyTest, PrefixValuesAndProjectMakeTheSameKey) {
+  std::string key = JoinKeysPrefix({"item_id", "user_id"});
+  ASSERT_OK(AppendKeyValue(Int32(7), &key));
+  ASSERT_OK(AppendKeyValue(Str("u1"), &key));
+  key += "p";
+  ASSERT_OK_AND_ASSIGN(std::string expected,
+                       RedisKey({{"user_id", Str("u1")}, {"item_id", Int32(7)}}, "p"));
+  EXPECT_EQ(Hex(key), Hex(expected));
+}
+
 TEST(EntityKeyTest, Int32AndInt64AreDifferentEntities) {
   ASSERT_OK_AND_ASSIGN(std::string a, SerializeEntityKey({{"id", Int32(5)}}));
   ASSERT_OK_AND_ASSIGN(std::string b, SerializeEntityKey({{"id", Int64(5)}}));

@@ -1,5 +1,7 @@
 #include "libs/registry_client/catalog.h"
 
+#include <atomic>
+
 namespace granary::registry_client {
 namespace {
 
@@ -14,10 +16,16 @@ const T* Find(const Index& index, absl::string_view name) {
   return it == index.end() ? nullptr : it->second;
 }
 
+uint64_t NextSerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 Catalog::Catalog(registry::v1::Snapshot snapshot)
     : snapshot_(std::move(snapshot)),
+      serial_(NextSerial()),
       committed_time_(absl::FromUnixSeconds(snapshot_.committed_time().seconds()) +
                       absl::Nanoseconds(snapshot_.committed_time().nanos())) {
   const auto& repo = snapshot_.repo();

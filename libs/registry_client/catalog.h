@@ -23,6 +23,9 @@ class Catalog {
   Catalog& operator=(const Catalog&) = delete;
 
   int64_t version() const { return snapshot_.version(); }
+  // Unique to this object within the process (versions repeat across projects and tests):
+  // what caches derived from a catalog are keyed by.
+  uint64_t serial() const { return serial_; }
   absl::Time committed_time() const { return committed_time_; }
   const std::string& project() const { return snapshot_.repo().project().name(); }
   const registry::v1::FeatureRepo& repo() const { return snapshot_.repo(); }
@@ -39,6 +42,7 @@ class Catalog {
   using Index = absl::flat_hash_map<std::string, const T*>;
 
   const registry::v1::Snapshot snapshot_;
+  const uint64_t serial_;
   absl::Time committed_time_;
   Index<registry::v1::Entity> entities_;
   Index<registry::v1::DataSource> data_sources_;
