@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
 #include <sys/socket.h>
 
@@ -33,6 +35,26 @@ void Connect(const std::string& host, int port) {
 
 }  // namespace
 
+// Collects nothing itself: registered ahead of the registry, it runs the hooks first.
+class MetricsEndpoint::Hooks : public prometheus::Collectable {
+ public:
+  void Add(std::function<void()> hook) {
+    absl::MutexLock lock(&mu_);
+    hooks_.push_back(std::move(hook));
+  }
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    absl::MutexLock lock(&mu_);
+    for (const auto& hook : hooks_) hook();
+    return {};
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<std::function<void()>> hooks_ ABSL_GUARDED_BY(mu_);
+};
+
+void MetricsEndpoint::AddScrapeHook(std::function<void()> hook) { hooks_->Add(std::move(hook)); }
+
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& address, std::shared_ptr<prometheus::Registry> registry) {
   auto endpoint = std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint());
@@ -42,6 +64,8 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
   }
+  endpoint->hooks_ = std::make_shared<Hooks>();
+  endpoint->exposer_->RegisterCollectable(endpoint->hooks_);
   endpoint->exposer_->RegisterCollectable(registry);
   std::vector<int> ports = endpoint->exposer_->GetListeningPorts();
   endpoint->port_ = ports.empty() ? 0 : ports[0];

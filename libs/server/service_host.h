@@ -48,6 +48,9 @@ class ServiceHost {
   // (stop background workers here).
   void OnStop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
 
+  // Runs before each /metrics scrape: for gauges computed from state (a snapshot's age).
+  void OnScrape(std::function<void()> fn) { on_scrape_.push_back(std::move(fn)); }
+
   prometheus::Registry& metrics() { return *metrics_; }
   const std::string& service_name() const { return service_name_; }
 
@@ -60,6 +63,7 @@ class ServiceHost {
   std::vector<Dependency> dependencies_;
   std::vector<std::function<void()>> on_start_;
   std::vector<std::function<void()>> on_stop_;
+  std::vector<std::function<void()>> on_scrape_;
 };
 
 }  // namespace granary::server

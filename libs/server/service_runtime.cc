@@ -63,6 +63,8 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
                         absl::StrCat("building ", service_name, ": ", built.message()));
   }
 
+  for (auto& hook : rt->host_->on_scrape_) rt->metrics_endpoint_->AddScrapeHook(hook);
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   rt->grpc_metrics_ = std::make_unique<GrpcMetrics>(*rt->metrics_);

@@ -1,5 +1,6 @@
 #include "libs/server/service_runtime.h"
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -12,6 +13,7 @@
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "grpcpp/impl/codegen/rpc_method.h"
 #include "gtest/gtest.h"
+#include "prometheus/gauge.h"
 
 #include "libs/server/echo_service_for_test.h"
 #include "libs/server/run_service.h"
@@ -111,6 +113,27 @@ TEST(ServiceRuntimeTest, MetricsCountCallsByCodeWithLatencyHistograms) {
   EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{grpc_method=\"Echo\""));
   EXPECT_THAT(text, HasSubstr("granary_build_info{service=\"echo\""));
   EXPECT_THAT(text, HasSubstr("granary_serving 1"));
+}
+
+TEST(ServiceRuntimeTest, ScrapeHooksRunBeforeEachScrape) {
+  auto scrapes = std::make_shared<std::atomic<int>>(0);
+  ServerConfig config;
+  config.grpc_address = "127.0.0.1:0";
+  config.metrics_address = "127.0.0.1:0";
+  ASSERT_OK_AND_ASSIGN(auto rt,
+                       ServiceRuntime::Start("hooked", config, [scrapes](ServiceHost& host) {
+                         prometheus::Gauge* gauge = &prometheus::BuildGauge()
+                                                         .Name("test_scrapes")
+                                                         .Help("Scrapes so far.")
+                                                         .Register(host.metrics())
+                                                         .Add({});
+                         host.OnScrape([scrapes, gauge] { gauge->Set(++*scrapes); });
+                         return absl::OkStatus();
+                       }));
+  ASSERT_OK_AND_ASSIGN(std::string first, HttpGet("127.0.0.1", rt->metrics_port(), "/metrics"));
+  EXPECT_THAT(first, HasSubstr("test_scrapes 1\n"));
+  ASSERT_OK_AND_ASSIGN(std::string second, HttpGet("127.0.0.1", rt->metrics_port(), "/metrics"));
+  EXPECT_THAT(second, HasSubstr("test_scrapes 2\n"));
 }
 
 TEST(ServiceRuntimeTest, UnknownStatusLeavesAsInternalAndUnknownPathsShareOneSeries) {
