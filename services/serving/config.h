@@ -1,15 +1,33 @@
 // The serving service's configuration (besides the shared `server:` section).
 //
+//   serving:
+//     project: driver_stats        # of requests that name none
+//     projects: [driver_stats]     # served projects (default: the one above)
+//     max_entity_rows: 1000
+//     max_request_time: 1s         # the most a request may take, whatever its deadline
+//     read_connections: 2          # pipelined Redis connections, one I/O thread each
+//   registry: {address: 127.0.0.1:6570}
+//   nats: {url: nats://127.0.0.1:4222}   # optional: catalog changes arrive at once
 //   redis: {address: 127.0.0.1:6379, user: serving, password: {file: ...}}
 #ifndef GRANARY_SERVICES_SERVING_CONFIG_H_
 #define GRANARY_SERVICES_SERVING_CONFIG_H_
 
+#include <optional>
+
+#include "libs/bus/options.h"
 #include "libs/config/reader.h"
 #include "libs/redis/options.h"
+#include "libs/registry_client/registry_client.h"
+#include "services/serving/online_reader.h"
 
 namespace granary::serving {
 
 struct ServingConfig {
+  OnlineReaderOptions reader;
+  int read_connections = 2;
+  registry_client::RegistryClientOptions registry;
+  // Without it, catalog changes are seen on the registry poll only.
+  std::optional<bus::NatsOptions> nats;
   redis::RedisOptions redis;
 };
 

@@ -1,5 +1,6 @@
-// The serving service in-process on port 0, with a real Redis: health, reflection, the Feast
-// service name, and health following Redis.
+// The serving service in-process on port 0, with a real Redis and no registry: health,
+// reflection, the Feast service name, health following Redis (not the registry), and requests
+// answered UNAVAILABLE until a catalog arrives. (With a registry: tests/integration.)
 #include "services/serving/serving_service.h"
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,7 @@
 #include "gtest/gtest.h"
 
 #include "libs/testing/grpc_probes.h"
+#include "libs/testing/ports.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
 #include "services/serving/serving_grpc.h"
@@ -26,11 +28,14 @@ class ServingServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(redis_, RedisServer::Start());
+    ASSERT_OK_AND_ASSIGN(int nobody, ::granary::testing::PickFreePort());
     ASSERT_OK_AND_ASSIGN(
-        runtime_, server::StartInProcess(Definition(),
-                                         absl::StrCat("server: {dependency_check_interval: 50ms}\n"
-                                                      "redis: {address: ",
-                                                      redis_->address(), "}\n")));
+        runtime_,
+        server::StartInProcess(
+            Definition(), absl::StrCat("server: {dependency_check_interval: 50ms}\n"
+                                       "serving: {project: shop}\n"
+                                       "registry: {address: '127.0.0.1:",
+                                       nobody, "'}\nredis: {address: ", redis_->address(), "}\n")));
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime_->grpc_port()),
                                    grpc::InsecureChannelCredentials());
   }
@@ -63,12 +68,29 @@ TEST_F(ServingServiceTest, ServingInfoUnderBothNames) {
   EXPECT_EQ(feast_resp.version(), resp.version());
 }
 
-TEST_F(ServingServiceTest, OnlineReadIsNotImplementedYet) {
+TEST_F(ServingServiceTest, WithoutACatalogRequestsAreUnavailableNotUnknown) {
+  v1::GetOnlineFeaturesRequest req;
+  req.mutable_features()->add_val("driver_stats:trips");
+  (*req.mutable_entities())["driver_id"].add_val()->set_int64_val(1);
   grpc::ClientContext ctx;
   v1::GetOnlineFeaturesResponse resp;
-  grpc::Status s = v1::ServingService::NewStub(channel_)->GetOnlineFeatures(
-      &ctx, v1::GetOnlineFeaturesRequest(), &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  grpc::Status s = v1::ServingService::NewStub(channel_)->GetOnlineFeatures(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("'shop'"));
+
+  req.set_project("other");
+  grpc::ClientContext ctx2;
+  s = feast::serving::ServingService::NewStub(channel_)->GetOnlineFeatures(&ctx2, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(s.error_message(), HasSubstr("not served here"));
+}
+
+TEST(ServingConfigTest, TheDefaultProjectIsRequired) {
+  absl::StatusOr<std::unique_ptr<server::ServiceRuntime>> rt =
+      server::StartInProcess(Definition(), "serving: {projects: ['not a name']}\n");
+  EXPECT_THAT(rt.status(), ::granary::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                                        HasSubstr("serving.project")));
+  EXPECT_THAT(rt.status().message(), HasSubstr("'not a name' is not a project name"));
 }
 
 TEST_F(ServingServiceTest, HealthFollowsRedis) {

@@ -1,0 +1,70 @@
+// GetOnlineFeatures, the domain side: picks the project's catalog, the cached read plan for
+// the request's shape, checks the entity rows, and starts one pipelined read of the online
+// store whose replies fill the response (OnlineRead). Never blocks: the answer comes through
+// `done`, at once for a bad request, else from the online store's I/O thread.
+//
+//   OnlineReader reader(options, catalogs, store, base::Clock::Real(), metrics);
+//   reader.Read(request, deadline, &response, [](absl::Status s) { ... });
+#ifndef GRANARY_SERVICES_SERVING_ONLINE_READER_H_
+#define GRANARY_SERVICES_SERVING_ONLINE_READER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "granary/serving/v1/serving.pb.h"
+
+#include "libs/base/clock.h"
+#include "libs/onlinestore/online_store.h"
+#include "libs/registry_client/catalog.h"
+#include "services/serving/serving_metrics.h"
+
+namespace granary::serving {
+
+struct OnlineReaderOptions {
+  // The project of requests that name none.
+  std::string default_project;
+  // The projects this server answers for (the default one included).
+  std::vector<std::string> projects;
+  size_t max_entity_rows = 1000;
+  // The longest a request may take, whatever deadline the client gave (or none).
+  absl::Duration max_request_time = absl::Seconds(1);
+};
+
+// A project's catalog, or NOT_FOUND / UNAVAILABLE saying why there is none.
+using CatalogLookup = std::function<absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(
+    const std::string& project)>;
+
+class OnlineReader {
+ public:
+  // `metrics` may be null.
+  OnlineReader(OnlineReaderOptions options, CatalogLookup catalogs,
+               std::shared_ptr<onlinestore::OnlineStore> store, const base::Clock& clock,
+               std::shared_ptr<ServingMetrics> metrics);
+
+  // Fills `response` (which must outlive `done`) and calls `done` exactly once. NOT_FOUND for
+  // a project this server does not serve and for unknown features; INVALID_ARGUMENT for bad
+  // entity rows; DEADLINE_EXCEEDED when the deadline passes first; UNAVAILABLE when the online
+  // store or the catalog cannot be reached.
+  void Read(const v1::GetOnlineFeaturesRequest& request, absl::Time deadline,
+            v1::GetOnlineFeaturesResponse* response, std::function<void(absl::Status)> done);
+
+  const OnlineReaderOptions& options() const { return options_; }
+
+ private:
+  absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> CatalogFor(
+      const std::string& requested) const;
+
+  const OnlineReaderOptions options_;
+  const CatalogLookup catalogs_;
+  const std::shared_ptr<onlinestore::OnlineStore> store_;
+  const base::Clock& clock_;
+  const std::shared_ptr<ServingMetrics> metrics_;
+};
+
+}  // namespace granary::serving
+
+#endif  // GRANARY_SERVICES_SERVING_ONLINE_READER_H_

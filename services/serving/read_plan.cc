@@ -1,0 +1,234 @@
+#include "services/serving/read_plan.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include "libs/base/status_macros.h"
+#include "libs/keys/entity_key.h"
+#include "libs/keys/hash_field.h"
+
+namespace granary::serving {
+namespace {
+
+using registry::v1::FeatureView;
+using registry_client::Catalog;
+
+// One view's selected features, under the name the response gives the view.
+struct Projection {
+  const FeatureView* view;
+  std::string display_name;  // the alias, or the view's name
+  std::vector<std::string> features;
+  std::string origin;  // where the request named it, for messages
+};
+
+absl::Duration TtlOf(const FeatureView& view) {
+  return absl::Seconds(view.ttl().seconds()) + absl::Nanoseconds(view.ttl().nanos());
+}
+
+bool HasFeature(const FeatureView& view, absl::string_view feature) {
+  return std::any_of(view.schema().begin(), view.schema().end(),
+                     [&](const auto& field) { return field.name() == feature; });
+}
+
+absl::StatusOr<const FeatureView*> FindServedView(const Catalog& catalog, const std::string& name,
+                                                  absl::string_view origin) {
+  if (catalog.FindOnDemandFeatureView(name) != nullptr) {
+    return absl::UnimplementedError(absl::StrCat(
+        origin, ": '", name, "' is an on-demand feature view; serving does not compute those yet"));
+  }
+  const FeatureView* view = catalog.FindFeatureView(name);
+  if (view == nullptr) {
+    return absl::NotFoundError(absl::StrCat(origin, ": feature view '", name,
+                                            "' not found in project '", catalog.project(), "'"));
+  }
+  if (view->has_online() && !view->online()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(origin, ": feature view '", name, "' is not served online (online: false)"));
+  }
+  return view;
+}
+
+absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
+                                                const FeatureSelection& selection) {
+  std::vector<Projection> out;
+  if (!selection.feature_service.empty()) {
+    const auto* service = catalog.FindFeatureService(selection.feature_service);
+    if (service == nullptr) {
+      return absl::NotFoundError(absl::StrCat("feature_service: feature service '",
+                                              selection.feature_service, "' not found in project '",
+                                              catalog.project(), "'"));
+    }
+    std::string origin = absl::StrCat("feature service '", service->name(), "'");
+    for (const auto& projection : service->features()) {
+      ASSIGN_OR_RETURN(const FeatureView* view,
+                       FindServedView(catalog, projection.feature_view(), origin));
+      Projection p{
+          view, projection.alias().empty() ? view->name() : projection.alias(), {}, origin};
+      for (const std::string& f : projection.features()) {
+        if (!HasFeature(*view, f)) {
+          return absl::NotFoundError(
+              absl::StrCat(origin, ": feature view '", view->name(), "' has no feature '", f, "'"));
+        }
+        p.features.push_back(f);
+      }
+      if (projection.features().empty()) {
+        for (const auto& field : view->schema()) p.features.push_back(field.name());
+      }
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+  for (size_t i = 0; i < selection.refs.size(); ++i) {
+    const FeatureRef& ref = selection.refs[i];
+    std::string origin = absl::StrCat("features.val[", i, "]");
+    ASSIGN_OR_RETURN(const FeatureView* view, FindServedView(catalog, ref.view, origin));
+    if (!HasFeature(*view, ref.feature)) {
+      return absl::NotFoundError(absl::StrCat(origin, ": feature view '", ref.view,
+                                              "' has no feature '", ref.feature, "'"));
+    }
+    out.push_back({view, view->name(), {ref.feature}, origin});
+  }
+  return out;
+}
+
+// A group as it is being assembled.
+struct GroupBuild {
+  std::vector<int> join_keys;
+  std::vector<PlannedView> views;
+  absl::flat_hash_map<std::string, int> view_index;
+  std::vector<std::pair<int, std::string>> features;  // (view, feature)
+  absl::flat_hash_map<std::string, int> feature_index;
+  std::vector<std::vector<int>> columns;
+};
+
+// The join keys of a view, registered in the plan; their indices in key (name) order.
+absl::StatusOr<std::vector<int>> JoinKeysOf(const Catalog& catalog, const FeatureView& view,
+                                            ReadPlan& plan) {
+  std::vector<int> keys;
+  for (const std::string& entity_name : view.entities()) {
+    const auto* entity = catalog.FindEntity(entity_name);
+    if (entity == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "feature view '", view.name(), "' names entity '", entity_name, "', not in the catalog"));
+    }
+    const std::string& name = entity->join_key().empty() ? entity->name() : entity->join_key();
+    if (!keys::IsKeyType(entity->value_type())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("entity '", entity->name(), "' has a value type that cannot be a key"));
+    }
+    auto [it, added] = plan.join_key_index.emplace(name, static_cast<int>(plan.join_keys.size()));
+    if (added) {
+      plan.join_keys.push_back({name, entity->value_type(), entity->name()});
+    } else if (plan.join_keys[it->second].type != entity->value_type()) {
+      const JoinKey& first = plan.join_keys[it->second];
+      return absl::FailedPreconditionError(absl::StrCat(
+          "join key '", name, "' is ", types::v1::ValueType::Enum_Name(first.type), " for entity '",
+          first.entity, "' but ", types::v1::ValueType::Enum_Name(entity->value_type()),
+          " for entity '", entity->name(), "': these features cannot be read in one request"));
+    }
+    if (std::find(keys.begin(), keys.end(), it->second) == keys.end()) keys.push_back(it->second);
+  }
+  std::sort(keys.begin(), keys.end(),
+            [&](int a, int b) { return plan.join_keys[a].name < plan.join_keys[b].name; });
+  return keys;
+}
+
+}  // namespace
+
+absl::StatusOr<FeatureSelection> FeatureSelection::FromRequest(
+    const v1::GetOnlineFeaturesRequest& request) {
+  FeatureSelection s;
+  s.full_feature_names = request.full_feature_names();
+  switch (request.kind_case()) {
+    case v1::GetOnlineFeaturesRequest::kFeatureService:
+      if (request.feature_service().empty()) {
+        return absl::InvalidArgumentError("feature_service: empty name");
+      }
+      s.feature_service = request.feature_service();
+      return s;
+    case v1::GetOnlineFeaturesRequest::kFeatures:
+      for (int i = 0; i < request.features().val_size(); ++i) {
+        const std::string& ref = request.features().val(i);
+        size_t colon = ref.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == ref.size()) {
+          return absl::InvalidArgumentError(absl::StrCat("features.val[", i, "]: \"", ref,
+                                                         "\" is not a \"view:feature\" reference"));
+        }
+        s.refs.push_back({ref.substr(0, colon), ref.substr(colon + 1)});
+      }
+      if (s.refs.empty()) return absl::InvalidArgumentError("features: no feature references");
+      return s;
+    case v1::GetOnlineFeaturesRequest::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError("features: give feature references or a feature_service");
+}
+
+absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& catalog,
+                                                              const FeatureSelection& selection) {
+  ASSIGN_OR_RETURN(std::vector<Projection> projections, Resolve(catalog, selection));
+  auto plan = std::make_shared<ReadPlan>();
+  plan->project = catalog.project();
+  plan->catalog_serial = catalog.serial();
+
+  std::vector<GroupBuild> groups;
+  absl::flat_hash_map<std::string, int> group_index;    // by the joined join-key names
+  absl::flat_hash_map<std::string, std::string> named;  // response name -> origin
+  for (const Projection& p : projections) {
+    ASSIGN_OR_RETURN(std::vector<int> keys, JoinKeysOf(catalog, *p.view, *plan));
+    std::vector<std::string> key_names;
+    for (int k : keys) key_names.push_back(plan->join_keys[k].name);
+    auto [git, new_group] =
+        group_index.emplace(absl::StrJoin(key_names, "\x1f"), static_cast<int>(groups.size()));
+    if (new_group) groups.push_back({.join_keys = keys});
+    GroupBuild& group = groups[git->second];
+    auto [vit, new_view] =
+        group.view_index.emplace(p.view->name(), static_cast<int>(group.views.size()));
+    if (new_view) group.views.push_back({p.view->name(), TtlOf(*p.view)});
+
+    for (const std::string& feature : p.features) {
+      std::string name =
+          selection.full_feature_names ? absl::StrCat(p.display_name, "__", feature) : feature;
+      std::string origin = absl::StrCat(p.view->name(), ":", feature);
+      auto [nit, fresh] = named.emplace(name, origin);
+      if (!fresh) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("features: two features would be named '", name, "' in the response (",
+                         nit->second, " and ", origin, " from ", p.origin, ")",
+                         selection.full_feature_names ? "" : "; ask for full feature names"));
+      }
+      int column = static_cast<int>(plan->feature_names.size());
+      plan->feature_names.push_back(std::move(name));
+      auto [fit, new_feature] =
+          group.feature_index.emplace(origin, static_cast<int>(group.features.size()));
+      if (new_feature) {
+        group.features.emplace_back(vit->second, feature);
+        group.columns.emplace_back();
+      }
+      group.columns[fit->second].push_back(column);
+    }
+  }
+
+  for (GroupBuild& g : groups) {
+    KeyGroup out;
+    out.join_keys = g.join_keys;
+    std::vector<std::string> names;
+    for (int k : g.join_keys) names.push_back(plan->join_keys[k].name);
+    if (names.empty()) names.push_back(keys::kDummyJoinKey);
+    out.key_prefix = keys::JoinKeysPrefix(names);
+    for (const PlannedView& v : g.views) out.fields.push_back(keys::TimestampField(v.name));
+    for (size_t k = 0; k < g.features.size(); ++k) {
+      const auto& [view, feature] = g.features[k];
+      out.fields.push_back(keys::FeatureField(g.views[view].name, feature));
+      out.features.push_back({view, std::move(g.columns[k])});
+    }
+    out.views = std::move(g.views);
+    plan->groups.push_back(std::move(out));
+  }
+  return plan;
+}
+
+}  // namespace granary::serving

@@ -1,0 +1,93 @@
+// What a GetOnlineFeatures request of one shape reads, worked out once per catalog: the join
+// keys the request must supply (with their types), the feature views grouped by the entity key
+// they are stored under (one HMGET per entity row and group), each group's hash fields
+// (timestamp fields first, so a row's age is known before its features are decoded), and the
+// response column each field fills. Serving caches plans (PlanCache), so the catalog is never
+// walked per request.
+//
+//   ASSIGN_OR_RETURN(FeatureSelection selection, FeatureSelection::FromRequest(request));
+//   ASSIGN_OR_RETURN(std::shared_ptr<const ReadPlan> plan, BuildReadPlan(catalog, selection));
+#ifndef GRANARY_SERVICES_SERVING_READ_PLAN_H_
+#define GRANARY_SERVICES_SERVING_READ_PLAN_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "granary/serving/v1/serving.pb.h"
+#include "granary/types/v1/value.pb.h"
+
+#include "libs/registry_client/catalog.h"
+
+namespace granary::serving {
+
+// "view:feature", parsed.
+struct FeatureRef {
+  std::string view;
+  std::string feature;
+};
+
+// What a request asks for: a feature service, or feature references.
+struct FeatureSelection {
+  std::string feature_service;
+  std::vector<FeatureRef> refs;
+  bool full_feature_names = false;
+
+  // INVALID_ARGUMENT naming the entry for a malformed reference, or when nothing is asked.
+  static absl::StatusOr<FeatureSelection> FromRequest(const v1::GetOnlineFeaturesRequest& request);
+};
+
+struct JoinKey {
+  std::string name;
+  types::v1::ValueType::Enum type = types::v1::ValueType::INVALID;
+  std::string entity;  // the entity that declares it, for messages
+};
+
+struct PlannedView {
+  std::string name;
+  absl::Duration ttl;  // zero: values never age out
+};
+
+// The views stored under one entity key shape: read with one HMGET per entity row.
+struct KeyGroup {
+  // Indices into ReadPlan::join_keys in ascending name order (the key's order); empty for
+  // views without entities, which share the dummy key.
+  std::vector<int> join_keys;
+  // The start of every key of this group (libs/keys JoinKeysPrefix).
+  std::string key_prefix;
+  std::vector<PlannedView> views;
+  // The HMGET fields: views[i]'s timestamp field at index i, then one per distinct feature.
+  std::vector<std::string> fields;
+  // For fields[views.size() + k]: which view it belongs to and the response columns (indices
+  // into ReadPlan::feature_names) it fills (more than one when a service selects a feature
+  // twice under different aliases).
+  struct Feature {
+    int view;
+    std::vector<int> columns;
+  };
+  std::vector<Feature> features;
+};
+
+struct ReadPlan {
+  std::string project;
+  uint64_t catalog_serial = 0;
+  // The entity columns the request must supply, in response order.
+  std::vector<JoinKey> join_keys;
+  absl::flat_hash_map<std::string, int> join_key_index;
+  // The feature columns, after the join keys in the response.
+  std::vector<std::string> feature_names;
+  std::vector<KeyGroup> groups;
+};
+
+// NOT_FOUND naming an unknown feature service, view or feature; UNIMPLEMENTED for on-demand
+// views; FAILED_PRECONDITION for a view not served online; INVALID_ARGUMENT when two features
+// would share a name in the response.
+absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(
+    const registry_client::Catalog& catalog, const FeatureSelection& selection);
+
+}  // namespace granary::serving
+
+#endif  // GRANARY_SERVICES_SERVING_READ_PLAN_H_

@@ -1,0 +1,155 @@
+#include "services/serving/read_plan.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "libs/keys/entity_key.h"
+#include "libs/keys/hash_field.h"
+#include "libs/testing/status_matchers.h"
+#include "services/serving/test_catalog.h"
+
+namespace granary::serving {
+namespace {
+
+using ::granary::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+v1::GetOnlineFeaturesRequest Refs(std::vector<std::string> refs, bool full = false) {
+  v1::GetOnlineFeaturesRequest r;
+  for (auto& ref : refs) r.mutable_features()->add_val(ref);
+  r.set_full_feature_names(full);
+  return r;
+}
+
+v1::GetOnlineFeaturesRequest Service(const std::string& name, bool full = false) {
+  v1::GetOnlineFeaturesRequest r;
+  r.set_feature_service(name);
+  r.set_full_feature_names(full);
+  return r;
+}
+
+absl::StatusOr<std::shared_ptr<const ReadPlan>> Plan(const v1::GetOnlineFeaturesRequest& r) {
+  static auto catalog = testing::TestCatalog("shop");
+  absl::StatusOr<FeatureSelection> s = FeatureSelection::FromRequest(r);
+  if (!s.ok()) return s.status();
+  return BuildReadPlan(*catalog, *s);
+}
+
+TEST(ReadPlanTest, ViewsOfOneEntityShareOneGroupWithTimestampsFirst) {
+  ASSERT_OK_AND_ASSIGN(
+      auto plan,
+      Plan(Refs({"driver_stats:conv_rate", "driver_profile:name", "driver_stats:trips"})));
+  EXPECT_EQ(plan->project, "shop");
+  ASSERT_EQ(plan->join_keys.size(), 1u);
+  EXPECT_EQ(plan->join_keys[0].name, "driver_id");
+  EXPECT_EQ(plan->join_keys[0].type, types::v1::ValueType::INT64);
+  EXPECT_THAT(plan->feature_names, ElementsAre("conv_rate", "name", "trips"));
+  ASSERT_EQ(plan->groups.size(), 1u);
+  const KeyGroup& g = plan->groups[0];
+  EXPECT_EQ(g.key_prefix, keys::JoinKeysPrefix({"driver_id"}));
+  ASSERT_EQ(g.views.size(), 2u);
+  EXPECT_EQ(g.views[0].name, "driver_stats");
+  EXPECT_EQ(g.views[0].ttl, absl::Hours(1));
+  EXPECT_EQ(g.views[1].ttl, absl::ZeroDuration());
+  EXPECT_THAT(g.fields, ElementsAre(keys::TimestampField("driver_stats"),
+                                    keys::TimestampField("driver_profile"),
+                                    keys::FeatureField("driver_stats", "conv_rate"),
+                                    keys::FeatureField("driver_profile", "name"),
+                                    keys::FeatureField("driver_stats", "trips")));
+  ASSERT_EQ(g.features.size(), 3u);
+  EXPECT_EQ(g.features[1].view, 1);
+  EXPECT_THAT(g.features[1].columns, ElementsAre(1));
+}
+
+TEST(ReadPlanTest, DifferentKeysMakeDifferentGroups) {
+  ASSERT_OK_AND_ASSIGN(
+      auto plan, Plan(Refs({"driver_customer:orders", "driver_stats:trips", "zone_demand:demand",
+                            "global_stats:active_drivers"})));
+  // Join keys in order of first use; the composite group's keys in name order.
+  ASSERT_EQ(plan->join_keys.size(), 3u);
+  EXPECT_EQ(plan->join_keys[0].name, "customer_id");
+  EXPECT_EQ(plan->join_keys[1].name, "driver_id");
+  EXPECT_EQ(plan->join_keys[2].name, "zone_id");
+  ASSERT_EQ(plan->groups.size(), 4u);
+  EXPECT_THAT(plan->groups[0].join_keys, ElementsAre(0, 1));
+  EXPECT_EQ(plan->groups[0].key_prefix, keys::JoinKeysPrefix({"customer_id", "driver_id"}));
+  EXPECT_THAT(plan->groups[1].join_keys, ElementsAre(1));
+  EXPECT_THAT(plan->groups[2].join_keys, ElementsAre(2));
+  EXPECT_TRUE(plan->groups[3].join_keys.empty());
+  EXPECT_EQ(plan->groups[3].key_prefix, keys::JoinKeysPrefix({keys::kDummyJoinKey}));
+}
+
+TEST(ReadPlanTest, FeatureServicesUseAliasesInFullNames) {
+  ASSERT_OK_AND_ASSIGN(auto plan, Plan(Service("ranking", /*full=*/true)));
+  EXPECT_THAT(plan->feature_names, ElementsAre("driver_stats__conv_rate", "driver_stats__acc_rate",
+                                               "profile__name", "profile__rating"));
+  // The stored fields are the view's, whatever the alias.
+  EXPECT_EQ(plan->groups[0].fields[4], keys::FeatureField("driver_profile", "name"));
+}
+
+TEST(ReadPlanTest, OneFieldCanFillTwoColumns) {
+  ASSERT_OK_AND_ASSIGN(auto plan, Plan(Service("twice", /*full=*/true)));
+  EXPECT_THAT(plan->feature_names, ElementsAre("a__conv_rate", "b__conv_rate"));
+  ASSERT_EQ(plan->groups[0].features.size(), 1u);
+  EXPECT_THAT(plan->groups[0].features[0].columns, ElementsAre(0, 1));
+}
+
+TEST(ReadPlanTest, ClashingNamesNeedFullNames) {
+  EXPECT_THAT(Plan(Service("twice")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("full feature names")));
+  EXPECT_THAT(Plan(Refs({"driver_stats:trips", "driver_stats:trips"})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'trips'")));
+  EXPECT_OK(Plan(Refs({"driver_stats:trips", "driver_customer:orders"})));
+}
+
+TEST(ReadPlanTest, UnknownThingsAreNotFoundByName) {
+  EXPECT_THAT(Plan(Refs({"driver_stats:trips", "nope:x"})),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("features.val[1]: feature view 'nope' not found")));
+  EXPECT_THAT(Plan(Refs({"driver_stats:nope"})),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no feature 'nope'")));
+  EXPECT_THAT(Plan(Service("nope")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("feature service 'nope'")));
+}
+
+TEST(ReadPlanTest, WhatCannotBeServedSaysWhy) {
+  EXPECT_THAT(Plan(Refs({"offline_only:history"})),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("online: false")));
+  EXPECT_THAT(Plan(Refs({"conv_plus:conv_rate_plus"})),
+              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("on-demand")));
+  EXPECT_THAT(Plan(Service("with_odfv")), StatusIs(absl::StatusCode::kUnimplemented));
+}
+
+TEST(ReadPlanTest, MalformedRequestsAreInvalid) {
+  EXPECT_THAT(Plan(Refs({"driver_stats:trips", "no_colon"})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("features.val[1]")));
+  EXPECT_THAT(Plan(Refs({":x"})), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Plan(Refs({"v:"})), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Plan(Refs({})), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Plan(v1::GetOnlineFeaturesRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("feature_service")));
+  EXPECT_THAT(Plan(Service("")), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ReadPlanTest, ConflictingJoinKeyTypesAreRefused) {
+  registry::v1::FeatureRepo repo = testing::TestRepo("shop");
+  auto* other = repo.add_entities();
+  other->set_name("driver_as_text");
+  other->set_join_key("driver_id");
+  other->set_value_type(types::v1::ValueType::STRING);
+  auto* view = repo.add_feature_views();
+  view->set_name("text_keyed");
+  view->add_entities("driver_as_text");
+  auto* field = view->add_schema();
+  field->set_name("x");
+  field->set_dtype(types::v1::ValueType::INT64);
+  auto catalog = testing::CatalogOf(repo);
+  ASSERT_OK_AND_ASSIGN(auto selection,
+                       FeatureSelection::FromRequest(Refs({"driver_stats:trips", "text_keyed:x"})));
+  EXPECT_THAT(BuildReadPlan(*catalog, selection),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("join key 'driver_id'")));
+}
+
+}  // namespace
+}  // namespace granary::serving

@@ -1,0 +1,51 @@
+// Serving's own metrics (request counts and latencies by status come from the runtime's gRPC
+// metrics):
+//
+//   granary_serving_entity_rows                     histogram: entity rows per request
+//   granary_serving_values_total{status}            feature values returned, by status
+//   granary_serving_corrupt_values_total            stored bytes that did not parse
+//   granary_serving_redis_round_trip_seconds        histogram: one pipelined batch, send to last
+//   reply granary_serving_redis_batch_gets                histogram: HMGETs per round trip
+//   granary_serving_catalog_version{project}        the catalog version being served
+//   granary_serving_catalog_age_seconds{project}    time since that version was committed
+#ifndef GRANARY_SERVICES_SERVING_SERVING_METRICS_H_
+#define GRANARY_SERVICES_SERVING_SERVING_METRICS_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+#include "services/serving/online_read.h"
+
+namespace granary::serving {
+
+class ServingMetrics {
+ public:
+  explicit ServingMetrics(prometheus::Registry& registry);
+
+  void RecordRead(const ReadCounts& counts);
+  void RecordRoundTrip(absl::Duration round_trip, size_t gets);
+  // Version 0 when the project has no catalog.
+  void RecordCatalog(const std::string& project, int64_t version, absl::Duration age);
+
+ private:
+  prometheus::Histogram* entity_rows_;
+  prometheus::Counter* present_;
+  prometheus::Counter* null_value_;
+  prometheus::Counter* not_found_;
+  prometheus::Counter* outside_max_age_;
+  prometheus::Counter* corrupt_;
+  prometheus::Histogram* round_trip_;
+  prometheus::Histogram* batch_gets_;
+  prometheus::Family<prometheus::Gauge>* catalog_version_;
+  prometheus::Family<prometheus::Gauge>* catalog_age_;
+};
+
+}  // namespace granary::serving
+
+#endif  // GRANARY_SERVICES_SERVING_SERVING_METRICS_H_
