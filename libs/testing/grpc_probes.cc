@@ -45,6 +45,8 @@ absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel, absl::
   auto stub = Health::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  // A server still starting (another process) refuses connections: wait for it to listen.
+  ctx.set_wait_for_ready(true);
   HealthCheckRequest req;
   req.set_service(std::string(service));
   auto reader = stub->Watch(&ctx, req);

@@ -1,6 +1,6 @@
 // One GetOnlineFeatures read in flight: the AsyncRead that turns HMGET replies into Feast's
-// column-major response as they arrive. The response is laid out up front (join-key columns
-// as given, every feature value NOT_FOUND); each reply then settles its values:
+// column-major response as they arrive, written straight to bytes (ResponseBuilder). Every
+// feature value starts NOT_FOUND; each reply then settles its values:
 //
 //   no "_ts:<view>" for the row             NOT_FOUND (the entity was never written)
 //   now - event time > the view's ttl       OUTSIDE_MAX_AGE, value omitted (ttl 0: no limit)
@@ -8,10 +8,10 @@
 //   a stored null (or empty Value)          NULL_VALUE
 //   otherwise                               PRESENT
 //
-// with event_timestamps from "_ts:<view>" (the epoch when not found). Bytes that do not parse
-// are NOT_FOUND too, and counted as corrupt.
+// with event_timestamps from "_ts:<view>" (the epoch when not found). Bytes that are not a
+// well-formed Value or Timestamp are NOT_FOUND too, and counted as corrupt.
 //
-//   auto read = std::make_unique<OnlineRead>(plan, now, deadline, response);
+//   auto read = std::make_unique<OnlineRead>(plan, now, deadline);
 //   RETURN_IF_ERROR(read->Prepare(request.entities(), max_rows));
 //   read.release()->Start(store, done);  // deletes itself once done
 #ifndef GRANARY_SERVICES_SERVING_ONLINE_READ_H_
@@ -20,35 +20,27 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "granary/serving/v1/serving.pb.h"
 
 #include "libs/onlinestore/online_store.h"
 #include "services/serving/entity_keys.h"
 #include "services/serving/read_plan.h"
+#include "services/serving/response_builder.h"
 
 namespace granary::serving {
 
-// What a finished read returned, for metrics.
-struct ReadCounts {
-  size_t rows = 0;
-  int64_t present = 0;
-  int64_t null_value = 0;
-  int64_t not_found = 0;
-  int64_t outside_max_age = 0;
-  int64_t corrupt = 0;
-};
-
 class OnlineRead : public onlinestore::AsyncRead {
  public:
-  // Called once, from Done, before the read deletes itself.
-  using Completion = std::function<void(absl::Status status, const ReadCounts& counts)>;
+  // Called once, from Done, before the read deletes itself: the serialized
+  // GetOnlineFeaturesResponse, or why there is none.
+  using Completion =
+      std::function<void(absl::StatusOr<std::string> response, const ReadCounts& counts)>;
 
-  OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline,
-             v1::GetOnlineFeaturesResponse* response);
+  OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline);
 
   // Checks the entity rows, builds the keys and lays out the response.
   absl::Status Prepare(const EntityColumns& entities, size_t max_rows);
@@ -58,7 +50,6 @@ class OnlineRead : public onlinestore::AsyncRead {
   absl::Span<const onlinestore::HashGet> gets() const override { return keys_.gets(); }
   absl::Time deadline() const override { return deadline_; }
   void OnField(size_t get, size_t field, const char* data, size_t size) override;
-  // Completes and deletes the read.
   void Done(absl::Status status) override;
 
  private:
@@ -66,19 +57,17 @@ class OnlineRead : public onlinestore::AsyncRead {
   struct ViewRow {
     bool found = false;
     bool expired = false;
-    int64_t seconds = 0;
-    int32_t nanos = 0;
+    ResponseBuilder::Bytes timestamp;
   };
 
   void OnTimestamp(const PlannedView& view, ViewRow& row, const char* data, size_t size);
-  ReadCounts Count() const;
 
   const std::shared_ptr<const ReadPlan> plan_;
   const absl::Time now_;
   const absl::Time deadline_;
-  v1::GetOnlineFeaturesResponse* const response_;
   Completion done_;
   EntityKeys keys_;
+  ResponseBuilder builder_;
   std::vector<ViewRow> view_rows_;  // of the get being read, by view index in its group
   int64_t corrupt_ = 0;
 };

@@ -34,8 +34,7 @@ absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> OnlineReader::Ca
 }
 
 void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time deadline,
-                        v1::GetOnlineFeaturesResponse* response,
-                        std::function<void(absl::Status)> done) {
+                        Done done) {
   // Deadlines are real time; the clock is what values age against (tests pin it).
   const absl::Time real_now = absl::Now();
   deadline = std::min(deadline, real_now + options_.max_request_time);
@@ -54,18 +53,18 @@ void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time 
     done(plan.status());
     return;
   }
-  auto read = std::make_unique<OnlineRead>(*std::move(plan), clock_.Now(), deadline, response);
+  auto read = std::make_unique<OnlineRead>(*std::move(plan), clock_.Now(), deadline);
   absl::Status prepared = read->Prepare(request.entities(), options_.max_entity_rows);
   if (!prepared.ok()) {
-    response->Clear();
     done(std::move(prepared));
     return;
   }
-  read.release()->Start(*store_, [metrics = metrics_, done = std::move(done)](
-                                     absl::Status status, const ReadCounts& counts) {
-    if (metrics != nullptr && status.ok()) metrics->RecordRead(counts);
-    done(std::move(status));
-  });
+  read.release()->Start(
+      *store_, [metrics = metrics_, done = std::move(done)](absl::StatusOr<std::string> response,
+                                                            const ReadCounts& counts) {
+        if (metrics != nullptr && response.ok()) metrics->RecordRead(counts);
+        done(std::move(response));
+      });
 }
 
 }  // namespace granary::serving

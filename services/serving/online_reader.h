@@ -1,10 +1,10 @@
 // GetOnlineFeatures, the domain side: picks the project's catalog, the cached read plan for
 // the request's shape, checks the entity rows, and starts one pipelined read of the online
-// store whose replies fill the response (OnlineRead). Never blocks: the answer comes through
+// store whose replies become the response (OnlineRead). Never blocks: the answer comes through
 // `done`, at once for a bad request, else from the online store's I/O thread.
 //
 //   OnlineReader reader(options, catalogs, store, base::Clock::Real(), metrics);
-//   reader.Read(request, deadline, &response, [](absl::Status s) { ... });
+//   reader.Read(request, deadline, [](absl::StatusOr<std::string> response) { ... });
 #ifndef GRANARY_SERVICES_SERVING_ONLINE_READER_H_
 #define GRANARY_SERVICES_SERVING_ONLINE_READER_H_
 
@@ -45,12 +45,13 @@ class OnlineReader {
                std::shared_ptr<onlinestore::OnlineStore> store, const base::Clock& clock,
                std::shared_ptr<ServingMetrics> metrics);
 
-  // Fills `response` (which must outlive `done`) and calls `done` exactly once. NOT_FOUND for
-  // a project this server does not serve and for unknown features; INVALID_ARGUMENT for bad
-  // entity rows; DEADLINE_EXCEEDED when the deadline passes first; UNAVAILABLE when the online
-  // store or the catalog cannot be reached.
-  void Read(const v1::GetOnlineFeaturesRequest& request, absl::Time deadline,
-            v1::GetOnlineFeaturesResponse* response, std::function<void(absl::Status)> done);
+  // Calls `done` exactly once with the serialized GetOnlineFeaturesResponse or an error:
+  // NOT_FOUND for a project this server does not serve and for unknown features;
+  // INVALID_ARGUMENT for bad entity rows; DEADLINE_EXCEEDED when the deadline passes first;
+  // UNAVAILABLE when the online store or the catalog cannot be reached. `request` must stay
+  // valid until then.
+  using Done = std::function<void(absl::StatusOr<std::string> response)>;
+  void Read(const v1::GetOnlineFeaturesRequest& request, absl::Time deadline, Done done);
 
   const OnlineReaderOptions& options() const { return options_; }
 

@@ -16,6 +16,7 @@
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
 #include "libs/onlinestore/redis_online_store.h"
+#include "libs/redis/client.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
 #include "services/serving/test_catalog.h"
@@ -104,24 +105,31 @@ class OnlineReaderTest : public ::testing::Test {
 
   absl::StatusOr<Response> Read(const v1::GetOnlineFeaturesRequest& request,
                                 absl::Time deadline = absl::InfiniteFuture()) {
-    Response response;
-    absl::Status status;
+    absl::StatusOr<std::string> answer;
     absl::Notification done;
-    reader_->Read(request, deadline, &response, [&](absl::Status s) {
-      status = std::move(s);
+    reader_->Read(request, deadline, [&](absl::StatusOr<std::string> a) {
+      answer = std::move(a);
       done.Notify();
     });
     if (!done.WaitForNotificationWithTimeout(absl::Seconds(30))) {
       return absl::InternalError("no answer");
     }
-    if (!status.ok()) return status;
+    if (!answer.ok()) return answer.status();
+    // The bytes must be exactly a response: what a client will parse.
+    Response response;
+    if (!response.ParseFromString(*answer)) return absl::InternalError("unparsable response");
+    if (response.SerializeAsString() != *answer) {
+      return absl::InternalError("not the canonical encoding of the response");
+    }
     return response;
   }
 
+  // A counter's value, by its status label ("" for a counter without labels).
   double Counter(const std::string& name, const std::string& status) {
     for (const auto& family : registry_.Collect()) {
       if (family.name != name) continue;
       for (const auto& metric : family.metric) {
+        if (status.empty() && metric.label.empty()) return metric.counter.value;
         for (const auto& label : metric.label) {
           if (label.value == status) return metric.counter.value;
         }
@@ -213,6 +221,35 @@ TEST_F(OnlineReaderTest, AFeatureNeverWrittenForAnExistingRowIsNotFound) {
                        Read(Request({"driver_stats:conv_rate", "driver_stats:trips"}, {1})));
   EXPECT_EQ(r.results(1).statuses(0), v1::PRESENT);
   EXPECT_EQ(r.results(2).statuses(0), v1::NOT_FOUND);
+}
+
+TEST_F(OnlineReaderTest, CorruptBytesSpoilOnlyTheirOwnValue) {
+  Write("driver_stats", {{"driver_id", Int64(1)}}, kNow,
+        {{"conv_rate", Double(0.1)}, {"trips", Int64(2)}});
+  Write("driver_stats", {{"driver_id", Int64(2)}}, kNow, {{"trips", Int64(4)}});
+  Write("driver_profile", {{"driver_id", Int64(2)}}, kNow, {{"name", Str("bo")}});
+  // Someone wrote garbage: a value that is not a Value, a timestamp that is not a Timestamp.
+  redis::RedisOptions options;
+  options.host = redis_->host();
+  options.port = redis_->port();
+  redis::Client raw(options);
+  ASSERT_OK_AND_ASSIGN(std::string one, keys::RedisKey({{"driver_id", Int64(1)}}, "shop"));
+  ASSERT_OK_AND_ASSIGN(std::string two, keys::RedisKey({{"driver_id", Int64(2)}}, "shop"));
+  ASSERT_OK(raw.Command({"HSET", one, keys::FeatureField("driver_stats", "conv_rate"),
+                         std::string("\x12\x09oops", 6)})
+                .status());
+  ASSERT_OK(
+      raw.Command({"HSET", two, keys::TimestampField("driver_profile"), "\x08\xff"}).status());
+  ASSERT_OK_AND_ASSIGN(
+      Response r,
+      Read(Request({"driver_stats:conv_rate", "driver_stats:trips", "driver_profile:name"},
+                   {1, 2})));
+  EXPECT_THAT(r.results(1).statuses(), ElementsAre(v1::NOT_FOUND, v1::NOT_FOUND));
+  EXPECT_THAT(r.results(2).statuses(), ElementsAre(v1::PRESENT, v1::PRESENT));
+  EXPECT_EQ(r.results(2).values(0).int64_val(), 2);
+  EXPECT_EQ(r.results(2).values(1).int64_val(), 4);
+  EXPECT_THAT(r.results(3).statuses(), ElementsAre(v1::NOT_FOUND, v1::NOT_FOUND));
+  EXPECT_EQ(Counter("granary_serving_corrupt_values_total", ""), 2);
 }
 
 TEST_F(OnlineReaderTest, CompositeAndEntityLessKeysInOneRoundTrip) {

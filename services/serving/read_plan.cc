@@ -228,6 +228,10 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     out.views = std::move(g.views);
     plan->groups.push_back(std::move(out));
   }
+  v1::GetOnlineFeaturesResponseMetadata metadata;
+  for (const JoinKey& k : plan->join_keys) metadata.mutable_feature_names()->add_val(k.name);
+  for (const std::string& n : plan->feature_names) metadata.mutable_feature_names()->add_val(n);
+  plan->metadata = metadata.SerializeAsString();
   return plan;
 }
 

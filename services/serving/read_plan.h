@@ -79,6 +79,8 @@ struct ReadPlan {
   absl::flat_hash_map<std::string, int> join_key_index;
   // The feature columns, after the join keys in the response.
   std::vector<std::string> feature_names;
+  // The response's metadata (every column's name), serialized once for all responses.
+  std::string metadata;
   std::vector<KeyGroup> groups;
 };
 

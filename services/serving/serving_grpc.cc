@@ -1,10 +1,11 @@
 #include "services/serving/serving_grpc.h"
 
 #include <chrono>
+#include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/version.h"
@@ -13,27 +14,31 @@ namespace granary::serving {
 namespace {
 
 using Request = v1::GetOnlineFeaturesRequest;
-using Response = v1::GetOnlineFeaturesResponse;
 
-// A response for 100 rows x 50 features is a few hundred kilobytes; most are far smaller.
-constexpr size_t kFirstArenaBlock = 16 << 10;
+// Most requests fit in the first block (50 feature references and a few entity rows).
+constexpr size_t kFirstArenaBlock = 8 << 10;
 
-class ArenaMessages : public grpc::MessageHolder<Request, Response> {
- public:
-  ArenaMessages() : arena_(Options()) {
-    set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
-    set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
-  }
-  void Release() override { delete this; }
-
- private:
+// One call's request, on an arena freed when the call is answered.
+struct CallState {
+  CallState()
+      : arena(Options()), request(google::protobuf::Arena::CreateMessage<Request>(&arena)) {}
   static google::protobuf::ArenaOptions Options() {
     google::protobuf::ArenaOptions options;
     options.start_block_size = kFirstArenaBlock;
     return options;
   }
-  google::protobuf::Arena arena_;
+  google::protobuf::Arena arena;
+  Request* request;
 };
+
+// Hands `bytes` to gRPC without copying; gRPC frees them when sent.
+grpc::ByteBuffer ToByteBuffer(std::string bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(
+      owned->empty() ? nullptr : &(*owned)[0], owned->size(),
+      [](void* s) { delete static_cast<std::string*>(s); }, owned);
+  return grpc::ByteBuffer(&slice, 1);
+}
 
 grpc::ServerUnaryReactor* ServeInfo(grpc::CallbackServerContext* context,
                                     v1::GetFeastServingInfoResponse* response) {
@@ -45,26 +50,35 @@ grpc::ServerUnaryReactor* ServeInfo(grpc::CallbackServerContext* context,
 
 grpc::ServerUnaryReactor* ServeOnlineFeatures(OnlineReader& reader,
                                               grpc::CallbackServerContext* context,
-                                              const Request* request, Response* response) {
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* call = new CallState();
+  grpc::ProtoBufferReader input(const_cast<grpc::ByteBuffer*>(request));
+  if (!call->request->ParseFromZeroCopyStream(&input)) {
+    delete call;
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "request: not a GetOnlineFeaturesRequest"));
+    return reactor;
+  }
   // No client deadline reads as the far future; the reader caps it.
   absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
                             ? absl::InfiniteFuture()
                             : absl::FromChrono(context->deadline());
-  reader.Read(*request, deadline, response,
-              [reactor](absl::Status status) { reactor->Finish(base::ToGrpcStatus(status)); });
+  reader.Read(*call->request, deadline,
+              [reactor, response, call](absl::StatusOr<std::string> answer) {
+                delete call;
+                if (!answer.ok()) {
+                  reactor->Finish(base::ToGrpcStatus(answer.status()));
+                  return;
+                }
+                *response = ToByteBuffer(*std::move(answer));
+                reactor->Finish(grpc::Status::OK);
+              });
   return reactor;
 }
 
 }  // namespace
-
-grpc::MessageHolder<Request, Response>* ArenaMessageAllocator::AllocateMessages() {
-  return new ArenaMessages();
-}
-
-ServingGrpc::ServingGrpc(std::shared_ptr<OnlineReader> reader) : reader_(std::move(reader)) {
-  SetMessageAllocatorFor_GetOnlineFeatures(&allocator_);
-}
 
 grpc::ServerUnaryReactor* ServingGrpc::GetFeastServingInfo(grpc::CallbackServerContext* context,
                                                            const v1::GetFeastServingInfoRequest*,
@@ -73,14 +87,9 @@ grpc::ServerUnaryReactor* ServingGrpc::GetFeastServingInfo(grpc::CallbackServerC
 }
 
 grpc::ServerUnaryReactor* ServingGrpc::GetOnlineFeatures(grpc::CallbackServerContext* context,
-                                                         const Request* request,
-                                                         Response* response) {
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
   return ServeOnlineFeatures(*reader_, context, request, response);
-}
-
-FeastServingGrpc::FeastServingGrpc(std::shared_ptr<OnlineReader> reader)
-    : reader_(std::move(reader)) {
-  SetMessageAllocatorFor_GetOnlineFeatures(&allocator_);
 }
 
 grpc::ServerUnaryReactor* FeastServingGrpc::GetFeastServingInfo(
@@ -90,8 +99,8 @@ grpc::ServerUnaryReactor* FeastServingGrpc::GetFeastServingInfo(
 }
 
 grpc::ServerUnaryReactor* FeastServingGrpc::GetOnlineFeatures(grpc::CallbackServerContext* context,
-                                                              const Request* request,
-                                                              Response* response) {
+                                                              const grpc::ByteBuffer* request,
+                                                              grpc::ByteBuffer* response) {
   return ServeOnlineFeatures(*reader_, context, request, response);
 }
 

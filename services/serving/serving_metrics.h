@@ -20,7 +20,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
-#include "services/serving/online_read.h"
+#include "services/serving/response_builder.h"
 
 namespace granary::serving {
 

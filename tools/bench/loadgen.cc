@@ -131,7 +131,7 @@ class Generator {
           static_cast<absl::StatusCode>(call.status.error_code()))];
       return;
     }
-    if (options_.check != nullptr) {
+    if (options_.check != nullptr && ++completed_ % std::max(1, options_.check_every) == 0) {
       parsed.Clear();
       if (!ParseResponse(call.response, &parsed) || !options_.check(parsed)) {
         ++result_.errors;
@@ -153,6 +153,7 @@ class Generator {
   std::atomic<int64_t> overloaded_{0};
   std::atomic<bool> issuing_done_{false};
   LoadResult result_;  // written by the completion thread only
+  uint64_t completed_ = 0;
 };
 
 }  // namespace
