@@ -16,6 +16,7 @@
 #include "tools/cli/init_command.h"
 #include "tools/cli/registry_commands.h"
 #include "tools/cli/repo_loader.h"
+#include "tools/cli/serving_commands.h"
 #include "tools/cli/status_command.h"
 
 namespace granary::cli {
@@ -141,6 +142,24 @@ int Main(int argc, char** argv) {
   history->add_option("--limit,-n", limit, "How many, newest first (default 20)");
   AddRegistryFlags(*history, flags, false);
 
+  OnlineQuery online;
+  std::string serving_endpoint;
+  CLI::App* get_online = app.add_subcommand(
+      "get-online-features", "The latest feature values of some entities, from serving");
+  get_online->add_option("--features,-f", online.features,
+                         "view:feature references, comma-separated (repeatable)");
+  get_online->add_option("--feature-service,-s", online.feature_service,
+                         "A feature service instead of --features");
+  get_online
+      ->add_option("--entity,-e", online.entities,
+                   "join_key=value,value,... (repeatable, one per join key)")
+      ->required();
+  get_online->add_flag("--full-feature-names", online.full_feature_names,
+                       "Name features <view>__<feature>");
+  get_online->add_option("--serving", serving_endpoint,
+                         "serving, host:port (default: granary.yaml serving_endpoint)");
+  AddRegistryFlags(*get_online, flags, false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -164,6 +183,19 @@ int Main(int argc, char** argv) {
   if (init->parsed()) return RunInit(init_name, init_dir, std::cout, std::cerr);
 
   CommandIo io{std::cout, std::cerr, flags.json};
+  if (get_online->parsed()) {
+    // Project, registry and serving: flags first, then granary.yaml, then the defaults.
+    absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags.repo);
+    if (!config.ok() && !absl::IsNotFound(config.status())) {
+      std::cerr << "granary get-online-features: " << config.status().message() << "\n";
+      return kExitFailure;
+    }
+    RepoConfig defaults = config.ok() ? *config : RepoConfig();
+    online.project = flags.project.empty() ? defaults.project.name() : flags.project;
+    return GetOnlineFeatures(
+        serving_endpoint.empty() ? defaults.serving_endpoint : serving_endpoint,
+        flags.endpoint.empty() ? defaults.endpoint : flags.endpoint, online, io);
+  }
   if (plan->parsed() || apply->parsed()) {
     const char* verb = plan->parsed() ? "plan" : "apply";
     absl::StatusOr<LoadedRepo> repo = LoadRepo(flags.repo);

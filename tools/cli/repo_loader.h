@@ -36,6 +36,8 @@ struct RepoConfig {
   registry::v1::Project project;
   // Where requests go: the registry (later the gateway), host:port.
   std::string endpoint = "127.0.0.1:6570";
+  // Where online reads go (get-online-features), host:port.
+  std::string serving_endpoint = "127.0.0.1:6571";
 };
 
 struct LoadedRepo {

@@ -1,0 +1,209 @@
+#include "tools/cli/serving_commands.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "granary/registry/v1/registry_service.grpc.pb.h"
+#include "granary/serving/v1/serving.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+#include "libs/base/grpc_status.h"
+#include "libs/base/proto_time.h"
+#include "libs/feast_json/online_features_json.h"
+#include "libs/feast_json/value_json.h"
+#include "libs/rpc/health.h"
+#include "tools/cli/output.h"
+
+namespace granary::cli {
+namespace {
+
+using types::v1::Value;
+using types::v1::ValueType;
+
+constexpr absl::Duration kTimeout = absl::Seconds(10);
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+absl::StatusOr<Value> TypedValue(const std::string& text, ValueType::Enum type,
+                                 const std::string& where) {
+  Value v;
+  int64_t number;
+  bool integer = absl::SimpleAtoi(text, &number);
+  switch (type) {
+    case ValueType::STRING:
+      v.set_string_val(text);
+      return v;
+    case ValueType::BYTES:
+      v.set_bytes_val(text);
+      return v;
+    case ValueType::INT32:
+    case ValueType::INT64:
+    case ValueType::UNIX_TIMESTAMP:
+      if (!integer) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": \"", text, "\" is not an integer (", ValueType::Enum_Name(type), " entity)"));
+      }
+      if (type == ValueType::UNIX_TIMESTAMP) {
+        v.set_unix_timestamp_val(number);
+      } else {
+        v.set_int64_val(number);  // serving takes int64 for INT32 entities when it fits
+      }
+      return v;
+    default:  // not known: integers as INT64, the rest as strings
+      if (integer) {
+        v.set_int64_val(number);
+      } else {
+        v.set_string_val(text);
+      }
+      return v;
+  }
+}
+
+std::string Show(const Value& v) {
+  switch (v.val_case()) {
+    case Value::kStringVal:
+      return v.string_val();
+    case Value::kInt32Val:
+      return absl::StrCat(v.int32_val());
+    case Value::kInt64Val:
+      return absl::StrCat(v.int64_val());
+    case Value::kUnixTimestampVal:
+      return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(v.unix_timestamp_val()),
+                              absl::UTCTimeZone());
+    case Value::kDoubleVal:
+      return absl::StrCat(v.double_val());
+    case Value::kFloatVal:
+      return absl::StrCat(v.float_val());
+    case Value::kBoolVal:
+      return v.bool_val() ? "true" : "false";
+    case Value::kNullVal:
+    case Value::VAL_NOT_SET:
+      return "null";
+    default:
+      // Bytes and lists: the JSON form says it all.
+      return feast_json::ValueToJson(v).dump();
+  }
+}
+
+// Join key -> entity type, from the registry; empty when it cannot be asked.
+std::map<std::string, ValueType::Enum> EntityTypes(const std::string& registry,
+                                                   const std::string& project) {
+  std::map<std::string, ValueType::Enum> types;
+  if (registry.empty() || project.empty()) return types;
+  auto stub = registry::v1::RegistryService::NewStub(rpc::InsecureChannel(registry));
+  registry::v1::GetSnapshotRequest req;
+  req.set_project(project);
+  registry::v1::GetSnapshotResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  if (!stub->GetSnapshot(&ctx, req, &resp).ok()) return types;
+  for (const auto& e : resp.snapshot().repo().entities()) {
+    types[e.join_key().empty() ? e.name() : e.join_key()] = e.value_type();
+  }
+  return types;
+}
+
+}  // namespace
+
+absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> BuildOnlineRequest(
+    const OnlineQuery& query, const std::map<std::string, ValueType::Enum>& types) {
+  serving::v1::GetOnlineFeaturesRequest req;
+  req.set_project(query.project);
+  req.set_full_feature_names(query.full_feature_names);
+  if (query.feature_service.empty() == query.features.empty()) {
+    return absl::InvalidArgumentError("give --features or --feature-service (one of them)");
+  }
+  if (!query.feature_service.empty()) req.set_feature_service(query.feature_service);
+  for (const std::string& list : query.features) {
+    for (absl::string_view ref : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+      req.mutable_features()->add_val(std::string(absl::StripAsciiWhitespace(ref)));
+    }
+  }
+  if (!query.features.empty() && req.features().val().empty()) {
+    return absl::InvalidArgumentError("--features: no feature references");
+  }
+  for (const std::string& entity : query.entities) {
+    size_t eq = entity.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--entity: expected join_key=value,value,... (e.g. driver_id=1001,1002), got \"", entity,
+          "\""));
+    }
+    std::string key = entity.substr(0, eq);
+    auto it = types.find(key);
+    ValueType::Enum type = it == types.end() ? ValueType::INVALID : it->second;
+    auto& column = (*req.mutable_entities())[key];
+    if (column.val_size() > 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--entity: ", key, " given twice"));
+    }
+    int i = 0;
+    for (absl::string_view text : absl::StrSplit(entity.substr(eq + 1), ',')) {
+      absl::StatusOr<Value> v =
+          TypedValue(std::string(text), type, absl::StrCat("--entity ", key, "[", i++, "]"));
+      if (!v.ok()) return v.status();
+      *column.add_val() = *std::move(v);
+    }
+  }
+  return req;
+}
+
+std::vector<std::vector<std::string>> OnlineTable(
+    const serving::v1::GetOnlineFeaturesResponse& response, int join_keys) {
+  const auto& names = response.metadata().feature_names().val();
+  std::vector<std::string> header(names.begin(), names.begin() + join_keys);
+  for (const char* column : {"feature", "value", "status", "event_time"}) header.push_back(column);
+  std::vector<std::vector<std::string>> rows = {header};
+  int entity_rows = response.results_size() > 0 ? response.results(0).values_size() : 0;
+  for (int r = 0; r < entity_rows; ++r) {
+    for (int c = join_keys; c < response.results_size(); ++c) {
+      const auto& column = response.results(c);
+      std::vector<std::string> row;
+      for (int k = 0; k < join_keys; ++k) row.push_back(Show(response.results(k).values(r)));
+      auto status = static_cast<serving::v1::FieldStatus>(column.statuses(r));
+      bool found = status == serving::v1::PRESENT || status == serving::v1::NULL_VALUE;
+      row.push_back(names[c]);
+      row.push_back(found ? Show(column.values(r)) : "-");
+      row.push_back(serving::v1::FieldStatus_Name(status));
+      const auto& ts = column.event_timestamps(r);
+      row.push_back(status == serving::v1::NOT_FOUND
+                        ? "-"
+                        : absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", base::FromProtoTime(ts),
+                                           absl::UTCTimeZone()));
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+int GetOnlineFeatures(const std::string& serving, const std::string& registry,
+                      const OnlineQuery& query, CommandIo io) {
+  absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> req =
+      BuildOnlineRequest(query, EntityTypes(registry, query.project));
+  if (!req.ok()) {
+    io.err << "granary get-online-features: " << req.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto stub = serving::v1::ServingService::NewStub(rpc::InsecureChannel(serving));
+  serving::v1::GetOnlineFeaturesResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
+  grpc::Status s = stub->GetOnlineFeatures(&ctx, *req, &resp);
+  if (!s.ok()) {
+    absl::Status status = base::FromGrpcStatus(s);
+    io.err << "granary get-online-features: " << status.message() << " ("
+           << absl::StatusCodeToString(status.code()) << ", serving at " << serving << ")\n";
+    return kExitFailure;
+  }
+  if (io.json) {
+    io.out << feast_json::OnlineResponseToJson(resp).dump(2) << "\n";
+    return 0;
+  }
+  // The join keys come first: as many as the request had entity columns.
+  PrintTable(OnlineTable(resp, req->entities_size()), io.out);
+  return 0;
+}
+
+}  // namespace granary::cli
