@@ -158,6 +158,17 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
                 ContainsRegex(absl::StrCat(svc, " +127.0.0.1:", ports_[svc], " +SERVING")));
   }
 
+  // The example answers real values: fresh, past the ttl, unknown.
+  ASSERT_EXIT_CODE(
+      Run({"tools/cli/granary", "get-online-features", "--feature-service", "driver_activity",
+           "--entity", "driver_id=1001,1005,9999", "--project", "driver_stats", "--serving",
+           absl::StrCat("127.0.0.1:", ports_["serving"]), "--endpoint",
+           absl::StrCat("127.0.0.1:", ports_["registry"])}),
+      0);
+  EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate +0.91 +PRESENT +20[0-9-]+T"));
+  EXPECT_THAT(last_output_, ContainsRegex("1005 +conv_rate +- +OUTSIDE_MAX_AGE"));
+  EXPECT_THAT(last_output_, ContainsRegex("9999 +conv_rate +- +NOT_FOUND"));
+
   // Each /metrics has per-method request counters and latency histograms: the status calls
   // above went through every service's health endpoint.
   for (const char* svc : kServices) {
