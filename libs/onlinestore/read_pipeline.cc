@@ -39,16 +39,19 @@ struct ReadPipeline::Pending {
 ReadPipeline::ReadPipeline(ReadPipelineOptions options)
     : options_(std::move(options)),
       address_(absl::StrCat(options_.redis.host, ":", options_.redis.port)),
-      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      idle_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      deadline_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       backoff_({.initial = absl::Milliseconds(50), .max = absl::Seconds(1)}) {
   thread_ = std::thread([this] { Loop(); });
 }
 
 ReadPipeline::~ReadPipeline() {
   stopping_.store(true);
-  Wake();
+  Signal(idle_fd_);
   thread_.join();
-  if (wake_fd_ >= 0) close(wake_fd_);
+  for (int fd : {idle_fd_, deadline_fd_}) {
+    if (fd >= 0) close(fd);
+  }
 }
 
 void ReadPipeline::Submit(AsyncRead* read) {
@@ -60,19 +63,38 @@ void ReadPipeline::Submit(AsyncRead* read) {
   int64_t earliest = submitted_earliest_.load();
   while (deadline < earliest && !submitted_earliest_.compare_exchange_weak(earliest, deadline)) {
   }
+  // Nobody is reading: read on this thread, without handing over to the I/O thread (the
+  // usual case when not busy, and a thread wake-up less on every call). One batch only; what
+  // queues meanwhile is left to the I/O thread, so a caller never stays for long.
+  if (options_.read_on_caller_when_idle && !running_.load() && !running_.exchange(true)) {
+    std::vector<AsyncRead*> batch;
+    TakeSubmitted();
+    TakeBatch(batch);
+    RunBatch(batch);
+    bool more = !backlog_.empty();
+    running_.store(false);
+    if (more || submitted_.load() != nullptr) Signal(idle_fd_);
+    return;
+  }
   // Sequentially consistent with the I/O thread's "idle, then look at the queue" and "publish
   // the wait, then look at the deadlines": either it sees this read, or this sees it waiting.
   if (idle_.load() && idle_.exchange(false)) {
-    Wake();
+    Signal(idle_fd_);
   } else if (deadline < waiting_until_.load()) {
     waiting_until_.store(INT64_MIN);  // one wake-up per wait is enough
-    Wake();
+    Signal(deadline_fd_);
   }
 }
 
-void ReadPipeline::Wake() {
+void ReadPipeline::Signal(int fd) {
   uint64_t one = 1;
-  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof(one));
+  if (fd >= 0) (void)!write(fd, &one, sizeof(one));
+}
+
+void ReadPipeline::Drain(int fd) {
+  uint64_t count;
+  while (read(fd, &count, sizeof(count)) > 0) {
+  }
 }
 
 void ReadPipeline::TakeSubmitted() {
@@ -85,27 +107,34 @@ void ReadPipeline::TakeSubmitted() {
   std::reverse(backlog_.begin() + static_cast<ptrdiff_t>(first), backlog_.end());
 }
 
-void ReadPipeline::WaitForWork() {
-  while (backlog_.empty() && !stopping_.load()) {
-    idle_.store(true);
-    if (submitted_.load() == nullptr && !stopping_.load()) {
-      pollfd wait = {.fd = wake_fd_, .events = POLLIN, .revents = 0};
-      (void)poll(&wait, 1, -1);
-      uint64_t drained;
-      while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
-      }
-    }
-    idle_.store(false);
-    TakeSubmitted();
+void ReadPipeline::TakeBatch(std::vector<AsyncRead*>& batch) {
+  // Up to the cap, but always at least one read, however large.
+  size_t gets = 0;
+  while (!backlog_.empty() &&
+         (batch.empty() || gets + backlog_.front()->gets().size() <= options_.max_batch_gets)) {
+    gets += backlog_.front()->gets().size();
+    batch.push_back(backlog_.front());
+    backlog_.pop_front();
   }
+}
+
+void ReadPipeline::Sleep(bool even_with_work) {
+  idle_.store(true);
+  if (even_with_work || (submitted_.load() == nullptr && !stopping_.load())) {
+    pollfd wait = {.fd = idle_fd_, .events = POLLIN, .revents = 0};
+    (void)poll(&wait, 1, -1);
+    Drain(idle_fd_);
+  }
+  idle_.store(false);
 }
 
 void ReadPipeline::Loop() {
   std::vector<AsyncRead*> batch;
   for (;;) {
-    TakeSubmitted();
-    WaitForWork();
     if (stopping_.load()) {
+      // No Submit runs any more (see the destructor): the connection is ours.
+      while (running_.exchange(true)) {
+      }
       TakeSubmitted();
       for (AsyncRead* read : backlog_) {
         read->Done(absl::UnavailableError("online store: shutting down"));
@@ -113,16 +142,23 @@ void ReadPipeline::Loop() {
       backlog_.clear();
       return;
     }
-    // Everything queued, up to the cap (but always at least one read, however large).
-    size_t gets = 0;
-    while (!backlog_.empty() &&
-           (batch.empty() || gets + backlog_.front()->gets().size() <= options_.max_batch_gets)) {
-      gets += backlog_.front()->gets().size();
-      batch.push_back(backlog_.front());
-      backlog_.pop_front();
+    // The connection and backlog_ belong to whoever holds running_: this thread, or a caller
+    // reading on its own thread, which wakes this one if it leaves work behind.
+    if (running_.exchange(true)) {
+      Sleep(/*even_with_work=*/true);
+      continue;
     }
-    RunBatch(batch);
-    batch.clear();
+    TakeSubmitted();
+    while (!backlog_.empty()) {
+      TakeBatch(batch);
+      RunBatch(batch);
+      batch.clear();
+      TakeSubmitted();
+    }
+    running_.store(false);
+    // A read may have arrived between the last take and the release, its caller seeing the
+    // connection busy: look once more before sleeping.
+    if (submitted_.load() == nullptr) Sleep(/*even_with_work=*/false);
   }
 }
 
@@ -276,12 +312,10 @@ absl::StatusOr<bool> ReadPipeline::Wait(absl::Time until,
   for (const AsyncRead* queued : backlog_) until = std::min(until, queued->deadline());
   waiting_until_.store(absl::ToUnixNanos(until));
   until = std::min(until, absl::FromUnixNanos(submitted_earliest_.load()));
-  absl::StatusOr<bool> got = connection_->ReadRawUntil(until, deliver, wake_fd_);
+  absl::StatusOr<bool> got = connection_->ReadRawUntil(until, deliver, deadline_fd_);
   waiting_until_.store(INT64_MIN);
   if (got.ok() && !*got) {
-    uint64_t drained;
-    while (read(wake_fd_, &drained, sizeof(drained)) > 0) {
-    }
+    Drain(deadline_fd_);
     ExpireQueued(absl::Now());
   }
   return got;

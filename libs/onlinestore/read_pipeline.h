@@ -3,7 +3,8 @@
 // handing each read its fields as they arrive. While one batch is on the wire the next one
 // gathers, so the busier the service, the more reads share a round trip (this is what lets
 // serving run near the raw Redis rate; see tools/bench grpc_api). Submitting takes no lock:
-// the queue is a lock-free stack the I/O thread empties in one exchange.
+// the queue is a lock-free stack the reader empties in one exchange. When nothing is being
+// read, the caller reads its own batch on its own thread (no hand-over, no wake-up).
 //
 // A read whose deadline passes is answered at that moment, even in the middle of a batch or
 // queued behind a stalled one (its replies are dropped when they come). A connection that fails
@@ -35,8 +36,11 @@ struct ReadPipelineOptions {
   redis::RedisOptions redis;
   // At most this many HMGETs per write; more waits for the next batch.
   size_t max_batch_gets = 4096;
-  // Called on the I/O thread after each batch that reached Redis: its round-trip time (send
-  // to last reply) and its number of HMGETs. For metrics; may be empty.
+  // When no read is in progress, Submit reads on the caller's thread instead of handing over
+  // to the I/O thread: a thread wake-up less per call when the service is not busy.
+  bool read_on_caller_when_idle = true;
+  // Called after each batch that reached Redis (on the thread that read it): its round-trip
+  // time (send to last reply) and its number of HMGETs. For metrics; may be empty.
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
 };
 
@@ -56,7 +60,10 @@ class ReadPipeline {
   void Loop();
   // Moves everything submitted so far to the end of backlog_, in submission order.
   void TakeSubmitted();
-  void WaitForWork();
+  // Moves the oldest reads of backlog_ to `batch`, up to max_batch_gets.
+  void TakeBatch(std::vector<AsyncRead*>& batch);
+  // Waits for a wake-up; unless `even_with_work`, not when reads are already submitted.
+  void Sleep(bool even_with_work);
   void RunBatch(std::vector<AsyncRead*>& batch);
   // The connection, opened if needed; false (with every read failed) when Redis is down.
   bool Connect(std::vector<Pending>& pending, absl::Time now);
@@ -69,11 +76,15 @@ class ReadPipeline {
                             absl::FunctionRef<void(const redisReply& reply)> deliver);
   // Answers the queued reads whose deadline passed.
   void ExpireQueued(absl::Time now);
-  void Wake();
+  static void Signal(int fd);
+  static void Drain(int fd);
 
   const ReadPipelineOptions options_;
   const std::string address_;
-  int wake_fd_ = -1;  // an eventfd: ends the I/O thread's idle wait or reply wait
+  // eventfds: one ends the I/O thread's idle wait, the other a reader's wait for a reply (a
+  // read due earlier was submitted).
+  int idle_fd_ = -1;
+  int deadline_fd_ = -1;
 
   // Shared with submitters, all lock-free.
   std::atomic<AsyncRead*> submitted_{nullptr};  // a stack, newest first
@@ -84,8 +95,10 @@ class ReadPipeline {
   std::atomic<int64_t> waiting_until_{INT64_MIN};
   std::atomic<bool> idle_{false};
   std::atomic<bool> stopping_{false};
+  // Held by whoever reads: the I/O thread, or a caller reading on its own thread.
+  std::atomic<bool> running_{false};
 
-  // Owned by the I/O thread.
+  // Owned by the holder of running_.
   std::deque<AsyncRead*> backlog_;  // taken from submitted_, not yet sent
   std::unique_ptr<redis::Connection> connection_;
   absl::Time last_used_ = absl::InfinitePast();

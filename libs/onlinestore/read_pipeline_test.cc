@@ -92,8 +92,12 @@ class ReadPipelineTest : public ::testing::Test {
     }
   }
 
-  ReadPipelineOptions Options() {
-    return {.redis = OptionsFor(*redis_), .on_round_trip = [this](absl::Duration, size_t gets) {
+  // Most tests hold the I/O thread in a callback, so they read there; see the tests of
+  // reading on the caller's thread at the end.
+  ReadPipelineOptions Options(bool read_on_caller = false) {
+    return {.redis = OptionsFor(*redis_),
+            .read_on_caller_when_idle = read_on_caller,
+            .on_round_trip = [this](absl::Duration, size_t gets) {
               int64_t seen = largest_batch_.load();
               while (static_cast<int64_t>(gets) > seen &&
                      !largest_batch_.compare_exchange_weak(seen, static_cast<int64_t>(gets))) {
@@ -151,8 +155,10 @@ TEST_F(ReadPipelineTest, ReadsQueuedWhileOneIsOnTheWireShareTheNextRoundTrip) {
   EXPECT_EQ(largest_batch_.load(), 49);
 }
 
-TEST_F(ReadPipelineTest, ManyThreadsManyReads) {
-  ReadPipeline pipeline(Options());
+class ManyReadsTest : public ReadPipelineTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ManyReadsTest, ManyThreadsManyReads) {
+  ReadPipeline pipeline(Options(/*read_on_caller=*/GetParam()));
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};
   for (int t = 0; t < 4; ++t) {
@@ -171,6 +177,8 @@ TEST_F(ReadPipelineTest, ManyThreadsManyReads) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(OnTheIoThreadAndOnCallers, ManyReadsTest, ::testing::Bool());
 
 TEST_F(ReadPipelineTest, OneReadsErrorReplySparesTheOthers) {
   ASSERT_OK(admin_->Command({"SET", "plain-string", "x"}).status());
@@ -273,6 +281,59 @@ TEST_F(ReadPipelineTest, OutageFailsFastAndServiceResumesByItself) {
     absl::SleepFor(absl::Milliseconds(20));  // a retry loop, not synchronization
   }
   ASSERT_OK(last);
+}
+
+TEST_F(ReadPipelineTest, AnIdlePipelineReadsOnTheCallersThread) {
+  ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  TestRead read({"k4"}, {"a"});
+  std::thread::id reader;
+  read.set_on_field([&] { reader = std::this_thread::get_id(); });
+  pipeline.Submit(&read);
+  // Answered before Submit returned, on this thread: no hand-over.
+  ASSERT_TRUE(read.Wait(absl::ZeroDuration()));
+  EXPECT_EQ(reader, std::this_thread::get_id());
+  ASSERT_OK(read.status());
+  EXPECT_THAT(read.values(0), ElementsAre(Optional(std::string("a4"))));
+}
+
+TEST_F(ReadPipelineTest, ReadsQueuedBehindACallerReadingAreLeftToTheIoThread) {
+  ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  absl::Notification holding, others_queued;
+  TestRead first({"k0"}, {"a"});
+  first.set_on_field([&] {
+    holding.Notify();
+    others_queued.WaitForNotification();
+  });
+  std::thread caller([&] { pipeline.Submit(&first); });  // reads on `caller`, held there
+  holding.WaitForNotification();
+  TestRead second({"k5"}, {"b"});
+  std::thread::id reader;
+  second.set_on_field([&] { reader = std::this_thread::get_id(); });
+  pipeline.Submit(&second);  // the connection is busy: queued
+  others_queued.Notify();
+  caller.join();
+  ASSERT_TRUE(second.Wait());
+  ASSERT_OK(second.status());
+  EXPECT_THAT(second.values(0), ElementsAre(Optional(std::string("b5"))));
+  EXPECT_NE(reader, std::this_thread::get_id());
+  EXPECT_NE(reader, std::thread::id());
+}
+
+TEST_F(ReadPipelineTest, DeadlinesAreKeptBehindACallerStuckOnAStalledRedis) {
+  ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  absl::Time start = absl::Now();
+  ASSERT_OK(admin_->Command({"CLIENT", "PAUSE", "3000", "ALL"}).status());
+  TestRead patient({"k2"}, {"a"}, absl::Seconds(30));
+  std::thread caller([&] { pipeline.Submit(&patient); });  // stuck reading until the pause ends
+  TestRead hasty({"k1"}, {"a"}, absl::Milliseconds(200));
+  // Submitted while `caller` reads (or before: then `caller` takes it into its batch).
+  pipeline.Submit(&hasty);
+  ASSERT_TRUE(hasty.Wait());
+  EXPECT_THAT(hasty.status(), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_LT(hasty.done_at() - start, absl::Milliseconds(2500));
+  caller.join();
+  ASSERT_TRUE(patient.Wait());
+  ASSERT_OK(patient.status());
 }
 
 }  // namespace
