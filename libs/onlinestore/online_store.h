@@ -26,6 +26,9 @@ namespace granary::onlinestore {
 struct HashGet {
   absl::string_view key;
   const std::vector<std::string>* fields;
+  // The fields as the Redis protocol writes them (read_pipeline.h EncodeFields), when the
+  // caller keeps them: then they are copied into the command, not formatted for every read.
+  const std::string* encoded_fields = nullptr;
 };
 
 // Called for every field of every get, in order; data is nullptr for a field that is not set

@@ -36,12 +36,70 @@ struct ReadPipeline::Pending {
   }
 };
 
+std::string EncodeFields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const std::string& field : fields) {
+    absl::StrAppend(&out, "$", field.size(), "\r\n");
+    out.append(field);
+    out.append("\r\n");
+  }
+  return out;
+}
+
+// Routes the parts of each HMGET reply, as hiredis parses them, to the read they belong to.
+class ReadPipeline::Replies : public redis::ReplySink {
+ public:
+  explicit Replies(const std::string& address) : address_(address) {}
+
+  // The next reply is for get `get` of `pending`.
+  void Expect(Pending* pending, size_t get) {
+    pending_ = pending;
+    get_ = get;
+    fields_ = pending->gets[get].fields->size();
+  }
+
+  void OnReply(int type, const char* data, size_t size) override {
+    if (Ignored()) return;
+    if (type == REDIS_REPLY_ERROR) {
+      pending_->error = absl::InternalError(
+          absl::StrCat("redis at ", address_, " refused HMGET: ", absl::string_view(data, size)));
+    } else {
+      Unexpected();
+    }
+  }
+  void OnArray(size_t elements) override {
+    if (!Ignored() && elements != fields_) Unexpected();
+  }
+  void OnElement(size_t index, int type, const char* data, size_t size) override {
+    if (Ignored()) return;
+    if (index >= fields_ || (type != REDIS_REPLY_STRING && type != REDIS_REPLY_NIL)) {
+      Unexpected();
+      return;
+    }
+    pending_->read->OnField(get_, index, type == REDIS_REPLY_STRING ? data : nullptr, size);
+  }
+
+ private:
+  // An answered read may be gone; a failed one is answered once all its replies are read.
+  bool Ignored() const { return pending_->answered || !pending_->error.ok(); }
+  void Unexpected() {
+    pending_->error =
+        absl::InternalError(absl::StrCat("redis at ", address_, ": unexpected reply to HMGET"));
+  }
+
+  const std::string& address_;
+  Pending* pending_ = nullptr;
+  size_t get_ = 0;
+  size_t fields_ = 0;
+};
+
 ReadPipeline::ReadPipeline(ReadPipelineOptions options)
     : options_(std::move(options)),
       address_(absl::StrCat(options_.redis.host, ":", options_.redis.port)),
       idle_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       deadline_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      backoff_({.initial = absl::Milliseconds(50), .max = absl::Seconds(1)}) {
+      backoff_({.initial = absl::Milliseconds(50), .max = absl::Seconds(1)}),
+      replies_(std::make_unique<Replies>(address_)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -211,30 +269,29 @@ bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
     return false;
   }
   connection_ = std::move(*opened);
+  connection_->SetReplySink(replies_.get());
   backoff_.Reset();
   return true;
 }
 
 void ReadPipeline::Send(std::vector<Pending>& pending) {
-  static constexpr absl::string_view kHmget = "HMGET";
-  absl::Status status;
+  // The whole batch in the Redis protocol, into one buffer: HMGET, the key, the fields (kept
+  // encoded by the caller when it can, since they repeat across reads).
+  commands_.clear();
   for (const Pending& p : pending) {
     for (const HashGet& get : p.gets) {
-      argv_.clear();
-      lens_.clear();
-      argv_.push_back(kHmget.data());
-      lens_.push_back(kHmget.size());
-      argv_.push_back(get.key.data());
-      lens_.push_back(get.key.size());
-      for (const std::string& field : *get.fields) {
-        argv_.push_back(field.data());
-        lens_.push_back(field.size());
+      absl::StrAppend(&commands_, "*", get.fields->size() + 2, "\r\n$5\r\nHMGET\r\n$",
+                      get.key.size(), "\r\n");
+      commands_.append(get.key.data(), get.key.size());
+      commands_.append("\r\n");
+      if (get.encoded_fields != nullptr) {
+        commands_.append(*get.encoded_fields);
+      } else {
+        commands_.append(EncodeFields(*get.fields));
       }
-      status = connection_->Append(static_cast<int>(argv_.size()), argv_.data(), lens_.data());
-      if (!status.ok()) break;
     }
-    if (!status.ok()) break;
   }
+  absl::Status status = connection_->AppendFormatted(commands_);
   if (status.ok()) status = connection_->Flush();
   if (!status.ok()) Fail(pending, status);
 }
@@ -251,28 +308,7 @@ void ReadPipeline::Receive(std::vector<Pending>& pending, absl::Time started) {
 
   for (Pending& p : pending) {
     for (size_t g = 0; g < p.gets.size(); ++g) {
-      auto deliver = [&](const redisReply& reply) {
-        if (p.answered || !p.error.ok()) return;
-        const std::vector<std::string>& fields = *p.gets[g].fields;
-        if (reply.type == REDIS_REPLY_ERROR) {
-          p.error = absl::InternalError(absl::StrCat(
-              "redis at ", address_, " refused HMGET: ", absl::string_view(reply.str, reply.len)));
-          return;
-        }
-        if (reply.type != REDIS_REPLY_ARRAY || reply.elements != fields.size()) {
-          p.error = absl::InternalError(
-              absl::StrCat("redis at ", address_, ": unexpected reply to HMGET"));
-          return;
-        }
-        for (size_t f = 0; f < reply.elements; ++f) {
-          const redisReply& e = *reply.element[f];
-          if (e.type == REDIS_REPLY_STRING) {
-            p.read->OnField(g, f, e.str, e.len);
-          } else {
-            p.read->OnField(g, f, nullptr, 0);
-          }
-        }
-      };
+      replies_->Expect(&p, g);
       for (;;) {
         while (next_expiry < by_deadline.size() && pending[by_deadline[next_expiry]].answered) {
           ++next_expiry;
@@ -281,7 +317,7 @@ void ReadPipeline::Receive(std::vector<Pending>& pending, absl::Time started) {
         if (next_expiry < by_deadline.size()) {
           until = std::min(until, pending[by_deadline[next_expiry]].deadline);
         }
-        absl::StatusOr<bool> got = Wait(until, deliver);
+        absl::StatusOr<bool> got = Wait(until);
         if (!got.ok()) {
           Fail(pending, got.status());
           return;
@@ -307,12 +343,11 @@ void ReadPipeline::Receive(std::vector<Pending>& pending, absl::Time started) {
   if (options_.on_round_trip) options_.on_round_trip(absl::Now() - started, total_gets);
 }
 
-absl::StatusOr<bool> ReadPipeline::Wait(absl::Time until,
-                                        absl::FunctionRef<void(const redisReply&)> deliver) {
+absl::StatusOr<bool> ReadPipeline::Wait(absl::Time until) {
   for (const AsyncRead* queued : backlog_) until = std::min(until, queued->deadline());
   waiting_until_.store(absl::ToUnixNanos(until));
   until = std::min(until, absl::FromUnixNanos(submitted_earliest_.load()));
-  absl::StatusOr<bool> got = connection_->ReadRawUntil(until, deliver, deadline_fd_);
+  absl::StatusOr<bool> got = connection_->ReadStreamedUntil(until, deadline_fd_);
   waiting_until_.store(INT64_MIN);
   if (got.ok() && !*got) {
     Drain(deadline_fd_);

@@ -44,6 +44,9 @@ struct ReadPipelineOptions {
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
 };
 
+// `fields` in the Redis protocol (each a bulk string), for HashGet::encoded_fields.
+std::string EncodeFields(const std::vector<std::string>& fields);
+
 class ReadPipeline {
  public:
   explicit ReadPipeline(ReadPipelineOptions options);
@@ -57,6 +60,7 @@ class ReadPipeline {
 
  private:
   struct Pending;
+  class Replies;
   void Loop();
   // Moves everything submitted so far to the end of backlog_, in submission order.
   void TakeSubmitted();
@@ -71,9 +75,8 @@ class ReadPipeline {
   void Receive(std::vector<Pending>& pending, absl::Time started);
   void Fail(std::vector<Pending>& pending, const absl::Status& status);
   // Waits for the next reply of the batch until `until` (or a queued read's earlier deadline);
-  // false when the wait ended without one.
-  absl::StatusOr<bool> Wait(absl::Time until,
-                            absl::FunctionRef<void(const redisReply& reply)> deliver);
+  // false when the wait ended without one. The reply's fields go to the read as parsed.
+  absl::StatusOr<bool> Wait(absl::Time until);
   // Answers the queued reads whose deadline passed.
   void ExpireQueued(absl::Time now);
   static void Signal(int fd);
@@ -105,8 +108,8 @@ class ReadPipeline {
   absl::Time retry_at_ = absl::InfinitePast();
   absl::Status last_error_;
   base::Backoff backoff_;
-  std::vector<const char*> argv_;  // reused between batches
-  std::vector<size_t> lens_;
+  std::string commands_;  // reused between batches
+  std::unique_ptr<Replies> replies_;
 
   std::thread thread_;
 };

@@ -72,6 +72,14 @@ absl::Status Connection::Append(int argc, const char* const* argv, const size_t*
   return absl::OkStatus();
 }
 
+absl::Status Connection::AppendFormatted(absl::string_view commands) {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  if (redisAppendFormattedCommand(ctx_, commands.data(), commands.size()) != REDIS_OK) {
+    return ContextError();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Connection::SetDeadline(absl::Time deadline) {
   absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) {
@@ -102,19 +110,8 @@ absl::Status Connection::Flush() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Connection::ReadRawUntil(absl::Time until,
-                                              absl::FunctionRef<void(const redisReply& reply)> read,
-                                              int wake_fd) {
-  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+absl::StatusOr<bool> Connection::Fill(absl::Time until, int wake_fd) {
   for (;;) {
-    void* raw = nullptr;
-    if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) return ContextError();
-    if (raw != nullptr) {
-      auto* reply = static_cast<redisReply*>(raw);
-      read(*reply);
-      freeReplyObject(reply);
-      return true;
-    }
     absl::Duration left = until - absl::Now();
     if (left <= absl::ZeroDuration()) return false;
     pollfd wait[2] = {{.fd = ctx_->fd, .events = POLLIN, .revents = 0},
@@ -129,6 +126,95 @@ absl::StatusOr<bool> Connection::ReadRawUntil(absl::Time until,
     if (ready == 0 || wait[0].revents == 0) return false;
     // Readable: the read returns what has arrived without blocking (or sees the close).
     if (redisBufferRead(ctx_) != REDIS_OK) return ContextError();
+    return true;
+  }
+}
+
+absl::StatusOr<bool> Connection::ReadRawUntil(absl::Time until,
+                                              absl::FunctionRef<void(const redisReply& reply)> read,
+                                              int wake_fd) {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  for (;;) {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) return ContextError();
+    if (raw != nullptr) {
+      auto* reply = static_cast<redisReply*>(raw);
+      read(*reply);
+      freeReplyObject(reply);
+      return true;
+    }
+    ASSIGN_OR_RETURN(bool filled, Fill(until, wake_fd));
+    if (!filled) return false;
+  }
+}
+
+namespace {
+
+// hiredis's reader builds replies through these: here they hand each part to the sink (the
+// reader's privdata, copied to every task) and build nothing. A non-null object means "done"
+// to the reader; the same token serves for all.
+char kStreamedToken;
+
+ReplySink* SinkOf(const redisReadTask* task) { return static_cast<ReplySink*>(task->privdata); }
+
+void* StreamString(const redisReadTask* task, char* data, size_t size) {
+  if (task->parent != nullptr) {
+    SinkOf(task)->OnElement(static_cast<size_t>(task->idx), task->type, data, size);
+  } else {
+    SinkOf(task)->OnReply(task->type, data, size);
+  }
+  return &kStreamedToken;
+}
+
+void* StreamArray(const redisReadTask* task, int elements) {
+  if (task->parent != nullptr) {
+    SinkOf(task)->OnElement(static_cast<size_t>(task->idx), REDIS_REPLY_ARRAY, nullptr, 0);
+  } else {
+    SinkOf(task)->OnArray(static_cast<size_t>(elements));
+  }
+  return &kStreamedToken;
+}
+
+void* StreamInteger(const redisReadTask* task, long long) {  // NOLINT(runtime/int): hiredis
+  if (task->parent != nullptr) {
+    SinkOf(task)->OnElement(static_cast<size_t>(task->idx), REDIS_REPLY_INTEGER, nullptr, 0);
+  } else {
+    SinkOf(task)->OnReply(REDIS_REPLY_INTEGER, nullptr, 0);
+  }
+  return &kStreamedToken;
+}
+
+void* StreamNil(const redisReadTask* task) {
+  if (task->parent != nullptr) {
+    SinkOf(task)->OnElement(static_cast<size_t>(task->idx), REDIS_REPLY_NIL, nullptr, 0);
+  } else {
+    SinkOf(task)->OnReply(REDIS_REPLY_NIL, nullptr, 0);
+  }
+  return &kStreamedToken;
+}
+
+void StreamFree(void*) {}
+
+redisReplyObjectFunctions kStreamFunctions = {StreamString, StreamArray, StreamInteger, StreamNil,
+                                              StreamFree};
+
+}  // namespace
+
+void Connection::SetReplySink(ReplySink* sink) {
+  // hiredis keeps its own functions private: remember them to go back to.
+  if (object_functions_ == nullptr) object_functions_ = ctx_->reader->fn;
+  ctx_->reader->privdata = sink;
+  ctx_->reader->fn = sink == nullptr ? object_functions_ : &kStreamFunctions;
+}
+
+absl::StatusOr<bool> Connection::ReadStreamedUntil(absl::Time until, int wake_fd) {
+  if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  for (;;) {
+    void* raw = nullptr;
+    if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) return ContextError();
+    if (raw != nullptr) return true;
+    ASSIGN_OR_RETURN(bool filled, Fill(until, wake_fd));
+    if (!filled) return false;
   }
 }
 

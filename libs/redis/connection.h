@@ -21,8 +21,24 @@
 
 struct redisContext;
 struct redisReply;
+struct redisReplyObjectFunctions;
 
 namespace granary::redis {
+
+// Replies parsed without building reply objects: for hot paths reading large arrays, the
+// reader hands each part to the sink as it parses it (the bytes are valid during the call).
+class ReplySink {
+ public:
+  virtual ~ReplySink() = default;
+  // A whole reply that is not an array: its hiredis type (REDIS_REPLY_STATUS, _ERROR,
+  // _STRING, _INTEGER, _NIL) and text when it has one.
+  virtual void OnReply(int type, const char* data, size_t size) = 0;
+  // The start of an array reply of `elements` elements.
+  virtual void OnArray(size_t elements) = 0;
+  // One element of that array: a string (data, size), or nil (data null); anything else (an
+  // integer, a nested array) comes with its type and no data.
+  virtual void OnElement(size_t index, int type, const char* data, size_t size) = 0;
+};
 
 class Connection {
  public:
@@ -48,6 +64,8 @@ class Connection {
   //   conn.ReadRaw([&](const redisReply& r) { ... });  // once per appended command
   absl::Status SetDeadline(absl::Time deadline);
   absl::Status Append(int argc, const char* const* argv, const size_t* lens);
+  // Queues commands already in the Redis protocol (RESP), as they are.
+  absl::Status AppendFormatted(absl::string_view commands);
   absl::Status ReadRaw(absl::FunctionRef<void(const redisReply& reply)> read);
   // For callers that must act while waiting (answer a request whose deadline passed): send
   // what was appended, then read replies one at a time, each only if it arrives by `until`.
@@ -59,6 +77,12 @@ class Connection {
   absl::StatusOr<bool> ReadRawUntil(absl::Time until,
                                     absl::FunctionRef<void(const redisReply& reply)> read,
                                     int wake_fd = -1);
+
+  // From now on replies go to `sink` (not owned; null goes back to reply objects): after
+  // Flush, ReadStreamedUntil parses them. Command, Pipeline and ReadRaw need no sink.
+  void SetReplySink(ReplySink* sink);
+  // Like ReadRawUntil, the reply's parts going to the sink: true when a whole reply was read.
+  absl::StatusOr<bool> ReadStreamedUntil(absl::Time until, int wake_fd = -1);
 
   bool broken() const { return broken_; }
   // True when the server closed or reset the connection while it was idle (see
@@ -73,8 +97,13 @@ class Connection {
   absl::Duration command_timeout_;
   absl::Status ContextError();
 
+  // Waits until the socket (or wake_fd) is readable and reads what arrived; false when
+  // `until` passed or wake_fd woke first.
+  absl::StatusOr<bool> Fill(absl::Time until, int wake_fd);
+
   redisContext* ctx_;
   std::string address_;
+  redisReplyObjectFunctions* object_functions_ = nullptr;
   bool broken_ = false;
 };
 

@@ -1,5 +1,8 @@
 #include "libs/redis/connection.h"
 
+#include <map>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include <hiredis/hiredis.h>
@@ -138,6 +141,72 @@ TEST(ConnectionTest, ReadRawUntilSeesTheServerGo) {
   EXPECT_THAT(conn->ReadRawUntil(absl::Now() + absl::Seconds(10), [](const redisReply&) {}),
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_TRUE(conn->broken());
+}
+
+// Records what a streamed reply brought.
+class RecordingSink : public ReplySink {
+ public:
+  void OnReply(int type, const char* data, size_t size) override {
+    events.push_back(
+        absl::StrCat("reply ", type, " ", data == nullptr ? "" : std::string(data, size)));
+  }
+  void OnArray(size_t elements) override { events.push_back(absl::StrCat("array ", elements)); }
+  void OnElement(size_t index, int type, const char* data, size_t size) override {
+    if (type == REDIS_REPLY_STRING) {
+      elements[index] = std::string(data, size);
+    } else {
+      events.push_back(absl::StrCat("element ", index, " type ", type));
+    }
+  }
+  std::vector<std::string> events;
+  std::map<size_t, std::string> elements;
+};
+
+TEST(ConnectionTest, StreamedRepliesBuildNothingAndArriveWhole) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
+  // Big enough to arrive over many reads.
+  std::vector<std::string> hset = {"HSET", "h"};
+  std::vector<std::string> hmget = {"HMGET", "h"};
+  for (int i = 0; i < 3000; ++i) {
+    hset.push_back(absl::StrCat("f", i));
+    hset.push_back(std::string(40, static_cast<char>('a' + i % 26)));
+    hmget.push_back(absl::StrCat("f", i));
+  }
+  hmget.push_back("missing");
+  ASSERT_OK(conn->Command(hset).status());
+  ASSERT_OK(conn->Command({"SET", "plain", "x"}).status());
+
+  RecordingSink sink;
+  conn->SetReplySink(&sink);
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : hmget) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  ASSERT_OK(conn->Append(static_cast<int>(argv.size()), argv.data(), lens.data()));
+  const char* bad[] = {"HMGET", "plain", "f"};
+  const size_t bad_lens[] = {5, 5, 1};
+  ASSERT_OK(conn->Append(3, bad, bad_lens));
+  ASSERT_OK(conn->Flush());
+  ASSERT_OK_AND_ASSIGN(bool got, conn->ReadStreamedUntil(absl::Now() + absl::Seconds(10)));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(sink.elements.size(), 3000u);
+  EXPECT_EQ(sink.elements[2999], std::string(40, static_cast<char>('a' + 2999 % 26)));
+  EXPECT_THAT(sink.events, ::testing::ElementsAre(
+                               "array 3001", absl::StrCat("element 3000 type ", REDIS_REPLY_NIL)));
+  sink.events.clear();
+  ASSERT_OK_AND_ASSIGN(got, conn->ReadStreamedUntil(absl::Now() + absl::Seconds(10)));
+  ASSERT_TRUE(got);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_THAT(sink.events[0], HasSubstr("WRONGTYPE"));
+  // Nothing more: the wait ends empty-handed, the connection still good.
+  ASSERT_OK_AND_ASSIGN(got, conn->ReadStreamedUntil(absl::Now() + absl::Milliseconds(20)));
+  EXPECT_FALSE(got);
+  conn->SetReplySink(nullptr);
+  ASSERT_OK_AND_ASSIGN(Reply pong, conn->Command({"PING"}));
+  EXPECT_EQ(pong.str, "PONG");
 }
 
 }  // namespace

@@ -140,8 +140,9 @@ absl::Status EntityKeys::Build(const ReadPlan& plan, const EntityColumns& entiti
   gets_.reserve(key_ends.size());
   size_t begin = 0;
   for (size_t i = 0; i < key_ends.size(); ++i) {
-    gets_.push_back({absl::string_view(buffer_).substr(begin, key_ends[i] - begin),
-                     &plan.groups[i % groups].fields});
+    const KeyGroup& group = plan.groups[i % groups];
+    gets_.push_back({absl::string_view(buffer_).substr(begin, key_ends[i] - begin), &group.fields,
+                     &group.encoded_fields});
     begin = key_ends[i];
   }
   return absl::OkStatus();

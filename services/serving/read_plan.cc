@@ -9,6 +9,7 @@
 #include "libs/base/status_macros.h"
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
+#include "libs/onlinestore/read_pipeline.h"
 
 namespace granary::serving {
 namespace {
@@ -225,6 +226,7 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
       out.fields.push_back(keys::FeatureField(g.views[view].name, feature));
       out.features.push_back({view, std::move(g.columns[k])});
     }
+    out.encoded_fields = onlinestore::EncodeFields(out.fields);
     out.views = std::move(g.views);
     plan->groups.push_back(std::move(out));
   }

@@ -61,6 +61,8 @@ struct KeyGroup {
   std::vector<PlannedView> views;
   // The HMGET fields: views[i]'s timestamp field at index i, then one per distinct feature.
   std::vector<std::string> fields;
+  // The same in the Redis protocol, ready to copy into every read's command.
+  std::string encoded_fields;
   // For fields[views.size() + k]: which view it belongs to and the response columns (indices
   // into ReadPlan::feature_names) it fills (more than one when a service selects a feature
   // twice under different aliases).

@@ -35,6 +35,8 @@ void ResponseBuilder::Start(size_t rows, size_t columns) {
   columns_ = columns;
   cells_.assign(rows * columns, Cell());
   store_.clear();
+  // About a typical value and timestamp per cell: grown once, not cell by cell.
+  store_.reserve(rows * columns * 16);
 }
 
 ResponseBuilder::Bytes ResponseBuilder::Store(absl::string_view bytes) {
