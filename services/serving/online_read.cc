@@ -50,9 +50,14 @@ void OnlineRead::OnTimestamp(const PlannedView& view, ViewRow& row, const char* 
 }
 
 void OnlineRead::OnField(size_t get, size_t field, const char* data, size_t size) {
-  const size_t groups = plan_->groups.size();
-  const size_t row = get / groups;
-  const KeyGroup& group = plan_->groups[get % groups];
+  // Fields come get by get: work out the row and group once per get, not per field.
+  if (get != current_get_) {
+    current_get_ = get;
+    current_row_ = get / plan_->groups.size();
+    current_group_ = &plan_->groups[get % plan_->groups.size()];
+  }
+  const size_t row = current_row_;
+  const KeyGroup& group = *current_group_;
   const size_t views = group.views.size();
   // The timestamp fields come first in every get: each view's row is known before its features.
   if (field < views) {

@@ -69,6 +69,9 @@ class OnlineRead : public onlinestore::AsyncRead {
   EntityKeys keys_;
   ResponseBuilder builder_;
   std::vector<ViewRow> view_rows_;  // of the get being read, by view index in its group
+  size_t current_get_ = SIZE_MAX;
+  size_t current_row_ = 0;
+  const KeyGroup* current_group_ = nullptr;
   int64_t corrupt_ = 0;
 };
 

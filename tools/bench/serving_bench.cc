@@ -19,6 +19,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 
 #include "libs/base/log.h"
@@ -47,6 +48,8 @@ struct Flags {
     return only.empty() || std::find(only.begin(), only.end(), part) != only.end();
   }
 };
+
+constexpr int kOpenLoopInFlight = 1000;
 
 const BenchView kNarrow{"narrow", "driver_id", 50};
 const BenchView kWide{"wide", "rider_id", 250};
@@ -78,11 +81,42 @@ bool AllPresent(const Response& r) {
   return true;
 }
 
+// Where a run's time went inside serving: mean handling time and mean Redis round trip.
+class ServerSide {
+ public:
+  explicit ServerSide(const ServingStack& stack) : stack_(stack) { Read(before_); }
+  std::string Note() {
+    double after[4];
+    Read(after);
+    auto mean = [&](int sum, int count) {
+      double n = after[count] - before_[count];
+      return n > 0 ? 1000 * (after[sum] - before_[sum]) / n : 0;
+    };
+    return absl::StrFormat("inside serving: handling %.3f ms, Redis round trip %.3f ms (means)",
+                           mean(0, 1), mean(2, 3));
+  }
+
+ private:
+  void Read(double out[4]) {
+    const std::string handling =
+        "grpc_server_handling_seconds_{}{grpc_method=\"GetOnlineFeatures\","
+        "grpc_service=\"granary.serving.v1.ServingService\"}";
+    out[0] = stack_.ServingMetric(absl::StrReplaceAll(handling, {{"{}", "sum"}}));
+    out[1] = stack_.ServingMetric(absl::StrReplaceAll(handling, {{"{}", "count"}}));
+    out[2] = stack_.ServingMetric("granary_serving_redis_round_trip_seconds_sum");
+    out[3] = stack_.ServingMetric("granary_serving_redis_round_trip_seconds_count");
+  }
+  const ServingStack& stack_;
+  double before_[4];
+};
+
 LoadResult Load(const std::string& target, const std::vector<Request>& requests, double rate,
                 const Flags& flags, double seconds = 0) {
   return RunLoad({.target = target,
                   .rate = rate,
-                  .concurrency = flags.concurrency,
+                  // Closed loop: this many in flight. Open loop: a bound that only a server
+                  // far behind its schedule reaches (each request then counts as an error).
+                  .concurrency = rate > 0 ? kOpenLoopInFlight : flags.concurrency,
                   .warmup = absl::Seconds(1),
                   .duration = absl::Seconds(seconds > 0 ? seconds : flags.seconds),
                   .timeout = absl::Seconds(1),
@@ -110,7 +144,9 @@ struct Context {
 };
 
 void Paced(Context& c) {
+  ServerSide inside(c.stack);
   LoadResult paced = Load(c.stack.serving_address(), c.one_narrow, 2000, c.flags);
+  c.report.Note(absl::StrCat("1 x 50 at 2,000 req/s: ", inside.Note()));
   absl::Duration p99 = Percentile(paced.latencies, 99);
   c.report.Add({.name = "1 x 50 at 2,000 req/s: p99",
                 .value = Ms(p99),
@@ -182,7 +218,9 @@ void Search(Context& c) {
 
 void Paced(Context& c, const std::vector<Request>& requests, double rate, const std::string& name,
            double raw_p99, const std::string& raw_name, absl::Duration target) {
+  ServerSide inside(c.stack);
   LoadResult r = Load(c.stack.serving_address(), requests, rate, c.flags);
+  c.report.Note(absl::StrCat(name, ": ", inside.Note()));
   absl::Duration p99 = Percentile(r.latencies, 99);
   c.report.Add({.name = name,
                 .value = Ms(p99),
@@ -247,8 +285,8 @@ int Run(const Flags& flags) {
           "redis-benchmark HMGET 51 fields, 100 pipelined, p99", absl::Milliseconds(5));
   }
   report.Note(
-      absl::StrFormat("%d s per paced run after 1 s of warm-up; %d requests in flight at "
-                      "most over 2 connections; %d cores shared by everything",
+      absl::StrFormat("%d s per paced run after 1 s of warm-up; closed loop: %d requests in "
+                      "flight; 2 client connections; %d cores shared by everything",
                       static_cast<int>(flags.seconds), flags.concurrency,
                       static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
   report.Print(std::cout);

@@ -111,10 +111,13 @@ ServingStack::~ServingStack() {
 absl::Status ServingStack::StartServing(const ServingStackOptions& options) {
   ASSIGN_OR_RETURN(testing::TempDir dir, testing::TempDir::Create("serving-bench"));
   dir_ = std::make_unique<testing::TempDir>(std::move(dir));
-  ASSIGN_OR_RETURN(int port, testing::PickFreePort());
+  ASSIGN_OR_RETURN(std::vector<int> ports, testing::PickFreePorts(2));
+  int port = ports[0];
+  serving_metrics_port_ = ports[1];
   std::string config = absl::StrCat(dir_->path(), "/serving.yaml");
   std::ofstream(config) << "server: {grpc_address: '127.0.0.1:" << port
-                        << "', metrics_address: '127.0.0.1:0', log_level: warning}\n"
+                        << "', metrics_address: '127.0.0.1:" << serving_metrics_port_
+                        << "', log_level: warning}\n"
                         << "serving: {project: " << kBenchProject << ", max_entity_rows: 1000}\n"
                         << "registry: {address: '127.0.0.1:" << registry_->grpc_port() << "'}\n"
                         << "nats: {url: '" << nats_->url() << "'}\n"
@@ -139,6 +142,21 @@ absl::Status ServingStack::StartServing(const ServingStackOptions& options) {
   }
   return absl::DeadlineExceededError("serving did not load the catalog:\n" +
                                      serving_->RecentOutput());
+}
+
+double ServingStack::ServingMetric(const std::string& series) const {
+  absl::StatusOr<std::string> text =
+      testing::HttpGet("127.0.0.1", serving_metrics_port_, "/metrics");
+  if (!text.ok()) return 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    if (!absl::StartsWith(line, series) || line.size() <= series.size() ||
+        line[series.size()] != ' ') {
+      continue;
+    }
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) return value;
+  }
+  return 0;
 }
 
 absl::Status ServingStack::Populate(const BenchView& view, int entities) {

@@ -61,6 +61,9 @@ class ServingStack {
                                             int requests) const;
 
   std::string serving_address() const { return serving_address_; }
+  // The sum of a Prometheus series of the serving process, with labels exactly as printed
+  // (e.g. `granary_serving_redis_round_trip_seconds_sum`); 0 when absent.
+  double ServingMetric(const std::string& series) const;
   pid_t serving_pid() const { return serving_->pid(); }
   pid_t redis_pid() const { return redis_->pid(); }
 
@@ -75,6 +78,7 @@ class ServingStack {
   std::unique_ptr<testing::TempDir> dir_;
   std::unique_ptr<testing::Subprocess> serving_;
   std::string serving_address_;
+  int serving_metrics_port_ = 0;
 };
 
 }  // namespace granary::bench
