@@ -21,10 +21,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
-#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+
+#include "libs/metrics/atomic_histogram.h"
 
 namespace granary::server {
 
@@ -36,7 +38,7 @@ class GrpcMetrics {
     std::string method;
     // By grpc::StatusCode; null until that code is first returned.
     std::array<std::atomic<prometheus::Counter*>, 17> handled{};
-    prometheus::Histogram* latency = nullptr;
+    metrics::AtomicHistogram* latency = nullptr;
   };
 
   explicit GrpcMetrics(prometheus::Registry& registry);
@@ -54,6 +56,9 @@ class GrpcMetrics {
   // An interceptor factory for ServerBuilder::experimental().SetInterceptorCreators.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
 
+  // The latency histograms, for the metrics endpoint (they are not in the registry).
+  std::shared_ptr<prometheus::Collectable> latency_histograms() const { return latency_; }
+
  private:
   void AddMethod(absl::string_view service, absl::string_view method);
   std::unique_ptr<Method> Create(absl::string_view service, absl::string_view method);
@@ -61,7 +66,7 @@ class GrpcMetrics {
   prometheus::Counter& Series(Method& method, int code);
 
   prometheus::Family<prometheus::Counter>& handled_;
-  prometheus::Family<prometheus::Histogram>& latency_;
+  std::shared_ptr<metrics::AtomicHistogramFamily> latency_;
   absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_;  // fixed once serving
   std::unique_ptr<Method> unknown_;
 };

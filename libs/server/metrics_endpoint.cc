@@ -55,6 +55,11 @@ class MetricsEndpoint::Hooks : public prometheus::Collectable {
 
 void MetricsEndpoint::AddScrapeHook(std::function<void()> hook) { hooks_->Add(std::move(hook)); }
 
+void MetricsEndpoint::AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  exposer_->RegisterCollectable(collectable);
+  collectables_.push_back(std::move(collectable));
+}
+
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& address, std::shared_ptr<prometheus::Registry> registry) {
   auto endpoint = std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint());

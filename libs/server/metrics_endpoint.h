@@ -11,13 +11,15 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "prometheus/registry.h"
 
 namespace prometheus {
+class Collectable;
 class Exposer;
-}
+}  // namespace prometheus
 
 namespace granary::server {
 
@@ -33,11 +35,14 @@ class MetricsEndpoint {
   // Runs `hook` before each scrape collects the registry: for gauges computed from state (the
   // age of a snapshot) rather than set as things happen. Thread-safe.
   void AddScrapeHook(std::function<void()> hook);
+  // Also exports `collectable` (kept alive by the endpoint). Thread-safe.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
 
  private:
   class Hooks;
   MetricsEndpoint() = default;
   std::shared_ptr<Hooks> hooks_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::string wake_host_;
   int port_ = 0;

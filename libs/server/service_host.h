@@ -18,6 +18,7 @@
 
 #include "absl/strings/string_view.h"
 #include "grpcpp/impl/service_type.h"
+#include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 
 #include "libs/server/dependency_monitor.h"
@@ -50,6 +51,10 @@ class ServiceHost {
 
   // Runs before each /metrics scrape: for gauges computed from state (a snapshot's age).
   void OnScrape(std::function<void()> fn) { on_scrape_.push_back(std::move(fn)); }
+  // Metrics kept outside the registry (libs/metrics histograms), exported with it.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+    collectables_.push_back(std::move(collectable));
+  }
 
   prometheus::Registry& metrics() { return *metrics_; }
   const std::string& service_name() const { return service_name_; }
@@ -64,6 +69,7 @@ class ServiceHost {
   std::vector<std::function<void()>> on_start_;
   std::vector<std::function<void()>> on_stop_;
   std::vector<std::function<void()>> on_scrape_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
 };
 
 }  // namespace granary::server

@@ -64,10 +64,12 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
 
   for (auto& hook : rt->host_->on_scrape_) rt->metrics_endpoint_->AddScrapeHook(hook);
+  for (auto& c : rt->host_->collectables_) rt->metrics_endpoint_->AddCollectable(c);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   rt->grpc_metrics_ = std::make_unique<GrpcMetrics>(*rt->metrics_);
+  rt->metrics_endpoint_->AddCollectable(rt->grpc_metrics_->latency_histograms());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.grpc_address, grpc::InsecureServerCredentials(), &rt->grpc_port_);
   // Without this, gRPC sets SO_REUSEPORT and a second instance on the same port would silently

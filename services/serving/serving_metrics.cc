@@ -3,12 +3,10 @@
 namespace granary::serving {
 
 ServingMetrics::ServingMetrics(prometheus::Registry& registry) {
-  entity_rows_ = &prometheus::BuildHistogram()
-                      .Name("granary_serving_entity_rows")
-                      .Help("Entity rows per GetOnlineFeatures request.")
-                      .Register(registry)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100,
-                                                                       200, 500, 1000, 5000});
+  entity_rows_family_ = std::make_shared<metrics::AtomicHistogramFamily>(
+      "granary_serving_entity_rows", "Entity rows per GetOnlineFeatures request.",
+      std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000});
+  entity_rows_ = &entity_rows_family_->Add({});
   auto& values = prometheus::BuildCounter()
                      .Name("granary_serving_values_total")
                      .Help("Feature values returned, by status.")
@@ -22,19 +20,17 @@ ServingMetrics::ServingMetrics(prometheus::Registry& registry) {
                   .Help("Stored values or timestamps that did not parse (served as NOT_FOUND).")
                   .Register(registry)
                   .Add({});
-  round_trip_ = &prometheus::BuildHistogram()
-                     .Name("granary_serving_redis_round_trip_seconds")
-                     .Help("One pipelined batch of reads: from sending it to its last reply.")
-                     .Register(registry)
-                     .Add({}, prometheus::Histogram::BucketBoundaries{
-                                  50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3,
-                                  50e-3, 100e-3, 250e-3, 1});
-  batch_gets_ = &prometheus::BuildHistogram()
-                     .Name("granary_serving_redis_batch_gets")
-                     .Help("HMGETs per Redis round trip (requests share round trips when busy).")
-                     .Register(registry)
-                     .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100, 200,
-                                                                      500, 1000, 4096});
+  round_trip_family_ = std::make_shared<metrics::AtomicHistogramFamily>(
+      "granary_serving_redis_round_trip_seconds",
+      "One pipelined batch of reads: from sending it to its last reply.",
+      std::vector<double>{50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3,
+                          100e-3, 250e-3, 1});
+  round_trip_ = &round_trip_family_->Add({});
+  batch_gets_family_ = std::make_shared<metrics::AtomicHistogramFamily>(
+      "granary_serving_redis_batch_gets",
+      "HMGETs per Redis round trip (requests share round trips when busy).",
+      std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 4096});
+  batch_gets_ = &batch_gets_family_->Add({});
   catalog_version_ = &prometheus::BuildGauge()
                           .Name("granary_serving_catalog_version")
                           .Help("Catalog version served, per project (0: none yet).")

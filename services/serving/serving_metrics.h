@@ -11,15 +11,17 @@
 #ifndef GRANARY_SERVICES_SERVING_SERVING_METRICS_H_
 #define GRANARY_SERVICES_SERVING_SERVING_METRICS_H_
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
+#include "libs/metrics/atomic_histogram.h"
 #include "services/serving/response_builder.h"
 
 namespace granary::serving {
@@ -28,20 +30,29 @@ class ServingMetrics {
  public:
   explicit ServingMetrics(prometheus::Registry& registry);
 
+  // The histograms (observed on every request, so without a lock: libs/metrics), which the
+  // service exports besides the registry.
+  std::vector<std::shared_ptr<prometheus::Collectable>> histograms() const {
+    return {entity_rows_family_, round_trip_family_, batch_gets_family_};
+  }
+
   void RecordRead(const ReadCounts& counts);
   void RecordRoundTrip(absl::Duration round_trip, size_t gets);
   // Version 0 when the project has no catalog.
   void RecordCatalog(const std::string& project, int64_t version, absl::Duration age);
 
  private:
-  prometheus::Histogram* entity_rows_;
+  std::shared_ptr<metrics::AtomicHistogramFamily> entity_rows_family_;
+  std::shared_ptr<metrics::AtomicHistogramFamily> round_trip_family_;
+  std::shared_ptr<metrics::AtomicHistogramFamily> batch_gets_family_;
+  metrics::AtomicHistogram* entity_rows_;
   prometheus::Counter* present_;
   prometheus::Counter* null_value_;
   prometheus::Counter* not_found_;
   prometheus::Counter* outside_max_age_;
   prometheus::Counter* corrupt_;
-  prometheus::Histogram* round_trip_;
-  prometheus::Histogram* batch_gets_;
+  metrics::AtomicHistogram* round_trip_;
+  metrics::AtomicHistogram* batch_gets_;
   prometheus::Family<prometheus::Gauge>* catalog_version_;
   prometheus::Family<prometheus::Gauge>* catalog_age_;
 };

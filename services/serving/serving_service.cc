@@ -14,6 +14,7 @@ namespace {
 
 absl::Status Build(const ServingConfig& config, server::ServiceHost& host) {
   auto metrics = std::make_shared<ServingMetrics>(host.metrics());
+  for (auto& histogram : metrics->histograms()) host.AddCollectable(histogram);
   auto store = std::make_shared<onlinestore::RedisOnlineStore>(
       config.redis, onlinestore::AsyncReadOptions{
                         .connections = config.read_connections,
