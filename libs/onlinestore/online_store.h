@@ -74,8 +74,10 @@ class OnlineStoreSession {
 
 class ReadPipeline;
 
-// A read that completes later, on one of the store's I/O threads, sharing its round trip with
-// other callers' reads. The reader owns it and keeps it alive until Done.
+// A read that completes later, sharing its round trip with other callers' reads: on one of the
+// store's I/O threads, or, when the store is idle, on the caller's own thread before ReadAsync
+// returns (so a caller must not hold, around ReadAsync, a lock its Done takes). The reader
+// owns it and keeps it alive until Done.
 //
 //   class Lookup : public AsyncRead { ... OnField(...) {...} Done(status) { reply; delete? } };
 //   store.ReadAsync(lookup);  // returns at once
@@ -90,6 +92,9 @@ class AsyncRead {
   // exist), then Done(OK). A read that fails gets Done(error), possibly after some OnField
   // calls, whose data it must then ignore. Never called after Done.
   virtual void OnField(size_t get, size_t field, const char* data, size_t size) = 0;
+  // Get `get` could not be read (its key holds another kind of value than a hash): none of
+  // its fields come, the rest of the read goes on.
+  virtual void OnGetError(size_t get, absl::string_view reason) = 0;
   // Exactly once. DEADLINE_EXCEEDED when the deadline passed first (even while others' reads
   // went on), UNAVAILABLE when the store cannot be reached.
   virtual void Done(absl::Status status) = 0;

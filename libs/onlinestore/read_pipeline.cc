@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include <hiredis/hiredis.h>
@@ -55,14 +56,21 @@ class ReadPipeline::Replies : public redis::ReplySink {
   void Expect(Pending* pending, size_t get) {
     pending_ = pending;
     get_ = get;
-    fields_ = pending->gets[get].fields->size();
+    // An answered read may be gone already: its gets are not looked at again.
+    fields_ = pending->answered ? 0 : pending->gets[get].fields->size();
   }
 
   void OnReply(int type, const char* data, size_t size) override {
     if (Ignored()) return;
-    if (type == REDIS_REPLY_ERROR) {
-      pending_->error = absl::InternalError(
-          absl::StrCat("redis at ", address_, " refused HMGET: ", absl::string_view(data, size)));
+    absl::string_view text(data == nullptr ? "" : data, data == nullptr ? 0 : size);
+    if (type == REDIS_REPLY_ERROR && absl::StartsWith(text, "WRONGTYPE")) {
+      // This key holds something else than a hash: that get fails, the read goes on.
+      pending_->read->OnGetError(get_, text);
+    } else if (type == REDIS_REPLY_ERROR) {
+      // Refused as a whole (no permission, still loading, out of memory): the store cannot be
+      // read right now.
+      pending_->error =
+          absl::UnavailableError(absl::StrCat("redis at ", address_, " refused HMGET: ", text));
     } else {
       Unexpected();
     }
@@ -136,9 +144,9 @@ void ReadPipeline::Submit(AsyncRead* read) {
   }
   // Sequentially consistent with the I/O thread's "idle, then look at the queue" and "publish
   // the wait, then look at the deadlines": either it sees this read, or this sees it waiting.
-  if (idle_.load() && idle_.exchange(false)) {
-    Signal(idle_fd_);
-  } else if (deadline < waiting_until_.load()) {
+  // Both: the I/O thread may sleep while a caller reads on its own thread, waiting for Redis.
+  if (idle_.load() && idle_.exchange(false)) Signal(idle_fd_);
+  if (deadline < waiting_until_.load()) {
     waiting_until_.store(INT64_MIN);  // one wake-up per wait is enough
     Signal(deadline_fd_);
   }
@@ -180,7 +188,8 @@ void ReadPipeline::Sleep(bool even_with_work) {
   idle_.store(true);
   if (even_with_work || (submitted_.load() == nullptr && !stopping_.load())) {
     pollfd wait = {.fd = idle_fd_, .events = POLLIN, .revents = 0};
-    (void)poll(&wait, 1, -1);
+    // Without an eventfd (the process ran out of descriptors), look again every millisecond.
+    (void)poll(&wait, 1, idle_fd_ < 0 ? 1 : -1);
     Drain(idle_fd_);
   }
   idle_.store(false);
@@ -235,6 +244,17 @@ void ReadPipeline::RunBatch(std::vector<AsyncRead*>& batch) {
     }
   }
   if (pending.empty() || !Connect(pending, now)) return;
+  // Connecting took time: reads whose deadline passed meanwhile are not sent.
+  now = absl::Now();
+  pending.erase(std::remove_if(pending.begin(), pending.end(),
+                               [&](Pending& p) {
+                                 if (p.deadline > now) return false;
+                                 p.Answer(absl::DeadlineExceededError(
+                                     "the deadline passed while connecting to Redis"));
+                                 return true;
+                               }),
+                pending.end());
+  if (pending.empty()) return;
   absl::Status deadline_set = connection_->SetDeadline(now + options_.redis.command_timeout);
   if (!deadline_set.ok()) {
     Fail(pending, deadline_set);
@@ -256,11 +276,13 @@ bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
     Fail(pending, last_error_);
     return false;
   }
-  // No read waits for a connect longer than its own deadline allows.
-  absl::Time latest = now;
-  for (const Pending& p : pending) latest = std::max(latest, p.deadline);
+  // Connecting and authenticating never outlast the earliest deadline: no read is answered
+  // late because of them (a Redis that answers at all answers well within it).
+  absl::Time earliest = absl::InfiniteFuture();
+  for (const Pending& p : pending) earliest = std::min(earliest, p.deadline);
   redis::RedisOptions options = options_.redis;
-  options.connect_timeout = std::min(options.connect_timeout, latest - now);
+  options.connect_timeout = std::min(options.connect_timeout, earliest - now);
+  options.command_timeout = std::min(options.command_timeout, earliest - now);
   auto opened = redis::Connection::Open(options);
   if (!opened.ok()) {
     last_error_ = opened.status();
@@ -269,6 +291,7 @@ bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
     return false;
   }
   connection_ = std::move(*opened);
+  connection_->set_command_timeout(options_.redis.command_timeout);
   connection_->SetReplySink(replies_.get());
   backoff_.Reset();
   return true;

@@ -196,6 +196,9 @@ class CollectingRead : public AsyncRead {
   void OnField(size_t g, size_t f, const char* data, size_t size) override {
     if (data != nullptr) values_[g][f] = std::string(data, size);
   }
+  void OnGetError(size_t get, absl::string_view reason) override {
+    ADD_FAILURE() << "get " << get << ": " << reason;
+  }
   void Done(absl::Status status) override {
     status_ = std::move(status);
     done_.Notify();

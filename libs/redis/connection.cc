@@ -93,6 +93,7 @@ absl::Status Connection::SetDeadline(absl::Time deadline) {
 }
 
 absl::Status Connection::ReadRaw(absl::FunctionRef<void(const redisReply&)> read) {
+  if (Streaming()) return absl::FailedPreconditionError("redis: replies go to a sink");
   void* raw = nullptr;
   if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return ContextError();
   auto* reply = static_cast<redisReply*>(raw);
@@ -134,6 +135,7 @@ absl::StatusOr<bool> Connection::ReadRawUntil(absl::Time until,
                                               absl::FunctionRef<void(const redisReply& reply)> read,
                                               int wake_fd) {
   if (broken_) return absl::UnavailableError(absl::StrCat("redis at ", address_, ": broken"));
+  if (Streaming()) return absl::FailedPreconditionError("redis: replies go to a sink");
   for (;;) {
     void* raw = nullptr;
     if (redisGetReplyFromReader(ctx_, &raw) != REDIS_OK) return ContextError();
@@ -200,6 +202,8 @@ redisReplyObjectFunctions kStreamFunctions = {StreamString, StreamArray, StreamI
 
 }  // namespace
 
+bool Connection::Streaming() const { return ctx_->reader->fn == &kStreamFunctions; }
+
 void Connection::SetReplySink(ReplySink* sink) {
   // hiredis keeps its own functions private: remember them to go back to.
   if (object_functions_ == nullptr) object_functions_ = ctx_->reader->fn;
@@ -219,6 +223,7 @@ absl::StatusOr<bool> Connection::ReadStreamedUntil(absl::Time until, int wake_fd
 }
 
 absl::StatusOr<Reply> Connection::ReadReply() {
+  if (Streaming()) return absl::FailedPreconditionError("redis: replies go to a sink");
   void* raw = nullptr;
   if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) return ContextError();
   auto* reply = static_cast<redisReply*>(raw);

@@ -84,6 +84,9 @@ class Connection {
   // Like ReadRawUntil, the reply's parts going to the sink: true when a whole reply was read.
   absl::StatusOr<bool> ReadStreamedUntil(absl::Time until, int wake_fd = -1);
 
+  // The longest any command (or a batch's read) may take; Open sets it from the options.
+  void set_command_timeout(absl::Duration timeout) { command_timeout_ = timeout; }
+
   bool broken() const { return broken_; }
   // True when the server closed or reset the connection while it was idle (see
   // base::IdleSocketIsStale); such a connection must not be used.
@@ -100,6 +103,8 @@ class Connection {
   // Waits until the socket (or wake_fd) is readable and reads what arrived; false when
   // `until` passed or wake_fd woke first.
   absl::StatusOr<bool> Fill(absl::Time until, int wake_fd);
+  // Whether a ReplySink is installed (reply objects are not built then).
+  bool Streaming() const;
 
   redisContext* ctx_;
   std::string address_;

@@ -1,6 +1,5 @@
 #include "libs/redis/options.h"
 
-
 namespace granary::redis {
 
 RedisOptions ReadRedisOptions(config::Reader section) {

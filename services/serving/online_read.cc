@@ -91,6 +91,8 @@ void OnlineRead::OnField(size_t get, size_t field, const char* data, size_t size
   }
 }
 
+void OnlineRead::OnGetError(size_t, absl::string_view) { ++corrupt_; }
+
 void OnlineRead::Done(absl::Status status) {
   ReadCounts counts{.rows = keys_.rows(), .corrupt = corrupt_};
   if (status.ok()) {

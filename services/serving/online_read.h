@@ -50,6 +50,8 @@ class OnlineRead : public onlinestore::AsyncRead {
   absl::Span<const onlinestore::HashGet> gets() const override { return keys_.gets(); }
   absl::Time deadline() const override { return deadline_; }
   void OnField(size_t get, size_t field, const char* data, size_t size) override;
+  // That entity's hash is not a hash: its features stay NOT_FOUND, counted as corrupt.
+  void OnGetError(size_t get, absl::string_view reason) override;
   void Done(absl::Status status) override;
 
  private:

@@ -252,6 +252,39 @@ TEST_F(OnlineReaderTest, CorruptBytesSpoilOnlyTheirOwnValue) {
   EXPECT_EQ(Counter("granary_serving_corrupt_values_total", ""), 2);
 }
 
+TEST_F(OnlineReaderTest, AKeyThatIsNotAHashSpoilsOnlyItsRow) {
+  Write("driver_stats", {{"driver_id", Int64(2)}}, kNow, {{"trips", Int64(4)}});
+  redis::RedisOptions options;
+  options.host = redis_->host();
+  options.port = redis_->port();
+  redis::Client raw(options);
+  ASSERT_OK_AND_ASSIGN(std::string one, keys::RedisKey({{"driver_id", Int64(1)}}, "shop"));
+  ASSERT_OK(raw.Command({"SET", one, "not a hash"}).status());
+  ASSERT_OK_AND_ASSIGN(Response r, Read(Request({"driver_stats:trips"}, {1, 2})));
+  EXPECT_THAT(r.results(1).statuses(), ElementsAre(v1::NOT_FOUND, v1::PRESENT));
+  EXPECT_EQ(r.results(1).values(1).int64_val(), 4);
+  EXPECT_EQ(Counter("granary_serving_corrupt_values_total", ""), 1);
+}
+
+TEST_F(OnlineReaderTest, ADeadlinePassingWhileRedisStallsAnswersOnTime) {
+  Write("driver_stats", {{"driver_id", Int64(1)}}, kNow, {{"trips", Int64(4)}});
+  redis::RedisOptions options;
+  options.host = redis_->host();
+  options.port = redis_->port();
+  redis::Client admin(options);
+  absl::Time start = absl::Now();
+  ASSERT_OK(admin.Command({"CLIENT", "PAUSE", "1500", "ALL"}).status());
+  // Several rows and key groups: several HMGETs, still in flight when the deadline passes.
+  v1::GetOnlineFeaturesRequest req =
+      Request({"driver_stats:trips", "global_stats:active_drivers"}, {1, 2, 3});
+  EXPECT_THAT(Read(req, absl::Now() + absl::Milliseconds(200)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(1200));
+  // Once Redis answers again, so does serving.
+  ASSERT_OK_AND_ASSIGN(Response r, Read(Request({"driver_stats:trips"}, {1})));
+  EXPECT_EQ(r.results(1).values(0).int64_val(), 4);
+}
+
 TEST_F(OnlineReaderTest, CompositeAndEntityLessKeysInOneRoundTrip) {
   Write("driver_customer", {{"driver_id", Int64(1)}, {"customer_id", Str("c1")}}, kNow,
         {{"orders", Int64(4)}});

@@ -1,13 +1,13 @@
 // Serving's own metrics (request counts and latencies by status come from the runtime's gRPC
 // metrics):
 //
-//   granary_serving_entity_rows                     histogram: entity rows per request
-//   granary_serving_values_total{status}            feature values returned, by status
-//   granary_serving_corrupt_values_total            stored bytes that did not parse
-//   granary_serving_redis_round_trip_seconds        histogram: one pipelined batch, send to last
-//   reply granary_serving_redis_batch_gets                histogram: HMGETs per round trip
-//   granary_serving_catalog_version{project}        the catalog version being served
-//   granary_serving_catalog_age_seconds{project}    time since that version was committed
+//   granary_serving_entity_rows                   histogram: entity rows per request
+//   granary_serving_values_total{status}          feature values returned, by status
+//   granary_serving_corrupt_values_total          stored bytes that did not parse
+//   granary_serving_redis_round_trip_seconds      histogram: one batch, send to last reply
+//   granary_serving_redis_batch_gets              histogram: HMGETs per round trip
+//   granary_serving_catalog_version{project}      the catalog version being served
+//   granary_serving_catalog_age_seconds{project}  time since that version was committed
 #ifndef GRANARY_SERVICES_SERVING_SERVING_METRICS_H_
 #define GRANARY_SERVICES_SERVING_SERVING_METRICS_H_
 

@@ -105,7 +105,10 @@ bool ParseTimestamp(absl::string_view bytes, int64_t* seconds, int32_t* nanos) {
   if (!in.ConsumedEntireMessage()) return false;
   *seconds = static_cast<int64_t>(s);
   *nanos = static_cast<int32_t>(static_cast<int64_t>(n));
-  return *nanos >= 0 && *nanos < 1'000'000'000;
+  // Timestamp's own range, 0001-01-01 to 9999-12-31: clients refuse anything outside it.
+  constexpr int64_t kMinSeconds = -62'135'596'800, kMaxSeconds = 253'402'300'799;
+  return *nanos >= 0 && *nanos < 1'000'000'000 && *seconds >= kMinSeconds &&
+         *seconds <= kMaxSeconds;
 }
 
 }  // namespace granary::serving

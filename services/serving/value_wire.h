@@ -24,7 +24,9 @@ enum class ValueState {
 // client would check too.
 ValueState InspectValue(absl::string_view bytes);
 
-// A serialized google.protobuf.Timestamp; false when malformed or out of range.
+// A serialized google.protobuf.Timestamp; false when malformed or out of Timestamp's range
+// (years 1 to 9999). Stored Values are passed on byte for byte when well formed, even when
+// not in canonical form (a repeated field): clients read them the same.
 bool ParseTimestamp(absl::string_view bytes, int64_t* seconds, int32_t* nanos);
 
 }  // namespace granary::serving

@@ -78,6 +78,9 @@ TEST(ParseTimestampTest, RefusesGarbage) {
   EXPECT_FALSE(ParseTimestamp("\x08", &s, &n));
   EXPECT_FALSE(ParseTimestamp("\x10\xff\xff\xff\xff\x0f", &s, &n));  // nanos out of range
   EXPECT_FALSE(ParseTimestamp("not a timestamp at all", &s, &n));
+  google::protobuf::Timestamp far;
+  far.set_seconds(253'402'300'800);  // the year 10000
+  EXPECT_FALSE(ParseTimestamp(far.SerializeAsString(), &s, &n));
 }
 
 }  // namespace

@@ -150,10 +150,9 @@ int Main(int argc, char** argv) {
                          "view:feature references, comma-separated (repeatable)");
   get_online->add_option("--feature-service,-s", online.feature_service,
                          "A feature service instead of --features");
-  get_online
-      ->add_option("--entity,-e", online.entities,
-                   "join_key=value,value,... (repeatable, one per join key)")
-      ->required();
+  get_online->add_option("--entity,-e", online.entities,
+                         "join_key=value,value,... (repeatable, one per join key; none for views "
+                         "without entities)");
   get_online->add_flag("--full-feature-names", online.full_feature_names,
                        "Name features <view>__<feature>");
   get_online->add_option("--serving", serving_endpoint,

@@ -88,18 +88,27 @@ std::string Show(const Value& v) {
   }
 }
 
-// Join key -> entity type, from the registry; empty when it cannot be asked.
+// Join key -> entity type, from the registry; empty (with a warning) when it cannot be asked.
 std::map<std::string, ValueType::Enum> EntityTypes(const std::string& registry,
-                                                   const std::string& project) {
+                                                   const std::string& project, std::ostream& err) {
   std::map<std::string, ValueType::Enum> types;
-  if (registry.empty() || project.empty()) return types;
+  if (registry.empty() || project.empty()) {
+    err << "granary get-online-features: no project or registry to ask for entity types; "
+           "integers are sent as INT64, the rest as STRING\n";
+    return types;
+  }
   auto stub = registry::v1::RegistryService::NewStub(rpc::InsecureChannel(registry));
   registry::v1::GetSnapshotRequest req;
   req.set_project(project);
   registry::v1::GetSnapshotResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-  if (!stub->GetSnapshot(&ctx, req, &resp).ok()) return types;
+  if (grpc::Status s = stub->GetSnapshot(&ctx, req, &resp); !s.ok()) {
+    err << "granary get-online-features: cannot ask the registry at " << registry
+        << " for entity types (" << s.error_message()
+        << "); integers are sent as INT64, the rest as STRING\n";
+    return types;
+  }
   for (const auto& e : resp.snapshot().repo().entities()) {
     types[e.join_key().empty() ? e.name() : e.join_key()] = e.value_type();
   }
@@ -181,7 +190,7 @@ std::vector<std::vector<std::string>> OnlineTable(
 int GetOnlineFeatures(const std::string& serving, const std::string& registry,
                       const OnlineQuery& query, CommandIo io) {
   absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> req =
-      BuildOnlineRequest(query, EntityTypes(registry, query.project));
+      BuildOnlineRequest(query, EntityTypes(registry, query.project, io.err));
   if (!req.ok()) {
     io.err << "granary get-online-features: " << req.status().message() << "\n";
     return kExitUsage;

@@ -73,8 +73,7 @@ TEST(OnlineTableTest, OneLinePerEntityAndFeature) {
   auto table = OnlineTable(r, 1);
   ASSERT_EQ(table.size(), 3u);
   EXPECT_THAT(table[0], ElementsAre("driver_id", "feature", "value", "status", "event_time"));
-  EXPECT_THAT(table[1],
-              ElementsAre("1001", "conv_rate", "0.5", "PRESENT", "2023-11-14T22:13:20Z"));
+  EXPECT_THAT(table[1], ElementsAre("1001", "conv_rate", "0.5", "PRESENT", "2023-11-14T22:13:20Z"));
   EXPECT_THAT(table[2], ElementsAre("9999", "conv_rate", "-", "NOT_FOUND", "-"));
 }
 
