@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -71,6 +72,30 @@ ValueType::Enum TypeOf(const Value& value) {
       break;
   }
   return ValueType::INVALID;
+}
+
+const Value* CoerceKeyValue(const Value& in, ValueType::Enum type, Value* scratch) {
+  if (TypeOf(in) == type) return &in;
+  switch (type) {
+    case ValueType::INT64:
+      if (in.val_case() != Value::kInt32Val) return nullptr;
+      scratch->set_int64_val(in.int32_val());
+      return scratch;
+    case ValueType::INT32:
+      if (in.val_case() != Value::kInt64Val ||
+          in.int64_val() < std::numeric_limits<int32_t>::min() ||
+          in.int64_val() > std::numeric_limits<int32_t>::max()) {
+        return nullptr;
+      }
+      scratch->set_int32_val(static_cast<int32_t>(in.int64_val()));
+      return scratch;
+    case ValueType::UNIX_TIMESTAMP:
+      if (in.val_case() != Value::kInt64Val) return nullptr;
+      scratch->set_unix_timestamp_val(in.int64_val());
+      return scratch;
+    default:
+      return nullptr;
+  }
 }
 
 absl::Status AppendKeyValue(const Value& value, std::string* out) {

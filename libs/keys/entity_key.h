@@ -34,6 +34,13 @@ bool IsKeyType(types::v1::ValueType::Enum type);
 // The type a value is (by which member of the oneof is set); INVALID when unset.
 types::v1::ValueType::Enum TypeOf(const types::v1::Value& value);
 
+// A join-key value as the type its entity declares, when it is the same number: a key must be
+// the one the writers wrote, and they write the declared type. Accepts int32 for INT64, an
+// int64 that fits for INT32, int64 seconds for UNIX_TIMESTAMP. Returns `in` itself when it
+// already has the type, `scratch` (filled) when converted, null when it cannot be.
+const types::v1::Value* CoerceKeyValue(const types::v1::Value& in, types::v1::ValueType::Enum type,
+                                       types::v1::Value* scratch);
+
 // Appends one join key's value, as it appears in a key. INVALID_ARGUMENT for a value that is
 // not of a key type.
 absl::Status AppendKeyValue(const types::v1::Value& value, std::string* out);

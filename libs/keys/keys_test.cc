@@ -124,6 +124,26 @@ TEST(EntityKeyTest, NonKeyTypesAreRefused) {
   EXPECT_THAT(SerializeEntityKey({{"k", Value()}}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(EntityKeyTest, KeyValuesAreCoercedOnlyWhenTheNumberIsTheSame) {
+  types::v1::Value scratch;
+  types::v1::Value i32;
+  i32.set_int32_val(7);
+  const types::v1::Value* as64 = CoerceKeyValue(i32, types::v1::ValueType::INT64, &scratch);
+  ASSERT_EQ(as64, &scratch);
+  EXPECT_EQ(as64->int64_val(), 7);
+  types::v1::Value big;
+  big.set_int64_val(int64_t{1} << 40);
+  EXPECT_EQ(CoerceKeyValue(big, types::v1::ValueType::INT32, &scratch), nullptr);
+  types::v1::Value small;
+  small.set_int64_val(-5);
+  ASSERT_NE(CoerceKeyValue(small, types::v1::ValueType::INT32, &scratch), nullptr);
+  EXPECT_EQ(scratch.int32_val(), -5);
+  EXPECT_EQ(CoerceKeyValue(small, types::v1::ValueType::INT64, &scratch), &small);
+  types::v1::Value text;
+  text.set_string_val("7");
+  EXPECT_EQ(CoerceKeyValue(text, types::v1::ValueType::INT64, &scratch), nullptr);
+}
+
 TEST(HashFieldTest, FeastGoldenVectors) {
   EXPECT_EQ(Murmur3("hello"), 0x248bfa47u);
   EXPECT_EQ(Hex(FeatureField("driver_hourly_stats", "conv_rate")), "6160e3da");

@@ -1,5 +1,6 @@
 #include "libs/registry_client/registry_client.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "grpcpp/grpcpp.h"
 
 #include "libs/base/log.h"
+#include "libs/catalog/rules.h"
 #include "libs/rpc/health.h"
 
 namespace granary::registry_client {
@@ -91,6 +93,21 @@ RegistryClientOptions ReadRegistryClientOptions(config::Reader section) {
   o.rpc_timeout =
       section.Duration("rpc_timeout", o.rpc_timeout, absl::Milliseconds(100), absl::Minutes(5));
   return o;
+}
+
+ServedProjects ReadServedProjects(config::Reader& section) {
+  ServedProjects p;
+  p.default_project = section.RequiredString("project");
+  p.projects = section.StringList("projects");
+  if (std::find(p.projects.begin(), p.projects.end(), p.default_project) == p.projects.end()) {
+    p.projects.push_back(p.default_project);
+  }
+  for (const std::string& project : p.projects) {
+    if (!project.empty() && !catalog::IsProjectName(project)) {
+      section.AddError("projects", absl::StrCat("'", project, "' is not a project name"));
+    }
+  }
+  return p;
 }
 
 absl::StatusOr<std::shared_ptr<const Catalog>> RegistryClient::Lookup(

@@ -51,6 +51,16 @@ struct RegistryClientOptions {
 //   registry: {address: 127.0.0.1:6570, poll_interval: 30s, rpc_timeout: 5s}
 RegistryClientOptions ReadRegistryClientOptions(config::Reader section);
 
+// The projects a service works for, from its own section:
+//
+//   project: driver_stats       # of requests that name none (required)
+//   projects: [driver_stats]    # all it accepts (default: the one above, always included)
+struct ServedProjects {
+  std::string default_project;
+  std::vector<std::string> projects;
+};
+ServedProjects ReadServedProjects(config::Reader& section);
+
 class RegistryClient {
  public:
   // `nats` may be null: then changes are seen on the poll only.

@@ -1,16 +1,51 @@
 #include "services/ingestion/ingestion_service.h"
 
+#include <atomic>
+
+#include "libs/base/clock.h"
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
+#include "libs/bus/jetstream.h"
+#include "libs/bus/streams.h"
+#include "libs/registry_client/registry_client.h"
 #include "services/ingestion/ingestion_grpc.h"
+#include "services/ingestion/ingestion_metrics.h"
+#include "services/ingestion/pusher.h"
 
 namespace granary::ingestion {
 namespace {
 
 absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
+  auto metrics = std::make_shared<IngestionMetrics>(host.metrics());
+  host.AddCollectable(metrics->histograms());
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
-  host.AddDependency("nats", [nats] { return nats->Ping(); });
-  host.AddGrpcService(std::make_unique<IngestionGrpc>(), v1::IngestionService::service_full_name());
+  ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js,
+                   bus::JetStream::Create(nats, {.publish_timeout = config.publish_timeout}));
+  // NATS may be down at start: the stream is declared by the health check, which the
+  // runtime repeats until it passes.
+  auto stream_declared = std::make_shared<std::atomic<bool>>(false);
+  bus::StreamSpec stream = bus::PushStreamSpec(config.dedupe_window, config.retention);
+  host.AddDependency("nats", [nats, js, stream, stream_declared]() -> absl::Status {
+    RETURN_IF_ERROR(nats->Ping());
+    if (!stream_declared->load()) {
+      RETURN_IF_ERROR(js->EnsureStream(stream));
+      stream_declared->store(true);
+    }
+    return absl::OkStatus();
+  });
+
+  auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
+  RETURN_IF_ERROR(registry->Start());
+  for (const std::string& project : config.pusher.projects) registry->Watch(project);
+  // Pushes are checked against the last catalog held while the registry is down.
+  host.AddOptionalDependency("registry", [registry] { return registry->Ready(); });
+  host.OnStop([registry] { registry->Stop(); });
+
+  auto pusher = std::make_shared<Pusher>(
+      config.pusher, [registry](const std::string& project) { return registry->Lookup(project); },
+      js, &base::Clock::Real(), metrics);
+  host.AddGrpcService(std::make_unique<IngestionGrpc>(pusher, config.max_in_flight),
+                      v1::IngestionService::service_full_name());
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
-// The ingestion service in-process on port 0 with a real NATS: health, reflection, and health
-// following NATS.
+// The ingestion service in-process on port 0 with a real NATS and no registry: health,
+// reflection, health following NATS, and pushes that cannot be checked refused clearly.
+// Pushes end to end are in tests/integration/ingestion_test.cc.
 #include "services/ingestion/ingestion_service.h"
 
 #include "absl/strings/str_cat.h"
@@ -21,15 +22,18 @@ using ::granary::testing::WaitForHealth;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::Contains;
 
+// No registry listens on port 1: pushes find no catalog.
+std::string Config(const std::string& nats_url) {
+  return absl::StrCat("server: {dependency_check_interval: 50ms}\n",
+                      "ingestion: {project: shop}\nregistry: {address: '127.0.0.1:1'}\n",
+                      "nats: {url: '", nats_url, "', reconnect_wait: 50ms}\n");
+}
+
 class IngestionServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(nats_, NatsServer::Start());
-    ASSERT_OK_AND_ASSIGN(
-        runtime_, server::StartInProcess(
-                      Definition(),
-                      absl::StrCat("server: {dependency_check_interval: 50ms}\n", "nats: {url: '",
-                                   nats_->url(), "', reconnect_wait: 50ms}\n")));
+    ASSERT_OK_AND_ASSIGN(runtime_, server::StartInProcess(Definition(), Config(nats_->url())));
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime_->grpc_port()),
                                    grpc::InsecureChannelCredentials());
   }
@@ -45,12 +49,32 @@ TEST_F(IngestionServiceTest, HealthAndReflectionAnswer) {
   EXPECT_THAT(services, Contains("granary.ingestion.v1.IngestionService"));
 }
 
-TEST_F(IngestionServiceTest, UnbuiltRpcsAreUnimplemented) {
-  grpc::ClientContext ctx;
+TEST_F(IngestionServiceTest, PushesThatCannotBeCheckedAreRefusedWithMeaningfulCodes) {
+  auto stub = v1::IngestionService::NewStub(channel_);
+  v1::PushRequest req;
+  req.set_push_source_name("events_push");
+  (*req.mutable_columns())["id"].add_val()->set_int64_val(1);
   v1::PushResponse resp;
-  EXPECT_EQ(
-      v1::IngestionService::NewStub(channel_)->Push(&ctx, v1::PushRequest(), &resp).error_code(),
-      grpc::StatusCode::UNIMPLEMENTED);
+  {
+    grpc::ClientContext ctx;
+    req.set_project("elsewhere");
+    grpc::Status s = stub->Push(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("elsewhere"));
+  }
+  {
+    grpc::ClientContext ctx;
+    req.set_project("");
+    // The catalog of "shop" cannot be loaded: retry later, nothing was stored.
+    EXPECT_EQ(stub->Push(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  {
+    grpc::ClientContext ctx;
+    req.set_push_source_name("");
+    grpc::Status s = stub->Push(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("push_source_name"));
+  }
 }
 
 TEST_F(IngestionServiceTest, HealthFollowsNats) {
@@ -65,11 +89,7 @@ TEST_F(IngestionServiceTest, HealthFollowsNats) {
 TEST(IngestionStartupTest, StartsWhileNatsIsDownAndRecovers) {
   ASSERT_OK_AND_ASSIGN(auto nats, NatsServer::Start());
   ASSERT_OK(nats->Stop());
-  ASSERT_OK_AND_ASSIGN(
-      auto runtime,
-      server::StartInProcess(
-          Definition(), absl::StrCat("server: {dependency_check_interval: 50ms}\n", "nats: {url: '",
-                                     nats->url(), "', reconnect_wait: 50ms}\n")));
+  ASSERT_OK_AND_ASSIGN(auto runtime, server::StartInProcess(Definition(), Config(nats->url())));
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime->grpc_port()),
                                      grpc::InsecureChannelCredentials());
   ASSERT_OK_AND_ASSIGN(auto status, testing::CheckHealth(channel));

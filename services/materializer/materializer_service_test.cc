@@ -40,7 +40,8 @@ class MaterializerServiceTest : public ::testing::Test {
                                        "offline_store: {address: 127.0.0.1:", pg_->port(),
                                        ", user: postgres, database: granary, sslmode: disable}\n",
                                        "nats: {url: '", nats_->url(), "', reconnect_wait: 50ms}\n",
-                                       "redis: {address: ", redis_->address(), "}\n")));
+                                       "redis: {address: ", redis_->address(), "}\n",
+                                       "registry: {address: 127.0.0.1:1}\n")));
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime_->grpc_port()),
                                    grpc::InsecureChannelCredentials());
   }

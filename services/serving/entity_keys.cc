@@ -1,7 +1,6 @@
 #include "services/serving/entity_keys.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -23,33 +22,6 @@ std::string Describe(const Value& v) {
       return "a null";
     default:
       return absl::StrCat("a ", ValueType::Enum_Name(keys::TypeOf(v)), " value");
-  }
-}
-
-// The value as the entity's declared type, when it is the same number: the key must be the one
-// the writers wrote, and they write the declared type. `in` itself when it already has that
-// type, `scratch` when converted, null when it cannot be.
-const Value* Coerce(const Value& in, ValueType::Enum type, Value* scratch) {
-  if (keys::TypeOf(in) == type) return &in;
-  switch (type) {
-    case ValueType::INT64:
-      if (in.val_case() != Value::kInt32Val) return nullptr;
-      scratch->set_int64_val(in.int32_val());
-      return scratch;
-    case ValueType::INT32:
-      if (in.val_case() != Value::kInt64Val ||
-          in.int64_val() < std::numeric_limits<int32_t>::min() ||
-          in.int64_val() > std::numeric_limits<int32_t>::max()) {
-        return nullptr;
-      }
-      scratch->set_int32_val(static_cast<int32_t>(in.int64_val()));
-      return scratch;
-    case ValueType::UNIX_TIMESTAMP:
-      if (in.val_case() != Value::kInt64Val) return nullptr;
-      scratch->set_unix_timestamp_val(in.int64_val());
-      return scratch;
-    default:
-      return nullptr;
   }
 }
 
@@ -101,7 +73,7 @@ absl::Status EntityKeys::Build(const ReadPlan& plan, const EntityColumns& entiti
     ends[k].reserve(rows_);
     for (size_t row = 0; row < rows_; ++row) {
       const Value& value = columns_[k]->val(static_cast<int>(row));
-      const Value* typed = Coerce(value, key.type, &scratch);
+      const Value* typed = keys::CoerceKeyValue(value, key.type, &scratch);
       if (typed == nullptr) {
         return absl::InvalidArgumentError(
             absl::StrCat("entities.", key.name, "[", row, "]: entity '", key.entity, "' has ",

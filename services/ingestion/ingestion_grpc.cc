@@ -1,0 +1,140 @@
+#include "services/ingestion/ingestion_grpc.h"
+
+#include <deque>
+
+#include "absl/synchronization/mutex.h"
+
+#include "libs/base/grpc_status.h"
+
+namespace granary::ingestion {
+namespace {
+
+// One PushStream. Reads batches while fewer than max_in_flight await JetStream, writes each
+// batch's answer when it comes, and finishes once the client closed its side and every batch
+// it sent was answered (or the stream broke), so no callback outlives the reactor.
+class PushStreamReactor final
+    : public grpc::ServerBidiReactor<v1::PushStreamRequest, v1::PushStreamResponse> {
+ public:
+  PushStreamReactor(std::shared_ptr<Pusher> pusher, size_t max_in_flight)
+      : pusher_(std::move(pusher)), max_in_flight_(max_in_flight) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      absl::MutexLock lock(&mu_);
+      read_closed_ = true;
+      MaybeFinish();
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      ++in_flight_;
+    }
+    std::string batch_id = request_.batch().batch_id();
+    if (!request_.has_batch() || batch_id.empty()) {
+      Complete(batch_id, absl::InvalidArgumentError("batch.batch_id: required on PushStream"));
+    } else {
+      pusher_->Push(request_.batch(), [this, batch_id](absl::StatusOr<v1::PushResponse> result) {
+        Complete(batch_id, std::move(result));
+      });
+    }
+    // The request was fully used by Push: the buffer may take the next one.
+    absl::MutexLock lock(&mu_);
+    if (in_flight_ < max_in_flight_) {
+      StartRead(&request_);
+    } else {
+      read_paused_ = true;
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    responses_.pop_front();
+    if (!ok) {
+      // The client is gone; answers have nowhere to go.
+      broken_ = true;
+      responses_.clear();
+    }
+    if (!responses_.empty()) {
+      StartWrite(&responses_.front());
+    } else {
+      writing_ = false;
+      MaybeFinish();
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Complete(const std::string& batch_id, absl::StatusOr<v1::PushResponse> result) {
+    v1::PushStreamResponse response;
+    response.set_batch_id(batch_id);
+    if (result.ok()) {
+      *response.mutable_ack() = std::move(*result);
+    } else {
+      response.mutable_error()->set_code(static_cast<int32_t>(result.status().code()));
+      response.mutable_error()->set_message(std::string(result.status().message()));
+    }
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+    if (!broken_) {
+      responses_.push_back(std::move(response));
+      if (!writing_) {
+        writing_ = true;
+        StartWrite(&responses_.front());
+      }
+    }
+    if (read_paused_ && !read_closed_ && in_flight_ < max_in_flight_) {
+      read_paused_ = false;
+      StartRead(&request_);
+    }
+    MaybeFinish();
+  }
+
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || in_flight_ > 0 || writing_) return;
+    // With a read pending, wait for it to fail or bring a batch: only a paused reader of a
+    // broken stream has nothing pending.
+    if (!read_closed_ && !(broken_ && read_paused_)) return;
+    finished_ = true;
+    Finish(grpc::Status::OK);
+  }
+
+  const std::shared_ptr<Pusher> pusher_;
+  const size_t max_in_flight_;
+  v1::PushStreamRequest request_;
+  absl::Mutex mu_;
+  size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // Answers waiting to be written; the front one is being written.
+  std::deque<v1::PushStreamResponse> responses_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* IngestionGrpc::Push(grpc::CallbackServerContext* context,
+                                              const v1::PushRequest* request,
+                                              v1::PushResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  pusher_->Push(*request, [reactor, response](absl::StatusOr<v1::PushResponse> result) {
+    if (!result.ok()) {
+      reactor->Finish(base::ToGrpcStatus(result.status()));
+      return;
+    }
+    *response = std::move(*result);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::PushStreamRequest, v1::PushStreamResponse>* IngestionGrpc::PushStream(
+    grpc::CallbackServerContext*) {
+  return new PushStreamReactor(pusher_, max_in_flight_);
+}
+
+}  // namespace granary::ingestion

@@ -1,0 +1,43 @@
+// Ingestion's own metrics (request counts and latencies by status come from the runtime):
+//
+//   granary_ingestion_batches_total{outcome}   stored | duplicate | rejected | unavailable
+//   granary_ingestion_rows_total{outcome}      rows of those batches
+//   granary_ingestion_store_seconds            histogram: batch received -> stored in JetStream
+#ifndef GRANARY_SERVICES_INGESTION_INGESTION_METRICS_H_
+#define GRANARY_SERVICES_INGESTION_INGESTION_METRICS_H_
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+
+#include "libs/metrics/atomic_histogram.h"
+
+namespace granary::ingestion {
+
+class IngestionMetrics {
+ public:
+  explicit IngestionMetrics(prometheus::Registry& registry);
+
+  // Exported besides the registry (observed on every batch, so without a lock).
+  std::shared_ptr<prometheus::Collectable> histograms() const { return store_family_; }
+
+  void RecordStored(size_t rows, bool duplicate, absl::Duration took);
+  // A batch that was not stored: rejected for bad input, or unavailable (retry it).
+  void RecordFailed(size_t rows, const absl::Status& status);
+
+ private:
+  std::shared_ptr<metrics::AtomicHistogramFamily> store_family_;
+  metrics::AtomicHistogram* store_seconds_;
+  struct Outcome {
+    prometheus::Counter* batches;
+    prometheus::Counter* rows;
+  };
+  Outcome stored_, duplicate_, rejected_, unavailable_;
+};
+
+}  // namespace granary::ingestion
+
+#endif  // GRANARY_SERVICES_INGESTION_INGESTION_METRICS_H_

@@ -1,0 +1,167 @@
+#include "services/ingestion/push_batches.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+#include "libs/base/proto_time.h"
+#include "libs/base/status_macros.h"
+#include "libs/keys/entity_key.h"
+#include "services/ingestion/push_values.h"
+
+namespace granary::ingestion {
+namespace {
+
+using types::v1::RepeatedValue;
+using types::v1::Value;
+using types::v1::ValueType;
+
+absl::Status CellError(absl::string_view column, size_t row, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("columns[", column, "] row ", row, ": ", what));
+}
+
+absl::StatusOr<const RepeatedValue*> Column(const v1::PushRequest& request, const std::string& name,
+                                            absl::string_view what) {
+  auto it = request.columns().find(name);
+  if (it == request.columns().end()) {
+    return absl::InvalidArgumentError(absl::StrCat("columns: missing ", what, " \"", name, "\""));
+  }
+  return &it->second;
+}
+
+// The column's cells as times; required: a null is an error.
+absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl::string_view name) {
+  std::vector<absl::Time> out;
+  out.reserve(column.val_size());
+  for (int r = 0; r < column.val_size(); ++r) {
+    absl::StatusOr<absl::Time> t = CellTime(column.val(r));
+    if (!t.ok()) return CellError(name, r, t.status().message());
+    out.push_back(*t);
+  }
+  return out;
+}
+
+absl::Status CheckShape(const PushRoute& route, const v1::PushRequest& request,
+                        const BatchContext& context, size_t* rows) {
+  if (request.columns().empty()) return absl::InvalidArgumentError("columns: no columns");
+  std::vector<std::string> unknown;
+  const std::string* first = nullptr;
+  for (const auto& [name, column] : request.columns()) {
+    if (route.columns.find(name) == route.columns.end()) unknown.push_back(name);
+    if (first == nullptr || name < *first) first = &name;
+  }
+  if (!unknown.empty()) {
+    std::sort(unknown.begin(), unknown.end());
+    return absl::InvalidArgumentError(
+        absl::StrCat("columns[", unknown[0],
+                     "]: not a join key, timestamp or feature of push "
+                     "source \"",
+                     route.push_source, "\""));
+  }
+  *rows = static_cast<size_t>(request.columns().at(*first).val_size());
+  for (const auto& [name, column] : request.columns()) {
+    if (static_cast<size_t>(column.val_size()) != *rows) {
+      return absl::InvalidArgumentError(absl::StrCat("columns[", name, "]: ", column.val_size(),
+                                                     " values, but columns[", *first, "] has ",
+                                                     *rows));
+    }
+  }
+  if (*rows == 0) return absl::InvalidArgumentError("columns: no rows");
+  if (*rows > context.max_rows) {
+    return absl::InvalidArgumentError(absl::StrCat("columns: ", *rows, " rows, more than the ",
+                                                   context.max_rows, " a batch may have"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRoute& route,
+                                                                    const v1::PushRequest& request,
+                                                                    const BatchContext& context) {
+  size_t rows = 0;
+  RETURN_IF_ERROR(CheckShape(route, request, context, &rows));
+  ASSIGN_OR_RETURN(const RepeatedValue* ts_column,
+                   Column(request, route.timestamp_column, "event timestamp column"));
+  ASSIGN_OR_RETURN(std::vector<absl::Time> event_times, Times(*ts_column, route.timestamp_column));
+  std::vector<absl::Time> created_times;
+  if (!route.created_column.empty() && request.columns().count(route.created_column) > 0) {
+    ASSIGN_OR_RETURN(created_times,
+                     Times(request.columns().at(route.created_column), route.created_column));
+  }
+  const bool online = request.to() != v1::OFFLINE;
+  const bool offline = request.to() == v1::OFFLINE || request.to() == v1::ONLINE_AND_OFFLINE;
+
+  std::vector<events::v1::PushBatch> batches;
+  for (const RoutedView& view : route.views) {
+    std::vector<const RoutedFeature*> features;
+    std::vector<const RepeatedValue*> feature_columns;
+    for (const RoutedFeature& f : view.features) {
+      auto it = request.columns().find(f.name);
+      if (it == request.columns().end()) continue;
+      features.push_back(&f);
+      feature_columns.push_back(&it->second);
+    }
+    if (features.empty()) continue;  // nothing of this view was pushed
+    std::vector<const RepeatedValue*> key_columns;
+    for (const RoutedKey& k : view.join_keys) {
+      ASSIGN_OR_RETURN(const RepeatedValue* c,
+                       Column(request, k.name, absl::StrCat("join key of ", view.name)));
+      key_columns.push_back(c);
+    }
+    events::v1::PushBatch& batch = batches.emplace_back();
+    batch.set_project(route.project);
+    batch.set_push_source(route.push_source);
+    batch.set_feature_view(view.name);
+    batch.set_batch_id(context.batch_id);
+    batch.set_online(online);
+    batch.set_offline(offline);
+    for (const RoutedKey& k : view.join_keys) batch.add_join_keys(k.name);
+    for (const RoutedFeature* f : features) batch.add_features(f->name);
+    *batch.mutable_received_time() = base::ToProtoTime(context.received);
+    batch.set_registry_version(route.registry_version);
+    batch.mutable_rows()->Reserve(static_cast<int>(rows));
+    Value scratch;
+    for (size_t r = 0; r < rows; ++r) {
+      events::v1::PushRow* row = batch.add_rows();
+      for (size_t k = 0; k < view.join_keys.size(); ++k) {
+        const Value& cell = key_columns[k]->val(static_cast<int>(r));
+        const Value* typed = keys::CoerceKeyValue(cell, view.join_keys[k].type, &scratch);
+        if (typed == nullptr) {
+          return CellError(view.join_keys[k].name, r,
+                           absl::StrCat("expected ", ValueType::Enum_Name(view.join_keys[k].type),
+                                        ", found ", DescribeValue(cell)));
+        }
+        *row->add_join_values() = *typed;
+      }
+      *row->mutable_event_time() = base::ToProtoTime(event_times[r]);
+      if (!created_times.empty())
+        *row->mutable_created_time() = base::ToProtoTime(created_times[r]);
+      for (size_t f = 0; f < features.size(); ++f) {
+        Value* v = row->add_features();
+        *v = feature_columns[f]->val(static_cast<int>(r));
+        if (!ToFeatureType(features[f]->dtype, v)) {
+          return CellError(
+              features[f]->name, r,
+              absl::StrCat("expected ", ValueType::Enum_Name(features[f]->dtype), ", found ",
+                           DescribeValue(feature_columns[f]->val(static_cast<int>(r)))));
+        }
+      }
+    }
+  }
+  if (batches.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("columns: no feature of push source \"", route.push_source, "\" was pushed"));
+  }
+  return batches;
+}
+
+std::string PushSubject(const events::v1::PushBatch& batch) {
+  return absl::StrCat("granary.push.", batch.project(), ".", batch.feature_view());
+}
+
+std::string PushMessageId(const events::v1::PushBatch& batch) {
+  return absl::StrCat(batch.batch_id(), "/", batch.feature_view());
+}
+
+}  // namespace granary::ingestion

@@ -1,0 +1,225 @@
+// Push checking and splitting, against a catalog built in the test: types, conversions,
+// routing to several views, and the errors a producer sees.
+#include "services/ingestion/push_batches.h"
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+#include "libs/base/proto_time.h"
+#include "libs/testing/status_matchers.h"
+#include "services/ingestion/push_values.h"
+
+namespace granary::ingestion {
+namespace {
+
+using ::granary::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using types::v1::Value;
+
+constexpr char kRepo[] = R"pb(
+  project { name: "shop" }
+  entities { name: "driver" join_key: "driver_id" value_type: INT64 }
+  entities { name: "city" join_key: "city" value_type: STRING }
+  data_sources {
+    name: "stats_table"
+    timestamp_field: "ts"
+    created_timestamp_column: "created"
+    postgres { table: "stats" }
+  }
+  data_sources {
+    name: "stats_push"
+    push { batch_source: "stats_table" }
+  }
+  data_sources {
+    name: "idle_push"
+    push { batch_source: "stats_table" }
+  }
+  data_sources {
+    name: "orphan_push"
+    push { batch_source: "gone" }
+  }
+  feature_views {
+    name: "driver_stats"
+    entities: "driver"
+    schema { name: "trips" dtype: INT64 }
+    schema { name: "rate" dtype: DOUBLE }
+    schema { name: "tags" dtype: INT64_LIST }
+    stream_source: "stats_push"
+  }
+  feature_views {
+    name: "city_driver"
+    entities: "driver"
+    entities: "city"
+    schema { name: "label" dtype: STRING }
+    stream_source: "stats_push"
+  }
+)pb";
+
+std::shared_ptr<const registry_client::Catalog> Catalog() {
+  registry::v1::Snapshot snapshot;
+  snapshot.set_version(3);
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kRepo, snapshot.mutable_repo()));
+  return std::make_shared<registry_client::Catalog>(std::move(snapshot));
+}
+
+Value I32(int32_t v) {
+  Value x;
+  x.set_int32_val(v);
+  return x;
+}
+Value I64(int64_t v) {
+  Value x;
+  x.set_int64_val(v);
+  return x;
+}
+Value Str(const std::string& v) {
+  Value x;
+  x.set_string_val(v);
+  return x;
+}
+
+class PushBatchesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    catalog_ = Catalog();
+    auto route = RoutePush(*catalog_, "stats_push");
+    ASSERT_OK(route.status());
+    route_ = *route;
+    request_.set_push_source_name("stats_push");
+  }
+  void Column(const std::string& name, std::vector<Value> values) {
+    auto& c = (*request_.mutable_columns())[name];
+    for (auto& v : values) *c.add_val() = v;
+  }
+  absl::StatusOr<std::vector<events::v1::PushBatch>> Build(size_t max_rows = 100) {
+    return BuildPushBatches(
+        *route_, request_,
+        {.batch_id = "b1", .received = absl::FromUnixSeconds(50), .max_rows = max_rows});
+  }
+
+  std::shared_ptr<const registry_client::Catalog> catalog_;
+  std::shared_ptr<const PushRoute> route_;
+  v1::PushRequest request_;
+};
+
+TEST_F(PushBatchesTest, SplitsRowsPerViewWithTypedKeysAndValues) {
+  Column("driver_id", {I32(7), I64(8)});  // int32 widens to the entity's INT64
+  Column("ts", {I64(100), Str("2026-11-21T10:00:00Z")});
+  Column("trips", {I32(3), Value()});  // int32 widens; an empty cell is a null
+  Column("city", {Str("paris"), Str("oslo")});
+  Column("label", {Str("a"), Str("b")});
+  request_.set_to(v1::ONLINE_AND_OFFLINE);
+  ASSERT_OK_AND_ASSIGN(auto batches, Build());
+  ASSERT_EQ(batches.size(), 2u);
+  // Views in name order; join keys sorted.
+  const auto& city = batches[0];
+  EXPECT_EQ(city.feature_view(), "city_driver");
+  EXPECT_THAT(city.join_keys(), ElementsAre("city", "driver_id"));
+  EXPECT_THAT(city.features(), ElementsAre("label"));
+  const auto& stats = batches[1];
+  EXPECT_EQ(stats.feature_view(), "driver_stats");
+  EXPECT_EQ(stats.project(), "shop");
+  EXPECT_EQ(stats.batch_id(), "b1");
+  EXPECT_EQ(stats.registry_version(), 3);
+  EXPECT_TRUE(stats.online());
+  EXPECT_TRUE(stats.offline());
+  EXPECT_THAT(stats.features(), ElementsAre("trips"));  // only what was pushed
+  ASSERT_EQ(stats.rows_size(), 2);
+  EXPECT_EQ(stats.rows(0).join_values(0).int64_val(), 7);
+  EXPECT_EQ(stats.rows(0).features(0).int64_val(), 3);
+  EXPECT_EQ(stats.rows(1).features(0).val_case(), Value::kNullVal);
+  EXPECT_EQ(stats.rows(0).event_time().seconds(), 100);
+  EXPECT_EQ(base::FromProtoTime(stats.rows(1).event_time()),
+            absl::FromCivil(absl::CivilSecond(2026, 11, 21, 10, 0, 0), absl::UTCTimeZone()));
+  EXPECT_EQ(base::FromProtoTime(stats.received_time()), absl::FromUnixSeconds(50));
+  EXPECT_EQ(PushSubject(stats), "granary.push.shop.driver_stats");
+  EXPECT_EQ(PushMessageId(stats), "b1/driver_stats");
+}
+
+TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
+  Column("driver_id", {I64(1)});
+  Column("ts", {I64(1)});
+  Column("rate", {I64(1)});
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[rate] row 0: expected DOUBLE, found an INT64")));
+  (*request_.mutable_columns())["rate"].mutable_val(0)->set_double_val(0.5);
+  ASSERT_OK_AND_ASSIGN(auto batches, Build());
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_TRUE(batches[0].online());
+  EXPECT_FALSE(batches[0].offline());
+}
+
+TEST_F(PushBatchesTest, BadBatchesNameTheColumnAndRow) {
+  Column("driver_id", {I64(1), Str("x")});
+  Column("ts", {I64(1), I64(2)});
+  Column("trips", {I64(1), I64(2)});
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[driver_id] row 1: expected INT64")));
+  (*request_.mutable_columns())["driver_id"].mutable_val(1)->set_int64_val(2);
+  Column("surprise", {I64(1), I64(2)});
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[surprise]: not a join key")));
+  request_.mutable_columns()->erase("surprise");
+  (*request_.mutable_columns())["trips"].add_val()->set_int64_val(3);
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("3 values")));
+  (*request_.mutable_columns())["trips"].mutable_val()->RemoveLast();
+  (*request_.mutable_columns())["ts"].mutable_val(0)->set_string_val("yesterday");
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[ts] row 0: \"yesterday\" is not an RFC 3339")));
+  (*request_.mutable_columns())["ts"].mutable_val(0)->set_int64_val(5);
+  EXPECT_THAT(Build(/*max_rows=*/1),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than the 1")));
+  ASSERT_OK(Build().status());
+  request_.mutable_columns()->erase("ts");
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("missing event timestamp column \"ts\"")));
+}
+
+TEST_F(PushBatchesTest, AViewNeedsAllItsJoinKeysAndSomeFeatureMustBePushed) {
+  Column("driver_id", {I64(1)});
+  Column("ts", {I64(1)});
+  Column("label", {Str("a")});
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("missing join key of city_driver \"city\"")));
+  request_.mutable_columns()->erase("label");
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no feature")));
+}
+
+TEST(PushRouteTest, SourcesThatCannotTakePushesAreRefused) {
+  auto catalog = Catalog();
+  EXPECT_THAT(RoutePush(*catalog, "nope"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(RoutePush(*catalog, "stats_table"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not a push source")));
+  EXPECT_THAT(RoutePush(*catalog, "idle_push"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("feeds no feature view")));
+  EXPECT_THAT(RoutePush(*catalog, "orphan_push"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("\"gone\" not found")));
+}
+
+TEST(PushValuesTest, OnlyLosslessWideningsAreAccepted) {
+  Value v = I32(4);
+  EXPECT_TRUE(ToFeatureType(types::v1::ValueType::INT64, &v));
+  EXPECT_EQ(v.int64_val(), 4);
+  Value f;
+  f.set_float_val(0.5f);
+  EXPECT_TRUE(ToFeatureType(types::v1::ValueType::DOUBLE, &f));
+  EXPECT_EQ(f.double_val(), 0.5);
+  Value d;
+  d.set_double_val(0.5);
+  EXPECT_FALSE(ToFeatureType(types::v1::ValueType::FLOAT, &d));
+  Value big = I64(1);
+  EXPECT_FALSE(ToFeatureType(types::v1::ValueType::INT32, &big));
+  Value list;
+  list.mutable_int32_list_val()->add_val(1);
+  list.mutable_int32_list_val()->add_val(2);
+  EXPECT_TRUE(ToFeatureType(types::v1::ValueType::INT64_LIST, &list));
+  EXPECT_THAT(list.int64_list_val().val(), ElementsAre(1, 2));
+  Value text = Str("1");
+  EXPECT_FALSE(ToFeatureType(types::v1::ValueType::INT64, &text));
+}
+
+}  // namespace
+}  // namespace granary::ingestion

@@ -1,0 +1,106 @@
+#include "services/materializer/online_writer.h"
+
+#include "absl/strings/str_cat.h"
+
+#include "libs/base/proto_time.h"
+#include "libs/base/status_macros.h"
+#include "libs/keys/entity_key.h"
+#include "libs/keys/hash_field.h"
+
+namespace granary::materializer {
+namespace {}  // namespace
+
+absl::Status CheckAgainstCatalog(const events::v1::PushBatch& batch, const CatalogLookup& lookup) {
+  absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> catalog = lookup(batch.project());
+  if (absl::IsNotFound(catalog.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("project ", batch.project(), " is no longer in the registry"));
+  }
+  RETURN_IF_ERROR(catalog.status());
+  const auto* view = (*catalog)->FindFeatureView(batch.feature_view());
+  std::string missing;
+  if (view == nullptr) {
+    missing = absl::StrCat("feature view ", batch.feature_view());
+  } else {
+    for (const std::string& feature : batch.features()) {
+      bool found = false;
+      for (const auto& field : view->schema()) found = found || field.name() == feature;
+      if (!found) {
+        missing = absl::StrCat("feature ", batch.feature_view(), ":", feature);
+        break;
+      }
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  if ((*catalog)->version() < batch.registry_version()) {
+    return absl::UnavailableError(absl::StrCat(missing, " not in catalog version ",
+                                               (*catalog)->version(), " (batch checked against ",
+                                               batch.registry_version(), ")"));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(missing, " is no longer in project ", batch.project()));
+}
+
+OnlineWriter::OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, CatalogLookup lookup,
+                           std::shared_ptr<WriterMetrics> metrics, absl::Duration write_timeout)
+    : store_(std::move(store)),
+      lookup_(std::move(lookup)),
+      metrics_(std::move(metrics)),
+      write_timeout_(write_timeout) {}
+
+absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
+  if (!batch.online()) return absl::OkStatus();
+  RETURN_IF_ERROR(CheckAgainstCatalog(batch, lookup_));
+  onlinestore::ViewWrite write;
+  write.timestamp_field = keys::TimestampField(batch.feature_view());
+  for (const std::string& f : batch.features()) {
+    write.feature_fields.push_back(keys::FeatureField(batch.feature_view(), f));
+  }
+  write.rows.reserve(batch.rows_size());
+  absl::Time newest = absl::InfinitePast();
+  std::vector<std::pair<std::string, types::v1::Value>> key;
+  for (const events::v1::PushRow& row : batch.rows()) {
+    key.clear();
+    if (batch.join_keys_size() == 0) {
+      types::v1::Value dummy;
+      dummy.set_string_val("");
+      key.emplace_back(keys::kDummyJoinKey, dummy);
+    }
+    if (row.join_values_size() != batch.join_keys_size() ||
+        row.features_size() != batch.features_size()) {
+      return absl::DataLossError("push batch rows do not match its columns");
+    }
+    for (int k = 0; k < batch.join_keys_size(); ++k) {
+      key.emplace_back(batch.join_keys(k), row.join_values(k));
+    }
+    ASSIGN_OR_RETURN(std::string redis_key, keys::RedisKey(key, batch.project()));
+    onlinestore::RowWrite& out = write.rows.emplace_back();
+    out.key = std::move(redis_key);
+    out.event_time = base::FromProtoTime(row.event_time());
+    out.timestamp = row.event_time().SerializeAsString();
+    out.values.reserve(row.features_size());
+    for (const types::v1::Value& v : row.features()) out.values.push_back(v.SerializeAsString());
+    newest = std::max(newest, out.event_time);
+  }
+  std::unique_ptr<onlinestore::OnlineStoreSession> session;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!idle_.empty()) {
+      session = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (session == nullptr) session = store_->NewSession();
+  absl::StatusOr<int64_t> written = session->WriteNewer(write, absl::Now() + write_timeout_);
+  {
+    absl::MutexLock lock(&mu_);
+    idle_.push_back(std::move(session));  // a failed one reconnects on its next call
+  }
+  RETURN_IF_ERROR(written.status());
+  metrics_->RecordRowsWritten("online-writer", *written);
+  metrics_->RecordOnline(batch.project(), batch.feature_view(),
+                         absl::Now() - base::FromProtoTime(batch.received_time()), newest);
+  return absl::OkStatus();
+}
+
+}  // namespace granary::materializer

@@ -1,0 +1,68 @@
+#include "services/materializer/writer_metrics.h"
+
+#include <vector>
+
+namespace granary::materializer {
+namespace {
+
+const char* Name(BatchOutcome outcome) {
+  switch (outcome) {
+    case BatchOutcome::kWritten:
+      return "written";
+    case BatchOutcome::kSkipped:
+      return "skipped";
+    case BatchOutcome::kRetried:
+      return "retried";
+    case BatchOutcome::kDeadLettered:
+      return "dead_lettered";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
+  batches_ = &prometheus::BuildCounter()
+                  .Name("granary_materializer_batches_total")
+                  .Help("Pushed batches handled by a writer, by outcome.")
+                  .Register(registry);
+  rows_ = &prometheus::BuildCounter()
+               .Name("granary_materializer_rows_written_total")
+               .Help("Rows a writer applied (online: only rows newer than the stored ones).")
+               .Register(registry);
+  newest_age_ = &prometheus::BuildGauge()
+                     .Name("granary_materializer_newest_event_age_seconds")
+                     .Help("Age of the newest event written online, per feature view.")
+                     .Register(registry);
+  freshness_family_ = std::make_shared<metrics::AtomicHistogramFamily>(
+      "granary_materializer_push_to_online_seconds",
+      "From ingestion receiving a pushed batch to the batch being written to Redis.",
+      std::vector<double>{500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 20e-3, 50e-3, 100e-3, 250e-3, 1, 5, 30});
+  freshness_ = &freshness_family_->Add({});
+}
+
+void WriterMetrics::RecordBatch(const std::string& consumer, BatchOutcome outcome) {
+  batches_->Add({{"consumer", consumer}, {"outcome", Name(outcome)}}).Increment();
+}
+
+void WriterMetrics::RecordRowsWritten(const std::string& consumer, int64_t rows) {
+  if (rows > 0) rows_->Add({{"consumer", consumer}}).Increment(static_cast<double>(rows));
+}
+
+void WriterMetrics::RecordOnline(const std::string& project, const std::string& view,
+                                 absl::Duration latency, absl::Time newest_event) {
+  freshness_->Observe(absl::ToDoubleSeconds(latency));
+  absl::MutexLock lock(&mu_);
+  absl::Time& newest = newest_[{project, view}];
+  if (newest_event > newest) newest = newest_event;
+}
+
+void WriterMetrics::UpdateAges(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, newest] : newest_) {
+    newest_age_->Add({{"project", key.first}, {"feature_view", key.second}})
+        .Set(absl::ToDoubleSeconds(now - newest));
+  }
+}
+
+}  // namespace granary::materializer

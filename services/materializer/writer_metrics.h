@@ -1,0 +1,57 @@
+// Metrics of the push writers:
+//
+//   granary_materializer_batches_total{consumer,outcome}  written | skipped | retried |
+//                                                          dead_lettered
+//   granary_materializer_rows_written_total{consumer}     rows applied (online: newer ones only)
+//   granary_materializer_push_to_online_seconds           histogram: push received by ingestion
+//                                                          -> written to Redis
+//   granary_materializer_newest_event_age_seconds{project,feature_view}
+//                                                          age of the newest event written online
+#ifndef GRANARY_SERVICES_MATERIALIZER_WRITER_METRICS_H_
+#define GRANARY_SERVICES_MATERIALIZER_WRITER_METRICS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+#include "libs/metrics/atomic_histogram.h"
+
+namespace granary::materializer {
+
+enum class BatchOutcome { kWritten, kSkipped, kRetried, kDeadLettered };
+
+class WriterMetrics {
+ public:
+  explicit WriterMetrics(prometheus::Registry& registry);
+
+  std::shared_ptr<prometheus::Collectable> histograms() const { return freshness_family_; }
+
+  void RecordBatch(const std::string& consumer, BatchOutcome outcome);
+  void RecordRowsWritten(const std::string& consumer, int64_t rows);
+  // A batch reached Redis: how long after ingestion received it, and its newest event.
+  void RecordOnline(const std::string& project, const std::string& view, absl::Duration latency,
+                    absl::Time newest_event);
+  // Sets the age gauges from the newest events recorded (before each scrape).
+  void UpdateAges(absl::Time now);
+
+ private:
+  prometheus::Family<prometheus::Counter>* batches_;
+  prometheus::Family<prometheus::Counter>* rows_;
+  prometheus::Family<prometheus::Gauge>* newest_age_;
+  std::shared_ptr<metrics::AtomicHistogramFamily> freshness_family_;
+  metrics::AtomicHistogram* freshness_;
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, std::string>, absl::Time> newest_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace granary::materializer
+
+#endif  // GRANARY_SERVICES_MATERIALIZER_WRITER_METRICS_H_
