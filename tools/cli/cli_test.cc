@@ -49,6 +49,17 @@ TEST(CliTest, BadUsageExitsTwo) {
   Result endpoints = Granary({"status", "--endpoints", "/nonexistent/endpoints.yaml"});
   EXPECT_EQ(endpoints.exit_code, 2);
   EXPECT_THAT(endpoints.output, HasSubstr("/nonexistent/endpoints.yaml"));
+  EXPECT_EQ(Granary({"push", "--file", "rows.csv"}).exit_code, 2);  // no --push-source
+  Result to = Granary({"push", "--push-source", "s", "--file", "rows.csv", "--to", "redis"});
+  EXPECT_EQ(to.exit_code, 2);
+  EXPECT_THAT(to.output, HasSubstr("--to: expected online, offline or online_and_offline"));
+}
+
+TEST(CliTest, PushHelpExplainsNowInTimestamps) {
+  Result r = Granary({"push", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("--batch-rows"));
+  EXPECT_THAT(r.output, HasSubstr("now-5m"));
 }
 
 }  // namespace

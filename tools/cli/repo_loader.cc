@@ -38,6 +38,7 @@ void ReadConfigFrom(config::Reader& root, RepoConfig* config) {
   for (const auto& [k, v] : root.StringMap("tags")) (*config->project.mutable_tags())[k] = v;
   config->endpoint = root.Address("endpoint", config->endpoint);
   config->serving_endpoint = root.Address("serving_endpoint", config->serving_endpoint);
+  config->ingestion_endpoint = root.Address("ingestion_endpoint", config->ingestion_endpoint);
   config::Reader auth = root.Section("auth");
   std::string type = auth.String("type", "none");
   if (type != "none") {

@@ -38,6 +38,8 @@ struct RepoConfig {
   std::string endpoint = "127.0.0.1:6570";
   // Where online reads go (get-online-features), host:port.
   std::string serving_endpoint = "127.0.0.1:6571";
+  // Where pushed rows go (push), host:port.
+  std::string ingestion_endpoint = "127.0.0.1:6572";
 };
 
 struct LoadedRepo {

@@ -81,6 +81,15 @@ TEST_F(RepoLoaderTest, TheConfigFile) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no granary.yaml")));
 }
 
+TEST_F(RepoLoaderTest, ServiceEndpointsDefaultToTheLocalPorts) {
+  ASSERT_OK_AND_ASSIGN(RepoConfig defaults, ReadRepoConfig(dir_.path()));
+  EXPECT_EQ(defaults.serving_endpoint, "127.0.0.1:6571");
+  EXPECT_EQ(defaults.ingestion_endpoint, "127.0.0.1:6572");
+  Write("granary.yaml", "project: shop\ningestion_endpoint: 10.0.0.2:7000\n");
+  ASSERT_OK_AND_ASSIGN(RepoConfig config, ReadRepoConfig(dir_.path()));
+  EXPECT_EQ(config.ingestion_endpoint, "10.0.0.2:7000");
+}
+
 TEST_F(RepoLoaderTest, RegistryProblemsPointAtTheirFile) {
   Write("views.yaml",
         "feature_views:\n  - name: order_stats\n    schema: [{name: total, dtype: DOUBLE}]\n");
