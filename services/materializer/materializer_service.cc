@@ -49,13 +49,15 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
   RETURN_IF_ERROR(registry->Start());
   host.AddOptionalDependency("registry", [registry] { return registry->Ready(); });
-  // Projects are watched as their batches arrive: until the first catalog is loaded a batch
-  // is UNAVAILABLE, and comes back.
+  // Projects are watched as their batches arrive; the first batch of a project waits a little
+  // for its catalog (UNAVAILABLE, and delivered again, if the registry does not answer).
   CatalogLookup lookup = [registry](const std::string& project) {
     if (auto catalog = registry->Get(project)) {
       return absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(catalog);
     }
     registry->Watch(project);
+    registry->WaitUntil(
+        project, [](const registry_client::Catalog* c) { return c != nullptr; }, absl::Seconds(2));
     return registry->Lookup(project);
   };
 

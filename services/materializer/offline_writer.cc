@@ -114,7 +114,6 @@ OfflineWriter::OfflineWriter(std::shared_ptr<pg::Pool> pool, CatalogLookup looku
     : pool_(std::move(pool)), lookup_(std::move(lookup)), metrics_(std::move(metrics)) {}
 
 absl::Status OfflineWriter::Write(const events::v1::PushBatch& batch) {
-  if (!batch.offline()) return absl::OkStatus();
   if (!migrated_.load()) {
     RETURN_IF_ERROR(pg::Migrate(*pool_, "granary_ingest", Migrations()));
     migrated_.store(true);

@@ -28,6 +28,7 @@ class OfflineWriter : public BatchSink {
 
   // UNAVAILABLE while PostgreSQL is down; FAILED_PRECONDITION when the batch source is not a
   // table or the table refuses the rows (a missing table or column, a type that does not fit).
+  bool Wants(const events::v1::PushBatch& batch) const override { return batch.offline(); }
   absl::Status Write(const events::v1::PushBatch& batch) override;
 
  private:

@@ -49,7 +49,6 @@ OnlineWriter::OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, Cata
       write_timeout_(write_timeout) {}
 
 absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
-  if (!batch.online()) return absl::OkStatus();
   RETURN_IF_ERROR(CheckAgainstCatalog(batch, lookup_));
   onlinestore::ViewWrite write;
   write.timestamp_field = keys::TimestampField(batch.feature_view());

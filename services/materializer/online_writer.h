@@ -38,6 +38,7 @@ class OnlineWriter : public BatchSink {
   OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, CatalogLookup lookup,
                std::shared_ptr<WriterMetrics> metrics, absl::Duration write_timeout);
 
+  bool Wants(const events::v1::PushBatch& batch) const override { return batch.online(); }
   absl::Status Write(const events::v1::PushBatch& batch) override;
 
  private:

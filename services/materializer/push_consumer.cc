@@ -96,6 +96,10 @@ void PushConsumer::Handle(bus::Delivery& delivery) {
   if (!batch.ParseFromArray(delivery.data().data(), static_cast<int>(delivery.data().size()))) {
     status = absl::DataLossError(
         absl::StrCat("undecodable push batch (", delivery.data().size(), " bytes)"));
+  } else if (!sink_->Wants(batch)) {
+    metrics_->RecordBatch(options_.durable, BatchOutcome::kSkipped);
+    (void)delivery.Ack();  // if lost, it comes back and is skipped again
+    return;
   } else {
     status = sink_->Write(batch);
   }

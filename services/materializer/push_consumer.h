@@ -33,8 +33,9 @@ namespace granary::materializer {
 class BatchSink {
  public:
   virtual ~BatchSink() = default;
-  // OK when stored (or when the batch is not for this sink); applying a batch twice must
-  // store it once.
+  // Whether the batch is for this store (pushed to it); others are acknowledged untouched.
+  virtual bool Wants(const events::v1::PushBatch& batch) const = 0;
+  // OK when stored; applying a batch twice must store it once.
   virtual absl::Status Write(const events::v1::PushBatch& batch) = 0;
 };
 

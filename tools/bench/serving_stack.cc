@@ -145,18 +145,7 @@ absl::Status ServingStack::StartServing(const ServingStackOptions& options) {
 }
 
 double ServingStack::ServingMetric(const std::string& series) const {
-  absl::StatusOr<std::string> text =
-      testing::HttpGet("127.0.0.1", serving_metrics_port_, "/metrics");
-  if (!text.ok()) return 0;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    if (!absl::StartsWith(line, series) || line.size() <= series.size() ||
-        line[series.size()] != ' ') {
-      continue;
-    }
-    double value = 0;
-    if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) return value;
-  }
-  return 0;
+  return ScrapeMetric(serving_metrics_port_, series);
 }
 
 absl::Status ServingStack::Populate(const BenchView& view, int entities) {
@@ -203,42 +192,13 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
 
 absl::StatusOr<RawFigures> ServingStack::RedisBenchmark(int fields, int entities, int clients,
                                                         int pipeline, int requests) const {
-  std::vector<std::string> argv = {"redis-benchmark",
-                                   "-h",
-                                   "127.0.0.1",
-                                   "-p",
-                                   absl::StrCat(redis_->port()),
-                                   "-c",
-                                   absl::StrCat(clients),
-                                   "-n",
-                                   absl::StrCat(requests),
-                                   "-r",
-                                   absl::StrCat(entities),
-                                   "-P",
-                                   absl::StrCat(pipeline),
-                                   "--csv",
-                                   "HMGET",
-                                   absl::StrFormat("raw%d:__rand_int__", fields)};
-  for (int i = 0; i < fields; ++i) argv.push_back(FeatureName(i));
-  ASSIGN_OR_RETURN(auto process, testing::Subprocess::Start({.argv = argv}));
-  ASSIGN_OR_RETURN(int exit_code, process->Wait(absl::Minutes(5)));
-  std::string output = process->Output();
-  if (exit_code != 0) return absl::InternalError("redis-benchmark failed:\n" + output);
-  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms",
-  // "p99_latency_ms","max_latency_ms"
-  for (absl::string_view line : absl::StrSplit(output, '\n')) {
-    if (!absl::StartsWith(line, "\"HMGET")) continue;
-    std::vector<std::string> cells;
-    for (absl::string_view cell : absl::StrSplit(line, "\",\"")) {
-      cells.emplace_back(absl::StripSuffix(absl::StripPrefix(cell, "\""), "\""));
-    }
-    RawFigures f;
-    if (cells.size() >= 7 && absl::SimpleAtod(cells[1], &f.rps) &&
-        absl::SimpleAtod(cells[4], &f.p50_ms) && absl::SimpleAtod(cells[6], &f.p99_ms)) {
-      return f;
-    }
-  }
-  return absl::InternalError("cannot read redis-benchmark's output:\n" + output);
+  std::vector<std::string> args = {"-c",    absl::StrCat(clients),
+                                   "-n",    absl::StrCat(requests),
+                                   "-r",    absl::StrCat(entities),
+                                   "-P",    absl::StrCat(pipeline),
+                                   "HMGET", absl::StrFormat("raw%d:__rand_int__", fields)};
+  for (int i = 0; i < fields; ++i) args.push_back(FeatureName(i));
+  return RunRedisBenchmark(redis_->port(), args);
 }
 
 }  // namespace granary::bench

@@ -20,6 +20,7 @@
 #include "libs/testing/redis_server.h"
 #include "libs/testing/subprocess.h"
 #include "libs/testing/temp_dir.h"
+#include "tools/bench/raw_tools.h"
 
 namespace granary::bench {
 
@@ -38,13 +39,6 @@ struct ServingStackOptions {
   // NAME=VALUE entries for the serving process (e.g. GRPC_* experiments).
   std::vector<std::string> serving_env;
   std::vector<BenchView> views;
-};
-
-// What redis-benchmark printed for one run.
-struct RawFigures {
-  double rps = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
 };
 
 class ServingStack {
