@@ -3,6 +3,7 @@
 // killed mid-stream loses nothing and duplicates nothing; a NATS outage refuses pushes without
 // losing acknowledged ones; a poison message is dead-lettered with its reason.
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -73,6 +74,37 @@ TEST(IngestionTest, PushedRowsAreServableAndInTheOfflineTable) {
   ASSERT_OK_AND_ASSIGN(served, stack->Read(5));
   EXPECT_EQ(served.status, serving::v1::NOT_FOUND);
   EXPECT_EQ(CountOr(*stack, "SELECT count(*) FROM stats WHERE driver_id IN (3, 4)"), 0);
+}
+
+TEST(IngestionTest, ABadBatchOnAStreamFailsAloneAndTheOthersAreStored) {
+  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(1));
+  auto stub = ingestion::v1::IngestionService::NewStub(stack->ingestion_channel());
+  grpc::ClientContext ctx;
+  auto stream = stub->PushStream(&ctx);
+  ingestion::v1::PushStreamRequest good, bad, later, no_id;
+  *good.mutable_batch() = stack->Request("s1", {{21, 100, 1}}, ingestion::v1::ONLINE);
+  *bad.mutable_batch() = stack->Request("s2", {{22, 100, 2}}, ingestion::v1::ONLINE);
+  (*bad.mutable_batch()->mutable_columns())["driver_id"].mutable_val(0)->set_string_val("x");
+  *later.mutable_batch() = stack->Request("s3", {{23, 100, 3}}, ingestion::v1::ONLINE);
+  *no_id.mutable_batch() = stack->Request("", {{24, 100, 4}}, ingestion::v1::ONLINE);
+  // All in flight at once; answers may come in any order.
+  for (const auto* req : {&good, &bad, &later, &no_id}) ASSERT_TRUE(stream->Write(*req));
+  stream->WritesDone();
+  std::map<std::string, ingestion::v1::PushStreamResponse> answers;
+  ingestion::v1::PushStreamResponse resp;
+  while (stream->Read(&resp)) answers[resp.batch_id()] = resp;
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_TRUE(answers["s1"].has_ack());
+  EXPECT_TRUE(answers["s3"].has_ack());
+  EXPECT_EQ(answers["s2"].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(answers["s2"].error().message(), HasSubstr("columns[driver_id] row 0"));
+  EXPECT_EQ(answers[""].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(answers[""].error().message(), HasSubstr("batch_id"));
+  ASSERT_TRUE(IngestionStack::Eventually([&] { return Serves(*stack, 23, 3); }, kWait));
+  EXPECT_TRUE(Serves(*stack, 21, 1));
+  ASSERT_OK_AND_ASSIGN(Served never, stack->Read(22));
+  EXPECT_EQ(never.status, serving::v1::NOT_FOUND);
 }
 
 TEST(IngestionTest, AnOlderEventNeverReplacesANewerOne) {
