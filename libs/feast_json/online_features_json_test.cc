@@ -10,10 +10,14 @@
 #include "gtest/gtest.h"
 
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/values.h"
 
 namespace granary::feast_json {
 namespace {
 
+using ::granary::testing::Double;
+using ::granary::testing::Int64;
+using ::granary::testing::Null;
 using ::granary::testing::StatusIs;
 using nlohmann::json;
 using serving::v1::FieldStatus;
@@ -31,22 +35,6 @@ void AddCell(GetOnlineFeaturesResponse::FeatureVector* column, Value value, Fiel
   google::protobuf::Timestamp* ts = column->add_event_timestamps();
   ts->set_seconds(seconds);
   ts->set_nanos(nanos);
-}
-
-Value Int64(int64_t v) {
-  Value x;
-  x.set_int64_val(v);
-  return x;
-}
-Value Double(double v) {
-  Value x;
-  x.set_double_val(v);
-  return x;
-}
-Value Null() {
-  Value x;
-  x.set_null_val(types::v1::NULL_);
-  return x;
 }
 
 // Two entity rows, the join key and three features, every status and timestamp precision.

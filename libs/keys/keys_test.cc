@@ -7,28 +7,16 @@
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/values.h"
 
 namespace granary::keys {
 namespace {
 
+using ::granary::testing::Int32;
+using ::granary::testing::Int64;
 using ::granary::testing::StatusIs;
+using ::granary::testing::Str;
 using types::v1::Value;
-
-Value Int64(int64_t v) {
-  Value x;
-  x.set_int64_val(v);
-  return x;
-}
-Value Int32(int32_t v) {
-  Value x;
-  x.set_int32_val(v);
-  return x;
-}
-Value Str(const std::string& v) {
-  Value x;
-  x.set_string_val(v);
-  return x;
-}
 
 std::string Hex(const std::string& bytes) { return absl::BytesToHexString(bytes); }
 

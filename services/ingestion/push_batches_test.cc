@@ -8,12 +8,16 @@
 
 #include "libs/base/proto_time.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/values.h"
 #include "services/ingestion/push_values.h"
 
 namespace granary::ingestion {
 namespace {
 
+using ::granary::testing::Int32;
+using ::granary::testing::Int64;
 using ::granary::testing::StatusIs;
+using ::granary::testing::Str;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using types::v1::Value;
@@ -64,22 +68,6 @@ std::shared_ptr<const registry_client::Catalog> Catalog() {
   return std::make_shared<registry_client::Catalog>(std::move(snapshot));
 }
 
-Value I32(int32_t v) {
-  Value x;
-  x.set_int32_val(v);
-  return x;
-}
-Value I64(int64_t v) {
-  Value x;
-  x.set_int64_val(v);
-  return x;
-}
-Value Str(const std::string& v) {
-  Value x;
-  x.set_string_val(v);
-  return x;
-}
-
 class PushBatchesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -105,9 +93,9 @@ class PushBatchesTest : public ::testing::Test {
 };
 
 TEST_F(PushBatchesTest, SplitsRowsPerViewWithTypedKeysAndValues) {
-  Column("driver_id", {I32(7), I64(8)});  // int32 widens to the entity's INT64
-  Column("ts", {I64(100), Str("2026-11-21T10:00:00Z")});
-  Column("trips", {I32(3), Value()});  // int32 widens; an empty cell is a null
+  Column("driver_id", {Int32(7), Int64(8)});  // int32 widens to the entity's INT64
+  Column("ts", {Int64(100), Str("2026-11-21T10:00:00Z")});
+  Column("trips", {Int32(3), Value()});  // int32 widens; an empty cell is a null
   Column("city", {Str("paris"), Str("oslo")});
   Column("label", {Str("a"), Str("b")});
   request_.set_to(v1::ONLINE_AND_OFFLINE);
@@ -139,9 +127,9 @@ TEST_F(PushBatchesTest, SplitsRowsPerViewWithTypedKeysAndValues) {
 }
 
 TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
-  Column("driver_id", {I64(1)});
-  Column("ts", {I64(1)});
-  Column("rate", {I64(1)});
+  Column("driver_id", {Int64(1)});
+  Column("ts", {Int64(1)});
+  Column("rate", {Int64(1)});
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[rate] row 0: expected DOUBLE, found an INT64")));
   (*request_.mutable_columns())["rate"].mutable_val(0)->set_double_val(0.5);
@@ -152,13 +140,13 @@ TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
 }
 
 TEST_F(PushBatchesTest, BadBatchesNameTheColumnAndRow) {
-  Column("driver_id", {I64(1), Str("x")});
-  Column("ts", {I64(1), I64(2)});
-  Column("trips", {I64(1), I64(2)});
+  Column("driver_id", {Int64(1), Str("x")});
+  Column("ts", {Int64(1), Int64(2)});
+  Column("trips", {Int64(1), Int64(2)});
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[driver_id] row 1: expected INT64")));
   (*request_.mutable_columns())["driver_id"].mutable_val(1)->set_int64_val(2);
-  Column("surprise", {I64(1), I64(2)});
+  Column("surprise", {Int64(1), Int64(2)});
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[surprise]: not a join key")));
   request_.mutable_columns()->erase("surprise");
@@ -178,8 +166,8 @@ TEST_F(PushBatchesTest, BadBatchesNameTheColumnAndRow) {
 }
 
 TEST_F(PushBatchesTest, AViewNeedsAllItsJoinKeysAndSomeFeatureMustBePushed) {
-  Column("driver_id", {I64(1)});
-  Column("ts", {I64(1)});
+  Column("driver_id", {Int64(1)});
+  Column("ts", {Int64(1)});
   Column("label", {Str("a")});
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("missing join key of city_driver \"city\"")));
@@ -200,7 +188,7 @@ TEST(PushRouteTest, SourcesThatCannotTakePushesAreRefused) {
 }
 
 TEST(PushValuesTest, OnlyLosslessWideningsAreAccepted) {
-  Value v = I32(4);
+  Value v = Int32(4);
   EXPECT_TRUE(ToFeatureType(types::v1::ValueType::INT64, &v));
   EXPECT_EQ(v.int64_val(), 4);
   Value f;
@@ -210,7 +198,7 @@ TEST(PushValuesTest, OnlyLosslessWideningsAreAccepted) {
   Value d;
   d.set_double_val(0.5);
   EXPECT_FALSE(ToFeatureType(types::v1::ValueType::FLOAT, &d));
-  Value big = I64(1);
+  Value big = Int64(1);
   EXPECT_FALSE(ToFeatureType(types::v1::ValueType::INT32, &big));
   Value list;
   list.mutable_int32_list_val()->add_val(1);

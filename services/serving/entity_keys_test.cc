@@ -5,12 +5,16 @@
 
 #include "libs/keys/entity_key.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/values.h"
 #include "services/serving/test_catalog.h"
 
 namespace granary::serving {
 namespace {
 
+using ::granary::testing::Int32;
+using ::granary::testing::Int64;
 using ::granary::testing::StatusIs;
+using ::granary::testing::Str;
 using ::testing::HasSubstr;
 using types::v1::Value;
 
@@ -21,22 +25,6 @@ std::shared_ptr<const ReadPlan> PlanFor(std::vector<std::string> refs) {
   auto plan = BuildReadPlan(*catalog, *FeatureSelection::FromRequest(r));
   EXPECT_OK(plan);
   return *plan;
-}
-
-Value Int64(int64_t v) {
-  Value x;
-  x.set_int64_val(v);
-  return x;
-}
-Value Int32(int32_t v) {
-  Value x;
-  x.set_int32_val(v);
-  return x;
-}
-Value Str(const std::string& v) {
-  Value x;
-  x.set_string_val(v);
-  return x;
 }
 
 EntityColumns Columns(std::vector<std::pair<std::string, std::vector<Value>>> columns) {

@@ -19,40 +19,24 @@
 #include "libs/redis/client.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/values.h"
 #include "services/serving/test_catalog.h"
 
 namespace granary::serving {
 namespace {
 
+using ::granary::testing::Double;
+using ::granary::testing::Int64;
+using ::granary::testing::Null;
 using ::granary::testing::RedisServer;
 using ::granary::testing::StatusIs;
+using ::granary::testing::Str;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using types::v1::Value;
 using Response = v1::GetOnlineFeaturesResponse;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'010'000);
-
-Value Int64(int64_t v) {
-  Value x;
-  x.set_int64_val(v);
-  return x;
-}
-Value Str(const std::string& v) {
-  Value x;
-  x.set_string_val(v);
-  return x;
-}
-Value Double(double v) {
-  Value x;
-  x.set_double_val(v);
-  return x;
-}
-Value Null() {
-  Value x;
-  x.set_null_val(types::v1::NULL_);
-  return x;
-}
 
 class OnlineReaderTest : public ::testing::Test {
  protected:
