@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-#include "libs/server/echo_service_for_test.h"
+#include "libs/server/echo_service_fixture.h"
 #include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
 

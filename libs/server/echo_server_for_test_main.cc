@@ -1,4 +1,4 @@
-#include "libs/server/echo_service_for_test.h"
+#include "libs/server/echo_service_fixture.h"
 
 int main(int argc, char** argv) {
   return granary::server::RunService(argc, argv, granary::server::EchoDefinition());

@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/gauge.h"
 
-#include "libs/server/echo_service_for_test.h"
+#include "libs/server/echo_service_fixture.h"
 #include "libs/server/run_service.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/status_matchers.h"

@@ -9,7 +9,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
-#include "libs/server/echo_service_for_test.h"
+#include "libs/server/echo_service_fixture.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"

@@ -2,8 +2,8 @@
 // stand-in upstream whose health a test controls without a backend. Its one dependency is
 // healthy while `*healthy` is true when given, else while the file named by
 // `echo.healthy_file` exists (or always, when unset).
-#ifndef GRANARY_LIBS_SERVER_ECHO_SERVICE_FOR_TEST_H_
-#define GRANARY_LIBS_SERVER_ECHO_SERVICE_FOR_TEST_H_
+#ifndef GRANARY_LIBS_SERVER_ECHO_SERVICE_FIXTURE_H_
+#define GRANARY_LIBS_SERVER_ECHO_SERVICE_FIXTURE_H_
 
 #include <atomic>
 #include <string>
@@ -25,4 +25,4 @@ bool WaitForEchoCallsInFlight(int n, absl::Duration timeout);
 
 }  // namespace granary::server
 
-#endif  // GRANARY_LIBS_SERVER_ECHO_SERVICE_FOR_TEST_H_
+#endif  // GRANARY_LIBS_SERVER_ECHO_SERVICE_FIXTURE_H_
