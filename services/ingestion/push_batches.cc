@@ -102,7 +102,8 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
       features.push_back(&f);
       feature_columns.push_back(&it->second);
     }
-    if (features.empty()) continue;  // nothing of this view was pushed
+    if (features.empty()) continue;          // nothing of this view was pushed
+    if (!offline && !view.online) continue;  // an offline-only view, pushed online only
     std::vector<const RepeatedValue*> key_columns;
     for (const RoutedKey& k : view.join_keys) {
       ASSIGN_OR_RETURN(const RepeatedValue* c,
@@ -114,7 +115,7 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
     batch.set_push_source(route.push_source);
     batch.set_feature_view(view.name);
     batch.set_batch_id(context.batch_id);
-    batch.set_online(online);
+    batch.set_online(online && view.online);
     batch.set_offline(offline);
     for (const RoutedKey& k : view.join_keys) batch.add_join_keys(k.name);
     for (const RoutedFeature* f : features) batch.add_features(f->name);

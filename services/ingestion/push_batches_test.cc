@@ -53,6 +53,13 @@ constexpr char kRepo[] = R"pb(
     stream_source: "stats_push"
   }
   feature_views {
+    name: "archive"
+    entities: "driver"
+    schema { name: "rate" dtype: DOUBLE }
+    stream_source: "stats_push"
+    online: false
+  }
+  feature_views {
     name: "city_driver"
     entities: "driver"
     entities: "city"
@@ -134,9 +141,18 @@ TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
                                 HasSubstr("columns[rate] row 0: expected DOUBLE, found an INT64")));
   (*request_.mutable_columns())["rate"].mutable_val(0)->set_double_val(0.5);
   ASSERT_OK_AND_ASSIGN(auto batches, Build());
+  // "archive" (online: false) has rate too, but is not written online.
   ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].feature_view(), "driver_stats");
   EXPECT_TRUE(batches[0].online());
   EXPECT_FALSE(batches[0].offline());
+  request_.set_to(v1::ONLINE_AND_OFFLINE);
+  ASSERT_OK_AND_ASSIGN(batches, Build());
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].feature_view(), "archive");
+  EXPECT_FALSE(batches[0].online());
+  EXPECT_TRUE(batches[0].offline());
+  EXPECT_TRUE(batches[1].online());
 }
 
 TEST_F(PushBatchesTest, BadBatchesNameTheColumnAndRow) {

@@ -34,6 +34,8 @@ struct RoutedView {
   // Sorted by name, as keys are built; empty for a view without entities.
   std::vector<RoutedKey> join_keys;
   std::vector<RoutedFeature> features;  // schema order
+  // False for a view declared `online: false`: its pushed rows go offline only.
+  bool online = true;
 };
 
 struct PushRoute {
