@@ -90,7 +90,9 @@ absl::StatusOr<std::unique_ptr<JetStream>> JetStream::Create(std::shared_ptr<Con
   RETURN_IF_ERROR(FromNats(jsOptions_Init(&opts), "jetstream options"));
   opts.Wait = absl::ToInt64Milliseconds(options.publish_timeout);
   opts.PublishAsync.MaxPending = options.max_pending;
-  opts.PublishAsync.StallWait = absl::ToInt64Milliseconds(options.publish_timeout);
+  // At max_pending, a publish waits this long for room and then fails (UNAVAILABLE) rather
+  // than holding its caller's thread (a gRPC callback thread) for a whole publish_timeout.
+  opts.PublishAsync.StallWait = 50;
   opts.PublishAsync.AckHandler = &JetStream::OnAck;
   opts.PublishAsync.AckHandlerClosure = js.get();
   RETURN_IF_ERROR(
@@ -103,7 +105,10 @@ JetStream::~JetStream() {
   jsPubOptions_Init(&opts);
   // Every publish has its own timeout, so this ends; the margin covers the timer's tick.
   opts.MaxWait = absl::ToInt64Milliseconds(options_.publish_timeout + absl::Seconds(1));
-  js_PublishAsyncComplete(js_, &opts);
+  // Every publish times out by itself, so this ends; until it says so, an ack handler may
+  // still be about to use this object.
+  while (js_PublishAsyncComplete(js_, &opts) == NATS_TIMEOUT) {
+  }
   jsCtx_Destroy(js_);
   absl::flat_hash_map<const natsMsg*, PublishDone> left;
   {
@@ -171,6 +176,8 @@ void JetStream::PublishAsync(absl::string_view subject, absl::string_view data,
   }
   {
     absl::MutexLock lock(&mu_);
+    // A message's address is free for reuse only after its entry is gone (OnAck and the
+    // failure path below erase before destroying), so the key cannot be taken.
     pending_.emplace(msg, std::move(done));
   }
   jsPubOptions opts;
@@ -181,15 +188,17 @@ void JetStream::PublishAsync(absl::string_view subject, absl::string_view data,
   const natsMsg* key = msg;
   s = js_PublishMsgAsync(js_, &msg, &opts);
   if (s == NATS_OK) return;  // the client owns the message; OnAck completes it
-  natsMsg_Destroy(msg);      // a no-op when the client took it anyway
   PublishDone failed;
   {
     absl::MutexLock lock(&mu_);
     auto it = pending_.find(key);
-    if (it == pending_.end()) return;  // completed by OnAck already
-    failed = std::move(it->second);
-    pending_.erase(it);
+    if (it != pending_.end()) {
+      failed = std::move(it->second);
+      pending_.erase(it);
+    }
   }
+  natsMsg_Destroy(msg);  // after the erase; a no-op when the client took it anyway
+  if (!failed) return;   // completed by OnAck already
   absl::Status status = FromNats(s, absl::StrCat("publish to ", subject));
   if (s == NATS_TIMEOUT) status = absl::UnavailableError(status.message());
   failed(status);

@@ -127,8 +127,8 @@ class AckedPublisher {
 struct JetStreamOptions {
   // A publish not stored by then completes with UNAVAILABLE.
   absl::Duration publish_timeout = absl::Seconds(5);
-  // Publishes awaiting their ack at once; a publish beyond it waits for room (up to
-  // publish_timeout).
+  // Publishes awaiting their ack at once; a publish beyond it waits 50 ms for room, then
+  // fails with UNAVAILABLE (back-pressure for the caller to pass on).
   int64_t max_pending = 4096;
 };
 

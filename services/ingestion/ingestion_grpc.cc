@@ -22,9 +22,13 @@ class PushStreamReactor final
 
   void OnReadDone(bool ok) override {
     if (!ok) {
-      absl::MutexLock lock(&mu_);
-      read_closed_ = true;
-      MaybeFinish();
+      bool finish;
+      {
+        absl::MutexLock lock(&mu_);
+        read_closed_ = true;
+        finish = ShouldFinish();
+      }
+      if (finish) Finish(grpc::Status::OK);
       return;
     }
     {
@@ -49,19 +53,23 @@ class PushStreamReactor final
   }
 
   void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    responses_.pop_front();
-    if (!ok) {
-      // The client is gone; answers have nowhere to go.
-      broken_ = true;
-      responses_.clear();
+    bool finish = false;
+    {
+      absl::MutexLock lock(&mu_);
+      responses_.pop_front();
+      if (!ok) {
+        // The client is gone; answers have nowhere to go.
+        broken_ = true;
+        responses_.clear();
+      }
+      if (!responses_.empty()) {
+        StartWrite(&responses_.front());
+      } else {
+        writing_ = false;
+        finish = ShouldFinish();
+      }
     }
-    if (!responses_.empty()) {
-      StartWrite(&responses_.front());
-    } else {
-      writing_ = false;
-      MaybeFinish();
-    }
+    if (finish) Finish(grpc::Status::OK);
   }
 
   void OnDone() override { delete this; }
@@ -76,29 +84,36 @@ class PushStreamReactor final
       response.mutable_error()->set_code(static_cast<int32_t>(result.status().code()));
       response.mutable_error()->set_message(std::string(result.status().message()));
     }
-    absl::MutexLock lock(&mu_);
-    --in_flight_;
-    if (!broken_) {
-      responses_.push_back(std::move(response));
-      if (!writing_) {
-        writing_ = true;
-        StartWrite(&responses_.front());
+    bool finish;
+    {
+      absl::MutexLock lock(&mu_);
+      --in_flight_;
+      if (!broken_) {
+        responses_.push_back(std::move(response));
+        if (!writing_) {
+          writing_ = true;
+          StartWrite(&responses_.front());
+        }
       }
+      if (read_paused_ && !read_closed_ && in_flight_ < max_in_flight_) {
+        read_paused_ = false;
+        StartRead(&request_);
+      }
+      finish = ShouldFinish();
     }
-    if (read_paused_ && !read_closed_ && in_flight_ < max_in_flight_) {
-      read_paused_ = false;
-      StartRead(&request_);
-    }
-    MaybeFinish();
+    // Outside the lock and last: once finished, OnDone may delete this at any moment.
+    if (finish) Finish(grpc::Status::OK);
   }
 
-  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || in_flight_ > 0 || writing_) return;
-    // With a read pending, wait for it to fail or bring a batch: only a paused reader of a
-    // broken stream has nothing pending.
-    if (!read_closed_ && !(broken_ && read_paused_)) return;
+  // Whether the caller is to Finish now (true once): nothing in flight, nothing being written,
+  // and no read pending (it would fail or bring a batch; only a paused reader of a broken
+  // stream has none). StartRead and StartWrite may be called under mu_: gRPC runs their
+  // reactions on its executor, never inline.
+  bool ShouldFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || in_flight_ > 0 || writing_) return false;
+    if (!read_closed_ && !(broken_ && read_paused_)) return false;
     finished_ = true;
-    Finish(grpc::Status::OK);
+    return true;
   }
 
   const std::shared_ptr<Pusher> pusher_;

@@ -70,6 +70,14 @@ TEST_F(IngestionServiceTest, PushesThatCannotBeCheckedAreRefusedWithMeaningfulCo
   }
   {
     grpc::ClientContext ctx;
+    req.set_batch_id("two\r\nlines");  // it travels as a message header
+    grpc::Status s = stub->Push(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::HasSubstr("batch_id"));
+    req.clear_batch_id();
+  }
+  {
+    grpc::ClientContext ctx;
     req.set_push_source_name("");
     grpc::Status s = stub->Push(&ctx, req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

@@ -41,6 +41,16 @@ absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl:
   return out;
 }
 
+// PostgreSQL text cannot hold NUL.
+bool HasNul(const Value& v) {
+  if (v.val_case() == Value::kStringVal) return v.string_val().find('\0') != std::string::npos;
+  if (v.val_case() != Value::kStringListVal) return false;
+  for (const std::string& s : v.string_list_val().val()) {
+    if (s.find('\0') != std::string::npos) return true;
+  }
+  return false;
+}
+
 absl::Status CheckShape(const PushRoute& route, const v1::PushRequest& request,
                         const BatchContext& context, size_t* rows) {
   if (request.columns().empty()) return absl::InvalidArgumentError("columns: no columns");
@@ -88,6 +98,9 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
   if (!route.created_column.empty() && request.columns().count(route.created_column) > 0) {
     ASSIGN_OR_RETURN(created_times,
                      Times(request.columns().at(route.created_column), route.created_column));
+  }
+  if (!v1::PushTarget_IsValid(request.to())) {
+    return absl::InvalidArgumentError(absl::StrCat("to: unknown target ", request.to()));
   }
   const bool online = request.to() != v1::OFFLINE;
   const bool offline = request.to() == v1::OFFLINE || request.to() == v1::ONLINE_AND_OFFLINE;
@@ -141,6 +154,10 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
       for (size_t f = 0; f < features.size(); ++f) {
         Value* v = row->add_features();
         *v = feature_columns[f]->val(static_cast<int>(r));
+        if (offline && HasNul(*v)) {
+          return CellError(features[f]->name, r,
+                           "a NUL character, which the offline store cannot hold");
+        }
         if (!ToFeatureType(features[f]->dtype, v)) {
           return CellError(
               features[f]->name, r,
@@ -162,7 +179,8 @@ std::string PushSubject(const events::v1::PushBatch& batch) {
 }
 
 std::string PushMessageId(const events::v1::PushBatch& batch) {
-  return absl::StrCat(batch.batch_id(), "/", batch.feature_view());
+  // One stream holds every project's batches, and deduplicates by this id.
+  return absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view());
 }
 
 }  // namespace granary::ingestion

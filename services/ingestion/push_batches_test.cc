@@ -130,7 +130,7 @@ TEST_F(PushBatchesTest, SplitsRowsPerViewWithTypedKeysAndValues) {
             absl::FromCivil(absl::CivilSecond(2026, 11, 21, 10, 0, 0), absl::UTCTimeZone()));
   EXPECT_EQ(base::FromProtoTime(stats.received_time()), absl::FromUnixSeconds(50));
   EXPECT_EQ(PushSubject(stats), "granary.push.shop.driver_stats");
-  EXPECT_EQ(PushMessageId(stats), "b1/driver_stats");
+  EXPECT_EQ(PushMessageId(stats), "shop/b1/driver_stats");
 }
 
 TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
@@ -179,6 +179,22 @@ TEST_F(PushBatchesTest, BadBatchesNameTheColumnAndRow) {
   request_.mutable_columns()->erase("ts");
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("missing event timestamp column \"ts\"")));
+}
+
+TEST_F(PushBatchesTest, WhatTheStoresCannotHoldIsRefusedUpFront) {
+  Column("driver_id", {Int64(1)});
+  Column("ts", {Int64(int64_t{1} << 40)});  // year ~36812
+  Column("city", {Str("paris")});
+  Column("label", {Str(std::string("a\0b", 3))});
+  EXPECT_THAT(Build(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("columns[ts] row 0: ")));
+  (*request_.mutable_columns())["ts"].mutable_val(0)->set_int64_val(100);
+  ASSERT_OK(Build().status());  // online only: Redis holds any bytes
+  request_.set_to(v1::ONLINE_AND_OFFLINE);
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[label] row 0: a NUL character")));
+  request_.set_to(static_cast<v1::PushTarget>(42));
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to: unknown")));
 }
 
 TEST_F(PushBatchesTest, AViewNeedsAllItsJoinKeysAndSomeFeatureMustBePushed) {

@@ -63,16 +63,29 @@ bool ToFeatureType(ValueType::Enum dtype, Value* value) {
   }
 }
 
+absl::StatusOr<absl::Time> InRange(absl::Time t) {
+  // Years 1 to 9999: what every store (and a protobuf Timestamp) can hold.
+  static const absl::Time kFirst =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  static const absl::Time kLast =
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone());
+  if (t < kFirst || t > kLast) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(absl::FormatTime(t, absl::UTCTimeZone()), " is outside years 1 to 9999"));
+  }
+  return t;
+}
+
 absl::StatusOr<absl::Time> CellTime(const Value& value) {
   switch (value.val_case()) {
     case Value::kUnixTimestampVal:
-      return absl::FromUnixSeconds(value.unix_timestamp_val());
+      return InRange(absl::FromUnixSeconds(value.unix_timestamp_val()));
     case Value::kInt64Val:
-      return absl::FromUnixSeconds(value.int64_val());
+      return InRange(absl::FromUnixSeconds(value.int64_val()));
     case Value::kStringVal: {
       absl::Time t;
       std::string error;
-      if (absl::ParseTime(absl::RFC3339_full, value.string_val(), &t, &error)) return t;
+      if (absl::ParseTime(absl::RFC3339_full, value.string_val(), &t, &error)) return InRange(t);
       return absl::InvalidArgumentError(
           absl::StrCat("\"", value.string_val(), "\" is not an RFC 3339 time (", error, ")"));
     }

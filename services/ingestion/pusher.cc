@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/random/random.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -60,6 +61,12 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> Pusher::Prepare(const v1::Pus
   if (batch_id.size() > 200) {
     return absl::InvalidArgumentError("batch_id: longer than 200 characters");
   }
+  // It travels as a message header: nothing that could end or split one.
+  for (char c : batch_id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' && c != ':') {
+      return absl::InvalidArgumentError("batch_id: only letters, digits and - _ . : are allowed");
+    }
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<const registry_client::Catalog> catalog, lookup_(project));
   ASSIGN_OR_RETURN(std::shared_ptr<const PushRoute> route,
                    routes_.Get(*catalog, request.push_source_name()));
@@ -107,7 +114,10 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
           if (!last) return;
           if (!error.ok()) {
             metrics->RecordFailed(pending->rows, error);
-            pending->done(error);
+            // Some views' messages may be stored: a retry must reuse the id to store them once.
+            pending->done(
+                absl::Status(error.code(), absl::StrCat(error.message(), " (retry with batch_id ",
+                                                        pending->response.batch_id(), ")")));
             return;
           }
           pending->response.set_duplicate(duplicate);

@@ -11,6 +11,7 @@
 
 #include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
+#include "libs/pg/errors.h"
 #include "libs/pg/migrations.h"
 #include "services/materializer/pg_text.h"
 
@@ -70,6 +71,15 @@ absl::StatusOr<Target> TargetOf(const events::v1::PushBatch& batch, const Catalo
   return t;
 }
 
+// Errors retrying will not cure: the table or a column is missing (42xxx), a value does not
+// fit (22xxx), a constraint refuses the row (23xxx), or the batch no longer fits the catalog.
+bool IsPermanent(const absl::Status& status) {
+  if (absl::IsFailedPrecondition(status) || absl::IsInvalidArgument(status)) return true;
+  const std::string state = pg::SqlState(status);
+  return state.size() == 5 &&
+         (state.rfind("42", 0) == 0 || state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0);
+}
+
 // COPY's text format: a field with backslash, tab, newline and carriage return escaped; \N for
 // NULL.
 void AppendCopyField(const std::optional<std::string>& text, std::string* line) {
@@ -118,7 +128,9 @@ absl::Status OfflineWriter::Write(const events::v1::PushBatch& batch) {
     RETURN_IF_ERROR(pg::Migrate(*pool_, "granary_ingest", Migrations()));
     migrated_.store(true);
   }
-  const std::string message_id = absl::StrCat(batch.batch_id(), "/", batch.feature_view());
+  // The batch's JetStream message id (events.proto): unique per project, batch and view.
+  const std::string message_id =
+      absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view());
   bool wrote = false;
   absl::Status status = pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     ASSIGN_OR_RETURN(Target target, TargetOf(batch, lookup_, tx));
@@ -155,9 +167,11 @@ absl::Status OfflineWriter::Write(const events::v1::PushBatch& batch) {
   });
   if (status.ok()) {
     metrics_->RecordRowsWritten("offline-writer", wrote ? batch.rows_size() : 0);
-  } else if (absl::IsNotFound(status) || absl::IsInternal(status)) {
-    // The table or a column is missing, or a value does not fit: retrying will not help.
+  } else if (IsPermanent(status)) {
     return absl::FailedPreconditionError(status.message());
+  } else if (!IsTransient(status)) {
+    // Anything else (a connection lost mid-COPY, a failover) may pass: retry.
+    return absl::UnavailableError(status.message());
   }
   return status;
 }

@@ -82,11 +82,19 @@ void PushConsumer::Loop() {
     absl::StatusOr<std::vector<bus::Delivery>> got =
         consumer->Fetch(options_.fetch_batch, options_.fetch_wait);
     if (!got.ok()) {
-      // NATS is away; the subscription resumes after the client reconnects.
+      // NATS away: the subscription resumes after the client reconnects. Anything else (the
+      // consumer was deleted, say): subscribe again.
+      if (!absl::IsUnavailable(got.status())) consumer.reset();
       WaitStopping(options_.min_backoff);
       continue;
     }
-    for (bus::Delivery& delivery : *got) Handle(delivery);
+    const absl::Time fetched = absl::Now();
+    for (bus::Delivery& delivery : *got) {
+      // The last of a slow batch would otherwise pass ack_wait and go to another replica
+      // while still in hand (harmless, the sinks are idempotent, but wasted work).
+      if (absl::Now() - fetched > options_.ack_wait / 3) (void)delivery.InProgress();
+      Handle(delivery);
+    }
   }
 }
 
@@ -145,10 +153,17 @@ absl::Status PushConsumer::DeadLetter(const bus::Delivery& delivery, const std::
   letter.set_consumer(options_.durable);
   *letter.mutable_time() = base::ToProtoTime(absl::Now());
   letter.set_stream_sequence(delivery.stream_sequence());
-  return js_
-      ->Publish(absl::StrCat("granary.deadletter.", options_.durable), letter.SerializeAsString(),
-                absl::StrCat(options_.durable, "/", delivery.stream_sequence()))
-      .status();
+  const std::string subject = absl::StrCat("granary.deadletter.", options_.durable);
+  const std::string id = absl::StrCat(options_.durable, "/", delivery.stream_sequence());
+  absl::Status sent = js_->Publish(subject, letter.SerializeAsString(), id).status();
+  if (absl::IsInvalidArgument(sent)) {
+    // Too large with its payload: the letter still goes, pointing at the stream sequence.
+    letter.clear_payload();
+    letter.set_reason(absl::StrCat(reason, " (payload left in ", bus::kPushStream, " at sequence ",
+                                   delivery.stream_sequence(), ")"));
+    sent = js_->Publish(subject, letter.SerializeAsString(), id).status();
+  }
+  return sent;
 }
 
 }  // namespace granary::materializer
