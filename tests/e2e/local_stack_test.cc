@@ -159,15 +159,43 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   }
 
   // The example answers real values: fresh, past the ttl, unknown.
-  ASSERT_EXIT_CODE(
-      Run({"tools/cli/granary", "get-online-features", "--feature-service", "driver_activity",
-           "--entity", "driver_id=1001,1005,9999", "--project", "driver_stats", "--serving",
-           absl::StrCat("127.0.0.1:", ports_["serving"]), "--endpoint",
-           absl::StrCat("127.0.0.1:", ports_["registry"])}),
-      0);
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-online-features", "--feature-service",
+                        "driver_activity", "--entity", "driver_id=1001,1005,9999", "--project",
+                        "driver_stats", "--serving", absl::StrCat("127.0.0.1:", ports_["serving"]),
+                        "--endpoint", absl::StrCat("127.0.0.1:", ports_["registry"])}),
+                   0);
   EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate +0.91 +PRESENT +20[0-9-]+T"));
   EXPECT_THAT(last_output_, ContainsRegex("1005 +conv_rate +- +OUTSIDE_MAX_AGE"));
   EXPECT_THAT(last_output_, ContainsRegex("9999 +conv_rate +- +NOT_FOUND"));
+
+  // A push reaches serving: driver 1005's stale row is replaced by the sample's fresh one.
+  const std::vector<std::string> registry_flags = {"--project", "driver_stats", "--endpoint",
+                                                   absl::StrCat("127.0.0.1:", ports_["registry"])};
+  std::vector<std::string> push = {"tools/cli/granary",
+                                   "push",
+                                   "--push-source",
+                                   "driver_stats_push",
+                                   "--file",
+                                   "examples/driver_stats/push_sample.csv",
+                                   "--to",
+                                   "online_and_offline",
+                                   "--ingestion",
+                                   absl::StrCat("127.0.0.1:", ports_["ingestion"])};
+  push.insert(push.end(), registry_flags.begin(), registry_flags.end());
+  ASSERT_EXIT_CODE(Run(push), 0);
+  EXPECT_THAT(last_output_, HasSubstr("pushed 5 rows"));
+  std::vector<std::string> read = {
+      "tools/cli/granary", "get-online-features",
+      "--features",        "driver_hourly_stats:conv_rate",
+      "--entity",          "driver_id=1005",
+      "--serving",         absl::StrCat("127.0.0.1:", ports_["serving"])};
+  read.insert(read.end(), registry_flags.begin(), registry_flags.end());
+  bool served = false;
+  for (absl::Time give_up = absl::Now() + absl::Seconds(10); !served && absl::Now() < give_up;) {
+    ASSERT_EXIT_CODE(Run(read), 0);
+    served = ::testing::Matches(ContainsRegex("1005 +conv_rate +0.57 +PRESENT"))(last_output_);
+  }
+  EXPECT_TRUE(served) << last_output_;
 
   // Each /metrics has per-method request counters and latency histograms: the status calls
   // above went through every service's health endpoint.
