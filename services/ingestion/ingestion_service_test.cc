@@ -10,6 +10,7 @@
 
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/nats_server.h"
+#include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
 #include "services/ingestion/ingestion_grpc.h"
 
@@ -22,11 +23,15 @@ using ::granary::testing::WaitForHealth;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::Contains;
 
-// No registry listens on port 1: pushes find no catalog.
+// No registry listens on the port picked (free, and nobody is told of it): pushes find no
+// catalog.
 std::string Config(const std::string& nats_url) {
-  return absl::StrCat("server: {dependency_check_interval: 50ms}\n",
-                      "ingestion: {project: shop}\nregistry: {address: '127.0.0.1:1'}\n",
-                      "nats: {url: '", nats_url, "', reconnect_wait: 50ms}\n");
+  absl::StatusOr<std::vector<int>> free = testing::PickFreePorts(1);
+  EXPECT_TRUE(free.ok()) << free.status();
+  return absl::StrCat(
+      "server: {dependency_check_interval: 50ms}\n",
+      "ingestion: {project: shop}\nregistry: {address: '127.0.0.1:", free.ok() ? (*free)[0] : 0,
+      "'}\nnats: {url: '", nats_url, "', reconnect_wait: 50ms}\n");
 }
 
 class IngestionServiceTest : public ::testing::Test {

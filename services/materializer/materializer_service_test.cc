@@ -9,6 +9,7 @@
 
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/nats_server.h"
+#include "libs/testing/ports.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
@@ -33,6 +34,8 @@ class MaterializerServiceTest : public ::testing::Test {
     ASSERT_OK(pg_->CreateDatabase("granary"));
     ASSERT_OK_AND_ASSIGN(nats_, NatsServer::Start());
     ASSERT_OK_AND_ASSIGN(redis_, RedisServer::Start());
+    // A free port nothing listens on: no registry (the push writers are tested elsewhere).
+    ASSERT_OK_AND_ASSIGN(std::vector<int> free, testing::PickFreePorts(1));
     ASSERT_OK_AND_ASSIGN(
         runtime_,
         server::StartInProcess(
@@ -41,7 +44,7 @@ class MaterializerServiceTest : public ::testing::Test {
                                        ", user: postgres, database: granary, sslmode: disable}\n",
                                        "nats: {url: '", nats_->url(), "', reconnect_wait: 50ms}\n",
                                        "redis: {address: ", redis_->address(), "}\n",
-                                       "registry: {address: 127.0.0.1:1}\n")));
+                                       "registry: {address: 127.0.0.1:", free[0], "}\n")));
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime_->grpc_port()),
                                    grpc::InsecureChannelCredentials());
   }
