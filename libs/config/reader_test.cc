@@ -21,7 +21,7 @@ Reader Parse(absl::string_view yaml) {
 TEST(ReaderTest, ReadsTypedValuesAndDefaults) {
   Reader root = Parse(R"(
 server:
-  grpc_address: 127.0.0.1:6571
+  grpc_address: serving.example:7101
   drain_timeout: 250ms
   workers: 4
   verbose: yes
@@ -30,7 +30,7 @@ server:
   labels: {team: ml}
 )");
   Reader server = root.Section("server");
-  EXPECT_EQ(server.Address("grpc_address", "x:1"), "127.0.0.1:6571");
+  EXPECT_EQ(server.Address("grpc_address", "x:1"), "serving.example:7101");
   EXPECT_EQ(server.Duration("drain_timeout", absl::Seconds(1)), absl::Milliseconds(250));
   EXPECT_EQ(server.Int("workers", 1, 1, 64), 4);
   EXPECT_TRUE(server.Bool("verbose", false));
@@ -48,13 +48,13 @@ TEST(ReaderTest, ReportsEveryProblemWithFileLineAndPath) {
   workers: many
   drain_timeout: soon
 redis:
-  adress: 127.0.0.1:6379
+  adress: redis.example:7102
 )");
   Reader server = root.Section("server");
-  server.Address("grpc_address", "127.0.0.1:1");
+  server.Address("grpc_address", "default.example:7103");
   server.Int("workers", 1);
   server.Duration("drain_timeout", absl::Seconds(1));
-  root.Section("redis").Address("address", "127.0.0.1:6379");
+  root.Section("redis").Address("address", "redis.example:7102");
   absl::Status s = root.Finish();
   ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("4 problems"));
@@ -65,13 +65,13 @@ redis:
 }
 
 TEST(ReaderTest, HostAndPortIncludingIpv6) {
-  Reader root = Parse("a: 10.0.0.1:80\nb: '[::1]:6379'\nc: ::1:6379\nd: host:70000\n");
+  Reader root = Parse("a: 10.0.0.1:7105\nb: '[fd00::1]:7104'\nc: fd00::1:7104\nd: host:70000\n");
   HostPort a = root.HostAndPort("a", "x:1");
   EXPECT_EQ(a.host, "10.0.0.1");
-  EXPECT_EQ(a.port, 80);
+  EXPECT_EQ(a.port, 7105);
   HostPort b = root.HostAndPort("b", "x:1");
-  EXPECT_EQ(b.host, "::1");
-  EXPECT_EQ(b.port, 6379);
+  EXPECT_EQ(b.host, "fd00::1");
+  EXPECT_EQ(b.port, 7104);
   root.HostAndPort("c", "x:1");
   root.HostAndPort("d", "x:1");
   absl::Status s = root.Finish();
