@@ -1,7 +1,5 @@
 #include "services/ingestion/ingestion_service.h"
 
-#include <atomic>
-
 #include "libs/base/clock.h"
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
@@ -21,18 +19,9 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js,
                    bus::JetStream::Create(nats, {.publish_timeout = config.publish_timeout}));
-  // NATS may be down at start: the stream is declared by the health check, which the
-  // runtime repeats until it passes.
-  auto stream_declared = std::make_shared<std::atomic<bool>>(false);
-  bus::StreamSpec stream = bus::PushStreamSpec(config.dedupe_window, config.retention);
-  host.AddDependency("nats", [nats, js, stream, stream_declared]() -> absl::Status {
-    RETURN_IF_ERROR(nats->Ping());
-    if (!stream_declared->load()) {
-      RETURN_IF_ERROR(js->EnsureStream(stream));
-      stream_declared->store(true);
-    }
-    return absl::OkStatus();
-  });
+  host.AddDependency(
+      "nats",
+      bus::JetStreamCheck(nats, js, {bus::PushStreamSpec(config.dedupe_window, config.retention)}));
 
   auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
   RETURN_IF_ERROR(registry->Start());

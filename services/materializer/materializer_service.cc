@@ -1,7 +1,5 @@
 #include "services/materializer/materializer_service.h"
 
-#include <atomic>
-
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
 #include "libs/bus/jetstream.h"
@@ -25,19 +23,10 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
 
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js, bus::JetStream::Create(nats));
-  // NATS may be down at start: the health check declares the streams once it can.
-  auto declared = std::make_shared<std::atomic<bool>>(false);
-  std::vector<bus::StreamSpec> streams = {
-      bus::PushStreamSpec(config.dedupe_window, config.retention),
-      bus::DeadLetterStreamSpec(config.retention)};
-  host.AddDependency("nats", [nats, js, streams, declared]() -> absl::Status {
-    RETURN_IF_ERROR(nats->Ping());
-    if (!declared->load()) {
-      for (const bus::StreamSpec& s : streams) RETURN_IF_ERROR(js->EnsureStream(s));
-      declared->store(true);
-    }
-    return absl::OkStatus();
-  });
+  host.AddDependency(
+      "nats", bus::JetStreamCheck(nats, js,
+                                  {bus::PushStreamSpec(config.dedupe_window, config.retention),
+                                   bus::DeadLetterStreamSpec(config.retention)}));
   auto store = std::make_shared<onlinestore::RedisOnlineStore>(config.redis);
   std::shared_ptr<onlinestore::OnlineStoreSession> probe = store->NewSession();
   absl::Duration ping_timeout = config.redis.command_timeout;

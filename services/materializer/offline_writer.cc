@@ -38,9 +38,8 @@ struct Target {
 
 absl::StatusOr<Target> TargetOf(const events::v1::PushBatch& batch, const CatalogLookup& lookup,
                                 pqxx::work& tx) {
-  RETURN_IF_ERROR(CheckAgainstCatalog(batch, lookup));
   ASSIGN_OR_RETURN(std::shared_ptr<const registry_client::Catalog> catalog,
-                   lookup(batch.project()));
+                   CatalogFor(batch, lookup));
   const auto* push = catalog->FindDataSource(batch.push_source());
   const auto* source =
       push == nullptr ? nullptr : catalog->FindDataSource(push->push().batch_source());

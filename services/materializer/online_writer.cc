@@ -10,7 +10,8 @@
 namespace granary::materializer {
 namespace {}  // namespace
 
-absl::Status CheckAgainstCatalog(const events::v1::PushBatch& batch, const CatalogLookup& lookup) {
+absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> CatalogFor(
+    const events::v1::PushBatch& batch, const CatalogLookup& lookup) {
   absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> catalog = lookup(batch.project());
   if (absl::IsNotFound(catalog.status())) {
     return absl::FailedPreconditionError(
@@ -31,7 +32,7 @@ absl::Status CheckAgainstCatalog(const events::v1::PushBatch& batch, const Catal
       }
     }
   }
-  if (missing.empty()) return absl::OkStatus();
+  if (missing.empty()) return catalog;
   if ((*catalog)->version() < batch.registry_version()) {
     return absl::UnavailableError(absl::StrCat(missing, " not in catalog version ",
                                                (*catalog)->version(), " (batch checked against ",
@@ -49,7 +50,7 @@ OnlineWriter::OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, Cata
       write_timeout_(write_timeout) {}
 
 absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
-  RETURN_IF_ERROR(CheckAgainstCatalog(batch, lookup_));
+  RETURN_IF_ERROR(CatalogFor(batch, lookup_).status());
   onlinestore::ViewWrite write;
   write.timestamp_field = keys::TimestampField(batch.feature_view());
   for (const std::string& f : batch.features()) {

@@ -28,10 +28,11 @@ namespace granary::materializer {
 using CatalogLookup = std::function<absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(
     const std::string& project)>;
 
-// Checks that a batch still fits its project's catalog: the view exists and has the features.
-// FAILED_PRECONDITION when not, UNAVAILABLE when the catalog held may just be older than the
-// batch.
-absl::Status CheckAgainstCatalog(const events::v1::PushBatch& batch, const CatalogLookup& lookup);
+// The catalog of the batch's project, once checked that the batch still fits it: the view
+// exists and has the features. FAILED_PRECONDITION when not, UNAVAILABLE when the catalog held
+// may just be older than the batch.
+absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> CatalogFor(
+    const events::v1::PushBatch& batch, const CatalogLookup& lookup);
 
 class OnlineWriter : public BatchSink {
  public:

@@ -2,12 +2,8 @@
 
 #include <fstream>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "granary/registry/v1/registry_service.grpc.pb.h"
 #include "granary/serving/v1/serving.grpc.pb.h"
