@@ -1,5 +1,7 @@
 #include "services/materializer/online_writer.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 #include "libs/base/proto_time.h"
@@ -58,22 +60,28 @@ absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
   }
   write.rows.reserve(batch.rows_size());
   absl::Time newest = absl::InfinitePast();
-  std::vector<std::pair<std::string, types::v1::Value>> key;
+  // Every key of the batch starts the same: the (sorted) join key names, built once.
+  std::vector<std::string> names(batch.join_keys().begin(), batch.join_keys().end());
+  if (!std::is_sorted(names.begin(), names.end())) {
+    return absl::DataLossError("push batch join keys are not sorted");
+  }
+  types::v1::Value dummy;
+  if (names.empty()) {
+    names.push_back(keys::kDummyJoinKey);
+    dummy.set_string_val("");
+  }
+  const std::string prefix = keys::JoinKeysPrefix(names);
   for (const events::v1::PushRow& row : batch.rows()) {
-    key.clear();
-    if (batch.join_keys_size() == 0) {
-      types::v1::Value dummy;
-      dummy.set_string_val("");
-      key.emplace_back(keys::kDummyJoinKey, dummy);
-    }
     if (row.join_values_size() != batch.join_keys_size() ||
         row.features_size() != batch.features_size()) {
       return absl::DataLossError("push batch rows do not match its columns");
     }
-    for (int k = 0; k < batch.join_keys_size(); ++k) {
-      key.emplace_back(batch.join_keys(k), row.join_values(k));
+    std::string redis_key = prefix;
+    if (batch.join_keys_size() == 0) RETURN_IF_ERROR(keys::AppendKeyValue(dummy, &redis_key));
+    for (const types::v1::Value& v : row.join_values()) {
+      RETURN_IF_ERROR(keys::AppendKeyValue(v, &redis_key));
     }
-    ASSIGN_OR_RETURN(std::string redis_key, keys::RedisKey(key, batch.project()));
+    redis_key += batch.project();
     onlinestore::RowWrite& out = write.rows.emplace_back();
     out.key = std::move(redis_key);
     out.event_time = base::FromProtoTime(row.event_time());
