@@ -2,6 +2,11 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "grpcpp/server_context.h"
+
+#include "libs/base/retry_after.h"
+
 namespace granary::base {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -14,6 +19,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+void AddRetryPushback(const absl::Status& status, grpc::ServerContextBase* context) {
+  if (std::optional<absl::Duration> after = RetryAfter(status)) {
+    context->AddTrailingMetadata("grpc-retry-pushback-ms",
+                                 absl::StrCat(absl::ToInt64Milliseconds(*after)));
+  }
 }
 
 absl::string_view StatusCodeName(int code) {

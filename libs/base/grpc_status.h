@@ -7,6 +7,10 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 
+namespace grpc {
+class ServerContextBase;
+}  // namespace grpc
+
 namespace granary::base {
 
 // Same code and message. UNKNOWN never leaves a Granary service: it becomes INTERNAL, so that a
@@ -15,6 +19,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Same code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The status's retry hint (retry_after.h), if any, as the trailing metadata
+// "grpc-retry-pushback-ms", which gRPC clients with a retry policy honour.
+void AddRetryPushback(const absl::Status& status, grpc::ServerContextBase* context);
 
 // "OK", "INVALID_ARGUMENT", ... for a gRPC status code number (metric labels, CLI output).
 absl::string_view StatusCodeName(int code);

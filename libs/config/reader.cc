@@ -8,6 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/types/optional.h"
 #include "yaml-cpp/yaml.h"
 
 namespace granary::config {
@@ -243,6 +245,48 @@ absl::Duration Reader::Duration(absl::string_view key, absl::Duration default_va
     return default_value;
   }
   return d;
+}
+
+namespace {
+
+absl::optional<int64_t> ParseBytes(absl::string_view text) {
+  static constexpr std::pair<absl::string_view, int64_t> kUnits[] = {
+      {"KiB", int64_t{1} << 10}, {"MiB", int64_t{1} << 20}, {"GiB", int64_t{1} << 30},
+      {"TiB", int64_t{1} << 40}, {"KB", 1000},       {"MB", 1000 * 1000},
+      {"GB", 1000 * 1000 * 1000}, {"TB", int64_t{1000} * 1000 * 1000 * 1000},
+      {"B", 1}};
+  text = absl::StripAsciiWhitespace(text);
+  int64_t unit = 1;
+  for (const auto& [suffix, size] : kUnits) {
+    if (absl::ConsumeSuffix(&text, suffix)) {
+      unit = size;
+      break;
+    }
+  }
+  int64_t n;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &n) || n < 0 ||
+      n > std::numeric_limits<int64_t>::max() / unit) {
+    return absl::nullopt;
+  }
+  return n * unit;
+}
+
+}  // namespace
+
+int64_t Reader::Bytes(absl::string_view key, int64_t default_value, int64_t min, int64_t max) {
+  std::string text;
+  if (!Scalar(key, &text)) return default_value;
+  absl::optional<int64_t> v = ParseBytes(text);
+  if (!v.has_value()) {
+    AddError(key, absl::StrCat("expected a size such as 65536, 512KiB, 64MiB or 1GiB, got \"",
+                               text, "\""));
+    return default_value;
+  }
+  if (*v < min || *v > max) {
+    AddError(key, absl::StrCat("must be between ", min, " and ", max, " bytes, got ", text));
+    return default_value;
+  }
+  return *v;
 }
 
 std::string Reader::Address(absl::string_view key, absl::string_view default_value) {

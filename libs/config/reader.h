@@ -69,6 +69,10 @@ class Reader {
   absl::Duration Duration(absl::string_view key, absl::Duration default_value,
                           absl::Duration min = absl::ZeroDuration(),
                           absl::Duration max = absl::InfiniteDuration());
+  // A size in bytes: a number, optionally with a unit, "512KiB", "64MiB", "1GiB" (or KB, MB,
+  // GB, as powers of 1000). Must lie in [min, max].
+  int64_t Bytes(absl::string_view key, int64_t default_value, int64_t min = 0,
+                int64_t max = std::numeric_limits<int64_t>::max());
   // "host:port" with a port in [0, 65535]; port 0 asks the OS for a free one.
   std::string Address(absl::string_view key, absl::string_view default_value);
   // The same, split.

@@ -90,6 +90,22 @@ TEST(ReaderTest, RangeChecks) {
   EXPECT_THAT(s.message(), HasSubstr("d: must be between 0 and 1m, got 2h"));
 }
 
+TEST(ReaderTest, SizesWithUnits) {
+  Reader root = Parse("a: 65536\nb: 512KiB\nc: 64 MiB\nd: 2GiB\ne: 3MB\nf: lots\ng: 2KiB\n");
+  EXPECT_EQ(root.Bytes("a", 0), 65536);
+  EXPECT_EQ(root.Bytes("b", 0), 512 * 1024);
+  EXPECT_EQ(root.Bytes("c", 0), 64 * 1024 * 1024);
+  EXPECT_EQ(root.Bytes("d", 0), int64_t{2} << 30);
+  EXPECT_EQ(root.Bytes("e", 0), 3000000);
+  EXPECT_EQ(root.Bytes("f", 7), 7);
+  EXPECT_EQ(root.Bytes("g", 9, 4096), 9);
+  EXPECT_EQ(root.Bytes("missing", 11), 11);
+  absl::Status s = root.Finish();
+  EXPECT_THAT(s.message(), HasSubstr("f: expected a size such as 65536, 512KiB"));
+  EXPECT_THAT(s.message(), HasSubstr("g: must be between 4096 and"));
+  EXPECT_THAT(s.message(), Not(HasSubstr("a:")));
+}
+
 TEST(ReaderTest, RequiredStrings) {
   Reader root = Parse("name: \"\"\n");
   root.RequiredString("name");

@@ -163,4 +163,35 @@ absl::StatusOr<std::string> RedisKey(std::vector<std::pair<std::string, Value>> 
   return key;
 }
 
+absl::StatusOr<absl::string_view> ProjectOfKey(absl::string_view key) {
+  auto u32 = [&key](uint32_t* v) {
+    if (key.size() < 4) return false;
+    *v = static_cast<uint32_t>(static_cast<unsigned char>(key[0])) |
+         static_cast<uint32_t>(static_cast<unsigned char>(key[1])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(key[2])) << 16 |
+         static_cast<uint32_t>(static_cast<unsigned char>(key[3])) << 24;
+    key.remove_prefix(4);
+    return true;
+  };
+  // (type, length, bytes) items: the join key names, then as many values.
+  auto skip_item = [&](bool name) {
+    uint32_t type, length;
+    if (!u32(&type) || !u32(&length) || length > key.size()) return false;
+    if (name ? type != ValueType::STRING : !IsKeyType(static_cast<ValueType::Enum>(type))) {
+      return false;
+    }
+    key.remove_prefix(length);
+    return true;
+  };
+  const absl::Status malformed = absl::InvalidArgumentError("not a serialized entity key");
+  uint32_t count;
+  // A key has at least one join key (the dummy one for views without entities); more than a
+  // few dozen is no key of ours.
+  if (!u32(&count) || count == 0 || count > 64) return malformed;
+  for (uint32_t i = 0; i < 2 * count; ++i) {
+    if (!skip_item(/*name=*/i < count)) return malformed;
+  }
+  return key;
+}
+
 }  // namespace granary::keys

@@ -57,6 +57,12 @@ absl::StatusOr<std::string> SerializeEntityKey(
 absl::StatusOr<std::string> RedisKey(
     std::vector<std::pair<std::string, types::v1::Value>> join_keys, absl::string_view project);
 
+// The project a Redis key belongs to: what follows its serialized entity key. INVALID_ARGUMENT
+// when the key does not start with a well-formed entity key (not one of Feast's keys). Keys
+// end with the project's name, so a pattern match on the end alone would take "workshop" for
+// "shop"; this reads the entity key's own lengths to find where it ends.
+absl::StatusOr<absl::string_view> ProjectOfKey(absl::string_view key);
+
 }  // namespace granary::keys
 
 #endif  // GRANARY_LIBS_KEYS_ENTITY_KEY_H_

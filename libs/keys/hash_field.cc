@@ -20,4 +20,6 @@ std::string FeatureField(absl::string_view view, absl::string_view feature) {
 
 std::string TimestampField(absl::string_view view) { return absl::StrCat("_ts:", view); }
 
+std::string CreatedField(absl::string_view view) { return absl::StrCat("_created:", view); }
+
 }  // namespace granary::keys

@@ -1,6 +1,7 @@
 // Feast's Redis hash fields: a feature's value lives under the MurmurHash3 (x86, 32 bits,
 // seed 0) of "<view>:<feature>", stored as 4 bytes little-endian; a view's event timestamp
-// under "_ts:<view>".
+// under "_ts:<view>"; and Granary's own "_created:<view>" (a granary.types.v1.OnlineRowMeta:
+// the row's created time and the view's incarnation), which Feast's readers ignore.
 //
 //   std::string field = FeatureField("driver_hourly_stats", "conv_rate");  // "\x61\x60\xe3\xda"
 #ifndef GRANARY_LIBS_KEYS_HASH_FIELD_H_
@@ -18,6 +19,8 @@ uint32_t Murmur3(absl::string_view data);
 std::string FeatureField(absl::string_view view, absl::string_view feature);
 
 std::string TimestampField(absl::string_view view);
+
+std::string CreatedField(absl::string_view view);
 
 }  // namespace granary::keys
 

@@ -132,11 +132,35 @@ TEST(EntityKeyTest, KeyValuesAreCoercedOnlyWhenTheNumberIsTheSame) {
   EXPECT_EQ(CoerceKeyValue(text, types::v1::ValueType::INT64, &scratch), nullptr);
 }
 
+TEST(EntityKeyTest, TheProjectOfAKeyIsWhatFollowsItsEntityKeyExactly) {
+  ASSERT_OK_AND_ASSIGN(std::string shop, RedisKey({{"driver_id", Int64(7)}}, "shop"));
+  ASSERT_OK_AND_ASSIGN(std::string workshop, RedisKey({{"driver_id", Int64(7)}}, "workshop"));
+  ASSERT_OK_AND_ASSIGN(
+      std::string two, RedisKey({{"user_id", Str("u1")}, {"item_id", Int32(7)}}, "p"));
+  ASSERT_OK_AND_ASSIGN(std::string dummy, RedisKey({{kDummyJoinKey, Str("")}}, "shop"));
+  ASSERT_OK_AND_ASSIGN(absl::string_view of_shop, ProjectOfKey(shop));
+  EXPECT_EQ(of_shop, "shop");
+  ASSERT_OK_AND_ASSIGN(absl::string_view of_workshop, ProjectOfKey(workshop));
+  EXPECT_EQ(of_workshop, "workshop");
+  ASSERT_OK_AND_ASSIGN(absl::string_view of_two, ProjectOfKey(two));
+  EXPECT_EQ(of_two, "p");
+  ASSERT_OK_AND_ASSIGN(absl::string_view of_dummy, ProjectOfKey(dummy));
+  EXPECT_EQ(of_dummy, "shop");
+  // Not Feast keys: plain strings, a truncated key, a value of a non-key type.
+  EXPECT_THAT(ProjectOfKey("workshop"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ProjectOfKey(shop.substr(0, 20)), StatusIs(absl::StatusCode::kInvalidArgument));
+  std::string bad = shop;
+  bad[4 + 4 + 4 + 9] = 5;  // the value's type: DOUBLE
+  EXPECT_THAT(ProjectOfKey(bad), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(HashFieldTest, FeastGoldenVectors) {
   EXPECT_EQ(Murmur3("hello"), 0x248bfa47u);
   EXPECT_EQ(Hex(FeatureField("driver_hourly_stats", "conv_rate")), "6160e3da");
   EXPECT_EQ(Hex(FeatureField("driver_hourly_stats", "acc_rate")), "fa5e58ad");
   EXPECT_EQ(Hex(FeatureField("driver_hourly_stats", "avg_daily_trips")), "18a5e5a3");
+  EXPECT_EQ(TimestampField("driver_hourly_stats"), "_ts:driver_hourly_stats");
+  EXPECT_EQ(CreatedField("driver_hourly_stats"), "_created:driver_hourly_stats");
   EXPECT_EQ(TimestampField("driver_hourly_stats"), "_ts:driver_hourly_stats");
 }
 

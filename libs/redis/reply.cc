@@ -39,12 +39,20 @@ Reply Reply::FromHiredis(const redisReply& r) {
 absl::Status ReplyStatus(const Reply& reply) {
   if (!reply.is_error()) return absl::OkStatus();
   std::string msg = absl::StrCat("redis: ", reply.str);
-  if (absl::StartsWith(reply.str, "NOSCRIPT")) return absl::NotFoundError(msg);
-  if (absl::StartsWith(reply.str, "NOPERM")) return absl::PermissionDeniedError(msg);
-  if (absl::StartsWith(reply.str, "LOADING") || absl::StartsWith(reply.str, "BUSY") ||
-      absl::StartsWith(reply.str, "MASTERDOWN")) {
-    return absl::UnavailableError(msg);
+  // Conditions of the server, not of the command: they pass (memory freed, a failover over,
+  // the data loaded, credentials fixed), so whoever sent the command should send it again.
+  static constexpr absl::string_view kConditions[] = {
+      "OOM",      "READONLY",   "LOADING", "BUSY",     "MASTERDOWN", "NOPERM", "WRONGPASS",
+      "NOAUTH",   "CLUSTERDOWN", "TRYAGAIN", "MOVED",   "ASK",        "NOREPLICAS",
+      "MISCONF",  "EXECABORT"};
+  for (absl::string_view prefix : kConditions) {
+    if (absl::StartsWith(reply.str, prefix) &&
+        (reply.str.size() == prefix.size() || reply.str[prefix.size()] == ' ')) {
+      return absl::UnavailableError(msg);
+    }
   }
+  if (absl::StartsWith(reply.str, "NOSCRIPT")) return absl::NotFoundError(msg);
+  if (absl::StartsWith(reply.str, "WRONGTYPE")) return absl::FailedPreconditionError(msg);
   return absl::InternalError(msg);
 }
 

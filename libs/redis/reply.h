@@ -29,8 +29,12 @@ struct Reply {
   bool is_error() const { return type == Type::kError; }
 };
 
-// An error reply as a Status: NOSCRIPT -> NOT_FOUND, NOPERM -> PERMISSION_DENIED,
-// LOADING/BUSY/MASTERDOWN -> UNAVAILABLE, other errors -> INTERNAL. OK for other replies.
+// An error reply as a Status. The server's conditions, which pass by themselves or by an
+// operator's hand (OOM, READONLY, LOADING, BUSY, MASTERDOWN, NOPERM, WRONGPASS, NOAUTH,
+// CLUSTERDOWN, TRYAGAIN, MOVED, ASK, NOREPLICAS, MISCONF), are UNAVAILABLE: from a client's
+// side the backend is unusable for now. NOSCRIPT -> NOT_FOUND (load the script),
+// WRONGTYPE -> FAILED_PRECONDITION (that key holds something else), other errors -> INTERNAL.
+// OK for other replies.
 absl::Status ReplyStatus(const Reply& reply);
 
 }  // namespace granary::redis
