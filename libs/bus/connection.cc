@@ -1,6 +1,10 @@
 #include "libs/bus/connection.h"
 
+#include <vector>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 #include "libs/base/status_macros.h"
 #include "libs/bus/status.h"
@@ -18,7 +22,16 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::Open(const NatsOptions& 
   natsOptions* raw = nullptr;
   RETURN_IF_ERROR(FromNats(natsOptions_Create(&raw), "options"));
   std::unique_ptr<natsOptions, OptionsDeleter> opts(raw);
-  RETURN_IF_ERROR(FromNats(natsOptions_SetURL(opts.get(), options.url.c_str()), "url"));
+  // A cluster's URLs: the client tries them all, and reconnects to whichever answers.
+  std::vector<std::string> urls = absl::StrSplit(options.url, ',', absl::SkipWhitespace());
+  std::vector<const char*> servers;
+  for (std::string& url : urls) {
+    url = std::string(absl::StripAsciiWhitespace(url));
+    servers.push_back(url.c_str());
+  }
+  RETURN_IF_ERROR(FromNats(
+      natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size())),
+      "servers"));
   RETURN_IF_ERROR(FromNats(natsOptions_SetName(opts.get(), options.name.c_str()), "name"));
   RETURN_IF_ERROR(FromNats(
       natsOptions_SetTimeout(opts.get(), absl::ToInt64Milliseconds(options.connect_timeout)),

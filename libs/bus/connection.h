@@ -22,8 +22,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include <nats/nats.h>
 
+#include "libs/bus/nats_fwd.h"
 #include "libs/bus/options.h"
 
 namespace granary::bus {

@@ -1,60 +1,81 @@
-// The JetStream streams Granary's services share, declared by whichever service starts first
-// and re-declared harmlessly by the others.
+// The JetStream streams and durable consumers Granary's services share, declared from one set
+// of settings: the `jetstream:` section of every service that uses JetStream. Each service
+// declares all of them the same way when NATS first answers; whoever comes first creates them,
+// and a service that finds one configured otherwise says so (a warning naming each setting)
+// and leaves it as it is, so a stream is never silently reconfigured by the last one started.
 //
-//   host.AddDependency("nats", JetStreamCheck(nats, js, {PushStreamSpec(...)}));
+//   jetstream:
+//     replicas: 3                 # copies kept; default 3 when nats.url lists 3+ servers, else 1
+//     push_max_bytes: 1GiB        # GRANARY_PUSH's bound: when full, pushes are refused
+//     dedupe_window: 10m          # a batch id pushed again within it is stored once
+//     ack_wait: 30s               # a batch a writer holds longer goes to another replica
+//     max_ack_pending: 10000      # batches handed out at once, per writer consumer
+//     dead_letter_max_bytes: -1   # -1: dead letters are kept until purged, without bound
+//
+//   host.AddDependency("nats", JetStreamCheck(nats, js, settings));
 #ifndef GRANARY_LIBS_BUS_STREAMS_H_
 #define GRANARY_LIBS_BUS_STREAMS_H_
 
-#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+#include "libs/bus/connection.h"
 #include "libs/bus/jetstream.h"
+#include "libs/bus/options.h"
+#include "libs/config/reader.h"
 
 namespace granary::bus {
 
-// Pushed batches, subject granary.push.<project>.<feature_view>, kept by age (limits
-// retention), not by interest: a batch acknowledged to a producer before any writer ever
-// started must still be there for it.
+// Pushed batches, subject granary.push.<project>.<feature_view>. Interest retention: a batch
+// stays until both writer consumers acknowledged it, whatever its age; at push_max_bytes new
+// pushes are refused (RESOURCE_EXHAUSTED) instead of anything stored being dropped.
 inline constexpr char kPushStream[] = "GRANARY_PUSH";
-// Messages a consumer gave up on, subject granary.deadletter.<consumer>.
+inline constexpr char kPushSubjects[] = "granary.push.>";
+// Its two durable consumers, declared with it (interest retention keeps nothing for a stream
+// without consumers, so they must exist before the first push is acknowledged).
+inline constexpr char kOnlineWriter[] = "online-writer";
+inline constexpr char kOfflineWriter[] = "offline-writer";
+
+// Messages a consumer gave up on, subject granary.deadletter.<consumer>; kept until purged.
 inline constexpr char kDeadLetterStream[] = "GRANARY_DEADLETTER";
 
-inline StreamSpec PushStreamSpec(absl::Duration dedupe_window, absl::Duration retention) {
-  return {.name = kPushStream,
-          .subjects = {"granary.push.>"},
-          .duplicate_window = dedupe_window,
-          .max_age = retention};
-}
+// Online data of deleted feature views to remove, subject granary.cleanup.<project>; a work
+// queue consumed by one materializer replica per message.
+inline constexpr char kCleanupStream[] = "GRANARY_CLEANUP";
+inline constexpr char kOnlineCleaner[] = "online-cleaner";
 
-inline StreamSpec DeadLetterStreamSpec(absl::Duration retention) {
-  return {.name = kDeadLetterStream,
-          .subjects = {"granary.deadletter.>"},
-          .duplicate_window = absl::Minutes(2),
-          .max_age = retention};
-}
+struct JetStreamSettings {
+  int replicas = 1;
+  int64_t push_max_bytes = int64_t{1} << 30;
+  absl::Duration dedupe_window = absl::Minutes(10);
+  absl::Duration ack_wait = absl::Seconds(30);
+  int64_t max_ack_pending = 10000;
+  int64_t dead_letter_max_bytes = -1;
+};
 
-// A health check for a service that uses JetStream: NATS answers, and `streams` are declared.
-// NATS may be down at start, so the streams are declared by the first check that reaches it
-// (the runtime repeats checks until they pass), and once only.
-inline std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
-                                                    std::shared_ptr<JetStream> js,
-                                                    std::vector<StreamSpec> streams) {
-  auto declared = std::make_shared<std::atomic<bool>>(false);
-  return [nats, js, streams, declared]() -> absl::Status {
-    if (absl::Status s = nats->Ping(); !s.ok()) return s;
-    if (declared->load()) return absl::OkStatus();
-    for (const StreamSpec& spec : streams) {
-      if (absl::Status s = js->EnsureStream(spec); !s.ok()) return s;
-    }
-    declared->store(true);
-    return absl::OkStatus();
-  };
-}
+// Reads the section (root.Section("jetstream")); `nats` gives the default replica count.
+JetStreamSettings ReadJetStreamSettings(config::Reader section, const NatsOptions& nats);
+
+std::vector<StreamSpec> GranaryStreams(const JetStreamSettings& settings);
+std::vector<ConsumerSpec> GranaryConsumers(const JetStreamSettings& settings);
+
+// Creates every stream and consumer that is missing; returns how existing ones differ from
+// the settings, one line each, naming the stream or consumer.
+absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
+                                                        const JetStreamSettings& settings);
+
+// A health check for a service that uses JetStream: NATS answers, and everything is declared.
+// NATS may be down at start, so the declaration happens on the first check that reaches it
+// (the runtime repeats checks until they pass), and once only; differences are logged then.
+std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
+                                             std::shared_ptr<JetStream> js,
+                                             JetStreamSettings settings);
 
 }  // namespace granary::bus
 

@@ -46,6 +46,12 @@ class BackendProcess {
   // SIGKILL, as a crash.
   absl::Status Kill();
 
+  // Waits for a line of the server's output (since its last start) containing `text`.
+  absl::Status WaitForOutput(absl::string_view text, absl::Duration timeout) {
+    if (process_ == nullptr) return absl::FailedPreconditionError(spec_.name + " is not running");
+    return process_->WaitForOutput(text, timeout);
+  }
+
   int port() const { return port_; }
   pid_t pid() const { return process_ ? process_->pid() : 0; }
   bool running() const { return process_ != nullptr && process_->Running(); }

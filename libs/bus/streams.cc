@@ -1,0 +1,102 @@
+#include "libs/bus/streams.h"
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+#include "libs/base/log.h"
+#include "libs/base/status_macros.h"
+
+namespace granary::bus {
+
+JetStreamSettings ReadJetStreamSettings(config::Reader section, const NatsOptions& nats) {
+  JetStreamSettings s;
+  const size_t servers = std::vector<std::string>(absl::StrSplit(nats.url, ',')).size();
+  s.replicas = static_cast<int>(section.Int("replicas", servers >= 3 ? 3 : 1, 1, 5));
+  s.push_max_bytes = section.Bytes("push_max_bytes", s.push_max_bytes, int64_t{1} << 20);
+  s.dedupe_window =
+      section.Duration("dedupe_window", s.dedupe_window, absl::Seconds(1), absl::Hours(24));
+  s.ack_wait = section.Duration("ack_wait", s.ack_wait, absl::Seconds(1), absl::Hours(1));
+  s.max_ack_pending = section.Int("max_ack_pending", s.max_ack_pending, 1, 1'000'000);
+  if (section.Has("dead_letter_max_bytes")) {
+    s.dead_letter_max_bytes =
+        section.Bytes("dead_letter_max_bytes", s.dead_letter_max_bytes, int64_t{1} << 20);
+  }
+  return s;
+}
+
+std::vector<StreamSpec> GranaryStreams(const JetStreamSettings& settings) {
+  return {
+      {.name = kPushStream,
+       .subjects = {kPushSubjects},
+       .retention = Retention::kInterest,
+       .duplicate_window = settings.dedupe_window,
+       .max_bytes = settings.push_max_bytes,
+       .discard_new = true,
+       .replicas = settings.replicas},
+      // Full: dead-lettering fails and the message stays where it is (never dropped).
+      {.name = kDeadLetterStream,
+       .subjects = {"granary.deadletter.>"},
+       .duplicate_window = absl::Minutes(2),
+       .max_bytes = settings.dead_letter_max_bytes,
+       .discard_new = true,
+       .replicas = settings.replicas},
+      {.name = kCleanupStream,
+       .subjects = {"granary.cleanup.>"},
+       .retention = Retention::kWorkQueue,
+       .duplicate_window = absl::Minutes(10),
+       .replicas = settings.replicas},
+  };
+}
+
+std::vector<ConsumerSpec> GranaryConsumers(const JetStreamSettings& settings) {
+  auto writer = [&](const char* durable) {
+    return ConsumerSpec{.stream = kPushStream,
+                        .durable = durable,
+                        .filter_subject = kPushSubjects,
+                        .ack_wait = settings.ack_wait,
+                        .max_ack_pending = settings.max_ack_pending};
+  };
+  return {writer(kOnlineWriter), writer(kOfflineWriter),
+          ConsumerSpec{.stream = kCleanupStream,
+                       .durable = kOnlineCleaner,
+                       .filter_subject = "granary.cleanup.>",
+                       .ack_wait = absl::Minutes(5),
+                       .max_ack_pending = 100}};
+}
+
+absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
+                                                        const JetStreamSettings& settings) {
+  std::vector<std::string> differences;
+  for (const StreamSpec& spec : GranaryStreams(settings)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> found, js.EnsureStream(spec));
+    for (const std::string& d : found) differences.push_back(absl::StrCat("stream ", spec.name, " ", d));
+  }
+  for (const ConsumerSpec& spec : GranaryConsumers(settings)) {
+    ASSIGN_OR_RETURN(std::vector<std::string> found, js.EnsureConsumer(spec));
+    for (const std::string& d : found) {
+      differences.push_back(absl::StrCat("consumer ", spec.stream, "/", spec.durable, " ", d));
+    }
+  }
+  return differences;
+}
+
+std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
+                                             std::shared_ptr<JetStream> js,
+                                             JetStreamSettings settings) {
+  auto declared = std::make_shared<std::atomic<bool>>(false);
+  return [nats, js, settings, declared]() -> absl::Status {
+    RETURN_IF_ERROR(nats->Ping());
+    if (declared->load()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::vector<std::string> differences, DeclareStreams(*js, settings));
+    for (const std::string& d : differences) {
+      base::LogWarning("JetStream configured otherwise than this service's settings; left as it is")
+          .With("difference", d);
+    }
+    declared->store(true);
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace granary::bus

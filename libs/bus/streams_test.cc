@@ -1,0 +1,132 @@
+#include "libs/bus/streams.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include "libs/testing/eventually.h"
+#include "libs/testing/nats_cluster.h"
+#include "libs/testing/nats_server.h"
+#include "libs/testing/status_matchers.h"
+
+namespace granary::bus {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+JetStreamSettings Read(const std::string& yaml, const std::string& url) {
+  absl::StatusOr<config::Reader> root = config::Reader::FromString(yaml);
+  EXPECT_OK(root);
+  NatsOptions nats;
+  nats.url = url;
+  JetStreamSettings s = ReadJetStreamSettings(root->Section("jetstream"), nats);
+  EXPECT_OK(root->Finish());
+  return s;
+}
+
+TEST(JetStreamSettingsTest, ReplicasDefaultToTheClusterSizeTheUrlsName) {
+  EXPECT_EQ(Read("{}", "nats://a:4222").replicas, 1);
+  EXPECT_EQ(Read("{}", "nats://a:4222,nats://b:4222,nats://c:4222").replicas, 3);
+  JetStreamSettings s =
+      Read("jetstream: {replicas: 1, push_max_bytes: 64MiB, ack_wait: 5s}", "nats://a:1,nats://b:2,nats://c:3");
+  EXPECT_EQ(s.replicas, 1);
+  EXPECT_EQ(s.push_max_bytes, 64 << 20);
+  EXPECT_EQ(s.ack_wait, absl::Seconds(5));
+}
+
+std::shared_ptr<JetStream> Connect(const std::string& url) {
+  NatsOptions o;
+  o.url = url;
+  o.reconnect_wait = absl::Milliseconds(50);
+  absl::StatusOr<std::shared_ptr<Connection>> conn = Connection::Open(o);
+  EXPECT_OK(conn);
+  EXPECT_TRUE((*conn)->WaitConnected(absl::Seconds(10)));
+  absl::StatusOr<std::unique_ptr<JetStream>> js =
+      JetStream::Create(*conn, {.publish_timeout = absl::Seconds(5)});
+  EXPECT_OK(js);
+  return std::move(*js);
+}
+
+TEST(DeclareStreamsTest, DeclaresEveryStreamAndConsumerOnceAndNamesDrift) {
+  ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
+  std::shared_ptr<JetStream> js = Connect(server->url());
+  JetStreamSettings settings;
+  settings.push_max_bytes = 8 << 20;
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> first, DeclareStreams(*js, settings));
+  EXPECT_THAT(first, IsEmpty());
+  for (const StreamSpec& spec : GranaryStreams(settings)) {
+    EXPECT_OK(js->GetStreamState(spec.name)) << spec.name;
+  }
+  for (const char* durable : {kOnlineWriter, kOfflineWriter}) {
+    EXPECT_OK(js->GetConsumerState(kPushStream, durable)) << durable;
+  }
+  EXPECT_OK(js->GetConsumerState(kCleanupStream, kOnlineCleaner));
+
+  // A second service with other settings: told, and the stream keeps the first settings.
+  JetStreamSettings other = settings;
+  other.push_max_bytes = 16 << 20;
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> drift, DeclareStreams(*js, other));
+  EXPECT_THAT(drift,
+              ElementsAre("stream GRANARY_PUSH max_bytes: 8388608 on the server, 16777216 declared"));
+  ASSERT_OK_AND_ASSIGN(drift, DeclareStreams(*js, other));
+  EXPECT_EQ(drift.size(), 1u);
+}
+
+TEST(DeclareStreamsTest, PushesAreKeptUntilBothWritersAcknowledgedThem) {
+  ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
+  std::shared_ptr<JetStream> js = Connect(server->url());
+  ASSERT_OK(DeclareStreams(*js, JetStreamSettings()));
+  ASSERT_OK(js->Publish("granary.push.p.v", "batch", "p/b/v").status());
+  ASSERT_OK_AND_ASSIGN(auto online, js->Bind(kPushStream, kOnlineWriter));
+  ASSERT_OK_AND_ASSIGN(auto got, online->Fetch(1, absl::Seconds(5)));
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_OK(got[0]->Ack());
+  ASSERT_OK_AND_ASSIGN(auto offline, js->Bind(kPushStream, kOfflineWriter));
+  ASSERT_OK_AND_ASSIGN(got, offline->Fetch(1, absl::Seconds(5)));
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(StreamState held, js->GetStreamState(kPushStream));
+  EXPECT_EQ(held.messages, 1u);  // the offline writer has not acknowledged it yet
+  ASSERT_OK(got[0]->Ack());
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        absl::StatusOr<StreamState> s = js->GetStreamState(kPushStream);
+        return s.ok() && s->messages == 0;
+      },
+      absl::Seconds(10)));
+}
+
+TEST(DeclareStreamsTest, WithThreeReplicasAPushIsAcknowledgedWhileOneNodeIsDown) {
+  ASSERT_OK_AND_ASSIGN(auto cluster, testing::NatsCluster::Start(3));
+  JetStreamSettings settings;
+  settings.replicas = 3;
+  std::shared_ptr<JetStream> js = Connect(cluster->urls());
+  // Right after the election the cluster may still be placing its first stream.
+  std::vector<std::string> drift;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        absl::StatusOr<std::vector<std::string>> d = DeclareStreams(*js, settings);
+        if (d.ok()) drift = *d;
+        return d.ok();
+      },
+      absl::Seconds(20)));
+  EXPECT_THAT(drift, IsEmpty());
+  ASSERT_OK(js->Publish("granary.push.p.v", "before", "p/before/v").status());
+  ASSERT_OK(cluster->Kill(2));
+  // Two of three still make a quorum; a publish may meet an election first, then succeeds.
+  absl::Status after;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        after = js->Publish("granary.push.p.v", "after", "p/after/v").status();
+        return after.ok();
+      },
+      absl::Seconds(20)))
+      << after;
+  ASSERT_OK_AND_ASSIGN(StreamState state, js->GetStreamState(kPushStream));
+  EXPECT_EQ(state.messages, 2u);
+  // A single server refuses three replicas, saying why.
+  ASSERT_OK_AND_ASSIGN(auto single, testing::NatsServer::Start());
+  EXPECT_FALSE(DeclareStreams(*Connect(single->url()), settings).ok());
+}
+
+}  // namespace
+}  // namespace granary::bus
