@@ -36,20 +36,51 @@ struct HashGet {
 using FieldVisitor =
     absl::FunctionRef<void(size_t get, size_t field, const char* data, size_t size)>;
 
-// A row of one feature view, to be written if it is newer than what is stored.
+// A row of one feature view, to be written if it is newer than what is stored: a newer event
+// time, or the same event time and a newer created time (as the point-in-time join decides).
 struct RowWrite {
   std::string key;  // libs/keys RedisKey
   absl::Time event_time;
-  std::string timestamp;  // event_time as a serialized google.protobuf.Timestamp
+  // When the row was created: its created timestamp column, else when it was received.
+  absl::Time created_time;
   // One serialized Value per feature of the ViewWrite; empty leaves that field as it is.
   std::vector<std::string> values;
 };
 
 struct ViewWrite {
-  std::string timestamp_field;                    // "_ts:<view>"
+  std::string view;                               // names "_ts:<view>" and "_created:<view>"
   std::vector<std::string> feature_fields;        // libs/keys FeatureField, one per value
+  // The view's incarnation: its registry meta.created_version (0: unknown). Rows of an older
+  // incarnation are replaced whatever their times; a newer incarnation's are never touched.
+  int64_t view_version = 0;
   absl::Duration key_ttl = absl::ZeroDuration();  // EXPIRE on written keys; zero: never
   std::vector<RowWrite> rows;
+};
+
+struct WriteResult {
+  // Rows written (rows not newer than the stored ones are not).
+  int64_t written = 0;
+  // Indices into ViewWrite::rows of rows not written because their key holds something other
+  // than a hash (another program's key): they can never be written; every other row was.
+  std::vector<size_t> wrong_type_rows;
+};
+
+// A feature view that was deleted, for removing its rows from the online store.
+struct ViewRemoval {
+  std::string project;
+  std::string view;
+  std::vector<std::string> feature_fields;  // libs/keys FeatureField of each of its features
+  // The deleted incarnation: rows written for a view created again since are left alone.
+  int64_t view_version = 0;
+};
+
+// Where a removal is: the store is scanned a page at a time, so a removal of any size makes
+// progress that can be reported, and stops at any page.
+struct RemovalProgress {
+  std::string cursor = "0";
+  bool done = false;
+  int64_t keys_scanned = 0;
+  int64_t rows_removed = 0;
 };
 
 class OnlineStoreSession {
@@ -61,14 +92,16 @@ class OnlineStoreSession {
   // on its next call.
   virtual absl::Status MultiGet(absl::Span<const HashGet> gets, absl::Time deadline,
                                 FieldVisitor visit) = 0;
-  // Writes each row that is newer than the stored one, atomically per row; returns how many
-  // were written. Writing the same rows again writes none: safe to repeat.
-  virtual absl::StatusOr<int64_t> WriteNewer(const ViewWrite& write, absl::Time deadline) = 0;
-  // Removes the given fields (a view's features and its timestamp field) from every hash of
-  // the project; returns how many hashes had any. For a view that is deleted.
-  virtual absl::StatusOr<int64_t> DeleteFields(absl::string_view project,
-                                               const std::vector<std::string>& fields,
-                                               absl::Time deadline) = 0;
+  // Writes each row that is newer than the stored one, atomically per row. Writing the same
+  // rows again writes none: safe to repeat. Errors mean nothing is known of the rows (some may
+  // be written): INVALID_ARGUMENT for a malformed write; otherwise the store's trouble
+  // (UNAVAILABLE for Redis unreachable, out of memory, read-only, loading ...), which passes.
+  virtual absl::StatusOr<WriteResult> WriteNewer(const ViewWrite& write, absl::Time deadline) = 0;
+  // Removes the view's fields from one page of the project's keys (keys of other projects,
+  // even ones whose names end the same way, are never touched), and moves `progress` on;
+  // progress->done once every key was seen. Repeating a page is harmless.
+  virtual absl::Status RemoveView(const ViewRemoval& removal, RemovalProgress* progress,
+                                  absl::Time deadline) = 0;
   virtual absl::Status Ping(absl::Time deadline) = 0;
 };
 

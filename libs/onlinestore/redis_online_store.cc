@@ -1,12 +1,19 @@
 #include "libs/onlinestore/redis_online_store.h"
 
 #include <algorithm>
+#include <deque>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "granary/types/v1/online_row.pb.h"
 #include <hiredis/hiredis.h>
 
+#include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
+#include "libs/keys/entity_key.h"
+#include "libs/keys/hash_field.h"
 #include "libs/onlinestore/write_script.h"
 #include "libs/redis/connection.h"
 
@@ -23,10 +30,9 @@ class RedisSession : public OnlineStoreSession {
 
   absl::Status MultiGet(absl::Span<const HashGet> gets, absl::Time deadline,
                         FieldVisitor visit) override;
-  absl::StatusOr<int64_t> WriteNewer(const ViewWrite& write, absl::Time deadline) override;
-  absl::StatusOr<int64_t> DeleteFields(absl::string_view project,
-                                       const std::vector<std::string>& fields,
-                                       absl::Time deadline) override;
+  absl::StatusOr<WriteResult> WriteNewer(const ViewWrite& write, absl::Time deadline) override;
+  absl::Status RemoveView(const ViewRemoval& removal, RemovalProgress* progress,
+                          absl::Time deadline) override;
   absl::Status Ping(absl::Time deadline) override;
 
  private:
@@ -39,19 +45,28 @@ class RedisSession : public OnlineStoreSession {
     if (!result.ok()) Check(result.status()).IgnoreError();
     return result;
   }
-  absl::Status LoadScript();
+  // Runs a script over argv_ (after "EVALSHA <sha>"), loading it first when this connection
+  // has not, and again when Redis lost it; `read` gets the reply.
+  absl::Status Eval(const std::string& script,
+                    absl::FunctionRef<void(const redisReply& reply)> read);
   void Arg(absl::string_view a) {
     argv_.push_back(a.data());
     lens_.push_back(a.size());
   }
+  // Keeps a number's text alive until the command is sent.
+  void Number(int64_t n) {
+    numbers_.push_back(absl::StrCat(n));
+    Arg(numbers_.back());
+  }
 
   const redis::RedisOptions options_;
   std::unique_ptr<redis::Connection> conn_;
-  std::string script_sha_;
+  // SHA1 of each script this connection loaded.
+  absl::flat_hash_map<const std::string*, std::string> loaded_;
   // Reused between calls: no allocation per request once warm.
   std::vector<const char*> argv_;
   std::vector<size_t> lens_;
-  std::vector<std::string> numbers_;
+  std::deque<std::string> numbers_;
 };
 
 absl::StatusOr<redis::Connection*> RedisSession::Ready(absl::Time deadline) {
@@ -65,7 +80,7 @@ absl::StatusOr<redis::Connection*> RedisSession::Ready(absl::Time deadline) {
     redis::RedisOptions bounded = options_;
     bounded.connect_timeout = std::min(options_.connect_timeout, left);
     ASSIGN_OR_RETURN(conn_, redis::Connection::Open(bounded));
-    script_sha_.clear();
+    loaded_.clear();
   }
   RETURN_IF_ERROR(Check(conn_->SetDeadline(deadline)));
   return conn_.get();
@@ -92,7 +107,7 @@ absl::Status RedisSession::MultiGet(absl::Span<const HashGet> gets, absl::Time d
   for (size_t g = 0; g < gets.size(); ++g) {
     RETURN_IF_ERROR(Check(conn->ReadRaw([&](const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR) {
-        if (error.ok()) error = absl::UnavailableError(absl::StrCat("redis: ", r.str));
+        if (error.ok()) error = redis::ReplyStatus(redis::Reply::FromHiredis(r));
         return;
       }
       for (size_t f = 0; f < gets[g].fields->size(); ++f) {
@@ -109,14 +124,38 @@ absl::Status RedisSession::MultiGet(absl::Span<const HashGet> gets, absl::Time d
   return error;
 }
 
-absl::Status RedisSession::LoadScript() {
-  ASSIGN_OR_RETURN(redis::Reply reply, conn_->Command({"SCRIPT", "LOAD", kWriteNewerScript}));
-  if (reply.is_error()) return Check(redis::ReplyStatus(reply));
-  script_sha_ = reply.str;
-  return absl::OkStatus();
+absl::Status RedisSession::Eval(const std::string& script,
+                                absl::FunctionRef<void(const redisReply& reply)> read) {
+  std::string& sha = loaded_[&script];
+  for (int attempt = 0;; ++attempt) {
+    if (sha.empty()) {
+      ASSIGN_OR_RETURN(redis::Reply reply, Check(conn_->Command({"SCRIPT", "LOAD", script})));
+      RETURN_IF_ERROR(redis::ReplyStatus(reply));
+      sha = reply.str;
+    }
+    argv_[1] = sha.data();
+    lens_[1] = sha.size();
+    RETURN_IF_ERROR(
+        Check(conn_->Append(static_cast<int>(argv_.size()), argv_.data(), lens_.data())));
+    absl::Status status;
+    RETURN_IF_ERROR(Check(conn_->ReadRaw([&](const redisReply& r) {
+      if (r.type == REDIS_REPLY_ERROR) {
+        status = redis::ReplyStatus(redis::Reply::FromHiredis(r));
+      } else {
+        read(r);
+      }
+    })));
+    // Redis restarted or flushed its scripts: nothing ran; load it and send again.
+    if (absl::IsNotFound(status) && attempt == 0) {
+      sha.clear();
+      continue;
+    }
+    return status;
+  }
 }
 
-absl::StatusOr<int64_t> RedisSession::WriteNewer(const ViewWrite& write, absl::Time deadline) {
+absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write,
+                                                     absl::Time deadline) {
   for (const RowWrite& row : write.rows) {
     if (row.values.size() != write.feature_fields.size()) {
       return absl::InvalidArgumentError(absl::StrCat("a row has ", row.values.size(),
@@ -125,87 +164,108 @@ absl::StatusOr<int64_t> RedisSession::WriteNewer(const ViewWrite& write, absl::T
     }
   }
   ASSIGN_OR_RETURN(redis::Connection * conn, Ready(deadline));
-  if (script_sha_.empty()) RETURN_IF_ERROR(LoadScript());
-  int64_t written = 0;
-  const std::string ttl = absl::StrCat(absl::ToInt64Seconds(write.key_ttl));
-  const std::string f = absl::StrCat(write.feature_fields.size());
+  (void)conn;
+  WriteResult result;
+  const std::string ts_field = keys::TimestampField(write.view);
+  const std::string created_field = keys::CreatedField(write.view);
+  std::vector<std::string> encoded;  // each row's Timestamp and OnlineRowMeta
   for (size_t begin = 0; begin < write.rows.size(); begin += kRowsPerCall) {
-    size_t end = std::min(write.rows.size(), begin + kRowsPerCall);
-    for (int attempt = 0;; ++attempt) {
-      argv_.clear();
-      lens_.clear();
-      numbers_.clear();
-      numbers_.reserve(2 * (end - begin) + 1);
-      numbers_.push_back(absl::StrCat(end - begin));
-      Arg("EVALSHA");
-      Arg(script_sha_);
-      Arg(numbers_[0]);
-      for (size_t i = begin; i < end; ++i) Arg(write.rows[i].key);
-      Arg(write.timestamp_field);
-      Arg(ttl);
-      Arg(f);
-      for (const std::string& field : write.feature_fields) Arg(field);
-      for (size_t i = begin; i < end; ++i) {
-        const RowWrite& row = write.rows[i];
-        absl::Duration since = row.event_time - absl::UnixEpoch();
-        int64_t seconds = absl::IDivDuration(since, absl::Seconds(1), &since);
-        numbers_.push_back(absl::StrCat(seconds));
-        Arg(numbers_.back());
-        numbers_.push_back(absl::StrCat(absl::ToInt64Nanoseconds(since)));
-        Arg(numbers_.back());
-        Arg(row.timestamp);
-        for (const std::string& v : row.values) Arg(v);
-      }
-      RETURN_IF_ERROR(
-          Check(conn->Append(static_cast<int>(argv_.size()), argv_.data(), lens_.data())));
-      absl::Status status;
-      RETURN_IF_ERROR(Check(conn->ReadRaw([&](const redisReply& r) {
-        if (r.type == REDIS_REPLY_INTEGER) {
-          written += r.integer;
-        } else {
-          status = redis::ReplyStatus(redis::Reply::FromHiredis(r));
-        }
-      })));
-      // Redis restarted or flushed its scripts: nothing ran; load it and send again.
-      if (absl::IsNotFound(status) && attempt == 0) {
-        RETURN_IF_ERROR(LoadScript());
-        continue;
-      }
-      if (!status.ok()) return status;
-      break;
+    const size_t end = std::min(write.rows.size(), begin + kRowsPerCall);
+    argv_.clear();
+    lens_.clear();
+    numbers_.clear();
+    encoded.clear();
+    encoded.reserve(2 * (end - begin));
+    Arg("EVALSHA");
+    Arg("");  // the script's SHA1, filled in by Eval
+    Number(static_cast<int64_t>(end - begin));
+    for (size_t i = begin; i < end; ++i) Arg(write.rows[i].key);
+    Arg(ts_field);
+    Arg(created_field);
+    Number(absl::ToInt64Seconds(write.key_ttl));
+    Number(write.view_version);
+    Number(static_cast<int64_t>(write.feature_fields.size()));
+    for (const std::string& field : write.feature_fields) Arg(field);
+    for (size_t i = begin; i < end; ++i) {
+      const RowWrite& row = write.rows[i];
+      // Normalized (0 <= nanos < 1e9, also before 1970): what the script compares is what
+      // is stored.
+      google::protobuf::Timestamp event = base::ToProtoTime(row.event_time);
+      google::protobuf::Timestamp created = base::ToProtoTime(
+          std::max(row.created_time, absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0),
+                                                     absl::UTCTimeZone())));
+      types::v1::OnlineRowMeta meta;
+      meta.set_created_seconds(created.seconds());
+      meta.set_created_nanos(created.nanos());
+      meta.set_view_version(write.view_version);
+      Number(event.seconds());
+      Number(event.nanos());
+      Number(created.seconds());
+      Number(created.nanos());
+      encoded.push_back(event.SerializeAsString());
+      Arg(encoded.back());
+      encoded.push_back(meta.SerializeAsString());
+      Arg(encoded.back());
+      for (const std::string& v : row.values) Arg(v);
     }
+    absl::Status malformed;
+    RETURN_IF_ERROR(Eval(WriteNewerScript(), [&](const redisReply& r) {
+      if (r.type != REDIS_REPLY_ARRAY || r.elements == 0) {
+        malformed = absl::InternalError("redis: unexpected reply to the write script");
+        return;
+      }
+      result.written += r.element[0]->integer;
+      for (size_t e = 1; e < r.elements; ++e) {
+        result.wrong_type_rows.push_back(begin + static_cast<size_t>(r.element[e]->integer) - 1);
+      }
+    }));
+    RETURN_IF_ERROR(malformed);
   }
-  return written;
+  return result;
 }
 
-absl::StatusOr<int64_t> RedisSession::DeleteFields(absl::string_view project,
-                                                   const std::vector<std::string>& fields,
-                                                   absl::Time deadline) {
+absl::Status RedisSession::RemoveView(const ViewRemoval& removal, RemovalProgress* progress,
+                                      absl::Time deadline) {
+  if (progress->done) return absl::OkStatus();
   ASSIGN_OR_RETURN(redis::Connection * conn, Ready(deadline));
-  // Keys end with the project name (Feast's layout); project names need no glob escaping.
-  std::string pattern = absl::StrCat("*", project);
-  std::string cursor = "0";
-  int64_t touched = 0;
-  do {
-    ASSIGN_OR_RETURN(redis::Reply page,
-                     Check(conn->Command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"})));
-    if (page.is_error() || page.elements.size() != 2) {
-      return absl::InternalError(absl::StrCat("redis: unexpected SCAN reply ", page.str));
-    }
-    cursor = page.elements[0].str;
-    std::vector<std::vector<std::string>> deletes;
-    for (const redis::Reply& key : page.elements[1].elements) {
-      std::vector<std::string> cmd = {"HDEL", key.str};
-      cmd.insert(cmd.end(), fields.begin(), fields.end());
-      deletes.push_back(std::move(cmd));
-    }
-    if (!deletes.empty()) {
-      ASSIGN_OR_RETURN(std::vector<redis::Reply> replies, Check(conn->Pipeline(deletes)));
-      for (const redis::Reply& r : replies) touched += r.integer > 0 ? 1 : 0;
-    }
-    RETURN_IF_ERROR(Check(conn->SetDeadline(deadline)));
-  } while (cursor != "0");
-  return touched;
+  // Keys end with the project's name (Feast's layout): the pattern narrows the scan, and each
+  // key's own entity key says exactly which project it is of.
+  std::string pattern = "*";
+  for (char c : removal.project) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  ASSIGN_OR_RETURN(redis::Reply page, Check(conn->Command({"SCAN", progress->cursor, "MATCH",
+                                                           pattern, "COUNT", "1000"})));
+  RETURN_IF_ERROR(redis::ReplyStatus(page));
+  if (page.elements.size() != 2) return absl::InternalError("redis: unexpected SCAN reply");
+  std::vector<const std::string*> keys;
+  for (const redis::Reply& key : page.elements[1].elements) {
+    absl::StatusOr<absl::string_view> project = keys::ProjectOfKey(key.str);
+    if (project.ok() && *project == removal.project) keys.push_back(&key.str);
+  }
+  progress->keys_scanned += static_cast<int64_t>(page.elements[1].elements.size());
+  if (!keys.empty()) {
+    const std::string ts_field = keys::TimestampField(removal.view);
+    const std::string created_field = keys::CreatedField(removal.view);
+    argv_.clear();
+    lens_.clear();
+    numbers_.clear();
+    Arg("EVALSHA");
+    Arg("");
+    Number(static_cast<int64_t>(keys.size()));
+    for (const std::string* key : keys) Arg(*key);
+    Arg(ts_field);
+    Arg(created_field);
+    Number(removal.view_version);
+    for (const std::string& field : removal.feature_fields) Arg(field);
+    RETURN_IF_ERROR(Eval(RemoveViewScript(), [&](const redisReply& r) {
+      if (r.type == REDIS_REPLY_INTEGER) progress->rows_removed += r.integer;
+    }));
+  }
+  progress->cursor = page.elements[0].str;
+  progress->done = progress->cursor == "0";
+  return absl::OkStatus();
 }
 
 absl::Status RedisSession::Ping(absl::Time deadline) {

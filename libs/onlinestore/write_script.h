@@ -1,63 +1,41 @@
-// The Lua script behind guarded writes: in one atomic step per call, each row of a feature
-// view is written only if its event time is newer than the one stored in "_ts:<view>" (a
-// serialized google.protobuf.Timestamp, as Feast writes it, decoded in the script), so that
-// concurrent writers and redelivered batches can never move a value backwards.
+// The Lua scripts behind the online store's writes, run atomically by Redis.
+//
+// Guarded writes: each row of a feature view is written only if it is newer than the stored
+// one, comparing (event time, created time) the way the point-in-time join does offline: the
+// newer event time wins; an equal event time is won by the newer created time. The event time
+// is Feast's "_ts:<view>" (a serialized google.protobuf.Timestamp, decoded in the script); the
+// created time and the view's incarnation are Granary's "_created:<view>" (an OnlineRowMeta).
+// A row stored for an older incarnation of the view (deleted and created again under the same
+// name) is always replaced, and never replaces a newer incarnation's. Redis' Lua numbers are
+// doubles: every time is compared as seconds and nanos, two integers a double holds exactly,
+// and varints of negative seconds (times before 1970) are decoded as the signed 64-bit numbers
+// they are.
+//
+// View removal: the fields of a deleted view are removed from the given keys, but only where
+// they belong to the deleted incarnation (a view created again meanwhile keeps its new rows).
 #ifndef GRANARY_LIBS_ONLINESTORE_WRITE_SCRIPT_H_
 #define GRANARY_LIBS_ONLINESTORE_WRITE_SCRIPT_H_
+
+#include <string>
 
 namespace granary::onlinestore {
 
 // KEYS[i]: the entity key of row i.
-// ARGV[1]: the view's timestamp field; ARGV[2]: seconds until a written key expires (0: never);
-// ARGV[3]: F, the number of features; ARGV[4 .. 3+F]: their hash fields; then for each row:
-// event seconds, event nanos, the serialized Timestamp, and F serialized values (an empty
-// string leaves that field as it is). Returns the number of rows written.
-inline constexpr char kWriteNewerScript[] = R"lua(
-local function varint(s, pos)
-  local v, mul = 0, 1
-  while true do
-    local b = string.byte(s, pos)
-    if b == nil then return v, pos end
-    v = v + (b % 128) * mul
-    pos = pos + 1
-    if b < 128 then return v, pos end
-    mul = mul * 128
-  end
-end
--- seconds and nanos of a serialized Timestamp (fields 1 and 2, both varints)
-local function stored_time(bytes)
-  if not bytes then return nil, nil end
-  local sec, nanos, pos = 0, 0, 1
-  while pos <= #bytes do
-    local tag = string.byte(bytes, pos)
-    local v
-    v, pos = varint(bytes, pos + 1)
-    if tag == 8 then sec = v elseif tag == 16 then nanos = v end
-  end
-  return sec, nanos
-end
-local ts_field, ttl, f = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local written, a = 0, 4 + f
-for _, key in ipairs(KEYS) do
-  local sec, nanos, ts = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
-  local old_sec, old_nanos = stored_time(redis.call('HGET', key, ts_field))
-  if old_sec == nil or sec > old_sec or (sec == old_sec and nanos > old_nanos) then
-    local args = {ts_field, ts}
-    for j = 1, f do
-      local v = ARGV[a + 2 + j]
-      if v ~= '' then
-        args[#args + 1] = ARGV[3 + j]
-        args[#args + 1] = v
-      end
-    end
-    redis.call('HSET', key, unpack(args))
-    if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-    written = written + 1
-  end
-  a = a + 3 + f
-end
-return written
-)lua";
+// ARGV[1]: "_ts:<view>"; ARGV[2]: "_created:<view>"; ARGV[3]: seconds until a written key
+// expires (0: never); ARGV[4]: the view's incarnation (0: unknown); ARGV[5]: F, the number of
+// features; ARGV[6 .. 5+F]: their hash fields; then for each row: event seconds, event nanos,
+// created seconds, created nanos (normalized: 0 <= nanos < 1e9), the serialized Timestamp,
+// the serialized OnlineRowMeta, and F serialized values (an empty string leaves that field as
+// it is).
+// Returns {rows written, then the (1-based) indices of rows whose key holds another type than
+// a hash: those alone are not written}.
+const std::string& WriteNewerScript();
+
+// KEYS: entity keys of the view's project.
+// ARGV[1]: "_ts:<view>"; ARGV[2]: "_created:<view>"; ARGV[3]: the incarnation removed;
+// ARGV[4..]: the view's feature fields.
+// Returns the number of keys that held the view's fields.
+const std::string& RemoveViewScript();
 
 }  // namespace granary::onlinestore
 

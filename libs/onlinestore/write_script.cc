@@ -1,0 +1,135 @@
+#include "libs/onlinestore/write_script.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace granary::onlinestore {
+namespace {
+
+// Decoders shared by both scripts.
+constexpr char kDecoders[] = R"lua(
+-- A varint as a signed 64-bit integer; exact for magnitudes below 2^53, which covers every
+-- time a Timestamp holds. Returns nil when the bytes end inside the varint.
+local function varint(s, pos)
+  local groups = {}
+  while true do
+    local b = string.byte(s, pos)
+    if b == nil then return nil, pos end
+    pos = pos + 1
+    groups[#groups + 1] = b % 128
+    if b < 128 then break end
+    if #groups == 10 then return nil, pos end
+  end
+  local v, mul = 0, 1
+  if #groups == 10 then
+    -- Negative: 64-bit two's complement. Its complement, made of the complemented 7-bit
+    -- groups (bit 63 is the sign), is small: v = -(complement) - 1.
+    for i = 1, 9 do
+      v = v + (127 - groups[i]) * mul
+      mul = mul * 128
+    end
+    return -v - 1, pos
+  end
+  for i = 1, #groups do
+    v = v + groups[i] * mul
+    mul = mul * 128
+  end
+  return v, pos
+end
+-- The varint fields of a message whose fields are all varints (Timestamp, OnlineRowMeta), by
+-- field number; nil when the bytes are not such a message.
+local function varint_fields(bytes)
+  local out, pos = {}, 1
+  while pos <= #bytes do
+    local key
+    key, pos = varint(bytes, pos)
+    if key == nil or key % 8 ~= 0 then return nil end
+    local v
+    v, pos = varint(bytes, pos)
+    if v == nil then return nil end
+    out[(key - key % 8) / 8] = v
+  end
+  return out
+end
+)lua";
+
+constexpr char kWriteNewer[] = R"lua(
+-- Whether the row (sec, nanos; csec, cnanos; version) replaces what is stored.
+local function newer(sec, nanos, csec, cnanos, version, stored_ts, stored_meta)
+  if not stored_ts then return true end
+  local ts = varint_fields(stored_ts)
+  if ts == nil then return true end  -- unreadable: replace it
+  local meta = stored_meta and varint_fields(stored_meta) or nil
+  local old_version = meta and meta[3] or 0
+  if version > 0 and old_version > 0 and old_version ~= version then
+    return old_version < version
+  end
+  local old_sec, old_nanos = ts[1] or 0, ts[2] or 0
+  if sec ~= old_sec then return sec > old_sec end
+  if nanos ~= old_nanos then return nanos > old_nanos end
+  -- Same event time. A stored row without a created time (written by Feast) is the oldest.
+  if meta == nil then return true end
+  local old_csec, old_cnanos = meta[1] or 0, meta[2] or 0
+  if csec ~= old_csec then return csec > old_csec end
+  return cnanos > old_cnanos
+end
+
+local ts_field, created_field = ARGV[1], ARGV[2]
+local ttl, version, f = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local written, refused, a = 0, {}, 6 + f
+for i, key in ipairs(KEYS) do
+  local sec, nanos = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local csec, cnanos = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local stored = redis.pcall('HMGET', key, ts_field, created_field)
+  if type(stored) == 'table' and stored.err then
+    refused[#refused + 1] = i  -- the key holds another type: this row alone cannot be written
+  elseif newer(sec, nanos, csec, cnanos, version, stored[1], stored[2]) then
+    local args = {ts_field, ARGV[a + 4], created_field, ARGV[a + 5]}
+    for j = 1, f do
+      local v = ARGV[a + 5 + j]
+      if v ~= '' then
+        args[#args + 1] = ARGV[5 + j]
+        args[#args + 1] = v
+      end
+    end
+    redis.call('HSET', key, unpack(args))
+    if ttl > 0 then redis.call('EXPIRE', key, ttl) end
+    written = written + 1
+  end
+  a = a + 6 + f
+end
+local out = {written}
+for _, i in ipairs(refused) do out[#out + 1] = i end
+return out
+)lua";
+
+constexpr char kRemoveView[] = R"lua(
+local ts_field, created_field, version = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local fields = {ts_field, created_field}
+for j = 4, #ARGV do fields[#fields + 1] = ARGV[j] end
+local removed = 0
+for _, key in ipairs(KEYS) do
+  local meta = redis.pcall('HGET', key, created_field)
+  if not (type(meta) == 'table' and meta.err) then
+    local decoded = meta and varint_fields(meta) or nil
+    local stored_version = decoded and decoded[3] or 0
+    if stored_version == 0 or stored_version == version then
+      if redis.call('HDEL', key, unpack(fields)) > 0 then removed = removed + 1 end
+    end
+  end
+end
+return removed
+)lua";
+
+}  // namespace
+
+const std::string& WriteNewerScript() {
+  static const std::string* const kScript = new std::string(absl::StrCat(kDecoders, kWriteNewer));
+  return *kScript;
+}
+
+const std::string& RemoveViewScript() {
+  static const std::string* const kScript = new std::string(absl::StrCat(kDecoders, kRemoveView));
+  return *kScript;
+}
+
+}  // namespace granary::onlinestore
