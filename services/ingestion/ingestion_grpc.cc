@@ -5,6 +5,7 @@
 #include "absl/synchronization/mutex.h"
 
 #include "libs/base/grpc_status.h"
+#include "libs/base/retry_after.h"
 
 namespace granary::ingestion {
 namespace {
@@ -81,8 +82,13 @@ class PushStreamReactor final
     if (result.ok()) {
       *response.mutable_ack() = std::move(*result);
     } else {
-      response.mutable_error()->set_code(static_cast<int32_t>(result.status().code()));
-      response.mutable_error()->set_message(std::string(result.status().message()));
+      // The same mapping as every RPC's status (never UNKNOWN).
+      grpc::Status status = base::ToGrpcStatus(result.status());
+      response.mutable_error()->set_code(static_cast<int32_t>(status.error_code()));
+      response.mutable_error()->set_message(status.error_message());
+      if (std::optional<absl::Duration> after = base::RetryAfter(result.status())) {
+        response.mutable_error()->set_retry_after_ms(absl::ToInt64Milliseconds(*after));
+      }
     }
     bool finish;
     {
@@ -136,8 +142,9 @@ grpc::ServerUnaryReactor* IngestionGrpc::Push(grpc::CallbackServerContext* conte
                                               const v1::PushRequest* request,
                                               v1::PushResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pusher_->Push(*request, [reactor, response](absl::StatusOr<v1::PushResponse> result) {
+  pusher_->Push(*request, [reactor, response, context](absl::StatusOr<v1::PushResponse> result) {
     if (!result.ok()) {
+      base::AddRetryPushback(result.status(), context);
       reactor->Finish(base::ToGrpcStatus(result.status()));
       return;
     }

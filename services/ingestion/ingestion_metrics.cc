@@ -26,7 +26,18 @@ IngestionMetrics::IngestionMetrics(prometheus::Registry& registry) {
   stored_ = outcome("stored");
   duplicate_ = outcome("duplicate");
   rejected_ = outcome("rejected");
+  throttled_ = outcome("throttled");
   unavailable_ = outcome("unavailable");
+  bytes_in_flight_ = &prometheus::BuildGauge()
+                          .Name("granary_ingestion_bytes_in_flight")
+                          .Help("Bytes of pushes the service holds now (ingestion.max_bytes_in_flight "
+                                "bounds them).")
+                          .Register(registry)
+                          .Add({});
+}
+
+void IngestionMetrics::SetBytesInFlight(int64_t bytes) {
+  bytes_in_flight_->Set(static_cast<double>(bytes));
 }
 
 void IngestionMetrics::RecordStored(size_t rows, bool duplicate, absl::Duration took) {
@@ -37,8 +48,9 @@ void IngestionMetrics::RecordStored(size_t rows, bool duplicate, absl::Duration 
 }
 
 void IngestionMetrics::RecordFailed(size_t rows, const absl::Status& status) {
-  const Outcome& o =
-      absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ? unavailable_ : rejected_;
+  const Outcome& o = absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)
+                         ? unavailable_
+                         : absl::IsResourceExhausted(status) ? throttled_ : rejected_;
   o.batches->Increment();
   o.rows->Increment(static_cast<double>(rows));
 }

@@ -6,6 +6,7 @@
 #include "libs/bus/jetstream.h"
 #include "libs/bus/streams.h"
 #include "libs/registry_client/registry_client.h"
+#include "services/ingestion/in_flight_budget.h"
 #include "services/ingestion/ingestion_grpc.h"
 #include "services/ingestion/ingestion_metrics.h"
 #include "services/ingestion/pusher.h"
@@ -19,9 +20,7 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js,
                    bus::JetStream::Create(nats, {.publish_timeout = config.publish_timeout}));
-  host.AddDependency(
-      "nats",
-      bus::JetStreamCheck(nats, js, {bus::PushStreamSpec(config.dedupe_window, config.retention)}));
+  host.AddDependency("nats", bus::JetStreamCheck(nats, js, config.jetstream));
 
   auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
   RETURN_IF_ERROR(registry->Start());
@@ -30,9 +29,11 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   host.AddOptionalDependency("registry", [registry] { return registry->Ready(); });
   host.OnStop([registry] { registry->Stop(); });
 
+  auto budget = std::make_shared<InFlightBudget>(config.max_bytes_in_flight);
+  host.OnScrape([metrics, budget] { metrics->SetBytesInFlight(budget->in_use()); });
   auto pusher = std::make_shared<Pusher>(
       config.pusher, [registry](const std::string& project) { return registry->Lookup(project); },
-      js, &base::Clock::Real(), metrics);
+      js, budget, &base::Clock::Real(), metrics);
   host.AddGrpcService(std::make_unique<IngestionGrpc>(pusher, config.max_in_flight),
                       v1::IngestionService::service_full_name());
   return absl::OkStatus();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 #include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
@@ -29,16 +30,54 @@ absl::StatusOr<const RepeatedValue*> Column(const v1::PushRequest& request, cons
   return &it->second;
 }
 
-// The column's cells as times; required: a null is an error.
-absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl::string_view name) {
+std::string Utc(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+// The column's cells as times, each in range and not too far ahead. `nullable`: a null (or
+// empty) cell is `null_means` instead of an error.
+absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl::string_view name,
+                                              const BatchContext& context, bool nullable,
+                                              absl::Time null_means) {
   std::vector<absl::Time> out;
   out.reserve(column.val_size());
+  const absl::Time latest = context.received + context.max_future_skew;
   for (int r = 0; r < column.val_size(); ++r) {
-    absl::StatusOr<absl::Time> t = CellTime(column.val(r));
+    const Value& cell = column.val(r);
+    if (nullable &&
+        (cell.val_case() == Value::VAL_NOT_SET || cell.val_case() == Value::kNullVal)) {
+      out.push_back(null_means);
+      continue;
+    }
+    absl::StatusOr<absl::Time> t = CellTime(cell);
     if (!t.ok()) return CellError(name, r, t.status().message());
+    if (*t > latest) {
+      return CellError(
+          name, r,
+          absl::StrCat(Utc(*t), " is more than ", absl::FormatDuration(context.max_future_skew),
+                       " ahead of the ingestion service's clock (", Utc(context.received),
+                       "; ingestion.max_future_skew)"));
+    }
     out.push_back(*t);
   }
   return out;
+}
+
+// The features of each view its source feeds that the push does not carry, by view.
+absl::Status CheckEveryFeature(const PushRoute& route, const v1::PushRequest& request) {
+  for (const RoutedView& view : route.views) {
+    std::vector<std::string> missing;
+    for (const RoutedFeature& f : view.features) {
+      if (request.columns().find(f.name) == request.columns().end()) missing.push_back(f.name);
+    }
+    if (!missing.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "columns: missing ", absl::StrJoin(missing, ", "), " of feature view \"", view.name,
+          "\" (a push carries every feature of each view its push source \"", route.push_source,
+          "\" feeds; send nulls for values not known)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // PostgreSQL text cannot hold NUL.
@@ -93,11 +132,16 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
   RETURN_IF_ERROR(CheckShape(route, request, context, &rows));
   ASSIGN_OR_RETURN(const RepeatedValue* ts_column,
                    Column(request, route.timestamp_column, "event timestamp column"));
-  ASSIGN_OR_RETURN(std::vector<absl::Time> event_times, Times(*ts_column, route.timestamp_column));
-  std::vector<absl::Time> created_times;
+  RETURN_IF_ERROR(CheckEveryFeature(route, request));
+  ASSIGN_OR_RETURN(std::vector<absl::Time> event_times,
+                   Times(*ts_column, route.timestamp_column, context, /*nullable=*/false,
+                         absl::InfinitePast()));
+  // A row without a created time counts as created when it was received, online and offline.
+  std::vector<absl::Time> created_times(rows, context.received);
   if (!route.created_column.empty() && request.columns().count(route.created_column) > 0) {
     ASSIGN_OR_RETURN(created_times,
-                     Times(request.columns().at(route.created_column), route.created_column));
+                     Times(request.columns().at(route.created_column), route.created_column,
+                           context, /*nullable=*/true, context.received));
   }
   if (!v1::PushTarget_IsValid(request.to())) {
     return absl::InvalidArgumentError(absl::StrCat("to: unknown target ", request.to()));
@@ -110,12 +154,9 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
     std::vector<const RoutedFeature*> features;
     std::vector<const RepeatedValue*> feature_columns;
     for (const RoutedFeature& f : view.features) {
-      auto it = request.columns().find(f.name);
-      if (it == request.columns().end()) continue;
       features.push_back(&f);
-      feature_columns.push_back(&it->second);
+      feature_columns.push_back(&request.columns().at(f.name));  // all there: checked above
     }
-    if (features.empty()) continue;          // nothing of this view was pushed
     if (!offline && !view.online) continue;  // an offline-only view, pushed online only
     std::vector<const RepeatedValue*> key_columns;
     for (const RoutedKey& k : view.join_keys) {
@@ -134,6 +175,7 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
     for (const RoutedFeature* f : features) batch.add_features(f->name);
     *batch.mutable_received_time() = base::ToProtoTime(context.received);
     batch.set_registry_version(route.registry_version);
+    batch.set_view_version(view.view_version);
     batch.mutable_rows()->Reserve(static_cast<int>(rows));
     Value scratch;
     for (size_t r = 0; r < rows; ++r) {
@@ -149,8 +191,7 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
         *row->add_join_values() = *typed;
       }
       *row->mutable_event_time() = base::ToProtoTime(event_times[r]);
-      if (!created_times.empty())
-        *row->mutable_created_time() = base::ToProtoTime(created_times[r]);
+      *row->mutable_created_time() = base::ToProtoTime(created_times[r]);
       for (size_t f = 0; f < features.size(); ++f) {
         Value* v = row->add_features();
         *v = feature_columns[f]->val(static_cast<int>(r));
@@ -164,12 +205,16 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
               absl::StrCat("expected ", ValueType::Enum_Name(features[f]->dtype), ", found ",
                            DescribeValue(feature_columns[f]->val(static_cast<int>(r)))));
         }
+        if (absl::Status in_range = CheckTimeValue(*v); !in_range.ok()) {
+          return CellError(features[f]->name, r, in_range.message());
+        }
       }
     }
   }
   if (batches.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("columns: no feature of push source \"", route.push_source, "\" was pushed"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "to: every view push source \"", route.push_source,
+        "\" feeds is offline only (online: false); push to OFFLINE or ONLINE_AND_OFFLINE"));
   }
   return batches;
 }

@@ -18,6 +18,7 @@ using ::granary::testing::Int32;
 using ::granary::testing::Int64;
 using ::granary::testing::StatusIs;
 using ::granary::testing::Str;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using types::v1::Value;
@@ -49,8 +50,9 @@ constexpr char kRepo[] = R"pb(
     entities: "driver"
     schema { name: "trips" dtype: INT64 }
     schema { name: "rate" dtype: DOUBLE }
-    schema { name: "tags" dtype: INT64_LIST }
+    schema { name: "last_seen" dtype: UNIX_TIMESTAMP }
     stream_source: "stats_push"
+    meta { created_version: 2 }
   }
   feature_views {
     name: "archive"
@@ -64,7 +66,9 @@ constexpr char kRepo[] = R"pb(
     entities: "driver"
     entities: "city"
     schema { name: "label" dtype: STRING }
+    schema { name: "visits" dtype: UNIX_TIMESTAMP_LIST }
     stream_source: "stats_push"
+    meta { created_version: 3 }
   }
 )pb";
 
@@ -74,6 +78,20 @@ std::shared_ptr<const registry_client::Catalog> Catalog() {
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kRepo, snapshot.mutable_repo()));
   return std::make_shared<registry_client::Catalog>(std::move(snapshot));
 }
+
+Value Null() {
+  Value v;
+  v.set_null_val(types::v1::NULL_);
+  return v;
+}
+
+Value Times(std::vector<int64_t> seconds) {
+  Value v;
+  for (int64_t s : seconds) v.mutable_unix_timestamp_list_val()->add_val(s);
+  return v;
+}
+
+constexpr int64_t kReceived = 50;
 
 class PushBatchesTest : public ::testing::Test {
  protected:
@@ -86,12 +104,29 @@ class PushBatchesTest : public ::testing::Test {
   }
   void Column(const std::string& name, std::vector<Value> values) {
     auto& c = (*request_.mutable_columns())[name];
+    c.clear_val();
     for (auto& v : values) *c.add_val() = v;
   }
+  Value& Cell(const std::string& column, int row) {
+    return *(*request_.mutable_columns())[column].mutable_val(row);
+  }
+  // One good row of every column the source's views need.
+  void OneGoodRow() {
+    Column("driver_id", {Int64(1)});
+    Column("city", {Str("paris")});
+    Column("ts", {Int64(10)});
+    Column("trips", {Int64(1)});
+    Column("rate", {Null()});
+    Column("last_seen", {Null()});
+    Column("label", {Str("a")});
+    Column("visits", {Times({1, 2})});
+  }
   absl::StatusOr<std::vector<events::v1::PushBatch>> Build(size_t max_rows = 100) {
-    return BuildPushBatches(
-        *route_, request_,
-        {.batch_id = "b1", .received = absl::FromUnixSeconds(50), .max_rows = max_rows});
+    return BuildPushBatches(*route_, request_,
+                            {.batch_id = "b1",
+                             .received = absl::FromUnixSeconds(kReceived),
+                             .max_rows = max_rows,
+                             .max_future_skew = absl::Hours(1)});
   }
 
   std::shared_ptr<const registry_client::Catalog> catalog_;
@@ -101,67 +136,111 @@ class PushBatchesTest : public ::testing::Test {
 
 TEST_F(PushBatchesTest, SplitsRowsPerViewWithTypedKeysAndValues) {
   Column("driver_id", {Int32(7), Int64(8)});  // int32 widens to the entity's INT64
-  Column("ts", {Int64(100), Str("2026-11-21T10:00:00Z")});
-  Column("trips", {Int32(3), Value()});  // int32 widens; an empty cell is a null
+  Column("ts", {Int64(-100), Str("1970-01-01T00:00:40Z")});
+  Column("created", {Int64(45), Null()});  // a null created time: created when received
+  Column("trips", {Int32(3), Value()});    // int32 widens; an empty cell is a null
+  Column("rate", {testing::Double(0.5), Null()});
+  Column("last_seen", {Int64(20), Null()});  // INT64 seconds widen to UNIX_TIMESTAMP
   Column("city", {Str("paris"), Str("oslo")});
   Column("label", {Str("a"), Str("b")});
+  Column("visits", {Times({1}), Null()});
   request_.set_to(v1::ONLINE_AND_OFFLINE);
   ASSERT_OK_AND_ASSIGN(auto batches, Build());
-  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(batches.size(), 3u);
   // Views in name order; join keys sorted.
-  const auto& city = batches[0];
+  EXPECT_EQ(batches[0].feature_view(), "archive");
+  const auto& city = batches[1];
   EXPECT_EQ(city.feature_view(), "city_driver");
   EXPECT_THAT(city.join_keys(), ElementsAre("city", "driver_id"));
-  EXPECT_THAT(city.features(), ElementsAre("label"));
-  const auto& stats = batches[1];
+  EXPECT_THAT(city.features(), ElementsAre("label", "visits"));
+  EXPECT_EQ(city.view_version(), 3);
+  const auto& stats = batches[2];
   EXPECT_EQ(stats.feature_view(), "driver_stats");
   EXPECT_EQ(stats.project(), "shop");
   EXPECT_EQ(stats.batch_id(), "b1");
   EXPECT_EQ(stats.registry_version(), 3);
+  EXPECT_EQ(stats.view_version(), 2);
   EXPECT_TRUE(stats.online());
   EXPECT_TRUE(stats.offline());
-  EXPECT_THAT(stats.features(), ElementsAre("trips"));  // only what was pushed
+  EXPECT_THAT(stats.features(), ElementsAre("trips", "rate", "last_seen"));  // schema order
   ASSERT_EQ(stats.rows_size(), 2);
   EXPECT_EQ(stats.rows(0).join_values(0).int64_val(), 7);
   EXPECT_EQ(stats.rows(0).features(0).int64_val(), 3);
+  EXPECT_EQ(stats.rows(0).features(2).unix_timestamp_val(), 20);
   EXPECT_EQ(stats.rows(1).features(0).val_case(), Value::kNullVal);
-  EXPECT_EQ(stats.rows(0).event_time().seconds(), 100);
-  EXPECT_EQ(base::FromProtoTime(stats.rows(1).event_time()),
-            absl::FromCivil(absl::CivilSecond(2026, 11, 21, 10, 0, 0), absl::UTCTimeZone()));
-  EXPECT_EQ(base::FromProtoTime(stats.received_time()), absl::FromUnixSeconds(50));
+  // Before 1970 is a time like any other.
+  EXPECT_EQ(stats.rows(0).event_time().seconds(), -100);
+  EXPECT_EQ(stats.rows(1).event_time().seconds(), 40);
+  EXPECT_EQ(stats.rows(0).created_time().seconds(), 45);
+  EXPECT_EQ(stats.rows(1).created_time().seconds(), kReceived);
+  EXPECT_EQ(base::FromProtoTime(stats.received_time()), absl::FromUnixSeconds(kReceived));
   EXPECT_EQ(PushSubject(stats), "granary.push.shop.driver_stats");
   EXPECT_EQ(PushMessageId(stats), "shop/b1/driver_stats");
 }
 
+TEST_F(PushBatchesTest, WithoutACreatedColumnRowsAreCreatedWhenReceived) {
+  OneGoodRow();
+  ASSERT_OK_AND_ASSIGN(auto batches, Build());
+  for (const auto& batch : batches) {
+    ASSERT_EQ(batch.rows_size(), 1);
+    EXPECT_EQ(base::FromProtoTime(batch.rows(0).created_time()), absl::FromUnixSeconds(kReceived));
+  }
+}
+
 TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
-  Column("driver_id", {Int64(1)});
-  Column("ts", {Int64(1)});
+  OneGoodRow();
   Column("rate", {Int64(1)});
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[rate] row 0: expected DOUBLE, found an INT64")));
-  (*request_.mutable_columns())["rate"].mutable_val(0)->set_double_val(0.5);
+  Cell("rate", 0).set_double_val(0.5);
   ASSERT_OK_AND_ASSIGN(auto batches, Build());
   // "archive" (online: false) has rate too, but is not written online.
-  ASSERT_EQ(batches.size(), 1u);
-  EXPECT_EQ(batches[0].feature_view(), "driver_stats");
-  EXPECT_TRUE(batches[0].online());
-  EXPECT_FALSE(batches[0].offline());
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].feature_view(), "city_driver");
+  EXPECT_EQ(batches[1].feature_view(), "driver_stats");
+  EXPECT_TRUE(batches[1].online());
+  EXPECT_FALSE(batches[1].offline());
   request_.set_to(v1::ONLINE_AND_OFFLINE);
   ASSERT_OK_AND_ASSIGN(batches, Build());
-  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(batches.size(), 3u);
   EXPECT_EQ(batches[0].feature_view(), "archive");
   EXPECT_FALSE(batches[0].online());
   EXPECT_TRUE(batches[0].offline());
   EXPECT_TRUE(batches[1].online());
 }
 
+TEST_F(PushBatchesTest, APushCarriesEveryFeatureOfEachViewItsSourceFeeds) {
+  OneGoodRow();
+  ASSERT_OK(Build().status());
+  request_.mutable_columns()->erase("trips");
+  request_.mutable_columns()->erase("last_seen");
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns: missing trips, last_seen of feature view "
+                                          "\"driver_stats\"")));
+  OneGoodRow();
+  request_.mutable_columns()->erase("rate");  // online: false, but fed by the source all the same
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("missing rate of feature view \"archive\"")));
+  OneGoodRow();
+  request_.mutable_columns()->erase("visits");
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("missing visits of feature view \"city_driver\"")));
+  OneGoodRow();
+  request_.mutable_columns()->erase("city");
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("missing join key of city_driver \"city\"")));
+}
+
 TEST_F(PushBatchesTest, BadBatchesNameTheColumnAndRow) {
+  OneGoodRow();
   Column("driver_id", {Int64(1), Str("x")});
-  Column("ts", {Int64(1), Int64(2)});
-  Column("trips", {Int64(1), Int64(2)});
+  for (const char* c : {"city", "ts", "trips", "rate", "last_seen", "label", "visits"}) {
+    auto& column = (*request_.mutable_columns())[c];
+    *column.add_val() = column.val(0);
+  }
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[driver_id] row 1: expected INT64")));
-  (*request_.mutable_columns())["driver_id"].mutable_val(1)->set_int64_val(2);
+  Cell("driver_id", 1).set_int64_val(2);
   Column("surprise", {Int64(1), Int64(2)});
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[surprise]: not a join key")));
@@ -169,42 +248,59 @@ TEST_F(PushBatchesTest, BadBatchesNameTheColumnAndRow) {
   (*request_.mutable_columns())["trips"].add_val()->set_int64_val(3);
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("3 values")));
   (*request_.mutable_columns())["trips"].mutable_val()->RemoveLast();
-  (*request_.mutable_columns())["ts"].mutable_val(0)->set_string_val("yesterday");
+  Cell("ts", 0).set_string_val("yesterday");
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[ts] row 0: \"yesterday\" is not an RFC 3339")));
-  (*request_.mutable_columns())["ts"].mutable_val(0)->set_int64_val(5);
+  Cell("ts", 0).set_int64_val(5);
   EXPECT_THAT(Build(/*max_rows=*/1),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more than the 1")));
   ASSERT_OK(Build().status());
+  Cell("ts", 1) = Null();
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[ts] row 1: expected a time")));
   request_.mutable_columns()->erase("ts");
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("missing event timestamp column \"ts\"")));
 }
 
+TEST_F(PushBatchesTest, TimesTooFarAheadAreRefusedNamingRowAndColumn) {
+  OneGoodRow();
+  const int64_t limit = kReceived + 3600;
+  Column("ts", {Int64(limit)});
+  ASSERT_OK(Build().status());  // exactly max_future_skew ahead: still fine
+  Cell("ts", 0).set_int64_val(limit + 1);
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                AllOf(HasSubstr("columns[ts] row 0: 1970-01-01T01:00:51Z is more "
+                                                "than 1h ahead"),
+                                      HasSubstr("ingestion.max_future_skew"))));
+  Cell("ts", 0).set_int64_val(10);
+  Column("created", {Int64(limit + 1)});
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[created] row 0: ")));
+}
+
 TEST_F(PushBatchesTest, WhatTheStoresCannotHoldIsRefusedUpFront) {
-  Column("driver_id", {Int64(1)});
-  Column("ts", {Int64(int64_t{1} << 40)});  // year ~36812
-  Column("city", {Str("paris")});
+  OneGoodRow();
+  Column("ts", {Int64(-(int64_t{1} << 40))});  // ~34,800 years before 1970
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[ts] row 0: ")));
+  Cell("ts", 0).set_int64_val(100);
+  // A timestamp feature PostgreSQL would refuse, even though Redis would take it.
+  Cell("last_seen", 0).set_unix_timestamp_val(int64_t{1} << 42);
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[last_seen] row 0: ")));
+  Cell("last_seen", 0).set_unix_timestamp_val(-62135596800);  // 0001-01-01: fine
+  Column("visits", {Times({1, int64_t{1} << 42})});
+  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("columns[visits] row 0: element 1: ")));
+  Column("visits", {Null()});
   Column("label", {Str(std::string("a\0b", 3))});
-  EXPECT_THAT(Build(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("columns[ts] row 0: ")));
-  (*request_.mutable_columns())["ts"].mutable_val(0)->set_int64_val(100);
   ASSERT_OK(Build().status());  // online only: Redis holds any bytes
   request_.set_to(v1::ONLINE_AND_OFFLINE);
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("columns[label] row 0: a NUL character")));
   request_.set_to(static_cast<v1::PushTarget>(42));
   EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to: unknown")));
-}
-
-TEST_F(PushBatchesTest, AViewNeedsAllItsJoinKeysAndSomeFeatureMustBePushed) {
-  Column("driver_id", {Int64(1)});
-  Column("ts", {Int64(1)});
-  Column("label", {Str("a")});
-  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                HasSubstr("missing join key of city_driver \"city\"")));
-  request_.mutable_columns()->erase("label");
-  EXPECT_THAT(Build(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no feature")));
 }
 
 TEST(PushRouteTest, SourcesThatCannotTakePushesAreRefused) {

@@ -37,7 +37,9 @@ absl::StatusOr<std::shared_ptr<const PushRoute>> RoutePush(const registry_client
   }
   for (const auto& view : catalog.repo().feature_views()) {
     if (view.stream_source() != push_source) continue;
-    RoutedView routed{.name = view.name(), .online = !view.has_online() || view.online()};
+    RoutedView routed{.name = view.name(),
+                      .online = !view.has_online() || view.online(),
+                      .view_version = view.meta().created_version()};
     for (const std::string& entity_name : view.entities()) {
       const auto* entity = catalog.FindEntity(entity_name);
       if (entity == nullptr) continue;  // the registry validates references; be safe anyway

@@ -36,6 +36,8 @@ struct RoutedView {
   std::vector<RoutedFeature> features;  // schema order
   // False for a view declared `online: false`: its pushed rows go offline only.
   bool online = true;
+  // The view's incarnation (meta.created_version), carried by its batches.
+  int64_t view_version = 0;
 };
 
 struct PushRoute {

@@ -63,6 +63,8 @@ bool ToFeatureType(ValueType::Enum dtype, Value* value) {
   }
 }
 
+namespace {
+
 absl::StatusOr<absl::Time> InRange(absl::Time t) {
   // Years 1 to 9999: what every store (and a protobuf Timestamp) can hold.
   static const absl::Time kFirst =
@@ -76,12 +78,32 @@ absl::StatusOr<absl::Time> InRange(absl::Time t) {
   return t;
 }
 
+absl::StatusOr<absl::Time> SecondsInRange(int64_t seconds) {
+  return InRange(absl::FromUnixSeconds(seconds));
+}
+
+}  // namespace
+
+absl::Status CheckTimeValue(const Value& value) {
+  if (value.val_case() == Value::kUnixTimestampVal) {
+    return SecondsInRange(value.unix_timestamp_val()).status();
+  }
+  if (value.val_case() == Value::kUnixTimestampListVal) {
+    const auto& list = value.unix_timestamp_list_val().val();
+    for (int i = 0; i < list.size(); ++i) {
+      absl::Status s = SecondsInRange(list[i]).status();
+      if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat("element ", i, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<absl::Time> CellTime(const Value& value) {
   switch (value.val_case()) {
     case Value::kUnixTimestampVal:
-      return InRange(absl::FromUnixSeconds(value.unix_timestamp_val()));
+      return SecondsInRange(value.unix_timestamp_val());
     case Value::kInt64Val:
-      return InRange(absl::FromUnixSeconds(value.int64_val()));
+      return SecondsInRange(value.int64_val());
     case Value::kStringVal: {
       absl::Time t;
       std::string error;

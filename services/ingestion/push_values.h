@@ -20,8 +20,14 @@ namespace granary::ingestion {
 bool ToFeatureType(types::v1::ValueType::Enum dtype, types::v1::Value* value);
 
 // The time a timestamp cell names; INVALID_ARGUMENT (the message says what was found) when it
-// names none.
+// names none, or a time outside years 1 to 9999 (what every store, and a protobuf Timestamp,
+// can hold).
 absl::StatusOr<absl::Time> CellTime(const types::v1::Value& value);
+
+// INVALID_ARGUMENT (saying which element, for a list) when a UNIX_TIMESTAMP or
+// UNIX_TIMESTAMP_LIST feature value lies outside years 1 to 9999: the online store would take
+// it and the offline store refuse it. OK for every other value.
+absl::Status CheckTimeValue(const types::v1::Value& value);
 
 // "an INT32 value", "a null", "an empty value": for error messages.
 std::string DescribeValue(const types::v1::Value& value);

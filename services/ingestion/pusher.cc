@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 
+#include "libs/base/retry_after.h"
 #include "libs/base/status_macros.h"
+#include "services/ingestion/batch_id.h"
 #include "services/ingestion/push_batches.h"
 
 namespace granary::ingestion {
@@ -18,10 +18,10 @@ size_t RowsOf(const v1::PushRequest& request) {
   return request.columns().empty() ? 0 : request.columns().begin()->second.val_size();
 }
 
-std::string NewBatchId() {
-  static thread_local absl::BitGen gen;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
-}
+// Room left in a message besides the payload: NATS' header block carrying the message id, and
+// what a dead letter adds around the batch (subject, ids, a reason of up to 512 bytes), so
+// that any batch accepted can also be kept as a dead letter.
+constexpr int64_t kHeaderAllowance = 1024;
 
 // Gathers the acks of one batch's messages; the last one answers.
 struct PendingPush {
@@ -29,6 +29,8 @@ struct PendingPush {
   v1::PushResponse response;
   absl::Time received;
   size_t rows = 0;
+  // The push's share of the in-flight budget, until it is answered.
+  InFlightBudget::Lease lease;
   absl::Mutex mu;
   size_t left ABSL_GUARDED_BY(mu) = 0;
   bool all_duplicates ABSL_GUARDED_BY(mu) = true;
@@ -38,18 +40,19 @@ struct PendingPush {
 }  // namespace
 
 Pusher::Pusher(PusherOptions options, CatalogLookup lookup,
-               std::shared_ptr<bus::AckedPublisher> publisher, const base::Clock* clock,
+               std::shared_ptr<bus::AckedPublisher> publisher,
+               std::shared_ptr<InFlightBudget> budget, const base::Clock* clock,
                std::shared_ptr<IngestionMetrics> metrics)
     : options_(std::move(options)),
       lookup_(std::move(lookup)),
       publisher_(std::move(publisher)),
+      budget_(std::move(budget)),
       clock_(clock),
       metrics_(std::move(metrics)) {}
 
 absl::StatusOr<std::vector<events::v1::PushBatch>> Pusher::Prepare(const v1::PushRequest& request,
+                                                                   const std::string& project,
                                                                    const std::string& batch_id) {
-  const std::string& project =
-      request.project().empty() ? options_.default_project : request.project();
   if (std::find(options_.projects.begin(), options_.projects.end(), project) ==
       options_.projects.end()) {
     return absl::NotFoundError(
@@ -70,25 +73,58 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> Pusher::Prepare(const v1::Pus
   ASSIGN_OR_RETURN(std::shared_ptr<const registry_client::Catalog> catalog, lookup_(project));
   ASSIGN_OR_RETURN(std::shared_ptr<const PushRoute> route,
                    routes_.Get(*catalog, request.push_source_name()));
-  return BuildPushBatches(
-      *route, request,
-      {.batch_id = batch_id, .received = clock_->Now(), .max_rows = options_.max_batch_rows});
+  return BuildPushBatches(*route, request,
+                          {.batch_id = batch_id,
+                           .received = clock_->Now(),
+                           .max_rows = options_.max_batch_rows,
+                           .max_future_skew = options_.max_future_skew});
+}
+
+absl::StatusOr<std::vector<std::string>> Pusher::Serialize(
+    const std::vector<events::v1::PushBatch>& batches) {
+  const int64_t max_payload = publisher_->max_payload();
+  if (max_payload <= 0) return absl::UnavailableError("nats: not connected");
+  std::vector<std::string> out;
+  out.reserve(batches.size());
+  for (const events::v1::PushBatch& batch : batches) {
+    out.push_back(batch.SerializeAsString());
+    const int64_t size = static_cast<int64_t>(out.back().size() + PushMessageId(batch).size());
+    const int64_t limit = max_payload - kHeaderAllowance;
+    if (size > limit) {
+      const int64_t fits = std::max<int64_t>(1, batch.rows_size() * limit / size);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "columns: the batch is ", size, " bytes for feature view \"", batch.feature_view(),
+          "\", more than the ", limit, " one message may carry (NATS max_payload ", max_payload,
+          " bytes); nothing was stored: send at most about ", fits, " of these rows per batch"));
+    }
+  }
+  return out;
 }
 
 void Pusher::Push(const v1::PushRequest& request, Done done) {
   const absl::Time received = clock_->Now();
   const size_t rows = RowsOf(request);
-  std::string batch_id = request.batch_id().empty() ? NewBatchId() : request.batch_id();
-  absl::StatusOr<std::vector<events::v1::PushBatch>> batches = Prepare(request, batch_id);
-  if (!batches.ok()) {
-    metrics_->RecordFailed(rows, batches.status());
-    done(batches.status());
-    return;
-  }
+  auto fail = [&](const absl::Status& status) {
+    metrics_->RecordFailed(rows, status);
+    done(status);
+  };
+  absl::StatusOr<InFlightBudget::Lease> lease = budget_->Acquire(
+      static_cast<int64_t>(request.ByteSizeLong()) * kInFlightBytesPerRequestByte);
+  if (!lease.ok()) return fail(lease.status());
+  const std::string project =
+      request.project().empty() ? options_.default_project : request.project();
+  std::string batch_id =
+      request.batch_id().empty() ? ContentBatchId(project, request) : request.batch_id();
+  absl::StatusOr<std::vector<events::v1::PushBatch>> batches = Prepare(request, project, batch_id);
+  if (!batches.ok()) return fail(batches.status());
+  absl::StatusOr<std::vector<std::string>> messages = Serialize(*batches);
+  if (!messages.ok()) return fail(messages.status());
+
   auto pending = std::make_shared<PendingPush>();
   pending->done = std::move(done);
   pending->received = received;
   pending->rows = rows;
+  pending->lease = std::move(*lease);
   pending->response.set_batch_id(batch_id);
   pending->response.set_rows(static_cast<int64_t>(rows));
   for (const auto& b : *batches) pending->response.add_feature_views(b.feature_view());
@@ -96,10 +132,12 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
     absl::MutexLock lock(&pending->mu);
     pending->left = batches->size();
   }
-  for (const events::v1::PushBatch& batch : *batches) {
+  for (size_t i = 0; i < batches->size(); ++i) {
+    const events::v1::PushBatch& batch = (*batches)[i];
     publisher_->PublishAsync(
-        PushSubject(batch), batch.SerializeAsString(), PushMessageId(batch),
-        [pending, metrics = metrics_, clock = clock_](absl::StatusOr<bus::PublishAck> ack) {
+        PushSubject(batch), (*messages)[i], PushMessageId(batch),
+        [pending, metrics = metrics_, clock = clock_,
+         full_retry = options_.stream_full_retry_after](absl::StatusOr<bus::PublishAck> ack) {
           bool last = false;
           absl::Status error;
           bool duplicate = false;
@@ -115,9 +153,10 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
           if (!error.ok()) {
             metrics->RecordFailed(pending->rows, error);
             // Some views' messages may be stored: a retry must reuse the id to store them once.
-            pending->done(
-                absl::Status(error.code(), absl::StrCat(error.message(), " (retry with batch_id ",
-                                                        pending->response.batch_id(), ")")));
+            absl::Status answer(error.code(), absl::StrCat(error.message(), " (retry with batch_id ",
+                                                           pending->response.batch_id(), ")"));
+            if (absl::IsResourceExhausted(error)) answer = base::WithRetryAfter(answer, full_retry);
+            pending->done(answer);
             return;
           }
           pending->response.set_duplicate(duplicate);
