@@ -3,13 +3,13 @@
 //   materializer:
 //     online_writer_threads: 1     # per replica; replicas share the durable consumers
 //     offline_writer_threads: 1
-//     max_deliveries: 5            # of a batch failing for good, before it is dead-lettered
-//     ack_wait: 30s                # a batch not acknowledged by then goes to another replica
+//     max_deliveries: 5            # of a message that can never succeed, before it is
+//                                  # dead-lettered
 //     min_backoff: 100ms           # redelivery delay, doubling up to max_backoff
 //     max_backoff: 10s
+//     stall_after: 30s             # failing this long without a success: stalled (health)
 //     write_timeout: 5s            # one Redis write
-//     dedupe_window: 10m           # of the GRANARY_PUSH stream, if this replica declares it
-//     retention: 168h
+//   jetstream: {ack_wait: 30s, ...} # shared with ingestion: libs/bus/streams.h
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}
 //   redis: {address: 127.0.0.1:6379, user: materializer, password: {file: ...}}
@@ -20,24 +20,25 @@
 #include "absl/time/time.h"
 
 #include "libs/bus/options.h"
+#include "libs/bus/streams.h"
 #include "libs/config/reader.h"
 #include "libs/pg/options.h"
 #include "libs/redis/options.h"
 #include "libs/registry_client/registry_client.h"
-#include "services/materializer/push_consumer.h"
+#include "services/materializer/stream_worker.h"
 
 namespace granary::materializer {
 
 struct MaterializerConfig {
-  // The consumers; `durable` is filled in by the service.
-  PushConsumerOptions online_writer;
-  PushConsumerOptions offline_writer;
+  // The workers; their stream and durable are filled in by the service.
+  StreamWorkerOptions online_writer;
+  StreamWorkerOptions offline_writer;
+  StreamWorkerOptions online_cleaner;
   absl::Duration write_timeout = absl::Seconds(5);
-  absl::Duration dedupe_window = absl::Minutes(10);
-  absl::Duration retention = absl::Hours(24 * 7);
   registry_client::RegistryClientOptions registry;
-  // JetStream: pushed batches and materialization tasks.
+  // JetStream: pushed batches, cleanups and dead letters.
   bus::NatsOptions nats;
+  bus::JetStreamSettings jetstream;
   // The online store it writes.
   redis::RedisOptions redis;
   // The offline store it reads (and appends pushed rows to), plus job state.

@@ -1,5 +1,6 @@
 #include "services/materializer/materializer_service.h"
 
+#include "libs/base/clock.h"
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
 #include "libs/bus/jetstream.h"
@@ -7,10 +8,14 @@
 #include "libs/onlinestore/redis_online_store.h"
 #include "libs/pg/pool.h"
 #include "libs/registry_client/registry_client.h"
+#include "services/materializer/dead_letter_grpc.h"
+#include "services/materializer/dead_letters.h"
 #include "services/materializer/materializer_grpc.h"
 #include "services/materializer/offline_writer.h"
+#include "services/materializer/online_cleaner.h"
 #include "services/materializer/online_writer.h"
-#include "services/materializer/push_consumer.h"
+#include "services/materializer/push_handler.h"
+#include "services/materializer/stream_worker.h"
 #include "services/materializer/writer_metrics.h"
 
 namespace granary::materializer {
@@ -23,10 +28,7 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
 
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js, bus::JetStream::Create(nats));
-  host.AddDependency(
-      "nats", bus::JetStreamCheck(nats, js,
-                                  {bus::PushStreamSpec(config.dedupe_window, config.retention),
-                                   bus::DeadLetterStreamSpec(config.retention)}));
+  host.AddDependency("nats", bus::JetStreamCheck(nats, js, config.jetstream));
   auto store = std::make_shared<onlinestore::RedisOnlineStore>(config.redis);
   std::shared_ptr<onlinestore::OnlineStoreSession> probe = store->NewSession();
   absl::Duration ping_timeout = config.redis.command_timeout;
@@ -50,23 +52,40 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     return registry->Lookup(project);
   };
 
-  auto online = std::make_shared<PushConsumer>(
-      config.online_writer, js,
-      std::make_shared<OnlineWriter>(store, lookup, metrics, config.write_timeout), metrics);
-  auto offline_writer = std::make_shared<PushConsumer>(
-      config.offline_writer, js, std::make_shared<OfflineWriter>(offline, lookup, metrics),
-      metrics);
-  host.OnStart([online, offline_writer] {
-    online->Start();
-    offline_writer->Start();
+  const base::Clock* clock = &base::Clock::Real();
+  std::vector<std::shared_ptr<StreamWorker>> workers = {
+      std::make_shared<StreamWorker>(
+          config.online_writer, js, js,
+          std::make_shared<PushHandler>(
+              std::make_shared<OnlineWriter>(store, lookup, metrics, config.write_timeout)),
+          metrics, clock),
+      std::make_shared<StreamWorker>(
+          config.offline_writer, js, js,
+          std::make_shared<PushHandler>(std::make_shared<OfflineWriter>(offline, lookup, metrics)),
+          metrics, clock),
+      std::make_shared<StreamWorker>(
+          config.online_cleaner, js, js,
+          std::make_shared<OnlineCleaner>(store, metrics, config.write_timeout), metrics, clock),
+  };
+  for (const auto& worker : workers) {
+    // A worker failing for long without a success (Redis out of memory or read-only, a
+    // revoked permission) makes the service NOT_SERVING until it writes again.
+    host.AddDependency(worker->durable(), [worker] { return worker->Health(); });
+  }
+  host.OnScrape([workers, metrics] {
+    for (const auto& w : workers) metrics->SetWorkerState(w->durable(), w->stalled_for(), w->in_hand());
   });
-  host.OnStop([online, offline_writer, registry] {
-    online->Stop();
-    offline_writer->Stop();
+  host.OnStart([workers] {
+    for (const auto& w : workers) w->Start();
+  });
+  host.OnStop([workers, registry] {
+    for (const auto& w : workers) w->Stop();
     registry->Stop();
   });
   host.AddGrpcService(std::make_unique<MaterializerGrpc>(),
                       materialization::v1::MaterializationService::service_full_name());
+  host.AddGrpcService(std::make_unique<DeadLetterGrpc>(std::make_shared<DeadLetters>(js, js)),
+                      deadletter::v1::DeadLetterService::service_full_name());
   return absl::OkStatus();
 }
 

@@ -38,11 +38,11 @@ struct Target {
 
 absl::StatusOr<Target> TargetOf(const events::v1::PushBatch& batch, const CatalogLookup& lookup,
                                 pqxx::work& tx) {
-  ASSIGN_OR_RETURN(std::shared_ptr<const registry_client::Catalog> catalog,
-                   CatalogFor(batch, lookup));
-  const auto* push = catalog->FindDataSource(batch.push_source());
+  ASSIGN_OR_RETURN(BatchView checked, CatalogFor(batch, lookup));
+  const registry_client::Catalog& catalog = *checked.catalog;
+  const auto* push = catalog.FindDataSource(batch.push_source());
   const auto* source =
-      push == nullptr ? nullptr : catalog->FindDataSource(push->push().batch_source());
+      push == nullptr ? nullptr : catalog.FindDataSource(push->push().batch_source());
   if (source == nullptr || !source->has_postgres() || source->postgres().table().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "push source ", batch.push_source(), " has no PostgreSQL table to append rows to"));
@@ -70,13 +70,10 @@ absl::StatusOr<Target> TargetOf(const events::v1::PushBatch& batch, const Catalo
   return t;
 }
 
-// Errors retrying will not cure: the table or a column is missing (42xxx), a value does not
-// fit (22xxx), a constraint refuses the row (23xxx), or the batch no longer fits the catalog.
-bool IsPermanent(const absl::Status& status) {
-  if (absl::IsFailedPrecondition(status) || absl::IsInvalidArgument(status)) return true;
+// Rows the table refuses for good: a value it cannot hold (22xxx), a constraint (23xxx).
+bool IsRowRefusal(const absl::Status& status) {
   const std::string state = pg::SqlState(status);
-  return state.size() == 5 &&
-         (state.rfind("42", 0) == 0 || state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0);
+  return state.size() == 5 && (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0);
 }
 
 // COPY's text format: a field with backslash, tab, newline and carriage return escaped; \N for
@@ -110,11 +107,36 @@ void AppendCopyField(const std::optional<std::string>& text, std::string* line) 
 // stream_to that takes tuples of fixed width; our rows are as wide as the batch.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-std::unique_ptr<pqxx::tablewriter> CopyInto(pqxx::work& tx, const Target& target) {
+std::unique_ptr<pqxx::tablewriter> CopyInto(pqxx::transaction_base& tx, const Target& target) {
   return std::make_unique<pqxx::tablewriter>(tx, target.table, target.columns.begin(),
                                              target.columns.end());
 }
 #pragma GCC diagnostic pop
+
+// Each row of the batch as a line of COPY's text format.
+std::vector<std::string> CopyLines(const events::v1::PushBatch& batch, bool created) {
+  std::vector<std::string> lines;
+  lines.reserve(batch.rows_size());
+  std::vector<std::optional<std::string>> texts;
+  const std::string received = PgTimestamp(base::FromProtoTime(batch.received_time()));
+  for (const events::v1::PushRow& row : batch.rows()) {
+    texts.clear();
+    for (const auto& v : row.join_values()) texts.push_back(PgText(v));
+    texts.push_back(PgTimestamp(base::FromProtoTime(row.event_time())));
+    if (created) {
+      texts.push_back(row.has_created_time()
+                          ? PgTimestamp(base::FromProtoTime(row.created_time()))
+                          : received);
+    }
+    for (const auto& v : row.features()) texts.push_back(PgText(v));
+    std::string& line = lines.emplace_back();
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (i > 0) line += '\t';
+      AppendCopyField(texts[i], &line);
+    }
+  }
+  return lines;
+}
 
 }  // namespace
 
@@ -122,57 +144,65 @@ OfflineWriter::OfflineWriter(std::shared_ptr<pg::Pool> pool, CatalogLookup looku
                              std::shared_ptr<WriterMetrics> metrics)
     : pool_(std::move(pool)), lookup_(std::move(lookup)), metrics_(std::move(metrics)) {}
 
-absl::Status OfflineWriter::Write(const events::v1::PushBatch& batch) {
+absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& batch) {
   if (!migrated_.load()) {
-    RETURN_IF_ERROR(pg::Migrate(*pool_, "granary_ingest", Migrations()));
+    absl::Status migrated = pg::Migrate(*pool_, "granary_ingest", Migrations());
+    if (!migrated.ok()) return absl::UnavailableError(migrated.message());
     migrated_.store(true);
   }
   // The batch's JetStream message id (events.proto): unique per project, batch and view.
   const std::string message_id =
       absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view());
-  bool wrote = false;
-  absl::Status status = pool_->Transact([&](pqxx::work& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(Target target, TargetOf(batch, lookup_, tx));
-    // Waits for a replica writing the same batch to finish; then sees its id and stops.
-    pqxx::result claimed = tx.exec_params(
-        "INSERT INTO granary_ingest.offline_batches (message_id, target, rows) "
-        "VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING",
-        message_id, target.table, batch.rows_size());
-    if (claimed.affected_rows() == 0) return absl::OkStatus();
-    std::unique_ptr<pqxx::tablewriter> copy = CopyInto(tx, target);
-    std::vector<std::optional<std::string>> texts;
-    std::string line;
-    const std::string received = PgTimestamp(base::FromProtoTime(batch.received_time()));
-    for (const events::v1::PushRow& row : batch.rows()) {
-      texts.clear();
-      for (const auto& v : row.join_values()) texts.push_back(PgText(v));
-      texts.push_back(PgTimestamp(base::FromProtoTime(row.event_time())));
-      if (target.created) {
-        texts.push_back(row.has_created_time()
-                            ? PgTimestamp(base::FromProtoTime(row.created_time()))
-                            : received);
+  int64_t written = 0;
+  SinkResult result;
+  // `one_by_one`: each row in its own savepoint, the refused ones collected.
+  auto write = [&](bool one_by_one) {
+    return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
+      written = 0;
+      result = SinkResult();
+      ASSIGN_OR_RETURN(Target target, TargetOf(batch, lookup_, tx));
+      // Waits for a replica writing the same batch to finish; then sees its id and stops.
+      pqxx::result claimed = tx.exec_params(
+          "INSERT INTO granary_ingest.offline_batches (message_id, target, rows) "
+          "VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING",
+          message_id, target.table, batch.rows_size());
+      if (claimed.affected_rows() == 0) return absl::OkStatus();
+      const std::vector<std::string> lines = CopyLines(batch, target.created);
+      if (!one_by_one) {
+        std::unique_ptr<pqxx::tablewriter> copy = CopyInto(tx, target);
+        for (const std::string& line : lines) copy->write_raw_line(line);
+        copy->complete();
+        written = static_cast<int64_t>(lines.size());
+        return absl::OkStatus();
       }
-      for (const auto& v : row.features()) texts.push_back(PgText(v));
-      line.clear();
-      for (size_t i = 0; i < texts.size(); ++i) {
-        if (i > 0) line += '\t';
-        AppendCopyField(texts[i], &line);
+      for (size_t r = 0; r < lines.size(); ++r) {
+        try {
+          pqxx::subtransaction row(tx, "row");
+          std::unique_ptr<pqxx::tablewriter> copy = CopyInto(row, target);
+          copy->write_raw_line(lines[r]);
+          copy->complete();
+          copy.reset();
+          row.commit();
+          ++written;
+        } catch (const pqxx::sql_error& e) {
+          absl::Status refused = pg::StatusFromException(e);
+          if (!IsRowRefusal(refused)) throw;  // not about this row: the whole batch is retried
+          if (result.rejected_rows.empty()) result.reason = std::string(refused.message());
+          result.rejected_rows.push_back(static_cast<int>(r));
+        }
       }
-      copy->write_raw_line(line);
-    }
-    copy->complete();
-    wrote = true;
-    return absl::OkStatus();
-  });
+      return absl::OkStatus();
+    });
+  };
+  absl::Status status = write(/*one_by_one=*/false);
+  if (IsRowRefusal(status)) status = write(/*one_by_one=*/true);
   if (status.ok()) {
-    metrics_->RecordRowsWritten("offline-writer", wrote ? batch.rows_size() : 0);
-  } else if (IsPermanent(status)) {
-    return absl::FailedPreconditionError(status.message());
-  } else if (!IsTransient(status)) {
-    // Anything else (a connection lost mid-COPY, a failover) may pass: retry.
-    return absl::UnavailableError(status.message());
+    metrics_->RecordRowsWritten("offline-writer", written);
+    return result;
   }
-  return status;
+  if (IsPermanent(status)) return status;  // the batch no longer fits the catalog
+  // Anything else may pass: the server back, a table created, a permission granted.
+  return absl::UnavailableError(status.message());
 }
 
 }  // namespace granary::materializer

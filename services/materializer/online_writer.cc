@@ -10,38 +10,43 @@
 #include "libs/keys/hash_field.h"
 
 namespace granary::materializer {
-namespace {}  // namespace
 
-absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> CatalogFor(
-    const events::v1::PushBatch& batch, const CatalogLookup& lookup) {
+absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
+                                     const CatalogLookup& lookup) {
   absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> catalog = lookup(batch.project());
   if (absl::IsNotFound(catalog.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat("project ", batch.project(), " is no longer in the registry"));
   }
   RETURN_IF_ERROR(catalog.status());
+  // Versions only grow, also across a project deleted and created again: a catalog older
+  // than the batch's may miss what the batch was checked against.
+  if ((*catalog)->version() < batch.registry_version()) {
+    return absl::UnavailableError(absl::StrCat("catalog of ", batch.project(), " at version ",
+                                               (*catalog)->version(), ", the batch was checked "
+                                               "against version ", batch.registry_version()));
+  }
   const auto* view = (*catalog)->FindFeatureView(batch.feature_view());
-  std::string missing;
   if (view == nullptr) {
-    missing = absl::StrCat("feature view ", batch.feature_view());
-  } else {
-    for (const std::string& feature : batch.features()) {
-      bool found = false;
-      for (const auto& field : view->schema()) found = found || field.name() == feature;
-      if (!found) {
-        missing = absl::StrCat("feature ", batch.feature_view(), ":", feature);
-        break;
-      }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "feature view ", batch.feature_view(), " is no longer in project ", batch.project()));
+  }
+  if (batch.view_version() != 0 && view->meta().created_version() != batch.view_version()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "feature view ", batch.feature_view(), " was deleted and created again (at version ",
+        view->meta().created_version(), ") after this batch was accepted for the view created "
+        "at version ", batch.view_version()));
+  }
+  for (const std::string& feature : batch.features()) {
+    bool found = false;
+    for (const auto& field : view->schema()) found = found || field.name() == feature;
+    if (!found) {
+      return absl::FailedPreconditionError(absl::StrCat("feature ", batch.feature_view(), ":",
+                                                        feature, " is no longer in project ",
+                                                        batch.project()));
     }
   }
-  if (missing.empty()) return catalog;
-  if ((*catalog)->version() < batch.registry_version()) {
-    return absl::UnavailableError(absl::StrCat(missing, " not in catalog version ",
-                                               (*catalog)->version(), " (batch checked against ",
-                                               batch.registry_version(), ")"));
-  }
-  return absl::FailedPreconditionError(
-      absl::StrCat(missing, " is no longer in project ", batch.project()));
+  return BatchView{*std::move(catalog), view};
 }
 
 OnlineWriter::OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, CatalogLookup lookup,
@@ -51,10 +56,11 @@ OnlineWriter::OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, Cata
       metrics_(std::move(metrics)),
       write_timeout_(write_timeout) {}
 
-absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
-  RETURN_IF_ERROR(CatalogFor(batch, lookup_).status());
+absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batch) {
+  ASSIGN_OR_RETURN(BatchView target, CatalogFor(batch, lookup_));
   onlinestore::ViewWrite write;
-  write.timestamp_field = keys::TimestampField(batch.feature_view());
+  write.view = batch.feature_view();
+  write.view_version = target.view->meta().created_version();
   for (const std::string& f : batch.features()) {
     write.feature_fields.push_back(keys::FeatureField(batch.feature_view(), f));
   }
@@ -71,6 +77,7 @@ absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
     dummy.set_string_val("");
   }
   const std::string prefix = keys::JoinKeysPrefix(names);
+  const absl::Time received = base::FromProtoTime(batch.received_time());
   for (const events::v1::PushRow& row : batch.rows()) {
     if (row.join_values_size() != batch.join_keys_size() ||
         row.features_size() != batch.features_size()) {
@@ -79,13 +86,16 @@ absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
     std::string redis_key = prefix;
     if (batch.join_keys_size() == 0) RETURN_IF_ERROR(keys::AppendKeyValue(dummy, &redis_key));
     for (const types::v1::Value& v : row.join_values()) {
-      RETURN_IF_ERROR(keys::AppendKeyValue(v, &redis_key));
+      absl::Status key = keys::AppendKeyValue(v, &redis_key);
+      if (!key.ok()) return absl::DataLossError(key.message());
     }
     redis_key += batch.project();
     onlinestore::RowWrite& out = write.rows.emplace_back();
     out.key = std::move(redis_key);
     out.event_time = base::FromProtoTime(row.event_time());
-    out.timestamp = row.event_time().SerializeAsString();
+    // Batches from before created times were always set: created when received.
+    out.created_time =
+        row.has_created_time() ? base::FromProtoTime(row.created_time()) : received;
     out.values.reserve(row.features_size());
     for (const types::v1::Value& v : row.features()) out.values.push_back(v.SerializeAsString());
     newest = std::max(newest, out.event_time);
@@ -99,16 +109,21 @@ absl::Status OnlineWriter::Write(const events::v1::PushBatch& batch) {
     }
   }
   if (session == nullptr) session = store_->NewSession();
-  absl::StatusOr<int64_t> written = session->WriteNewer(write, absl::Now() + write_timeout_);
+  absl::StatusOr<onlinestore::WriteResult> written =
+      session->WriteNewer(write, absl::Now() + write_timeout_);
   {
     absl::MutexLock lock(&mu_);
     idle_.push_back(std::move(session));  // a failed one reconnects on its next call
   }
   RETURN_IF_ERROR(written.status());
-  metrics_->RecordRowsWritten("online-writer", *written);
-  metrics_->RecordOnline(batch.project(), batch.feature_view(),
-                         absl::Now() - base::FromProtoTime(batch.received_time()), newest);
-  return absl::OkStatus();
+  metrics_->RecordRowsWritten("online-writer", written->written);
+  metrics_->RecordOnline(batch.project(), batch.feature_view(), absl::Now() - received, newest);
+  SinkResult result;
+  for (size_t r : written->wrong_type_rows) result.rejected_rows.push_back(static_cast<int>(r));
+  if (!result.rejected_rows.empty()) {
+    result.reason = "their keys hold something other than a hash in Redis (WRONGTYPE)";
+  }
+  return result;
 }
 
 }  // namespace granary::materializer

@@ -1,10 +1,12 @@
 // Applies pushed batches to the online store: one guarded write per batch (a row is written
-// only if its event time is newer than the stored one, atomically in Redis), so replicas,
-// redeliveries and out-of-order pushes can never move a value backwards. A batch for a view
-// the registry no longer has (and did not just create) fails for good: it is dead-lettered.
+// only if newer than the stored one: its event time, then its created time; atomically in
+// Redis), so replicas, redeliveries and out-of-order pushes can never move a value backwards.
+// Each row is stamped with the view's incarnation: a batch meant for a view that was deleted
+// (and maybe created again under the same name) is refused for good, and is dead-lettered.
+// A row whose key holds something other than a hash is refused alone.
 //
-//   OnlineWriter writer(store, lookup, metrics);
-//   RETURN_IF_ERROR(writer.Write(batch));
+//   OnlineWriter writer(store, lookup, metrics, absl::Seconds(5));
+//   ASSIGN_OR_RETURN(SinkResult result, writer.Write(batch));
 #ifndef GRANARY_SERVICES_MATERIALIZER_ONLINE_WRITER_H_
 #define GRANARY_SERVICES_MATERIALIZER_ONLINE_WRITER_H_
 
@@ -19,7 +21,7 @@
 
 #include "libs/onlinestore/online_store.h"
 #include "libs/registry_client/catalog.h"
-#include "services/materializer/push_consumer.h"
+#include "services/materializer/push_handler.h"
 #include "services/materializer/writer_metrics.h"
 
 namespace granary::materializer {
@@ -28,19 +30,25 @@ namespace granary::materializer {
 using CatalogLookup = std::function<absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(
     const std::string& project)>;
 
-// The catalog of the batch's project, once checked that the batch still fits it: the view
-// exists and has the features. FAILED_PRECONDITION when not, UNAVAILABLE when the catalog held
-// may just be older than the batch.
-absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> CatalogFor(
-    const events::v1::PushBatch& batch, const CatalogLookup& lookup);
+// The catalog of the batch's project and the batch's view in it, once checked that the batch
+// still fits: UNAVAILABLE while the catalog held is older than the one the batch was checked
+// against (it catches up); FAILED_PRECONDITION when the project or view no longer exists, the
+// view was created again since the batch was accepted, or a feature of the batch is gone.
+struct BatchView {
+  std::shared_ptr<const registry_client::Catalog> catalog;
+  const registry::v1::FeatureView* view = nullptr;
+};
+absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
+                                     const CatalogLookup& lookup);
 
 class OnlineWriter : public BatchSink {
  public:
   OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, CatalogLookup lookup,
                std::shared_ptr<WriterMetrics> metrics, absl::Duration write_timeout);
 
+  const char* name() const override { return "online"; }
   bool Wants(const events::v1::PushBatch& batch) const override { return batch.online(); }
-  absl::Status Write(const events::v1::PushBatch& batch) override;
+  absl::StatusOr<SinkResult> Write(const events::v1::PushBatch& batch) override;
 
  private:
   const std::shared_ptr<onlinestore::OnlineStore> store_;

@@ -42,7 +42,8 @@ std::string Bytea(const std::string& b) { return absl::StrCat("\\x", absl::Bytes
 }  // namespace
 
 std::string PgTimestamp(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
+  // Four digits always: PostgreSQL reads a year of one or two digits as one near 2000.
+  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
 }
 
 std::optional<std::string> PgText(const Value& v) {

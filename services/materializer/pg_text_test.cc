@@ -28,6 +28,10 @@ TEST(PgTextTest, ScalarsInFullPrecision) {
   EXPECT_EQ(PgText(v), "\\x01ff");
   v.set_unix_timestamp_val(1'700'000'000);
   EXPECT_EQ(PgText(v), "2023-11-14 22:13:20.000000+00");
+  // Years of fewer than four digits keep them: PostgreSQL reads "1-01-01" as 2001.
+  v.set_unix_timestamp_val(-62135596800);
+  EXPECT_EQ(PgText(v), "0001-01-01 00:00:00.000000+00");
+  EXPECT_EQ(PgTimestamp(absl::FromUnixMillis(-1500)), "1969-12-31 23:59:58.500000+00");
   v.set_string_val("tab\there");
   EXPECT_EQ(PgText(v), "tab\there");  // COPY escaping is the stream's job
 }

@@ -15,6 +15,8 @@ const char* Name(BatchOutcome outcome) {
       return "retried";
     case BatchOutcome::kDeadLettered:
       return "dead_lettered";
+    case BatchOutcome::kPartlyDeadLettered:
+      return "partly_dead_lettered";
   }
   return "unknown";
 }
@@ -34,6 +36,14 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                      .Name("granary_materializer_newest_event_age_seconds")
                      .Help("Age of the newest event written online, per feature view.")
                      .Register(registry);
+  stalled_ = &prometheus::BuildGauge()
+                  .Name("granary_materializer_worker_stalled_seconds")
+                  .Help("How long a worker has been failing without any success (0: it is not).")
+                  .Register(registry);
+  in_hand_ = &prometheus::BuildGauge()
+                  .Name("granary_materializer_messages_in_hand")
+                  .Help("Messages a worker of this process fetched and has not settled yet.")
+                  .Register(registry);
   freshness_family_ = std::make_shared<metrics::AtomicHistogramFamily>(
       "granary_materializer_push_to_online_seconds",
       "From ingestion receiving a pushed batch to the batch being written to Redis.",
@@ -55,6 +65,12 @@ void WriterMetrics::RecordOnline(const std::string& project, const std::string& 
   absl::MutexLock lock(&mu_);
   absl::Time& newest = newest_[{project, view}];
   if (newest_event > newest) newest = newest_event;
+}
+
+void WriterMetrics::SetWorkerState(const std::string& consumer, absl::Duration stalled_for,
+                                   int64_t in_hand) {
+  stalled_->Add({{"consumer", consumer}}).Set(absl::ToDoubleSeconds(stalled_for));
+  in_hand_->Add({{"consumer", consumer}}).Set(static_cast<double>(in_hand));
 }
 
 void WriterMetrics::UpdateAges(absl::Time now) {

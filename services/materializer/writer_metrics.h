@@ -1,7 +1,10 @@
-// Metrics of the push writers:
+// Metrics of the materializer's workers:
 //
 //   granary_materializer_batches_total{consumer,outcome}  written | skipped | retried |
-//                                                          dead_lettered
+//                                                          dead_lettered | partly_dead_lettered
+//   granary_materializer_worker_stalled_seconds{consumer} how long a worker has been failing
+//                                                          without a success (0: not stalled)
+//   granary_materializer_messages_in_hand{consumer}       fetched and not yet settled
 //   granary_materializer_rows_written_total{consumer}     rows applied (online: newer ones only)
 //   granary_materializer_push_to_online_seconds           histogram: push received by ingestion
 //                                                          -> written to Redis
@@ -26,7 +29,7 @@
 
 namespace granary::materializer {
 
-enum class BatchOutcome { kWritten, kSkipped, kRetried, kDeadLettered };
+enum class BatchOutcome { kWritten, kSkipped, kRetried, kDeadLettered, kPartlyDeadLettered };
 
 class WriterMetrics {
  public:
@@ -41,11 +44,15 @@ class WriterMetrics {
                     absl::Time newest_event);
   // Sets the age gauges from the newest events recorded (before each scrape).
   void UpdateAges(absl::Time now);
+  // A worker's state (before each scrape).
+  void SetWorkerState(const std::string& consumer, absl::Duration stalled_for, int64_t in_hand);
 
  private:
   prometheus::Family<prometheus::Counter>* batches_;
   prometheus::Family<prometheus::Counter>* rows_;
   prometheus::Family<prometheus::Gauge>* newest_age_;
+  prometheus::Family<prometheus::Gauge>* stalled_;
+  prometheus::Family<prometheus::Gauge>* in_hand_;
   std::shared_ptr<metrics::AtomicHistogramFamily> freshness_family_;
   metrics::AtomicHistogram* freshness_;
   absl::Mutex mu_;

@@ -1,0 +1,36 @@
+// The gRPC adapter of DeadLetterService: request in, DeadLetters call, response out.
+#ifndef GRANARY_SERVICES_MATERIALIZER_DEAD_LETTER_GRPC_H_
+#define GRANARY_SERVICES_MATERIALIZER_DEAD_LETTER_GRPC_H_
+
+#include <memory>
+
+#include "granary/deadletter/v1/deadletter.grpc.pb.h"
+
+#include "services/materializer/dead_letters.h"
+
+namespace granary::materializer {
+
+class DeadLetterGrpc final : public deadletter::v1::DeadLetterService::Service {
+ public:
+  explicit DeadLetterGrpc(std::shared_ptr<DeadLetters> letters) : letters_(std::move(letters)) {}
+
+  grpc::Status ListDeadLetters(grpc::ServerContext*,
+                               const deadletter::v1::ListDeadLettersRequest* request,
+                               deadletter::v1::ListDeadLettersResponse* response) override;
+  grpc::Status GetDeadLetter(grpc::ServerContext*,
+                             const deadletter::v1::GetDeadLetterRequest* request,
+                             deadletter::v1::DeadLetter* response) override;
+  grpc::Status ReplayDeadLetters(grpc::ServerContext*,
+                                 const deadletter::v1::ReplayDeadLettersRequest* request,
+                                 deadletter::v1::ReplayDeadLettersResponse* response) override;
+  grpc::Status PurgeDeadLetters(grpc::ServerContext*,
+                                const deadletter::v1::PurgeDeadLettersRequest* request,
+                                deadletter::v1::PurgeDeadLettersResponse* response) override;
+
+ private:
+  const std::shared_ptr<DeadLetters> letters_;
+};
+
+}  // namespace granary::materializer
+
+#endif  // GRANARY_SERVICES_MATERIALIZER_DEAD_LETTER_GRPC_H_

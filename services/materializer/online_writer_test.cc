@@ -1,0 +1,136 @@
+// The online writer against a real Redis: newest (event, created) wins over the whole range
+// of times, rows are stamped with the view's incarnation, a batch for a view created again
+// since is refused for good, a catalog behind the batch is waited for, a key of another type
+// fails its row alone, and Redis out of memory is trouble that passes, not poison.
+#include "services/materializer/online_writer.h"
+
+#include "gmock/gmock.h"
+#include "granary/types/v1/online_row.pb.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+
+#include "libs/keys/entity_key.h"
+#include "libs/keys/hash_field.h"
+#include "libs/onlinestore/redis_online_store.h"
+#include "libs/redis/client.h"
+#include "libs/testing/redis_server.h"
+#include "libs/testing/status_matchers.h"
+#include "services/materializer/writer_test_catalog.h"
+
+namespace granary::materializer {
+namespace {
+
+using ::granary::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+absl::Time At(int64_t seconds) { return absl::FromUnixSeconds(seconds); }
+
+class OnlineWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(redis_, testing::RedisServer::Start());
+    options_.host = redis_->host();
+    options_.port = redis_->port();
+    catalog_ = WriterTestCatalog();
+    writer_ = std::make_unique<OnlineWriter>(
+        std::make_shared<onlinestore::RedisOnlineStore>(options_),
+        [this](const std::string&) {
+          return absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(catalog_);
+        },
+        std::make_shared<WriterMetrics>(registry_), absl::Seconds(5));
+  }
+  // What driver's hash holds: the note and the stored meta.
+  std::string Note(int64_t driver) {
+    redis::Client raw(options_);
+    types::v1::Value id;
+    id.set_int64_val(driver);
+    absl::StatusOr<std::string> key = keys::RedisKey({{"driver_id", id}}, "shop");
+    absl::StatusOr<redis::Reply> got =
+        raw.Command({"HGET", *key, keys::FeatureField("driver_stats", "note")});
+    types::v1::Value v;
+    if (!got.ok() || got->is_nil() || !v.ParseFromString(got->str)) return "<none>";
+    return v.string_val();
+  }
+  types::v1::OnlineRowMeta Meta(int64_t driver) {
+    redis::Client raw(options_);
+    types::v1::Value id;
+    id.set_int64_val(driver);
+    absl::StatusOr<std::string> key = keys::RedisKey({{"driver_id", id}}, "shop");
+    types::v1::OnlineRowMeta meta;
+    absl::StatusOr<redis::Reply> got =
+        raw.Command({"HGET", *key, keys::CreatedField("driver_stats")});
+    if (got.ok()) meta.ParseFromString(got->str);
+    return meta;
+  }
+
+  prometheus::Registry registry_;
+  std::unique_ptr<testing::RedisServer> redis_;
+  redis::RedisOptions options_;
+  std::shared_ptr<const registry_client::Catalog> catalog_;
+  std::unique_ptr<OnlineWriter> writer_;
+};
+
+TEST_F(OnlineWriterTest, TheNewestRowWinsOverTheWholeRangeOfTimes) {
+  const absl::Time year1 = absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  ASSERT_OK(writer_->Write(TestBatch("b1", {{1, year1, At(0), "year 1"}})).status());
+  ASSERT_OK(writer_->Write(TestBatch("b2", {{1, At(-1), At(0), "1969"}})).status());
+  EXPECT_EQ(Note(1), "1969");
+  ASSERT_OK(writer_->Write(TestBatch("b3", {{1, At(-2), At(0), "older 1969"}})).status());
+  EXPECT_EQ(Note(1), "1969");
+  // Same event time, created later: the correction wins.
+  ASSERT_OK(writer_->Write(TestBatch("b4", {{1, At(-1), At(10), "corrected"}})).status());
+  EXPECT_EQ(Note(1), "corrected");
+  ASSERT_OK(writer_->Write(TestBatch("b5", {{1, At(-1), At(5), "stale"}})).status());
+  EXPECT_EQ(Note(1), "corrected");
+  types::v1::OnlineRowMeta meta = Meta(1);
+  EXPECT_EQ(meta.view_version(), 3);
+  EXPECT_EQ(meta.created_seconds(), 10);
+}
+
+TEST_F(OnlineWriterTest, ABatchForAViewCreatedAgainIsRefusedForGood) {
+  events::v1::PushBatch old = TestBatch("b1", {{1, At(100), At(100), "old view"}});
+  old.set_view_version(2);  // accepted for the view created at version 2, since deleted
+  EXPECT_THAT(writer_->Write(old), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                            HasSubstr("deleted and created again")));
+  EXPECT_EQ(Note(1), "<none>");
+  events::v1::PushBatch ghost = TestBatch("b2", {{1, At(100), At(100), "x"}});
+  ghost.set_feature_view("gone");
+  EXPECT_THAT(writer_->Write(ghost), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                              HasSubstr("feature view gone is no longer")));
+  // Checked against a newer catalog than the one held: wait for it (passes).
+  events::v1::PushBatch ahead = TestBatch("b3", {{1, At(100), At(100), "x"}});
+  ahead.set_registry_version(6);
+  EXPECT_THAT(writer_->Write(ahead), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(OnlineWriterTest, AKeyHoldingAnotherTypeFailsItsRowAlone) {
+  redis::Client raw(options_);
+  types::v1::Value id;
+  id.set_int64_val(2);
+  ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
+  ASSERT_OK(raw.Command({"SET", key, "someone else's"}));
+  ASSERT_OK_AND_ASSIGN(SinkResult result,
+                       writer_->Write(TestBatch("b1", {{1, At(1), At(1), "one"},
+                                                        {2, At(1), At(1), "two"},
+                                                        {3, At(1), At(1), "three"}})));
+  EXPECT_THAT(result.rejected_rows, ElementsAre(1));
+  EXPECT_THAT(result.reason, HasSubstr("WRONGTYPE"));
+  EXPECT_EQ(Note(1), "one");
+  EXPECT_EQ(Note(3), "three");
+}
+
+TEST_F(OnlineWriterTest, RedisOutOfMemoryIsTroubleThatPasses) {
+  redis::Client raw(options_);
+  ASSERT_OK(raw.Command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}));
+  ASSERT_OK(raw.Command({"CONFIG", "SET", "maxmemory", "1"}));
+  absl::StatusOr<SinkResult> full = writer_->Write(TestBatch("b1", {{1, At(1), At(1), "x"}}));
+  EXPECT_THAT(full, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("OOM")));
+  EXPECT_FALSE(IsPermanent(full.status()));
+  ASSERT_OK(raw.Command({"CONFIG", "SET", "maxmemory", "0"}));
+  ASSERT_OK(writer_->Write(TestBatch("b1", {{1, At(1), At(1), "x"}})).status());
+  EXPECT_EQ(Note(1), "x");
+}
+
+}  // namespace
+}  // namespace granary::materializer

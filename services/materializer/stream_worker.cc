@@ -1,0 +1,217 @@
+#include "services/materializer/stream_worker.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "granary/events/v1/events.pb.h"
+
+#include "libs/base/log.h"
+#include "libs/base/proto_time.h"
+#include "libs/bus/streams.h"
+
+namespace granary::materializer {
+
+namespace {
+
+constexpr size_t kMaxReason = 512;
+
+}  // namespace
+
+bool IsPermanent(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kDataLoss:
+      return true;
+    default:
+      return false;
+  }
+}
+
+StreamWorker::StreamWorker(StreamWorkerOptions options,
+                           std::shared_ptr<bus::DurableConsumers> consumers,
+                           std::shared_ptr<bus::AckedPublisher> dead_letters,
+                           std::shared_ptr<MessageHandler> handler,
+                           std::shared_ptr<WriterMetrics> metrics, const base::Clock* clock)
+    : options_(std::move(options)),
+      consumers_(std::move(consumers)),
+      dead_letters_(std::move(dead_letters)),
+      handler_(std::move(handler)),
+      metrics_(std::move(metrics)),
+      clock_(clock) {}
+
+StreamWorker::~StreamWorker() { Stop(); }
+
+void StreamWorker::Start() {
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
+}
+
+void StreamWorker::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+bool StreamWorker::WaitStopping(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return stopping_;
+}
+
+absl::Duration StreamWorker::Backoff(uint64_t deliveries) const {
+  absl::Duration d = options_.min_backoff;
+  for (uint64_t i = 1; i < deliveries && d < options_.max_backoff; ++i) d *= 2;
+  return std::min(d, options_.max_backoff);
+}
+
+void StreamWorker::Succeeded() {
+  absl::MutexLock lock(&mu_);
+  failing_since_ = absl::InfiniteFuture();
+}
+
+void StreamWorker::Failed(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  failing_since_ = std::min(failing_since_, clock_->Now());
+  last_error_ = status;
+}
+
+absl::Duration StreamWorker::stalled_for() const {
+  absl::MutexLock lock(&mu_);
+  if (failing_since_ == absl::InfiniteFuture()) return absl::ZeroDuration();
+  absl::Duration failing = clock_->Now() - failing_since_;
+  return failing >= options_.stall_after ? failing : absl::ZeroDuration();
+}
+
+absl::Status StreamWorker::Health() const {
+  absl::Duration stalled = stalled_for();
+  if (stalled == absl::ZeroDuration()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  return absl::UnavailableError(absl::StrCat(options_.durable, " has written nothing for ",
+                                             absl::FormatDuration(absl::Trunc(stalled,
+                                                                              absl::Seconds(1))),
+                                             " while failing: ", last_error_.message()));
+}
+
+void StreamWorker::Loop() {
+  std::unique_ptr<bus::MessageSource> source;
+  absl::Status last_error;
+  while (!WaitStopping(absl::ZeroDuration())) {
+    if (source == nullptr) {
+      absl::StatusOr<std::unique_ptr<bus::MessageSource>> bound =
+          consumers_->Bind(options_.stream, options_.durable);
+      if (!bound.ok()) {
+        // NATS away, or the consumer not declared yet (the service's NATS check declares it).
+        if (bound.status() != last_error) {
+          base::LogWarning("cannot consume yet; retrying")
+              .With("consumer", options_.durable)
+              .With("error", bound.status());
+          last_error = bound.status();
+        }
+        WaitStopping(options_.min_backoff * 5);
+        continue;
+      }
+      source = std::move(*bound);
+      last_error = absl::OkStatus();
+    }
+    absl::StatusOr<std::vector<std::unique_ptr<bus::Message>>> got =
+        source->Fetch(options_.fetch_batch, options_.fetch_wait);
+    if (!got.ok()) {
+      // NATS away: the source resumes after the client reconnects. Anything else (the
+      // consumer was deleted, say): bind again.
+      if (!absl::IsUnavailable(got.status())) source.reset();
+      WaitStopping(options_.min_backoff);
+      continue;
+    }
+    in_hand_ += static_cast<int64_t>(got->size());
+    const absl::Time fetched = clock_->Now();
+    for (std::unique_ptr<bus::Message>& message : *got) {
+      // The last of a slow fetch would otherwise pass ack_wait and go to another replica
+      // while still in hand (harmless, handlers are idempotent, but wasted work).
+      if (clock_->Now() - fetched > options_.ack_wait / 3) (void)message->InProgress();
+      Settle(*message);
+      --in_hand_;
+    }
+  }
+}
+
+void StreamWorker::Settle(bus::Message& message) {
+  Handled handled = handler_->Handle(message);
+  absl::Status status = handled.status;
+  if (status.ok() && handled.rejected.has_value()) {
+    // The rest is written: only the rejected part must not be lost before the ack.
+    status = DeadLetter(message, handled.rejected->payload, handled.rejected->reason,
+                        handled.rejected->part);
+    if (status.ok()) {
+      metrics_->RecordBatch(options_.durable, BatchOutcome::kPartlyDeadLettered);
+      base::LogError("part of a message dead-lettered")
+          .With("consumer", options_.durable)
+          .With("subject", message.subject())
+          .With("sequence", message.stream_sequence())
+          .With("reason", handled.rejected->reason);
+    }
+  }
+  if (status.ok()) {
+    Succeeded();
+    if (!handled.rejected.has_value()) {
+      metrics_->RecordBatch(options_.durable,
+                            handled.skipped ? BatchOutcome::kSkipped : BatchOutcome::kWritten);
+    }
+    if (absl::Status s = message.Ack(); !s.ok()) {
+      // Delivered again after ack_wait; the handler is idempotent.
+      base::LogWarning("ack failed").With("consumer", options_.durable).With("error", s);
+    }
+    return;
+  }
+  if (IsPermanent(status) &&
+      message.deliveries() >= static_cast<uint64_t>(options_.max_deliveries)) {
+    absl::Status dead =
+        DeadLetter(message, std::string(message.data()), std::string(status.message()), "");
+    if (dead.ok()) {
+      // A message settled for good is progress: the worker is not stuck on it.
+      Succeeded();
+      metrics_->RecordBatch(options_.durable, BatchOutcome::kDeadLettered);
+      base::LogError("message dead-lettered")
+          .With("consumer", options_.durable)
+          .With("subject", message.subject())
+          .With("sequence", message.stream_sequence())
+          .With("reason", status);
+      (void)message.Term();  // if lost, it comes back and is dead-lettered again (deduplicated)
+      return;
+    }
+    status = dead;  // the dead letter itself could not be stored: keep the message
+  }
+  if (!IsPermanent(status)) Failed(status);
+  metrics_->RecordBatch(options_.durable, BatchOutcome::kRetried);
+  base::LogWarning("message not processed; it will be delivered again")
+      .With("consumer", options_.durable)
+      .With("subject", message.subject())
+      .With("deliveries", message.deliveries())
+      .With("error", status);
+  (void)message.Nak(Backoff(message.deliveries()));
+}
+
+absl::Status StreamWorker::DeadLetter(const bus::Message& message, const std::string& payload,
+                                      const std::string& reason, const std::string& part) {
+  events::v1::DeadLetter letter;
+  letter.set_subject(std::string(message.subject()));
+  letter.set_payload(payload);
+  letter.set_reason(reason.size() > kMaxReason ? reason.substr(0, kMaxReason) + "..." : reason);
+  letter.set_deliveries(message.deliveries());
+  letter.set_consumer(options_.durable);
+  *letter.mutable_time() = base::ToProtoTime(clock_->Now());
+  letter.set_stream_sequence(message.stream_sequence());
+  letter.set_message_id(std::string(message.message_id()));
+  letter.set_partial(!part.empty());
+  const std::string subject = absl::StrCat("granary.deadletter.", options_.durable);
+  std::string id = absl::StrCat(options_.durable, "/", message.stream_sequence());
+  if (!part.empty()) absl::StrAppend(&id, "/", part);
+  // Never without its payload: the original goes once it is terminated. Ingestion leaves
+  // room in every message for what a letter adds (a reason of up to kMaxReason bytes).
+  absl::Status sent = dead_letters_->Publish(subject, letter.SerializeAsString(), id).status();
+  return sent;
+}
+
+}  // namespace granary::materializer

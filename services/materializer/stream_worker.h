@@ -1,0 +1,135 @@
+// A worker pool on one durable JetStream consumer, shared by every materializer replica: each
+// thread fetches messages, hands each to a MessageHandler, and settles it by what came back:
+//   - OK: acknowledged;
+//   - a reason it can never succeed (IsPermanent): delivered again up to `max_deliveries`
+//     times, then published with the reason to granary.deadletter.<consumer> (stream
+//     GRANARY_DEADLETTER) and only then terminated; nothing is dropped silently;
+//   - anything else is the backends' trouble (Redis out of memory or read-only, PostgreSQL
+//     away, a permission revoked): delivered again after a backoff, for as long as it lasts;
+//     while no message succeeds and some fail, the worker is stalled (Health, a gauge), and it
+//     resumes by itself once the trouble passes;
+//   - OK with a rejected part (rows that can never be written while the others were): the part
+//     is dead-lettered, then the message acknowledged.
+// A worker killed mid-message leaves it to be delivered again after the consumer's ack_wait:
+// handlers are idempotent.
+//
+//   StreamWorker worker({.stream = "GRANARY_PUSH", .durable = "online-writer"}, js, js, handler,
+//                       metrics, &base::Clock::Real());
+//   worker.Start();  ...  worker.Stop();
+#ifndef GRANARY_SERVICES_MATERIALIZER_STREAM_WORKER_H_
+#define GRANARY_SERVICES_MATERIALIZER_STREAM_WORKER_H_
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+#include "libs/base/clock.h"
+#include "libs/bus/consumer.h"
+#include "libs/bus/publisher.h"
+#include "services/materializer/writer_metrics.h"
+
+namespace granary::materializer {
+
+// What a handler made of a message.
+struct Handled {
+  absl::Status status;
+  // OK, and there was nothing for this worker in it (counted apart).
+  bool skipped = false;
+  // With an OK status: a part of the message that can never be processed (the rest was),
+  // to be dead-lettered as it is given here, with its reason.
+  struct Rejected {
+    std::string payload;
+    std::string reason;
+    // The dead letter's message id suffix, distinct from the whole message's.
+    std::string part;
+  };
+  std::optional<Rejected> rejected;
+};
+
+class MessageHandler {
+ public:
+  virtual ~MessageHandler() = default;
+  // Idempotent: the same message may come again (a worker died before its ack). A long
+  // handler keeps `message` alive with InProgress.
+  virtual Handled Handle(bus::Message& message) = 0;
+};
+
+// Whether a handler's error means the message can never succeed: undecodable or malformed
+// (DATA_LOSS, INVALID_ARGUMENT), or refused by what it is for (FAILED_PRECONDITION: its feature
+// view or project no longer exists, a store refuses its rows). Everything else passes.
+bool IsPermanent(const absl::Status& status);
+
+struct StreamWorkerOptions {
+  std::string stream;
+  // The durable consumer's name, shared by all replicas ("online-writer").
+  std::string durable;
+  int threads = 1;
+  int fetch_batch = 64;
+  absl::Duration fetch_wait = absl::Milliseconds(500);
+  // The consumer's own ack_wait: messages held longer are kept alive with InProgress.
+  absl::Duration ack_wait = absl::Seconds(30);
+  // Deliveries of a message failing for good before it is dead-lettered.
+  int max_deliveries = 5;
+  // Redelivery delay: min_backoff, doubling with each delivery up to max_backoff.
+  absl::Duration min_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(10);
+  // How long failing without any success counts as stalled.
+  absl::Duration stall_after = absl::Seconds(30);
+};
+
+class StreamWorker {
+ public:
+  StreamWorker(StreamWorkerOptions options, std::shared_ptr<bus::DurableConsumers> consumers,
+               std::shared_ptr<bus::AckedPublisher> dead_letters,
+               std::shared_ptr<MessageHandler> handler, std::shared_ptr<WriterMetrics> metrics,
+               const base::Clock* clock);
+  ~StreamWorker();
+
+  void Start();
+  // Returns once every thread is done with its current messages.
+  void Stop();
+
+  // UNAVAILABLE (saying since when and the last error) while stalled; for health.
+  absl::Status Health() const;
+  // How long it has been failing without a success; zero when not stalled.
+  absl::Duration stalled_for() const;
+  // Messages fetched and not yet settled, by this process.
+  int64_t in_hand() const { return in_hand_.load(); }
+  const std::string& durable() const { return options_.durable; }
+
+ private:
+  void Loop();
+  void Settle(bus::Message& message);
+  absl::Status DeadLetter(const bus::Message& message, const std::string& payload,
+                          const std::string& reason, const std::string& part);
+  absl::Duration Backoff(uint64_t deliveries) const;
+  // Waits up to `d`, returning early (true) when stopping.
+  bool WaitStopping(absl::Duration d);
+  void Succeeded();
+  void Failed(const absl::Status& status);
+
+  const StreamWorkerOptions options_;
+  const std::shared_ptr<bus::DurableConsumers> consumers_;
+  const std::shared_ptr<bus::AckedPublisher> dead_letters_;
+  const std::shared_ptr<MessageHandler> handler_;
+  const std::shared_ptr<WriterMetrics> metrics_;
+  const base::Clock* clock_;
+  std::vector<std::thread> threads_;
+  std::atomic<int64_t> in_hand_{0};
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Since when it has failed without a success in between (InfiniteFuture: not failing).
+  absl::Time failing_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace granary::materializer
+
+#endif  // GRANARY_SERVICES_MATERIALIZER_STREAM_WORKER_H_
