@@ -6,6 +6,7 @@ RegistryConfig ReadRegistryConfig(config::Reader& root) {
   RegistryConfig c;
   c.postgres = pg::ReadPgOptions(root.Section("postgres"));
   c.nats = bus::ReadNatsOptions(root.Section("nats"));
+  c.jetstream = bus::ReadJetStreamSettings(root.Section("jetstream"), c.nats);
   return c;
 }
 

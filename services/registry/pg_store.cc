@@ -62,8 +62,23 @@ const std::vector<pg::Migration>& Migrations() {
           PRIMARY KEY (project, feature_view, start_time, end_time)
         );
       )sql"},
+      {2, "online cleanups", R"sql(
+        -- The outbox of online data to remove, written in the commit that deleted the views
+        -- and removed once announced on JetStream (GRANARY_CLEANUP).
+        CREATE TABLE registry.online_cleanups (
+          id bigserial PRIMARY KEY,
+          project text NOT NULL,
+          payload bytea NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now()
+        );
+      )sql"},
   };
   return *kMigrations;
+}
+
+void InsertCleanup(pqxx::work& tx, const events::v1::OnlineCleanup& cleanup) {
+  tx.exec_params("INSERT INTO registry.online_cleanups (project, payload) VALUES ($1, $2)",
+                 cleanup.project(), pqxx::binarystring(cleanup.SerializeAsString()));
 }
 
 // Timestamps cross the wire as integer microseconds since the epoch: exact both ways.
@@ -242,6 +257,11 @@ absl::StatusOr<CommitResult> PgStore::Commit(const CommitRequest& r) {
         "INSERT INTO registry.history (project, version, committed_at, caller, comment, diff) "
         "VALUES ($1, $2, now(), $3, $4, $5)",
         r.project, result.version, r.caller, r.comment, pqxx::binarystring(Serialize(r.diff)));
+    if (r.cleanup.views_size() > 0) {
+      events::v1::OnlineCleanup cleanup = r.cleanup;
+      cleanup.set_deleted_version(result.version);
+      InsertCleanup(tx, cleanup);
+    }
     return absl::OkStatus();
   }));
   return result;
@@ -249,7 +269,8 @@ absl::StatusOr<CommitResult> PgStore::Commit(const CommitRequest& r) {
 
 absl::StatusOr<int64_t> PgStore::DeleteProject(const std::string& project,
                                                std::optional<int64_t> expected_version,
-                                               const std::string& caller, const v1::Diff& diff) {
+                                               const std::string& caller, const v1::Diff& diff,
+                                               events::v1::OnlineCleanup cleanup) {
   RETURN_IF_ERROR(Migrate());
   int64_t version = 0;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
@@ -273,9 +294,41 @@ absl::StatusOr<int64_t> PgStore::DeleteProject(const std::string& project,
         "INSERT INTO registry.history (project, version, committed_at, caller, comment, diff) "
         "VALUES ($1, $2, now(), $3, 'project deleted', $4)",
         project, at + 1, caller, pqxx::binarystring(Serialize(diff)));
+    if (cleanup.views_size() > 0) {
+      cleanup.set_deleted_version(at + 1);
+      InsertCleanup(tx, cleanup);
+    }
     return absl::OkStatus();
   }));
   return version;
+}
+
+absl::StatusOr<std::vector<PendingCleanup>> PgStore::PendingCleanups(int limit) {
+  RETURN_IF_ERROR(Migrate());
+  std::vector<PendingCleanup> out;
+  RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    pqxx::result rows = tx.exec_params(
+        "SELECT id, payload FROM registry.online_cleanups ORDER BY id LIMIT $1", limit);
+    for (const auto& row : rows) {
+      PendingCleanup& pending = out.emplace_back();
+      pending.id = row[0].as<int64_t>();
+      pqxx::binarystring payload(row[1]);
+      if (!pending.cleanup.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+        return absl::DataLossError(absl::StrCat("online cleanup ", pending.id, " is unreadable"));
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status PgStore::DeleteCleanup(int64_t id) {
+  RETURN_IF_ERROR(Migrate());
+  return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_params("DELETE FROM registry.online_cleanups WHERE id = $1", id);
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Message>>> PgStore::ListObjects(

@@ -27,7 +27,10 @@ class PgStore : public Store {
   absl::StatusOr<CommitResult> Commit(const CommitRequest& request) override;
   absl::StatusOr<int64_t> DeleteProject(const std::string& project,
                                         std::optional<int64_t> expected_version,
-                                        const std::string& caller, const v1::Diff& diff) override;
+                                        const std::string& caller, const v1::Diff& diff,
+                                        events::v1::OnlineCleanup cleanup) override;
+  absl::StatusOr<std::vector<PendingCleanup>> PendingCleanups(int limit) override;
+  absl::Status DeleteCleanup(int64_t id) override;
   absl::StatusOr<std::vector<std::unique_ptr<google::protobuf::Message>>> ListObjects(
       const std::string& project, v1::ObjectKind kind,
       const std::map<std::string, std::string>& tags, const Page& page) override;

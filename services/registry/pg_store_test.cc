@@ -92,9 +92,9 @@ TEST_F(PgStoreTest, ADeletedProjectKeepsCountingAndItsIntervalsGo) {
   *i.mutable_start_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(100);
   *i.mutable_end_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(200);
   ASSERT_OK(store_->RecordMaterialization(project_, "driver_hourly_stats", i));
-  ASSERT_OK_AND_ASSIGN(int64_t was, store_->DeleteProject(project_, 1, "test", v1::Diff()));
+  ASSERT_OK_AND_ASSIGN(int64_t was, store_->DeleteProject(project_, 1, "test", v1::Diff(), {}));
   EXPECT_EQ(was, 1);
-  EXPECT_THAT(store_->DeleteProject(project_, std::nullopt, "test", v1::Diff()),
+  EXPECT_THAT(store_->DeleteProject(project_, std::nullopt, "test", v1::Diff(), {}),
               StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(ProjectState gone, store_->Load(project_));
   EXPECT_FALSE(gone.exists);
@@ -125,6 +125,47 @@ TEST_F(PgStoreTest, DeletingAViewDeletesItsIntervals) {
   ASSERT_OK_AND_ASSIGN(auto intervals,
                        store_->MaterializationIntervals(project_, "driver_hourly_stats"));
   EXPECT_TRUE(intervals.empty());
+}
+
+TEST_F(PgStoreTest, CleanupsAreKeptWithTheirCommitUntilAnnounced) {
+  ASSERT_OK_AND_ASSIGN(std::vector<PendingCleanup> none, store_->PendingCleanups(10));
+  for (const PendingCleanup& p : none) ASSERT_OK(store_->DeleteCleanup(p.id));  // other tests'
+  v1::FeatureRepo repo = Repo();
+  ASSERT_OK(store_->Commit(Everything(repo, 0)));
+  CommitRequest del;
+  del.project = project_;
+  del.base_version = 1;
+  del.project_spec = repo.project();
+  del.deletes.push_back({v1::FEATURE_VIEW, "driver_hourly_stats"});
+  del.cleanup.set_project(project_);
+  auto* view = del.cleanup.add_views();
+  view->set_name("driver_hourly_stats");
+  view->add_features("conv_rate");
+  view->set_view_version(1);
+  // A commit that fails writes no cleanup either.
+  EXPECT_THAT(store_->Commit([&] {
+                CommitRequest stale = del;
+                stale.base_version = 0;
+                return stale;
+              }()),
+              StatusIs(absl::StatusCode::kAborted));
+  ASSERT_OK(store_->Commit(del));
+  ASSERT_OK(store_->Commit(Everything(repo, 2)));
+  events::v1::OnlineCleanup all;
+  all.set_project(project_);
+  all.add_views()->set_name("driver_hourly_stats");
+  ASSERT_OK(store_->DeleteProject(project_, 3, "test", v1::Diff(), all));
+  ASSERT_OK_AND_ASSIGN(std::vector<PendingCleanup> pending, store_->PendingCleanups(10));
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].cleanup.deleted_version(), 2);  // the version that deleted it
+  EXPECT_EQ(pending[0].cleanup.views(0).view_version(), 1);
+  EXPECT_THAT(pending[0].cleanup.views(0).features(), ElementsAre("conv_rate"));
+  EXPECT_EQ(pending[1].cleanup.deleted_version(), 4);  // the project's tombstone
+  ASSERT_OK(store_->DeleteCleanup(pending[0].id));
+  ASSERT_OK_AND_ASSIGN(pending, store_->PendingCleanups(10));
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].cleanup.deleted_version(), 4);
+  ASSERT_OK(store_->DeleteCleanup(pending[0].id));
 }
 
 TEST_F(PgStoreTest, ObjectsComeBackInBytewiseNameOrder) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -50,6 +51,22 @@ absl::StatusOr<std::string> DecodeToken(const std::string& token) {
     return absl::InvalidArgumentError("page_token: not a token from this server");
   }
   return position;
+}
+
+// What to remove online for the views of `before` named in `views`: their features and the
+// incarnation being deleted.
+events::v1::OnlineCleanup OnlineCleanupOf(const v1::FeatureRepo& before,
+                                          const std::set<std::string>& views) {
+  events::v1::OnlineCleanup cleanup;
+  cleanup.set_project(before.project().name());
+  for (const auto& view : before.feature_views()) {
+    if (views.count(view.name()) == 0) continue;
+    events::v1::OnlineCleanup::View* out = cleanup.add_views();
+    out->set_name(view.name());
+    out->set_view_version(view.meta().created_version());
+    for (const auto& field : view.schema()) out->add_features(field.name());
+  }
+  return cleanup;
 }
 
 std::string BreakingMessage(const v1::Diff& diff) {
@@ -181,16 +198,20 @@ absl::StatusOr<CommitResult> Registry::CommitChange(const ProjectState& current,
     }
   }
   std::map<std::pair<int, std::string>, v1::ChangeType> changed;
+  std::set<std::string> deleted_views;
   for (const v1::ObjectChange& c : diff.changes()) {
     if (c.kind() == v1::PROJECT) continue;
     changed[{c.kind(), c.name()}] = c.change();
     if (c.change() == v1::DELETE) {
       request.deletes.push_back({c.kind(), c.name()});
+      if (c.kind() == v1::FEATURE_VIEW) deleted_views.insert(c.name());
     } else {
       request.upserts.emplace_back(c.kind(), wanted.at({c.kind(), c.name()}));
     }
   }
+  request.cleanup = OnlineCleanupOf(current.repo, deleted_views);
   ASSIGN_OR_RETURN(CommitResult result, store_->Commit(request));
+  if (!deleted_views.empty() && cleanups_committed_) cleanups_committed_();
 
   // The new version's snapshot is known without reading it back: cache it before announcing
   // the change, so that every cache that comes for it is served from memory.
@@ -303,8 +324,10 @@ absl::StatusOr<v1::DeleteProjectResponse> Registry::DeleteProject(
     c->set_name(request.project());
     c->set_change(v1::DELETE);
     // Deleted only if still at the version read: the history records exactly what went.
-    absl::StatusOr<int64_t> deleted_at =
-        store_->DeleteProject(request.project(), current.version, caller, diff);
+    std::set<std::string> views;
+    for (const auto& view : current.repo.feature_views()) views.insert(view.name());
+    absl::StatusOr<int64_t> deleted_at = store_->DeleteProject(
+        request.project(), current.version, caller, diff, OnlineCleanupOf(current.repo, views));
     if (absl::IsAborted(deleted_at.status()) && !request.has_expected_version() &&
         attempt < kMaxApplyAttempts) {
       continue;
@@ -316,6 +339,7 @@ absl::StatusOr<v1::DeleteProjectResponse> Registry::DeleteProject(
     }
     // Version 0 tells caches the project is gone.
     publisher_->Published(request.project(), 0, absl::Now());
+    if (!views.empty() && cleanups_committed_) cleanups_committed_();
     v1::DeleteProjectResponse response;
     response.set_deleted_version(*deleted_at);
     return response;

@@ -7,6 +7,7 @@
 #ifndef GRANARY_SERVICES_REGISTRY_REGISTRY_H_
 #define GRANARY_SERVICES_REGISTRY_REGISTRY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,8 +31,13 @@ struct ObjectPage {
 
 class Registry {
  public:
-  Registry(std::shared_ptr<Store> store, std::shared_ptr<ChangePublisher> publisher)
-      : store_(std::move(store)), publisher_(std::move(publisher)) {}
+  // `cleanups_committed` is called after a commit that deleted feature views (their online data
+  // is to be removed: see CleanupAnnouncer).
+  Registry(std::shared_ptr<Store> store, std::shared_ptr<ChangePublisher> publisher,
+           std::function<void()> cleanups_committed = nullptr)
+      : store_(std::move(store)),
+        publisher_(std::move(publisher)),
+        cleanups_committed_(std::move(cleanups_committed)) {}
 
   absl::StatusOr<v1::PlanResponse> Plan(const v1::PlanRequest& request);
   absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request,
@@ -67,6 +73,7 @@ class Registry {
 
   std::shared_ptr<Store> store_;
   std::shared_ptr<ChangePublisher> publisher_;
+  std::function<void()> cleanups_committed_;
   absl::Mutex cache_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const v1::Snapshot>> snapshots_
       ABSL_GUARDED_BY(cache_mu_);

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "granary/events/v1/events.pb.h"
 #include "granary/registry/v1/diff.pb.h"
 #include "granary/registry/v1/registry_service.pb.h"
 #include "granary/registry/v1/repo.pb.h"
@@ -55,6 +56,16 @@ struct CommitRequest {
   std::string caller;
   std::string comment;
   v1::Diff diff;
+  // The online data of the feature views it deletes, to be removed: kept with the commit
+  // (deleted_version filled in), for the registry to announce (PendingCleanups). No views:
+  // nothing to remove.
+  events::v1::OnlineCleanup cleanup;
+};
+
+// An online cleanup committed and not yet announced.
+struct PendingCleanup {
+  int64_t id = 0;
+  events::v1::OnlineCleanup cleanup;
 };
 
 struct CommitResult {
@@ -87,8 +98,12 @@ class Store {
   // at expected_version.
   virtual absl::StatusOr<int64_t> DeleteProject(const std::string& project,
                                                 std::optional<int64_t> expected_version,
-                                                const std::string& caller,
-                                                const v1::Diff& diff) = 0;
+                                                const std::string& caller, const v1::Diff& diff,
+                                                events::v1::OnlineCleanup cleanup) = 0;
+
+  // Cleanups committed and not yet announced, oldest first; and forgetting one announced.
+  virtual absl::StatusOr<std::vector<PendingCleanup>> PendingCleanups(int limit) = 0;
+  virtual absl::Status DeleteCleanup(int64_t id) = 0;
 
   // Objects of one kind, ordered by name, carrying all of `tags`. NOT_FOUND for an unknown
   // project. Each message has its meta filled.
