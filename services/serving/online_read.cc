@@ -49,6 +49,17 @@ void OnlineRead::OnTimestamp(const PlannedView& view, ViewRow& row, const char* 
   row.expired = view.ttl > absl::ZeroDuration() && now_ - event > view.ttl;
 }
 
+void OnlineRead::OnRowMeta(const PlannedView& view, ViewRow& row, const char* data, size_t size) {
+  if (data == nullptr || !row.found) return;  // written by Feast: no incarnation to check
+  int64_t version;
+  if (!ParseRowViewVersion(absl::string_view(data, size), &version)) {
+    ++corrupt_;
+    row.found = false;
+    return;
+  }
+  if (version != 0 && view.view_version != 0 && version != view.view_version) row.found = false;
+}
+
 void OnlineRead::OnField(size_t get, size_t field, const char* data, size_t size) {
   // Fields come get by get: work out the row and group once per get, not per field.
   if (get != current_get_) {
@@ -59,12 +70,17 @@ void OnlineRead::OnField(size_t get, size_t field, const char* data, size_t size
   const size_t row = current_row_;
   const KeyGroup& group = *current_group_;
   const size_t views = group.views.size();
-  // The timestamp fields come first in every get: each view's row is known before its features.
+  // The timestamp fields, then the created ones, come first in every get: each view's row is
+  // known before its features.
   if (field < views) {
     OnTimestamp(group.views[field], view_rows_[field], data, size);
     return;
   }
-  const KeyGroup::Feature& feature = group.features[field - views];
+  if (field < 2 * views) {
+    OnRowMeta(group.views[field - views], view_rows_[field - views], data, size);
+    return;
+  }
+  const KeyGroup::Feature& feature = group.features[field - 2 * views];
   const ViewRow& view_row = view_rows_[feature.view];
   if (!view_row.found) return;  // NOT_FOUND, as laid out
 

@@ -3,6 +3,7 @@
 // feature value starts NOT_FOUND; each reply then settles its values:
 //
 //   no "_ts:<view>" for the row             NOT_FOUND (the entity was never written)
+//   "_created:<view>" of another incarnation NOT_FOUND (written for a view since deleted)
 //   now - event time > the view's ttl       OUTSIDE_MAX_AGE, value omitted (ttl 0: no limit)
 //   field absent                            NOT_FOUND
 //   a stored null (or empty Value)          NULL_VALUE
@@ -63,6 +64,7 @@ class OnlineRead : public onlinestore::AsyncRead {
   };
 
   void OnTimestamp(const PlannedView& view, ViewRow& row, const char* data, size_t size);
+  void OnRowMeta(const PlannedView& view, ViewRow& row, const char* data, size_t size);
 
   const std::shared_ptr<const ReadPlan> plan_;
   const absl::Time now_;

@@ -71,14 +71,15 @@ class OnlineReaderTest : public ::testing::Test {
 
   // Writes one row of a view as Feast's materialization would.
   void Write(const std::string& view, std::vector<std::pair<std::string, Value>> entity,
-             absl::Time event_time, std::vector<std::pair<std::string, Value>> values) {
+             absl::Time event_time, std::vector<std::pair<std::string, Value>> values,
+             int64_t view_version = 0) {
     std::vector<std::pair<std::string, Value>> key_values = entity;
     if (key_values.empty()) key_values.push_back({keys::kDummyJoinKey, Str("")});
     ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey(key_values, "shop"));
     onlinestore::ViewWrite write;
-    write.timestamp_field = keys::TimestampField(view);
-    onlinestore::RowWrite row{
-        key, event_time, base::ToProtoTime(event_time).SerializeAsString(), {}};
+    write.view = view;
+    write.view_version = view_version;
+    onlinestore::RowWrite row{key, event_time, /*created_time=*/event_time, {}};
     for (auto& [feature, value] : values) {
       write.feature_fields.push_back(keys::FeatureField(view, feature));
       row.values.push_back(value.SerializeAsString());
@@ -197,6 +198,21 @@ TEST_F(OnlineReaderTest, ValuesOlderThanTheTtlAreOutsideMaxAge) {
   clock_.Advance(absl::Seconds(1));
   ASSERT_OK_AND_ASSIGN(r, Read(Request({"driver_stats:trips"}, {1})));
   EXPECT_EQ(r.results(1).statuses(0), v1::OUTSIDE_MAX_AGE);
+}
+
+TEST_F(OnlineReaderTest, RowsWrittenForAViewSinceDeletedAreNotFound) {
+  // driver_stats is the view created at version 4.
+  Write("driver_stats", {{"driver_id", Int64(1)}}, kNow, {{"trips", Int64(1)}}, 4);
+  // Written for the view of the same name that was deleted (created at version 2).
+  Write("driver_stats", {{"driver_id", Int64(2)}}, kNow, {{"trips", Int64(2)}}, 2);
+  // Written by Feast: no incarnation to tell.
+  Write("driver_stats", {{"driver_id", Int64(3)}}, kNow, {{"trips", Int64(3)}}, 0);
+  ASSERT_OK_AND_ASSIGN(Response r, Read(Request({"driver_stats:trips"}, {1, 2, 3})));
+  EXPECT_THAT(r.results(1).statuses(), ElementsAre(v1::PRESENT, v1::NOT_FOUND, v1::PRESENT));
+  EXPECT_EQ(r.results(1).values(0).int64_val(), 1);
+  EXPECT_EQ(r.results(1).values(1).val_case(), Value::VAL_NOT_SET);
+  EXPECT_EQ(r.results(1).event_timestamps(1).seconds(), 0);
+  EXPECT_EQ(r.results(1).values(2).int64_val(), 3);
 }
 
 TEST_F(OnlineReaderTest, AFeatureNeverWrittenForAnExistingRowIsNotFound) {

@@ -188,7 +188,9 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     GroupBuild& group = groups[git->second];
     auto [vit, new_view] =
         group.view_index.emplace(p.view->name(), static_cast<int>(group.views.size()));
-    if (new_view) group.views.push_back({p.view->name(), TtlOf(*p.view)});
+    if (new_view) {
+      group.views.push_back({p.view->name(), TtlOf(*p.view), p.view->meta().created_version()});
+    }
 
     for (const std::string& feature : p.features) {
       std::string name =
@@ -221,6 +223,7 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     if (names.empty()) names.push_back(keys::kDummyJoinKey);
     out.key_prefix = keys::JoinKeysPrefix(names);
     for (const PlannedView& v : g.views) out.fields.push_back(keys::TimestampField(v.name));
+    for (const PlannedView& v : g.views) out.fields.push_back(keys::CreatedField(v.name));
     for (size_t k = 0; k < g.features.size(); ++k) {
       const auto& [view, feature] = g.features[k];
       out.fields.push_back(keys::FeatureField(g.views[view].name, feature));

@@ -49,6 +49,9 @@ struct JoinKey {
 struct PlannedView {
   std::string name;
   absl::Duration ttl;  // zero: values never age out
+  // The view's incarnation (meta.created_version): a row stamped with another one was written
+  // for a view of the same name since deleted, and is not served.
+  int64_t view_version = 0;
 };
 
 // The views stored under one entity key shape: read with one HMGET per entity row.
@@ -59,11 +62,12 @@ struct KeyGroup {
   // The start of every key of this group (libs/keys JoinKeysPrefix).
   std::string key_prefix;
   std::vector<PlannedView> views;
-  // The HMGET fields: views[i]'s timestamp field at index i, then one per distinct feature.
+  // The HMGET fields: views[i]'s timestamp field at index i, its "_created:" field at
+  // views.size() + i, then one per distinct feature.
   std::vector<std::string> fields;
   // The same in the Redis protocol, ready to copy into every read's command.
   std::string encoded_fields;
-  // For fields[views.size() + k]: which view it belongs to and the response columns (indices
+  // For fields[2 * views.size() + k]: which view it belongs to and the response columns (indices
   // into ReadPlan::feature_names) it fills (more than one when a service selects a feature
   // twice under different aliases).
   struct Feature {

@@ -54,6 +54,8 @@ TEST(ReadPlanTest, ViewsOfOneEntityShareOneGroupWithTimestampsFirst) {
   EXPECT_EQ(g.views[1].ttl, absl::ZeroDuration());
   EXPECT_THAT(g.fields, ElementsAre(keys::TimestampField("driver_stats"),
                                     keys::TimestampField("driver_profile"),
+                                    keys::CreatedField("driver_stats"),
+                                    keys::CreatedField("driver_profile"),
                                     keys::FeatureField("driver_stats", "conv_rate"),
                                     keys::FeatureField("driver_profile", "name"),
                                     keys::FeatureField("driver_stats", "trips")));
@@ -85,7 +87,7 @@ TEST(ReadPlanTest, FeatureServicesUseAliasesInFullNames) {
   EXPECT_THAT(plan->feature_names, ElementsAre("driver_stats__conv_rate", "driver_stats__acc_rate",
                                                "profile__name", "profile__rating"));
   // The stored fields are the view's, whatever the alias.
-  EXPECT_EQ(plan->groups[0].fields[4], keys::FeatureField("driver_profile", "name"));
+  EXPECT_EQ(plan->groups[0].fields[6], keys::FeatureField("driver_profile", "name"));
 }
 
 TEST(ReadPlanTest, OneFieldCanFillTwoColumns) {

@@ -24,6 +24,7 @@ constexpr char kRepo[] = R"pb(
     schema { name: "trips" dtype: INT64 }
     ttl { seconds: 3600 }
     batch_source: "events"
+    meta { created_version: 4 }
   }
   feature_views {
     name: "driver_profile"

@@ -111,4 +111,20 @@ bool ParseTimestamp(absl::string_view bytes, int64_t* seconds, int32_t* nanos) {
          *seconds <= kMaxSeconds;
 }
 
+bool ParseRowViewVersion(absl::string_view bytes, int64_t* view_version) {
+  CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                      static_cast<int>(bytes.size()));
+  uint64_t version = 0;
+  while (uint32_t tag = in.ReadTag()) {
+    if ((tag >> 3) == 3 && (tag & 7) == kVarint) {
+      if (!in.ReadVarint64(&version)) return false;
+    } else if (!SkipPayload(in, static_cast<int>(tag & 7))) {
+      return false;
+    }
+  }
+  if (!in.ConsumedEntireMessage()) return false;
+  *view_version = static_cast<int64_t>(version);
+  return true;
+}
+
 }  // namespace granary::serving

@@ -29,6 +29,10 @@ ValueState InspectValue(absl::string_view bytes);
 // not in canonical form (a repeated field): clients read them the same.
 bool ParseTimestamp(absl::string_view bytes, int64_t* seconds, int32_t* nanos);
 
+// The view incarnation of a serialized OnlineRowMeta ("_created:<view>"); false when malformed.
+// 0 when it has none.
+bool ParseRowViewVersion(absl::string_view bytes, int64_t* view_version);
+
 }  // namespace granary::serving
 
 #endif  // GRANARY_SERVICES_SERVING_VALUE_WIRE_H_
