@@ -12,6 +12,7 @@
 
 #include "libs/base/version.h"
 #include "libs/catalog/object_kinds.h"
+#include "tools/cli/deadletter_commands.h"
 #include "tools/cli/endpoints.h"
 #include "tools/cli/init_command.h"
 #include "tools/cli/push_command.h"
@@ -168,6 +169,9 @@ int Main(int argc, char** argv) {
   push->add_option("--file", push_options.file, "rows.csv or rows.json")->required();
   push->add_option("--to", push_to, "online (default), offline or online_and_offline");
   push->add_option("--batch-rows", push_options.batch_rows, "Rows per batch (default 1000)");
+  push->add_option("--batch-bytes", push_options.max_batch_bytes,
+                   "Bytes of values per batch at most (default 524288): each feature view's "
+                   "share of a batch must fit one NATS message (max_payload, 1 MiB by default)");
   push->add_option("--ingestion", ingestion_endpoint,
                    "ingestion, host:port (default: granary.yaml ingestion_endpoint)");
   AddRegistryFlags(*push, flags, false);
@@ -183,6 +187,44 @@ int Main(int argc, char** argv) {
       "Pushing the same file again stores nothing twice: batch ids derive from the file's\n"
       "hash, and the ingestion service answers repeats as duplicates (files with `now`\n"
       "cells count as new data each time).");
+
+  DeadLetterQuery letters;
+  std::string materializer_endpoint;
+  uint64_t letter_sequence = 0;
+  CLI::App* deadletter = app.add_subcommand(
+      "deadletter", "What the materializer could never process: list, show, replay, purge");
+  deadletter->require_subcommand(1);
+  auto add_letter_filters = [&](CLI::App* cmd, bool sequences) {
+    cmd->add_option("--project,-p", letters.project, "Only this project's");
+    cmd->add_option("--view", letters.feature_view, "Only this feature view's");
+    cmd->add_option("--reason", letters.reason, "Only those whose reason contains this text");
+    cmd->add_option("--consumer", letters.consumer,
+                    "Only this worker's: online-writer, offline-writer, online-cleaner");
+    cmd->add_option("--since", letters.since, "Dead-lettered since: RFC 3339, or 2h (ago)");
+    cmd->add_option("--until", letters.until, "Dead-lettered before: RFC 3339, or 2h (ago)");
+    if (sequences) cmd->add_option("sequences", letters.sequences, "Only these letters");
+    cmd->add_option("--materializer", materializer_endpoint,
+                    "The materializer, host:port (default: granary.yaml materializer_endpoint)");
+    cmd->add_option("--repo,-r", flags.repo, "The feature repository folder (default: .)");
+    cmd->add_flag("--json", flags.json, "Print JSON for scripts");
+  };
+  CLI::App* letter_list = deadletter->add_subcommand("list", "List dead letters, oldest first");
+  add_letter_filters(letter_list, false);
+  letter_list->add_option("--limit,-n", letters.limit, "At most this many (default 100)");
+  CLI::App* letter_show = deadletter->add_subcommand("show", "One dead letter in full");
+  letter_show->add_option("sequence", letter_sequence, "Its sequence (from list)")->required();
+  letter_show->add_option("--materializer", materializer_endpoint, "The materializer, host:port");
+  letter_show->add_option("--repo,-r", flags.repo, "The feature repository folder (default: .)");
+  letter_show->add_flag("--json", flags.json, "Print JSON for scripts");
+  CLI::App* letter_replay = deadletter->add_subcommand(
+      "replay",
+      "Publish matching letters' messages again, with their original batch ids: what is still "
+      "missing is stored, once");
+  add_letter_filters(letter_replay, true);
+  CLI::App* letter_purge =
+      deadletter->add_subcommand("purge", "Delete matching dead letters for good");
+  add_letter_filters(letter_purge, true);
+  letter_purge->add_flag("--all", letters.all, "Every dead letter (when no filter is given)");
 
   try {
     app.parse(argc, argv);
@@ -207,6 +249,25 @@ int Main(int argc, char** argv) {
   if (init->parsed()) return RunInit(init_name, init_dir, std::cout, std::cerr);
 
   CommandIo io{std::cout, std::cerr, flags.json};
+  if (deadletter->parsed()) {
+    absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags.repo);
+    if (!config.ok() && !absl::IsNotFound(config.status())) {
+      std::cerr << "granary deadletter: " << config.status().message() << "\n";
+      return kExitFailure;
+    }
+    const std::string materializer =
+        !materializer_endpoint.empty()
+            ? materializer_endpoint
+            : (config.ok() ? config->materializer_endpoint : RepoConfig().materializer_endpoint);
+    if (letter_list->parsed()) {
+      if (letters.limit < 1) return Usage("deadletter list", "--limit: at least 1");
+      return DeadLetterList(materializer, letters, io);
+    }
+    if (letter_show->parsed()) return DeadLetterShow(materializer, letter_sequence, io);
+    if (letter_replay->parsed()) return DeadLetterReplay(materializer, letters, io);
+    if (letter_purge->parsed()) return DeadLetterPurge(materializer, letters, io);
+    return kExitUsage;
+  }
   if (get_online->parsed()) {
     // Project, registry and serving: flags first, then granary.yaml, then the defaults.
     absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags.repo);

@@ -75,8 +75,8 @@ std::optional<int> RowInMessage(const std::string& message) {
 
 // Where in the file a failed batch (or the row its message names) is: "line 1005 (batch 2,
 // row 3)" or "lines 1002-2001 (batch 2)" for CSV, "[1003] (batch 2, row 3)" for JSON.
-std::string Where(const PushTable& table, const BatchFailure& f, int batch_rows) {
-  const int last = std::min(f.first_row + batch_rows, table.rows) - 1;
+std::string Where(const PushTable& table, const BatchFailure& f) {
+  const int last = f.first_row + f.rows - 1;
   auto at = [&table](int r) {
     return table.row_lines.empty() ? absl::StrCat("[", r, "]")
                                    : absl::StrCat("line ", table.row_lines[r]);
@@ -154,9 +154,11 @@ absl::StatusOr<ingestion::v1::PushTarget> ParsePushTarget(absl::string_view text
 }
 
 std::string BatchIdPrefix(absl::string_view content, const PushOptions& options, bool used_now) {
+  // Everything that decides how the file is cut into batches, and what they say.
   std::string header =
-      absl::StrCat("granary push v1\n", options.project, "\n", options.push_source, "\n",
+      absl::StrCat("granary push v2\n", options.project, "\n", options.push_source, "\n",
                    ingestion::v1::PushTarget_Name(options.to), "\n", options.batch_rows, "\n",
+                   options.max_batch_bytes, "\n",
                    used_now ? absl::StrCat(absl::ToUnixSeconds(options.now)) : "", "\n");
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -191,14 +193,14 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
     io.err << "granary push: " << table.status().message() << "\n";
     return kExitFailure;
   }
-  const int total_batches = (table->rows + options.batch_rows - 1) / options.batch_rows;
   StreamOptions stream{.project = options.project,
                        .push_source = options.push_source,
                        .to = options.to,
                        .batch_rows = options.batch_rows,
+                       .max_batch_bytes = options.max_batch_bytes,
                        .max_in_flight = options.max_in_flight,
                        .id_prefix = BatchIdPrefix(content, options, cx.used_now),
-                       .timeout = absl::Minutes(1) + total_batches * absl::Seconds(1)};
+                       .timeout = absl::Minutes(1) + table->rows * absl::Milliseconds(5)};
   bool drawn = false;
   absl::Time last_draw = absl::InfinitePast();
   if (options.progress) {
@@ -214,6 +216,7 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
   const absl::Time start = absl::Now();
   PushReport report;
   if (table->rows > 0) report = PushBatches(rpc::InsecureChannel(ingestion), *table, stream);
+  const int total_batches = report.total_batches;
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (drawn) io.err << "\n";
 
@@ -221,7 +224,7 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
   if (views.empty() && schema->has_value()) views = (*schema)->feature_views;
   nlohmann::json errors = nlohmann::json::array();
   for (const BatchFailure& f : report.failures) {
-    std::string where = Where(*table, f, options.batch_rows);
+    std::string where = Where(*table, f);
     std::string code(base::StatusCodeName(f.code));
     io.err << "granary push: " << options.file << " " << where << ": " << f.message << " (" << code
            << ")\n";

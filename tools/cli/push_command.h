@@ -4,8 +4,9 @@
 // feature views it feeds); without the registry, types are guessed with a warning.
 //
 // Batch ids are "<content hash>-<index>", the hash covering the file, the project, the push
-// source, the target and the batch size: pushing the same file again is stored once (the
-// ingestion service answers those batches as duplicates). A file with `now` cells hashes the
+// source, the target and the batch sizes: pushing the same file again is stored once (the
+// ingestion service answers those batches as duplicates). Batches are cut by rows and by size,
+// so that each fits what the ingestion service takes (push_stream.h). A file with `now` cells hashes the
 // push time too, so it is fresh data each time.
 //
 //   PushOptions options{.project = "driver_stats", .push_source = "driver_stats_push",
@@ -36,6 +37,8 @@ struct PushOptions {
   std::string file;
   ingestion::v1::PushTarget to = ingestion::v1::ONLINE;
   int batch_rows = 1000;
+  // See StreamOptions::max_batch_bytes.
+  int64_t max_batch_bytes = 512 << 10;
   // Batches sent before their acks come back.
   int max_in_flight = 8;
   // Redraw a progress line on io.err (for a terminal).

@@ -2,6 +2,7 @@
 // each batch and acks it, refusing null join keys as the real service does) and the registry
 // (GetSnapshot answers the driver_stats catalog).
 #include "tools/cli/push_command.h"
+#include "tools/cli/push_stream.h"
 
 #include <atomic>
 #include <fstream>
@@ -68,6 +69,9 @@ registry::v1::FeatureRepo Catalog() {
 struct Ingestion {
   // Answers are held until this many batches came in, then sent newest first.
   std::atomic<int> hold{1};
+  // The first this-many batches are turned away as the real service does when its memory
+  // budget is spent: RESOURCE_EXHAUSTED with a retry hint.
+  std::atomic<int> throttle{0};
   absl::Mutex mu;
   std::vector<PushRequest> batches ABSL_GUARDED_BY(mu);
   std::set<std::string> stored ABSL_GUARDED_BY(mu);
@@ -77,6 +81,12 @@ struct Ingestion {
     batches.push_back(batch);
     PushStreamResponse resp;
     resp.set_batch_id(batch.batch_id());
+    if (throttle.fetch_sub(1) > 0) {
+      resp.mutable_error()->set_code(8);
+      resp.mutable_error()->set_message("ingestion holds 256 MiB of pushes in flight");
+      resp.mutable_error()->set_retry_after_ms(20);
+      return resp;
+    }
     const auto& keys = batch.columns().at("driver_id").val();
     for (int r = 0; r < keys.size(); ++r) {
       if (keys[r].has_null_val()) {
@@ -273,6 +283,40 @@ TEST_F(PushCommandTest, ABatchErrorNamesTheFileLineAndStopsSending) {
   nlohmann::json summary = nlohmann::json::parse(out_.str());
   EXPECT_EQ(summary["errors"][0]["code"], "INVALID_ARGUMENT");
   EXPECT_EQ(summary["batches"], 1);
+}
+
+TEST_F(PushCommandTest, BatchesTurnedAwayForNowAreSentAgainWithTheirIds) {
+  state_->throttle = 2;
+  ASSERT_EQ(Run(/*json=*/true), 0) << err_.str();
+  nlohmann::json summary = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(summary["rows"], 5);
+  EXPECT_EQ(summary["batches"], 3);
+  EXPECT_TRUE(summary["errors"].empty());
+  // Three batches, two of them twice, the second time under the same id.
+  std::vector<PushRequest> sent = state_->Batches();
+  ASSERT_EQ(sent.size(), 5u);
+  std::multiset<std::string> ids;
+  for (const PushRequest& b : sent) ids.insert(b.batch_id());
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 3u);
+}
+
+TEST(CutBatchesTest, BatchesAreCutByRowsAndBySize) {
+  PushTable table;
+  table.columns = {"driver_id", "note"};
+  table.values.resize(2);
+  table.rows = 10;
+  for (int r = 0; r < table.rows; ++r) {
+    table.values[0].add_val()->set_int64_val(r);
+    table.values[1].add_val()->set_string_val(std::string(r == 7 ? 5000 : 90, 'x'));
+  }
+  // By rows alone.
+  EXPECT_THAT(CutBatches(table, 4, 1 << 20),
+              ElementsAre(std::make_pair(0, 4), std::make_pair(4, 8), std::make_pair(8, 10)));
+  // 98 bytes a row as they travel: 300 bytes take 3 rows; row 7, larger than the bound by
+  // itself, goes alone.
+  EXPECT_THAT(CutBatches(table, 100, 300),
+              ElementsAre(std::make_pair(0, 3), std::make_pair(3, 6), std::make_pair(6, 7),
+                          std::make_pair(7, 8), std::make_pair(8, 10)));
 }
 
 TEST_F(PushCommandTest, AnUnreachableServiceFailsWithUnavailable) {

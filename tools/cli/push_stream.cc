@@ -35,11 +35,36 @@ PushStreamRequest MakeBatch(const PushTable& table, int index, int begin, int en
 
 }  // namespace
 
+std::vector<std::pair<int, int>> CutBatches(const PushTable& table, int batch_rows,
+                                            int64_t max_batch_bytes) {
+  std::vector<std::pair<int, int>> out;
+  const int max_rows = std::max(batch_rows, 1);
+  int begin = 0;
+  int64_t bytes = 0;
+  for (int r = 0; r < table.rows; ++r) {
+    // A column's value as it travels: its bytes, a tag and a length.
+    int64_t row = 0;
+    for (const auto& column : table.values) {
+      row += static_cast<int64_t>(column.val(r).ByteSizeLong()) + 2;
+    }
+    if (r > begin && (r - begin >= max_rows || bytes + row > max_batch_bytes)) {
+      out.emplace_back(begin, r);
+      begin = r;
+      bytes = 0;
+    }
+    bytes += row;
+  }
+  if (begin < table.rows) out.emplace_back(begin, table.rows);
+  return out;
+}
+
 PushReport PushBatches(const std::shared_ptr<grpc::Channel>& channel, const PushTable& table,
                        const StreamOptions& options) {
   PushReport report;
-  const int size = std::max(options.batch_rows, 1);
-  const int batches = (table.rows + size - 1) / size;
+  const std::vector<std::pair<int, int>> ranges =
+      CutBatches(table, options.batch_rows, options.max_batch_bytes);
+  const int batches = static_cast<int>(ranges.size());
+  report.total_batches = batches;
   auto stub = ingestion::v1::IngestionService::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
@@ -47,25 +72,36 @@ PushReport PushBatches(const std::shared_ptr<grpc::Channel>& channel, const Push
 
   // Batch id -> index, for the batches sent and not answered yet.
   std::map<std::string, int> pending;
+  // Batches to send again, by when (index -> not before), and how often each was.
+  std::multimap<absl::Time, int> retry;
+  std::map<int, int> attempts;
   auto answer = [&](const PushStreamResponse& resp) {
     auto it = pending.find(resp.batch_id());
     if (it == pending.end()) return;  // not ours, or answered twice: nothing to count
     const int index = it->second;
     pending.erase(it);
-    const int first = index * size;
+    const auto [first, end] = ranges[index];
+    const auto& error = resp.error();
+    const bool passing = error.code() == static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED) ||
+                         error.code() == static_cast<int>(grpc::StatusCode::UNAVAILABLE);
     if (resp.has_ack()) {
       ++report.batches;
-      report.rows += std::min(first + size, table.rows) - first;
+      report.rows += end - first;
       if (resp.ack().duplicate()) ++report.duplicates;
       for (const std::string& view : resp.ack().feature_views()) {
         report.feature_views.insert(view);
       }
+    } else if (passing && error.retry_after_ms() > 0 &&
+               ++attempts[index] <= options.max_retries) {
+      ++report.retries;
+      retry.emplace(absl::Now() + absl::Milliseconds(error.retry_after_ms()), index);
     } else {
       report.failures.push_back({.index = index,
                                  .batch_id = resp.batch_id(),
                                  .first_row = first,
-                                 .code = resp.error().code(),
-                                 .message = resp.error().message()});
+                                 .rows = end - first,
+                                 .code = error.code(),
+                                 .message = error.message()});
     }
     if (options.on_progress) {
       options.on_progress(report.rows, static_cast<int>(pending.size()));
@@ -74,17 +110,28 @@ PushReport PushBatches(const std::shared_ptr<grpc::Channel>& channel, const Push
 
   int next = 0;
   while (true) {
-    const bool send = report.failures.empty() && next < batches &&
+    const bool room = report.failures.empty() &&
                       static_cast<int>(pending.size()) < std::max(options.max_in_flight, 1);
-    if (send) {
-      int begin = next * size;
+    int index = -1;
+    if (room && !retry.empty() && retry.begin()->first <= absl::Now()) {
+      index = retry.begin()->second;
+      retry.erase(retry.begin());
+    } else if (room && next < batches) {
+      index = next++;
+    }
+    if (index >= 0) {
       PushStreamRequest req =
-          MakeBatch(table, next, begin, std::min(begin + size, table.rows), options);
+          MakeBatch(table, index, ranges[index].first, ranges[index].second, options);
       if (!stream->Write(req)) break;  // the stream is over; Finish says why
-      pending.emplace(req.batch().batch_id(), next++);
+      pending.emplace(req.batch().batch_id(), index);
       continue;
     }
-    if (pending.empty()) break;
+    if (pending.empty()) {
+      if (retry.empty() || !report.failures.empty()) break;
+      // Nothing in flight: wait as long as the service asked before sending again.
+      absl::SleepFor(retry.begin()->first - absl::Now());
+      continue;
+    }
     PushStreamResponse resp;
     if (!stream->Read(&resp)) break;
     answer(resp);
@@ -93,7 +140,8 @@ PushReport PushBatches(const std::shared_ptr<grpc::Channel>& channel, const Push
   // Whatever else the service says before it ends the stream.
   for (PushStreamResponse resp; stream->Read(&resp);) answer(resp);
   report.stream_status = base::FromGrpcStatus(stream->Finish());
-  const int unsent = report.failures.empty() ? batches - next : 0;
+  const int unsent =
+      report.failures.empty() ? batches - next + static_cast<int>(retry.size()) : 0;
   if (report.stream_status.ok() && (!pending.empty() || unsent > 0)) {
     report.stream_status = absl::InternalError(
         absl::StrCat("the ingestion service ended the stream with ", pending.size() + unsent,

@@ -1,7 +1,10 @@
 // The sending half of `granary push`: a table's rows as batches on one IngestionService
 // PushStream, up to `max_in_flight` batches unanswered at a time, answers matched by batch id
-// in whatever order they come. After the first failed batch no new batch is sent; those in
-// flight are still answered.
+// in whatever order they come. A batch holds at most `batch_rows` rows and about
+// `max_batch_bytes` bytes, so that each feature view's share of it fits one NATS message (the
+// service refuses larger ones). A batch the service turns away for now (RESOURCE_EXHAUSTED or
+// UNAVAILABLE with a retry hint) is sent again, same batch id, after the hinted wait. After
+// the first failed batch no new batch is sent; those in flight are still answered.
 //
 //   PushReport report = PushBatches(channel, table, {.push_source = "driver_stats_push",
 //                                                    .id_prefix = prefix});
@@ -13,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -33,7 +37,13 @@ struct StreamOptions {
   std::string push_source;
   ingestion::v1::PushTarget to = ingestion::v1::ONLINE;
   int batch_rows = 1000;
+  // A batch is cut before its columns pass this size. The ingestion service takes at most NATS'
+  // max_payload (1 MiB by default) per feature view, and a view's message is larger than its
+  // rows' columns (each row carries its keys and times again): half of it leaves room.
+  int64_t max_batch_bytes = 512 << 10;
   int max_in_flight = 8;
+  // How many times one batch is sent again after a retry hint.
+  int max_retries = 30;
   // Batch i is "<id_prefix>-<i>".
   std::string id_prefix;
   // For the whole stream.
@@ -46,16 +56,21 @@ struct StreamOptions {
 struct BatchFailure {
   int index = 0;
   std::string batch_id;
-  // The batch's first row in the table.
+  // The batch's first row in the table, and how many it has.
   int first_row = 0;
+  int rows = 0;
   // A google.rpc.Code.
   int code = 0;
   std::string message;
 };
 
 struct PushReport {
+  // The batches the table was cut into.
+  int total_batches = 0;
   // Batches stored, duplicates included, and their rows.
   int batches = 0;
+  // Batches sent again after the service asked to wait.
+  int retries = 0;
   int64_t rows = 0;
   // Batches the service had already stored.
   int duplicates = 0;
@@ -68,6 +83,11 @@ struct PushReport {
 
 PushReport PushBatches(const std::shared_ptr<grpc::Channel>& channel, const PushTable& table,
                        const StreamOptions& options);
+
+// The table's rows cut into batches [first, end): at most `batch_rows` rows and, unless a row
+// alone is larger, at most `max_batch_bytes` bytes of column values each.
+std::vector<std::pair<int, int>> CutBatches(const PushTable& table, int batch_rows,
+                                            int64_t max_batch_bytes);
 
 }  // namespace granary::cli
 

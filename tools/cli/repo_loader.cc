@@ -39,6 +39,8 @@ void ReadConfigFrom(config::Reader& root, RepoConfig* config) {
   config->endpoint = root.Address("endpoint", config->endpoint);
   config->serving_endpoint = root.Address("serving_endpoint", config->serving_endpoint);
   config->ingestion_endpoint = root.Address("ingestion_endpoint", config->ingestion_endpoint);
+  config->materializer_endpoint =
+      root.Address("materializer_endpoint", config->materializer_endpoint);
   config::Reader auth = root.Section("auth");
   std::string type = auth.String("type", "none");
   if (type != "none") {

@@ -40,6 +40,8 @@ struct RepoConfig {
   std::string serving_endpoint = "127.0.0.1:6571";
   // Where pushed rows go (push), host:port.
   std::string ingestion_endpoint = "127.0.0.1:6572";
+  // The materializer (deadletter), host:port.
+  std::string materializer_endpoint = "127.0.0.1:6573";
 };
 
 struct LoadedRepo {

@@ -1,0 +1,209 @@
+#include "tools/cli/deadletter_commands.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "granary/deadletter/v1/deadletter.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+#include "libs/base/grpc_status.h"
+#include "libs/base/proto_time.h"
+#include "libs/rpc/health.h"
+#include "tools/cli/output.h"
+
+namespace granary::cli {
+namespace {
+
+namespace dv1 = deadletter::v1;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr absl::Duration kTimeout = absl::Minutes(2);
+
+absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string& text,
+                                     absl::Time now) {
+  absl::Time t;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, nullptr)) return t;
+  absl::Duration ago;
+  if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration()) return now - ago;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--", flag, ": expected an RFC 3339 time or a duration ago (2h), got \"", text, "\""));
+}
+
+std::unique_ptr<dv1::DeadLetterService::Stub> Stub(const std::string& materializer) {
+  return dv1::DeadLetterService::NewStub(rpc::InsecureChannel(materializer));
+}
+
+void Deadline(grpc::ClientContext& ctx) {
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
+}
+
+int Fail(absl::string_view verb, const std::string& materializer, const grpc::Status& status,
+         CommandIo io) {
+  io.err << "granary deadletter " << verb << ": " << status.error_message() << " ("
+         << base::StatusCodeName(status.error_code()) << ", materializer at " << materializer
+         << ")\n";
+  return kExitFailure;
+}
+
+std::string When(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", base::FromProtoTime(t), absl::UTCTimeZone());
+}
+
+std::string Clip(const std::string& text, size_t n) {
+  return text.size() <= n ? text : text.substr(0, n - 3) + "...";
+}
+
+}  // namespace
+
+absl::StatusOr<dv1::DeadLetterFilter> BuildFilter(const DeadLetterQuery& query, absl::Time now) {
+  dv1::DeadLetterFilter filter;
+  filter.set_project(query.project);
+  filter.set_feature_view(query.feature_view);
+  filter.set_reason_contains(query.reason);
+  filter.set_consumer(query.consumer);
+  if (!query.since.empty()) {
+    absl::StatusOr<absl::Time> since = ParseWhen("since", query.since, now);
+    if (!since.ok()) return since.status();
+    *filter.mutable_since() = base::ToProtoTime(*since);
+  }
+  if (!query.until.empty()) {
+    absl::StatusOr<absl::Time> until = ParseWhen("until", query.until, now);
+    if (!until.ok()) return until.status();
+    *filter.mutable_until() = base::ToProtoTime(*until);
+  }
+  for (uint64_t s : query.sequences) filter.add_sequences(s);
+  return filter;
+}
+
+int DeadLetterList(const std::string& materializer, const DeadLetterQuery& query, CommandIo io) {
+  absl::StatusOr<dv1::DeadLetterFilter> filter = BuildFilter(query, absl::Now());
+  if (!filter.ok()) {
+    io.err << "granary deadletter list: " << filter.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto stub = Stub(materializer);
+  dv1::ListDeadLettersResponse all;
+  dv1::ListDeadLettersRequest request;
+  *request.mutable_filter() = *filter;
+  do {
+    request.set_page_size(std::min(1000, query.limit - all.letters_size()));
+    dv1::ListDeadLettersResponse page;
+    grpc::ClientContext ctx;
+    Deadline(ctx);
+    if (grpc::Status s = stub->ListDeadLetters(&ctx, request, &page); !s.ok()) {
+      return Fail("list", materializer, s, io);
+    }
+    for (auto& letter : *page.mutable_letters()) *all.add_letters() = std::move(letter);
+    request.set_page_token(page.next_page_token());
+    all.set_next_page_token(page.next_page_token());
+  } while (!request.page_token().empty() && all.letters_size() < query.limit);
+  if (io.json) {
+    io.out << ToJson(all) << "\n";
+    return 0;
+  }
+  if (all.letters().empty()) {
+    io.out << "no dead letters\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"SEQ", "TIME (UTC)", "CONSUMER", "PROJECT", "VIEW", "BATCH", "ROWS", "REASON"}};
+  for (const dv1::DeadLetter& l : all.letters()) {
+    rows.push_back({absl::StrCat(l.sequence()), When(l.time()), l.consumer(), l.project(),
+                    l.feature_view(), Clip(l.batch_id(), 24),
+                    absl::StrCat(l.rows(), l.partial() ? " (part)" : ""), Clip(l.reason(), 80)});
+  }
+  PrintTable(rows, io.out);
+  if (!all.next_page_token().empty()) {
+    io.out << "(more: raise --limit, or narrow the filter)\n";
+  }
+  return 0;
+}
+
+int DeadLetterShow(const std::string& materializer, uint64_t sequence, CommandIo io) {
+  dv1::GetDeadLetterRequest request;
+  request.set_sequence(sequence);
+  dv1::DeadLetter letter;
+  grpc::ClientContext ctx;
+  Deadline(ctx);
+  if (grpc::Status s = Stub(materializer)->GetDeadLetter(&ctx, request, &letter); !s.ok()) {
+    return Fail("show", materializer, s, io);
+  }
+  if (io.json) {
+    io.out << ToJson(letter) << "\n";
+    return 0;
+  }
+  io.out << "sequence:    " << letter.sequence() << "\n"
+         << "time:        " << When(letter.time()) << " UTC\n"
+         << "consumer:    " << letter.consumer() << "\n"
+         << "subject:     " << letter.subject() << "\n"
+         << "message id:  " << letter.message_id() << "\n"
+         << "deliveries:  " << letter.deliveries() << "\n"
+         << "reason:      " << letter.reason() << "\n";
+  if (!letter.batch_id().empty()) {
+    io.out << "batch:       " << letter.batch_id() << ", " << letter.rows() << " rows"
+           << (letter.partial() ? " (the rows refused; the rest of the batch was written)" : "")
+           << "\n\n"
+           << letter.payload_text();
+  } else {
+    io.out << "payload:     " << letter.payload().size() << " bytes\n";
+  }
+  return 0;
+}
+
+int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& query, CommandIo io) {
+  absl::StatusOr<dv1::DeadLetterFilter> filter = BuildFilter(query, absl::Now());
+  if (!filter.ok()) {
+    io.err << "granary deadletter replay: " << filter.status().message() << "\n";
+    return kExitUsage;
+  }
+  dv1::ReplayDeadLettersRequest request;
+  *request.mutable_filter() = *filter;
+  dv1::ReplayDeadLettersResponse response;
+  grpc::ClientContext ctx;
+  Deadline(ctx);
+  if (grpc::Status s = Stub(materializer)->ReplayDeadLetters(&ctx, request, &response); !s.ok()) {
+    return Fail("replay", materializer, s, io);
+  }
+  if (io.json) {
+    io.out << ToJson(response) << "\n";
+  } else {
+    io.out << "replayed " << response.replayed() << " dead letters";
+    if (response.duplicates() > 0) {
+      io.out << " (" << response.duplicates() << " replayed before: nothing stored twice)";
+    }
+    io.out << "; they stay listed until purged\n";
+  }
+  return 0;
+}
+
+int DeadLetterPurge(const std::string& materializer, const DeadLetterQuery& query, CommandIo io) {
+  absl::StatusOr<dv1::DeadLetterFilter> filter = BuildFilter(query, absl::Now());
+  if (!filter.ok()) {
+    io.err << "granary deadletter purge: " << filter.status().message() << "\n";
+    return kExitUsage;
+  }
+  dv1::PurgeDeadLettersRequest request;
+  *request.mutable_filter() = *filter;
+  request.set_all(query.all);
+  dv1::PurgeDeadLettersResponse response;
+  grpc::ClientContext ctx;
+  Deadline(ctx);
+  if (grpc::Status s = Stub(materializer)->PurgeDeadLetters(&ctx, request, &response); !s.ok()) {
+    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      io.err << "granary deadletter purge: give a filter (--project, --view, --reason, "
+                "--consumer, --since, --until or sequences), or --all\n";
+      return kExitUsage;
+    }
+    return Fail("purge", materializer, s, io);
+  }
+  if (io.json) {
+    io.out << ToJson(response) << "\n";
+  } else {
+    io.out << "purged " << response.purged() << " dead letters\n";
+  }
+  return 0;
+}
+
+}  // namespace granary::cli
