@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "granary/testing/v1/reflection_wire.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -128,6 +129,21 @@ absl::StatusOr<std::string> HttpGet(absl::string_view host, int port, absl::stri
     return absl::FailedPreconditionError(absl::StrCat("HTTP GET ", path, ": ", status_line));
   }
   return response.substr(body + 4);
+}
+
+double ScrapeMetric(int metrics_port, absl::string_view series) {
+  absl::StatusOr<std::string> text = HttpGet("127.0.0.1", metrics_port, "/metrics");
+  if (!text.ok()) return 0;
+  double sum = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    if (!absl::StartsWith(line, series) || line.size() <= series.size() ||
+        line[series.size()] != ' ') {
+      continue;
+    }
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) sum += value;
+  }
+  return sum;
 }
 
 }  // namespace granary::testing

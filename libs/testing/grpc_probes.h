@@ -5,6 +5,7 @@
 //   ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
 //   ASSERT_OK_AND_ASSIGN(auto services, ListServices(channel));
 //   ASSERT_OK_AND_ASSIGN(std::string text, HttpGet("127.0.0.1", metrics_port, "/metrics"));
+//   double rows = ScrapeMetric(metrics_port, "granary_materializer_rows_written_total{...}");
 #ifndef GRANARY_LIBS_TESTING_GRPC_PROBES_H_
 #define GRANARY_LIBS_TESTING_GRPC_PROBES_H_
 
@@ -37,6 +38,10 @@ absl::StatusOr<std::vector<std::string>> ListServices(
 // The body of an HTTP/1.0 GET; FAILED_PRECONDITION for a status other than 200.
 absl::StatusOr<std::string> HttpGet(absl::string_view host, int port, absl::string_view path,
                                     absl::Duration timeout = absl::Seconds(5));
+
+// The value of a series on 127.0.0.1:port/metrics as printed (name and labels exactly),
+// summed when it is there more than once; 0 when absent or the endpoint does not answer.
+double ScrapeMetric(int metrics_port, absl::string_view series);
 
 }  // namespace granary::testing
 

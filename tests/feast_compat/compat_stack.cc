@@ -145,7 +145,7 @@ absl::Status CompatStack::WriteRows() {
       {1003, now - absl::Hours(48), 0.125f, 0.5f, false, 3},  // past the one-day TTL
   };
   onlinestore::ViewWrite write;
-  write.timestamp_field = keys::TimestampField(kView);
+  write.view = kView;
   write.feature_fields = {keys::FeatureField(kView, "conv_rate"),
                           keys::FeatureField(kView, "acc_rate"),
                           keys::FeatureField(kView, "avg_daily_trips")};
@@ -156,7 +156,7 @@ absl::Status CompatStack::WriteRows() {
     write.rows.push_back(
         {key,
          row.event_time,
-         base::ToProtoTime(row.event_time).SerializeAsString(),
+         /*created_time=*/row.event_time,
          {FeastFloat(row.conv_rate), row.acc_rate_null ? FeastNull() : FeastFloat(row.acc_rate),
           FeastInt64(row.avg_daily_trips)}});
   }
@@ -164,10 +164,10 @@ absl::Status CompatStack::WriteRows() {
   options.host = redis_->host();
   options.port = redis_->port();
   onlinestore::RedisOnlineStore store(options);
-  ASSIGN_OR_RETURN(int64_t written,
+  ASSIGN_OR_RETURN(onlinestore::WriteResult written,
                    store.NewSession()->WriteNewer(write, absl::Now() + kStartTimeout));
-  if (written != static_cast<int64_t>(rows_.size())) {
-    return absl::InternalError(absl::StrCat("wrote ", written, " rows of ", rows_.size()));
+  if (written.written != static_cast<int64_t>(rows_.size())) {
+    return absl::InternalError(absl::StrCat("wrote ", written.written, " rows of ", rows_.size()));
   }
   return absl::OkStatus();
 }

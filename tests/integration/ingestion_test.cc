@@ -1,260 +1,308 @@
-// Pushes end to end with real NATS, Redis and PostgreSQL: servable and in the offline table;
-// newest event wins whatever the order; a retried batch id is stored once; a materializer
-// killed mid-stream loses nothing and duplicates nothing; a NATS outage refuses pushes without
-// losing acknowledged ones; a poison message is dead-lettered with its reason.
+// Pushes end to end on the example repo, with real NATS, Redis and PostgreSQL and the service
+// binaries: servable and in the offline table; the newest row wins online whatever the order;
+// an equal event time is won by the newer created time online and offline alike; retries are
+// stored once (with and without a batch id); every class of bad input is refused with its code
+// and stores nothing; a full GRANARY_PUSH refuses pushes and keeps what it stored; a poison
+// message is dead-lettered with its reason.
 #include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "granary/events/v1/events.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
-#include "libs/bus/connection.h"
-#include "libs/bus/jetstream.h"
+#include "libs/bus/streams.h"
+#include "libs/testing/eventually.h"
 #include "libs/testing/status_matchers.h"
-#include "tests/integration/ingestion_stack.h"
+#include "tests/integration/ingestion_harness.h"
 
 namespace granary::integration {
 namespace {
 
+using ingestion::v1::ONLINE;
+using ingestion::v1::ONLINE_AND_OFFLINE;
 using ingestion::v1::PushResponse;
+using testing::Eventually;
 using ::testing::HasSubstr;
 
-constexpr absl::Duration kWait = absl::Seconds(20);
+constexpr absl::Duration kWait = absl::Seconds(30);
 
-bool Serves(const IngestionStack& stack, int64_t driver, int64_t trips) {
-  absl::StatusOr<Served> served = stack.Read(driver);
+bool Serves(const IngestionHarness& h, int64_t driver, int64_t trips) {
+  absl::StatusOr<Served> served = h.Read(driver);
   return served.ok() && served->status == serving::v1::PRESENT && served->trips == trips;
 }
 
-int64_t CountOr(const IngestionStack& stack, const std::string& sql) {
-  absl::StatusOr<int64_t> n = stack.Count(sql);
-  return n.ok() ? *n : -1;
-}
-
 TEST(IngestionTest, PushedRowsAreServableAndInTheOfflineTable) {
-  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(1));
-  int64_t now = absl::ToUnixSeconds(absl::Now());
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start());
+  const absl::Time now = h->Now();
   PushResponse resp;
-  grpc::Status s = stack->Push(
-      stack->Request("b1", {{1, now, 10}, {2, now, 20}}, ingestion::v1::ONLINE_AND_OFFLINE), &resp);
+  grpc::Status s = h->Push(h->Request("b1", {{1, now, 10}, {2, now, 20}}, ONLINE_AND_OFFLINE), &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.batch_id(), "b1");
   EXPECT_EQ(resp.rows(), 2);
   EXPECT_FALSE(resp.duplicate());
-  EXPECT_THAT(resp.feature_views(), ::testing::ElementsAre("driver_stats"));
-  ASSERT_TRUE(IngestionStack::Eventually([&] { return Serves(*stack, 2, 20); }, kWait));
-  ASSERT_OK_AND_ASSIGN(Served served, stack->Read(1));
+  EXPECT_THAT(resp.feature_views(), ::testing::ElementsAre(kView));
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 2, 20); }, kWait));
+  ASSERT_OK_AND_ASSIGN(Served served, h->Read(1));
   EXPECT_EQ(served.trips, 10);
-  EXPECT_EQ(served.event_seconds, now);
-  ASSERT_TRUE(IngestionStack::Eventually(
-      [&] { return CountOr(*stack, "SELECT count(*) FROM stats") == 2; }, kWait));
-  EXPECT_EQ(CountOr(*stack, absl::StrCat("SELECT count(*) FROM stats WHERE driver_id = 2 AND "
-                                         "trips = 20 AND rate IS NULL AND created IS NOT NULL "
-                                         "AND ts = to_timestamp(",
-                                         now, ")")),
+  EXPECT_EQ(served.event, now);
+  ASSERT_TRUE(Eventually([&] { return h->Count("SELECT count(*) FROM driver_stats") == 2; }, kWait));
+  // Without a created column in the push, rows count as created when ingestion received them.
+  EXPECT_EQ(h->Count(absl::StrCat(
+                "SELECT count(*) FROM driver_stats WHERE driver_id = 2 AND avg_daily_trips = 20 "
+                "AND created >= event_timestamp AND event_timestamp = to_timestamp(",
+                absl::ToUnixMicros(now), " / 1e6)")),
             1);
-
-  // Bad input: rejected whole, naming the column and row; nothing stored.
-  auto bad = stack->Request("b2", {{3, now, 30}, {4, now, 40}}, ingestion::v1::ONLINE_AND_OFFLINE);
-  (*bad.mutable_columns())["trips"].mutable_val(1)->set_string_val("many");
-  s = stack->Push(bad, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("columns[trips] row 1: expected INT64"));
-  bad.set_push_source_name("nope");
-  s = stack->Push(bad, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
-  // Offline-only rows reach the table but not Redis.
-  ASSERT_TRUE(
-      stack->Push(stack->Request("b3", {{5, now, 50}}, ingestion::v1::OFFLINE), &resp).ok());
-  ASSERT_TRUE(IngestionStack::Eventually(
-      [&] { return CountOr(*stack, "SELECT count(*) FROM stats") == 3; }, kWait));
-  ASSERT_OK_AND_ASSIGN(served, stack->Read(5));
-  EXPECT_EQ(served.status, serving::v1::NOT_FOUND);
-  EXPECT_EQ(CountOr(*stack, "SELECT count(*) FROM stats WHERE driver_id IN (3, 4)"), 0);
 }
 
 TEST(IngestionTest, ABadBatchOnAStreamFailsAloneAndTheOthersAreStored) {
-  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(1));
-  auto stub = ingestion::v1::IngestionService::NewStub(stack->ingestion_channel());
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start());
+  auto stub = ingestion::v1::IngestionService::NewStub(h->ingestion().channel());
   grpc::ClientContext ctx;
   auto stream = stub->PushStream(&ctx);
-  ingestion::v1::PushStreamRequest good, bad, later, no_id;
-  *good.mutable_batch() = stack->Request("s1", {{21, 100, 1}}, ingestion::v1::ONLINE);
-  *bad.mutable_batch() = stack->Request("s2", {{22, 100, 2}}, ingestion::v1::ONLINE);
+  const absl::Time now = h->Now();
+  ingestion::v1::PushStreamRequest good, bad, later, no_id, unknown;
+  *good.mutable_batch() = h->Request("s1", {{21, now, 1}}, ONLINE);
+  *bad.mutable_batch() = h->Request("s2", {{22, now, 2}}, ONLINE);
   (*bad.mutable_batch()->mutable_columns())["driver_id"].mutable_val(0)->set_string_val("x");
-  *later.mutable_batch() = stack->Request("s3", {{23, 100, 3}}, ingestion::v1::ONLINE);
-  *no_id.mutable_batch() = stack->Request("", {{24, 100, 4}}, ingestion::v1::ONLINE);
+  *later.mutable_batch() = h->Request("s3", {{23, now, 3}}, ONLINE);
+  *no_id.mutable_batch() = h->Request("", {{24, now, 4}}, ONLINE);
+  *unknown.mutable_batch() = h->Request("s5", {{25, now, 5}}, ONLINE);
+  unknown.mutable_batch()->set_push_source_name("nope");
   // All in flight at once; answers may come in any order.
-  for (const auto* req : {&good, &bad, &later, &no_id}) ASSERT_TRUE(stream->Write(*req));
+  for (const auto* req : {&good, &bad, &later, &no_id, &unknown}) ASSERT_TRUE(stream->Write(*req));
   stream->WritesDone();
   std::map<std::string, ingestion::v1::PushStreamResponse> answers;
   ingestion::v1::PushStreamResponse resp;
   while (stream->Read(&resp)) answers[resp.batch_id()] = resp;
   ASSERT_TRUE(stream->Finish().ok());
-  ASSERT_EQ(answers.size(), 4u);
+  ASSERT_EQ(answers.size(), 5u);
   EXPECT_TRUE(answers["s1"].has_ack());
   EXPECT_TRUE(answers["s3"].has_ack());
   EXPECT_EQ(answers["s2"].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(answers["s2"].error().message(), HasSubstr("columns[driver_id] row 0"));
   EXPECT_EQ(answers[""].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   EXPECT_THAT(answers[""].error().message(), HasSubstr("batch_id"));
-  ASSERT_TRUE(IngestionStack::Eventually([&] { return Serves(*stack, 23, 3); }, kWait));
-  EXPECT_TRUE(Serves(*stack, 21, 1));
-  ASSERT_OK_AND_ASSIGN(Served never, stack->Read(22));
+  EXPECT_EQ(answers["s5"].error().code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 23, 3); }, kWait));
+  EXPECT_TRUE(Serves(*h, 21, 1));
+  ASSERT_OK_AND_ASSIGN(Served never, h->Read(22));
   EXPECT_EQ(never.status, serving::v1::NOT_FOUND);
 }
 
 TEST(IngestionTest, AnOlderEventNeverReplacesANewerOne) {
-  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(1));
-  PushResponse resp;
-  ASSERT_TRUE(
-      stack->Push(stack->Request("new", {{7, 2000, 2}}, ingestion::v1::ONLINE_AND_OFFLINE), &resp)
-          .ok());
-  ASSERT_TRUE(
-      stack->Push(stack->Request("old", {{7, 1000, 1}}, ingestion::v1::ONLINE_AND_OFFLINE), &resp)
-          .ok());
-  // Both were applied (the older one last): both rows are offline, the newer one is online.
-  ASSERT_TRUE(IngestionStack::Eventually(
-      [&] { return CountOr(*stack, "SELECT count(*) FROM stats WHERE driver_id = 7") == 2; },
-      kWait));
-  ASSERT_TRUE(IngestionStack::Eventually(
-      [&] {
-        absl::StatusOr<Served> s = stack->Read(7);
-        // TTL 0: never outside max age, however old the event.
-        return s.ok() && s->event_seconds == 2000;
-      },
-      kWait));
-  ASSERT_OK_AND_ASSIGN(Served served, stack->Read(7));
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start());
+  const absl::Time newer = h->Now();
+  const absl::Time older = newer - absl::Minutes(10);
+  ASSERT_TRUE(h->Push(h->Request("new", {{7, newer, 2}}, ONLINE_AND_OFFLINE)).ok());
+  // The newer row is online before the older one is sent.
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 7, 2); }, kWait));
+  ASSERT_TRUE(h->Push(h->Request("old", {{7, older, 1}}, ONLINE_AND_OFFLINE)).ok());
+  // A later batch for another driver: once it is served, the one writer is past "old".
+  ASSERT_TRUE(h->Push(h->Request("sentinel", {{8, newer, 1}}, ONLINE)).ok());
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 8, 1); }, kWait));
+  ASSERT_OK_AND_ASSIGN(Served served, h->Read(7));
   EXPECT_EQ(served.trips, 2);
+  EXPECT_EQ(served.event, newer);
+  // Both rows are offline: history keeps what came.
+  ASSERT_TRUE(Eventually(
+      [&] { return h->Count("SELECT count(*) FROM driver_stats WHERE driver_id = 7") == 2; },
+      kWait));
 }
 
-TEST(IngestionTest, ARetriedBatchIdIsStoredOnce) {
-  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(1));
-  auto req =
-      stack->Request("retry-me", {{8, 100, 1}, {9, 100, 2}}, ingestion::v1::ONLINE_AND_OFFLINE);
+TEST(IngestionTest, AnEqualEventTimeIsWonByTheNewerCreatedTimeOnlineAndOffline) {
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start());
+  const absl::Time event = h->Now();
+  const absl::Time created = absl::FromUnixSeconds(absl::ToUnixSeconds(event));
+  auto push = [&](const std::string& id, int64_t trips, absl::Time made) {
+    ASSERT_TRUE(h->Push(h->Request(id, {{9, event, trips, made}}, ONLINE_AND_OFFLINE)).ok());
+  };
+  push("first", 1, created);
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 9, 1); }, kWait));
+  push("correction", 2, created + absl::Seconds(1));
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 9, 2); }, kWait));
+  push("stale", 3, created - absl::Seconds(1));
+  ASSERT_TRUE(h->Push(h->Request("sentinel", {{10, event, 1}}, ONLINE)).ok());
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 10, 1); }, kWait));
+  EXPECT_TRUE(Serves(*h, 9, 2));
+  // Offline, the point-in-time join's tie-break picks the same row.
+  ASSERT_TRUE(Eventually(
+      [&] { return h->Count("SELECT count(*) FROM driver_stats WHERE driver_id = 9") == 3; },
+      kWait));
+  EXPECT_EQ(h->Count("SELECT avg_daily_trips FROM driver_stats WHERE driver_id = 9 "
+                     "ORDER BY event_timestamp DESC, created DESC LIMIT 1"),
+            2);
+}
+
+TEST(IngestionTest, RetriesAreStoredOnceWithOrWithoutABatchId) {
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start());
+  const absl::Time now = h->Now();
+  auto req = h->Request("retry-me", {{8, now, 1}, {9, now, 2}}, ONLINE_AND_OFFLINE);
   PushResponse first, again;
-  ASSERT_TRUE(stack->Push(req, &first).ok());
-  ASSERT_TRUE(stack->Push(req, &again).ok());
+  ASSERT_TRUE(h->Push(req, &first).ok());
+  ASSERT_TRUE(h->Push(req, &again).ok());
   EXPECT_FALSE(first.duplicate());
   EXPECT_TRUE(again.duplicate());
-  ASSERT_TRUE(IngestionStack::Eventually([&] { return Serves(*stack, 9, 2); }, kWait));
-  // A later batch proves the writer is past the retry; still two rows.
-  ASSERT_TRUE(
-      stack->Push(stack->Request("after", {{10, 100, 3}}, ingestion::v1::OFFLINE), &first).ok());
-  ASSERT_TRUE(IngestionStack::Eventually(
-      [&] { return CountOr(*stack, "SELECT count(*) FROM stats WHERE driver_id = 10") == 1; },
+  // No batch id: the same content is the same batch, as after a client's timeout.
+  auto anonymous = h->Request("", {{11, now, 3}}, ONLINE_AND_OFFLINE);
+  PushResponse one, two;
+  ASSERT_TRUE(h->Push(anonymous, &one).ok());
+  ASSERT_TRUE(h->Push(anonymous, &two).ok());
+  EXPECT_FALSE(one.duplicate());
+  EXPECT_TRUE(two.duplicate());
+  EXPECT_EQ(one.batch_id(), two.batch_id());
+  // A later batch proves the writer is past the retries.
+  ASSERT_TRUE(h->Push(h->Request("after", {{12, now, 4}}, ONLINE_AND_OFFLINE)).ok());
+  ASSERT_TRUE(Eventually(
+      [&] { return h->Count("SELECT count(*) FROM driver_stats WHERE driver_id = 12") == 1; },
       kWait));
-  EXPECT_EQ(CountOr(*stack, "SELECT count(*) FROM stats WHERE driver_id IN (8, 9)"), 2);
+  EXPECT_EQ(h->Count("SELECT count(*) FROM driver_stats WHERE driver_id IN (8, 9, 11)"), 3);
 }
 
-TEST(IngestionTest, AKilledMaterializerLosesAndDuplicatesNothing) {
-  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(2));
-  constexpr int kBatches = 60;
-  constexpr int kRows = 20;
-  auto stub = ingestion::v1::IngestionService::NewStub(stack->ingestion_channel());
-  grpc::ClientContext ctx;
-  auto stream = stub->PushStream(&ctx);
-  int acked = 0;
-  for (int b = 0; b < kBatches; ++b) {
-    std::vector<Row> rows;
-    for (int r = 0; r < kRows; ++r) rows.push_back({b * kRows + r, 1000 + b, b});
-    ingestion::v1::PushStreamRequest req;
-    *req.mutable_batch() =
-        stack->Request(absl::StrCat("k", b), rows, ingestion::v1::ONLINE_AND_OFFLINE);
-    ASSERT_TRUE(stream->Write(req));
-    ingestion::v1::PushStreamResponse resp;
-    ASSERT_TRUE(stream->Read(&resp));
-    ASSERT_TRUE(resp.has_ack()) << resp.error().message();
-    ++acked;
-    // Mid-stream, after some batches reached the writers: no graceful anything.
-    if (b == kBatches / 3) {
-      ASSERT_OK(stack->materializer(0).Kill());
+TEST(IngestionTest, EachClassOfBadInputIsRefusedWithItsCodeAndNothingIsStored) {
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start(
+                                   {.ingestion = "publish_timeout: 3s, max_batch_rows: 100000"}));
+  const absl::Time now = h->Now();
+  const int64_t stored_before = h->StreamMessages(bus::kPushStream);
+  struct Case {
+    std::string name;
+    ingestion::v1::PushRequest request;
+    grpc::StatusCode code;
+    std::string says;
+  };
+  std::vector<Case> cases;
+  auto add = [&](std::string name, ingestion::v1::PushRequest r, grpc::StatusCode code,
+                 std::string says) { cases.push_back({name, std::move(r), code, says}); };
+  add("far ahead", h->Request("c1", {{1, now}, {2, absl::Now() + absl::Hours(2), 1}}, ONLINE),
+      grpc::StatusCode::INVALID_ARGUMENT, "columns[event_timestamp] row 1: ");
+  {
+    auto r = h->Request("c2", {{1, now, 1}}, ONLINE);
+    r.mutable_columns()->erase("acc_rate");
+    add("partial", r, grpc::StatusCode::INVALID_ARGUMENT,
+        "missing acc_rate of feature view \"driver_hourly_stats\"");
+  }
+  {
+    auto r = h->Request("c3", {{1, now, 1}}, ONLINE);
+    (*r.mutable_columns())["event_timestamp"].mutable_val(0)->set_string_val(
+        "10000-01-01T00:00:00Z");
+    add("out of range", r, grpc::StatusCode::INVALID_ARGUMENT, "columns[event_timestamp] row 0");
+  }
+  {
+    auto r = h->Request("c4", {{1, now, 1}}, ONLINE);
+    (*r.mutable_columns())["avg_daily_trips"].mutable_val(0)->set_string_val("many");
+    add("wrong type", r, grpc::StatusCode::INVALID_ARGUMENT,
+        "columns[avg_daily_trips] row 0: expected INT64");
+  }
+  {
+    std::vector<DriverRow> many;
+    for (int i = 0; i < 40000; ++i) many.push_back({i, now, i});
+    add("too large for one message", h->Request("c5", many, ONLINE_AND_OFFLINE),
+        grpc::StatusCode::INVALID_ARGUMENT, "NATS max_payload");
+  }
+  {
+    auto r = h->Request("c6", {{1, now, 1}}, ONLINE);
+    r.set_push_source_name("nope");
+    add("unknown source", r, grpc::StatusCode::NOT_FOUND, "push source \"nope\"");
+  }
+  {
+    auto r = h->Request("c7", {{1, now, 1}}, ONLINE);
+    r.set_project("elsewhere");
+    add("unknown project", r, grpc::StatusCode::NOT_FOUND, "project \"elsewhere\"");
+  }
+  for (const Case& c : cases) {
+    grpc::Status s = h->Push(c.request);
+    EXPECT_EQ(s.error_code(), c.code) << c.name << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(c.says)) << c.name;
+  }
+  // Nothing reached JetStream; a good push afterwards is the only thing written.
+  EXPECT_EQ(h->StreamMessages(bus::kPushStream), stored_before);
+  ASSERT_TRUE(h->Push(h->Request("good", {{3, now, 3}}, ONLINE_AND_OFFLINE)).ok());
+  ASSERT_TRUE(Eventually([&] { return Serves(*h, 3, 3); }, kWait));
+  ASSERT_TRUE(Eventually([&] { return h->Count("SELECT count(*) FROM driver_stats") == 1; }, kWait));
+  ASSERT_OK_AND_ASSIGN(Served one, h->Read(1));
+  EXPECT_EQ(one.status, serving::v1::NOT_FOUND);
+}
+
+TEST(IngestionTest, AFullStreamRefusesPushesAndKeepsWhatItStored) {
+  // No writer runs: pushes pile up in GRANARY_PUSH until its 1 MiB bound.
+  testing::TestStackOptions stack;
+  stack.jetstream = "{push_max_bytes: 1MiB}";
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start({.materializers = 0, .stack = stack}));
+  const absl::Time now = h->Now();
+  std::vector<std::string> acked;
+  grpc::Status refused;
+  grpc::ClientContext* last_ctx = nullptr;
+  std::string pushback;
+  for (int b = 0; b < 200 && refused.ok(); ++b) {
+    std::vector<DriverRow> rows;
+    for (int r = 0; r < 500; ++r) rows.push_back({b * 500 + r, now, b});
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    PushResponse resp;
+    grpc::Status s = ingestion::v1::IngestionService::NewStub(h->ingestion().channel())
+                         ->Push(&ctx, h->Request(absl::StrCat("f", b), rows, ONLINE), &resp);
+    if (s.ok()) {
+      acked.push_back(resp.batch_id());
+    } else {
+      refused = s;
+      auto it = ctx.GetServerTrailingMetadata().find("grpc-retry-pushback-ms");
+      if (it != ctx.GetServerTrailingMetadata().end()) {
+        pushback = std::string(it->second.data(), it->second.size());
+      }
     }
+    (void)last_ctx;
   }
-  stream->WritesDone();
-  ASSERT_TRUE(stream->Finish().ok());
-  EXPECT_EQ(acked, kBatches);
-  const int64_t total = kBatches * kRows;
-  ASSERT_TRUE(IngestionStack::Eventually(
-      [&] { return CountOr(*stack, "SELECT count(*) FROM stats") >= total; }, kWait * 2));
-  // Redelivered batches found their ids: exactly once.
-  EXPECT_EQ(CountOr(*stack, "SELECT count(*) FROM stats"), total);
-  EXPECT_EQ(CountOr(*stack, "SELECT count(DISTINCT driver_id) FROM stats"), total);
-  ASSERT_TRUE(
-      IngestionStack::Eventually([&] { return Serves(*stack, total - 1, kBatches - 1); }, kWait));
-  for (int64_t d = 0; d < total; d += 37) {
-    EXPECT_TRUE(Serves(*stack, d, d / kRows)) << "driver " << d;
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr("maximum bytes"));
+  EXPECT_EQ(pushback, "1000");
+  ASSERT_FALSE(acked.empty());
+  // Everything acknowledged is still there, nothing was dropped to make room.
+  EXPECT_EQ(h->StreamMessages(bus::kPushStream), static_cast<int64_t>(acked.size()));
+  // A writer drains the stream: every acknowledged row lands, and pushes work again.
+  ASSERT_OK(h->StartMaterializer().status());
+  std::vector<int64_t> drivers;
+  for (size_t b = 0; b < acked.size(); ++b) {
+    for (int r = 0; r < 500; ++r) drivers.push_back(static_cast<int64_t>(b) * 500 + r);
   }
-}
-
-TEST(IngestionTest, ANatsOutageRefusesPushesAndLosesNoAcknowledgedOne) {
-  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(1));
-  PushResponse resp;
-  ASSERT_TRUE(
-      stack->Push(stack->Request("before", {{1, 100, 1}}, ingestion::v1::ONLINE_AND_OFFLINE), &resp)
-          .ok());
-  ASSERT_OK(stack->nats().Stop());
-  grpc::Status s = stack->Push(
-      stack->Request("during", {{2, 100, 2}}, ingestion::v1::ONLINE_AND_OFFLINE), &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
-  ASSERT_OK(stack->nats().Restart());
-  // The service recovers by itself: the producer's retry goes through.
-  ASSERT_TRUE(IngestionStack::Eventually(
+  ASSERT_TRUE(Eventually(
       [&] {
-        return stack
-            ->Push(stack->Request("after", {{3, 100, 3}}, ingestion::v1::ONLINE_AND_OFFLINE), &resp)
-            .ok();
+        absl::StatusOr<std::map<int64_t, Served>> all = h->ReadAll(drivers);
+        if (!all.ok()) return false;
+        for (int64_t d : drivers) {
+          const Served& s = all->at(d);
+          if (s.status != serving::v1::PRESENT || s.trips != d / 500) return false;
+        }
+        return true;
       },
-      kWait));
-  ASSERT_TRUE(IngestionStack::Eventually([&] { return Serves(*stack, 3, 3); }, kWait));
-  // A delivery lost with the server comes back after the consumer's ack_wait, so "before" may
-  // arrive after "after".
-  EXPECT_TRUE(IngestionStack::Eventually([&] { return Serves(*stack, 1, 1); }, kWait));
-  ASSERT_TRUE(IngestionStack::Eventually(
-      [&] { return CountOr(*stack, "SELECT count(*) FROM stats WHERE driver_id IN (1, 3)") == 2; },
-      kWait));
+      kWait * 2));
+  ASSERT_TRUE(Eventually(
+      [&] { return h->Push(h->Request("after", {{1, now, 1}}, ONLINE)).ok(); }, kWait));
 }
 
 TEST(IngestionTest, APoisonMessageIsDeadLetteredWithItsReason) {
-  ASSERT_OK_AND_ASSIGN(auto stack, IngestionStack::Start(1));
-  bus::NatsOptions o;
-  o.url = stack->nats().url();
-  ASSERT_OK_AND_ASSIGN(auto conn, bus::Connection::Open(o));
-  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(5)));
-  ASSERT_OK_AND_ASSIGN(auto js, bus::JetStream::Create(conn));
-  ASSERT_OK(js->Publish("granary.push.shop.driver_stats", "not a batch", "poison").status());
-  // A well-formed batch for a view that does not exist fails for good too.
-  events::v1::PushBatch ghost;
-  ghost.set_project("shop");
-  ghost.set_feature_view("ghost");
-  ghost.set_batch_id("g1");
-  ghost.set_online(true);
-  ASSERT_OK(js->Publish("granary.push.shop.ghost", ghost.SerializeAsString(), "g1/ghost").status());
-  ASSERT_OK_AND_ASSIGN(auto dead, js->Consume({.stream = "GRANARY_DEADLETTER",
-                                               .durable = "test",
-                                               .subject = "granary.deadletter.>"}));
-  std::vector<events::v1::DeadLetter> letters;
-  for (absl::Time give_up = absl::Now() + kWait; letters.size() < 2 && absl::Now() < give_up;) {
-    ASSERT_OK_AND_ASSIGN(auto got, dead->Fetch(10, absl::Seconds(1)));
-    for (auto& m : got) {
-      events::v1::DeadLetter letter;
-      ASSERT_TRUE(letter.ParseFromArray(m.data().data(), static_cast<int>(m.data().size())));
-      if (letter.consumer() == "online-writer") letters.push_back(letter);
-      ASSERT_OK(m.Ack());
-    }
-  }
-  ASSERT_EQ(letters.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start());
+  ASSERT_OK(h->js().Publish("granary.push.driver_stats.driver_hourly_stats", "not a batch",
+                            "poison")
+                .status());
+  ASSERT_TRUE(Eventually(
+      [&] {
+        absl::StatusOr<std::vector<events::v1::DeadLetter>> letters = h->DeadLetters();
+        return letters.ok() && letters->size() == 2;  // one per writer
+      },
+      kWait));
+  ASSERT_OK_AND_ASSIGN(std::vector<events::v1::DeadLetter> letters, h->DeadLetters());
   std::sort(letters.begin(), letters.end(),
-            [](const auto& a, const auto& b) { return a.subject() < b.subject(); });
-  EXPECT_EQ(letters[0].subject(), "granary.push.shop.driver_stats");
-  EXPECT_EQ(letters[0].payload(), "not a batch");
-  EXPECT_THAT(letters[0].reason(), HasSubstr("undecodable"));
-  EXPECT_EQ(letters[0].deliveries(), 2u);  // max_deliveries in the stack's config
-  EXPECT_EQ(letters[1].subject(), "granary.push.shop.ghost");
-  EXPECT_THAT(letters[1].reason(), HasSubstr("feature view ghost"));
+            [](const auto& a, const auto& b) { return a.consumer() < b.consumer(); });
+  EXPECT_EQ(letters[0].consumer(), "offline-writer");
+  EXPECT_EQ(letters[1].consumer(), "online-writer");
+  for (const auto& letter : letters) {
+    EXPECT_EQ(letter.subject(), "granary.push.driver_stats.driver_hourly_stats");
+    EXPECT_EQ(letter.payload(), "not a batch");
+    EXPECT_EQ(letter.message_id(), "poison");
+    EXPECT_THAT(letter.reason(), HasSubstr("undecodable"));
+    EXPECT_EQ(letter.deliveries(), 2u);  // max_deliveries in the harness's config
+  }
 }
 
 }  // namespace

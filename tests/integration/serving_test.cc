@@ -92,11 +92,11 @@ class ServingIntegrationTest : public ::testing::Test {
     absl::StatusOr<std::string> key = keys::RedisKey({{"driver_id", id}}, "shop");
     ASSERT_OK(key);
     absl::Time now = absl::Now();
-    onlinestore::ViewWrite write{
-        keys::TimestampField("driver_stats"),
-        {keys::FeatureField("driver_stats", "trips")},
-        absl::ZeroDuration(),
-        {{*key, now, base::ToProtoTime(now).SerializeAsString(), {value.SerializeAsString()}}}};
+    onlinestore::ViewWrite write{"driver_stats",
+                                 {keys::FeatureField("driver_stats", "trips")},
+                                 /*view_version=*/0,
+                                 absl::ZeroDuration(),
+                                 {{*key, now, now, {value.SerializeAsString()}}}};
     ASSERT_OK(store.NewSession()->WriteNewer(write, absl::Now() + absl::Seconds(10)).status());
   }
 

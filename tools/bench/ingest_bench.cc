@@ -82,7 +82,7 @@ absl::StatusOr<double> RawJetStream(const IngestStack& stack, size_t size, int c
   ASSIGN_OR_RETURN(auto conn, bus::Connection::Open(o));
   if (!conn->WaitConnected(absl::Seconds(5))) return absl::UnavailableError("nats");
   ASSIGN_OR_RETURN(auto js, bus::JetStream::Create(conn));
-  RETURN_IF_ERROR(js->EnsureStream({.name = "RAW_BENCH", .subjects = {"raw.bench"}}));
+  RETURN_IF_ERROR(js->EnsureStream({.name = "RAW_BENCH", .subjects = {"raw.bench"}}).status());
   const std::string payload(size, 'x');
   absl::Mutex mu;
   int left = count;

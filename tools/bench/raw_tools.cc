@@ -48,19 +48,4 @@ absl::StatusOr<RawFigures> RunRedisBenchmark(int port, const std::vector<std::st
   return absl::InternalError("cannot read redis-benchmark's output:\n" + output);
 }
 
-double ScrapeMetric(int metrics_port, const std::string& series) {
-  absl::StatusOr<std::string> text = testing::HttpGet("127.0.0.1", metrics_port, "/metrics");
-  if (!text.ok()) return 0;
-  double sum = 0;
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    if (!absl::StartsWith(line, series) || line.size() <= series.size() ||
-        line[series.size()] != ' ') {
-      continue;
-    }
-    double value = 0;
-    if (absl::SimpleAtod(line.substr(series.size() + 1), &value)) sum += value;
-  }
-  return sum;
-}
-
 }  // namespace granary::bench

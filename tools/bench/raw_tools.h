@@ -12,6 +12,8 @@
 
 #include "absl/status/statusor.h"
 
+#include "libs/testing/grpc_probes.h"
+
 namespace granary::bench {
 
 // What redis-benchmark printed for one run.
@@ -25,9 +27,7 @@ struct RawFigures {
 // arguments); the figures of the command's CSV line.
 absl::StatusOr<RawFigures> RunRedisBenchmark(int port, const std::vector<std::string>& args);
 
-// The value of a series as printed (name and labels exactly), summed when it is there more
-// than once; 0 when absent or the endpoint does not answer.
-double ScrapeMetric(int metrics_port, const std::string& series);
+using testing::ScrapeMetric;
 
 }  // namespace granary::bench
 

@@ -119,7 +119,8 @@ class ViewBuilder {
       keys_.push_back({entity->join_key().empty() ? entity->name() : entity->join_key(),
                        entity->name(), entity->value_type()});
     }
-    write_.timestamp_field = keys::TimestampField(name);
+    write_.view = name;
+    write_.view_version = view_->meta().created_version();
     for (const auto& field : view_->schema()) {
       write_.feature_fields.push_back(keys::FeatureField(name, field.name()));
     }
@@ -164,7 +165,7 @@ class ViewBuilder {
 
     onlinestore::RowWrite write;
     write.event_time = now_ - age;
-    write.timestamp = base::ToProtoTime(write.event_time).SerializeAsString();
+    write.created_time = now_;
     write.values.resize(view_->schema_size());
     for (int i = 0; i < view_->schema_size(); ++i) {
       const auto& field = view_->schema(i);
@@ -327,12 +328,18 @@ absl::StatusOr<std::vector<ViewResult>> WriteViews(onlinestore::OnlineStore& sto
   std::unique_ptr<onlinestore::OnlineStoreSession> session = store.NewSession();
   std::vector<ViewResult> results;
   for (const ViewRows& view : views) {
-    absl::StatusOr<int64_t> written = session->WriteNewer(view.write, absl::Now() + timeout);
+    absl::StatusOr<onlinestore::WriteResult> written =
+        session->WriteNewer(view.write, absl::Now() + timeout);
     if (!written.ok()) {
       return absl::Status(written.status().code(),
                           absl::StrCat("writing ", view.view, ": ", written.status().message()));
     }
-    results.push_back({view.view, static_cast<int64_t>(view.write.rows.size()), *written});
+    if (!written->wrong_type_rows.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("writing ", view.view, ": ", written->wrong_type_rows.size(),
+                       " rows have keys that hold something other than a hash in Redis"));
+    }
+    results.push_back({view.view, static_cast<int64_t>(view.write.rows.size()), written->written});
   }
   return results;
 }
