@@ -28,13 +28,12 @@ using ::feast::serving::GetOnlineFeaturesResponse;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
-constexpr char kServingBinary[] = "services/serving/serving";
 constexpr int64_t kEntityRows[] = {1001, 1002, 1003, 9999};
 
 // One stack for the whole binary: PostgreSQL's initdb alone takes a second or more.
 class StackEnvironment : public ::testing::Environment {
  public:
-  void SetUp() override { stack_ = CompatStack::Start(kServingBinary); }
+  void SetUp() override { stack_ = CompatStack::Start(); }
   void TearDown() override { stack_ = absl::UnknownError("torn down"); }
   static const absl::StatusOr<std::unique_ptr<CompatStack>>& stack() { return stack_; }
 
@@ -178,8 +177,7 @@ class FeastRequestTest : public FeastClientTest, public ::testing::WithParamInte
  protected:
   // The features the variant asks for, in response order.
   std::vector<std::string> Features() const {
-    if (GetParam().feature_service) return {"conv_rate", "avg_daily_trips"};
-    return {"conv_rate", "acc_rate", "avg_daily_trips"};
+    return {"conv_rate", "acc_rate", "avg_daily_trips"};  // the feature service's too
   }
 };
 

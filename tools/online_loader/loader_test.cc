@@ -1,5 +1,5 @@
-// The online loader against a real registry (the registry binary, with real PostgreSQL and NATS)
-// and a real Redis: the example's values file lands in Feast's layout with the right Values and
+// The online loader against a real registry (the shared test stack's, with real PostgreSQL and
+// NATS) and a real Redis: the example's values file lands in Feast's layout with the right Values and
 // event times; every declared type, nulls and left-out features are written as they should be;
 // rows not newer than the stored ones are left alone; bad files fail naming the problem with
 // nothing written; an unreachable registry or Redis is reported as such; and the binary prints
@@ -26,13 +26,12 @@
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
 #include "libs/onlinestore/redis_online_store.h"
-#include "libs/testing/nats_server.h"
 #include "libs/testing/ports.h"
-#include "libs/testing/postgres_server.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
 #include "libs/testing/subprocess.h"
 #include "libs/testing/temp_dir.h"
+#include "libs/testing/test_stack.h"
 
 namespace granary::online_loader {
 namespace {
@@ -48,39 +47,8 @@ using types::v1::Value;
 constexpr absl::Duration kTimeout = absl::Seconds(10);
 constexpr char kExampleValues[] = "examples/online_values/driver_stats.yaml";
 
-// examples/driver_stats/driver_stats.yaml, as the registry holds it.
-constexpr char kDriverRepo[] = R"pb(
-  project { name: "driver_stats" }
-  entities { name: "driver" join_key: "driver_id" value_type: INT64 }
-  data_sources {
-    name: "driver_stats_source"
-    postgres { table: "driver_stats" }
-    timestamp_field: "event_timestamp"
-  }
-  data_sources {
-    name: "vals_to_add"
-    request { schema { name: "val_to_add" dtype: INT64 } }
-  }
-  feature_views {
-    name: "driver_hourly_stats"
-    entities: "driver"
-    schema { name: "conv_rate" dtype: FLOAT }
-    schema { name: "acc_rate" dtype: FLOAT }
-    schema { name: "avg_daily_trips" dtype: INT64 }
-    ttl { seconds: 86400 }
-    batch_source: "driver_stats_source"
-  }
-  on_demand_feature_views {
-    name: "transformed_conv_rate"
-    sources { feature_view { feature_view: "driver_hourly_stats" features: "conv_rate" } }
-    sources { request_source: "vals_to_add" }
-    schema { name: "conv_rate_plus_val" dtype: DOUBLE }
-    transformation { mode: "expression" text: "conv_rate_plus_val = conv_rate + val_to_add" }
-  }
-)pb";
-
-// Every scalar type, two list types, a two-entity key, a view without entities and one that is
-// not online.
+// Every scalar type, two list types, a two-entity key, a view without entities, one that is
+// not online and an on-demand view.
 constexpr char kShopRepo[] = R"pb(
   project { name: "shop" }
   entities { name: "user" join_key: "user_id" value_type: STRING }
@@ -116,63 +84,30 @@ constexpr char kShopRepo[] = R"pb(
     batch_source: "events"
     online: false
   }
+  on_demand_feature_views {
+    name: "boosted"
+    sources { feature_view { feature_view: "profiles" features: "score" } }
+    schema { name: "boosted_score" dtype: DOUBLE }
+    transformation { mode: "expression" text: "boosted_score = score * 2" }
+  }
 )pb";
 
 class LoaderTest : public ::testing::Test {
  protected:
+  // One stack for the suite: the example repo (examples/driver_stats, read as the CLI reads
+  // it) and the shop repo applied to a registry in this process.
   static void SetUpTestSuite() {
-    auto pg = testing::PostgresServer::Start();
-    auto nats = testing::NatsServer::Start();
-    auto dir = testing::TempDir::Create("loader_registry");
-    ASSERT_OK(pg);
-    ASSERT_OK(nats);
-    ASSERT_OK(dir);
-    pg_ = pg->release();
-    nats_ = nats->release();
-    dir_ = new testing::TempDir(*std::move(dir));
-    ASSERT_OK(pg_->CreateDatabase("granary"));
-    std::string config = dir_->path() + "/registry.yaml";
-    std::ofstream(config) << "server: {grpc_address: 127.0.0.1:0, metrics_address: 127.0.0.1:0}\n"
-                          << "postgres: {address: 127.0.0.1:" << pg_->port()
-                          << ", user: postgres, database: granary, sslmode: disable}\n"
-                          << "nats: {url: '" << nats_->url() << "'}\n";
-    auto registry = testing::Subprocess::Start(
-        {.argv = {fs::absolute("services/registry/registry").string(), "--config", config}});
-    ASSERT_OK(registry);
-    registry_ = registry->release();
-    ASSERT_OK(registry_->WaitForOutput("msg=started", absl::Seconds(30)));
-    // "... msg=started ... grpc=127.0.0.1:PORT metrics=...": the port the OS gave it.
-    for (absl::string_view line : absl::StrSplit(registry_->Output(), '\n')) {
-      if (line.find("msg=started") == absl::string_view::npos) continue;
-      for (absl::string_view word : absl::StrSplit(line, ' ')) {
-        if (absl::ConsumePrefix(&word, "grpc=")) *registry_address_ = std::string(word);
-      }
-    }
-    ASSERT_FALSE(registry_address_->empty()) << registry_->Output();
-    Apply(kDriverRepo);
-    Apply(kShopRepo);
-  }
-
-  static void Apply(const char* text) {
-    registry::v1::ApplyRequest req;
-    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(text, req.mutable_repo()));
-    registry::v1::ApplyResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status s =
-        registry::v1::RegistryService::NewStub(
-            grpc::CreateChannel(*registry_address_, grpc::InsecureChannelCredentials()))
-            ->Apply(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    registry::v1::FeatureRepo shop;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kShopRepo, &shop));
+    auto stack = testing::TestStack::Start({.more_repos = {shop}});
+    ASSERT_OK(stack);
+    stack_ = stack->release();
+    *registry_address_ = stack_->registry_address();
   }
 
   static void TearDownTestSuite() {
-    if (registry_ != nullptr) {
-      EXPECT_OK(registry_->Stop());
-    }
-    delete registry_;
-    delete dir_;
-    delete nats_;
-    delete pg_;
+    delete stack_;
+    stack_ = nullptr;
   }
 
   void SetUp() override {
@@ -259,10 +194,7 @@ class LoaderTest : public ::testing::Test {
     return path;
   }
 
-  static testing::PostgresServer* pg_;
-  static testing::NatsServer* nats_;
-  static testing::TempDir* dir_;
-  static testing::Subprocess* registry_;
+  static testing::TestStack* stack_;
   static std::string* registry_address_;
   std::unique_ptr<testing::RedisServer> redis_;
   redis::RedisOptions redis_options_;
@@ -270,10 +202,7 @@ class LoaderTest : public ::testing::Test {
   testing::TempDir work_ = std::move(testing::TempDir::Create("unused").value());
 };
 
-testing::PostgresServer* LoaderTest::pg_ = nullptr;
-testing::NatsServer* LoaderTest::nats_ = nullptr;
-testing::TempDir* LoaderTest::dir_ = nullptr;
-testing::Subprocess* LoaderTest::registry_ = nullptr;
+testing::TestStack* LoaderTest::stack_ = nullptr;
 std::string* LoaderTest::registry_address_ = new std::string();
 
 TEST_F(LoaderTest, TheExampleLandsInFeastsLayout) {
@@ -411,9 +340,9 @@ TEST_F(LoaderTest, BadFilesFailNamingTheProblemAndWriteNothing) {
        "\n  - name: driver_daily_stats\n    rows: [" + ok_row + "]",
        {"values.yaml:3: views[0].name: no feature view named \"driver_daily_stats\" in project "
         "driver_stats (its views: driver_hourly_stats)"}},
-      {drivers.get(),
-       "\n  - name: transformed_conv_rate\n    rows: [" + ok_row + "]",
-       {"transformed_conv_rate is an on-demand feature view"}},
+      {shop.get(),
+       "\n  - name: boosted\n    rows: [{user_id: u1, store_id: 1}]",
+       {"boosted is an on-demand feature view"}},
       {drivers.get(),
        "\n  - name: driver_hourly_stats\n    rows:\n      - " + ok_row +
            "\n      - {driver_id: 2, trips: 3}",
