@@ -309,7 +309,8 @@ absl::StatusOr<StreamState> JetStream::GetStreamState(const std::string& stream)
                   .bytes = info->State.Bytes,
                   .first_sequence = info->State.FirstSeq,
                   .last_sequence = info->State.LastSeq,
-                  .consumers = info->State.Consumers};
+                  .consumers = info->State.Consumers,
+                  .replicas = info->Config->Replicas};
   jsStreamInfo_Destroy(info);
   return out;
 }

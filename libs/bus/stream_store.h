@@ -20,6 +20,8 @@ struct StreamState {
   uint64_t first_sequence = 0;
   uint64_t last_sequence = 0;
   int64_t consumers = 0;
+  // Copies a cluster keeps.
+  int64_t replicas = 1;
 };
 
 // One message as the stream stores it.
