@@ -1,19 +1,26 @@
 // The ingestion benchmark: rows of 10 DOUBLE features pushed over PushStream to the ingestion
 // service (its own process), stored in JetStream, applied to Redis by two materializer replicas
-// (their own processes). Beside each figure, the raw backends measured in the same run:
+// (their own processes), all on the shared test stack, with every guarantee on (interest
+// retention, a byte bound, whole batches, created-time tie-breaks). Run twice: on one
+// nats-server, and on a 3-node NATS cluster whose streams keep 3 replicas (an ack means a
+// quorum stored the batch). Beside each figure, the raw backend measured in the same run:
 //
 //   sustained throughput, acked and in Redis   >= 50,000 rows/s, batches of 100, many in
 //                                              flight; beside JetStream async publish of the
-//                                              same bytes and redis-benchmark pipelined HSET
+//                                              same bytes (to the same single node or cluster,
+//                                              same replicas) and redis-benchmark pipelined HSET
 //   push -> servable at 1,000 rows/s          p99 <= 10 ms, from sending a batch to its last
 //                                              row's write in Redis (keyspace notification);
 //                                              beside JetStream's publish-ack round trip
+//   ingestion's peak resident memory           with 64 producers pushing at once, beside one
+//                                              producer's (ingestion.max_bytes_in_flight bounds it)
 //
 //   tools/bench/run ingest
 #include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -24,14 +31,20 @@
 #include "libs/base/status_macros.h"
 #include "libs/bus/jetstream.h"
 #include "libs/keys/entity_key.h"
-#include "tools/bench/ingest_stack.h"
+#include "libs/testing/test_stack.h"
 #include "tools/bench/keyspace_watch.h"
+#include "tools/bench/proc_memory.h"
 #include "tools/bench/push_driver.h"
 #include "tools/bench/raw_tools.h"
 #include "tools/bench/report.h"
 
 namespace granary::bench {
 namespace {
+
+constexpr char kProject[] = "bench";
+constexpr char kView[] = "pushed";
+constexpr char kSource[] = "pushed_source";
+constexpr int kFeatures = 10;
 
 struct Flags {
   std::string out = "bench-results/ingest.json";
@@ -44,26 +57,54 @@ struct Flags {
   double fresh_rows_per_second = 1000;
   int fresh_batch_rows = 10;
   double fresh_seconds = 10;
+  int producers = 64;
+  int producer_batches = 50;
+  bool cluster = true;
 };
+
+registry::v1::FeatureRepo IngestRepo() {
+  registry::v1::FeatureRepo repo;
+  repo.mutable_project()->set_name(kProject);
+  auto* entity = repo.add_entities();
+  entity->set_name("device");
+  entity->set_join_key("device_id");
+  entity->set_value_type(types::v1::ValueType::INT64);
+  auto* table = repo.add_data_sources();
+  table->set_name("pushed_table");
+  table->mutable_postgres()->set_table("pushed_rows");
+  table->set_timestamp_field("event_timestamp");
+  auto* push = repo.add_data_sources();
+  push->set_name(kSource);
+  push->mutable_push()->set_batch_source("pushed_table");
+  auto* view = repo.add_feature_views();
+  view->set_name(kView);
+  view->add_entities("device");
+  view->set_batch_source("pushed_table");
+  view->set_stream_source(kSource);
+  for (int i = 0; i < kFeatures; ++i) {
+    auto* field = view->add_schema();
+    field->set_name(absl::StrFormat("f%02d", i));
+    field->set_dtype(types::v1::ValueType::DOUBLE);
+  }
+  return repo;
+}
 
 // Batch `b` of `rows` rows: entities (first + b * rows + r) mod `entities`, and an event time
 // that grows with b so every row is newer than what it replaces.
 ingestion::v1::PushRequest Batch(int b, int rows, int64_t first, int entities) {
   ingestion::v1::PushRequest req;
-  req.set_push_source_name(kIngestSource);
+  req.set_push_source_name(kSource);
   req.set_to(ingestion::v1::ONLINE);
   auto& columns = *req.mutable_columns();
   auto& ids = columns["device_id"];
   auto& ts = columns["event_timestamp"];
   std::vector<types::v1::RepeatedValue*> features;
-  for (int f = 0; f < kIngestFeatures; ++f)
-    features.push_back(&columns[absl::StrFormat("f%02d", f)]);
+  for (int f = 0; f < kFeatures; ++f) features.push_back(&columns[absl::StrFormat("f%02d", f)]);
   const int64_t event = absl::ToUnixSeconds(absl::Now()) - 3600 + b;
   for (int r = 0; r < rows; ++r) {
     ids.add_val()->set_int64_val(first + (int64_t{b} * rows + r) % entities);
     ts.add_val()->set_unix_timestamp_val(event);
-    for (int f = 0; f < kIngestFeatures; ++f)
-      features[f]->add_val()->set_double_val(b + r * 0.001 + f);
+    for (int f = 0; f < kFeatures; ++f) features[f]->add_val()->set_double_val(b + r * 0.001 + f);
   }
   return req;
 }
@@ -71,18 +112,43 @@ ingestion::v1::PushRequest Batch(int b, int rows, int64_t first, int entities) {
 std::string KeyOf(int64_t id) {
   types::v1::Value v;
   v.set_int64_val(id);
-  return *keys::RedisKey({{"device_id", v}}, kIngestProject);
+  return *keys::RedisKey({{"device_id", v}}, kProject);
 }
 
-// JetStream alone: async publishes of `count` messages of `size` bytes, all acked; messages/s.
-absl::StatusOr<double> RawJetStream(const IngestStack& stack, size_t size, int count,
+// The bytes JetStream carries for one batch of `rows` (what ingestion makes of Batch).
+events::v1::PushBatch Sample(int rows, int entities) {
+  events::v1::PushBatch sample;
+  ingestion::v1::PushRequest req = Batch(0, rows, 0, entities);
+  sample.set_project(kProject);
+  sample.set_feature_view(kView);
+  sample.set_batch_id("0123456789-0");
+  sample.add_join_keys("device_id");
+  for (int r = 0; r < rows; ++r) {
+    auto* row = sample.add_rows();
+    *row->add_join_values() = req.columns().at("device_id").val(r);
+    row->mutable_event_time()->set_seconds(1700000000);
+    row->mutable_created_time()->set_seconds(1700000000);
+    row->mutable_created_time()->set_nanos(123456789);
+    for (int f = 0; f < kFeatures; ++f) {
+      *row->add_features() = req.columns().at(absl::StrFormat("f%02d", f)).val(r);
+    }
+  }
+  return sample;
+}
+
+// JetStream alone, to the stack's NATS and with its replicas: async publishes of `count`
+// messages of `size` bytes, all acked (messages/s); then one at a time, for the latency floor
+// of a durable publish.
+absl::StatusOr<double> RawJetStream(testing::TestStack& stack, int replicas, size_t size, int count,
                                     std::vector<absl::Duration>* round_trips) {
   bus::NatsOptions o;
-  o.url = stack.nats().url();
+  o.url = stack.nats_url();
   ASSIGN_OR_RETURN(auto conn, bus::Connection::Open(o));
   if (!conn->WaitConnected(absl::Seconds(5))) return absl::UnavailableError("nats");
   ASSIGN_OR_RETURN(auto js, bus::JetStream::Create(conn));
-  RETURN_IF_ERROR(js->EnsureStream({.name = "RAW_BENCH", .subjects = {"raw.bench"}}).status());
+  RETURN_IF_ERROR(
+      js->EnsureStream({.name = "RAW_BENCH", .subjects = {"raw.bench"}, .replicas = replicas})
+          .status());
   const std::string payload(size, 'x');
   absl::Mutex mu;
   int left = count;
@@ -103,7 +169,6 @@ absl::StatusOr<double> RawJetStream(const IngestStack& stack, size_t size, int c
   }
   double per_second = count / absl::ToDoubleSeconds(absl::Now() - start);
   RETURN_IF_ERROR(failed);
-  // One at a time, for the latency floor of a durable publish.
   for (int i = 0; i < 1000; ++i) {
     absl::Time t = absl::Now();
     RETURN_IF_ERROR(js->Publish("raw.bench", payload.substr(0, size / 10), "").status());
@@ -112,57 +177,72 @@ absl::StatusOr<double> RawJetStream(const IngestStack& stack, size_t size, int c
   return per_second;
 }
 
-// When the writers' counters reach `rows` (InfinitePast if not within two minutes).
-absl::Time WaitWritten(const IngestStack& stack, int64_t rows) {
-  for (absl::Time give_up = absl::Now() + absl::Minutes(2); absl::Now() < give_up;) {
-    if (stack.RowsWrittenOnline() >= static_cast<double>(rows)) return absl::Now();
-    absl::SleepFor(absl::Milliseconds(20));  // polling the writers' counters, bounded
+struct Stack {
+  std::unique_ptr<testing::TestStack> stack;
+  testing::TestService* ingestion = nullptr;
+  std::vector<testing::TestService*> workers;
+
+  double RowsWrittenOnline() const {
+    double sum = 0;
+    for (const auto* w : workers) {
+      sum += w->Metric("granary_materializer_rows_written_total{consumer=\"online-writer\"}");
+    }
+    return sum;
   }
-  return absl::InfinitePast();
+  // When the writers' counters reach `rows` (InfinitePast if not within three minutes).
+  absl::Time WaitWritten(int64_t rows) const {
+    for (absl::Time give_up = absl::Now() + absl::Minutes(3); absl::Now() < give_up;) {
+      if (RowsWrittenOnline() >= static_cast<double>(rows)) return absl::Now();
+      absl::SleepFor(absl::Milliseconds(20));  // polling the writers' counters, bounded
+    }
+    return absl::InfinitePast();
+  }
+};
+
+absl::StatusOr<Stack> StartStack(const Flags& flags, int nats_nodes) {
+  Stack s;
+  ASSIGN_OR_RETURN(s.stack,
+                   testing::TestStack::Start({.repo = IngestRepo(),
+                                              .nats_nodes = nats_nodes,
+                                              // Keyspace events: the benchmark sees rows land.
+                                              .redis_config = {"notify-keyspace-events Kh"},
+                                              .bin_dir = flags.bin_dir}));
+  ASSIGN_OR_RETURN(s.ingestion, s.stack->Spawn("ingestion", {.section = "max_in_flight: 1024",
+                                                             .server = "log_level: warning"}));
+  for (int i = 0; i < flags.workers; ++i) {
+    ASSIGN_OR_RETURN(testing::TestService * w,
+                     s.stack->Spawn("materializer", {.server = "log_level: warning"}));
+    s.workers.push_back(w);
+  }
+  return s;
 }
 
-int Run(const Flags& flags) {
-  base::SetLogLevel(base::LogLevel::kWarning);
-  Report report("ingest");
-  std::cout << "starting the stack (ingestion and " << flags.workers << " materializers)...\n";
-  auto started = IngestStack::Start({.bin_dir = flags.bin_dir, .workers = flags.workers});
-  if (!started.ok()) {
-    std::cerr << started.status() << "\n";
-    return 1;
-  }
-  IngestStack& stack = **started;
-  PushDriver driver(stack.ingestion_address(), flags.in_flight);
-
-  std::cout << "measuring: throughput\n";
-  auto run = driver.Run([&](int b) { return Batch(b, flags.batch_rows, 0, flags.entities); },
-                        flags.batches, 0);
-  if (!run.ok()) {
-    std::cerr << run.status() << "\n";
-    return 1;
-  }
-  absl::Time written = WaitWritten(stack, run->rows);
-  const double acked_rps = run->rows / absl::ToDoubleSeconds(run->end - run->start);
+// Throughput, freshness and the raw JetStream floor on one stack; `label` names the rows.
+absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::string& label,
+                     Report& report, double* raw_js_out) {
+  PushDriver driver(s.ingestion->address(), flags.in_flight);
+  std::cout << label << ": throughput\n";
+  ASSIGN_OR_RETURN(PushRun run,
+                   driver.Run([&](int b) { return Batch(b, flags.batch_rows, 0, flags.entities); },
+                              flags.batches, 0));
+  absl::Time written = s.WaitWritten(run.rows);
+  const double acked_rps = run.rows / absl::ToDoubleSeconds(run.end - run.start);
   const double e2e_rps =
-      written == absl::InfinitePast() ? 0 : run->rows / absl::ToDoubleSeconds(written - run->start);
+      written == absl::InfinitePast() ? 0 : run.rows / absl::ToDoubleSeconds(written - run.start);
 
-  std::cout << "measuring: freshness\n";
-  KeyspaceWatch watch(stack.redis().host(), stack.redis().port());
-  if (absl::Status s = watch.Start(); !s.ok()) {
-    std::cerr << s << "\n";
-    return 1;
-  }
+  std::cout << label << ": freshness\n";
+  KeyspaceWatch watch(s.stack->redis().host(), s.stack->redis().port());
+  RETURN_IF_ERROR(watch.Start());
   const int fresh_batches =
       static_cast<int>(flags.fresh_seconds * flags.fresh_rows_per_second / flags.fresh_batch_rows);
   const int64_t first = 10'000'000;  // keys no other run touched: each row is one new write
-  auto fresh = driver.Run([&](int b) { return Batch(b, flags.fresh_batch_rows, first, 1 << 30); },
-                          fresh_batches, flags.fresh_rows_per_second / flags.fresh_batch_rows);
+  absl::StatusOr<PushRun> fresh =
+      driver.Run([&](int b) { return Batch(b, flags.fresh_batch_rows, first, 1 << 30); },
+                 fresh_batches, flags.fresh_rows_per_second / flags.fresh_batch_rows);
   // Acked is not yet written: wait for the writers before closing the watch.
-  WaitWritten(stack, run->rows + (fresh.ok() ? fresh->rows : 0));
+  s.WaitWritten(run.rows + (fresh.ok() ? fresh->rows : 0));
   watch.Stop();
-  if (!fresh.ok()) {
-    std::cerr << fresh.status() << "\n";
-    return 1;
-  }
+  RETURN_IF_ERROR(fresh.status());
   std::vector<absl::Duration> servable;
   int missing = 0;
   for (int b = 0; b < fresh_batches; ++b) {
@@ -178,75 +258,141 @@ int Run(const Flags& flags) {
     }
   }
 
-  std::cout << "measuring: raw backends\n";
-  events::v1::PushBatch sample;  // the bytes JetStream carries for one batch of 100
-  {
-    ingestion::v1::PushRequest req = Batch(0, flags.batch_rows, 0, flags.entities);
-    sample.set_project(kIngestProject);
-    sample.set_feature_view(kIngestView);
-    for (int r = 0; r < flags.batch_rows; ++r) {
-      auto* row = sample.add_rows();
-      *row->add_join_values() = req.columns().at("device_id").val(r);
-      row->mutable_event_time()->set_seconds(1);
-      for (int f = 0; f < kIngestFeatures; ++f) {
-        *row->add_features() = req.columns().at(absl::StrFormat("f%02d", f)).val(r);
-      }
-    }
-  }
+  std::cout << label << ": raw JetStream\n";
+  const events::v1::PushBatch sample = Sample(flags.batch_rows, flags.entities);
   std::vector<absl::Duration> js_round_trips;
-  auto raw_js = RawJetStream(stack, sample.ByteSizeLong(), 20000, &js_round_trips);
-  std::vector<std::string> hset = {"-c",   "4",
-                                   "-n",   "200000",
-                                   "-r",   absl::StrCat(flags.entities),
-                                   "-P",   "100",
-                                   "HSET", "rawrow:__rand_int__"};
-  for (int f = 0; f <= kIngestFeatures; ++f) {
-    hset.push_back(absl::StrFormat("f%02d", f));
-    hset.push_back("12345678");
-  }
-  auto raw_redis = RunRedisBenchmark(stack.redis().port(), hset);
-  if (!raw_js.ok() || !raw_redis.ok()) {
-    std::cerr << (raw_js.ok() ? raw_redis.status() : raw_js.status()) << "\n";
-    return 1;
-  }
-  const double raw_js_rows = *raw_js * flags.batch_rows;
-  report.Add({.name = "throughput, acked and in Redis",
+  ASSIGN_OR_RETURN(double raw_js, RawJetStream(*s.stack, replicas, sample.ByteSizeLong(), 20000,
+                                               &js_round_trips));
+  *raw_js_out = raw_js;
+  const double raw_js_rows = raw_js * flags.batch_rows;
+  report.Add({.name = absl::StrCat(label, ": throughput, acked and in Redis"),
               .value = e2e_rps,
               .unit = "rows/s",
               .raw = raw_js_rows,
-              .raw_name = absl::StrFormat("JetStream async publish, %d-byte messages x %d rows",
-                                          sample.ByteSizeLong(), flags.batch_rows),
+              .raw_name = absl::StrFormat("JetStream async publish, %d-byte messages x %d rows, "
+                                          "%d replica(s)",
+                                          sample.ByteSizeLong(), flags.batch_rows, replicas),
               .target = ">= 50000 rows/s",
               .met = e2e_rps >= 50000});
-  report.Add({.name = "throughput, acked and in Redis (vs Redis)",
-              .value = e2e_rps,
-              .unit = "rows/s",
-              .raw = raw_redis->rps,
-              .raw_name = "redis-benchmark HSET 11 fields, 4 clients, 100 pipelined",
-              .target = "ratio printed",
-              .met = true});
   const double p99 = Ms(Percentile(servable, 99));
-  report.Add({.name = "push -> servable at 1,000 rows/s: p99",
+  report.Add({.name = absl::StrCat(label, ": push -> servable at 1,000 rows/s, p99"),
               .value = p99,
               .unit = "ms",
               .raw = Ms(Percentile(js_round_trips, 99)),
               .raw_name = "JetStream publish -> ack, one at a time, p99",
               .target = "<= 10 ms",
               .met = p99 <= 10 && missing == 0});
-  report.Note(
-      absl::StrFormat("throughput: %d batches of %d rows, %d in flight, %d workers; "
-                      "acked %.0f rows/s, all in Redis after %.2f s",
-                      flags.batches, flags.batch_rows, flags.in_flight, flags.workers, acked_rps,
-                      absl::ToDoubleSeconds(written - run->start)));
-  report.Note(
-      absl::StrFormat("freshness: %d batches of %d rows at %.0f rows/s: p50 %.3f ms, "
-                      "p99.9 %.3f ms, rows never seen %d",
-                      fresh_batches, flags.fresh_batch_rows, flags.fresh_rows_per_second,
-                      Ms(Percentile(servable, 50)), Ms(Percentile(servable, 99.9)), missing));
-  report.Note(
-      absl::StrFormat("raw: JetStream %.0f msgs/s; redis-benchmark HSET %.0f rows/s; %d "
-                      "cores shared by everything",
-                      *raw_js, raw_redis->rps, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
+  report.Note(absl::StrFormat(
+      "%s: %d batches of %d rows, %d in flight, %d workers; acked %.0f rows/s, all in Redis "
+      "after %.2f s; freshness p50 %.3f ms, p99.9 %.3f ms, rows never seen %d; raw JetStream "
+      "%.0f msgs/s, publish->ack p50 %.3f ms",
+      label, flags.batches, flags.batch_rows, flags.in_flight, flags.workers, acked_rps,
+      absl::ToDoubleSeconds(written - run.start), Ms(Percentile(servable, 50)),
+      Ms(Percentile(servable, 99.9)), missing, raw_js, Ms(Percentile(js_round_trips, 50))));
+  return absl::OkStatus();
+}
+
+// Ingestion's peak resident memory while `producers` PushStreams push at once.
+absl::StatusOr<int64_t> PeakUnderProducers(const Flags& flags, Stack& s, int producers,
+                                           int64_t* rows_out) {
+  const pid_t pid = s.ingestion->pid();
+  if (!ResetPeakResident(pid)) return absl::FailedPreconditionError("cannot reset the peak RSS");
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(producers);
+  std::vector<int64_t> rows(producers, 0);
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      PushDriver driver(s.ingestion->address(), 16);
+      absl::StatusOr<PushRun> run = driver.Run(
+          [&](int b) { return Batch(b, flags.batch_rows, int64_t{p} * 1'000'000, 1'000'000); },
+          flags.producer_batches, 0);
+      results[p] = run.status();
+      if (run.ok()) rows[p] = run->rows;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const absl::Status& r : results) RETURN_IF_ERROR(r);
+  *rows_out = 0;
+  for (int64_t r : rows) *rows_out += r;
+  return PeakResidentBytes(pid);
+}
+
+int Run(const Flags& flags) {
+  base::SetLogLevel(base::LogLevel::kWarning);
+  Report report("ingest");
+  std::cout << "starting the stack on one nats-server (ingestion and " << flags.workers
+            << " materializers)...\n";
+  absl::StatusOr<Stack> single = StartStack(flags, 1);
+  if (!single.ok()) {
+    std::cerr << single.status() << "\n";
+    return 1;
+  }
+  double raw_js = 0;
+  if (absl::Status s = Measure(flags, *single, 1, "1 nats-server", report, &raw_js); !s.ok()) {
+    std::cerr << s << "\n";
+    return 1;
+  }
+
+  std::cout << "1 nats-server: redis-benchmark HSET\n";
+  std::vector<std::string> hset = {"-c",   "4",
+                                   "-n",   "200000",
+                                   "-r",   absl::StrCat(flags.entities),
+                                   "-P",   "100",
+                                   "HSET", "rawrow:__rand_int__"};
+  for (int f = 0; f <= kFeatures + 1; ++f) {  // the features, _ts and _created
+    hset.push_back(absl::StrFormat("f%02d", f));
+    hset.push_back("12345678");
+  }
+  absl::StatusOr<RawFigures> raw_redis = RunRedisBenchmark(single->stack->redis().port(), hset);
+  if (!raw_redis.ok()) {
+    std::cerr << raw_redis.status() << "\n";
+    return 1;
+  }
+  report.Note(absl::StrFormat("raw Redis: redis-benchmark HSET of %d fields, 4 clients, 100 "
+                              "pipelined: %.0f rows/s",
+                              kFeatures + 2, raw_redis->rps));
+
+  std::cout << "memory: 1 producer, then " << flags.producers << " producers at once\n";
+  int64_t one_rows = 0, many_rows = 0;
+  absl::StatusOr<int64_t> one = PeakUnderProducers(flags, *single, 1, &one_rows);
+  absl::StatusOr<int64_t> many = PeakUnderProducers(flags, *single, flags.producers, &many_rows);
+  if (!one.ok() || !many.ok()) {
+    std::cerr << (one.ok() ? many.status() : one.status()) << "\n";
+    return 1;
+  }
+  const double mib = 1 << 20;
+  report.Add({.name = absl::StrFormat("ingestion's peak resident memory, %d producers at once",
+                                      flags.producers),
+              .value = *many / mib,
+              .unit = "MiB",
+              .raw = *one / mib,
+              .raw_name = "the same, one producer",
+              .target = "<= 256 MiB budget + the process's own (about 64 MiB)",
+              .met = *many / mib <= 320});
+  report.Note(absl::StrFormat("memory: %d producers pushed %d rows (%d batches of %d each, 16 in "
+                              "flight per producer); 1 producer pushed %d rows",
+                              flags.producers, many_rows, flags.producer_batches, flags.batch_rows,
+                              one_rows));
+  single->stack.reset();
+
+  if (flags.cluster) {
+    std::cout << "starting the stack on a 3-node NATS cluster, streams with 3 replicas...\n";
+    absl::StatusOr<Stack> cluster = StartStack(flags, 3);
+    if (!cluster.ok()) {
+      std::cerr << cluster.status() << "\n";
+      return 1;
+    }
+    double raw_cluster = 0;
+    if (absl::Status s = Measure(flags, *cluster, 3, "3-node cluster, 3 replicas", report,
+                                 &raw_cluster);
+        !s.ok()) {
+      std::cerr << s << "\n";
+      return 1;
+    }
+  }
+  report.Note(absl::StrFormat("%d cores shared by everything (load generator, services, "
+                              "backends, all nats-servers)",
+                              static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
   report.Print(std::cout);
   absl::Status out = report.WriteJson(flags.out);
   std::cout << (out.ok() ? "results: " + flags.out : std::string(out.message())) << "\n";
@@ -268,6 +414,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch_rows", flags.batch_rows);
   app.add_option("--in_flight", flags.in_flight, "batches awaiting their ack at most");
   app.add_option("--fresh_seconds", flags.fresh_seconds, "length of the freshness run");
+  app.add_option("--producers", flags.producers, "concurrent producers in the memory run");
+  app.add_option("--producer_batches", flags.producer_batches, "batches each of them pushes");
+  app.add_flag("!--no_cluster", flags.cluster, "skip the 3-node cluster run");
   CLI11_PARSE(app, argc, argv);
   return granary::bench::Run(flags);
 }

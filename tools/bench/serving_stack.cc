@@ -1,13 +1,11 @@
 #include "tools/bench/serving_stack.h"
 
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "granary/registry/v1/registry_service.grpc.pb.h"
-#include "granary/serving/v1/serving.grpc.pb.h"
-#include "grpcpp/grpcpp.h"
+#include "granary/registry/v1/repo.pb.h"
+#include "granary/types/v1/online_row.pb.h"
 #include <hiredis/hiredis.h>
 
 #include "libs/base/proto_time.h"
@@ -15,9 +13,6 @@
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
 #include "libs/redis/connection.h"
-#include "libs/testing/grpc_probes.h"
-#include "libs/testing/ports.h"
-#include "services/registry/registry_service.h"
 
 namespace granary::bench {
 namespace {
@@ -74,89 +69,35 @@ absl::Status AppendHset(redis::Connection& conn, const std::string& key,
 absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
     const ServingStackOptions& options) {
   auto stack = std::unique_ptr<ServingStack>(new ServingStack());
-  ASSIGN_OR_RETURN(stack->pg_, testing::PostgresServer::Start());
-  RETURN_IF_ERROR(stack->pg_->CreateDatabase("granary"));
-  ASSIGN_OR_RETURN(stack->nats_, testing::NatsServer::Start());
-  ASSIGN_OR_RETURN(stack->redis_, testing::RedisServer::Start());
-  ASSIGN_OR_RETURN(
-      stack->registry_,
-      server::StartInProcess(
-          registry::Definition(),
-          absl::StrCat("server: {log_level: warning, grpc_address: '127.0.0.1:0', "
-                       "metrics_address: '127.0.0.1:0'}\npostgres: {address: 127.0.0.1:",
-                       stack->pg_->port(),
-                       ", user: postgres, database: granary, sslmode: disable}\n", "nats: {url: '",
-                       stack->nats_->url(), "'}\n")));
-  auto registry = reg::RegistryService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", stack->registry_->grpc_port()),
-                          grpc::InsecureChannelCredentials()));
-  reg::ApplyRequest apply;
-  *apply.mutable_repo() = BenchRepo(options.views);
-  reg::ApplyResponse applied;
-  grpc::ClientContext ctx;
-  grpc::Status s = registry->Apply(&ctx, apply, &applied);
-  if (!s.ok()) return absl::InternalError("apply: " + s.error_message());
-  RETURN_IF_ERROR(stack->StartServing(options));
-  return stack;
-}
-
-ServingStack::~ServingStack() {
-  if (serving_ != nullptr) (void)serving_->Stop();
-}
-
-absl::Status ServingStack::StartServing(const ServingStackOptions& options) {
-  ASSIGN_OR_RETURN(testing::TempDir dir, testing::TempDir::Create("serving-bench"));
-  dir_ = std::make_unique<testing::TempDir>(std::move(dir));
-  ASSIGN_OR_RETURN(std::vector<int> ports, testing::PickFreePorts(2));
-  int port = ports[0];
-  serving_metrics_port_ = ports[1];
-  std::string config = absl::StrCat(dir_->path(), "/serving.yaml");
-  std::ofstream(config) << "server: {grpc_address: '127.0.0.1:" << port
-                        << "', metrics_address: '127.0.0.1:" << serving_metrics_port_
-                        << "', log_level: warning}\n"
-                        << "serving: {project: " << kBenchProject << ", max_entity_rows: 1000}\n"
-                        << "registry: {address: '127.0.0.1:" << registry_->grpc_port() << "'}\n"
-                        << "nats: {url: '" << nats_->url() << "'}\n"
-                        << "redis: {address: '" << redis_->address() << "'}\n";
-  ASSIGN_OR_RETURN(serving_,
-                   testing::Subprocess::Start({.argv = {options.serving_binary, "--config", config},
-                                               .env = options.serving_env}));
-  serving_address_ = absl::StrCat("127.0.0.1:", port);
-  auto channel = grpc::CreateChannel(serving_address_, grpc::InsecureChannelCredentials());
-  RETURN_IF_ERROR(testing::WaitForHealth(
-      channel, "", grpc::health::v1::HealthCheckResponse::SERVING, absl::Seconds(30)));
+  ASSIGN_OR_RETURN(stack->stack_, testing::TestStack::Start(
+                                      {.repo = BenchRepo(options.views), .bin_dir = options.bin_dir}));
+  ASSIGN_OR_RETURN(stack->serving_,
+                   stack->stack_->Spawn("serving", {.section = "max_entity_rows: 1000",
+                                                    .server = "log_level: warning",
+                                                    .env = options.serving_env}));
   // Healthy is Redis reachable; ready is the catalog loaded too.
-  auto stub = serving::v1::ServingService::NewStub(channel);
-  for (absl::Time give_up = absl::Now() + absl::Seconds(30); absl::Now() < give_up;) {
-    serving::v1::GetOnlineFeaturesRequest req;
-    req.set_feature_service("none");
-    serving::v1::GetOnlineFeaturesResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status status = stub->GetOnlineFeatures(&ctx, req, &resp);
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return absl::OkStatus();
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return absl::DeadlineExceededError("serving did not load the catalog:\n" +
-                                     serving_->RecentOutput());
-}
-
-double ServingStack::ServingMetric(const std::string& series) const {
-  return ScrapeMetric(serving_metrics_port_, series);
+  RETURN_IF_ERROR(stack->serving_->process().WaitForOutput("catalog updated", absl::Seconds(30)));
+  return stack;
 }
 
 absl::Status ServingStack::Populate(const BenchView& view, int entities) {
   redis::RedisOptions options;
-  options.host = redis_->host();
-  options.port = redis_->port();
+  options.host = stack_->redis().host();
+  options.port = stack_->redis().port();
   options.command_timeout = absl::Seconds(60);
   ASSIGN_OR_RETURN(auto conn, redis::Connection::Open(options));
-  std::vector<std::string> fields = {keys::TimestampField(view.name)};
-  std::vector<std::string> raw_fields = {FeatureName(view.features)};
+  std::vector<std::string> fields = {keys::TimestampField(view.name),
+                                     keys::CreatedField(view.name)};
+  std::vector<std::string> raw_fields = {FeatureName(view.features),
+                                         FeatureName(view.features + 1)};
   for (int i = 0; i < view.features; ++i) {
     fields.push_back(keys::FeatureField(view.name, FeatureName(i)));
     raw_fields.push_back(FeatureName(i));
   }
   const std::string timestamp = base::ToProtoTime(absl::Now()).SerializeAsString();
+  types::v1::OnlineRowMeta meta;  // as the materializer writes it (incarnation unknown here)
+  meta.set_created_seconds(absl::ToUnixSeconds(absl::Now()));
+  const std::string created = meta.SerializeAsString();
   std::vector<std::string> values(fields.size());
   for (int first = 0; first < entities; first += kRowsPerPipeline) {
     int last = std::min(entities, first + kRowsPerPipeline);
@@ -166,10 +107,11 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
       ASSIGN_OR_RETURN(std::string key,
                        keys::RedisKey({{view.join_key, key_value}}, kBenchProject));
       values[0] = timestamp;
+      values[1] = created;
       for (int i = 0; i < view.features; ++i) {
         types::v1::Value v;
         v.set_double_val(id + i / 1000.0);
-        values[i + 1] = v.SerializeAsString();
+        values[i + 2] = v.SerializeAsString();
       }
       RETURN_IF_ERROR(AppendHset(*conn, key, fields, values));
       // The raw twin: as many fields, values of the same sizes.
@@ -194,7 +136,7 @@ absl::StatusOr<RawFigures> ServingStack::RedisBenchmark(int fields, int entities
                                    "-P",    absl::StrCat(pipeline),
                                    "HMGET", absl::StrFormat("raw%d:__rand_int__", fields)};
   for (int i = 0; i < fields; ++i) args.push_back(FeatureName(i));
-  return RunRedisBenchmark(redis_->port(), args);
+  return RunRedisBenchmark(stack_->redis().port(), args);
 }
 
 }  // namespace granary::bench
