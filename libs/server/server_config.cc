@@ -19,6 +19,10 @@ ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defa
   }
   c.max_message_bytes =
       static_cast<int>(section.Int("max_message_bytes", c.max_message_bytes, 1 << 16, 1 << 30));
+  c.grpc_memory_limit = section.Bytes("grpc_memory_limit", defaults.grpc_memory_limit);
+  if (c.grpc_memory_limit != 0 && c.grpc_memory_limit < (int64_t{16} << 20)) {
+    section.AddError("grpc_memory_limit", "0 (no limit) or at least 16MiB");
+  }
   c.dependency_check_interval =
       section.Duration("dependency_check_interval", c.dependency_check_interval,
                        absl::Milliseconds(50), absl::Minutes(5));

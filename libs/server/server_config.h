@@ -7,6 +7,7 @@
 //     drain_timeout: 10s
 //     log_level: info
 //     max_message_bytes: 67108864
+//     grpc_memory_limit: 512MiB     # 0: none
 //     dependency_check_interval: 1s
 #ifndef GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
 #define GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
@@ -33,6 +34,10 @@ struct ServerConfig {
   base::LogLevel log_level = base::LogLevel::kInfo;
   // Largest request or response message.
   int max_message_bytes = 64 << 20;
+  // What gRPC's transport may hold in buffers, over all connections (a gRPC ResourceQuota):
+  // past it, gRPC stops reading from sockets until memory is freed, so memory stays bounded
+  // however many clients send at once. 0: no limit.
+  int64_t grpc_memory_limit = 0;
   // How often healthy backends are checked (failing ones are retried with backoff).
   absl::Duration dependency_check_interval = absl::Seconds(1);
 };
@@ -41,6 +46,7 @@ struct ServerConfig {
 struct ServerDefaults {
   std::string grpc_address;
   std::string metrics_address;
+  int64_t grpc_memory_limit = 0;
 };
 
 // Reads the section; problems are recorded in the reader.

@@ -77,6 +77,11 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.SetMaxSendMessageSize(config.max_message_bytes);
+  if (config.grpc_memory_limit > 0) {
+    grpc::ResourceQuota quota(absl::StrCat(service_name, "-grpc"));
+    quota.Resize(static_cast<size_t>(config.grpc_memory_limit));
+    builder.SetResourceQuota(quota);
+  }
   for (auto& [service, name] : rt->host_->services_) {
     builder.RegisterService(service.get());
     rt->grpc_metrics_->AddService(name);

@@ -43,7 +43,10 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
 
 server::ServiceDefinition<IngestionConfig> Definition() {
   return {.name = "ingestion",
-          .defaults = {.grpc_address = "0.0.0.0:6572", .metrics_address = "0.0.0.0:9572"},
+          // gRPC's buffers bounded too: requests are read whole before the budget sees them.
+          .defaults = {.grpc_address = "0.0.0.0:6572",
+                       .metrics_address = "0.0.0.0:9572",
+                       .grpc_memory_limit = int64_t{512} << 20},
           .read_config = ReadIngestionConfig,
           .build = Build};
 }

@@ -1,6 +1,5 @@
 #include "tools/bench/serving_stack.h"
 
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
