@@ -47,13 +47,26 @@ std::string TestService::address() const { return absl::StrCat("127.0.0.1:", grp
 absl::Status TestService::Launch() {
   ASSIGN_OR_RETURN(process_,
                    Subprocess::Start({.argv = argv_, .env = env_, .log_path = log_path_}));
-  RETURN_IF_ERROR(process_->WaitForOutput("msg=started", kStartTimeout));
-  if (!wait_serving_) return absl::OkStatus();
-  absl::Status serving = WaitForHealth(channel_, "", grpc::health::v1::HealthCheckResponse::SERVING,
-                                       kStartTimeout);
-  if (!serving.ok()) {
-    return absl::Status(serving.code(), absl::StrCat(name_, " is not SERVING: ", serving.message(),
-                                                     "\n", process_->RecentOutput()));
+  // Health answers once the server listens (whatever its log level); SERVING once its
+  // backends do.
+  absl::Status ready;
+  if (wait_serving_) {
+    ready = WaitForHealth(channel_, "", grpc::health::v1::HealthCheckResponse::SERVING,
+                          kStartTimeout);
+  } else {
+    ready = absl::DeadlineExceededError("health never answered");
+    for (absl::Time give_up = absl::Now() + kStartTimeout; absl::Now() < give_up;) {
+      if (CheckHealth(channel_).ok()) {
+        ready = absl::OkStatus();
+        break;
+      }
+      if (!process_->Running()) break;
+      absl::SleepFor(absl::Milliseconds(20));  // asking again until the server listens
+    }
+  }
+  if (!ready.ok()) {
+    return absl::Status(ready.code(), absl::StrCat(name_, " did not start: ", ready.message(),
+                                                   "\n", process_->RecentOutput()));
   }
   return absl::OkStatus();
 }

@@ -152,14 +152,24 @@ absl::StatusOr<double> RawJetStream(testing::TestStack& stack, int replicas, siz
   const std::string payload(size, 'x');
   absl::Mutex mu;
   int left = count;
+  int outstanding = 0;
   absl::Status failed;
   absl::Time start = absl::Now();
   for (int i = 0; i < count; ++i) {
+    {
+      // At most kWindow unacknowledged, as the client's own pending limit wants.
+      constexpr int kWindow = 1024;
+      absl::MutexLock lock(&mu);
+      auto room = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) { return outstanding < kWindow; };
+      mu.Await(absl::Condition(&room));
+      ++outstanding;
+    }
     js->PublishAsync("raw.bench", payload, absl::StrCat("raw-", i),
                      [&](absl::StatusOr<bus::PublishAck> ack) {
                        absl::MutexLock lock(&mu);
                        if (!ack.ok()) failed = ack.status();
                        --left;
+                       --outstanding;
                      });
   }
   {
