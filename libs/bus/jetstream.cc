@@ -277,6 +277,7 @@ absl::StatusOr<std::vector<std::string>> JetStream::EnsureConsumer(const Consume
     Compare("ack_wait", absl::FormatDuration(absl::Nanoseconds(have.AckWait)),
             absl::FormatDuration(spec.ack_wait), &out);
     Compare("max_ack_pending", have.MaxAckPending, spec.max_ack_pending, &out);
+    if (spec.replicas > 0) Compare("replicas", have.Replicas, int64_t{spec.replicas}, &out);
     jsConsumerInfo_Destroy(info);
     return out;
   }
@@ -292,6 +293,7 @@ absl::StatusOr<std::vector<std::string>> JetStream::EnsureConsumer(const Consume
   cfg.MaxDeliver = -1;  // the worker decides when a message can never succeed
   cfg.FilterSubject = spec.filter_subject.c_str();
   cfg.DeliverPolicy = js_DeliverAll;
+  cfg.Replicas = spec.replicas;
   code = static_cast<jsErrCode>(0);
   s = js_AddConsumer(&info, state_->js, spec.stream.c_str(), &cfg, nullptr, &code);
   if (info != nullptr) jsConsumerInfo_Destroy(info);
@@ -324,7 +326,9 @@ absl::StatusOr<ConsumerState> JetStream::GetConsumerState(const std::string& str
       absl::StrCat("consumer ", durable)));
   ConsumerState out{.ack_pending = info->NumAckPending,
                     .pending = info->NumPending,
-                    .redelivered = info->NumRedelivered};
+                    .redelivered = info->NumRedelivered,
+                    .ack_floor = info->AckFloor.Stream,
+                    .replicas = info->Config->Replicas};
   jsConsumerInfo_Destroy(info);
   return out;
 }
@@ -349,6 +353,15 @@ absl::Status JetStream::DeleteMessage(const std::string& stream, uint64_t sequen
   jsErrCode code = static_cast<jsErrCode>(0);
   return FromJs(js_DeleteMsg(state_->js, stream.c_str(), sequence, nullptr, &code), code,
                 absl::StrCat("delete message ", sequence, " of ", stream));
+}
+
+absl::Status JetStream::PurgeBelow(const std::string& stream, uint64_t sequence) {
+  jsOptions options;
+  RETURN_IF_ERROR(FromNats(jsOptions_Init(&options), "purge options"));
+  options.Stream.Purge.Sequence = sequence;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  return FromJs(js_PurgeStream(state_->js, stream.c_str(), &options, &code), code,
+                absl::StrCat("purge ", stream, " below ", sequence));
 }
 
 absl::StatusOr<std::unique_ptr<MessageSource>> JetStream::Bind(const std::string& stream,

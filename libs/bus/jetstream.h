@@ -63,6 +63,9 @@ struct ConsumerSpec {
   absl::Duration ack_wait = absl::Seconds(30);
   // Unacknowledged messages handed out at once, over all replicas.
   int64_t max_ack_pending = 10000;
+  // Copies of its state kept; on an interest-retention stream it must equal the stream's, or
+  // a message can be removed before every consumer acknowledged it. 0: the stream's.
+  int replicas = 0;
 };
 
 struct ConsumerState {
@@ -71,6 +74,10 @@ struct ConsumerState {
   // Not yet delivered.
   uint64_t pending = 0;
   int64_t redelivered = 0;
+  // The stream sequence at and below which it acknowledged everything.
+  uint64_t ack_floor = 0;
+  // As configured (0: the stream's).
+  int64_t replicas = 0;
 };
 
 struct JetStreamOptions {
@@ -103,6 +110,8 @@ class JetStream : public AckedPublisher, public DurableConsumers, public StreamS
   absl::StatusOr<StreamState> GetStreamState(const std::string& stream) override;
   absl::StatusOr<StoredMessage> GetMessage(const std::string& stream, uint64_t sequence) override;
   absl::Status DeleteMessage(const std::string& stream, uint64_t sequence) override;
+  // Removes every message of the stream with a sequence below `sequence`.
+  absl::Status PurgeBelow(const std::string& stream, uint64_t sequence);
 
   void PublishAsync(absl::string_view subject, absl::string_view data, absl::string_view msg_id,
                     PublishDone done) override;

@@ -30,7 +30,7 @@ std::vector<StreamSpec> GranaryStreams(const JetStreamSettings& settings) {
   return {
       {.name = kPushStream,
        .subjects = {kPushSubjects},
-       .retention = Retention::kInterest,
+       .retention = Retention::kLimits,
        .duplicate_window = settings.dedupe_window,
        .max_bytes = settings.push_max_bytes,
        .discard_new = true,
@@ -56,14 +56,16 @@ std::vector<ConsumerSpec> GranaryConsumers(const JetStreamSettings& settings) {
                         .durable = durable,
                         .filter_subject = kPushSubjects,
                         .ack_wait = settings.ack_wait,
-                        .max_ack_pending = settings.max_ack_pending};
+                        .max_ack_pending = settings.max_ack_pending,
+                        .replicas = settings.replicas};
   };
   return {writer(kOnlineWriter), writer(kOfflineWriter),
           ConsumerSpec{.stream = kCleanupStream,
                        .durable = kOnlineCleaner,
                        .filter_subject = "granary.cleanup.>",
                        .ack_wait = absl::Minutes(5),
-                       .max_ack_pending = 100}};
+                       .max_ack_pending = 100,
+                       .replicas = settings.replicas}};
 }
 
 absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,

@@ -32,13 +32,14 @@
 
 namespace granary::bus {
 
-// Pushed batches, subject granary.push.<project>.<feature_view>. Interest retention: a batch
-// stays until both writer consumers acknowledged it, whatever its age; at push_max_bytes new
-// pushes are refused (RESOURCE_EXHAUSTED) instead of anything stored being dropped.
+// Pushed batches, subject granary.push.<project>.<feature_view>. A batch stays until both writer
+// consumers acknowledged it, whatever its age: the stream itself removes nothing (limits
+// retention, no age) and the materializers trim it below both writers' acknowledgement floors
+// (stream_trimmer.h says why not interest retention); at push_max_bytes new pushes are refused
+// (RESOURCE_EXHAUSTED) instead of anything stored being dropped.
 inline constexpr char kPushStream[] = "GRANARY_PUSH";
 inline constexpr char kPushSubjects[] = "granary.push.>";
-// Its two durable consumers, declared with it (interest retention keeps nothing for a stream
-// without consumers, so they must exist before the first push is acknowledged).
+// Its two durable consumers, declared with it; while one is missing, nothing is trimmed.
 inline constexpr char kOnlineWriter[] = "online-writer";
 inline constexpr char kOfflineWriter[] = "offline-writer";
 

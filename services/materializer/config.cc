@@ -30,6 +30,8 @@ MaterializerConfig ReadMaterializerConfig(config::Reader& root) {
   c.online_cleaner.fetch_batch = 1;  // one removal at a time, each kept alive as it goes
   c.write_timeout =
       section.Duration("write_timeout", c.write_timeout, absl::Milliseconds(10), absl::Minutes(5));
+  c.trim_interval = section.Duration("trim_interval", c.trim_interval, absl::Milliseconds(10),
+                                     absl::Minutes(10));
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));
   c.offline_store = pg::ReadPgOptions(root.Section("offline_store"));

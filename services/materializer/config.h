@@ -9,6 +9,7 @@
 //     max_backoff: 10s
 //     stall_after: 30s             # failing this long without a success: stalled (health)
 //     write_timeout: 5s            # one Redis write
+//     trim_interval: 1s            # how often GRANARY_PUSH loses what both writers acknowledged
 //   jetstream: {ack_wait: 30s, ...} # shared with ingestion: libs/bus/streams.h
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}
@@ -35,6 +36,7 @@ struct MaterializerConfig {
   StreamWorkerOptions offline_writer;
   StreamWorkerOptions online_cleaner;
   absl::Duration write_timeout = absl::Seconds(5);
+  absl::Duration trim_interval = absl::Seconds(1);
   registry_client::RegistryClientOptions registry;
   // JetStream: pushed batches, cleanups and dead letters.
   bus::NatsOptions nats;

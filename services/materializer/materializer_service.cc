@@ -4,6 +4,7 @@
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
 #include "libs/bus/jetstream.h"
+#include "libs/bus/stream_trimmer.h"
 #include "libs/bus/streams.h"
 #include "libs/onlinestore/redis_online_store.h"
 #include "libs/pg/pool.h"
@@ -75,10 +76,16 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   host.OnScrape([workers, metrics] {
     for (const auto& w : workers) metrics->SetWorkerState(w->durable(), w->stalled_for(), w->in_hand());
   });
-  host.OnStart([workers] {
+  // Every replica trims: the floors only move up, so passes at once do no harm.
+  auto trimmer = std::make_shared<bus::StreamTrimmer>(
+      js, bus::kPushStream, std::vector<std::string>{bus::kOnlineWriter, bus::kOfflineWriter},
+      config.trim_interval);
+  host.OnStart([workers, trimmer] {
     for (const auto& w : workers) w->Start();
+    trimmer->Start();
   });
-  host.OnStop([workers, registry] {
+  host.OnStop([workers, trimmer, registry] {
+    trimmer->Stop();
     for (const auto& w : workers) w->Stop();
     registry->Stop();
   });

@@ -232,7 +232,6 @@ TEST(IngestionTest, AFullStreamRefusesPushesAndKeepsWhatItStored) {
   const absl::Time now = h->Now();
   std::vector<std::string> acked;
   grpc::Status refused;
-  grpc::ClientContext* last_ctx = nullptr;
   std::string pushback;
   for (int b = 0; b < 200 && refused.ok(); ++b) {
     std::vector<DriverRow> rows;
@@ -251,7 +250,6 @@ TEST(IngestionTest, AFullStreamRefusesPushesAndKeepsWhatItStored) {
         pushback = std::string(it->second.data(), it->second.size());
       }
     }
-    (void)last_ctx;
   }
   ASSERT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
   EXPECT_THAT(refused.error_message(), HasSubstr("maximum bytes"));

@@ -1,0 +1,68 @@
+#include "libs/bus/stream_trimmer.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "libs/base/log.h"
+#include "libs/base/status_macros.h"
+
+namespace granary::bus {
+
+StreamTrimmer::StreamTrimmer(std::shared_ptr<JetStream> js, std::string stream,
+                             std::vector<std::string> consumers, absl::Duration interval)
+    : js_(std::move(js)),
+      stream_(std::move(stream)),
+      consumers_(std::move(consumers)),
+      interval_(interval) {}
+
+StreamTrimmer::~StreamTrimmer() { Stop(); }
+
+absl::StatusOr<uint64_t> StreamTrimmer::TrimOnce() {
+  // The floors first, the stream after: a message stored meanwhile is above every floor.
+  uint64_t floor = std::numeric_limits<uint64_t>::max();
+  for (const std::string& consumer : consumers_) {
+    ASSIGN_OR_RETURN(ConsumerState state, js_->GetConsumerState(stream_, consumer));
+    floor = std::min(floor, state.ack_floor);
+  }
+  ASSIGN_OR_RETURN(StreamState stream, js_->GetStreamState(stream_));
+  if (consumers_.empty() || stream.messages == 0 || floor < stream.first_sequence) {
+    return stream.first_sequence;
+  }
+  RETURN_IF_ERROR(js_->PurgeBelow(stream_, floor + 1));
+  return floor + 1;
+}
+
+void StreamTrimmer::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void StreamTrimmer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void StreamTrimmer::Loop() {
+  absl::Status last;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval_)) return;
+    }
+    absl::Status status = TrimOnce().status();
+    // Said once per change: NATS being down is reported by the service's health already.
+    if (!status.ok() && status != last) {
+      base::LogWarning("stream not trimmed").With("stream", stream_).With("error", status.ToString());
+    }
+    last = status;
+  }
+}
+
+}  // namespace granary::bus
