@@ -29,14 +29,18 @@ class StreamTrimmerTest : public ::testing::Test {
     for (int i = 0; i < 10; ++i) ASSERT_OK(js_->Publish("t.x", "m", "").status());
   }
 
-  // Fetches up to `n` messages of consumer `name`.
+  // Fetches up to `n` messages of consumer `name`. The subscription is kept for the test's
+  // life: a message is acknowledged through it.
   std::vector<std::unique_ptr<Message>> Take(const std::string& name, int n) {
     absl::StatusOr<std::unique_ptr<MessageSource>> source = js_->Bind("T", name);
     EXPECT_OK(source);
+    if (!source.ok()) return {};
+    sources_.push_back(*std::move(source));
+    MessageSource& bound = *sources_.back();
     std::vector<std::unique_ptr<Message>> out;
-    while (source.ok() && static_cast<int>(out.size()) < n) {
+    while (static_cast<int>(out.size()) < n) {
       absl::StatusOr<std::vector<std::unique_ptr<Message>>> got =
-          (*source)->Fetch(n - static_cast<int>(out.size()), absl::Seconds(5));
+          bound.Fetch(n - static_cast<int>(out.size()), absl::Seconds(5));
       EXPECT_OK(got);
       if (!got.ok() || got->empty()) break;
       for (auto& m : *got) out.push_back(std::move(m));
@@ -52,6 +56,7 @@ class StreamTrimmerTest : public ::testing::Test {
 
   std::unique_ptr<NatsServer> server_;
   std::shared_ptr<JetStream> js_;
+  std::vector<std::unique_ptr<MessageSource>> sources_;
 };
 
 TEST_F(StreamTrimmerTest, RemovesOnlyWhatEveryConsumerAcknowledgedBelowTheLowestFloor) {

@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "libs/bus/stream_trimmer.h"
 #include "libs/testing/eventually.h"
 #include "libs/testing/nats_cluster.h"
 #include "libs/testing/nats_server.h"
@@ -72,11 +73,12 @@ TEST(DeclareStreamsTest, DeclaresEveryStreamAndConsumerOnceAndNamesDrift) {
   EXPECT_EQ(drift.size(), 1u);
 }
 
-TEST(DeclareStreamsTest, PushesAreKeptUntilBothWritersAcknowledgedThem) {
+TEST(DeclareStreamsTest, PushesAreKeptUntilTrimmedBelowBothWritersAckFloors) {
   ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
   std::shared_ptr<JetStream> js = Connect(server->url());
   ASSERT_OK(DeclareStreams(*js, JetStreamSettings()));
   ASSERT_OK(js->Publish("granary.push.p.v", "batch", "p/b/v").status());
+  StreamTrimmer trimmer(js, kPushStream, {kOnlineWriter, kOfflineWriter}, absl::Seconds(1));
   ASSERT_OK_AND_ASSIGN(auto online, js->Bind(kPushStream, kOnlineWriter));
   ASSERT_OK_AND_ASSIGN(auto got, online->Fetch(1, absl::Seconds(5)));
   ASSERT_EQ(got.size(), 1u);
@@ -84,15 +86,30 @@ TEST(DeclareStreamsTest, PushesAreKeptUntilBothWritersAcknowledgedThem) {
   ASSERT_OK_AND_ASSIGN(auto offline, js->Bind(kPushStream, kOfflineWriter));
   ASSERT_OK_AND_ASSIGN(got, offline->Fetch(1, absl::Seconds(5)));
   ASSERT_EQ(got.size(), 1u);
-  ASSERT_OK_AND_ASSIGN(StreamState held, js->GetStreamState(kPushStream));
-  EXPECT_EQ(held.messages, 1u);  // the offline writer has not acknowledged it yet
-  ASSERT_OK(got[0]->Ack());
-  EXPECT_TRUE(testing::Eventually(
+  // The online writer's floor has passed it, the offline writer's has not: it stays.
+  ASSERT_TRUE(testing::Eventually(
       [&] {
-        absl::StatusOr<StreamState> s = js->GetStreamState(kPushStream);
-        return s.ok() && s->messages == 0;
+        absl::StatusOr<ConsumerState> s = js->GetConsumerState(kPushStream, kOnlineWriter);
+        return s.ok() && s->ack_floor == 1;
       },
       absl::Seconds(10)));
+  ASSERT_OK(trimmer.TrimOnce().status());
+  ASSERT_OK_AND_ASSIGN(StreamState held, js->GetStreamState(kPushStream));
+  EXPECT_EQ(held.messages, 1u);
+  ASSERT_OK(got[0]->Ack());
+  // Limits retention: acknowledged by both, it stays until the trimmer removes it.
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        absl::StatusOr<ConsumerState> s = js->GetConsumerState(kPushStream, kOfflineWriter);
+        return s.ok() && s->ack_floor == 1;
+      },
+      absl::Seconds(10)));
+  ASSERT_OK_AND_ASSIGN(held, js->GetStreamState(kPushStream));
+  EXPECT_EQ(held.messages, 1u);
+  ASSERT_OK_AND_ASSIGN(uint64_t kept, trimmer.TrimOnce());
+  EXPECT_EQ(kept, 2u);
+  ASSERT_OK_AND_ASSIGN(held, js->GetStreamState(kPushStream));
+  EXPECT_EQ(held.messages, 0u);
 }
 
 TEST(DeclareStreamsTest, WithThreeReplicasAPushIsAcknowledgedWhileOneNodeIsDown) {
