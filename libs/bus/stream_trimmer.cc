@@ -4,7 +4,8 @@
 #include <limits>
 #include <utility>
 
-#include "libs/base/log.h"
+#include "absl/strings/str_cat.h"
+
 #include "libs/base/status_macros.h"
 
 namespace granary::bus {
@@ -14,7 +15,8 @@ StreamTrimmer::StreamTrimmer(std::shared_ptr<JetStream> js, std::string stream,
     : js_(std::move(js)),
       stream_(std::move(stream)),
       consumers_(std::move(consumers)),
-      interval_(interval) {}
+      periodic_(absl::StrCat("trim stream ", stream_), interval,
+                [this] { return TrimOnce().status(); }) {}
 
 StreamTrimmer::~StreamTrimmer() { Stop(); }
 
@@ -31,38 +33,6 @@ absl::StatusOr<uint64_t> StreamTrimmer::TrimOnce() {
   }
   RETURN_IF_ERROR(js_->PurgeBelow(stream_, floor + 1));
   return floor + 1;
-}
-
-void StreamTrimmer::Start() {
-  absl::MutexLock lock(&mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void StreamTrimmer::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
-
-void StreamTrimmer::Loop() {
-  absl::Status last;
-  for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval_)) return;
-    }
-    absl::Status status = TrimOnce().status();
-    // Said once per change: NATS being down is reported by the service's health already.
-    if (!status.ok() && status != last) {
-      base::LogWarning("stream not trimmed").With("stream", stream_).With("error", status.ToString());
-    }
-    last = status;
-  }
 }
 
 }  // namespace granary::bus

@@ -14,13 +14,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
+#include "libs/base/periodic.h"
 #include "libs/bus/jetstream.h"
 
 namespace granary::bus {
@@ -38,19 +37,14 @@ class StreamTrimmer {
   absl::StatusOr<uint64_t> TrimOnce();
 
   // A pass every `interval` on a thread of its own, until Stop.
-  void Start();
-  void Stop();
+  void Start() { periodic_.Start(); }
+  void Stop() { periodic_.Stop(); }
 
  private:
-  void Loop();
-
   const std::shared_ptr<JetStream> js_;
   const std::string stream_;
   const std::vector<std::string> consumers_;
-  const absl::Duration interval_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  base::Periodic periodic_;  // last: stopped before the members its passes use go
 };
 
 }  // namespace granary::bus

@@ -7,23 +7,6 @@
 
 namespace granary::registry {
 
-void CleanupAnnouncer::Start() {
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void CleanupAnnouncer::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
-
-void CleanupAnnouncer::Wake() {
-  absl::MutexLock lock(&mu_);
-  woken_ = true;
-}
-
 absl::Status CleanupAnnouncer::AnnounceAll() {
   while (true) {
     ASSIGN_OR_RETURN(std::vector<PendingCleanup> pending, store_->PendingCleanups(100));
@@ -40,24 +23,6 @@ absl::Status CleanupAnnouncer::AnnounceAll() {
           .With("views", p.cleanup.views_size())
           .With("deleted_version", p.cleanup.deleted_version());
     }
-  }
-}
-
-void CleanupAnnouncer::Loop() {
-  absl::Status last;
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this] { return woken_ || stopping_; };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), interval_);
-      if (stopping_) return;
-      woken_ = false;
-    }
-    absl::Status status = AnnounceAll();
-    if (!status.ok() && status != last) {
-      base::LogWarning("online cleanups not announced yet; retrying").With("error", status);
-    }
-    last = status;
   }
 }
 

@@ -13,12 +13,11 @@
 #define GRANARY_SERVICES_REGISTRY_CLEANUP_ANNOUNCER_H_
 
 #include <memory>
-#include <thread>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
+#include "libs/base/periodic.h"
 #include "libs/bus/publisher.h"
 #include "services/registry/store.h"
 
@@ -28,26 +27,22 @@ class CleanupAnnouncer {
  public:
   CleanupAnnouncer(std::shared_ptr<Store> store, std::shared_ptr<bus::AckedPublisher> publisher,
                    absl::Duration interval)
-      : store_(std::move(store)), publisher_(std::move(publisher)), interval_(interval) {}
+      : store_(std::move(store)),
+        publisher_(std::move(publisher)),
+        periodic_("announce online cleanups", interval, [this] { return AnnounceAll(); }) {}
   ~CleanupAnnouncer() { Stop(); }
 
-  void Start();
-  void Stop();
+  void Start() { periodic_.Start(); }
+  void Stop() { periodic_.Stop(); }
   // Announce now (from a commit).
-  void Wake();
+  void Wake() { periodic_.Wake(); }
   // One pass over the outbox; OK once it is empty.
   absl::Status AnnounceAll();
 
  private:
-  void Loop();
-
   const std::shared_ptr<Store> store_;
   const std::shared_ptr<bus::AckedPublisher> publisher_;
-  const absl::Duration interval_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  bool woken_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  base::Periodic periodic_;  // last: stopped before the members its passes use go
 };
 
 }  // namespace granary::registry
