@@ -7,33 +7,34 @@ namespace {
 
 // Decoders shared by both scripts.
 constexpr char kDecoders[] = R"lua(
--- A varint as a signed 64-bit integer; exact for magnitudes below 2^53, which covers every
--- time a Timestamp holds. Returns nil when the bytes end inside the varint.
-local function varint(s, pos)
-  local groups = {}
-  while true do
-    local b = string.byte(s, pos)
-    if b == nil then return nil, pos end
-    pos = pos + 1
-    groups[#groups + 1] = b % 128
-    if b < 128 then break end
-    if #groups == 10 then return nil, pos end
-  end
+local byte = string.byte
+-- A negative varint: 10 bytes of 64-bit two's complement. Its complement, made of the
+-- complemented 7-bit groups (bit 63 is the sign), is small: v = -(complement) - 1.
+local function negative_varint(s, pos)
   local v, mul = 0, 1
-  if #groups == 10 then
-    -- Negative: 64-bit two's complement. Its complement, made of the complemented 7-bit
-    -- groups (bit 63 is the sign), is small: v = -(complement) - 1.
-    for i = 1, 9 do
-      v = v + (127 - groups[i]) * mul
-      mul = mul * 128
-    end
-    return -v - 1, pos
-  end
-  for i = 1, #groups do
-    v = v + groups[i] * mul
+  for i = 0, 8 do
+    v = v + (127 - byte(s, pos + i) % 128) * mul
     mul = mul * 128
   end
-  return v, pos
+  return -v - 1, pos + 10
+end
+-- A varint as a signed 64-bit integer; exact for magnitudes below 2^53, which covers every
+-- time a Timestamp holds. Returns nil when the bytes end inside the varint. No table is made:
+-- this runs for every stored row a write compares against.
+local function varint(s, pos)
+  local start, v, mul = pos, 0, 1
+  for n = 1, 10 do
+    local b = byte(s, pos)
+    if b == nil then return nil, pos end
+    pos = pos + 1
+    if b < 128 then
+      if n == 10 then return negative_varint(s, start) end
+      return v + b * mul, pos
+    end
+    v = v + (b - 128) * mul
+    mul = mul * 128
+  end
+  return nil, pos
 end
 -- The varint fields of a message whose fields are all varints (Timestamp, OnlineRowMeta), by
 -- field number; nil when the bytes are not such a message.

@@ -32,6 +32,7 @@
 #include "libs/bus/jetstream.h"
 #include "libs/keys/entity_key.h"
 #include "libs/testing/test_stack.h"
+#include "tools/bench/cpu_time.h"
 #include "tools/bench/keyspace_watch.h"
 #include "tools/bench/proc_memory.h"
 #include "tools/bench/push_driver.h"
@@ -188,10 +189,41 @@ absl::StatusOr<double> RawJetStream(testing::TestStack& stack, int replicas, siz
   return per_second;
 }
 
+// CPU time (user + system) of each part of the stack: where the two cores went.
+struct StackCpu {
+  absl::Duration ingestion, workers, nats, redis, generator;
+
+  StackCpu operator-(const StackCpu& o) const {
+    return {ingestion - o.ingestion, workers - o.workers, nats - o.nats, redis - o.redis,
+            generator - o.generator};
+  }
+  // Microseconds per unit of work, one field each.
+  std::string PerUnit(double units, const std::string& unit) const {
+    auto us = [&](absl::Duration d) { return absl::ToDoubleMicroseconds(d) / units; };
+    return absl::StrFormat(
+        "CPU per %s: ingestion %.0f us, materializers %.0f us, nats-server %.0f us, Redis %.0f "
+        "us, load generator %.0f us",
+        unit, us(ingestion), us(workers), us(nats), us(redis), us(generator));
+  }
+};
+
 struct Stack {
   std::unique_ptr<testing::TestStack> stack;
   testing::TestService* ingestion = nullptr;
   std::vector<testing::TestService*> workers;
+
+  StackCpu Cpu() {
+    StackCpu c;
+    c.ingestion = CpuTime(ingestion->pid());
+    for (const auto* w : workers) c.workers += CpuTime(w->pid());
+    if (testing::NatsServer* one = stack->nats()) c.nats = CpuTime(one->pid());
+    if (testing::NatsCluster* cluster = stack->nats_cluster()) {
+      for (int n = 0; n < cluster->size(); ++n) c.nats += CpuTime(cluster->pid(n));
+    }
+    c.redis = CpuTime(stack->redis().pid());
+    c.generator = CpuTime();
+    return c;
+  }
 
   double RowsWrittenOnline() const {
     double sum = 0;
@@ -235,10 +267,12 @@ absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::stri
                      Report& report, double* raw_js_out) {
   PushDriver driver(s.ingestion->address(), flags.in_flight);
   std::cout << label << ": throughput\n";
+  const StackCpu cpu_start = s.Cpu();
   ASSIGN_OR_RETURN(PushRun run,
                    driver.Run([&](int b) { return Batch(b, flags.batch_rows, 0, flags.entities); },
                               flags.batches, 0));
   absl::Time written = s.WaitWritten(run.rows);
+  const StackCpu throughput_cpu = s.Cpu() - cpu_start;
   const double acked_rps = run.rows / absl::ToDoubleSeconds(run.end - run.start);
   const double e2e_rps =
       written == absl::InfinitePast() ? 0 : run.rows / absl::ToDoubleSeconds(written - run.start);
@@ -249,11 +283,13 @@ absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::stri
   const int fresh_batches =
       static_cast<int>(flags.fresh_seconds * flags.fresh_rows_per_second / flags.fresh_batch_rows);
   const int64_t first = 10'000'000;  // keys no other run touched: each row is one new write
+  const StackCpu fresh_start = s.Cpu();
   absl::StatusOr<PushRun> fresh =
       driver.Run([&](int b) { return Batch(b, flags.fresh_batch_rows, first, 1 << 30); },
                  fresh_batches, flags.fresh_rows_per_second / flags.fresh_batch_rows);
   // Acked is not yet written: wait for the writers before closing the watch.
   s.WaitWritten(run.rows + (fresh.ok() ? fresh->rows : 0));
+  const StackCpu fresh_cpu = s.Cpu() - fresh_start;
   watch.Stop();
   RETURN_IF_ERROR(fresh.status());
   std::vector<absl::Duration> servable;
@@ -302,6 +338,12 @@ absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::stri
       label, flags.batches, flags.batch_rows, flags.in_flight, flags.workers, acked_rps,
       absl::ToDoubleSeconds(written - run.start), Ms(Percentile(servable, 50)),
       Ms(Percentile(servable, 99.9)), missing, raw_js, Ms(Percentile(js_round_trips, 50))));
+  report.Note(absl::StrCat(label, ", throughput: ",
+                           throughput_cpu.PerUnit(flags.batches, absl::StrCat(flags.batch_rows,
+                                                                               "-row batch"))));
+  report.Note(absl::StrCat(label, ", freshness: ",
+                           fresh_cpu.PerUnit(fresh_batches, absl::StrCat(flags.fresh_batch_rows,
+                                                                          "-row batch"))));
   return absl::OkStatus();
 }
 
