@@ -33,6 +33,11 @@ void Periodic::Wake() {
   woken_ = true;
 }
 
+bool Periodic::stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
 void Periodic::Loop() {
   absl::Status last;
   for (;;) {

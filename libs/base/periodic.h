@@ -32,6 +32,8 @@ class Periodic {
   void Stop();
   // Runs a pass now rather than at the end of the interval.
   void Wake();
+  // Whether Stop was called: a long pass may end early.
+  bool stopping() const;
 
  private:
   void Loop();
@@ -39,7 +41,7 @@ class Periodic {
   const std::string what_;
   const absl::Duration interval_;
   const std::function<absl::Status()> pass_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

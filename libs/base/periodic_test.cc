@@ -1,7 +1,6 @@
 #include "libs/base/periodic.h"
 
 #include <atomic>
-#include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
@@ -36,25 +35,21 @@ TEST(PeriodicTest, RepeatsEveryIntervalAndKeepsGoingAfterAFailure) {
 
 TEST(PeriodicTest, StopReturnsOnlyAfterThePassInProgressFinished) {
   absl::Notification in_pass;
-  absl::Notification release;
   std::atomic<bool> finished{false};
+  Periodic* periodic = nullptr;
   Periodic p("test", kNever, [&] {
     in_pass.Notify();
-    release.WaitForNotification();
+    // The pass outlives the call to Stop: it ends only once Stop was called.
+    while (!periodic->stopping()) absl::SleepFor(absl::Milliseconds(1));
     finished = true;
     return absl::OkStatus();
   });
+  periodic = &p;
   p.Start();
   p.Wake();
   ASSERT_TRUE(in_pass.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  bool finished_when_stopped = false;
-  std::thread stopper([&] {
-    p.Stop();
-    finished_when_stopped = finished;
-  });
-  release.Notify();
-  stopper.join();
-  EXPECT_TRUE(finished_when_stopped);
+  p.Stop();
+  EXPECT_TRUE(finished);
 }
 
 TEST(PeriodicTest, StartAfterStopResumes) {

@@ -277,6 +277,14 @@ absl::StatusOr<std::vector<std::string>> JetStream::EnsureConsumer(const Consume
     Compare("ack_wait", absl::FormatDuration(absl::Nanoseconds(have.AckWait)),
             absl::FormatDuration(spec.ack_wait), &out);
     Compare("max_ack_pending", have.MaxAckPending, spec.max_ack_pending, &out);
+    // A consumer added by hand otherwise would move its floor past messages it never had.
+    Compare("ack_policy",
+            std::string(have.AckPolicy == js_AckExplicit ? "explicit"
+                        : have.AckPolicy == js_AckAll    ? "all"
+                                                         : "none"),
+            std::string("explicit"), &out);
+    Compare("deliver_policy", std::string(have.DeliverPolicy == js_DeliverAll ? "all" : "other"),
+            std::string("all"), &out);
     if (spec.replicas > 0) Compare("replicas", have.Replicas, int64_t{spec.replicas}, &out);
     jsConsumerInfo_Destroy(info);
     return out;
@@ -362,6 +370,12 @@ absl::Status JetStream::PurgeBelow(const std::string& stream, uint64_t sequence)
   jsErrCode code = static_cast<jsErrCode>(0);
   return FromJs(js_PurgeStream(state_->js, stream.c_str(), &options, &code), code,
                 absl::StrCat("purge ", stream, " below ", sequence));
+}
+
+absl::Status JetStream::DeleteConsumer(const std::string& stream, const std::string& durable) {
+  jsErrCode code = static_cast<jsErrCode>(0);
+  return FromJs(js_DeleteConsumer(state_->js, stream.c_str(), durable.c_str(), nullptr, &code),
+                code, absl::StrCat("delete consumer ", stream, "/", durable));
 }
 
 absl::StatusOr<std::unique_ptr<MessageSource>> JetStream::Bind(const std::string& stream,

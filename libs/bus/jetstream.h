@@ -112,6 +112,8 @@ class JetStream : public AckedPublisher, public DurableConsumers, public StreamS
   absl::Status DeleteMessage(const std::string& stream, uint64_t sequence) override;
   // Removes every message of the stream with a sequence below `sequence`.
   absl::Status PurgeBelow(const std::string& stream, uint64_t sequence);
+  // For operators' tools and tests: a durable consumer gone (declared again by the services).
+  absl::Status DeleteConsumer(const std::string& stream, const std::string& durable);
 
   void PublishAsync(absl::string_view subject, absl::string_view data, absl::string_view msg_id,
                     PublishDone done) override;

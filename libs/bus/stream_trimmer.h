@@ -14,15 +14,25 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 #include "libs/base/periodic.h"
 #include "libs/bus/jetstream.h"
 
 namespace granary::bus {
+
+// What the last pass saw, for metrics: how full the stream is and how far behind each consumer
+// is (messages stored after its floor).
+struct TrimState {
+  absl::Status status;  // of the pass (OK before the first)
+  StreamState stream;
+  std::vector<std::pair<std::string, uint64_t>> behind;
+};
 
 class StreamTrimmer {
  public:
@@ -40,10 +50,16 @@ class StreamTrimmer {
   void Start() { periodic_.Start(); }
   void Stop() { periodic_.Stop(); }
 
+  TrimState Last() const;
+
  private:
+  absl::StatusOr<uint64_t> Trim(TrimState& seen);
+
   const std::shared_ptr<JetStream> js_;
   const std::string stream_;
   const std::vector<std::string> consumers_;
+  mutable absl::Mutex mu_;
+  TrimState last_ ABSL_GUARDED_BY(mu_);
   base::Periodic periodic_;  // last: stopped before the members its passes use go
 };
 

@@ -83,6 +83,9 @@ TEST_F(StreamTrimmerTest, RemovesOnlyWhatEveryConsumerAcknowledgedBelowTheLowest
   StreamState state = State();
   EXPECT_EQ(state.first_sequence, 4u);
   EXPECT_EQ(state.messages, 7u);  // 4 to 10: 5 and 6 wait for the floor to pass them
+  // What the pass saw, for the metrics: b is 7 behind the stream's last message, a is not.
+  using Behind = std::vector<std::pair<std::string, uint64_t>>;
+  EXPECT_EQ(trimmer.Last().behind, (Behind{{"a", 0}, {"b", 7}}));
 
   ASSERT_OK(b[3]->Ack());
   for (int i = 6; i < 10; ++i) ASSERT_OK(b[i]->Ack());
@@ -100,6 +103,7 @@ TEST_F(StreamTrimmerTest, AConsumerThatDoesNotExistLeavesEverythingInPlace) {
   for (auto& m : Take("b", 10)) ASSERT_OK(m->Ack());
   StreamTrimmer trimmer(js_, "T", {"a", "b", "gone"}, absl::Seconds(1));
   EXPECT_THAT(trimmer.TrimOnce(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(trimmer.Last().status, StatusIs(absl::StatusCode::kNotFound));  // for the metric
   EXPECT_EQ(State().messages, 10u);
 }
 
@@ -113,10 +117,20 @@ TEST_F(StreamTrimmerTest, TrimsOnItsOwnUntilStopped) {
   ASSERT_OK(js_->Publish("t.x", "m", "").status());
   for (auto& m : Take("a", 1)) ASSERT_OK(m->Ack());
   for (auto& m : Take("b", 1)) ASSERT_OK(m->Ack());
-  // Stopped: one more pass by hand is what removes it.
+  for (const char* name : {"a", "b"}) {
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          absl::StatusOr<ConsumerState> s = js_->GetConsumerState("T", name);
+          return s.ok() && s->ack_floor == 11;
+        },
+        absl::Seconds(10)));
+  }
+  // Acknowledged by both, and stopped: it stays until a pass by hand removes it.
   EXPECT_EQ(State().messages, 1u);
   ASSERT_OK_AND_ASSIGN(uint64_t kept, trimmer.TrimOnce());
   EXPECT_EQ(kept, 12u);
+  EXPECT_EQ(State().messages, 0u);
+  EXPECT_TRUE(trimmer.Last().status.ok());
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "libs/bus/streams.h"
 
-#include <atomic>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 
 #include "libs/base/log.h"
 #include "libs/base/status_macros.h"
@@ -84,20 +86,59 @@ absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
   return differences;
 }
 
+bool BreaksGuarantees(absl::string_view difference) {
+  // Settings under which a stored batch or dead letter can vanish unprocessed, or a consumer's
+  // floor pass messages it never had (the push stream is trimmed below the floors).
+  for (absl::string_view stream : {kPushStream, kDeadLetterStream}) {
+    for (absl::string_view setting : {"retention:", "max_age:", "discard:"}) {
+      if (absl::StartsWith(difference, absl::StrCat("stream ", stream, " ", setting))) return true;
+    }
+  }
+  if (!absl::StartsWith(difference, "consumer ")) return false;
+  for (absl::string_view setting : {" filter_subject:", " ack_policy:", " deliver_policy:"}) {
+    if (absl::StrContains(difference, setting)) return true;
+  }
+  return false;
+}
+
 std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
                                              std::shared_ptr<JetStream> js,
-                                             JetStreamSettings settings) {
-  auto declared = std::make_shared<std::atomic<bool>>(false);
-  return [nats, js, settings, declared]() -> absl::Status {
+                                             JetStreamSettings settings,
+                                             absl::Duration redeclare_every) {
+  struct State {
+    absl::Mutex mu;
+    absl::Time next ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+    std::vector<std::string> logged ABSL_GUARDED_BY(mu);
+    absl::Status verdict ABSL_GUARDED_BY(mu);
+  };
+  auto state = std::make_shared<State>();
+  return [nats, js, settings, state, redeclare_every]() -> absl::Status {
     RETURN_IF_ERROR(nats->Ping());
-    if (declared->load()) return absl::OkStatus();
+    absl::MutexLock lock(&state->mu);
+    if (absl::Now() < state->next) return state->verdict;
+    // Declared again now and then: a stream or consumer deleted meanwhile (by an operator, or
+    // lost by a cluster) is created again without restarting every service.
     ASSIGN_OR_RETURN(std::vector<std::string> differences, DeclareStreams(*js, settings));
-    for (const std::string& d : differences) {
-      base::LogWarning("JetStream configured otherwise than this service's settings; left as it is")
-          .With("difference", d);
+    state->next = absl::Now() + redeclare_every;
+    if (differences != state->logged) {
+      for (const std::string& d : differences) {
+        base::LogWarning("JetStream configured otherwise than this service's settings; left as it is")
+            .With("difference", d);
+      }
+      state->logged = differences;
     }
-    declared->store(true);
-    return absl::OkStatus();
+    std::vector<std::string> unsafe;
+    for (const std::string& d : differences) {
+      if (BreaksGuarantees(d)) unsafe.push_back(d);
+    }
+    state->verdict =
+        unsafe.empty()
+            ? absl::OkStatus()
+            : absl::FailedPreconditionError(absl::StrCat(
+                  "JetStream settings under which acknowledged batches can be lost: ",
+                  absl::StrJoin(unsafe, "; "),
+                  " (see services/ingestion/README.md: recreate the stream or consumer)"));
+    return state->verdict;
   };
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 #include "libs/bus/connection.h"
@@ -73,10 +74,19 @@ absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
 
 // A health check for a service that uses JetStream: NATS answers, and everything is declared.
 // NATS may be down at start, so the declaration happens on the first check that reaches it
-// (the runtime repeats checks until they pass), and once only; differences are logged then.
+// (the runtime repeats checks until they pass), and again every `redeclare_every`, so that a
+// stream or consumer deleted meanwhile comes back; differences are logged when they change.
+// A difference under which acknowledged batches can be lost (BreaksGuarantees) fails the check
+// (FAILED_PRECONDITION naming it): the service is NOT_SERVING until an operator fixes it.
 std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
                                              std::shared_ptr<JetStream> js,
-                                             JetStreamSettings settings);
+                                             JetStreamSettings settings,
+                                             absl::Duration redeclare_every = absl::Seconds(30));
+
+// Whether a difference DeclareStreams reported lets a batch or dead letter vanish unprocessed:
+// GRANARY_PUSH's or GRANARY_DEADLETTER's retention, max_age or discard, or a consumer's
+// filter, ack or deliver policy.
+bool BreaksGuarantees(absl::string_view difference);
 
 }  // namespace granary::bus
 

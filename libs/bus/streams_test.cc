@@ -12,8 +12,12 @@
 namespace granary::bus {
 namespace {
 
+using ::granary::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 JetStreamSettings Read(const std::string& yaml, const std::string& url) {
   absl::StatusOr<config::Reader> root = config::Reader::FromString(yaml);
@@ -110,6 +114,45 @@ TEST(DeclareStreamsTest, PushesAreKeptUntilTrimmedBelowBothWritersAckFloors) {
   EXPECT_EQ(kept, 2u);
   ASSERT_OK_AND_ASSIGN(held, js->GetStreamState(kPushStream));
   EXPECT_EQ(held.messages, 0u);
+}
+
+TEST(JetStreamCheckTest, DeclaresAgainWhatWasDeletedMeanwhile) {
+  ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
+  NatsOptions o;
+  o.url = server->url();
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<Connection> conn, Connection::Open(o));
+  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(5)));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<JetStream> js, JetStream::Create(conn));
+  auto check = JetStreamCheck(conn, js, JetStreamSettings(), absl::ZeroDuration());
+  ASSERT_OK(check());
+  ASSERT_OK(js->DeleteConsumer(kPushStream, kOnlineWriter));
+  ASSERT_FALSE(js->GetConsumerState(kPushStream, kOnlineWriter).ok());
+  ASSERT_OK(check());
+  EXPECT_OK(js->GetConsumerState(kPushStream, kOnlineWriter));
+}
+
+TEST(JetStreamCheckTest, FailsOnSettingsUnderWhichBatchesCanBeLost) {
+  ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
+  NatsOptions o;
+  o.url = server->url();
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<Connection> conn, Connection::Open(o));
+  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(5)));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<JetStream> js, JetStream::Create(conn));
+  // GRANARY_PUSH as an older release declared it: aged out after a week, oldest dropped.
+  StreamSpec old = GranaryStreams(JetStreamSettings())[0];
+  old.max_age = absl::Hours(168);
+  old.discard_new = false;
+  old.max_bytes = -1;
+  ASSERT_OK(js->EnsureStream(old).status());
+  auto check = JetStreamCheck(conn, js, JetStreamSettings(), absl::ZeroDuration());
+  EXPECT_THAT(check(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                AllOf(HasSubstr("stream GRANARY_PUSH max_age"),
+                                      HasSubstr("stream GRANARY_PUSH discard"),
+                                      Not(HasSubstr("max_bytes")))));
+  // A byte bound alone is a difference to log, not a danger.
+  EXPECT_FALSE(BreaksGuarantees("stream GRANARY_PUSH max_bytes: 1 on the server, 2 declared"));
+  EXPECT_TRUE(BreaksGuarantees("consumer GRANARY_PUSH/online-writer ack_policy: all on the "
+                               "server, explicit declared"));
 }
 
 TEST(DeclareStreamsTest, WithThreeReplicasAPushIsAcknowledgedWhileOneNodeIsDown) {

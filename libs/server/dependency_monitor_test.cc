@@ -149,9 +149,8 @@ TEST(DependencyMonitorTest, AStuckCheckNeitherFreezesOthersNorBlocksStop) {
     b_up = true;
     // b's own worker keeps going while the other one is stuck.
     ASSERT_TRUE(b_checked_while_up.WaitForNotificationWithTimeout(absl::Seconds(10)));
-    absl::Time start = absl::Now();
+    // Returns at all: it does not wait for the stuck check (released only after the test).
     monitor.Stop();
-    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   }
   // The stuck worker finishes after the monitor is gone and reports nothing.
   size_t before = changes.history().size();
@@ -167,7 +166,8 @@ TEST(DependencyMonitorTest, StopIsPromptEvenWithALongInterval) {
   monitor.Start();
   absl::Time start = absl::Now();
   monitor.Stop();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // Long before the hour it would take without being woken (a loose bound, not a timing).
+  EXPECT_LT(absl::Now() - start, absl::Minutes(5));
 }
 
 }  // namespace

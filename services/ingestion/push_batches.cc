@@ -34,8 +34,15 @@ std::string Utc(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
-// The column's cells as times, each in range and not too far ahead. `nullable`: a null (or
-// empty) cell is `null_means` instead of an error.
+// Floored to the microsecond (toward the past, before 1970 too).
+absl::Time ToMicros(absl::Time t) {
+  return absl::UnixEpoch() + absl::Floor(t - absl::UnixEpoch(), absl::Microseconds(1));
+}
+
+// The column's cells as times, each in range and not too far ahead, floored to the
+// microsecond: PostgreSQL keeps microseconds, so online (which could compare nanoseconds) and
+// offline must see the same time to break ties the same way. `nullable`: a null (or empty)
+// cell is `null_means` instead of an error.
 absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl::string_view name,
                                               const BatchContext& context, bool nullable,
                                               absl::Time null_means) {
@@ -46,7 +53,7 @@ absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl:
     const Value& cell = column.val(r);
     if (nullable &&
         (cell.val_case() == Value::VAL_NOT_SET || cell.val_case() == Value::kNullVal)) {
-      out.push_back(null_means);
+      out.push_back(ToMicros(null_means));
       continue;
     }
     absl::StatusOr<absl::Time> t = CellTime(cell);
@@ -58,7 +65,7 @@ absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl:
                        " ahead of the ingestion service's clock (", Utc(context.received),
                        "; ingestion.max_future_skew)"));
     }
-    out.push_back(*t);
+    out.push_back(ToMicros(*t));
   }
   return out;
 }

@@ -187,6 +187,21 @@ TEST_F(PushBatchesTest, WithoutACreatedColumnRowsAreCreatedWhenReceived) {
   }
 }
 
+TEST_F(PushBatchesTest, TimesAreFlooredToTheMicrosecondPostgreSQLKeeps) {
+  OneGoodRow();
+  // Two corrections within one microsecond: offline they tie, so online they must too.
+  Column("ts", {Str("1970-01-01T00:00:10.123456789Z")});
+  Column("created", {Str("1969-12-31T23:59:59.9999995Z")});
+  ASSERT_OK_AND_ASSIGN(auto batches, Build());
+  ASSERT_FALSE(batches.empty());
+  const events::v1::PushRow& row = batches[0].rows(0);
+  EXPECT_EQ(row.event_time().seconds(), 10);
+  EXPECT_EQ(row.event_time().nanos(), 123456000);
+  // Before 1970 too: floored (toward the past), as PostgreSQL's text form is.
+  EXPECT_EQ(row.created_time().seconds(), -1);
+  EXPECT_EQ(row.created_time().nanos(), 999999000);
+}
+
 TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
   OneGoodRow();
   Column("rate", {Int64(1)});

@@ -80,6 +80,14 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   auto trimmer = std::make_shared<bus::StreamTrimmer>(
       js, bus::kPushStream, std::vector<std::string>{bus::kOnlineWriter, bus::kOfflineWriter},
       config.trim_interval);
+  host.OnScrape([trimmer, metrics] { metrics->SetPushStream(trimmer->Last()); });
+  if (config.online_writer.threads == 0 || config.offline_writer.threads == 0) {
+    // Allowed (a replica may serve only RPCs), but some replica must run both writers:
+    // GRANARY_PUSH is trimmed only below both writers' floors, and fills otherwise.
+    base::LogWarning("this replica runs no online or no offline writer; another one must")
+        .With("online_writer_threads", config.online_writer.threads)
+        .With("offline_writer_threads", config.offline_writer.threads);
+  }
   host.OnStart([workers, trimmer] {
     for (const auto& w : workers) w->Start();
     trimmer->Start();

@@ -78,10 +78,22 @@ void StreamWorker::Failed(const absl::Status& status) {
   last_error_ = status;
 }
 
+void StreamWorker::SourceFailed(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  source_failing_since_ = std::min(source_failing_since_, clock_->Now());
+  last_error_ = status;
+}
+
+void StreamWorker::SourceAnswered() {
+  absl::MutexLock lock(&mu_);
+  source_failing_since_ = absl::InfiniteFuture();
+}
+
 absl::Duration StreamWorker::stalled_for() const {
   absl::MutexLock lock(&mu_);
-  if (failing_since_ == absl::InfiniteFuture()) return absl::ZeroDuration();
-  absl::Duration failing = clock_->Now() - failing_since_;
+  const absl::Time since = std::min(failing_since_, source_failing_since_);
+  if (since == absl::InfiniteFuture()) return absl::ZeroDuration();
+  absl::Duration failing = clock_->Now() - since;
   return failing >= options_.stall_after ? failing : absl::ZeroDuration();
 }
 
@@ -104,6 +116,8 @@ void StreamWorker::Loop() {
           consumers_->Bind(options_.stream, options_.durable);
       if (!bound.ok()) {
         // NATS away, or the consumer not declared yet (the service's NATS check declares it).
+        // Not writing for that long is stalled like any other failure.
+        SourceFailed(bound.status());
         if (bound.status() != last_error) {
           base::LogWarning("cannot consume yet; retrying")
               .With("consumer", options_.durable)
@@ -121,10 +135,12 @@ void StreamWorker::Loop() {
     if (!got.ok()) {
       // NATS away: the source resumes after the client reconnects. Anything else (the
       // consumer was deleted, say): bind again.
+      SourceFailed(got.status());
       if (!absl::IsUnavailable(got.status())) source.reset();
       WaitStopping(options_.min_backoff);
       continue;
     }
+    SourceAnswered();
     in_hand_ += static_cast<int64_t>(got->size());
     const absl::Time fetched = clock_->Now();
     for (std::unique_ptr<bus::Message>& message : *got) {
@@ -181,9 +197,13 @@ void StreamWorker::Settle(bus::Message& message) {
       (void)message.Term();  // if lost, it comes back and is dead-lettered again (deduplicated)
       return;
     }
-    status = dead;  // the dead letter itself could not be stored: keep the message
+    // The dead letter itself could not be stored: keep the message, and count it as the
+    // failure it is (whatever its code), so that a worker stuck on it shows as stalled.
+    Failed(dead);
+    status = dead;
+  } else if (!IsPermanent(status)) {
+    Failed(status);
   }
-  if (!IsPermanent(status)) Failed(status);
   metrics_->RecordBatch(options_.durable, BatchOutcome::kRetried);
   base::LogWarning("message not processed; it will be delivered again")
       .With("consumer", options_.durable)

@@ -114,6 +114,9 @@ class StreamWorker {
   bool WaitStopping(absl::Duration d);
   void Succeeded();
   void Failed(const absl::Status& status);
+  // The consumer itself (bind, fetch): failing, or answering again (even with nothing).
+  void SourceFailed(const absl::Status& status);
+  void SourceAnswered();
 
   const StreamWorkerOptions options_;
   const std::shared_ptr<bus::DurableConsumers> consumers_;
@@ -127,6 +130,9 @@ class StreamWorker {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Since when it has failed without a success in between (InfiniteFuture: not failing).
   absl::Time failing_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // The same for reaching the consumer: an answer, even an empty one, ends it (an idle worker
+  // is not stalled), which a message's success alone could not.
+  absl::Time source_failing_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -105,6 +105,8 @@ class Hub : public bus::DurableConsumers, public bus::AckedPublisher {
   std::vector<std::string> letter_subjects ABSL_GUARDED_BY(mu_);
   std::vector<std::string> letter_ids ABSL_GUARDED_BY(mu_);
   absl::Status refuse_dead_letters ABSL_GUARDED_BY(mu_);
+  absl::Status refuse_bind ABSL_GUARDED_BY(mu_);
+  int binds ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FakeSource : public bus::MessageSource {
@@ -130,6 +132,9 @@ class FakeSource : public bus::MessageSource {
 
 absl::StatusOr<std::unique_ptr<bus::MessageSource>> Hub::Bind(const std::string&,
                                                               const std::string&) {
+  absl::MutexLock lock(&mu_);
+  ++binds;
+  if (!refuse_bind.ok()) return refuse_bind;
   return std::unique_ptr<bus::MessageSource>(new FakeSource(this));
 }
 
@@ -309,6 +314,37 @@ TEST_F(StreamWorkerTest, FailingWithoutSuccessIsAStallThatEndsWithTheFirstSucces
   hub_->Add("ok");
   EXPECT_TRUE(testing::Eventually([&] { return worker_->Health().ok(); }, absl::Seconds(20)));
   EXPECT_EQ(worker_->stalled_for(), absl::ZeroDuration());
+}
+
+TEST_F(StreamWorkerTest, AConsumerThatCannotBeReachedIsAStallThatEndsWhenItAnswersEvenIdle) {
+  {
+    absl::MutexLock lock(&hub_->mu_);
+    hub_->refuse_bind = absl::NotFoundError("consumer online-writer not found");
+  }
+  Start({.min_backoff = absl::Milliseconds(1), .stall_after = absl::Milliseconds(50)});
+  ASSERT_TRUE(testing::Eventually([&] { return !worker_->Health().ok(); }, absl::Seconds(20)));
+  EXPECT_THAT(worker_->Health(), StatusIs(absl::StatusCode::kUnavailable,
+                                          HasSubstr("consumer online-writer not found")));
+  {
+    absl::MutexLock lock(&hub_->mu_);
+    EXPECT_GT(hub_->binds, 1);  // it keeps trying
+    hub_->refuse_bind = absl::OkStatus();
+  }
+  // Nothing to consume: answering at all ends the stall (an idle worker is not stalled).
+  EXPECT_TRUE(testing::Eventually([&] { return worker_->Health().ok(); }, absl::Seconds(20)));
+}
+
+TEST_F(StreamWorkerTest, ADeadLetterThatCannotBeStoredIsAStallWhateverItsCode) {
+  {
+    absl::MutexLock lock(&hub_->mu_);
+    // A code that would otherwise read as "this message can never succeed".
+    hub_->refuse_dead_letters = absl::InvalidArgumentError("dead letter refused");
+  }
+  hub_->Add("DATA_LOSS");
+  Start({.max_deliveries = 1, .stall_after = absl::Milliseconds(50)});
+  ASSERT_TRUE(testing::Eventually([&] { return !worker_->Health().ok(); }, absl::Seconds(20)));
+  EXPECT_THAT(worker_->Health(), StatusIs(absl::StatusCode::kUnavailable,
+                                          HasSubstr("dead letter refused")));
 }
 
 }  // namespace

@@ -44,6 +44,25 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                   .Name("granary_materializer_messages_in_hand")
                   .Help("Messages a worker of this process fetched and has not settled yet.")
                   .Register(registry);
+  push_messages_ = &prometheus::BuildGauge()
+                        .Name("granary_materializer_push_stream_messages")
+                        .Help("Batches GRANARY_PUSH holds (as of the trimmer's last pass).")
+                        .Register(registry)
+                        .Add({});
+  push_bytes_ = &prometheus::BuildGauge()
+                     .Name("granary_materializer_push_stream_bytes")
+                     .Help("Bytes GRANARY_PUSH holds; at jetstream.push_max_bytes pushes are refused.")
+                     .Register(registry)
+                     .Add({});
+  trim_failing_ = &prometheus::BuildGauge()
+                       .Name("granary_materializer_push_trim_failing")
+                       .Help("1 while the trimmer's passes fail (GRANARY_PUSH then only grows).")
+                       .Register(registry)
+                       .Add({});
+  behind_ = &prometheus::BuildGauge()
+                 .Name("granary_materializer_push_unacknowledged")
+                 .Help("Batches stored in GRANARY_PUSH after a writer's acknowledgement floor.")
+                 .Register(registry);
   freshness_family_ = std::make_shared<metrics::AtomicHistogramFamily>(
       "granary_materializer_push_to_online_seconds",
       "From ingestion receiving a pushed batch to the batch being written to Redis.",
@@ -71,6 +90,16 @@ void WriterMetrics::SetWorkerState(const std::string& consumer, absl::Duration s
                                    int64_t in_hand) {
   stalled_->Add({{"consumer", consumer}}).Set(absl::ToDoubleSeconds(stalled_for));
   in_hand_->Add({{"consumer", consumer}}).Set(static_cast<double>(in_hand));
+}
+
+void WriterMetrics::SetPushStream(const bus::TrimState& state) {
+  trim_failing_->Set(state.status.ok() ? 0 : 1);
+  if (!state.status.ok()) return;  // the last figures seen stay
+  push_messages_->Set(static_cast<double>(state.stream.messages));
+  push_bytes_->Set(static_cast<double>(state.stream.bytes));
+  for (const auto& [consumer, behind] : state.behind) {
+    behind_->Add({{"consumer", consumer}}).Set(static_cast<double>(behind));
+  }
 }
 
 void WriterMetrics::UpdateAges(absl::Time now) {

@@ -25,6 +25,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 
+#include "libs/bus/stream_trimmer.h"
 #include "libs/metrics/atomic_histogram.h"
 
 namespace granary::materializer {
@@ -46,6 +47,10 @@ class WriterMetrics {
   void UpdateAges(absl::Time now);
   // A worker's state (before each scrape).
   void SetWorkerState(const std::string& consumer, absl::Duration stalled_for, int64_t in_hand);
+  // What the push stream's trimmer last saw (before each scrape): a stream that fills while a
+  // writer falls behind, or a trimmer that keeps failing, is what an operator must see before
+  // pushes are refused.
+  void SetPushStream(const bus::TrimState& state);
 
  private:
   prometheus::Family<prometheus::Counter>* batches_;
@@ -53,6 +58,10 @@ class WriterMetrics {
   prometheus::Family<prometheus::Gauge>* newest_age_;
   prometheus::Family<prometheus::Gauge>* stalled_;
   prometheus::Family<prometheus::Gauge>* in_hand_;
+  prometheus::Gauge* push_messages_;
+  prometheus::Gauge* push_bytes_;
+  prometheus::Gauge* trim_failing_;
+  prometheus::Family<prometheus::Gauge>* behind_;
   std::shared_ptr<metrics::AtomicHistogramFamily> freshness_family_;
   metrics::AtomicHistogram* freshness_;
   absl::Mutex mu_;
