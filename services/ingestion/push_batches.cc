@@ -1,6 +1,7 @@
 #include "services/ingestion/push_batches.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -130,6 +131,70 @@ absl::Status CheckShape(const PushRoute& route, const v1::PushRequest& request,
   return absl::OkStatus();
 }
 
+// One message: the rows' `keys` and `features`, checked and typed cell by cell.
+absl::StatusOr<events::v1::PushBatch> OneBatch(
+    const PushRoute& route, const v1::PushRequest& request, const BatchContext& context,
+    const std::string& view_name, int64_t view_version, const std::vector<RoutedKey>& keys,
+    const std::vector<RoutedFeature>& features, const std::vector<absl::Time>& event_times,
+    const std::vector<absl::Time>& created_times, size_t rows, bool offline) {
+  std::vector<const RepeatedValue*> feature_columns;
+  for (const RoutedFeature& f : features) {
+    feature_columns.push_back(&request.columns().at(f.name));  // all there: checked before
+  }
+  std::vector<const RepeatedValue*> key_columns;
+  for (const RoutedKey& k : keys) {
+    ASSIGN_OR_RETURN(const RepeatedValue* c,
+                     Column(request, k.name, absl::StrCat("join key of ", view_name)));
+    key_columns.push_back(c);
+  }
+  events::v1::PushBatch batch;
+  batch.set_project(route.project);
+  batch.set_push_source(route.push_source);
+  batch.set_feature_view(view_name);
+  batch.set_batch_id(context.batch_id);
+  batch.set_offline(offline);
+  for (const RoutedKey& k : keys) batch.add_join_keys(k.name);
+  for (const RoutedFeature& f : features) batch.add_features(f.name);
+  *batch.mutable_received_time() = base::ToProtoTime(context.received);
+  batch.set_registry_version(route.registry_version);
+  batch.set_view_version(view_version);
+  batch.mutable_rows()->Reserve(static_cast<int>(rows));
+  Value scratch;
+  for (size_t r = 0; r < rows; ++r) {
+    events::v1::PushRow* row = batch.add_rows();
+    for (size_t k = 0; k < keys.size(); ++k) {
+      const Value& cell = key_columns[k]->val(static_cast<int>(r));
+      const Value* typed = keys::CoerceKeyValue(cell, keys[k].type, &scratch);
+      if (typed == nullptr) {
+        return CellError(keys[k].name, r,
+                         absl::StrCat("expected ", ValueType::Enum_Name(keys[k].type),
+                                      ", found ", DescribeValue(cell)));
+      }
+      *row->add_join_values() = *typed;
+    }
+    *row->mutable_event_time() = base::ToProtoTime(event_times[r]);
+    *row->mutable_created_time() = base::ToProtoTime(created_times[r]);
+    for (size_t f = 0; f < features.size(); ++f) {
+      Value* v = row->add_features();
+      *v = feature_columns[f]->val(static_cast<int>(r));
+      if (offline && HasNul(*v)) {
+        return CellError(features[f].name, r,
+                         "a NUL character, which the offline store cannot hold");
+      }
+      if (!ToFeatureType(features[f].dtype, v)) {
+        return CellError(
+            features[f].name, r,
+            absl::StrCat("expected ", ValueType::Enum_Name(features[f].dtype), ", found ",
+                         DescribeValue(feature_columns[f]->val(static_cast<int>(r)))));
+      }
+      if (absl::Status in_range = CheckTimeValue(*v); !in_range.ok()) {
+        return CellError(features[f].name, r, in_range.message());
+      }
+    }
+  }
+  return batch;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRoute& route,
@@ -156,67 +221,45 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
   const bool online = request.to() != v1::OFFLINE;
   const bool offline = request.to() == v1::OFFLINE || request.to() == v1::ONLINE_AND_OFFLINE;
 
+  // A source feeding several views: each view's message goes online only, and one more
+  // message carries the whole push (every key and feature of every view) offline, so that the
+  // batch source table gets one row per pushed row, not one partial row per view.
+  const bool whole_offline = offline && route.views.size() > 1;
   std::vector<events::v1::PushBatch> batches;
   for (const RoutedView& view : route.views) {
-    std::vector<const RoutedFeature*> features;
-    std::vector<const RepeatedValue*> feature_columns;
-    for (const RoutedFeature& f : view.features) {
-      features.push_back(&f);
-      feature_columns.push_back(&request.columns().at(f.name));  // all there: checked above
-    }
-    if (!offline && !view.online) continue;  // an offline-only view, pushed online only
-    std::vector<const RepeatedValue*> key_columns;
-    for (const RoutedKey& k : view.join_keys) {
-      ASSIGN_OR_RETURN(const RepeatedValue* c,
-                       Column(request, k.name, absl::StrCat("join key of ", view.name)));
-      key_columns.push_back(c);
-    }
-    events::v1::PushBatch& batch = batches.emplace_back();
-    batch.set_project(route.project);
-    batch.set_push_source(route.push_source);
-    batch.set_feature_view(view.name);
-    batch.set_batch_id(context.batch_id);
+    if (!view.online && (!offline || whole_offline)) continue;  // nothing of it goes online
+    ASSIGN_OR_RETURN(events::v1::PushBatch batch,
+                     OneBatch(route, request, context, view.name, view.view_version,
+                              view.join_keys, view.features, event_times, created_times, rows,
+                              offline && !whole_offline));
     batch.set_online(online && view.online);
-    batch.set_offline(offline);
-    for (const RoutedKey& k : view.join_keys) batch.add_join_keys(k.name);
-    for (const RoutedFeature* f : features) batch.add_features(f->name);
-    *batch.mutable_received_time() = base::ToProtoTime(context.received);
-    batch.set_registry_version(route.registry_version);
-    batch.set_view_version(view.view_version);
-    batch.mutable_rows()->Reserve(static_cast<int>(rows));
-    Value scratch;
-    for (size_t r = 0; r < rows; ++r) {
-      events::v1::PushRow* row = batch.add_rows();
-      for (size_t k = 0; k < view.join_keys.size(); ++k) {
-        const Value& cell = key_columns[k]->val(static_cast<int>(r));
-        const Value* typed = keys::CoerceKeyValue(cell, view.join_keys[k].type, &scratch);
-        if (typed == nullptr) {
-          return CellError(view.join_keys[k].name, r,
-                           absl::StrCat("expected ", ValueType::Enum_Name(view.join_keys[k].type),
-                                        ", found ", DescribeValue(cell)));
-        }
-        *row->add_join_values() = *typed;
-      }
-      *row->mutable_event_time() = base::ToProtoTime(event_times[r]);
-      *row->mutable_created_time() = base::ToProtoTime(created_times[r]);
-      for (size_t f = 0; f < features.size(); ++f) {
-        Value* v = row->add_features();
-        *v = feature_columns[f]->val(static_cast<int>(r));
-        if (offline && HasNul(*v)) {
-          return CellError(features[f]->name, r,
-                           "a NUL character, which the offline store cannot hold");
-        }
-        if (!ToFeatureType(features[f]->dtype, v)) {
-          return CellError(
-              features[f]->name, r,
-              absl::StrCat("expected ", ValueType::Enum_Name(features[f]->dtype), ", found ",
-                           DescribeValue(feature_columns[f]->val(static_cast<int>(r)))));
-        }
-        if (absl::Status in_range = CheckTimeValue(*v); !in_range.ok()) {
-          return CellError(features[f]->name, r, in_range.message());
-        }
+    if (batch.online() || batch.offline()) batches.push_back(std::move(batch));
+  }
+  if (whole_offline) {
+    std::vector<RoutedKey> keys;
+    std::vector<RoutedFeature> features;
+    std::set<std::string> seen;
+    for (const RoutedView& view : route.views) {
+      for (const RoutedKey& k : view.join_keys) {
+        if (seen.insert(k.name).second) keys.push_back(k);
       }
     }
+    std::sort(keys.begin(), keys.end(),
+              [](const RoutedKey& a, const RoutedKey& b) { return a.name < b.name; });
+    for (const RoutedView& view : route.views) {
+      for (const RoutedFeature& f : view.features) {
+        if (seen.insert(f.name).second) features.push_back(f);
+      }
+    }
+    // Named after the first view (its subject, its incarnation check), marked as the whole.
+    const RoutedView& first = route.views.front();
+    ASSIGN_OR_RETURN(events::v1::PushBatch batch,
+                     OneBatch(route, request, context, first.name, first.view_version, keys,
+                              features, event_times, created_times, rows, /*offline=*/true));
+    batch.set_online(false);
+    batch.set_whole_push(true);
+    for (const RoutedView& view : route.views) batch.add_views(view.name);
+    batches.push_back(std::move(batch));
   }
   if (batches.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -232,7 +275,8 @@ std::string PushSubject(const events::v1::PushBatch& batch) {
 
 std::string PushMessageId(const events::v1::PushBatch& batch) {
   // One stream holds every project's batches, and deduplicates by this id.
-  return absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view());
+  return absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view(),
+                      batch.whole_push() ? "/offline" : "");
 }
 
 }  // namespace granary::ingestion

@@ -147,21 +147,22 @@ TEST_F(PushBatchesTest, SplitsRowsPerViewWithTypedKeysAndValues) {
   request_.set_to(v1::ONLINE_AND_OFFLINE);
   ASSERT_OK_AND_ASSIGN(auto batches, Build());
   ASSERT_EQ(batches.size(), 3u);
-  // Views in name order; join keys sorted.
-  EXPECT_EQ(batches[0].feature_view(), "archive");
-  const auto& city = batches[1];
+  // Views in name order ("archive" is offline only); join keys sorted.
+  const auto& city = batches[0];
   EXPECT_EQ(city.feature_view(), "city_driver");
   EXPECT_THAT(city.join_keys(), ElementsAre("city", "driver_id"));
   EXPECT_THAT(city.features(), ElementsAre("label", "visits"));
   EXPECT_EQ(city.view_version(), 3);
-  const auto& stats = batches[2];
+  EXPECT_TRUE(city.online());
+  EXPECT_FALSE(city.offline());
+  const auto& stats = batches[1];
   EXPECT_EQ(stats.feature_view(), "driver_stats");
   EXPECT_EQ(stats.project(), "shop");
   EXPECT_EQ(stats.batch_id(), "b1");
   EXPECT_EQ(stats.registry_version(), 3);
   EXPECT_EQ(stats.view_version(), 2);
   EXPECT_TRUE(stats.online());
-  EXPECT_TRUE(stats.offline());
+  EXPECT_FALSE(stats.offline());  // the whole push goes offline once, below
   EXPECT_THAT(stats.features(), ElementsAre("trips", "rate", "last_seen"));  // schema order
   ASSERT_EQ(stats.rows_size(), 2);
   EXPECT_EQ(stats.rows(0).join_values(0).int64_val(), 7);
@@ -176,6 +177,23 @@ TEST_F(PushBatchesTest, SplitsRowsPerViewWithTypedKeysAndValues) {
   EXPECT_EQ(base::FromProtoTime(stats.received_time()), absl::FromUnixSeconds(kReceived));
   EXPECT_EQ(PushSubject(stats), "granary.push.shop.driver_stats");
   EXPECT_EQ(PushMessageId(stats), "shop/b1/driver_stats");
+  // Offline, one row per pushed row with every key and feature the source's views have (each
+  // once), not one partial row per view that the point-in-time join could pick.
+  const auto& whole = batches[2];
+  EXPECT_TRUE(whole.whole_push());
+  EXPECT_FALSE(whole.online());
+  EXPECT_TRUE(whole.offline());
+  EXPECT_EQ(whole.feature_view(), "archive");
+  EXPECT_THAT(whole.join_keys(), ElementsAre("city", "driver_id"));
+  EXPECT_THAT(whole.features(), ElementsAre("rate", "label", "visits", "trips", "last_seen"));
+  ASSERT_EQ(whole.rows_size(), 2);
+  EXPECT_EQ(whole.rows(0).join_values(0).string_val(), "paris");
+  EXPECT_EQ(whole.rows(0).join_values(1).int64_val(), 7);
+  EXPECT_EQ(whole.rows(0).features(0).double_val(), 0.5);
+  EXPECT_EQ(whole.rows(0).features(3).int64_val(), 3);
+  EXPECT_EQ(whole.rows(0).created_time().seconds(), 45);
+  EXPECT_EQ(PushMessageId(whole), "shop/b1/archive/offline");
+  EXPECT_EQ(PushSubject(whole), "granary.push.shop.archive");
 }
 
 TEST_F(PushBatchesTest, WithoutACreatedColumnRowsAreCreatedWhenReceived) {
@@ -218,10 +236,16 @@ TEST_F(PushBatchesTest, TargetDefaultsToOnline) {
   request_.set_to(v1::ONLINE_AND_OFFLINE);
   ASSERT_OK_AND_ASSIGN(batches, Build());
   ASSERT_EQ(batches.size(), 3u);
-  EXPECT_EQ(batches[0].feature_view(), "archive");
-  EXPECT_FALSE(batches[0].online());
-  EXPECT_TRUE(batches[0].offline());
+  EXPECT_TRUE(batches[0].online());
   EXPECT_TRUE(batches[1].online());
+  EXPECT_EQ(batches[2].feature_view(), "archive");
+  EXPECT_FALSE(batches[2].online());
+  EXPECT_TRUE(batches[2].offline());
+  EXPECT_TRUE(batches[2].whole_push());
+  request_.set_to(v1::OFFLINE);
+  ASSERT_OK_AND_ASSIGN(batches, Build());
+  ASSERT_EQ(batches.size(), 1u);  // offline only: the whole, once
+  EXPECT_TRUE(batches[0].whole_push());
 }
 
 TEST_F(PushBatchesTest, APushCarriesEveryFeatureOfEachViewItsSourceFeeds) {

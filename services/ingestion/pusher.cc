@@ -1,6 +1,7 @@
 #include "services/ingestion/pusher.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -127,7 +128,13 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
   pending->lease = std::move(*lease);
   pending->response.set_batch_id(batch_id);
   pending->response.set_rows(static_cast<int64_t>(rows));
-  for (const auto& b : *batches) pending->response.add_feature_views(b.feature_view());
+  // The views the push feeds, each once (the whole of a push goes offline in one message).
+  std::set<std::string> routed;
+  for (const auto& b : *batches) {
+    if (!b.whole_push()) routed.insert(b.feature_view());
+    routed.insert(b.views().begin(), b.views().end());
+  }
+  for (const std::string& view : routed) pending->response.add_feature_views(view);
   {
     absl::MutexLock lock(&pending->mu);
     pending->left = batches->size();

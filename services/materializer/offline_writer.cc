@@ -150,9 +150,11 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
     if (!migrated.ok()) return absl::UnavailableError(migrated.message());
     migrated_.store(true);
   }
-  // The batch's JetStream message id (events.proto): unique per project, batch and view.
+  // The batch's JetStream message id: unique per project, batch and view (and "/offline" for
+  // the whole of a push whose source feeds several views).
   const std::string message_id =
-      absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view());
+      absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view(),
+                   batch.whole_push() ? "/offline" : "");
   int64_t written = 0;
   SinkResult result;
   // `one_by_one`: each row in its own savepoint, the refused ones collected.

@@ -36,7 +36,7 @@ class OfflineWriterTest : public ::testing::Test {
     ASSERT_OK(pg_->Execute(
         "DROP TABLE IF EXISTS stats; DROP SCHEMA IF EXISTS granary_ingest CASCADE; "
         "CREATE TABLE stats (driver_id bigint, ts timestamptz, created timestamptz, "
-        "note text CHECK (note IS NULL OR note <> 'refuse'), seen timestamptz)",
+        "note text CHECK (note IS NULL OR note <> 'refuse'), seen timestamptz, trips bigint)",
         "granary"));
     pg::PgOptions options;
     options.host = "127.0.0.1";
@@ -107,6 +107,28 @@ TEST_F(OfflineWriterTest, EachBatchIsStoredOnce) {
   EXPECT_THAT(Rows("SELECT count(*) FROM stats"), ElementsAre(ElementsAre("2")));
   EXPECT_THAT(Rows("SELECT message_id, rows FROM granary_ingest.offline_batches"),
               ElementsAre(ElementsAre("shop/once/driver_stats", "2")));
+}
+
+TEST_F(OfflineWriterTest, TheWholeOfAPushFeedingSeveralViewsIsOneRowPerPushedRow) {
+  events::v1::PushBatch whole = TestBatch("w", {{1, At(10), At(11), "a", 5}});
+  whole.set_online(false);
+  whole.set_whole_push(true);
+  whole.add_views("driver_stats");
+  whole.add_views("driver_trips");
+  whole.add_features("trips");
+  whole.mutable_rows(0)->add_features()->set_int64_val(42);
+  ASSERT_OK(writer_->Write(whole).status());
+  ASSERT_OK(writer_->Write(whole).status());  // redelivered: stored once
+  EXPECT_THAT(Rows("SELECT driver_id, extract(epoch FROM ts)::bigint, note, "
+                   "extract(epoch FROM seen)::bigint, trips FROM stats"),
+              ElementsAre(ElementsAre("1", "10", "a", "5", "42")));
+  EXPECT_THAT(Rows("SELECT message_id FROM granary_ingest.offline_batches"),
+              ElementsAre(ElementsAre("shop/w/driver_stats/offline")));
+  // A feature of none of the views it names: refused for good.
+  whole.set_batch_id("w2");
+  whole.set_features(2, "nowhere");
+  EXPECT_THAT(writer_->Write(whole),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("nowhere")));
 }
 
 TEST_F(OfflineWriterTest, RowsTheTableRefusesAreSplitFromTheRestWhichIsStored) {

@@ -40,6 +40,12 @@ absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
   for (const std::string& feature : batch.features()) {
     bool found = false;
     for (const auto& field : view->schema()) found = found || field.name() == feature;
+    // The whole of a push (offline only) also carries the other views' features.
+    for (const std::string& other : batch.views()) {
+      const auto* carried = batch.whole_push() ? (*catalog)->FindFeatureView(other) : nullptr;
+      if (carried == nullptr) continue;
+      for (const auto& field : carried->schema()) found = found || field.name() == feature;
+    }
     if (!found) {
       return absl::FailedPreconditionError(absl::StrCat("feature ", batch.feature_view(), ":",
                                                         feature, " is no longer in project ",

@@ -39,6 +39,13 @@ std::shared_ptr<const registry_client::Catalog> WriterTestCatalog() {
       stream_source: "stats_push"
       meta { created_version: 3 }
     }
+    feature_views {
+      name: "driver_trips"
+      entities: "driver"
+      schema { name: "trips" dtype: INT64 }
+      stream_source: "stats_push"
+      meta { created_version: 4 }
+    }
   )pb",
                                                  snapshot.mutable_repo());
   return std::make_shared<registry_client::Catalog>(std::move(snapshot));
