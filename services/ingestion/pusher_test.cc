@@ -8,13 +8,16 @@
 
 #include <map>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 
 #include "libs/base/retry_after.h"
 #include "libs/testing/status_matchers.h"
+#include "services/ingestion/ingestion_grpc.h"
 
 namespace granary::ingestion {
 namespace {
@@ -192,6 +195,41 @@ TEST_F(PusherTest, ARetryCompletesABatchThatFailedMidwayWithoutDuplicates) {
   EXPECT_EQ(publisher_->stored.count("shop/midway/b_view"), 1u);
   ASSERT_OK_AND_ASSIGN(v1::PushResponse again, Push(req));
   EXPECT_TRUE(again.duplicate());
+}
+
+TEST_F(PusherTest, PushStreamErrorsUseTheStatusMappingOfEveryRpc) {
+  // An error JetStream's client could not classify: UNKNOWN inside, never on the wire.
+  publisher_->refuse["granary.push.shop.a_view"] = absl::UnknownError("nats: something odd");
+  IngestionGrpc service(std::shared_ptr<Pusher>(std::move(pusher_)), 16);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::IngestionService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+  grpc::ClientContext stream_context;
+  auto stream = stub->PushStream(&stream_context);
+  v1::PushStreamRequest batch;
+  *batch.mutable_batch() = Request(2);
+  batch.mutable_batch()->set_batch_id("b1");
+  ASSERT_TRUE(stream->Write(batch));
+  stream->WritesDone();
+  v1::PushStreamResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.error().code(), static_cast<int>(grpc::StatusCode::INTERNAL));
+  EXPECT_THAT(answer.error().message(), HasSubstr("something odd"));
+  while (stream->Read(&answer)) {
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+
+  grpc::ClientContext unary_context;
+  v1::PushResponse response;
+  grpc::Status unary = stub->Push(&unary_context, Request(2), &response);
+  EXPECT_EQ(unary.error_code(), grpc::StatusCode::INTERNAL);
+  server->Shutdown();
 }
 
 TEST(InFlightBudgetTest, LeasesAddUpAndAreGivenBackOnce) {

@@ -72,6 +72,8 @@ struct Ingestion {
   // The first this-many batches are turned away as the real service does when its memory
   // budget is spent: RESOURCE_EXHAUSTED with a retry hint.
   std::atomic<int> throttle{0};
+  // The next this-many are UNAVAILABLE without a hint (JetStream electing a leader).
+  std::atomic<int> unavailable{0};
   absl::Mutex mu;
   std::vector<PushRequest> batches ABSL_GUARDED_BY(mu);
   std::set<std::string> stored ABSL_GUARDED_BY(mu);
@@ -85,6 +87,11 @@ struct Ingestion {
       resp.mutable_error()->set_code(8);
       resp.mutable_error()->set_message("ingestion holds 256 MiB of pushes in flight");
       resp.mutable_error()->set_retry_after_ms(20);
+      return resp;
+    }
+    if (unavailable.fetch_sub(1) > 0) {
+      resp.mutable_error()->set_code(14);
+      resp.mutable_error()->set_message("nats: no JetStream leader (retry with batch_id ...)");
       return resp;
     }
     const auto& keys = batch.columns().at("driver_id").val();
@@ -298,6 +305,15 @@ TEST_F(PushCommandTest, BatchesTurnedAwayForNowAreSentAgainWithTheirIds) {
   std::multiset<std::string> ids;
   for (const PushRequest& b : sent) ids.insert(b.batch_id());
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 3u);
+}
+
+TEST_F(PushCommandTest, UnavailableWithoutAHintIsSentAgainAfterABackoff) {
+  state_->unavailable = 2;
+  ASSERT_EQ(Run(/*json=*/true), 0) << err_.str();
+  nlohmann::json summary = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(summary["rows"], 5);
+  EXPECT_TRUE(summary["errors"].empty());
+  EXPECT_EQ(state_->Batches().size(), 5u);  // two of the three sent twice
 }
 
 TEST(CutBatchesTest, BatchesAreCutByRowsAndBySize) {

@@ -91,10 +91,16 @@ PushReport PushBatches(const std::shared_ptr<grpc::Channel>& channel, const Push
       for (const std::string& view : resp.ack().feature_views()) {
         report.feature_views.insert(view);
       }
-    } else if (passing && error.retry_after_ms() > 0 &&
-               ++attempts[index] <= options.max_retries) {
+    } else if (passing && ++attempts[index] <= options.max_retries) {
       ++report.retries;
-      retry.emplace(absl::Now() + absl::Milliseconds(error.retry_after_ms()), index);
+      // The service's hint when it gave one; else (JetStream electing a leader, say) a backoff
+      // from 100 ms doubling up to 5 s.
+      const absl::Duration wait =
+          error.retry_after_ms() > 0
+              ? absl::Milliseconds(error.retry_after_ms())
+              : std::min(absl::Milliseconds(100) * (int64_t{1} << std::min(attempts[index], 6)),
+                         absl::Seconds(5));
+      retry.emplace(absl::Now() + wait, index);
     } else {
       report.failures.push_back({.index = index,
                                  .batch_id = resp.batch_id(),
