@@ -321,6 +321,9 @@ absl::StatusOr<StreamState> JetStream::GetStreamState(const std::string& stream)
                   .last_sequence = info->State.LastSeq,
                   .consumers = info->State.Consumers,
                   .replicas = info->Config->Replicas};
+  if (info->Cluster != nullptr && info->Cluster->Leader != nullptr) {
+    out.leader = info->Cluster->Leader;
+  }
   jsStreamInfo_Destroy(info);
   return out;
 }

@@ -22,6 +22,8 @@ struct StreamState {
   int64_t consumers = 0;
   // Copies a cluster keeps.
   int64_t replicas = 1;
+  // The server leading the stream in a cluster (its server_name); empty on one server.
+  std::string leader;
 };
 
 // One message as the stream stores it.

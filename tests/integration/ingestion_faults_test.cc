@@ -112,6 +112,64 @@ TEST(IngestionFaultsTest, AMaterializerKilledHoldingUnacknowledgedBatchesLosesAn
   EXPECT_TRUE(letters.empty());
 }
 
+// The case the offline ledger exists for: rows and ledger committed, the acknowledgement never
+// reaching JetStream (nats-server dead when it was sent, the worker killed before it could be
+// sent again), so the batches come back to another worker, which must write nothing twice.
+TEST(IngestionFaultsTest, AMaterializerKilledAfterCommittingBeforeItsAcksArrivedWritesNothingTwice) {
+  testing::TestStackOptions stack;
+  stack.jetstream = "{ack_wait: 3s}";
+  ASSERT_OK_AND_ASSIGN(
+      auto h, IngestionHarness::Start({.materializers = 0,
+                                       .stack = stack,
+                                       .materializer = "online_writer_threads: 0, "
+                                                       "min_backoff: 10ms, max_backoff: 200ms"}));
+  constexpr int kBatches = 20, kRows = 10;
+  // The offline writer blocks mid-batch on a locked table.
+  pqxx::connection lock_conn(h->stack().offline_conninfo());
+  auto lock = std::make_unique<pqxx::work>(lock_conn);
+  lock->exec("LOCK TABLE driver_stats IN ACCESS EXCLUSIVE MODE");
+  ASSERT_OK_AND_ASSIGN(testing::TestService * doomed, h->StartMaterializer());
+  int b = 0;
+  for (const auto& rows : Batches(*h, 0, kBatches, kRows)) {
+    ASSERT_TRUE(h->Push(h->Request(absl::StrCat("c", b++), rows, ONLINE_AND_OFFLINE)).ok());
+  }
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto offline = h->js().GetConsumerState(bus::kPushStream, bus::kOfflineWriter);
+        return offline.ok() && offline->ack_pending > 0;
+      },
+      kWait));
+  // NATS goes away for good (SIGKILL); only then may the worker commit.
+  ASSERT_OK(h->stack().nats()->Kill());
+  lock->abort();
+  lock.reset();
+  // The precondition: batches committed (rows and ledger) while no acknowledgement could reach
+  // JetStream.
+  ASSERT_TRUE(Eventually(
+      [&] { return h->Count("SELECT count(*) FROM granary_ingest.offline_batches") > 0; }, kWait));
+  const int64_t committed = h->Count("SELECT count(*) FROM granary_ingest.offline_batches");
+  ASSERT_OK(doomed->Kill());
+  ASSERT_OK(h->stack().nats()->Restart());
+  // JetStream never heard of those commits: what they wrote is still unacknowledged.
+  ASSERT_TRUE(Eventually(
+      [&] { return h->js().GetConsumerState(bus::kPushStream, bus::kOfflineWriter).ok(); },
+      kWait));
+  ASSERT_OK_AND_ASSIGN(bus::ConsumerState unacked,
+                       h->js().GetConsumerState(bus::kPushStream, bus::kOfflineWriter));
+  EXPECT_EQ(unacked.ack_floor, 0u);  // not one of the `committed` batches was acknowledged
+  EXPECT_GE(static_cast<int64_t>(unacked.pending) + unacked.ack_pending, committed);
+
+  ASSERT_OK(h->StartMaterializer().status());
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return h->Count("SELECT count(*) FROM granary_ingest.offline_batches") == kBatches;
+      },
+      kWait));
+  // Every row exactly once.
+  EXPECT_EQ(h->Count("SELECT count(*) FROM driver_stats"), kBatches * kRows);
+  EXPECT_EQ(h->Count("SELECT count(DISTINCT driver_id) FROM driver_stats"), kBatches * kRows);
+}
+
 TEST(IngestionFaultsTest, NatsKilledWhileBatchesAreAcknowledgedButNotWrittenLosesNothing) {
   ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start({.materializers = 0}));
   constexpr int kBatches = 30, kRows = 20;
@@ -146,7 +204,11 @@ TEST(IngestionFaultsTest, WithOneNodeOfThreeKilledPushesGoOnAndNothingAcknowledg
     ASSERT_TRUE(h->Push(h->Request(absl::StrCat("q", b), all[b], ONLINE_AND_OFFLINE)).ok());
   }
   EXPECT_EQ(h->StreamMessages(bus::kPushStream), kBatches / 2);
-  ASSERT_OK(h->stack().nats_cluster()->Kill(0));
+  // The node that leads the stream: killing it forces an election, the failover under test.
+  ASSERT_OK_AND_ASSIGN(bus::StreamState led, h->js().GetStreamState(bus::kPushStream));
+  ASSERT_THAT(led.leader, ::testing::StartsWith("n"));
+  const int leader = std::stoi(led.leader.substr(1));
+  ASSERT_OK(h->stack().nats_cluster()->Kill(leader));
   // Pushes go on; one may meet the failover and is retried with its batch id, as a producer
   // would.
   for (int b = kBatches / 2; b < kBatches; ++b) {
