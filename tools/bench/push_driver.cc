@@ -1,5 +1,6 @@
 #include "tools/bench/push_driver.h"
 
+#include <map>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -30,40 +31,76 @@ absl::StatusOr<PushRun> PushDriver::Run(const std::function<ingestion::v1::PushR
   run.acked.resize(count);
   absl::Mutex mu;
   int outstanding = 0;
+  int answered = 0;
   std::string error;
+  // Batches turned away for now (RESOURCE_EXHAUSTED: ingestion's budget spent), by when they
+  // may go again: sent again under the same id, as a producer would.
+  std::multimap<absl::Time, int> again;
   std::thread reader([&] {
     ingestion::v1::PushStreamResponse resp;
-    for (int got = 0; got < count && stream->Read(&resp); ++got) {
+    while (stream->Read(&resp)) {
       absl::Time now = absl::Now();
-      int index = 0;
+      int index = -1;
       absl::MutexLock lock(&mu);
-      if (!resp.has_ack() && error.empty()) error = resp.error().message();
-      absl::string_view id = resp.batch_id();
-      if (absl::ConsumePrefix(&id, run_id + "-") && absl::SimpleAtoi(id, &index) && index >= 0 &&
-          index < count) {
-        run.acked[index] = now;
-      }
       --outstanding;
+      absl::string_view id = resp.batch_id();
+      if (!absl::ConsumePrefix(&id, run_id + "-") || !absl::SimpleAtoi(id, &index) ||
+          index < 0 || index >= count) {
+        continue;
+      }
+      if (resp.has_ack()) {
+        run.acked[index] = now;
+        if (++answered == count) break;
+      } else if (resp.error().code() == static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) {
+        ++run.refused;
+        again.emplace(now + absl::Milliseconds(resp.error().retry_after_ms()), index);
+      } else if (error.empty()) {
+        error = resp.error().message();
+        break;
+      }
     }
+    while (stream->Read(&resp)) {
+      // Drained: Finish comes after the last read.
+    }
+    absl::MutexLock lock(&mu);
+    if (answered < count && error.empty()) error = "the stream ended early";
   });
   run.start = absl::Now();
-  for (int i = 0; i < count; ++i) {
-    if (per_second > 0) {
-      absl::Time due = run.start + absl::Seconds(i / per_second);
-      absl::SleepFor(due - absl::Now());  // pacing the load, not waiting for a result
-    }
+  int next = 0;
+  while (true) {
+    int index = -1;
     {
       absl::MutexLock lock(&mu);
-      auto room = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) {
-        return outstanding < in_flight_ || !error.empty();
+      auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) {
+        return !error.empty() || answered == count ||
+               (outstanding < in_flight_ && (next < count || !again.empty()));
       };
-      mu.Await(absl::Condition(&room));
-      if (!error.empty()) break;
+      mu.Await(absl::Condition(&ready));
+      if (!error.empty() || answered == count) break;
+      if (!again.empty() && (next == count || again.begin()->first <= absl::Now())) {
+        if (again.begin()->first > absl::Now()) {
+          const absl::Time due = again.begin()->first;
+          mu.Unlock();
+          absl::SleepFor(due - absl::Now());  // the service's retry hint, as a producer waits
+          mu.Lock();
+          continue;
+        }
+        index = again.begin()->second;
+        again.erase(again.begin());
+      } else {
+        index = next++;
+        if (per_second > 0) {
+          mu.Unlock();
+          absl::Time due = run.start + absl::Seconds(index / per_second);
+          absl::SleepFor(due - absl::Now());  // pacing the load, not waiting for a result
+          mu.Lock();
+        }
+        run.sent[index] = absl::Now();
+        run.rows += requests[index].batch().columns().begin()->second.val_size();
+      }
       ++outstanding;
-      run.sent[i] = absl::Now();
     }
-    run.rows += requests[i].batch().columns().begin()->second.val_size();
-    if (!stream->Write(requests[i])) break;
+    if (!stream->Write(requests[index])) break;
   }
   stream->WritesDone();
   reader.join();

@@ -23,6 +23,8 @@ struct PushRun {
   std::vector<absl::Time> sent;   // by batch index
   std::vector<absl::Time> acked;  // by batch index
   int64_t rows = 0;
+  // Sends turned away for now (RESOURCE_EXHAUSTED) and made again after the hint.
+  int64_t refused = 0;
 };
 
 class PushDriver {
@@ -31,7 +33,8 @@ class PushDriver {
       : address_(std::move(address)), in_flight_(in_flight) {}
 
   // Sends batches 0..count-1 (batch i from make(i), with a batch id unique to the run); paced at
-  // `per_second` batches a second, or unpaced when 0. Fails on the first batch not acked.
+  // `per_second` batches a second, or unpaced when 0. A batch refused for now
+  // (RESOURCE_EXHAUSTED) is sent again after the service's hint; any other error ends the run.
   absl::StatusOr<PushRun> Run(const std::function<ingestion::v1::PushRequest(int)>& make, int count,
                               double per_second);
 
