@@ -10,7 +10,10 @@
 //     dedupe_window: 10m          # a batch id pushed again within it is stored once
 //     ack_wait: 30s               # a batch a writer holds longer goes to another replica
 //     max_ack_pending: 10000      # batches handed out at once, per writer consumer
-//     dead_letter_max_bytes: -1   # -1: dead letters are kept until purged, without bound
+//     dead_letter_max_bytes: 10GiB  # unset (the default): dead letters are kept until purged,
+//                                   # without bound; set: at least 1MiB, and when full a
+//                                   # letter cannot be stored (the message stays, the worker
+//                                   # is stalled) rather than an older one dropped
 //
 //   host.AddDependency("nats", JetStreamCheck(nats, js, settings));
 #ifndef GRANARY_LIBS_BUS_STREAMS_H_

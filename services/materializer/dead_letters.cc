@@ -162,6 +162,10 @@ absl::StatusOr<dv1::DeadLetter> DeadLetters::Get(uint64_t sequence) {
 
 absl::StatusOr<dv1::ReplayDeadLettersResponse> DeadLetters::Replay(
     const dv1::ReplayDeadLettersRequest& request) {
+  if (IsEmpty(request.filter()) && !request.all()) {
+    return absl::InvalidArgumentError(
+        "filter: empty; name what to replay, or set `all` to replay every dead letter");
+  }
   dv1::ReplayDeadLettersResponse response;
   RETURN_IF_ERROR(
       Scan(request.filter(), 0, std::numeric_limits<uint64_t>::max(),

@@ -98,6 +98,10 @@ TEST_F(DeadLetterCliTest, ListShowReplayAndPurge) {
   // The table is fixed; the replay stores the two rows, once however often it runs.
   ASSERT_OK(h_->stack().postgres().Execute(
       "ALTER TABLE driver_stats DROP CONSTRAINT no_negative", "granary"));
+  // Like a purge, a replay of everything must be asked for (--all), not had by accident.
+  Ran unfiltered = Cli({"replay"});
+  EXPECT_EQ(unfiltered.exit_code, 2) << unfiltered.output;
+  EXPECT_THAT(unfiltered.output, HasSubstr("or --all"));
   Ran replay = Cli({"replay", "--project", "driver_stats"});
   ASSERT_EQ(replay.exit_code, 0) << replay.output;
   EXPECT_THAT(replay.output, HasSubstr("replayed 1 dead letters"));

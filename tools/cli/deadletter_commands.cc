@@ -160,10 +160,16 @@ int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& que
   }
   dv1::ReplayDeadLettersRequest request;
   *request.mutable_filter() = *filter;
+  request.set_all(query.all);
   dv1::ReplayDeadLettersResponse response;
   grpc::ClientContext ctx;
   Deadline(ctx);
   if (grpc::Status s = Stub(materializer)->ReplayDeadLetters(&ctx, request, &response); !s.ok()) {
+    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      io.err << "granary deadletter replay: give a filter (--project, --view, --reason, "
+                "--consumer, --since, --until or sequences), or --all\n";
+      return kExitUsage;
+    }
     return Fail("replay", materializer, s, io);
   }
   if (io.json) {

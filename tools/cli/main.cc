@@ -221,6 +221,7 @@ int Main(int argc, char** argv) {
       "Publish matching letters' messages again, with their original batch ids: what is still "
       "missing is stored, once");
   add_letter_filters(letter_replay, true);
+  letter_replay->add_flag("--all", letters.all, "Every dead letter (when no filter is given)");
   CLI::App* letter_purge =
       deadletter->add_subcommand("purge", "Delete matching dead letters for good");
   add_letter_filters(letter_purge, true);
