@@ -39,13 +39,16 @@ TEST(JetStreamSettingsTest, ReplicasDefaultToTheClusterSizeTheUrlsName) {
   EXPECT_EQ(s.ack_wait, absl::Seconds(5));
 }
 
-std::shared_ptr<JetStream> Connect(const std::string& url) {
+// `connection`, when given, gets the connection too (for JetStreamCheck).
+std::shared_ptr<JetStream> Connect(const std::string& url,
+                                   std::shared_ptr<Connection>* connection = nullptr) {
   NatsOptions o;
   o.url = url;
   o.reconnect_wait = absl::Milliseconds(50);
   absl::StatusOr<std::shared_ptr<Connection>> conn = Connection::Open(o);
   EXPECT_OK(conn);
   EXPECT_TRUE((*conn)->WaitConnected(absl::Seconds(10)));
+  if (connection != nullptr) *connection = *conn;
   absl::StatusOr<std::unique_ptr<JetStream>> js =
       JetStream::Create(*conn, {.publish_timeout = absl::Seconds(5)});
   EXPECT_OK(js);
@@ -118,11 +121,8 @@ TEST(DeclareStreamsTest, PushesAreKeptUntilTrimmedBelowBothWritersAckFloors) {
 
 TEST(JetStreamCheckTest, DeclaresAgainWhatWasDeletedMeanwhile) {
   ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
-  NatsOptions o;
-  o.url = server->url();
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<Connection> conn, Connection::Open(o));
-  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(5)));
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<JetStream> js, JetStream::Create(conn));
+  std::shared_ptr<Connection> conn;
+  std::shared_ptr<JetStream> js = Connect(server->url(), &conn);
   auto check = JetStreamCheck(conn, js, JetStreamSettings(), absl::ZeroDuration());
   ASSERT_OK(check());
   ASSERT_OK(js->DeleteConsumer(kPushStream, kOnlineWriter));
@@ -133,11 +133,8 @@ TEST(JetStreamCheckTest, DeclaresAgainWhatWasDeletedMeanwhile) {
 
 TEST(JetStreamCheckTest, FailsOnSettingsUnderWhichBatchesCanBeLost) {
   ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
-  NatsOptions o;
-  o.url = server->url();
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<Connection> conn, Connection::Open(o));
-  ASSERT_TRUE(conn->WaitConnected(absl::Seconds(5)));
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<JetStream> js, JetStream::Create(conn));
+  std::shared_ptr<Connection> conn;
+  std::shared_ptr<JetStream> js = Connect(server->url(), &conn);
   // GRANARY_PUSH as an older release declared it: aged out after a week, oldest dropped.
   StreamSpec old = GranaryStreams(JetStreamSettings())[0];
   old.max_age = absl::Hours(168);

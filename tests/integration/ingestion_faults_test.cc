@@ -42,6 +42,19 @@ std::vector<std::vector<DriverRow>> Batches(const IngestionHarness& h, int first
   return out;
 }
 
+// Pushes Batches(h, 0, batches, rows) online and offline, batch ids "<prefix><b>".
+bool PushAll(const IngestionHarness& h, const std::string& prefix, int batches, int rows) {
+  int b = 0;
+  for (const auto& batch : Batches(h, 0, batches, rows)) {
+    grpc::Status s = h.Push(h.Request(absl::StrCat(prefix, b++), batch, ONLINE_AND_OFFLINE));
+    if (!s.ok()) {
+      ADD_FAILURE() << s.error_message();
+      return false;
+    }
+  }
+  return true;
+}
+
 // Every row of `batches` (as made by Batches) is served with its value, and stored exactly
 // once offline.
 bool AllWritten(const IngestionHarness& h, int batches, int rows) {
@@ -82,11 +95,7 @@ TEST(IngestionFaultsTest, AMaterializerKilledHoldingUnacknowledgedBatchesLosesAn
   auto lock = std::make_unique<pqxx::work>(lock_conn);
   lock->exec("LOCK TABLE driver_stats IN ACCESS EXCLUSIVE MODE");
   ASSERT_OK_AND_ASSIGN(testing::TestService * doomed, h->StartMaterializer());
-  int b = 0;
-  for (const auto& rows : Batches(*h, 0, kBatches, kRows)) {
-    grpc::Status s = h->Push(h->Request(absl::StrCat("k", b++), rows, ONLINE_AND_OFFLINE));
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  ASSERT_TRUE(PushAll(*h, "k", kBatches, kRows));
   // The precondition: the worker (the only one) holds deliveries it has not acknowledged, on
   // both consumers, as JetStream sees them.
   ASSERT_TRUE(Eventually(
@@ -129,10 +138,7 @@ TEST(IngestionFaultsTest, AMaterializerKilledAfterCommittingBeforeItsAcksArrived
   auto lock = std::make_unique<pqxx::work>(lock_conn);
   lock->exec("LOCK TABLE driver_stats IN ACCESS EXCLUSIVE MODE");
   ASSERT_OK_AND_ASSIGN(testing::TestService * doomed, h->StartMaterializer());
-  int b = 0;
-  for (const auto& rows : Batches(*h, 0, kBatches, kRows)) {
-    ASSERT_TRUE(h->Push(h->Request(absl::StrCat("c", b++), rows, ONLINE_AND_OFFLINE)).ok());
-  }
+  ASSERT_TRUE(PushAll(*h, "c", kBatches, kRows));
   ASSERT_TRUE(Eventually(
       [&] {
         auto offline = h->js().GetConsumerState(bus::kPushStream, bus::kOfflineWriter);
@@ -173,10 +179,7 @@ TEST(IngestionFaultsTest, AMaterializerKilledAfterCommittingBeforeItsAcksArrived
 TEST(IngestionFaultsTest, NatsKilledWhileBatchesAreAcknowledgedButNotWrittenLosesNothing) {
   ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start({.materializers = 0}));
   constexpr int kBatches = 30, kRows = 20;
-  int b = 0;
-  for (const auto& rows : Batches(*h, 0, kBatches, kRows)) {
-    ASSERT_TRUE(h->Push(h->Request(absl::StrCat("n", b++), rows, ONLINE_AND_OFFLINE)).ok());
-  }
+  ASSERT_TRUE(PushAll(*h, "n", kBatches, kRows));
   // The precondition: acknowledged, held by JetStream, written nowhere.
   EXPECT_EQ(h->StreamMessages(bus::kPushStream), kBatches);
   ASSERT_OK_AND_ASSIGN(bus::ConsumerState online,
