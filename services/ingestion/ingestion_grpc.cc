@@ -1,8 +1,10 @@
 #include "services/ingestion/ingestion_grpc.h"
 
 #include <deque>
+#include <optional>
 
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/support/message_allocator.h"
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/retry_after.h"
@@ -44,7 +46,9 @@ class PushStreamReactor final
         Complete(batch_id, std::move(result));
       });
     }
-    // The request was fully used by Push: the buffer may take the next one.
+    // Push turned the batch into messages: the parsed rows go now (not kept, with what they
+    // allocated, until the next batch replaces them), so an idle stream holds no batch.
+    request_ = v1::PushStreamRequest();
     absl::MutexLock lock(&mu_);
     if (in_flight_ < max_in_flight_) {
       StartRead(&request_);
@@ -136,21 +140,103 @@ class PushStreamReactor final
   std::deque<v1::PushStreamResponse> responses_ ABSL_GUARDED_BY(mu_);
 };
 
+// The messages of a unary Push, on the heap, so that the request can be freed early.
+class PushMessages final : public grpc::MessageHolder<v1::PushRequest, v1::PushResponse> {
+ public:
+  PushMessages() {
+    set_request(new v1::PushRequest);
+    set_response(new v1::PushResponse);
+  }
+  void FreeRequest() override {
+    delete request();
+    set_request(nullptr);
+  }
+  void Release() override {
+    delete request();
+    delete response();
+    delete this;
+  }
+};
+
+class PushMessageAllocator final
+    : public grpc::MessageAllocator<v1::PushRequest, v1::PushResponse> {
+ public:
+  grpc::MessageHolder<v1::PushRequest, v1::PushResponse>* AllocateMessages() override {
+    return new PushMessages;
+  }
+};
+
+// One unary Push: the parsed request is freed once Push has turned it into messages (they, not
+// the parsed rows, are what waits for JetStream), and the answer, which may come first (a
+// refusal), is given only after that: a finished call may release the request at any moment.
+class UnaryPush {
+ public:
+  UnaryPush(grpc::CallbackServerContext* context, v1::PushResponse* response)
+      : context_(context), response_(response), reactor_(context->DefaultReactor()) {}
+
+  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+
+  void Answer(absl::StatusOr<v1::PushResponse> result) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!request_freed_) {
+        early_ = std::move(result);
+        return;
+      }
+    }
+    Finish(std::move(result));
+  }
+
+  void RequestUsed() {
+    context_->GetRpcAllocatorState()->FreeRequest();
+    std::optional<absl::StatusOr<v1::PushResponse>> early;
+    {
+      absl::MutexLock lock(&mu_);
+      request_freed_ = true;
+      early = std::move(early_);
+    }
+    if (early.has_value()) Finish(std::move(*early));
+  }
+
+ private:
+  void Finish(absl::StatusOr<v1::PushResponse> result) {
+    if (!result.ok()) {
+      base::AddRetryPushback(result.status(), context_);
+      reactor_->Finish(base::ToGrpcStatus(result.status()));
+      return;
+    }
+    *response_ = std::move(*result);
+    reactor_->Finish(grpc::Status::OK);
+  }
+
+  grpc::CallbackServerContext* const context_;
+  v1::PushResponse* const response_;
+  grpc::ServerUnaryReactor* const reactor_;
+  absl::Mutex mu_;
+  bool request_freed_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<absl::StatusOr<v1::PushResponse>> early_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
+
+IngestionGrpc::IngestionGrpc(std::shared_ptr<Pusher> pusher, size_t max_in_flight)
+    : pusher_(std::move(pusher)),
+      max_in_flight_(max_in_flight),
+      allocator_(std::make_unique<PushMessageAllocator>()) {
+  SetMessageAllocatorFor_Push(allocator_.get());
+}
+
+IngestionGrpc::~IngestionGrpc() = default;
 
 grpc::ServerUnaryReactor* IngestionGrpc::Push(grpc::CallbackServerContext* context,
                                               const v1::PushRequest* request,
                                               v1::PushResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  pusher_->Push(*request, [reactor, response, context](absl::StatusOr<v1::PushResponse> result) {
-    if (!result.ok()) {
-      base::AddRetryPushback(result.status(), context);
-      reactor->Finish(base::ToGrpcStatus(result.status()));
-      return;
-    }
-    *response = std::move(*result);
-    reactor->Finish(grpc::Status::OK);
+  auto call = std::make_shared<UnaryPush>(context, response);
+  pusher_->Push(*request, [call](absl::StatusOr<v1::PushResponse> result) {
+    call->Answer(std::move(result));
   });
+  grpc::ServerUnaryReactor* reactor = call->reactor();
+  call->RequestUsed();
   return reactor;
 }
 

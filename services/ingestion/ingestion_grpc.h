@@ -1,12 +1,15 @@
 // The gRPC adapter of the ingestion service, on the callback API: a push waits for JetStream
 // without holding a thread, and a PushStream keeps up to `max_in_flight` batches in flight,
-// answering each as soon as it is stored (not necessarily in order).
+// answering each as soon as it is stored (not necessarily in order). Neither holds a parsed
+// request while waiting: what waits is the serialized messages, which the in-flight budget
+// counts; so memory does not grow with the number of producers, only with the budget.
 #ifndef GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 #define GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 
 #include <memory>
 
 #include "granary/ingestion/v1/ingestion.grpc.pb.h"
+#include "grpcpp/support/message_allocator.h"
 
 #include "services/ingestion/pusher.h"
 
@@ -14,8 +17,8 @@ namespace granary::ingestion {
 
 class IngestionGrpc final : public v1::IngestionService::CallbackService {
  public:
-  IngestionGrpc(std::shared_ptr<Pusher> pusher, size_t max_in_flight)
-      : pusher_(std::move(pusher)), max_in_flight_(max_in_flight) {}
+  IngestionGrpc(std::shared_ptr<Pusher> pusher, size_t max_in_flight);
+  ~IngestionGrpc() override;
 
   grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* context,
                                  const v1::PushRequest* request,
@@ -26,6 +29,8 @@ class IngestionGrpc final : public v1::IngestionService::CallbackService {
  private:
   const std::shared_ptr<Pusher> pusher_;
   const size_t max_in_flight_;
+  // Unary requests on the heap, freed as soon as Push has used them (not when answered).
+  const std::unique_ptr<grpc::MessageAllocator<v1::PushRequest, v1::PushResponse>> allocator_;
 };
 
 }  // namespace granary::ingestion

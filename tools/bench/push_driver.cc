@@ -1,6 +1,8 @@
 #include "tools/bench/push_driver.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -24,90 +26,115 @@ absl::StatusOr<PushRun> PushDriver::Run(const std::function<ingestion::v1::PushR
   }
   auto stub = ingestion::v1::IngestionService::NewStub(
       grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  auto stream = stub->PushStream(&ctx);
   PushRun run;
   run.sent.resize(count);
   run.acked.resize(count);
-  absl::Mutex mu;
-  int outstanding = 0;
-  int answered = 0;
-  std::string error;
-  // Batches turned away for now (RESOURCE_EXHAUSTED: ingestion's budget spent), by when they
-  // may go again: sent again under the same id, as a producer would.
-  std::multimap<absl::Time, int> again;
-  std::thread reader([&] {
-    ingestion::v1::PushStreamResponse resp;
-    while (stream->Read(&resp)) {
-      absl::Time now = absl::Now();
-      int index = -1;
-      absl::MutexLock lock(&mu);
-      --outstanding;
-      absl::string_view id = resp.batch_id();
-      if (!absl::ConsumePrefix(&id, run_id + "-") || !absl::SimpleAtoi(id, &index) ||
-          index < 0 || index >= count) {
-        continue;
-      }
-      if (resp.has_ack()) {
-        run.acked[index] = now;
-        if (++answered == count) break;
-      } else if (resp.error().code() == static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) {
-        ++run.refused;
-        again.emplace(now + absl::Milliseconds(resp.error().retry_after_ms()), index);
-      } else if (error.empty()) {
-        error = resp.error().message();
-        break;
-      }
-    }
-    while (stream->Read(&resp)) {
-      // Drained: Finish comes after the last read.
-    }
-    absl::MutexLock lock(&mu);
-    if (answered < count && error.empty()) error = "the stream ended early";
-  });
   run.start = absl::Now();
+  absl::Mutex mu;
+  int answered = 0;
   int next = 0;
+  // Batches turned away for now (RESOURCE_EXHAUSTED: ingestion's budget spent; UNAVAILABLE: a
+  // catalog not loaded yet, NATS away), and those of a stream cut under them, by when they may
+  // go again: sent again under the same id, as a producer would.
+  std::multimap<absl::Time, int> again;
   while (true) {
-    int index = -1;
-    {
-      absl::MutexLock lock(&mu);
-      auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) {
-        return !error.empty() || answered == count ||
-               (outstanding < in_flight_ && (next < count || !again.empty()));
-      };
-      mu.Await(absl::Condition(&ready));
-      if (!error.empty() || answered == count) break;
-      if (!again.empty() && (next == count || again.begin()->first <= absl::Now())) {
-        if (again.begin()->first > absl::Now()) {
-          const absl::Time due = again.begin()->first;
-          mu.Unlock();
-          absl::SleepFor(due - absl::Now());  // the service's retry hint, as a producer waits
-          mu.Lock();
+    grpc::ClientContext ctx;
+    auto stream = stub->PushStream(&ctx);
+    // Sent on this stream and not answered yet.
+    std::set<int> outstanding;
+    std::string error;
+    bool ended = false;
+    std::thread reader([&] {
+      ingestion::v1::PushStreamResponse resp;
+      while (stream->Read(&resp)) {
+        absl::Time now = absl::Now();
+        int index = -1;
+        absl::MutexLock lock(&mu);
+        absl::string_view id = resp.batch_id();
+        if (!absl::ConsumePrefix(&id, run_id + "-") || !absl::SimpleAtoi(id, &index) ||
+            index < 0 || index >= count) {
           continue;
         }
-        index = again.begin()->second;
-        again.erase(again.begin());
-      } else {
-        index = next++;
-        if (per_second > 0) {
-          mu.Unlock();
-          absl::Time due = run.start + absl::Seconds(index / per_second);
-          absl::SleepFor(due - absl::Now());  // pacing the load, not waiting for a result
-          mu.Lock();
+        outstanding.erase(index);
+        if (resp.has_ack()) {
+          run.acked[index] = now;
+          if (++answered == count) break;
+        } else if (resp.error().code() ==
+                   static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) {
+          ++run.refused;
+          again.emplace(now + absl::Milliseconds(resp.error().retry_after_ms()), index);
+        } else if (resp.error().code() == static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
+          ++run.unavailable;
+          again.emplace(now + absl::Milliseconds(std::max<int64_t>(resp.error().retry_after_ms(),
+                                                                   100)),
+                        index);
+        } else if (error.empty()) {
+          error = resp.error().message();
+          break;
         }
-        run.sent[index] = absl::Now();
-        run.rows += requests[index].batch().columns().begin()->second.val_size();
       }
-      ++outstanding;
+      while (stream->Read(&resp)) {
+        // Drained: Finish comes after the last read.
+      }
+      absl::MutexLock lock(&mu);
+      ended = true;
+    });
+    while (true) {
+      int index = -1;
+      {
+        absl::MutexLock lock(&mu);
+        auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) {
+          return ended || !error.empty() || answered == count ||
+                 (static_cast<int>(outstanding.size()) < in_flight_ &&
+                  (next < count || !again.empty()));
+        };
+        mu.Await(absl::Condition(&ready));
+        if (ended || !error.empty() || answered == count) break;
+        if (!again.empty() && (next == count || again.begin()->first <= absl::Now())) {
+          if (again.begin()->first > absl::Now()) {
+            const absl::Time due = again.begin()->first;
+            mu.Unlock();
+            absl::SleepFor(due - absl::Now());  // the service's retry hint, as a producer waits
+            mu.Lock();
+            continue;
+          }
+          index = again.begin()->second;
+          again.erase(again.begin());
+        } else {
+          index = next++;
+          if (per_second > 0) {
+            mu.Unlock();
+            absl::Time due = run.start + absl::Seconds(index / per_second);
+            absl::SleepFor(due - absl::Now());  // pacing the load, not waiting for a result
+            mu.Lock();
+          }
+          run.sent[index] = absl::Now();
+          run.rows += requests[index].batch().columns().begin()->second.val_size();
+        }
+        outstanding.insert(index);
+      }
+      if (!stream->Write(requests[index])) break;
     }
-    if (!stream->Write(requests[index])) break;
+    stream->WritesDone();
+    reader.join();
+    grpc::Status status = stream->Finish();
+    if (!error.empty()) return absl::InternalError("a batch failed: " + error);
+    if (answered == count) break;
+    // The stream was cut (gRPC's own memory quota reclaims streams with RESOURCE_EXHAUSTED;
+    // UNAVAILABLE while ingestion restarts): a producer opens another and sends again what
+    // was not answered, under the same ids.
+    if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED &&
+        status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+      return absl::UnavailableError(absl::StrCat("PushStream ended with ", answered, " of ",
+                                                 count, " batches answered: ",
+                                                 status.error_code(), " ",
+                                                 status.error_message()));
+    }
+    ++run.streams_cut;
+    const absl::Time resend = absl::Now() + absl::Milliseconds(100);
+    for (int index : outstanding) again.emplace(resend, index);
   }
-  stream->WritesDone();
-  reader.join();
-  grpc::Status status = stream->Finish();
   run.end = absl::Now();
-  if (!error.empty()) return absl::InternalError("a batch failed: " + error);
-  if (!status.ok()) return absl::UnavailableError("PushStream: " + status.error_message());
   for (int i = 0; i < count; ++i) {
     if (run.acked[i] == absl::Time())
       return absl::InternalError(absl::StrCat("batch ", i, " unacked"));

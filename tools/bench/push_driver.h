@@ -25,6 +25,11 @@ struct PushRun {
   int64_t rows = 0;
   // Sends turned away for now (RESOURCE_EXHAUSTED) and made again after the hint.
   int64_t refused = 0;
+  // Sends answered UNAVAILABLE (not ready yet, a backend away) and made again after a pause.
+  int64_t unavailable = 0;
+  // Streams ended under the driver (RESOURCE_EXHAUSTED, UNAVAILABLE): it opened another and sent
+  // again what was not answered.
+  int64_t streams_cut = 0;
 };
 
 class PushDriver {
@@ -34,7 +39,9 @@ class PushDriver {
 
   // Sends batches 0..count-1 (batch i from make(i), with a batch id unique to the run); paced at
   // `per_second` batches a second, or unpaced when 0. A batch refused for now
-  // (RESOURCE_EXHAUSTED) is sent again after the service's hint; any other error ends the run.
+  // (RESOURCE_EXHAUSTED, UNAVAILABLE) is sent again after the service's hint, and so are the
+  // unanswered batches of a stream that ended RESOURCE_EXHAUSTED or UNAVAILABLE, on a new one;
+  // any other error ends the run.
   absl::StatusOr<PushRun> Run(const std::function<ingestion::v1::PushRequest(int)>& make, int count,
                               double per_second);
 
