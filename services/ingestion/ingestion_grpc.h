@@ -1,8 +1,8 @@
 // The gRPC adapter of the ingestion service, on the callback API: a push waits for JetStream
 // without holding a thread, and a PushStream keeps up to `max_in_flight` batches in flight,
-// answering each as soon as it is stored (not necessarily in order). Neither holds a parsed
-// request while waiting: what waits is the serialized messages, which the in-flight budget
-// counts; so memory does not grow with the number of producers, only with the budget.
+// answering each as soon as it is stored (not necessarily in order). Requests are parsed on an
+// arena and dropped as soon as Push has turned them into messages: what waits for JetStream is
+// the messages, which the in-flight budget counts.
 #ifndef GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 #define GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 
@@ -15,7 +15,9 @@
 
 namespace granary::ingestion {
 
-class IngestionGrpc final : public v1::IngestionService::CallbackService {
+class IngestionGrpc final
+    : public v1::IngestionService::WithCallbackMethod_Push<
+          v1::IngestionService::WithRawCallbackMethod_PushStream<v1::IngestionService::Service>> {
  public:
   IngestionGrpc(std::shared_ptr<Pusher> pusher, size_t max_in_flight);
   ~IngestionGrpc() override;
@@ -23,7 +25,8 @@ class IngestionGrpc final : public v1::IngestionService::CallbackService {
   grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* context,
                                  const v1::PushRequest* request,
                                  v1::PushResponse* response) override;
-  grpc::ServerBidiReactor<v1::PushStreamRequest, v1::PushStreamResponse>* PushStream(
+  // Raw bytes, parsed by the reactor (see ingestion_grpc.cc).
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* PushStream(
       grpc::CallbackServerContext* context) override;
 
  private:

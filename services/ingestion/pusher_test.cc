@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 
@@ -109,12 +110,31 @@ class PusherTest : public ::testing::Test {
     return out;
   }
 
+  // Serves the pusher over gRPC on a loopback port; channel_ reaches it.
+  void ServeGrpc() {
+    service_ = std::make_unique<IngestionGrpc>(std::shared_ptr<Pusher>(std::move(pusher_)), 16);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials());
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
   prometheus::Registry registry_;
   std::shared_ptr<const registry_client::Catalog> catalog_;
   std::shared_ptr<MemoryPublisher> publisher_;
   std::shared_ptr<InFlightBudget> budget_;
   std::shared_ptr<IngestionMetrics> metrics_;
   std::unique_ptr<Pusher> pusher_;
+  std::unique_ptr<IngestionGrpc> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
 };
 
 TEST_F(PusherTest, ABatchTooLargeForOneMessageIsRefusedBeforeAnythingIsPublished) {
@@ -200,15 +220,8 @@ TEST_F(PusherTest, ARetryCompletesABatchThatFailedMidwayWithoutDuplicates) {
 TEST_F(PusherTest, PushStreamErrorsUseTheStatusMappingOfEveryRpc) {
   // An error JetStream's client could not classify: UNKNOWN inside, never on the wire.
   publisher_->refuse["granary.push.shop.a_view"] = absl::UnknownError("nats: something odd");
-  IngestionGrpc service(std::shared_ptr<Pusher>(std::move(pusher_)), 16);
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::IngestionService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  ServeGrpc();
+  auto stub = v1::IngestionService::NewStub(channel_);
 
   grpc::ClientContext stream_context;
   auto stream = stub->PushStream(&stream_context);
@@ -229,7 +242,62 @@ TEST_F(PusherTest, PushStreamErrorsUseTheStatusMappingOfEveryRpc) {
   v1::PushResponse response;
   grpc::Status unary = stub->Push(&unary_context, Request(2), &response);
   EXPECT_EQ(unary.error_code(), grpc::StatusCode::INTERNAL);
-  server->Shutdown();
+}
+
+TEST_F(PusherTest, OverGrpcEachBatchIsParsedWholeAndABadFrameLosesNoOther) {
+  ServeGrpc();
+  // PushStream as raw frames: one that is not a PushStreamRequest, then a good batch.
+  grpc::ClientContext stream_context;
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel_.get(),
+          grpc::internal::RpcMethod("/granary.ingestion.v1.IngestionService/PushStream",
+                                    grpc::internal::RpcMethod::BIDI_STREAMING, channel_),
+          &stream_context));
+  auto frame = [](const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    return grpc::ByteBuffer(&slice, 1);
+  };
+  ASSERT_TRUE(stream->Write(frame("\xff\xff\xff\xff")));
+  v1::PushStreamRequest good;
+  *good.mutable_batch() = Request(2);
+  good.mutable_batch()->set_batch_id("good");
+  ASSERT_TRUE(stream->Write(frame(good.SerializeAsString())));
+  stream->WritesDone();
+  std::map<std::string, v1::PushStreamResponse> answers;
+  grpc::ByteBuffer bytes;
+  while (stream->Read(&bytes)) {
+    v1::PushStreamResponse answer;
+    grpc::ProtoBufferReader input(&bytes);
+    ASSERT_TRUE(answer.ParseFromZeroCopyStream(&input));
+    answers[answer.batch_id()] = answer;
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[""].error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(answers[""].error().message(), HasSubstr("not a PushStreamRequest"));
+  EXPECT_EQ(answers["good"].ack().rows(), 2);
+
+  // Unary: the request is parsed on an arena and freed before the answer.
+  grpc::ClientContext unary_context;
+  v1::PushRequest unary = Request(3, "u");
+  unary.set_batch_id("unary");
+  v1::PushResponse response;
+  ASSERT_TRUE(v1::IngestionService::NewStub(channel_)
+                  ->Push(&unary_context, unary, &response)
+                  .ok());
+  EXPECT_EQ(response.rows(), 3);
+
+  // What was published carries every row of each batch, whole.
+  for (const auto& [id, rows] : {std::pair<std::string, int>{"shop/good/a_view", 2},
+                                 {"shop/good/b_view", 2},
+                                 {"shop/unary/a_view", 3},
+                                 {"shop/unary/b_view", 3}}) {
+    ASSERT_EQ(publisher_->stored.count(id), 1u) << id;
+    events::v1::PushBatch batch;
+    ASSERT_TRUE(batch.ParseFromString(publisher_->stored[id])) << id;
+    EXPECT_EQ(batch.rows_size(), rows) << id;
+  }
 }
 
 TEST(InFlightBudgetTest, LeasesAddUpAndAreGivenBackOnce) {
