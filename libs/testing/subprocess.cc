@@ -262,8 +262,16 @@ absl::Status Subprocess::Stop(int signal, absl::Duration grace) {
 }
 
 absl::StatusOr<ProcessInfo> ReadProcessInfo(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // read(2), not a stream: a process that exits between open and read fails the read with
+  // ESRCH, which libstdc++'s stream buffers throw as an exception.
+  std::string content;
+  int fd = open(absl::StrCat("/proc/", pid, "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<size_t>(n));
+    close(fd);
+  }
   // The command in parentheses may hold spaces; the fields after it are: state ppid pgrp ...
   size_t close_paren = content.rfind(')');
   if (close_paren == std::string::npos || close_paren + 2 >= content.size()) {
