@@ -105,6 +105,12 @@ std::vector<std::string> StreamDifferences(const jsStreamConfig& have, const Str
   Compare("discard", std::string(have.Discard == js_DiscardNew ? "new" : "old"),
           std::string(want.discard_new ? "new" : "old"), &out);
   Compare("replicas", have.Replicas, static_cast<int64_t>(want.replicas), &out);
+  // Declared streams are on disk, with no per-subject or message-count limits.
+  Compare("storage", std::string(have.Storage == js_MemoryStorage ? "memory" : "file"),
+          std::string("file"), &out);
+  Compare("max_msgs_per_subject", have.MaxMsgsPerSubject <= 0 ? int64_t{-1} : have.MaxMsgsPerSubject,
+          int64_t{-1}, &out);
+  Compare("max_msgs", have.MaxMsgs <= 0 ? int64_t{-1} : have.MaxMsgs, int64_t{-1}, &out);
   return out;
 }
 

@@ -86,11 +86,25 @@ absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
   return differences;
 }
 
+absl::Status StreamSafety::Get() const {
+  absl::MutexLock lock(&mu_);
+  return verdict_;
+}
+
+void StreamSafety::Set(absl::Status verdict) {
+  absl::MutexLock lock(&mu_);
+  verdict_ = std::move(verdict);
+}
+
 bool BreaksGuarantees(absl::string_view difference) {
   // Settings under which a stored batch or dead letter can vanish unprocessed, or a consumer's
   // floor pass messages it never had (the push stream is trimmed below the floors).
+  // Fewer replicas than declared: an ack no longer means a quorum stored it; memory storage
+  // loses everything on a restart; a per-subject limit drops old messages even with discard
+  // new.
   for (absl::string_view stream : {kPushStream, kDeadLetterStream}) {
-    for (absl::string_view setting : {"retention:", "max_age:", "discard:"}) {
+    for (absl::string_view setting : {"retention:", "max_age:", "discard:", "replicas:",
+                                      "storage:", "max_msgs_per_subject:"}) {
       if (absl::StartsWith(difference, absl::StrCat("stream ", stream, " ", setting))) return true;
     }
   }
@@ -104,7 +118,8 @@ bool BreaksGuarantees(absl::string_view difference) {
 std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
                                              std::shared_ptr<JetStream> js,
                                              JetStreamSettings settings,
-                                             absl::Duration redeclare_every) {
+                                             absl::Duration redeclare_every,
+                                             std::shared_ptr<StreamSafety> safety) {
   struct State {
     absl::Mutex mu;
     absl::Time next ABSL_GUARDED_BY(mu) = absl::InfinitePast();
@@ -112,7 +127,7 @@ std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
     absl::Status verdict ABSL_GUARDED_BY(mu);
   };
   auto state = std::make_shared<State>();
-  return [nats, js, settings, state, redeclare_every]() -> absl::Status {
+  return [nats, js, settings, state, redeclare_every, safety]() -> absl::Status {
     RETURN_IF_ERROR(nats->Ping());
     absl::MutexLock lock(&state->mu);
     if (absl::Now() < state->next) return state->verdict;
@@ -138,6 +153,7 @@ std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
                   "JetStream settings under which acknowledged batches can be lost: ",
                   absl::StrJoin(unsafe, "; "),
                   " (see services/ingestion/README.md: recreate the stream or consumer)"));
+    if (safety != nullptr) safety->Set(state->verdict);
     return state->verdict;
   };
 }

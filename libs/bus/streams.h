@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 #include "libs/bus/connection.h"
@@ -81,13 +82,30 @@ absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
 // stream or consumer deleted meanwhile comes back; differences are logged when they change.
 // A difference under which acknowledged batches can be lost (BreaksGuarantees) fails the check
 // (FAILED_PRECONDITION naming it): the service is NOT_SERVING until an operator fixes it.
+// The verdict of the last JetStreamCheck that reached NATS, for callers that must not act
+// while the settings are unsafe (ingestion refuses pushes it could not keep). Until a check
+// has run it is UNAVAILABLE.
+class StreamSafety {
+ public:
+  absl::Status Get() const;
+  void Set(absl::Status verdict);
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Status verdict_ ABSL_GUARDED_BY(mu_) =
+      absl::UnavailableError("JetStream's streams have not been checked yet");
+};
+
+// `safety`, when given, gets each verdict.
 std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
                                              std::shared_ptr<JetStream> js,
                                              JetStreamSettings settings,
-                                             absl::Duration redeclare_every = absl::Seconds(30));
+                                             absl::Duration redeclare_every = absl::Seconds(30),
+                                             std::shared_ptr<StreamSafety> safety = nullptr);
 
 // Whether a difference DeclareStreams reported lets a batch or dead letter vanish unprocessed:
-// GRANARY_PUSH's or GRANARY_DEADLETTER's retention, max_age or discard, or a consumer's
+// GRANARY_PUSH's or GRANARY_DEADLETTER's retention, max_age, discard, replicas, storage or
+// per-subject limit, or a consumer's
 // filter, ack or deliver policy.
 bool BreaksGuarantees(absl::string_view difference);
 

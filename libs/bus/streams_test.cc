@@ -1,5 +1,7 @@
 #include "libs/bus/streams.h"
 
+#include <nats/nats.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -146,10 +148,51 @@ TEST(JetStreamCheckTest, FailsOnSettingsUnderWhichBatchesCanBeLost) {
                                 AllOf(HasSubstr("stream GRANARY_PUSH max_age"),
                                       HasSubstr("stream GRANARY_PUSH discard"),
                                       Not(HasSubstr("max_bytes")))));
+  // Each other setting under which an acknowledged batch can vanish.
+  for (const char* d : {"stream GRANARY_PUSH storage: memory on the server, file declared",
+                        "stream GRANARY_PUSH replicas: 1 on the server, 3 declared",
+                        "stream GRANARY_DEADLETTER max_msgs_per_subject: 1 on the server, -1 "
+                        "declared"}) {
+    EXPECT_TRUE(BreaksGuarantees(d)) << d;
+  }
   // A byte bound alone is a difference to log, not a danger.
   EXPECT_FALSE(BreaksGuarantees("stream GRANARY_PUSH max_bytes: 1 on the server, 2 declared"));
   EXPECT_TRUE(BreaksGuarantees("consumer GRANARY_PUSH/online-writer ack_policy: all on the "
                                "server, explicit declared"));
+}
+
+TEST(JetStreamCheckTest, TellsItsVerdictToWhoeverMustNotAcceptPushesMeanwhile) {
+  ASSERT_OK_AND_ASSIGN(auto server, testing::NatsServer::Start());
+  std::shared_ptr<Connection> conn;
+  std::shared_ptr<JetStream> js = Connect(server->url(), &conn);
+  auto safety = std::make_shared<StreamSafety>();
+  EXPECT_THAT(safety->Get(), StatusIs(absl::StatusCode::kUnavailable));  // not checked yet
+  auto check = JetStreamCheck(conn, js, JetStreamSettings(), absl::ZeroDuration(), safety);
+  ASSERT_OK(check());
+  EXPECT_OK(safety->Get());
+  // GRANARY_PUSH recreated by hand in memory: what it acknowledges dies with the server.
+  jsCtx* ctx = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&ctx, conn->raw(), nullptr), NATS_OK);
+  ASSERT_EQ(js_DeleteStream(ctx, kPushStream, nullptr, nullptr), NATS_OK);
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = kPushStream;
+  const char* subjects[] = {kPushSubjects};
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_MemoryStorage;
+  cfg.Discard = js_DiscardNew;
+  cfg.MaxBytes = JetStreamSettings().push_max_bytes;
+  cfg.Duplicates = absl::ToInt64Nanoseconds(JetStreamSettings().dedupe_window);
+  jsStreamInfo* info = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_AddStream(&info, ctx, &cfg, nullptr, &err), NATS_OK) << err;
+  jsStreamInfo_Destroy(info);
+  jsCtx_Destroy(ctx);
+  EXPECT_THAT(check(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr("stream GRANARY_PUSH storage: memory")));
+  EXPECT_THAT(safety->Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                      HasSubstr("stream GRANARY_PUSH storage: memory")));
 }
 
 TEST(DeclareStreamsTest, WithThreeReplicasAPushIsAcknowledgedWhileOneNodeIsDown) {

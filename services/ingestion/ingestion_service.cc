@@ -20,7 +20,9 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js,
                    bus::JetStream::Create(nats, {.publish_timeout = config.publish_timeout}));
-  host.AddDependency("nats", bus::JetStreamCheck(nats, js, config.jetstream));
+  auto safety = std::make_shared<bus::StreamSafety>();
+  host.AddDependency("nats", bus::JetStreamCheck(nats, js, config.jetstream, absl::Seconds(30),
+                                                 safety));
 
   auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
   RETURN_IF_ERROR(registry->Start());
@@ -31,8 +33,10 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
 
   auto budget = std::make_shared<InFlightBudget>(config.max_bytes_in_flight);
   host.OnScrape([metrics, budget] { metrics->SetBytesInFlight(budget->in_use()); });
+  PusherOptions pusher_options = config.pusher;
+  pusher_options.streams_safe = [safety] { return safety->Get(); };
   auto pusher = std::make_shared<Pusher>(
-      config.pusher, [registry](const std::string& project) { return registry->Lookup(project); },
+      pusher_options, [registry](const std::string& project) { return registry->Lookup(project); },
       js, budget, &base::Clock::Real(), metrics);
   host.AddGrpcService(std::make_unique<IngestionGrpc>(pusher, config.max_in_flight),
                       v1::IngestionService::service_full_name());

@@ -109,6 +109,11 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
     metrics_->RecordFailed(rows, status);
     done(status);
   };
+  if (options_.streams_safe) {
+    if (absl::Status safe = options_.streams_safe(); !safe.ok()) {
+      return fail(absl::UnavailableError(absl::StrCat("not accepting pushes: ", safe.message())));
+    }
+  }
   absl::StatusOr<InFlightBudget::Lease> lease = budget_->Acquire(
       static_cast<int64_t>(request.ByteSizeLong()) * kInFlightBytesPerRequestByte);
   if (!lease.ok()) return fail(lease.status());

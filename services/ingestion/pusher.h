@@ -42,6 +42,10 @@ struct PusherOptions {
   absl::Duration max_future_skew = absl::Hours(1);
   // The hint given with a refusal because GRANARY_PUSH is full.
   absl::Duration stream_full_retry_after = absl::Seconds(1);
+  // Whether GRANARY_PUSH is configured so that what it acknowledges is kept (the verdict of
+  // the JetStream check, bus::StreamSafety): while it is not, pushes are refused (UNAVAILABLE
+  // naming the settings) rather than acknowledged and then possibly lost. Empty: not checked.
+  std::function<absl::Status()> streams_safe;
 };
 
 // A push holds about this many times its request's size while in flight (the request, the
@@ -64,7 +68,8 @@ class Pusher {
   // field, column and row, or the size limit a batch passes; NOT_FOUND for an unknown project
   // or push source; FAILED_PRECONDITION for a source that feeds nothing; RESOURCE_EXHAUSTED
   // (with base::RetryAfter) when the in-flight budget is spent or GRANARY_PUSH is full;
-  // UNAVAILABLE when the registry snapshot or JetStream cannot be had. Unless the answer is an
+  // UNAVAILABLE when the registry snapshot or JetStream cannot be had, or while JetStream's
+  // settings could lose what it acknowledges (options.streams_safe). Unless the answer is an
   // ack, a retry with the same batch id is safe (it stores what is missing, once).
   void Push(const v1::PushRequest& request, Done done);
 

@@ -83,9 +83,11 @@ class PusherTest : public ::testing::Test {
     metrics_ = std::make_shared<IngestionMetrics>(registry_);
     MakePusher();
   }
-  void MakePusher() {
+  void MakePusher(std::function<absl::Status()> streams_safe = nullptr) {
     pusher_ = std::make_unique<Pusher>(
-        PusherOptions{.default_project = "shop", .projects = {"shop"}},
+        PusherOptions{.default_project = "shop",
+                      .projects = {"shop"},
+                      .streams_safe = std::move(streams_safe)},
         [this](const std::string&) {
           return absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(catalog_);
         },
@@ -199,6 +201,21 @@ TEST_F(PusherTest, AFullStreamIsResourceExhaustedWithAHint) {
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
                                 HasSubstr("retry with batch_id full")));
   EXPECT_EQ(base::RetryAfter(refused.status()), absl::Seconds(1));
+}
+
+TEST_F(PusherTest, WhileTheStreamCouldLoseWhatItAcknowledgesNothingIsAccepted) {
+  absl::Status verdict = absl::FailedPreconditionError(
+      "JetStream settings under which acknowledged batches can be lost: stream GRANARY_PUSH "
+      "max_age: 168h on the server, 0 declared");
+  MakePusher([&] { return verdict; });
+  EXPECT_THAT(Push(Request(2)), StatusIs(absl::StatusCode::kUnavailable,
+                                         AllOf(HasSubstr("not accepting pushes"),
+                                               HasSubstr("GRANARY_PUSH max_age"))));
+  EXPECT_EQ(publisher_->calls, 0);
+  EXPECT_EQ(budget_->in_use(), 0);
+  verdict = absl::OkStatus();  // the operator recreated the stream
+  ASSERT_OK(Push(Request(2)).status());
+  EXPECT_EQ(publisher_->calls, 2);
 }
 
 TEST_F(PusherTest, ARetryCompletesABatchThatFailedMidwayWithoutDuplicates) {

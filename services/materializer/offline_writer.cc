@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "pqxx/pqxx"
 #include "pqxx/tablewriter"
@@ -26,6 +28,13 @@ const std::vector<pg::Migration>& Migrations() {
        "  target text NOT NULL,"
        "  rows integer NOT NULL,"
        "  written_at timestamptz NOT NULL DEFAULT now())"},
+      // The rows the table refused, kept with the batch: a redelivery (the dead letter of
+      // those rows failed, or the worker died before storing it) gets them again instead of
+      // an empty result, so they reach the dead letters and are never lost.
+      {2, "rows refused by the table",
+       "ALTER TABLE granary_ingest.offline_batches"
+       "  ADD COLUMN rejected_rows text NOT NULL DEFAULT '',"
+       "  ADD COLUMN rejected_reason text NOT NULL DEFAULT ''"},
   };
   return *kMigrations;
 }
@@ -168,7 +177,21 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
           "INSERT INTO granary_ingest.offline_batches (message_id, target, rows) "
           "VALUES ($1, $2, $3) ON CONFLICT (message_id) DO NOTHING",
           message_id, target.table, batch.rows_size());
-      if (claimed.affected_rows() == 0) return absl::OkStatus();
+      if (claimed.affected_rows() == 0) {
+        // Written before: answer with the rows it refused then, if any.
+        pqxx::row done = tx.exec_params1(
+            "SELECT rejected_rows, rejected_reason FROM granary_ingest.offline_batches "
+            "WHERE message_id = $1",
+            message_id);
+        for (absl::string_view r :
+             absl::StrSplit(done[0].as<std::string>(), ',', absl::SkipEmpty())) {
+          int row = 0;
+          if (!absl::SimpleAtoi(r, &row)) return absl::DataLossError("bad rejected_rows");
+          result.rejected_rows.push_back(row);
+        }
+        result.reason = done[1].as<std::string>();
+        return absl::OkStatus();
+      }
       const std::vector<std::string> lines = CopyLines(batch, target.created);
       if (!one_by_one) {
         std::unique_ptr<pqxx::tablewriter> copy = CopyInto(tx, target);
@@ -192,6 +215,12 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
           if (result.rejected_rows.empty()) result.reason = std::string(refused.message());
           result.rejected_rows.push_back(static_cast<int>(r));
         }
+      }
+      if (!result.rejected_rows.empty()) {
+        tx.exec_params(
+            "UPDATE granary_ingest.offline_batches SET rejected_rows = $2, rejected_reason = $3 "
+            "WHERE message_id = $1",
+            message_id, absl::StrJoin(result.rejected_rows, ","), result.reason);
       }
       return absl::OkStatus();
     });
