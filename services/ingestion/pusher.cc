@@ -19,9 +19,10 @@ size_t RowsOf(const v1::PushRequest& request) {
   return request.columns().empty() ? 0 : request.columns().begin()->second.val_size();
 }
 
-// Room left in a message besides the payload: NATS' header block carrying the message id, and
-// what a dead letter adds around the batch (subject, ids, a reason of up to 512 bytes), so
-// that any batch accepted can also be kept as a dead letter.
+// Room left in a message besides the payload, its subject and (twice) its message id: NATS'
+// header block, and what a dead letter adds around the batch (its consumer, a reason of up to
+// 515 bytes, counters, the framing), so that any batch accepted can also be kept as a dead
+// letter, which carries the subject and id again and is published under an id made from them.
 constexpr int64_t kHeaderAllowance = 1024;
 
 // Gathers the acks of one batch's messages; the last one answers.
@@ -89,7 +90,8 @@ absl::StatusOr<std::vector<std::string>> Pusher::Serialize(
   out.reserve(batches.size());
   for (const events::v1::PushBatch& batch : batches) {
     out.push_back(batch.SerializeAsString());
-    const int64_t size = static_cast<int64_t>(out.back().size() + PushMessageId(batch).size());
+    const int64_t size = static_cast<int64_t>(out.back().size() + PushSubject(batch).size() +
+                                              2 * PushMessageId(batch).size());
     const int64_t limit = max_payload - kHeaderAllowance;
     if (size > limit) {
       const int64_t fits = std::max<int64_t>(1, batch.rows_size() * limit / size);

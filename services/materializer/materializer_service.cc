@@ -74,7 +74,9 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     host.AddDependency(worker->durable(), [worker] { return worker->Health(); });
   }
   host.OnScrape([workers, metrics] {
-    for (const auto& w : workers) metrics->SetWorkerState(w->durable(), w->stalled_for(), w->in_hand());
+    for (const auto& w : workers) {
+      metrics->SetWorkerState(w->durable(), w->stalled_for(), w->in_hand(), w->oldest_failing());
+    }
   });
   // Every replica trims: the floors only move up, so passes at once do no harm.
   auto trimmer = std::make_shared<bus::StreamTrimmer>(

@@ -43,6 +43,7 @@ struct Target {
   std::string table;                 // quoted, possibly schema-qualified
   std::vector<std::string> columns;  // quoted, in row order
   bool created = false;              // whether the created timestamp column is written
+  std::vector<int> features;         // indexes of the batch's features written (CatalogFor)
 };
 
 absl::StatusOr<Target> TargetOf(const events::v1::PushBatch& batch, const CatalogLookup& lookup,
@@ -75,7 +76,8 @@ absl::StatusOr<Target> TargetOf(const events::v1::PushBatch& batch, const Catalo
     t.created = true;
     t.columns.push_back(tx.quote_name(source->created_timestamp_column()));
   }
-  for (const std::string& f : batch.features()) t.columns.push_back(tx.quote_name(column_of(f)));
+  t.features = checked.features;
+  for (int f : t.features) t.columns.push_back(tx.quote_name(column_of(batch.features(f))));
   return t;
 }
 
@@ -123,21 +125,26 @@ std::unique_ptr<pqxx::tablewriter> CopyInto(pqxx::transaction_base& tx, const Ta
 #pragma GCC diagnostic pop
 
 // Each row of the batch as a line of COPY's text format.
-std::vector<std::string> CopyLines(const events::v1::PushBatch& batch, bool created) {
+absl::StatusOr<std::vector<std::string>> CopyLines(const events::v1::PushBatch& batch,
+                                                   const Target& target) {
   std::vector<std::string> lines;
   lines.reserve(batch.rows_size());
   std::vector<std::optional<std::string>> texts;
   const std::string received = PgTimestamp(base::FromProtoTime(batch.received_time()));
   for (const events::v1::PushRow& row : batch.rows()) {
+    if (row.join_values_size() != batch.join_keys_size() ||
+        row.features_size() != batch.features_size()) {
+      return absl::DataLossError("push batch rows do not match its columns");
+    }
     texts.clear();
     for (const auto& v : row.join_values()) texts.push_back(PgText(v));
     texts.push_back(PgTimestamp(base::FromProtoTime(row.event_time())));
-    if (created) {
+    if (target.created) {
       texts.push_back(row.has_created_time()
                           ? PgTimestamp(base::FromProtoTime(row.created_time()))
                           : received);
     }
-    for (const auto& v : row.features()) texts.push_back(PgText(v));
+    for (int f : target.features) texts.push_back(PgText(row.features(f)));
     std::string& line = lines.emplace_back();
     for (size_t i = 0; i < texts.size(); ++i) {
       if (i > 0) line += '\t';
@@ -192,7 +199,7 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
         result.reason = done[1].as<std::string>();
         return absl::OkStatus();
       }
-      const std::vector<std::string> lines = CopyLines(batch, target.created);
+      ASSIGN_OR_RETURN(const std::vector<std::string> lines, CopyLines(batch, target));
       if (!one_by_one) {
         std::unique_ptr<pqxx::tablewriter> copy = CopyInto(tx, target);
         for (const std::string& line : lines) copy->write_raw_line(line);

@@ -37,7 +37,9 @@ absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
         view->meta().created_version(), ") after this batch was accepted for the view created "
         "at version ", batch.view_version()));
   }
-  for (const std::string& feature : batch.features()) {
+  BatchView out{*catalog, view, {}};
+  for (int i = 0; i < batch.features_size(); ++i) {
+    const std::string& feature = batch.features(i);
     bool found = false;
     for (const auto& field : view->schema()) found = found || field.name() == feature;
     // The whole of a push (offline only) also carries the other views' features.
@@ -46,13 +48,9 @@ absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
       if (carried == nullptr) continue;
       for (const auto& field : carried->schema()) found = found || field.name() == feature;
     }
-    if (!found) {
-      return absl::FailedPreconditionError(absl::StrCat("feature ", batch.feature_view(), ":",
-                                                        feature, " is no longer in project ",
-                                                        batch.project()));
-    }
+    if (found) out.features.push_back(i);
   }
-  return BatchView{*std::move(catalog), view};
+  return out;
 }
 
 OnlineWriter::OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, CatalogLookup lookup,
@@ -67,8 +65,8 @@ absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batc
   onlinestore::ViewWrite write;
   write.view = batch.feature_view();
   write.view_version = target.view->meta().created_version();
-  for (const std::string& f : batch.features()) {
-    write.feature_fields.push_back(keys::FeatureField(batch.feature_view(), f));
+  for (int f : target.features) {
+    write.feature_fields.push_back(keys::FeatureField(batch.feature_view(), batch.features(f)));
   }
   write.rows.reserve(batch.rows_size());
   absl::Time newest = absl::InfinitePast();
@@ -102,8 +100,8 @@ absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batc
     // Batches from before created times were always set: created when received.
     out.created_time =
         row.has_created_time() ? base::FromProtoTime(row.created_time()) : received;
-    out.values.reserve(row.features_size());
-    for (const types::v1::Value& v : row.features()) out.values.push_back(v.SerializeAsString());
+    out.values.reserve(target.features.size());
+    for (int f : target.features) out.values.push_back(row.features(f).SerializeAsString());
     newest = std::max(newest, out.event_time);
   }
   std::unique_ptr<onlinestore::OnlineStoreSession> session;

@@ -32,11 +32,16 @@ using CatalogLookup = std::function<absl::StatusOr<std::shared_ptr<const registr
 
 // The catalog of the batch's project and the batch's view in it, once checked that the batch
 // still fits: UNAVAILABLE while the catalog held is older than the one the batch was checked
-// against (it catches up); FAILED_PRECONDITION when the project or view no longer exists, the
-// view was created again since the batch was accepted, or a feature of the batch is gone.
+// against (it catches up); FAILED_PRECONDITION when the project or view no longer exists or
+// the view was created again since the batch was accepted. A feature removed from the view
+// since then is left out (`features`), the rest is written: removing one feature must not
+// turn every batch in flight into a dead letter that no replay could ever write.
 struct BatchView {
   std::shared_ptr<const registry_client::Catalog> catalog;
   const registry::v1::FeatureView* view = nullptr;
+  // Indexes into batch.features() of the features still in the view (or, for the whole of a
+  // push, in one of the views it feeds), in order.
+  std::vector<int> features;
 };
 absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
                                      const CatalogLookup& lookup);

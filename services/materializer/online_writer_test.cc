@@ -104,6 +104,21 @@ TEST_F(OnlineWriterTest, ABatchForAViewCreatedAgainIsRefusedForGood) {
   EXPECT_THAT(writer_->Write(ahead), StatusIs(absl::StatusCode::kUnavailable));
 }
 
+TEST_F(OnlineWriterTest, AFeatureRemovedSinceTheBatchWasAcceptedIsLeftOutTheRestWritten) {
+  events::v1::PushBatch batch = TestBatch("b1", {{1, At(100), At(100), "kept"}});
+  batch.set_features(1, "removed_meanwhile");  // "seen" in the batch, gone from the view
+  ASSERT_OK(writer_->Write(batch).status());
+  EXPECT_EQ(Note(1), "kept");
+  redis::Client raw(options_);
+  types::v1::Value id;
+  id.set_int64_val(1);
+  ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
+  ASSERT_OK_AND_ASSIGN(redis::Reply removed,
+                       raw.Command({"HEXISTS", key, keys::FeatureField("driver_stats",
+                                                                       "removed_meanwhile")}));
+  EXPECT_EQ(removed.integer, 0);
+}
+
 TEST_F(OnlineWriterTest, AKeyHoldingAnotherTypeFailsItsRowAlone) {
   redis::Client raw(options_);
   types::v1::Value id;

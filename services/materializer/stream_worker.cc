@@ -78,6 +78,35 @@ void StreamWorker::Failed(const absl::Status& status) {
   last_error_ = status;
 }
 
+void StreamWorker::MessageFailed(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  auto [it, added] = failing_messages_.try_emplace(sequence, FailingMessage{now, now});
+  it->second.last = now;
+}
+
+void StreamWorker::MessageSettled(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  failing_messages_.erase(sequence);
+}
+
+absl::Duration StreamWorker::oldest_failing() const {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  absl::Duration oldest = absl::ZeroDuration();
+  for (auto it = failing_messages_.begin(); it != failing_messages_.end();) {
+    // Not delivered here again for longer than a redelivery takes: another replica has it
+    // (and reports it), or it was settled there.
+    if (now - it->second.last > options_.max_backoff + options_.ack_wait) {
+      failing_messages_.erase(it++);
+      continue;
+    }
+    oldest = std::max(oldest, now - it->second.first);
+    ++it;
+  }
+  return oldest;
+}
+
 void StreamWorker::SourceFailed(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   source_failing_since_ = std::min(source_failing_since_, clock_->Now());
@@ -175,6 +204,7 @@ void StreamWorker::Settle(bus::Message& message) {
       metrics_->RecordBatch(options_.durable,
                             handled.skipped ? BatchOutcome::kSkipped : BatchOutcome::kWritten);
     }
+    MessageSettled(message.stream_sequence());
     if (absl::Status s = message.Ack(); !s.ok()) {
       // Delivered again after ack_wait; the handler is idempotent.
       base::LogWarning("ack failed").With("consumer", options_.durable).With("error", s);
@@ -194,6 +224,7 @@ void StreamWorker::Settle(bus::Message& message) {
           .With("subject", message.subject())
           .With("sequence", message.stream_sequence())
           .With("reason", status);
+      MessageSettled(message.stream_sequence());
       (void)message.Term();  // if lost, it comes back and is dead-lettered again (deduplicated)
       return;
     }
@@ -204,6 +235,7 @@ void StreamWorker::Settle(bus::Message& message) {
   } else if (!IsPermanent(status)) {
     Failed(status);
   }
+  MessageFailed(message.stream_sequence());
   metrics_->RecordBatch(options_.durable, BatchOutcome::kRetried);
   base::LogWarning("message not processed; it will be delivered again")
       .With("consumer", options_.durable)
@@ -226,7 +258,12 @@ absl::Status StreamWorker::DeadLetter(const bus::Message& message, const std::st
   letter.set_message_id(std::string(message.message_id()));
   letter.set_partial(!part.empty());
   const std::string subject = absl::StrCat("granary.deadletter.", options_.durable);
-  std::string id = absl::StrCat(options_.durable, "/", message.stream_sequence());
+  // Named after the message's own id (unique per project, batch and view) where it has one:
+  // stream sequences start again when a stream is recreated, and a letter deduplicated
+  // against an older one of the same sequence would be lost once the original is terminated.
+  std::string id = message.message_id().empty()
+                       ? absl::StrCat(options_.durable, "/seq/", message.stream_sequence())
+                       : absl::StrCat(options_.durable, "/", message.message_id());
   if (!part.empty()) absl::StrAppend(&id, "/", part);
   // Never without its payload: the original goes once it is terminated. Ingestion leaves
   // room in every message for what a letter adds (a reason of up to kMaxReason bytes).

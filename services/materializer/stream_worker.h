@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -100,6 +101,11 @@ class StreamWorker {
   absl::Status Health() const;
   // How long it has been failing without a success; zero when not stalled.
   absl::Duration stalled_for() const;
+  // How long the message failing longest here (retried and not settled since) has been
+  // failing; zero when none is. A message that keeps failing while others pass (a table
+  // missing for one project) does not stall the worker, yet holds GRANARY_PUSH's trim floor:
+  // this is what shows it.
+  absl::Duration oldest_failing() const;
   // Messages fetched and not yet settled, by this process.
   int64_t in_hand() const { return in_hand_.load(); }
   const std::string& durable() const { return options_.durable; }
@@ -114,6 +120,10 @@ class StreamWorker {
   bool WaitStopping(absl::Duration d);
   void Succeeded();
   void Failed(const absl::Status& status);
+  // One message's own record of failing (by stream sequence): kept while it is retried,
+  // dropped once it is settled.
+  void MessageFailed(uint64_t sequence);
+  void MessageSettled(uint64_t sequence);
   // The consumer itself (bind, fetch): failing, or answering again (even with nothing).
   void SourceFailed(const absl::Status& status);
   void SourceAnswered();
@@ -134,6 +144,12 @@ class StreamWorker {
   // is not stalled), which a message's success alone could not.
   absl::Time source_failing_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  struct FailingMessage {
+    absl::Time first;
+    absl::Time last;
+  };
+  // Pruned of messages not seen again when read (oldest_failing, at each scrape).
+  mutable absl::flat_hash_map<uint64_t, FailingMessage> failing_messages_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace granary::materializer

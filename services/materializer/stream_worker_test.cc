@@ -4,6 +4,7 @@
 // counts as stalled.
 #include "services/materializer/stream_worker.h"
 
+#include <atomic>
 #include <deque>
 #include <map>
 
@@ -86,6 +87,10 @@ class Hub : public bus::DurableConsumers, public bus::AckedPublisher {
     settled.push_back({data, std::move(how)});
     if (again) queue_.push_back({data, deliveries + 1, sequence});
   }
+  size_t SettledCount() {
+    absl::MutexLock lock(&mu_);
+    return settled.size();
+  }
   std::vector<Settled> Wait(size_t n) {
     absl::MutexLock lock(&mu_);
     auto enough = [this, n] { return settled.size() >= n; };
@@ -164,14 +169,14 @@ class ScriptedHandler : public MessageHandler {
       return {.status = absl::OkStatus(),
               .rejected = Handled::Rejected{"rows 2 and 5", "WRONGTYPE", "online-rejected"}};
     }
-    if (message.deliveries() > static_cast<uint64_t>(failures)) return {absl::OkStatus()};
+    if (message.deliveries() > static_cast<uint64_t>(failures.load())) return {absl::OkStatus()};
     static const std::map<std::string, absl::StatusCode> kCodes = {
         {"UNAVAILABLE", absl::StatusCode::kUnavailable},
         {"FAILED_PRECONDITION", absl::StatusCode::kFailedPrecondition},
         {"DATA_LOSS", absl::StatusCode::kDataLoss}};
     return {absl::Status(kCodes.at(data), absl::StrCat("failing with ", data))};
   }
-  int failures = 1000;
+  std::atomic<int> failures{1000};  // set by the test while the worker reads it
 };
 
 class StreamWorkerTest : public ::testing::Test {
@@ -181,14 +186,13 @@ class StreamWorkerTest : public ::testing::Test {
     hub_ = std::make_shared<Hub>();
     handler_ = std::make_shared<ScriptedHandler>();
   }
-  void Start(StreamWorkerOptions options = {}) {
+  void Start(StreamWorkerOptions options = {}, const base::Clock* clock = &base::Clock::Real()) {
     options.stream = "GRANARY_PUSH";
     options.durable = "online-writer";
     options.min_backoff = absl::Milliseconds(1);
     options.max_backoff = absl::Milliseconds(4);
     options.fetch_wait = absl::Milliseconds(20);
-    worker_ = std::make_unique<StreamWorker>(options, hub_, hub_, handler_, metrics_,
-                                             &base::Clock::Real());
+    worker_ = std::make_unique<StreamWorker>(options, hub_, hub_, handler_, metrics_, clock);
     worker_->Start();
   }
   void TearDown() override {
@@ -258,7 +262,7 @@ TEST_F(StreamWorkerTest, WhatCanNeverSucceedIsDeadLetteredAfterMaxDeliveriesThen
   EXPECT_EQ(letter.stream_sequence(), 1u);
   EXPECT_FALSE(letter.partial());
   EXPECT_EQ(hub_->letter_subjects[0], "granary.deadletter.online-writer");
-  EXPECT_EQ(hub_->letter_ids[0], "online-writer/1");
+  EXPECT_EQ(hub_->letter_ids[0], "online-writer/p/b/v");
 }
 
 TEST_F(StreamWorkerTest, ARejectedPartIsDeadLetteredAndTheMessageAcknowledged) {
@@ -271,7 +275,7 @@ TEST_F(StreamWorkerTest, ARejectedPartIsDeadLetteredAndTheMessageAcknowledged) {
   ASSERT_EQ(hub_->letters.size(), 1u);
   EXPECT_EQ(hub_->letters[0].payload(), "rows 2 and 5");
   EXPECT_TRUE(hub_->letters[0].partial());
-  EXPECT_EQ(hub_->letter_ids[0], "online-writer/1/online-rejected");
+  EXPECT_EQ(hub_->letter_ids[0], "online-writer/p/b/v/online-rejected");
 }
 
 TEST_F(StreamWorkerTest, AMessageIsKeptWhenItsDeadLetterCannotBeStored) {
@@ -314,6 +318,33 @@ TEST_F(StreamWorkerTest, FailingWithoutSuccessIsAStallThatEndsWithTheFirstSucces
   hub_->Add("ok");
   EXPECT_TRUE(testing::Eventually([&] { return worker_->Health().ok(); }, absl::Seconds(20)));
   EXPECT_EQ(worker_->stalled_for(), absl::ZeroDuration());
+}
+
+TEST_F(StreamWorkerTest, OneMessageFailingWhileOthersPassShowsAsTheOldestFailing) {
+  base::FakeClock clock;
+  clock.Set(absl::FromUnixSeconds(1000));
+  handler_->failures = 1000000;
+  hub_->Add("UNAVAILABLE");
+  Start({}, &clock);
+  ASSERT_EQ(hub_->Wait(1).size(), 1u);  // it failed once
+  clock.Advance(absl::Seconds(3));
+  // Another message succeeds meanwhile: no stall, yet the first is still failing since then.
+  hub_->Add("ok");
+  for (bool acked = false; !acked;) {
+    for (const Settled& s : hub_->Wait(hub_->SettledCount() + 1)) acked = acked || s.how == "ack";
+  }
+  const size_t before = hub_->SettledCount();
+  ASSERT_GT(hub_->Wait(before + 1).size(), before);  // delivered and failed again since the ack
+  EXPECT_EQ(worker_->stalled_for(), absl::ZeroDuration());
+  EXPECT_EQ(worker_->oldest_failing(), absl::Seconds(3));
+  // Once it succeeds, nothing is failing.
+  handler_->failures = 0;
+  for (bool acked = false; !acked;) {
+    for (const Settled& s : hub_->Wait(hub_->SettledCount() + 1)) {
+      acked = acked || (s.how == "ack" && s.data == "UNAVAILABLE");
+    }
+  }
+  EXPECT_EQ(worker_->oldest_failing(), absl::ZeroDuration());
 }
 
 TEST_F(StreamWorkerTest, AConsumerThatCannotBeReachedIsAStallThatEndsWhenItAnswersEvenIdle) {

@@ -44,6 +44,11 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                   .Name("granary_materializer_messages_in_hand")
                   .Help("Messages a worker of this process fetched and has not settled yet.")
                   .Register(registry);
+  oldest_failing_ = &prometheus::BuildGauge()
+                         .Name("granary_materializer_oldest_failing_message_seconds")
+                         .Help("How long the message failing longest on a worker of this process "
+                               "(retried, not yet settled) has been failing (0: none is).")
+                         .Register(registry);
   push_messages_ = &prometheus::BuildGauge()
                         .Name("granary_materializer_push_stream_messages")
                         .Help("Batches GRANARY_PUSH holds (as of the trimmer's last pass).")
@@ -87,9 +92,10 @@ void WriterMetrics::RecordOnline(const std::string& project, const std::string& 
 }
 
 void WriterMetrics::SetWorkerState(const std::string& consumer, absl::Duration stalled_for,
-                                   int64_t in_hand) {
+                                   int64_t in_hand, absl::Duration oldest_failing) {
   stalled_->Add({{"consumer", consumer}}).Set(absl::ToDoubleSeconds(stalled_for));
   in_hand_->Add({{"consumer", consumer}}).Set(static_cast<double>(in_hand));
+  oldest_failing_->Add({{"consumer", consumer}}).Set(absl::ToDoubleSeconds(oldest_failing));
 }
 
 void WriterMetrics::SetPushStream(const bus::TrimState& state) {

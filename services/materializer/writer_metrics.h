@@ -5,6 +5,11 @@
 //   granary_materializer_worker_stalled_seconds{consumer} how long a worker has been failing
 //                                                          without a success (0: not stalled)
 //   granary_materializer_messages_in_hand{consumer}       fetched and not yet settled
+//   granary_materializer_oldest_failing_message_seconds{consumer}  how long the message failing
+//                                                          longest (retried, not settled) has
+//                                                          been failing here; one message stuck
+//                                                          while others pass holds GRANARY_PUSH's
+//                                                          trim floor without stalling the worker
 //   granary_materializer_rows_written_total{consumer}     rows applied (online: newer ones only)
 //   granary_materializer_push_to_online_seconds           histogram: push received by ingestion
 //                                                          -> written to Redis
@@ -46,7 +51,8 @@ class WriterMetrics {
   // Sets the age gauges from the newest events recorded (before each scrape).
   void UpdateAges(absl::Time now);
   // A worker's state (before each scrape).
-  void SetWorkerState(const std::string& consumer, absl::Duration stalled_for, int64_t in_hand);
+  void SetWorkerState(const std::string& consumer, absl::Duration stalled_for, int64_t in_hand,
+                      absl::Duration oldest_failing);
   // What the push stream's trimmer last saw (before each scrape): a stream that fills while a
   // writer falls behind, or a trimmer that keeps failing, is what an operator must see before
   // pushes are refused.
@@ -58,6 +64,7 @@ class WriterMetrics {
   prometheus::Family<prometheus::Gauge>* newest_age_;
   prometheus::Family<prometheus::Gauge>* stalled_;
   prometheus::Family<prometheus::Gauge>* in_hand_;
+  prometheus::Family<prometheus::Gauge>* oldest_failing_;
   prometheus::Gauge* push_messages_;
   prometheus::Gauge* push_bytes_;
   prometheus::Gauge* trim_failing_;
