@@ -117,6 +117,17 @@ int64_t IngestionHarness::StreamMessages(const std::string& stream) {
   return state.ok() ? static_cast<int64_t>(state->messages) : -1;
 }
 
+int64_t IngestionHarness::StreamLastSequence(const std::string& stream) {
+  absl::StatusOr<bus::StreamState> state = js_->GetStreamState(stream);
+  return state.ok() ? static_cast<int64_t>(state->last_sequence) : -1;
+}
+
+bool IngestionHarness::WriterCaughtUp(const std::string& durable) {
+  absl::StatusOr<bus::StreamState> stream = js_->GetStreamState(bus::kPushStream);
+  absl::StatusOr<bus::ConsumerState> consumer = js_->GetConsumerState(bus::kPushStream, durable);
+  return stream.ok() && consumer.ok() && consumer->ack_floor >= stream->last_sequence;
+}
+
 absl::StatusOr<std::vector<events::v1::DeadLetter>> IngestionHarness::DeadLetters() {
   ASSIGN_OR_RETURN(bus::StreamState state, js_->GetStreamState(bus::kDeadLetterStream));
   std::vector<events::v1::DeadLetter> out;

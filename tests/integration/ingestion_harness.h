@@ -83,6 +83,12 @@ class IngestionHarness {
   // A JetStream client of the stack's NATS, for looking, not for pushing.
   bus::JetStream& js() { return *js_; }
   int64_t StreamMessages(const std::string& stream);
+  // The sequence of the last message ever stored in it (-1: cannot tell): unlike the count,
+  // trimming does not lower it, so it shows whether anything was published.
+  int64_t StreamLastSequence(const std::string& stream);
+  // Whether the writer consumer `durable` of GRANARY_PUSH has acknowledged (settled) every
+  // message stored so far: what a test waits for before reading what the writer did.
+  bool WriterCaughtUp(const std::string& durable);
   // Every dead letter stored, in order.
   absl::StatusOr<std::vector<events::v1::DeadLetter>> DeadLetters();
 

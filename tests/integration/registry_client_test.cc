@@ -26,7 +26,10 @@ using registry_client::RegistryClient;
 using testing::NatsServer;
 using testing::PostgresServer;
 
-constexpr absl::Duration kOneSecond = absl::Seconds(1);
+// How long a test waits for a change to arrive: generous (a loaded 2-core machine is slow),
+// not a speed bound (propagation time is measured by tools/bench/run registry), and far
+// below the hour-long poll of the clients that must learn of changes through NATS alone.
+constexpr absl::Duration kArrives = absl::Seconds(60);
 
 class RegistryClientTest : public ::testing::Test {
  protected:
@@ -82,7 +85,7 @@ class RegistryClientTest : public ::testing::Test {
   std::unique_ptr<RegistryService::Stub> stub_;
 };
 
-TEST_F(RegistryClientTest, SeesEachApplyWithinOneSecond) {
+TEST_F(RegistryClientTest, SeesEachApplyThroughItsChangeEvent) {
   // An hour-long poll: only the change event can bring the updates in time.
   std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
   EXPECT_EQ(client->Get("drivers"), nullptr);
@@ -90,7 +93,7 @@ TEST_F(RegistryClientTest, SeesEachApplyWithinOneSecond) {
   for (int i = 1; i <= 5; ++i) {
     int64_t version = Apply(absl::StrCat("apply ", i));
     ASSERT_EQ(version, i);
-    ASSERT_TRUE(client->WaitForVersion("drivers", version, kOneSecond)) << "version " << version;
+    ASSERT_TRUE(client->WaitForVersion("drivers", version, kArrives)) << "version " << version;
   }
   std::shared_ptr<const Catalog> catalog = client->Get("drivers");
   ASSERT_NE(catalog, nullptr);
@@ -113,7 +116,7 @@ TEST_F(RegistryClientTest, ThePollCoversMissedEvents) {
 TEST_F(RegistryClientTest, KeepsTheLastCatalogWhileTheRegistryIsDown) {
   std::unique_ptr<RegistryClient> client = Client(absl::Milliseconds(100), Nats());
   int64_t version = Apply("before the outage");
-  ASSERT_TRUE(client->WaitForVersion("drivers", version, kOneSecond));
+  ASSERT_TRUE(client->WaitForVersion("drivers", version, kArrives));
   registry_->Shutdown();
   registry_.reset();
   // Refreshes fail now; a catalog stays, whatever else happens.
@@ -126,7 +129,7 @@ TEST_F(RegistryClientTest, KeepsTheLastCatalogWhileTheRegistryIsDown) {
 TEST_F(RegistryClientTest, AChangeMissedDuringANatsOutageArrivesOnReconnect) {
   // An hour-long poll: only the reconnect can bring the change in time.
   std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
-  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("before"), kOneSecond));
+  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("before"), kArrives));
   ASSERT_OK(nats_->Stop());
   int64_t missed = Apply("during the outage");  // its announcement goes nowhere
   ASSERT_OK(nats_->Restart());
@@ -135,7 +138,7 @@ TEST_F(RegistryClientTest, AChangeMissedDuringANatsOutageArrivesOnReconnect) {
 
 TEST_F(RegistryClientTest, ADeletedProjectGoesAway) {
   std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
-  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("doomed"), kOneSecond));
+  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("doomed"), kArrives));
   registry::v1::DeleteProjectRequest req;
   req.set_project("drivers");
   req.set_allow_breaking(true);  // it has a feature service
@@ -143,13 +146,13 @@ TEST_F(RegistryClientTest, ADeletedProjectGoesAway) {
   grpc::ClientContext ctx;
   ASSERT_TRUE(stub_->DeleteProject(&ctx, req, &resp).ok());
   EXPECT_TRUE(client->WaitUntil(
-      "drivers", [](const Catalog* c) { return c == nullptr; }, kOneSecond));
+      "drivers", [](const Catalog* c) { return c == nullptr; }, kArrives));
   EXPECT_THAT(client->Lookup("drivers"), testing::StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(RegistryClientTest, LookupSaysWhyThereIsNoCatalog) {
   std::unique_ptr<RegistryClient> client = Client(absl::Hours(1), Nats());
-  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("here"), kOneSecond));
+  ASSERT_TRUE(client->WaitForVersion("drivers", Apply("here"), kArrives));
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Catalog> catalog, client->Lookup("drivers"));
   EXPECT_EQ(catalog->project(), "drivers");
   // A project the registry does not know: NOT_FOUND once asked.
