@@ -125,17 +125,12 @@ std::unique_ptr<pqxx::tablewriter> CopyInto(pqxx::transaction_base& tx, const Ta
 #pragma GCC diagnostic pop
 
 // Each row of the batch as a line of COPY's text format.
-absl::StatusOr<std::vector<std::string>> CopyLines(const events::v1::PushBatch& batch,
-                                                   const Target& target) {
+std::vector<std::string> CopyLines(const events::v1::PushBatch& batch, const Target& target) {
   std::vector<std::string> lines;
   lines.reserve(batch.rows_size());
   std::vector<std::optional<std::string>> texts;
   const std::string received = PgTimestamp(base::FromProtoTime(batch.received_time()));
-  for (const events::v1::PushRow& row : batch.rows()) {
-    if (row.join_values_size() != batch.join_keys_size() ||
-        row.features_size() != batch.features_size()) {
-      return absl::DataLossError("push batch rows do not match its columns");
-    }
+  for (const events::v1::PushRow& row : batch.rows()) {  // shapes checked by CatalogFor
     texts.clear();
     for (const auto& v : row.join_values()) texts.push_back(PgText(v));
     texts.push_back(PgTimestamp(base::FromProtoTime(row.event_time())));
@@ -199,7 +194,7 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
         result.reason = done[1].as<std::string>();
         return absl::OkStatus();
       }
-      ASSIGN_OR_RETURN(const std::vector<std::string> lines, CopyLines(batch, target));
+      const std::vector<std::string> lines = CopyLines(batch, target);
       if (!one_by_one) {
         std::unique_ptr<pqxx::tablewriter> copy = CopyInto(tx, target);
         for (const std::string& line : lines) copy->write_raw_line(line);

@@ -37,6 +37,12 @@ absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
         view->meta().created_version(), ") after this batch was accepted for the view created "
         "at version ", batch.view_version()));
   }
+  for (const events::v1::PushRow& row : batch.rows()) {
+    if (row.join_values_size() != batch.join_keys_size() ||
+        row.features_size() != batch.features_size()) {
+      return absl::DataLossError("push batch rows do not match its columns");
+    }
+  }
   BatchView out{*catalog, view, {}};
   for (int i = 0; i < batch.features_size(); ++i) {
     const std::string& feature = batch.features(i);
@@ -83,10 +89,6 @@ absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batc
   const std::string prefix = keys::JoinKeysPrefix(names);
   const absl::Time received = base::FromProtoTime(batch.received_time());
   for (const events::v1::PushRow& row : batch.rows()) {
-    if (row.join_values_size() != batch.join_keys_size() ||
-        row.features_size() != batch.features_size()) {
-      return absl::DataLossError("push batch rows do not match its columns");
-    }
     std::string redis_key = prefix;
     if (batch.join_keys_size() == 0) RETURN_IF_ERROR(keys::AppendKeyValue(dummy, &redis_key));
     for (const types::v1::Value& v : row.join_values()) {

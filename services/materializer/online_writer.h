@@ -33,7 +33,8 @@ using CatalogLookup = std::function<absl::StatusOr<std::shared_ptr<const registr
 // The catalog of the batch's project and the batch's view in it, once checked that the batch
 // still fits: UNAVAILABLE while the catalog held is older than the one the batch was checked
 // against (it catches up); FAILED_PRECONDITION when the project or view no longer exists or
-// the view was created again since the batch was accepted. A feature removed from the view
+// the view was created again since the batch was accepted; DATA_LOSS when its rows do not
+// match its columns. A feature removed from the view
 // since then is left out (`features`), the rest is written: removing one feature must not
 // turn every batch in flight into a dead letter that no replay could ever write.
 struct BatchView {

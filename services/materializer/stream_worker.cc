@@ -67,9 +67,10 @@ absl::Duration StreamWorker::Backoff(uint64_t deliveries) const {
   return std::min(d, options_.max_backoff);
 }
 
-void StreamWorker::Succeeded() {
+void StreamWorker::Succeeded(uint64_t sequence) {
   absl::MutexLock lock(&mu_);
   failing_since_ = absl::InfiniteFuture();
+  failing_messages_.erase(sequence);
 }
 
 void StreamWorker::Failed(const absl::Status& status) {
@@ -81,13 +82,7 @@ void StreamWorker::Failed(const absl::Status& status) {
 void StreamWorker::MessageFailed(uint64_t sequence) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_->Now();
-  auto [it, added] = failing_messages_.try_emplace(sequence, FailingMessage{now, now});
-  it->second.last = now;
-}
-
-void StreamWorker::MessageSettled(uint64_t sequence) {
-  absl::MutexLock lock(&mu_);
-  failing_messages_.erase(sequence);
+  failing_messages_.try_emplace(sequence, FailingMessage{now, now}).first->second.last = now;
 }
 
 absl::Duration StreamWorker::oldest_failing() const {
@@ -199,12 +194,11 @@ void StreamWorker::Settle(bus::Message& message) {
     }
   }
   if (status.ok()) {
-    Succeeded();
+    Succeeded(message.stream_sequence());
     if (!handled.rejected.has_value()) {
       metrics_->RecordBatch(options_.durable,
                             handled.skipped ? BatchOutcome::kSkipped : BatchOutcome::kWritten);
     }
-    MessageSettled(message.stream_sequence());
     if (absl::Status s = message.Ack(); !s.ok()) {
       // Delivered again after ack_wait; the handler is idempotent.
       base::LogWarning("ack failed").With("consumer", options_.durable).With("error", s);
@@ -217,15 +211,14 @@ void StreamWorker::Settle(bus::Message& message) {
         DeadLetter(message, std::string(message.data()), std::string(status.message()), "");
     if (dead.ok()) {
       // A message settled for good is progress: the worker is not stuck on it.
-      Succeeded();
+      Succeeded(message.stream_sequence());
       metrics_->RecordBatch(options_.durable, BatchOutcome::kDeadLettered);
       base::LogError("message dead-lettered")
           .With("consumer", options_.durable)
           .With("subject", message.subject())
           .With("sequence", message.stream_sequence())
           .With("reason", status);
-      MessageSettled(message.stream_sequence());
-      (void)message.Term();  // if lost, it comes back and is dead-lettered again (deduplicated)
+        (void)message.Term();  // if lost, it comes back and is dead-lettered again (deduplicated)
       return;
     }
     // The dead letter itself could not be stored: keep the message, and count it as the

@@ -118,12 +118,12 @@ class StreamWorker {
   absl::Duration Backoff(uint64_t deliveries) const;
   // Waits up to `d`, returning early (true) when stopping.
   bool WaitStopping(absl::Duration d);
-  void Succeeded();
+  // The message of `sequence` settled for good: the worker is not stuck, nor is that message.
+  void Succeeded(uint64_t sequence);
   void Failed(const absl::Status& status);
   // One message's own record of failing (by stream sequence): kept while it is retried,
-  // dropped once it is settled.
+  // dropped once it is settled (Succeeded).
   void MessageFailed(uint64_t sequence);
-  void MessageSettled(uint64_t sequence);
   // The consumer itself (bind, fetch): failing, or answering again (even with nothing).
   void SourceFailed(const absl::Status& status);
   void SourceAnswered();
