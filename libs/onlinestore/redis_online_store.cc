@@ -45,10 +45,12 @@ class RedisSession : public OnlineStoreSession {
     if (!result.ok()) Check(result.status()).IgnoreError();
     return result;
   }
-  // Runs a script over argv_ (after "EVALSHA <sha>"), loading it first when this connection
-  // has not, and again when Redis lost it; `read` gets the reply.
-  absl::Status Eval(const std::string& script,
-                    absl::FunctionRef<void(const redisReply& reply)> read);
+  // Runs a script `calls` times in one round trip: build(i) appends the i-th call's
+  // arguments to argv_ (after "EVALSHA <sha>"), read(i, reply) gets its reply. Loads the script
+  // first when this connection has not, and again (sending every call again) when Redis lost
+  // it. The first error reply is returned after every reply was read.
+  absl::Status Eval(const std::string& script, size_t calls, absl::FunctionRef<void(size_t)> build,
+                    absl::FunctionRef<void(size_t, const redisReply& reply)> read);
   void Arg(absl::string_view a) {
     argv_.push_back(a.data());
     lens_.push_back(a.size());
@@ -124,8 +126,9 @@ absl::Status RedisSession::MultiGet(absl::Span<const HashGet> gets, absl::Time d
   return error;
 }
 
-absl::Status RedisSession::Eval(const std::string& script,
-                                absl::FunctionRef<void(const redisReply& reply)> read) {
+absl::Status RedisSession::Eval(const std::string& script, size_t calls,
+                                absl::FunctionRef<void(size_t)> build,
+                                absl::FunctionRef<void(size_t, const redisReply& reply)> read) {
   std::string& sha = loaded_[&script];
   for (int attempt = 0;; ++attempt) {
     if (sha.empty()) {
@@ -133,20 +136,33 @@ absl::Status RedisSession::Eval(const std::string& script,
       RETURN_IF_ERROR(redis::ReplyStatus(reply));
       sha = reply.str;
     }
-    argv_[1] = sha.data();
-    lens_[1] = sha.size();
-    RETURN_IF_ERROR(
-        Check(conn_->Append(static_cast<int>(argv_.size()), argv_.data(), lens_.data())));
+    for (size_t i = 0; i < calls; ++i) {
+      argv_.clear();
+      lens_.clear();
+      numbers_.clear();
+      Arg("EVALSHA");
+      Arg(sha);
+      build(i);
+      // Copied into the connection's buffer: argv_ is free again for the next call.
+      RETURN_IF_ERROR(
+          Check(conn_->Append(static_cast<int>(argv_.size()), argv_.data(), lens_.data())));
+    }
     absl::Status status;
-    RETURN_IF_ERROR(Check(conn_->ReadRaw([&](const redisReply& r) {
-      if (r.type == REDIS_REPLY_ERROR) {
-        status = redis::ReplyStatus(redis::Reply::FromHiredis(r));
-      } else {
-        read(r);
-      }
-    })));
-    // Redis restarted or flushed its scripts: nothing ran; load it and send again.
-    if (absl::IsNotFound(status) && attempt == 0) {
+    bool lost = false;
+    for (size_t i = 0; i < calls; ++i) {
+      RETURN_IF_ERROR(Check(conn_->ReadRaw([&](const redisReply& r) {
+        if (r.type != REDIS_REPLY_ERROR) {
+          read(i, r);
+          return;
+        }
+        absl::Status error = redis::ReplyStatus(redis::Reply::FromHiredis(r));
+        lost = lost || absl::IsNotFound(error);
+        if (status.ok()) status = error;
+      })));
+    }
+    // Redis restarted or flushed its scripts: what it refused did not run; load the script and
+    // send everything again (the scripts are idempotent).
+    if (lost && attempt == 0) {
       sha.clear();
       continue;
     }
@@ -168,16 +184,13 @@ absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write,
   WriteResult result;
   const std::string ts_field = keys::TimestampField(write.view);
   const std::string created_field = keys::CreatedField(write.view);
-  std::vector<std::string> encoded;  // each row's Timestamp and OnlineRowMeta
-  for (size_t begin = 0; begin < write.rows.size(); begin += kRowsPerCall) {
+  std::vector<std::string> encoded;  // a call's rows' Timestamp and OnlineRowMeta
+  const size_t calls = (write.rows.size() + kRowsPerCall - 1) / kRowsPerCall;
+  auto build = [&](size_t call) {
+    const size_t begin = call * kRowsPerCall;
     const size_t end = std::min(write.rows.size(), begin + kRowsPerCall);
-    argv_.clear();
-    lens_.clear();
-    numbers_.clear();
     encoded.clear();
     encoded.reserve(2 * (end - begin));
-    Arg("EVALSHA");
-    Arg("");  // the script's SHA1, filled in by Eval
     Number(static_cast<int64_t>(end - begin));
     for (size_t i = begin; i < end; ++i) Arg(write.rows[i].key);
     Arg(ts_field);
@@ -208,19 +221,21 @@ absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write,
       Arg(encoded.back());
       for (const std::string& v : row.values) Arg(v);
     }
-    absl::Status malformed;
-    RETURN_IF_ERROR(Eval(WriteNewerScript(), [&](const redisReply& r) {
-      if (r.type != REDIS_REPLY_ARRAY || r.elements == 0) {
-        malformed = absl::InternalError("redis: unexpected reply to the write script");
-        return;
-      }
-      result.written += r.element[0]->integer;
-      for (size_t e = 1; e < r.elements; ++e) {
-        result.wrong_type_rows.push_back(begin + static_cast<size_t>(r.element[e]->integer) - 1);
-      }
-    }));
-    RETURN_IF_ERROR(malformed);
-  }
+  };
+  absl::Status malformed;
+  // Every call in one round trip: a fetch of many batches costs one, not one per batch.
+  RETURN_IF_ERROR(Eval(WriteNewerScript(), calls, build, [&](size_t call, const redisReply& r) {
+    if (r.type != REDIS_REPLY_ARRAY || r.elements == 0) {
+      malformed = absl::InternalError("redis: unexpected reply to the write script");
+      return;
+    }
+    result.written += r.element[0]->integer;
+    for (size_t e = 1; e < r.elements; ++e) {
+      result.wrong_type_rows.push_back(call * kRowsPerCall +
+                                       static_cast<size_t>(r.element[e]->integer) - 1);
+    }
+  }));
+  RETURN_IF_ERROR(malformed);
   return result;
 }
 
@@ -248,18 +263,15 @@ absl::Status RedisSession::RemoveView(const ViewRemoval& removal, RemovalProgres
   if (!keys.empty()) {
     const std::string ts_field = keys::TimestampField(removal.view);
     const std::string created_field = keys::CreatedField(removal.view);
-    argv_.clear();
-    lens_.clear();
-    numbers_.clear();
-    Arg("EVALSHA");
-    Arg("");
-    Number(static_cast<int64_t>(keys.size()));
-    for (const std::string* key : keys) Arg(*key);
-    Arg(ts_field);
-    Arg(created_field);
-    Number(removal.view_version);
-    for (const std::string& field : removal.feature_fields) Arg(field);
-    RETURN_IF_ERROR(Eval(RemoveViewScript(), [&](const redisReply& r) {
+    auto build = [&](size_t) {
+      Number(static_cast<int64_t>(keys.size()));
+      for (const std::string* key : keys) Arg(*key);
+      Arg(ts_field);
+      Arg(created_field);
+      Number(removal.view_version);
+      for (const std::string& field : removal.feature_fields) Arg(field);
+    };
+    RETURN_IF_ERROR(Eval(RemoveViewScript(), 1, build, [&](size_t, const redisReply& r) {
       if (r.type == REDIS_REPLY_INTEGER) progress->rows_removed += r.integer;
     }));
   }

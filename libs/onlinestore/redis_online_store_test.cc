@@ -267,6 +267,21 @@ TEST_F(OnlineStoreTest, SurvivesLostScriptsAndRedisRestarts) {
   EXPECT_EQ(Write(View({Row("k", 3, {"a", "b"})})), 1);
 }
 
+TEST_F(OnlineStoreTest, AWriteOfManyCallsLosingItsScriptIsSentAgainWhole) {
+  // 600 rows are three script calls sent together; a key of another type in the last one.
+  redis::Client raw(OptionsFor(*redis_));
+  ASSERT_OK(raw.Command({"SET", "k599", "a string"}));
+  EXPECT_EQ(Write(View({Row("k0", 1, {"a", "b"})})), 1);  // this session loaded the script
+  ASSERT_OK(raw.Command({"SCRIPT", "FLUSH"}));            // ... and Redis lost it
+  std::vector<RowWrite> rows;
+  for (int i = 0; i < 600; ++i) rows.push_back(Row(absl::StrCat("k", i), 2, {"new", ""}));
+  ASSERT_OK_AND_ASSIGN(WriteResult result,
+                       session_->WriteNewer(View(rows), absl::Now() + kDeadline));
+  EXPECT_EQ(result.written, 599);
+  EXPECT_THAT(result.wrong_type_rows, ElementsAre(599));
+  for (int i = 0; i < 599; ++i) EXPECT_EQ(F1(absl::StrCat("k", i)), "new") << i;
+}
+
 TEST_F(OnlineStoreTest, OutOfMemoryAndReadOnlyAreUnavailableUntilTheyPass) {
   redis::Client raw(OptionsFor(*redis_));
   ASSERT_OK(raw.Command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}));

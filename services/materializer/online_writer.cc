@@ -66,16 +66,25 @@ OnlineWriter::OnlineWriter(std::shared_ptr<onlinestore::OnlineStore> store, Cata
       metrics_(std::move(metrics)),
       write_timeout_(write_timeout) {}
 
-absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batch) {
-  ASSIGN_OR_RETURN(BatchView target, CatalogFor(batch, lookup_));
+namespace {
+
+// A batch's rows as they go to the store, and its view's header (`write` without rows).
+struct BatchWrite {
   onlinestore::ViewWrite write;
+  absl::Time newest = absl::InfinitePast();  // its newest event time
+};
+
+absl::StatusOr<BatchWrite> ToWrite(const events::v1::PushBatch& batch,
+                                   const CatalogLookup& lookup) {
+  ASSIGN_OR_RETURN(BatchView target, CatalogFor(batch, lookup));
+  BatchWrite out;
+  onlinestore::ViewWrite& write = out.write;
   write.view = batch.feature_view();
   write.view_version = target.view->meta().created_version();
   for (int f : target.features) {
     write.feature_fields.push_back(keys::FeatureField(batch.feature_view(), batch.features(f)));
   }
   write.rows.reserve(batch.rows_size());
-  absl::Time newest = absl::InfinitePast();
   // Every key of the batch starts the same: the (sorted) join key names, built once.
   std::vector<std::string> names(batch.join_keys().begin(), batch.join_keys().end());
   if (!std::is_sorted(names.begin(), names.end())) {
@@ -96,16 +105,66 @@ absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batc
       if (!key.ok()) return absl::DataLossError(key.message());
     }
     redis_key += batch.project();
-    onlinestore::RowWrite& out = write.rows.emplace_back();
-    out.key = std::move(redis_key);
-    out.event_time = base::FromProtoTime(row.event_time());
+    onlinestore::RowWrite& row_out = write.rows.emplace_back();
+    row_out.key = std::move(redis_key);
+    row_out.event_time = base::FromProtoTime(row.event_time());
     // Batches from before created times were always set: created when received.
-    out.created_time =
+    row_out.created_time =
         row.has_created_time() ? base::FromProtoTime(row.created_time()) : received;
-    out.values.reserve(target.features.size());
-    for (int f : target.features) out.values.push_back(row.features(f).SerializeAsString());
-    newest = std::max(newest, out.event_time);
+    row_out.values.reserve(target.features.size());
+    for (int f : target.features) row_out.values.push_back(row.features(f).SerializeAsString());
+    out.newest = std::max(out.newest, row_out.event_time);
   }
+  return out;
+}
+
+bool SameHeader(const onlinestore::ViewWrite& a, const onlinestore::ViewWrite& b) {
+  return a.view == b.view && a.view_version == b.view_version && a.key_ttl == b.key_ttl &&
+         a.feature_fields == b.feature_fields;
+}
+
+}  // namespace
+
+absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batch) {
+  const events::v1::PushBatch* one[] = {&batch};
+  return std::move(WriteAll(one)[0]);
+}
+
+std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
+    absl::Span<const events::v1::PushBatch* const> batches) {
+  std::vector<absl::StatusOr<SinkResult>> results(batches.size(), SinkResult{});
+  // Batches of the same view and columns (the usual case) merge into one write.
+  struct Group {
+    onlinestore::ViewWrite write;
+    struct Member {
+      size_t batch;
+      size_t first_row;  // where its rows start in write.rows
+      absl::Time newest;
+    };
+    std::vector<Member> members;
+  };
+  std::vector<Group> groups;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    absl::StatusOr<BatchWrite> one = ToWrite(*batches[b], lookup_);
+    if (!one.ok()) {
+      results[b] = one.status();
+      continue;
+    }
+    Group* group = nullptr;
+    for (Group& g : groups) {
+      if (SameHeader(g.write, one->write)) group = &g;
+    }
+    if (group == nullptr) {
+      group = &groups.emplace_back();
+      group->write = std::move(one->write);
+      group->members.push_back({b, 0, one->newest});
+      continue;
+    }
+    group->members.push_back({b, group->write.rows.size(), one->newest});
+    std::move(one->write.rows.begin(), one->write.rows.end(),
+              std::back_inserter(group->write.rows));
+  }
+  if (groups.empty()) return results;
   std::unique_ptr<onlinestore::OnlineStoreSession> session;
   {
     absl::MutexLock lock(&mu_);
@@ -115,21 +174,38 @@ absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batc
     }
   }
   if (session == nullptr) session = store_->NewSession();
-  absl::StatusOr<onlinestore::WriteResult> written =
-      session->WriteNewer(write, absl::Now() + write_timeout_);
+  const absl::Time deadline = absl::Now() + write_timeout_;
+  for (const Group& group : groups) {
+    absl::StatusOr<onlinestore::WriteResult> written = session->WriteNewer(group.write, deadline);
+    const absl::Time done = absl::Now();
+    for (size_t m = 0; m < group.members.size(); ++m) {
+      const Group::Member& member = group.members[m];
+      const events::v1::PushBatch& batch = *batches[member.batch];
+      if (!written.ok()) {
+        results[member.batch] = written.status();
+        continue;
+      }
+      const size_t end =
+          m + 1 < group.members.size() ? group.members[m + 1].first_row : group.write.rows.size();
+      SinkResult& result = *results[member.batch];
+      for (size_t r : written->wrong_type_rows) {
+        if (r >= member.first_row && r < end) {
+          result.rejected_rows.push_back(static_cast<int>(r - member.first_row));
+        }
+      }
+      if (!result.rejected_rows.empty()) {
+        result.reason = "their keys hold something other than a hash in Redis (WRONGTYPE)";
+      }
+      metrics_->RecordOnline(batch.project(), batch.feature_view(),
+                             done - base::FromProtoTime(batch.received_time()), member.newest);
+    }
+    if (written.ok()) metrics_->RecordRowsWritten("online-writer", written->written);
+  }
   {
     absl::MutexLock lock(&mu_);
     idle_.push_back(std::move(session));  // a failed one reconnects on its next call
   }
-  RETURN_IF_ERROR(written.status());
-  metrics_->RecordRowsWritten("online-writer", written->written);
-  metrics_->RecordOnline(batch.project(), batch.feature_view(), absl::Now() - received, newest);
-  SinkResult result;
-  for (size_t r : written->wrong_type_rows) result.rejected_rows.push_back(static_cast<int>(r));
-  if (!result.rejected_rows.empty()) {
-    result.reason = "their keys hold something other than a hash in Redis (WRONGTYPE)";
-  }
-  return result;
+  return results;
 }
 
 }  // namespace granary::materializer

@@ -55,6 +55,11 @@ class OnlineWriter : public BatchSink {
   const char* name() const override { return "online"; }
   bool Wants(const events::v1::PushBatch& batch) const override { return batch.online(); }
   absl::StatusOr<SinkResult> Write(const events::v1::PushBatch& batch) override;
+  // Batches of one view and the same columns share one write: one round trip to Redis for
+  // them all, within one write timeout.
+  bool writes_together() const override { return true; }
+  std::vector<absl::StatusOr<SinkResult>> WriteAll(
+      absl::Span<const events::v1::PushBatch* const> batches) override;
 
  private:
   const std::shared_ptr<onlinestore::OnlineStore> store_;

@@ -135,6 +135,38 @@ TEST_F(OnlineWriterTest, AKeyHoldingAnotherTypeFailsItsRowAlone) {
   EXPECT_EQ(Note(3), "three");
 }
 
+TEST_F(OnlineWriterTest, BatchesWrittenTogetherAnswerEachForItself) {
+  redis::Client raw(options_);
+  types::v1::Value id;
+  id.set_int64_val(5);
+  ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
+  ASSERT_OK(raw.Command({"SET", key, "someone else's"}));
+  events::v1::PushBatch first = TestBatch("b1", {{1, At(1), At(1), "one"}, {2, At(1), At(1), "two"}});
+  events::v1::PushBatch ghost = TestBatch("b2", {{3, At(1), At(1), "three"}});
+  ghost.set_feature_view("gone");
+  events::v1::PushBatch third = TestBatch("b3", {{4, At(1), At(1), "four"},
+                                                 {5, At(1), At(1), "five"},
+                                                 {1, At(2), At(2), "one again"}});
+  events::v1::PushBatch fewer = TestBatch("b4", {{6, At(1), At(1), "six"}});
+  fewer.set_features(1, "removed_meanwhile");  // other columns: written apart, still answered
+  const events::v1::PushBatch* batches[] = {&first, &ghost, &third, &fewer};
+  std::vector<absl::StatusOr<SinkResult>> results = writer_->WriteAll(batches);
+  ASSERT_EQ(results.size(), 4);
+  ASSERT_OK(results[0].status());
+  EXPECT_TRUE(results[0]->rejected_rows.empty());
+  EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("gone")));
+  ASSERT_OK(results[2].status());
+  EXPECT_THAT(results[2]->rejected_rows, ElementsAre(1));  // its own row index, not the merged
+  EXPECT_THAT(results[2]->reason, HasSubstr("WRONGTYPE"));
+  ASSERT_OK(results[3].status());
+  EXPECT_TRUE(results[3]->rejected_rows.empty());
+  EXPECT_EQ(Note(1), "one again");
+  EXPECT_EQ(Note(2), "two");
+  EXPECT_EQ(Note(3), "<none>");
+  EXPECT_EQ(Note(4), "four");
+  EXPECT_EQ(Note(6), "six");
+}
+
 TEST_F(OnlineWriterTest, RedisOutOfMemoryIsTroubleThatPasses) {
   redis::Client raw(options_);
   ASSERT_OK(raw.Command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}));
@@ -142,6 +174,11 @@ TEST_F(OnlineWriterTest, RedisOutOfMemoryIsTroubleThatPasses) {
   absl::StatusOr<SinkResult> full = writer_->Write(TestBatch("b1", {{1, At(1), At(1), "x"}}));
   EXPECT_THAT(full, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("OOM")));
   EXPECT_FALSE(IsPermanent(full.status()));
+  const events::v1::PushBatch together = TestBatch("b2", {{2, At(1), At(1), "y"}});
+  const events::v1::PushBatch* batches[] = {&together, &together};
+  for (const absl::StatusOr<SinkResult>& each : writer_->WriteAll(batches)) {
+    EXPECT_THAT(each, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("OOM")));
+  }
   ASSERT_OK(raw.Command({"CONFIG", "SET", "maxmemory", "0"}));
   ASSERT_OK(writer_->Write(TestBatch("b1", {{1, At(1), At(1), "x"}})).status());
   EXPECT_EQ(Note(1), "x");

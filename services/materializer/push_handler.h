@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "granary/events/v1/events.pb.h"
 
 #include "services/materializer/stream_worker.h"
@@ -34,12 +35,22 @@ class BatchSink {
   virtual bool Wants(const events::v1::PushBatch& batch) const = 0;
   // Stores the batch; applying it twice stores it once. Errors as StreamWorker's handlers.
   virtual absl::StatusOr<SinkResult> Write(const events::v1::PushBatch& batch) = 0;
+  // Whether WriteAll stores several batches in fewer round trips than one each, in a time
+  // bounded like one Write's.
+  virtual bool writes_together() const { return false; }
+  // Several batches, each stored as Write would, one answer each, in order.
+  virtual std::vector<absl::StatusOr<SinkResult>> WriteAll(
+      absl::Span<const events::v1::PushBatch* const> batches);
 };
 
 class PushHandler : public MessageHandler {
  public:
   explicit PushHandler(std::shared_ptr<BatchSink> sink) : sink_(std::move(sink)) {}
   Handled Handle(bus::Message& message) override;
+  // Together when the sink writes together: a fetch of many batches costs the store one round
+  // trip instead of one per batch.
+  std::vector<Handled> HandleAll(absl::Span<bus::Message* const> messages,
+                                 absl::Duration keep_alive_after) override;
 
  private:
   const std::shared_ptr<BatchSink> sink_;

@@ -28,6 +28,18 @@ bool IsPermanent(const absl::Status& status) {
   }
 }
 
+std::vector<Handled> MessageHandler::HandleAll(absl::Span<bus::Message* const> messages,
+                                               absl::Duration keep_alive_after) {
+  std::vector<Handled> handled;
+  handled.reserve(messages.size());
+  const absl::Time start = absl::Now();
+  for (bus::Message* message : messages) {
+    if (absl::Now() - start > keep_alive_after) (void)message->InProgress();
+    handled.push_back(Handle(*message));
+  }
+  return handled;
+}
+
 StreamWorker::StreamWorker(StreamWorkerOptions options,
                            std::shared_ptr<bus::DurableConsumers> consumers,
                            std::shared_ptr<bus::AckedPublisher> dead_letters,
@@ -166,19 +178,20 @@ void StreamWorker::Loop() {
     }
     SourceAnswered();
     in_hand_ += static_cast<int64_t>(got->size());
-    const absl::Time fetched = clock_->Now();
-    for (std::unique_ptr<bus::Message>& message : *got) {
-      // The last of a slow fetch would otherwise pass ack_wait and go to another replica
-      // while still in hand (harmless, handlers are idempotent, but wasted work).
-      if (clock_->Now() - fetched > options_.ack_wait / 3) (void)message->InProgress();
-      Settle(*message);
+    std::vector<bus::Message*> messages;
+    messages.reserve(got->size());
+    for (std::unique_ptr<bus::Message>& message : *got) messages.push_back(message.get());
+    std::vector<Handled> handled = handler_->HandleAll(messages, options_.ack_wait / 3);
+    // A handler answering fewer must not lose a message: the rest is retried.
+    handled.resize(messages.size(), Handled{absl::InternalError("the handler gave no answer")});
+    for (size_t i = 0; i < messages.size(); ++i) {
+      Settle(*messages[i], std::move(handled[i]));
       --in_hand_;
     }
   }
 }
 
-void StreamWorker::Settle(bus::Message& message) {
-  Handled handled = handler_->Handle(message);
+void StreamWorker::Settle(bus::Message& message, Handled handled) {
   absl::Status status = handled.status;
   if (status.ok() && handled.rejected.has_value()) {
     // The rest is written: only the rejected part must not be lost before the ack.

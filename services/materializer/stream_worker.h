@@ -29,6 +29,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "absl/time/time.h"
 
 #include "libs/base/clock.h"
@@ -60,6 +61,13 @@ class MessageHandler {
   // Idempotent: the same message may come again (a worker died before its ack). A long
   // handler keeps `message` alive with InProgress.
   virtual Handled Handle(bus::Message& message) = 0;
+  // The messages of one fetch, one answer each, in order. By default each is handled in turn,
+  // and once `keep_alive_after` has passed the next is kept alive (InProgress) before it is
+  // handled: the last of a slow fetch would otherwise pass ack_wait and go to another replica
+  // while still in hand (harmless, handlers are idempotent, but wasted work). A handler that
+  // stores several messages in one round trip overrides it, bounding the time it takes.
+  virtual std::vector<Handled> HandleAll(absl::Span<bus::Message* const> messages,
+                                         absl::Duration keep_alive_after);
 };
 
 // Whether a handler's error means the message can never succeed: undecodable or malformed
@@ -112,7 +120,7 @@ class StreamWorker {
 
  private:
   void Loop();
-  void Settle(bus::Message& message);
+  void Settle(bus::Message& message, Handled handled);
   absl::Status DeadLetter(const bus::Message& message, const std::string& payload,
                           const std::string& reason, const std::string& part);
   absl::Duration Backoff(uint64_t deliveries) const;
