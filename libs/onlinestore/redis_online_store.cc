@@ -170,8 +170,7 @@ absl::Status RedisSession::Eval(const std::string& script, size_t calls,
   }
 }
 
-absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write,
-                                                     absl::Time deadline) {
+absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write, absl::Time deadline) {
   for (const RowWrite& row : write.rows) {
     if (row.values.size() != write.feature_fields.size()) {
       return absl::InvalidArgumentError(absl::StrCat("a row has ", row.values.size(),
@@ -205,8 +204,8 @@ absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write,
       // is stored.
       google::protobuf::Timestamp event = base::ToProtoTime(row.event_time);
       google::protobuf::Timestamp created = base::ToProtoTime(
-          std::max(row.created_time, absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0),
-                                                     absl::UTCTimeZone())));
+          std::max(row.created_time,
+                   absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone())));
       types::v1::OnlineRowMeta meta;
       meta.set_created_seconds(created.seconds());
       meta.set_created_nanos(created.nanos());
@@ -250,8 +249,9 @@ absl::Status RedisSession::RemoveView(const ViewRemoval& removal, RemovalProgres
     if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') pattern += '\\';
     pattern += c;
   }
-  ASSIGN_OR_RETURN(redis::Reply page, Check(conn->Command({"SCAN", progress->cursor, "MATCH",
-                                                           pattern, "COUNT", "1000"})));
+  ASSIGN_OR_RETURN(
+      redis::Reply page,
+      Check(conn->Command({"SCAN", progress->cursor, "MATCH", pattern, "COUNT", "1000"})));
   RETURN_IF_ERROR(redis::ReplyStatus(page));
   if (page.elements.size() != 2) return absl::InternalError("redis: unexpected SCAN reply");
   std::vector<const std::string*> keys;

@@ -5,9 +5,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
-
 #include "granary/types/v1/online_row.pb.h"
+#include "gtest/gtest.h"
 
 #include "libs/base/proto_time.h"
 #include "libs/keys/entity_key.h"
@@ -204,10 +203,11 @@ TEST_F(OnlineStoreTest, ARowOfAnOlderIncarnationOfTheViewIsAlwaysReplaced) {
 TEST_F(OnlineStoreTest, AKeyHoldingAnotherTypeFailsThatRowAlone) {
   redis::Client raw(OptionsFor(*redis_));
   ASSERT_OK(raw.Command({"SET", "taken", "a string"}));
-  ASSERT_OK_AND_ASSIGN(WriteResult result,
-                       session_->WriteNewer(View({Row("a", 1, {"a", ""}), Row("taken", 1, {"t", ""}),
-                                                  Row("b", 1, {"b", ""})}),
-                                            absl::Now() + kDeadline));
+  ASSERT_OK_AND_ASSIGN(
+      WriteResult result,
+      session_->WriteNewer(
+          View({Row("a", 1, {"a", ""}), Row("taken", 1, {"t", ""}), Row("b", 1, {"b", ""})}),
+          absl::Now() + kDeadline));
   EXPECT_EQ(result.written, 2);
   EXPECT_THAT(result.wrong_type_rows, ElementsAre(1));
   EXPECT_EQ(F1("a"), "a");
@@ -317,13 +317,14 @@ TEST_F(OnlineStoreTest, RemovingAViewTouchesOnlyItsProjectAndIncarnation) {
   // The view was created again (version 9) and wrote key 7 before the removal ran.
   EXPECT_EQ(Write(View({Row(Key(7, "shop"), 0, {"new", "new"})}, /*view_version=*/9)), 1);
   // Another view of the same keys.
-  ASSERT_OK(session_
-                ->WriteNewer({"other", {"o1"}, 3, absl::ZeroDuration(), {Row(Key(1, "shop"), 1, {"o"})}},
-                             absl::Now() + kDeadline)
-                .status());
+  ASSERT_OK(
+      session_
+          ->WriteNewer({"other", {"o1"}, 3, absl::ZeroDuration(), {Row(Key(1, "shop"), 1, {"o"})}},
+                       absl::Now() + kDeadline)
+          .status());
 
-  ViewRemoval removal{.project = "shop", .view = "v", .feature_fields = {"f1", "f2"},
-                      .view_version = 3};
+  ViewRemoval removal{
+      .project = "shop", .view = "v", .feature_fields = {"f1", "f2"}, .view_version = 3};
   RemovalProgress progress;
   int pages = 0;
   while (!progress.done) {
@@ -333,9 +334,10 @@ TEST_F(OnlineStoreTest, RemovingAViewTouchesOnlyItsProjectAndIncarnation) {
   EXPECT_GT(pages, 1);
   EXPECT_EQ(progress.rows_removed, 2499);
   EXPECT_GE(progress.keys_scanned, 2500);
-  EXPECT_THAT(Read(*session_, {Key(0, "shop"), Key(1, "shop")}, {"f1", "f2", "_ts:v", "_created:v"}),
-              ElementsAre(ElementsAre("<nil>", "<nil>", "<nil>", "<nil>"),
-                          ElementsAre("<nil>", "<nil>", "<nil>", "<nil>")));
+  EXPECT_THAT(
+      Read(*session_, {Key(0, "shop"), Key(1, "shop")}, {"f1", "f2", "_ts:v", "_created:v"}),
+      ElementsAre(ElementsAre("<nil>", "<nil>", "<nil>", "<nil>"),
+                  ElementsAre("<nil>", "<nil>", "<nil>", "<nil>")));
   EXPECT_EQ(F1(Key(7, "shop")), "new");
   EXPECT_EQ(F1(Key(1, "workshop")), "w");
   EXPECT_EQ(Read(*session_, {Key(1, "shop")}, {"o1"})[0][0], "o");

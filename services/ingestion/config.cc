@@ -11,7 +11,8 @@ IngestionConfig ReadIngestionConfig(config::Reader& root) {
   c.pusher.max_batch_rows = static_cast<size_t>(section.Int("max_batch_rows", 10000, 1, 1'000'000));
   c.pusher.max_future_skew = section.Duration("max_future_skew", c.pusher.max_future_skew,
                                               absl::ZeroDuration(), absl::Hours(24 * 365));
-  c.max_in_flight = static_cast<size_t>(section.Int("max_in_flight", 256, 1, 65536));
+  c.streams.max_in_flight = static_cast<size_t>(section.Int("max_in_flight", 256, 1, 65536));
+  c.streams.max_streams = static_cast<int>(section.Int("max_streams", 256, 1, 100'000));
   c.max_bytes_in_flight = section.Bytes("max_bytes_in_flight", c.max_bytes_in_flight,
                                         int64_t{1} << 20, int64_t{64} << 30);
   c.publish_timeout = section.Duration("publish_timeout", c.publish_timeout,

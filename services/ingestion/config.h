@@ -5,6 +5,7 @@
 //     projects: [driver_stats]       # projects accepted (default: the one above)
 //     max_batch_rows: 10000          # rows one batch may carry
 //     max_in_flight: 256             # batches of one PushStream awaiting JetStream at once
+//     max_streams: 256               # PushStreams open at once; more are refused, to retry
 //     max_bytes_in_flight: 256MiB    # what the whole process holds of pushes in flight
 //     max_future_skew: 1h            # how far ahead of this clock an event time may be
 //     publish_timeout: 5s            # JetStream must have stored a batch by then
@@ -22,13 +23,14 @@
 #include "libs/bus/streams.h"
 #include "libs/config/reader.h"
 #include "libs/registry_client/registry_client.h"
+#include "services/ingestion/ingestion_grpc.h"
 #include "services/ingestion/pusher.h"
 
 namespace granary::ingestion {
 
 struct IngestionConfig {
   PusherOptions pusher;
-  size_t max_in_flight = 256;
+  StreamLimits streams;
   int64_t max_bytes_in_flight = int64_t{256} << 20;
   absl::Duration publish_timeout = absl::Seconds(5);
   registry_client::RegistryClientOptions registry;

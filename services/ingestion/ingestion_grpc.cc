@@ -1,8 +1,10 @@
 #include "services/ingestion/ingestion_grpc.h"
 
+#include <atomic>
 #include <deque>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/support/message_allocator.h"
@@ -31,8 +33,11 @@ google::protobuf::ArenaOptions BatchArenaOptions() {
 // callback outlives the reactor.
 class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  PushStreamReactor(std::shared_ptr<Pusher> pusher, size_t max_in_flight)
-      : pusher_(std::move(pusher)), max_in_flight_(max_in_flight) {
+  PushStreamReactor(std::shared_ptr<Pusher> pusher, size_t max_in_flight,
+                    std::shared_ptr<std::atomic<int>> open_streams)
+      : pusher_(std::move(pusher)),
+        max_in_flight_(max_in_flight),
+        open_streams_(std::move(open_streams)) {
     StartRead(&request_);
   }
 
@@ -63,10 +68,9 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
       } else if (!request->has_batch() || batch_id.empty()) {
         Complete(batch_id, absl::InvalidArgumentError("batch.batch_id: required on PushStream"));
       } else {
-        pusher_->Push(request->batch(),
-                      [this, batch_id](absl::StatusOr<v1::PushResponse> result) {
-                        Complete(batch_id, std::move(result));
-                      });
+        pusher_->Push(request->batch(), [this, batch_id](absl::StatusOr<v1::PushResponse> result) {
+          Complete(batch_id, std::move(result));
+        });
       }
       // Push turned the batch into messages: the parsed rows go with the arena, here.
     }
@@ -98,7 +102,10 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
     if (finish) Finish(grpc::Status::OK);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    open_streams_->fetch_sub(1);
+    delete this;
+  }
 
  private:
   void Complete(const std::string& batch_id, absl::StatusOr<v1::PushResponse> result) {
@@ -118,8 +125,7 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
     grpc::ByteBuffer bytes;
     bool own_buffer = false;
     grpc::Status serialized =
-        grpc::SerializationTraits<v1::PushStreamResponse>::Serialize(response, &bytes,
-                                                                      &own_buffer);
+        grpc::SerializationTraits<v1::PushStreamResponse>::Serialize(response, &bytes, &own_buffer);
     bool finish;
     {
       absl::MutexLock lock(&mu_);
@@ -156,6 +162,7 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
 
   const std::shared_ptr<Pusher> pusher_;
   const size_t max_in_flight_;
+  const std::shared_ptr<std::atomic<int>> open_streams_;
   grpc::ByteBuffer request_;
   absl::Mutex mu_;
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
@@ -170,6 +177,17 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
 
 // The messages of a unary Push: the request parsed on an arena of its own (see
 // BatchArenaOptions), which goes as soon as Push has used it.
+// A PushStream past max_streams: finished at once, before anything of it is read, so that the
+// memory streams take stays bounded whatever the number of producers.
+class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  RefusedStream(const absl::Status& status, grpc::CallbackServerContext* context) {
+    base::AddRetryPushback(status, context);
+    Finish(base::ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
 class PushMessages final : public grpc::MessageHolder<v1::PushRequest, v1::PushResponse> {
  public:
   PushMessages() : arena_(BatchArenaOptions()) {
@@ -248,9 +266,9 @@ class UnaryPush {
 
 }  // namespace
 
-IngestionGrpc::IngestionGrpc(std::shared_ptr<Pusher> pusher, size_t max_in_flight)
+IngestionGrpc::IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits)
     : pusher_(std::move(pusher)),
-      max_in_flight_(max_in_flight),
+      limits_(limits),
       allocator_(std::make_unique<PushMessageAllocator>()) {
   SetMessageAllocatorFor_Push(allocator_.get());
 }
@@ -270,8 +288,18 @@ grpc::ServerUnaryReactor* IngestionGrpc::Push(grpc::CallbackServerContext* conte
 }
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestionGrpc::PushStream(
-    grpc::CallbackServerContext*) {
-  return new PushStreamReactor(pusher_, max_in_flight_);
+    grpc::CallbackServerContext* context) {
+  if (open_streams_->fetch_add(1) >= limits_.max_streams) {
+    open_streams_->fetch_sub(1);
+    return new RefusedStream(base::WithRetryAfter(absl::ResourceExhaustedError(absl::StrCat(
+                                                      "ingestion has ", limits_.max_streams,
+                                                      " PushStreams open (max_streams); open this "
+                                                      "one again later, or push on one already "
+                                                      "open")),
+                                                  limits_.stream_retry_after),
+                             context);
+  }
+  return new PushStreamReactor(pusher_, limits_.max_in_flight, open_streams_);
 }
 
 }  // namespace granary::ingestion

@@ -2,12 +2,15 @@
 // without holding a thread, and a PushStream keeps up to `max_in_flight` batches in flight,
 // answering each as soon as it is stored (not necessarily in order). Requests are parsed on an
 // arena and dropped as soon as Push has turned them into messages: what waits for JetStream is
-// the messages, which the in-flight budget counts.
+// the messages, which the in-flight budget counts. The number of open PushStreams is bounded
+// too (StreamLimits::max_streams): what gRPC holds per stream is outside the budget.
 #ifndef GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 #define GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 
+#include <atomic>
 #include <memory>
 
+#include "absl/time/time.h"
 #include "granary/ingestion/v1/ingestion.grpc.pb.h"
 #include "grpcpp/support/message_allocator.h"
 
@@ -15,11 +18,22 @@
 
 namespace granary::ingestion {
 
+struct StreamLimits {
+  // Batches of one PushStream awaiting JetStream at once.
+  size_t max_in_flight = 256;
+  // PushStreams open at once in this process: each holds what gRPC buffers for it (a flow
+  // control window and the batch being received, a few hundred KB), which the in-flight budget
+  // does not see; past it a new stream is refused at once with RESOURCE_EXHAUSTED and a hint
+  // of when to try again, so memory stays bounded whatever the number of producers.
+  int max_streams = 256;
+  absl::Duration stream_retry_after = absl::Seconds(1);
+};
+
 class IngestionGrpc final
     : public v1::IngestionService::WithCallbackMethod_Push<
           v1::IngestionService::WithRawCallbackMethod_PushStream<v1::IngestionService::Service>> {
  public:
-  IngestionGrpc(std::shared_ptr<Pusher> pusher, size_t max_in_flight);
+  IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits);
   ~IngestionGrpc() override;
 
   grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* context,
@@ -31,7 +45,9 @@ class IngestionGrpc final
 
  private:
   const std::shared_ptr<Pusher> pusher_;
-  const size_t max_in_flight_;
+  const StreamLimits limits_;
+  // Shared with the streams, which leave when done (maybe after this is destroyed).
+  const std::shared_ptr<std::atomic<int>> open_streams_ = std::make_shared<std::atomic<int>>(0);
   // Unary requests on the heap, freed as soon as Push has used them (not when answered).
   const std::unique_ptr<grpc::MessageAllocator<v1::PushRequest, v1::PushResponse>> allocator_;
 };

@@ -38,7 +38,7 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   auto pusher = std::make_shared<Pusher>(
       pusher_options, [registry](const std::string& project) { return registry->Lookup(project); },
       js, budget, &base::Clock::Real(), metrics);
-  host.AddGrpcService(std::make_unique<IngestionGrpc>(pusher, config.max_in_flight),
+  host.AddGrpcService(std::make_unique<IngestionGrpc>(pusher, config.streams),
                       v1::IngestionService::service_full_name());
   return absl::OkStatus();
 }

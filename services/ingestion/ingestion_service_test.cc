@@ -8,6 +8,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
+#include "libs/base/grpc_status.h"
+#include "libs/testing/eventually.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/nats_server.h"
 #include "libs/testing/ports.h"
@@ -25,13 +27,12 @@ using ::testing::Contains;
 
 // No registry listens on the port picked (free, and nobody is told of it): pushes find no
 // catalog.
-std::string Config(const std::string& nats_url) {
+std::string Config(const std::string& nats_url, const std::string& ingestion = "") {
   absl::StatusOr<std::vector<int>> free = testing::PickFreePorts(1);
   EXPECT_TRUE(free.ok()) << free.status();
-  return absl::StrCat(
-      "server: {dependency_check_interval: 50ms}\n",
-      "ingestion: {project: shop}\nregistry: {address: '127.0.0.1:", free.ok() ? (*free)[0] : 0,
-      "'}\nnats: {url: '", nats_url, "', reconnect_wait: 50ms}\n");
+  return absl::StrCat("server: {dependency_check_interval: 50ms}\n", "ingestion: {project: shop",
+                      ingestion, "}\nregistry: {address: '127.0.0.1:", free.ok() ? (*free)[0] : 0,
+                      "'}\nnats: {url: '", nats_url, "', reconnect_wait: 50ms}\n");
 }
 
 class IngestionServiceTest : public ::testing::Test {
@@ -96,6 +97,57 @@ TEST_F(IngestionServiceTest, HealthFollowsNats) {
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
   ASSERT_OK(nats_->Restart());
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+}
+
+// Opens a PushStream and sends a batch without an id: answered (the stream is being served)
+// or not (the stream was refused, and Finish says why).
+struct OpenStream {
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::PushStreamRequest, v1::PushStreamResponse>> rw;
+  bool answered = false;
+
+  explicit OpenStream(v1::IngestionService::Stub& stub) {
+    rw = stub.PushStream(&ctx);
+    v1::PushStreamRequest req;
+    req.mutable_batch()->set_push_source_name("events_push");
+    v1::PushStreamResponse resp;
+    answered = rw->Write(req) && rw->Read(&resp) &&
+               resp.error().code() == static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  grpc::Status Close() {
+    rw->WritesDone();
+    for (v1::PushStreamResponse resp; rw->Read(&resp);) {
+    }
+    return rw->Finish();
+  }
+};
+
+TEST(IngestionStreamsTest, PastMaxStreamsANewStreamIsRefusedWithAHintUntilOneCloses) {
+  ASSERT_OK_AND_ASSIGN(auto nats, NatsServer::Start());
+  ASSERT_OK_AND_ASSIGN(
+      auto runtime, server::StartInProcess(Definition(), Config(nats->url(), ", max_streams: 1")));
+  auto stub = v1::IngestionService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", runtime->grpc_port()), grpc::InsecureChannelCredentials()));
+  OpenStream first(*stub);
+  ASSERT_TRUE(first.answered);
+  OpenStream second(*stub);
+  EXPECT_FALSE(second.answered);
+  grpc::Status refused = second.Close();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("max_streams"));
+  auto hint = second.ctx.GetServerTrailingMetadata().find("grpc-retry-pushback-ms");
+  ASSERT_NE(hint, second.ctx.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(hint->second.data(), hint->second.size()), "1000");
+  EXPECT_OK(base::FromGrpcStatus(first.Close()));
+  // The first stream's slot is given back once the server is done with it (just after its
+  // Finish reached this client): a new stream is served again.
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        OpenStream again(*stub);
+        again.Close();
+        return again.answered;
+      },
+      absl::Seconds(20)));
 }
 
 // Started while NATS is down: NOT_SERVING, then SERVING once NATS is up, without a restart.

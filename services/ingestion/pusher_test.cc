@@ -114,15 +114,16 @@ class PusherTest : public ::testing::Test {
 
   // Serves the pusher over gRPC on a loopback port; channel_ reaches it.
   void ServeGrpc() {
-    service_ = std::make_unique<IngestionGrpc>(std::shared_ptr<Pusher>(std::move(pusher_)), 16);
+    service_ = std::make_unique<IngestionGrpc>(std::shared_ptr<Pusher>(std::move(pusher_)),
+                                               StreamLimits{.max_in_flight = 16});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   }
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown();
@@ -208,9 +209,9 @@ TEST_F(PusherTest, WhileTheStreamCouldLoseWhatItAcknowledgesNothingIsAccepted) {
       "JetStream settings under which acknowledged batches can be lost: stream GRANARY_PUSH "
       "max_age: 168h on the server, 0 declared");
   MakePusher([&] { return verdict; });
-  EXPECT_THAT(Push(Request(2)), StatusIs(absl::StatusCode::kUnavailable,
-                                         AllOf(HasSubstr("not accepting pushes"),
-                                               HasSubstr("GRANARY_PUSH max_age"))));
+  EXPECT_THAT(Push(Request(2)),
+              StatusIs(absl::StatusCode::kUnavailable, AllOf(HasSubstr("not accepting pushes"),
+                                                             HasSubstr("GRANARY_PUSH max_age"))));
   EXPECT_EQ(publisher_->calls, 0);
   EXPECT_EQ(budget_->in_use(), 0);
   verdict = absl::OkStatus();  // the operator recreated the stream
@@ -300,9 +301,7 @@ TEST_F(PusherTest, OverGrpcEachBatchIsParsedWholeAndABadFrameLosesNoOther) {
   v1::PushRequest unary = Request(3, "u");
   unary.set_batch_id("unary");
   v1::PushResponse response;
-  ASSERT_TRUE(v1::IngestionService::NewStub(channel_)
-                  ->Push(&unary_context, unary, &response)
-                  .ok());
+  ASSERT_TRUE(v1::IngestionService::NewStub(channel_)->Push(&unary_context, unary, &response).ok());
   EXPECT_EQ(response.rows(), 3);
 
   // What was published carries every row of each batch, whole.

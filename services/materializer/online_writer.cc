@@ -23,8 +23,10 @@ absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
   // than the batch's may miss what the batch was checked against.
   if ((*catalog)->version() < batch.registry_version()) {
     return absl::UnavailableError(absl::StrCat("catalog of ", batch.project(), " at version ",
-                                               (*catalog)->version(), ", the batch was checked "
-                                               "against version ", batch.registry_version()));
+                                               (*catalog)->version(),
+                                               ", the batch was checked "
+                                               "against version ",
+                                               batch.registry_version()));
   }
   const auto* view = (*catalog)->FindFeatureView(batch.feature_view());
   if (view == nullptr) {
@@ -32,10 +34,12 @@ absl::StatusOr<BatchView> CatalogFor(const events::v1::PushBatch& batch,
         "feature view ", batch.feature_view(), " is no longer in project ", batch.project()));
   }
   if (batch.view_version() != 0 && view->meta().created_version() != batch.view_version()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "feature view ", batch.feature_view(), " was deleted and created again (at version ",
-        view->meta().created_version(), ") after this batch was accepted for the view created "
-        "at version ", batch.view_version()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("feature view ", batch.feature_view(),
+                     " was deleted and created again (at version ", view->meta().created_version(),
+                     ") after this batch was accepted for the view created "
+                     "at version ",
+                     batch.view_version()));
   }
   for (const events::v1::PushRow& row : batch.rows()) {
     if (row.join_values_size() != batch.join_keys_size() ||

@@ -72,7 +72,8 @@ class OnlineWriterTest : public ::testing::Test {
 };
 
 TEST_F(OnlineWriterTest, TheNewestRowWinsOverTheWholeRangeOfTimes) {
-  const absl::Time year1 = absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  const absl::Time year1 =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   ASSERT_OK(writer_->Write(TestBatch("b1", {{1, year1, At(0), "year 1"}})).status());
   ASSERT_OK(writer_->Write(TestBatch("b2", {{1, At(-1), At(0), "1969"}})).status());
   EXPECT_EQ(Note(1), "1969");
@@ -113,9 +114,9 @@ TEST_F(OnlineWriterTest, AFeatureRemovedSinceTheBatchWasAcceptedIsLeftOutTheRest
   types::v1::Value id;
   id.set_int64_val(1);
   ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
-  ASSERT_OK_AND_ASSIGN(redis::Reply removed,
-                       raw.Command({"HEXISTS", key, keys::FeatureField("driver_stats",
-                                                                       "removed_meanwhile")}));
+  ASSERT_OK_AND_ASSIGN(
+      redis::Reply removed,
+      raw.Command({"HEXISTS", key, keys::FeatureField("driver_stats", "removed_meanwhile")}));
   EXPECT_EQ(removed.integer, 0);
 }
 
@@ -125,10 +126,10 @@ TEST_F(OnlineWriterTest, AKeyHoldingAnotherTypeFailsItsRowAlone) {
   id.set_int64_val(2);
   ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
   ASSERT_OK(raw.Command({"SET", key, "someone else's"}));
-  ASSERT_OK_AND_ASSIGN(SinkResult result,
-                       writer_->Write(TestBatch("b1", {{1, At(1), At(1), "one"},
-                                                        {2, At(1), At(1), "two"},
-                                                        {3, At(1), At(1), "three"}})));
+  ASSERT_OK_AND_ASSIGN(
+      SinkResult result,
+      writer_->Write(TestBatch(
+          "b1", {{1, At(1), At(1), "one"}, {2, At(1), At(1), "two"}, {3, At(1), At(1), "three"}})));
   EXPECT_THAT(result.rejected_rows, ElementsAre(1));
   EXPECT_THAT(result.reason, HasSubstr("WRONGTYPE"));
   EXPECT_EQ(Note(1), "one");
@@ -141,12 +142,12 @@ TEST_F(OnlineWriterTest, BatchesWrittenTogetherAnswerEachForItself) {
   id.set_int64_val(5);
   ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
   ASSERT_OK(raw.Command({"SET", key, "someone else's"}));
-  events::v1::PushBatch first = TestBatch("b1", {{1, At(1), At(1), "one"}, {2, At(1), At(1), "two"}});
+  events::v1::PushBatch first =
+      TestBatch("b1", {{1, At(1), At(1), "one"}, {2, At(1), At(1), "two"}});
   events::v1::PushBatch ghost = TestBatch("b2", {{3, At(1), At(1), "three"}});
   ghost.set_feature_view("gone");
-  events::v1::PushBatch third = TestBatch("b3", {{4, At(1), At(1), "four"},
-                                                 {5, At(1), At(1), "five"},
-                                                 {1, At(2), At(2), "one again"}});
+  events::v1::PushBatch third = TestBatch(
+      "b3", {{4, At(1), At(1), "four"}, {5, At(1), At(1), "five"}, {1, At(2), At(2), "one again"}});
   events::v1::PushBatch fewer = TestBatch("b4", {{6, At(1), At(1), "six"}});
   fewer.set_features(1, "removed_meanwhile");  // other columns: written apart, still answered
   const events::v1::PushBatch* batches[] = {&first, &ghost, &third, &fewer};

@@ -84,8 +84,8 @@ std::vector<Handled> PushHandler::HandleAll(absl::Span<bus::Message* const> mess
   const absl::Time start = absl::Now();
   for (size_t begin = 0; begin < wanted.size();) {
     size_t end = begin;
-    for (int rows = 0; end < wanted.size() &&
-                       (end == begin || rows + wanted[end]->rows_size() <= kRowsTogether);
+    for (int rows = 0;
+         end < wanted.size() && (end == begin || rows + wanted[end]->rows_size() <= kRowsTogether);
          ++end) {
       rows += wanted[end]->rows_size();
     }

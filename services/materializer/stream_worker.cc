@@ -137,10 +137,10 @@ absl::Status StreamWorker::Health() const {
   absl::Duration stalled = stalled_for();
   if (stalled == absl::ZeroDuration()) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  return absl::UnavailableError(absl::StrCat(options_.durable, " has written nothing for ",
-                                             absl::FormatDuration(absl::Trunc(stalled,
-                                                                              absl::Seconds(1))),
-                                             " while failing: ", last_error_.message()));
+  return absl::UnavailableError(
+      absl::StrCat(options_.durable, " has written nothing for ",
+                   absl::FormatDuration(absl::Trunc(stalled, absl::Seconds(1))),
+                   " while failing: ", last_error_.message()));
 }
 
 void StreamWorker::Loop() {
@@ -231,7 +231,7 @@ void StreamWorker::Settle(bus::Message& message, Handled handled) {
           .With("subject", message.subject())
           .With("sequence", message.stream_sequence())
           .With("reason", status);
-        (void)message.Term();  // if lost, it comes back and is dead-lettered again (deduplicated)
+      (void)message.Term();  // if lost, it comes back and is dead-lettered again (deduplicated)
       return;
     }
     // The dead letter itself could not be stored: keep the message, and count it as the

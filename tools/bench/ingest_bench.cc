@@ -3,7 +3,8 @@
 // (their own processes), all on the shared test stack, with every guarantee on (batches kept
 // until both writers acknowledged them, a byte bound, whole batches, created-time tie-breaks).
 // Run twice: on one nats-server, and on a 3-node NATS cluster whose streams keep 3 replicas
-// (an ack means a quorum stored the batch). Beside each figure, the raw backend measured in the same run:
+// (an ack means a quorum stored the batch). Beside each figure, the raw backend measured in the
+// same run:
 //
 //   sustained throughput, acked and in Redis   >= 50,000 rows/s, batches of 100, many in
 //                                              flight; beside JetStream async publish of the
@@ -66,6 +67,7 @@ struct Flags {
   int producer_batch_rows = 1000;
   int memory_budget_mib = 32;
   int grpc_memory_mib = 64;
+  int max_streams = 64;
   bool single = true;
   bool cluster = true;
   bool throughput = true;  // off: the single run measures memory only
@@ -317,8 +319,8 @@ absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::stri
   std::cout << label << ": raw JetStream\n";
   const events::v1::PushBatch sample = Sample(flags.batch_rows, flags.entities);
   std::vector<absl::Duration> js_round_trips;
-  ASSIGN_OR_RETURN(double raw_js, RawJetStream(*s.stack, replicas, sample.ByteSizeLong(), 20000,
-                                               &js_round_trips));
+  ASSIGN_OR_RETURN(double raw_js,
+                   RawJetStream(*s.stack, replicas, sample.ByteSizeLong(), 20000, &js_round_trips));
   *raw_js_out = raw_js;
   const double raw_js_rows = raw_js * flags.batch_rows;
   report.Add({.name = absl::StrCat(label, ": throughput, acked and in Redis"),
@@ -345,12 +347,12 @@ absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::stri
       label, flags.batches, flags.batch_rows, flags.in_flight, flags.workers, acked_rps,
       absl::ToDoubleSeconds(written - run.start), Ms(Percentile(servable, 50)),
       Ms(Percentile(servable, 99.9)), missing, raw_js, Ms(Percentile(js_round_trips, 50))));
-  report.Note(absl::StrCat(label, ", throughput: ",
-                           throughput_cpu.PerUnit(flags.batches, absl::StrCat(flags.batch_rows,
-                                                                               "-row batch"))));
-  report.Note(absl::StrCat(label, ", freshness: ",
-                           fresh_cpu.PerUnit(fresh_batches, absl::StrCat(flags.fresh_batch_rows,
-                                                                          "-row batch"))));
+  report.Note(absl::StrCat(
+      label, ", throughput: ",
+      throughput_cpu.PerUnit(flags.batches, absl::StrCat(flags.batch_rows, "-row batch"))));
+  report.Note(absl::StrCat(
+      label, ", freshness: ",
+      fresh_cpu.PerUnit(fresh_batches, absl::StrCat(flags.fresh_batch_rows, "-row batch"))));
   return absl::OkStatus();
 }
 
@@ -411,17 +413,21 @@ absl::Status RunSingle(const Flags& flags, Report& report) {
     hset.push_back("12345678");
   }
   ASSIGN_OR_RETURN(RawFigures raw_redis, RunRedisBenchmark(single.stack->redis().port(), hset));
-  report.Note(absl::StrFormat("raw Redis: redis-benchmark HSET of %d fields, 4 clients, 100 "
-                              "pipelined: %.0f rows/s",
-                              kFeatures + 2, raw_redis.rps));
+  report.Note(
+      absl::StrFormat("raw Redis: redis-benchmark HSET of %d fields, 4 clients, 100 "
+                      "pipelined: %.0f rows/s",
+                      kFeatures + 2, raw_redis.rps));
 
   std::cout << "memory: 1 producer, then " << flags.producers << " producers at once\n";
   // An ingestion process of its own, with a budget far below what the producers send at once.
-  ASSIGN_OR_RETURN(testing::TestService * budgeted,
-                   single.stack->Spawn("ingestion",
-                                       {.section = absl::StrCat("max_in_flight: 1024, "
+  ASSIGN_OR_RETURN(
+      testing::TestService * budgeted,
+      single.stack->Spawn("ingestion", {.section = absl::StrCat("max_in_flight: 1024, "
                                                                 "max_bytes_in_flight: ",
-                                                                flags.memory_budget_mib, "MiB"),
+                                                                flags.memory_budget_mib,
+                                                                "MiB, "
+                                                                "max_streams: ",
+                                                                flags.max_streams),
                                         .server = absl::StrCat("log_level: warning, "
                                                                "grpc_memory_limit: ",
                                                                flags.grpc_memory_mib, "MiB")}));
@@ -431,7 +437,7 @@ absl::Status RunSingle(const Flags& flags, Report& report) {
   ASSIGN_OR_RETURN(MemoryRun twice, PeakUnderProducers(flags, *budgeted, 2 * flags.producers));
   const double mib = 1 << 20;
   // Flat: twice the producers, not more memory (within a tenth); what bounds it is the
-  // process's own, the budget and gRPC's quota.
+  // process's own, the budget, the number of streams open at once and gRPC's quota.
   report.Add({.name = absl::StrFormat("ingestion's peak resident memory, %d producers at once",
                                       2 * flags.producers),
               .value = twice.peak_resident / mib,
@@ -443,14 +449,16 @@ absl::Status RunSingle(const Flags& flags, Report& report) {
   report.Note(absl::StrFormat(
       "memory: producers push batches of %d rows (20 each, 16 in flight per producer: %.1f MiB "
       "of requests each if all were taken) into an ingestion process with max_bytes_in_flight "
-      "%d MiB and grpc_memory_limit %d MiB; peak resident: 1 producer %.1f MiB, %d producers "
-      "%.1f MiB, %d producers %.1f MiB; sends refused for now (budget) and made again: %d, %d, "
-      "%d; streams ended by gRPC's quota, reopened and their batches sent again: %d, %d, %d",
+      "%d MiB, max_streams %d and grpc_memory_limit %d MiB; peak resident: 1 producer %.1f MiB, "
+      "%d producers %.1f MiB, %d producers %.1f MiB; sends refused for now (budget) and made "
+      "again: %d, %d, %d; streams refused (max_streams) or ended by gRPC's quota, reopened and "
+      "their batches sent again: %d, %d, %d",
       flags.producer_batch_rows,
       16.0 * Sample(flags.producer_batch_rows, 1'000'000).ByteSizeLong() / mib,
-      flags.memory_budget_mib, flags.grpc_memory_mib, one.peak_resident / mib, flags.producers,
-      many.peak_resident / mib, 2 * flags.producers, twice.peak_resident / mib, one.refused,
-      many.refused, twice.refused, one.streams_cut, many.streams_cut, twice.streams_cut));
+      flags.memory_budget_mib, flags.max_streams, flags.grpc_memory_mib, one.peak_resident / mib,
+      flags.producers, many.peak_resident / mib, 2 * flags.producers, twice.peak_resident / mib,
+      one.refused, many.refused, twice.refused, one.streams_cut, many.streams_cut,
+      twice.streams_cut));
   return absl::OkStatus();
 }
 
@@ -472,16 +480,17 @@ int Run(const Flags& flags) {
       return 1;
     }
     double raw_cluster = 0;
-    if (absl::Status s = Measure(flags, *cluster, 3, "3-node cluster, 3 replicas", report,
-                                 &raw_cluster);
+    if (absl::Status s =
+            Measure(flags, *cluster, 3, "3-node cluster, 3 replicas", report, &raw_cluster);
         !s.ok()) {
       std::cerr << s << "\n";
       return 1;
     }
   }
-  report.Note(absl::StrFormat("%d cores shared by everything (load generator, services, "
-                              "backends, all nats-servers)",
-                              static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
+  report.Note(
+      absl::StrFormat("%d cores shared by everything (load generator, services, "
+                      "backends, all nats-servers)",
+                      static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
   report.Print(std::cout);
   absl::Status out = report.WriteJson(flags.out);
   std::cout << (out.ok() ? "results: " + flags.out : std::string(out.message())) << "\n";
@@ -508,6 +517,8 @@ int main(int argc, char** argv) {
   app.add_option("--producer_batch_rows", flags.producer_batch_rows, "rows of those batches");
   app.add_option("--memory_budget_mib", flags.memory_budget_mib,
                  "max_bytes_in_flight of the ingestion process the memory run pushes to");
+  app.add_option("--max_streams", flags.max_streams,
+                 "PushStreams the memory run's ingestion keeps open at once");
   app.add_option("--grpc_memory_mib", flags.grpc_memory_mib,
                  "its server.grpc_memory_limit (gRPC's own buffers)");
   app.add_flag("!--no_cluster", flags.cluster, "skip the 3-node cluster run");

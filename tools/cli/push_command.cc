@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "libs/base/grpc_status.h"
+#include "libs/base/retry_after.h"
 #include "libs/rpc/health.h"
 #include "tools/cli/push_file.h"
 #include "tools/cli/push_stream.h"
@@ -215,7 +216,19 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
   }
   const absl::Time start = absl::Now();
   PushReport report;
-  if (table->rows > 0) report = PushBatches(rpc::InsecureChannel(ingestion), *table, stream);
+  if (table->rows > 0) {
+    const absl::Time give_up = start + stream.timeout;
+    while (true) {
+      report = PushBatches(rpc::InsecureChannel(ingestion), *table, stream);
+      // Refused before anything was taken (ingestion has as many streams open as it allows):
+      // open it again after the hint; batch ids are the same, so nothing is stored twice.
+      const bool refused = absl::IsResourceExhausted(report.stream_status) && report.batches == 0 &&
+                           report.duplicates == 0 && report.failures.empty();
+      const absl::Duration wait = base::RetryAfter(report.stream_status).value_or(absl::Seconds(1));
+      if (!refused || absl::Now() + wait > give_up) break;
+      absl::SleepFor(wait);
+    }
+  }
   const int total_batches = report.total_batches;
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (drawn) io.err << "\n";
