@@ -73,9 +73,11 @@ TEST(RunServiceTest, ServesThenDrainsOnSigterm) {
   ASSERT_OK_AND_ASSIGN(int port, PickFreePort());
   std::string path =
       WriteConfig("serve.yaml", absl::StrCat("server:\n  grpc_address: 127.0.0.1:", port,
-                                             "\n  metrics_address: 127.0.0.1:0\n"));
+                                             "\n  metrics_address: 127.0.0.1:0\n"
+                                             "  malloc_arenas: 3\n"));
   ASSERT_OK_AND_ASSIGN(auto p, Subprocess::Start({.argv = {kBinary, "--config", path}}));
   ASSERT_OK(p->WaitForOutput("msg=started", absl::Seconds(30)));
+  EXPECT_THAT(p->RecentOutput(), HasSubstr("malloc_arenas=3"));
   auto channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(10)));

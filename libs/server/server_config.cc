@@ -1,6 +1,22 @@
 #include "libs/server/server_config.h"
 
+#include <malloc.h>
+#include <sched.h>
+
+#include <cstdlib>
+
 namespace granary::server {
+
+int ApplyMallocArenas(const ServerConfig& config) {
+  int arenas = config.malloc_arenas;
+  if (arenas == 0) {
+    if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return 0;
+    cpu_set_t cpus;
+    arenas = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 0;
+    if (arenas <= 0) return 0;
+  }
+  return mallopt(M_ARENA_MAX, arenas) == 1 ? arenas : 0;
+}
 
 ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defaults) {
   ServerConfig c;
@@ -26,6 +42,7 @@ ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defa
   c.dependency_check_interval =
       section.Duration("dependency_check_interval", c.dependency_check_interval,
                        absl::Milliseconds(50), absl::Minutes(5));
+  c.malloc_arenas = static_cast<int>(section.Int("malloc_arenas", 0, 0, 1024));
   return c;
 }
 

@@ -9,6 +9,7 @@
 //     max_message_bytes: 67108864
 //     grpc_memory_limit: 512MiB     # 0: none
 //     dependency_check_interval: 1s
+//     malloc_arenas: 0              # 0: one per core this process may run on
 #ifndef GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
 #define GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
 
@@ -40,7 +41,16 @@ struct ServerConfig {
   int64_t grpc_memory_limit = 0;
   // How often healthy backends are checked (failing ones are retried with backoff).
   absl::Duration dependency_check_interval = absl::Seconds(1);
+  // glibc malloc arenas (M_ARENA_MAX). glibc's default, 8 per core of the host, lets memory
+  // freed by one thread sit unused in another's arena: under many clients, resident memory
+  // grew with their number although what was allocated did not (tools/bench ingest). 0: one
+  // per core this process may run on (its CPU affinity), unless MALLOC_ARENA_MAX is set.
+  int malloc_arenas = 0;
 };
+
+// The malloc arenas `config` asks for, applied to this process (before its threads start);
+// returns the number set, or 0 when left to MALLOC_ARENA_MAX.
+int ApplyMallocArenas(const ServerConfig& config);
 
 // Each service's own default addresses.
 struct ServerDefaults {

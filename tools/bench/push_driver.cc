@@ -131,7 +131,18 @@ absl::StatusOr<PushRun> PushDriver::Run(const std::function<ingestion::v1::PushR
                                                  status.error_message()));
     }
     ++run.streams_cut;
-    const absl::Time resend = absl::Now() + absl::Milliseconds(100);
+    // Not before the service's hint (a stream refused past max_streams carries one), as a
+    // producer should: reopening at once would only be refused again.
+    absl::Duration wait = absl::Milliseconds(100);
+    const auto& trailers = ctx.GetServerTrailingMetadata();
+    if (auto hint = trailers.find("grpc-retry-pushback-ms"); hint != trailers.end()) {
+      int64_t ms = 0;
+      if (absl::SimpleAtoi(absl::string_view(hint->second.data(), hint->second.size()), &ms)) {
+        wait = std::max(wait, absl::Milliseconds(ms));
+      }
+    }
+    absl::SleepFor(wait);
+    const absl::Time resend = absl::Now();
     for (int index : outstanding) again.emplace(resend, index);
   }
   run.end = absl::Now();
