@@ -46,9 +46,10 @@ class RedisSession : public OnlineStoreSession {
     return result;
   }
   // Runs a script `calls` times in one round trip: build(i) appends the i-th call's
-  // arguments to argv_ (after "EVALSHA <sha>"), read(i, reply) gets its reply. Loads the script
-  // first when this connection has not, and again (sending every call again) when Redis lost
-  // it. The first error reply is returned after every reply was read.
+  // arguments to argv_ (after "EVALSHA <sha>"), read(i, reply) gets its reply, once per call.
+  // Loads the script first when this connection has not, and again when Redis lost it, then
+  // sends again the calls that did not run for that. The first error reply is returned after
+  // every reply was read.
   absl::Status Eval(const std::string& script, size_t calls, absl::FunctionRef<void(size_t)> build,
                     absl::FunctionRef<void(size_t, const redisReply& reply)> read);
   void Arg(absl::string_view a) {
@@ -130,13 +131,16 @@ absl::Status RedisSession::Eval(const std::string& script, size_t calls,
                                 absl::FunctionRef<void(size_t)> build,
                                 absl::FunctionRef<void(size_t, const redisReply& reply)> read) {
   std::string& sha = loaded_[&script];
-  for (int attempt = 0;; ++attempt) {
+  std::vector<size_t> send(calls);
+  for (size_t i = 0; i < calls; ++i) send[i] = i;
+  absl::Status status;
+  for (int attempt = 0; !send.empty(); ++attempt) {
     if (sha.empty()) {
       ASSIGN_OR_RETURN(redis::Reply reply, Check(conn_->Command({"SCRIPT", "LOAD", script})));
       RETURN_IF_ERROR(redis::ReplyStatus(reply));
       sha = reply.str;
     }
-    for (size_t i = 0; i < calls; ++i) {
+    for (size_t i : send) {
       argv_.clear();
       lens_.clear();
       numbers_.clear();
@@ -147,27 +151,28 @@ absl::Status RedisSession::Eval(const std::string& script, size_t calls,
       RETURN_IF_ERROR(
           Check(conn_->Append(static_cast<int>(argv_.size()), argv_.data(), lens_.data())));
     }
-    absl::Status status;
-    bool lost = false;
-    for (size_t i = 0; i < calls; ++i) {
+    // Every reply is read, even after an error: the next command must not get this one's.
+    std::vector<size_t> lost;
+    for (size_t i : send) {
       RETURN_IF_ERROR(Check(conn_->ReadRaw([&](const redisReply& r) {
         if (r.type != REDIS_REPLY_ERROR) {
           read(i, r);
           return;
         }
         absl::Status error = redis::ReplyStatus(redis::Reply::FromHiredis(r));
-        lost = lost || absl::IsNotFound(error);
-        if (status.ok()) status = error;
+        // Redis restarted or flushed its scripts before this call: it did not run.
+        if (absl::IsNotFound(error) && attempt == 0) {
+          lost.push_back(i);
+        } else if (status.ok()) {
+          status = error;
+        }
       })));
     }
-    // Redis restarted or flushed its scripts: what it refused did not run; load the script and
-    // send everything again (the scripts are idempotent).
-    if (lost && attempt == 0) {
-      sha.clear();
-      continue;
-    }
-    return status;
+    // Sent again, once, only the calls that did not run: each call's reply is read once.
+    if (!lost.empty()) sha.clear();
+    send = std::move(lost);
   }
+  return status;
 }
 
 absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write, absl::Time deadline) {
@@ -178,9 +183,10 @@ absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write, abs
                                                      " features"));
     }
   }
+  WriteResult result;
+  if (write.rows.empty()) return result;
   ASSIGN_OR_RETURN(redis::Connection * conn, Ready(deadline));
   (void)conn;
-  WriteResult result;
   const std::string ts_field = keys::TimestampField(write.view);
   const std::string created_field = keys::CreatedField(write.view);
   std::vector<std::string> encoded;  // a call's rows' Timestamp and OnlineRowMeta

@@ -178,9 +178,10 @@ std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
     }
   }
   if (session == nullptr) session = store_->NewSession();
-  const absl::Time deadline = absl::Now() + write_timeout_;
   for (const Group& group : groups) {
-    absl::StatusOr<onlinestore::WriteResult> written = session->WriteNewer(group.write, deadline);
+    // Each group its own time: a slow view must not leave another's batches unasked.
+    absl::StatusOr<onlinestore::WriteResult> written =
+        session->WriteNewer(group.write, absl::Now() + write_timeout_);
     const absl::Time done = absl::Now();
     for (size_t m = 0; m < group.members.size(); ++m) {
       const Group::Member& member = group.members[m];

@@ -1,6 +1,7 @@
-// Applies pushed batches to the online store: one guarded write per batch (a row is written
-// only if newer than the stored one: its event time, then its created time; atomically in
+// Applies pushed batches to the online store with guarded writes (a row is written only if
+// newer than the stored one: its event time, then its created time; atomically per row in
 // Redis), so replicas, redeliveries and out-of-order pushes can never move a value backwards.
+// Batches of one view and the same columns given together (WriteAll) share one write.
 // Each row is stamped with the view's incarnation: a batch meant for a view that was deleted
 // (and maybe created again under the same name) is refused for good, and is dead-lettered.
 // A row whose key holds something other than a hash is refused alone.
@@ -56,7 +57,7 @@ class OnlineWriter : public BatchSink {
   bool Wants(const events::v1::PushBatch& batch) const override { return batch.online(); }
   absl::StatusOr<SinkResult> Write(const events::v1::PushBatch& batch) override;
   // Batches of one view and the same columns share one write: one round trip to Redis for
-  // them all, within one write timeout.
+  // them all, each such group within its own write timeout.
   bool writes_together() const override { return true; }
   std::vector<absl::StatusOr<SinkResult>> WriteAll(
       absl::Span<const events::v1::PushBatch* const> batches) override;

@@ -4,6 +4,8 @@
 // fails its row alone, and Redis out of memory is trouble that passes, not poison.
 #include "services/materializer/online_writer.h"
 
+#include <atomic>
+
 #include "gmock/gmock.h"
 #include "granary/types/v1/online_row.pb.h"
 #include "gtest/gtest.h"
@@ -26,6 +28,43 @@ using ::testing::HasSubstr;
 
 absl::Time At(int64_t seconds) { return absl::FromUnixSeconds(seconds); }
 
+// Redis, counting the writes asked of it.
+class CountingStore : public onlinestore::OnlineStore {
+ public:
+  explicit CountingStore(const redis::RedisOptions& options) : redis_(options) {}
+  std::unique_ptr<onlinestore::OnlineStoreSession> NewSession() override {
+    return std::make_unique<Session>(redis_.NewSession(), &writes);
+  }
+  void ReadAsync(onlinestore::AsyncRead* read) override { redis_.ReadAsync(read); }
+  std::atomic<int> writes{0};
+
+ private:
+  class Session : public onlinestore::OnlineStoreSession {
+   public:
+    Session(std::unique_ptr<onlinestore::OnlineStoreSession> inner, std::atomic<int>* writes)
+        : inner_(std::move(inner)), writes_(writes) {}
+    absl::Status MultiGet(absl::Span<const onlinestore::HashGet> gets, absl::Time deadline,
+                          onlinestore::FieldVisitor visit) override {
+      return inner_->MultiGet(gets, deadline, visit);
+    }
+    absl::StatusOr<onlinestore::WriteResult> WriteNewer(const onlinestore::ViewWrite& write,
+                                                        absl::Time deadline) override {
+      ++*writes_;
+      return inner_->WriteNewer(write, deadline);
+    }
+    absl::Status RemoveView(const onlinestore::ViewRemoval& removal,
+                            onlinestore::RemovalProgress* progress, absl::Time deadline) override {
+      return inner_->RemoveView(removal, progress, deadline);
+    }
+    absl::Status Ping(absl::Time deadline) override { return inner_->Ping(deadline); }
+
+   private:
+    std::unique_ptr<onlinestore::OnlineStoreSession> inner_;
+    std::atomic<int>* writes_;
+  };
+  onlinestore::RedisOnlineStore redis_;
+};
+
 class OnlineWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -33,8 +72,9 @@ class OnlineWriterTest : public ::testing::Test {
     options_.host = redis_->host();
     options_.port = redis_->port();
     catalog_ = WriterTestCatalog();
+    store_ = std::make_shared<CountingStore>(options_);
     writer_ = std::make_unique<OnlineWriter>(
-        std::make_shared<onlinestore::RedisOnlineStore>(options_),
+        store_,
         [this](const std::string&) {
           return absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(catalog_);
         },
@@ -68,6 +108,7 @@ class OnlineWriterTest : public ::testing::Test {
   std::unique_ptr<testing::RedisServer> redis_;
   redis::RedisOptions options_;
   std::shared_ptr<const registry_client::Catalog> catalog_;
+  std::shared_ptr<CountingStore> store_;
   std::unique_ptr<OnlineWriter> writer_;
 };
 
@@ -153,6 +194,8 @@ TEST_F(OnlineWriterTest, BatchesWrittenTogetherAnswerEachForItself) {
   const events::v1::PushBatch* batches[] = {&first, &ghost, &third, &fewer};
   std::vector<absl::StatusOr<SinkResult>> results = writer_->WriteAll(batches);
   ASSERT_EQ(results.size(), 4);
+  // first and third share one write; fewer (other columns) has its own; ghost none.
+  EXPECT_EQ(store_->writes.load(), 2);
   ASSERT_OK(results[0].status());
   EXPECT_TRUE(results[0]->rejected_rows.empty());
   EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("gone")));

@@ -26,9 +26,6 @@ std::vector<absl::StatusOr<SinkResult>> BatchSink::WriteAll(
 
 namespace {
 
-// Rows a sink that writes together gets at once (a batch bigger than that goes alone).
-constexpr int kRowsTogether = 1024;
-
 // What becomes of a message from what the sink made of its batch.
 Handled Outcome(const events::v1::PushBatch& batch, absl::StatusOr<SinkResult> result,
                 const BatchSink& sink) {
@@ -62,48 +59,48 @@ Handled PushHandler::Handle(bus::Message& message) {
   return Outcome(batch, sink_->Write(batch), *sink_);
 }
 
-std::vector<Handled> PushHandler::HandleAll(absl::Span<bus::Message* const> messages,
-                                            absl::Duration keep_alive_after) {
-  if (!sink_->writes_together()) return MessageHandler::HandleAll(messages, keep_alive_after);
-  std::vector<Handled> handled(messages.size());
-  std::vector<events::v1::PushBatch> batches(messages.size());
-  std::vector<const events::v1::PushBatch*> wanted;
-  std::vector<size_t> wanted_at;  // the message of each wanted batch
-  for (size_t i = 0; i < messages.size(); ++i) {
-    if (absl::Status decoded = Decode(*messages[i], &batches[i]); !decoded.ok()) {
-      handled[i] = {decoded};
-    } else if (!sink_->Wants(batches[i])) {
-      handled[i] = {.status = absl::OkStatus(), .skipped = true};
-    } else {
-      wanted.push_back(&batches[i]);
-      wanted_at.push_back(i);
-    }
+void PushHandler::HandleAll(absl::Span<bus::Message* const> messages, const KeepAlive& keep_alive,
+                            SettleFn settle) {
+  if (!sink_->writes_together()) {
+    MessageHandler::HandleAll(messages, keep_alive, settle);
+    return;
   }
-  // In runs of about kRowsTogether rows: each within one write timeout, the messages of the
-  // runs still to come kept alive once the fetch has taken long.
-  const absl::Time start = absl::Now();
-  for (size_t begin = 0; begin < wanted.size();) {
-    size_t end = begin;
-    for (int rows = 0;
-         end < wanted.size() && (end == begin || rows + wanted[end]->rows_size() <= kRowsTogether);
-         ++end) {
-      rows += wanted[end]->rows_size();
+  absl::Time kept = keep_alive.clock->Now();
+  for (size_t begin = 0; begin < messages.size();) {
+    size_t end = begin + 1;
+    for (size_t bytes = messages[begin]->data().size();
+         end < messages.size() && bytes + messages[end]->data().size() <= kBytesTogether; ++end) {
+      bytes += messages[end]->data().size();
     }
-    if (begin > 0 && absl::Now() - start > keep_alive_after) {
-      for (size_t w = begin; w < end; ++w) (void)messages[wanted_at[w]]->InProgress();
+    if (keep_alive.clock->Now() - kept >= keep_alive.every) {
+      for (size_t i = begin; i < messages.size(); ++i) (void)messages[i]->InProgress();
+      kept = keep_alive.clock->Now();
     }
-    std::vector<absl::StatusOr<SinkResult>> results =
-        sink_->WriteAll(absl::MakeConstSpan(wanted).subspan(begin, end - begin));
-    for (size_t w = begin; w < end; ++w) {
+    // Decoded for this run only, and freed before the next.
+    std::vector<events::v1::PushBatch> batches(end - begin);
+    std::vector<const events::v1::PushBatch*> wanted;
+    std::vector<size_t> wanted_at;  // the message of each wanted batch
+    for (size_t i = begin; i < end; ++i) {
+      events::v1::PushBatch& batch = batches[i - begin];
+      if (absl::Status decoded = Decode(*messages[i], &batch); !decoded.ok()) {
+        settle(i, {decoded});
+      } else if (!sink_->Wants(batch)) {
+        settle(i, {.status = absl::OkStatus(), .skipped = true});
+      } else {
+        wanted.push_back(&batch);
+        wanted_at.push_back(i);
+      }
+    }
+    std::vector<absl::StatusOr<SinkResult>> results;
+    if (!wanted.empty()) results = sink_->WriteAll(wanted);
+    for (size_t w = 0; w < wanted.size(); ++w) {
       absl::StatusOr<SinkResult> result =
-          w - begin < results.size()
-              ? std::move(results[w - begin])
-              : absl::InternalError("the store gave no answer for this batch");
-      handled[wanted_at[w]] = Outcome(*wanted[w], std::move(result), *sink_);
+          w < results.size() ? std::move(results[w])
+                             : absl::InternalError("the store gave no answer for this batch");
+      settle(wanted_at[w], Outcome(*wanted[w], std::move(result), *sink_));
     }
     begin = end;
   }
-  return handled;
 }
 
 }  // namespace granary::materializer

@@ -35,8 +35,8 @@ class BatchSink {
   virtual bool Wants(const events::v1::PushBatch& batch) const = 0;
   // Stores the batch; applying it twice stores it once. Errors as StreamWorker's handlers.
   virtual absl::StatusOr<SinkResult> Write(const events::v1::PushBatch& batch) = 0;
-  // Whether WriteAll stores several batches in fewer round trips than one each, in a time
-  // bounded like one Write's.
+  // Whether WriteAll stores several batches in fewer round trips than one each (it is given
+  // up to PushHandler::kBytesTogether of them).
   virtual bool writes_together() const { return false; }
   // Several batches, each stored as Write would, one answer each, in order.
   virtual std::vector<absl::StatusOr<SinkResult>> WriteAll(
@@ -45,12 +45,17 @@ class BatchSink {
 
 class PushHandler : public MessageHandler {
  public:
+  // What a sink that writes together gets at once: a few thousand rows of the usual batches,
+  // a few MB once decoded.
+  static constexpr size_t kBytesTogether = 256 << 10;
+
   explicit PushHandler(std::shared_ptr<BatchSink> sink) : sink_(std::move(sink)) {}
   Handled Handle(bus::Message& message) override;
-  // Together when the sink writes together: a fetch of many batches costs the store one round
-  // trip instead of one per batch.
-  std::vector<Handled> HandleAll(absl::Span<bus::Message* const> messages,
-                                 absl::Duration keep_alive_after) override;
+  // Together when the sink writes together: the fetch in runs of up to kBytesTogether of
+  // messages (a bigger message alone), each run decoded, written in one round trip to the
+  // store and settled before the next is decoded.
+  void HandleAll(absl::Span<bus::Message* const> messages, const KeepAlive& keep_alive,
+                 SettleFn settle) override;
 
  private:
   const std::shared_ptr<BatchSink> sink_;

@@ -1,12 +1,14 @@
 // The push handler: a fetch's batches go to a sink that writes together in runs bounded in
-// rows, each message answered for its own batch (undecodable, not for this sink, refused,
-// partly refused); the messages of later runs are kept alive once a fetch takes long; a sink
-// that does not write together gets one batch at a time.
+// bytes, each message settled once, for its own batch (undecodable, not for this sink,
+// refused, partly refused), as soon as its run is written; the messages not settled yet are
+// kept alive whenever the fetch has taken long; a sink that does not write together gets one
+// batch at a time.
 #include "services/materializer/push_handler.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "libs/base/clock.h"
 #include "libs/testing/status_matchers.h"
 
 namespace granary::materializer {
@@ -38,15 +40,18 @@ class TestMessage : public bus::Message {
 };
 
 // Records the batch ids of each call; refuses batches named "refused", rejects row 0 of
-// batches named "partly".
+// batches named "partly"; each call moves `clock` (if any) on by `takes`.
 class RecordingSink : public BatchSink {
  public:
-  explicit RecordingSink(bool together) : together_(together) {}
+  explicit RecordingSink(bool together, base::FakeClock* clock = nullptr,
+                         absl::Duration takes = absl::ZeroDuration())
+      : together_(together), clock_(clock), takes_(takes) {}
   const char* name() const override { return "online"; }
   bool Wants(const events::v1::PushBatch& batch) const override { return batch.online(); }
   bool writes_together() const override { return together_; }
   absl::StatusOr<SinkResult> Write(const events::v1::PushBatch& batch) override {
     calls.push_back({batch.batch_id()});
+    Takes();
     return Result(batch);
   }
   std::vector<absl::StatusOr<SinkResult>> WriteAll(
@@ -57,11 +62,15 @@ class RecordingSink : public BatchSink {
       calls.back().push_back(batch->batch_id());
       out.push_back(Result(*batch));
     }
+    Takes();
     return out;
   }
   std::vector<std::vector<std::string>> calls;
 
  private:
+  void Takes() {
+    if (clock_ != nullptr) clock_->Advance(takes_);
+  }
   static absl::StatusOr<SinkResult> Result(const events::v1::PushBatch& batch) {
     if (batch.batch_id() == "refused") return absl::FailedPreconditionError("view gone");
     SinkResult result;
@@ -72,8 +81,11 @@ class RecordingSink : public BatchSink {
     return result;
   }
   const bool together_;
+  base::FakeClock* clock_;
+  const absl::Duration takes_;
 };
 
+// A batch of `rows` empty rows: two bytes each on the wire.
 std::string Batch(const std::string& id, int rows, bool online = true) {
   events::v1::PushBatch batch;
   batch.set_batch_id(id);
@@ -82,70 +94,95 @@ std::string Batch(const std::string& id, int rows, bool online = true) {
   return batch.SerializeAsString();
 }
 
-std::vector<bus::Message*> Pointers(std::vector<std::unique_ptr<TestMessage>>& messages) {
-  std::vector<bus::Message*> out;
-  for (auto& m : messages) out.push_back(m.get());
+struct Fetch {
+  std::vector<std::unique_ptr<TestMessage>> messages;
+  std::vector<bus::Message*> pointers;
+  void Add(std::string data) {
+    messages.push_back(std::make_unique<TestMessage>(std::move(data)));
+    pointers.push_back(messages.back().get());
+  }
+};
+
+// Handles `fetch`, each message's answer in its place; fails the test if one is settled twice.
+std::vector<std::optional<Handled>> HandleAll(MessageHandler& handler, Fetch& fetch,
+                                              const base::Clock& clock,
+                                              absl::Duration every = absl::InfiniteDuration()) {
+  std::vector<std::optional<Handled>> out(fetch.pointers.size());
+  handler.HandleAll(fetch.pointers, {.every = every, .clock = &clock},
+                    [&](size_t i, Handled handled) {
+                      EXPECT_FALSE(out[i].has_value()) << "message " << i << " settled twice";
+                      out[i] = std::move(handled);
+                    });
   return out;
 }
 
-TEST(PushHandlerTest, AFetchIsWrittenInRunsAndEachMessageAnsweredForItsOwnBatch) {
+TEST(PushHandlerTest, AFetchIsWrittenInRunsAndEachMessageSettledForItsOwnBatch) {
   auto sink = std::make_shared<RecordingSink>(/*together=*/true);
   PushHandler handler(sink);
-  std::vector<std::unique_ptr<TestMessage>> messages;
-  messages.push_back(std::make_unique<TestMessage>(Batch("a", 600)));
-  messages.push_back(std::make_unique<TestMessage>("\xff not a batch"));
-  messages.push_back(std::make_unique<TestMessage>(Batch("offline only", 10, false)));
-  messages.push_back(std::make_unique<TestMessage>(Batch("refused", 400)));
-  messages.push_back(std::make_unique<TestMessage>(Batch("partly", 100)));  // past 1,024 rows
-  messages.push_back(std::make_unique<TestMessage>(Batch("big", 5000)));    // alone
-  messages.push_back(std::make_unique<TestMessage>(Batch("last", 1)));
-  std::vector<Handled> handled = handler.HandleAll(Pointers(messages), absl::InfiniteDuration());
-  ASSERT_EQ(handled.size(), 7);
+  static_assert(PushHandler::kBytesTogether == 256 << 10, "the sizes below assume 256 KiB");
+  Fetch fetch;
+  fetch.Add(Batch("a", 60'000));  // 120 KB
+  fetch.Add("\xff not a batch");
+  fetch.Add(Batch("offline only", 10, false));
+  fetch.Add(Batch("refused", 40'000));  // 200 KB with the above: one run
+  fetch.Add(Batch("partly", 40'000));   // past 256 KiB: the next run
+  fetch.Add(Batch("big", 200'000));     // 400 KB: alone
+  fetch.Add(Batch("last", 1));
+  base::FakeClock clock;
+  std::vector<std::optional<Handled>> handled = HandleAll(handler, fetch, clock);
   EXPECT_THAT(sink->calls, ElementsAre(ElementsAre("a", "refused"), ElementsAre("partly"),
                                        ElementsAre("big"), ElementsAre("last")));
-  EXPECT_OK(handled[0].status);
-  EXPECT_FALSE(handled[0].rejected.has_value());
-  EXPECT_THAT(handled[1].status, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("undecodable")));
-  EXPECT_OK(handled[2].status);
-  EXPECT_TRUE(handled[2].skipped);
-  EXPECT_THAT(handled[3].status, StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_OK(handled[4].status);
-  ASSERT_TRUE(handled[4].rejected.has_value());
-  EXPECT_THAT(handled[4].rejected->reason, HasSubstr("1 of 100 rows not written: WRONGTYPE"));
+  for (const auto& h : handled) ASSERT_TRUE(h.has_value());
+  EXPECT_OK(handled[0]->status);
+  EXPECT_FALSE(handled[0]->rejected.has_value());
+  EXPECT_THAT(handled[1]->status, StatusIs(absl::StatusCode::kDataLoss, HasSubstr("undecodable")));
+  EXPECT_OK(handled[2]->status);
+  EXPECT_TRUE(handled[2]->skipped);
+  EXPECT_THAT(handled[3]->status, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(handled[4]->status);
+  ASSERT_TRUE(handled[4]->rejected.has_value());
+  EXPECT_THAT(handled[4]->rejected->reason, HasSubstr("1 of 40000 rows not written: WRONGTYPE"));
   events::v1::PushBatch part;
-  ASSERT_TRUE(part.ParseFromString(handled[4].rejected->payload));
+  ASSERT_TRUE(part.ParseFromString(handled[4]->rejected->payload));
   EXPECT_EQ(part.rows_size(), 1);
   EXPECT_EQ(part.batch_id(), "partly:online-rejected");
-  EXPECT_OK(handled[5].status);
-  EXPECT_OK(handled[6].status);
-  for (const auto& m : messages) EXPECT_EQ(m->kept_alive, 0);
+  EXPECT_OK(handled[5]->status);
+  EXPECT_OK(handled[6]->status);
+  for (const auto& m : fetch.messages) EXPECT_EQ(m->kept_alive, 0);
 }
 
-TEST(PushHandlerTest, MessagesOfLaterRunsAreKeptAliveOnceTheFetchTookLong) {
-  auto sink = std::make_shared<RecordingSink>(/*together=*/true);
+TEST(PushHandlerTest, MessagesNotSettledYetAreKeptAliveWheneverTheFetchHasTakenLong) {
+  base::FakeClock clock;
+  // Each run takes 20 s; messages are kept alive every 10 s.
+  auto sink = std::make_shared<RecordingSink>(/*together=*/true, &clock, absl::Seconds(20));
   PushHandler handler(sink);
-  std::vector<std::unique_ptr<TestMessage>> messages;
-  for (int i = 0; i < 3; ++i) messages.push_back(std::make_unique<TestMessage>(Batch("b", 1000)));
-  handler.HandleAll(Pointers(messages), absl::ZeroDuration());
+  Fetch fetch;
+  for (int i = 0; i < 3; ++i) fetch.Add(Batch("b", 100'000));  // 200 KB: a run each
+  std::vector<std::optional<Handled>> handled = HandleAll(handler, fetch, clock, absl::Seconds(10));
   ASSERT_EQ(sink->calls.size(), 3);
-  EXPECT_EQ(messages[0]->kept_alive, 0);  // written at once
-  EXPECT_EQ(messages[1]->kept_alive, 1);
-  EXPECT_EQ(messages[2]->kept_alive, 1);
+  for (const auto& h : handled) ASSERT_TRUE(h.has_value() && h->status.ok());
+  EXPECT_EQ(fetch.messages[0]->kept_alive, 0);  // written at once
+  EXPECT_EQ(fetch.messages[1]->kept_alive, 1);  // before the second run
+  EXPECT_EQ(fetch.messages[2]->kept_alive, 2);  // and again before the third
 }
 
 TEST(PushHandlerTest, ASinkThatDoesNotWriteTogetherGetsOneBatchAtATime) {
-  auto sink = std::make_shared<RecordingSink>(/*together=*/false);
+  base::FakeClock clock;
+  auto sink = std::make_shared<RecordingSink>(/*together=*/false, &clock, absl::Seconds(20));
   PushHandler handler(sink);
-  std::vector<std::unique_ptr<TestMessage>> messages;
-  messages.push_back(std::make_unique<TestMessage>(Batch("a", 1)));
-  messages.push_back(std::make_unique<TestMessage>(Batch("refused", 1)));
-  messages.push_back(std::make_unique<TestMessage>(Batch("c", 1)));
-  std::vector<Handled> handled = handler.HandleAll(Pointers(messages), absl::InfiniteDuration());
+  Fetch fetch;
+  fetch.Add(Batch("a", 1));
+  fetch.Add(Batch("refused", 1));
+  fetch.Add(Batch("c", 1));
+  std::vector<std::optional<Handled>> handled = HandleAll(handler, fetch, clock, absl::Seconds(10));
   EXPECT_THAT(sink->calls, ElementsAre(ElementsAre("a"), ElementsAre("refused"), ElementsAre("c")));
-  ASSERT_EQ(handled.size(), 3);
-  EXPECT_OK(handled[0].status);
-  EXPECT_THAT(handled[1].status, StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_OK(handled[2].status);
+  for (const auto& h : handled) ASSERT_TRUE(h.has_value());
+  EXPECT_OK(handled[0]->status);
+  EXPECT_THAT(handled[1]->status, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(handled[2]->status);
+  EXPECT_EQ(fetch.messages[0]->kept_alive, 0);
+  EXPECT_EQ(fetch.messages[1]->kept_alive, 1);
+  EXPECT_EQ(fetch.messages[2]->kept_alive, 2);
 }
 
 }  // namespace

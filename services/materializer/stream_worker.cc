@@ -28,16 +28,16 @@ bool IsPermanent(const absl::Status& status) {
   }
 }
 
-std::vector<Handled> MessageHandler::HandleAll(absl::Span<bus::Message* const> messages,
-                                               absl::Duration keep_alive_after) {
-  std::vector<Handled> handled;
-  handled.reserve(messages.size());
-  const absl::Time start = absl::Now();
-  for (bus::Message* message : messages) {
-    if (absl::Now() - start > keep_alive_after) (void)message->InProgress();
-    handled.push_back(Handle(*message));
+void MessageHandler::HandleAll(absl::Span<bus::Message* const> messages,
+                               const KeepAlive& keep_alive, SettleFn settle) {
+  absl::Time kept = keep_alive.clock->Now();
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (keep_alive.clock->Now() - kept >= keep_alive.every) {
+      for (size_t j = i; j < messages.size(); ++j) (void)messages[j]->InProgress();
+      kept = keep_alive.clock->Now();
+    }
+    settle(i, Handle(*messages[i]));
   }
-  return handled;
 }
 
 StreamWorker::StreamWorker(StreamWorkerOptions options,
@@ -181,11 +181,18 @@ void StreamWorker::Loop() {
     std::vector<bus::Message*> messages;
     messages.reserve(got->size());
     for (std::unique_ptr<bus::Message>& message : *got) messages.push_back(message.get());
-    std::vector<Handled> handled = handler_->HandleAll(messages, options_.ack_wait / 3);
-    // A handler answering fewer must not lose a message: the rest is retried.
-    handled.resize(messages.size(), Handled{absl::InternalError("the handler gave no answer")});
+    std::vector<bool> settled(messages.size(), false);
+    handler_->HandleAll(messages, {.every = options_.ack_wait / 3, .clock = clock_},
+                        [&](size_t i, Handled handled) {
+                          if (i >= messages.size() || settled[i]) return;
+                          settled[i] = true;
+                          Settle(*messages[i], std::move(handled));
+                          --in_hand_;
+                        });
+    // A handler that left one unanswered must not lose it: it is retried.
     for (size_t i = 0; i < messages.size(); ++i) {
-      Settle(*messages[i], std::move(handled[i]));
+      if (settled[i]) continue;
+      Settle(*messages[i], Handled{absl::InternalError("the handler gave no answer")});
       --in_hand_;
     }
   }

@@ -27,10 +27,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/types/span.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 #include "libs/base/clock.h"
 #include "libs/bus/consumer.h"
@@ -61,13 +62,19 @@ class MessageHandler {
   // Idempotent: the same message may come again (a worker died before its ack). A long
   // handler keeps `message` alive with InProgress.
   virtual Handled Handle(bus::Message& message) = 0;
-  // The messages of one fetch, one answer each, in order. By default each is handled in turn,
-  // and once `keep_alive_after` has passed the next is kept alive (InProgress) before it is
-  // handled: the last of a slow fetch would otherwise pass ack_wait and go to another replica
-  // while still in hand (harmless, handlers are idempotent, but wasted work). A handler that
-  // stores several messages in one round trip overrides it, bounding the time it takes.
-  virtual std::vector<Handled> HandleAll(absl::Span<bus::Message* const> messages,
-                                         absl::Duration keep_alive_after);
+  // The messages of one fetch: `settle(i, handled)` once for each, as soon as its answer is
+  // known (it is acknowledged or retried right then). By default each is handled in turn.
+  // Messages not settled yet are kept alive (InProgress) whenever `keep_alive.every` has
+  // passed since the fetch or the last time, so that none passes ack_wait and goes to another
+  // replica while still in hand (harmless, handlers are idempotent, but wasted work). A
+  // handler that stores several messages in one round trip overrides it.
+  struct KeepAlive {
+    absl::Duration every;
+    const base::Clock* clock;
+  };
+  using SettleFn = absl::FunctionRef<void(size_t message, Handled handled)>;
+  virtual void HandleAll(absl::Span<bus::Message* const> messages, const KeepAlive& keep_alive,
+                         SettleFn settle);
 };
 
 // Whether a handler's error means the message can never succeed: undecodable or malformed
