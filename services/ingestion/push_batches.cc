@@ -52,8 +52,7 @@ absl::StatusOr<std::vector<absl::Time>> Times(const RepeatedValue& column, absl:
   const absl::Time latest = context.received + context.max_future_skew;
   for (int r = 0; r < column.val_size(); ++r) {
     const Value& cell = column.val(r);
-    if (nullable &&
-        (cell.val_case() == Value::VAL_NOT_SET || cell.val_case() == Value::kNullVal)) {
+    if (nullable && (cell.val_case() == Value::VAL_NOT_SET || cell.val_case() == Value::kNullVal)) {
       out.push_back(ToMicros(null_means));
       continue;
     }
@@ -167,8 +166,8 @@ absl::StatusOr<events::v1::PushBatch> OneBatch(
       const Value* typed = keys::CoerceKeyValue(cell, keys[k].type, &scratch);
       if (typed == nullptr) {
         return CellError(keys[k].name, r,
-                         absl::StrCat("expected ", ValueType::Enum_Name(keys[k].type),
-                                      ", found ", DescribeValue(cell)));
+                         absl::StrCat("expected ", ValueType::Enum_Name(keys[k].type), ", found ",
+                                      DescribeValue(cell)));
       }
       *row->add_join_values() = *typed;
     }
@@ -205,9 +204,9 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
   ASSIGN_OR_RETURN(const RepeatedValue* ts_column,
                    Column(request, route.timestamp_column, "event timestamp column"));
   RETURN_IF_ERROR(CheckEveryFeature(route, request));
-  ASSIGN_OR_RETURN(std::vector<absl::Time> event_times,
-                   Times(*ts_column, route.timestamp_column, context, /*nullable=*/false,
-                         absl::InfinitePast()));
+  ASSIGN_OR_RETURN(
+      std::vector<absl::Time> event_times,
+      Times(*ts_column, route.timestamp_column, context, /*nullable=*/false, absl::InfinitePast()));
   // A row without a created time counts as created when it was received, online and offline.
   std::vector<absl::Time> created_times(rows, context.received);
   if (!route.created_column.empty() && request.columns().count(route.created_column) > 0) {
@@ -228,10 +227,10 @@ absl::StatusOr<std::vector<events::v1::PushBatch>> BuildPushBatches(const PushRo
   std::vector<events::v1::PushBatch> batches;
   for (const RoutedView& view : route.views) {
     if (!view.online && (!offline || whole_offline)) continue;  // nothing of it goes online
-    ASSIGN_OR_RETURN(events::v1::PushBatch batch,
-                     OneBatch(route, request, context, view.name, view.view_version,
-                              view.join_keys, view.features, event_times, created_times, rows,
-                              offline && !whole_offline));
+    ASSIGN_OR_RETURN(
+        events::v1::PushBatch batch,
+        OneBatch(route, request, context, view.name, view.view_version, view.join_keys,
+                 view.features, event_times, created_times, rows, offline && !whole_offline));
     batch.set_online(online && view.online);
     if (batch.online() || batch.offline()) batches.push_back(std::move(batch));
   }
@@ -274,9 +273,12 @@ std::string PushSubject(const events::v1::PushBatch& batch) {
 }
 
 std::string PushMessageId(const events::v1::PushBatch& batch) {
-  // One stream holds every project's batches, and deduplicates by this id.
-  return absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view(),
-                      batch.whole_push() ? "/offline" : "");
+  // One stream holds every project's batches, and deduplicates by this id. The whole of a
+  // push is "*" (never a view's name), not named after its first view: a view added to the
+  // push source before a retry must not give the retry another id (and the offline table the
+  // rows twice).
+  return absl::StrCat(batch.project(), "/", batch.batch_id(), "/",
+                      batch.whole_push() ? "*/offline" : batch.feature_view());
 }
 
 }  // namespace granary::ingestion

@@ -135,9 +135,8 @@ std::vector<std::string> CopyLines(const events::v1::PushBatch& batch, const Tar
     for (const auto& v : row.join_values()) texts.push_back(PgText(v));
     texts.push_back(PgTimestamp(base::FromProtoTime(row.event_time())));
     if (target.created) {
-      texts.push_back(row.has_created_time()
-                          ? PgTimestamp(base::FromProtoTime(row.created_time()))
-                          : received);
+      texts.push_back(row.has_created_time() ? PgTimestamp(base::FromProtoTime(row.created_time()))
+                                             : received);
     }
     for (int f : target.features) texts.push_back(PgText(row.features(f)));
     std::string& line = lines.emplace_back();
@@ -161,11 +160,11 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
     if (!migrated.ok()) return absl::UnavailableError(migrated.message());
     migrated_.store(true);
   }
-  // The batch's JetStream message id: unique per project, batch and view (and "/offline" for
-  // the whole of a push whose source feeds several views).
+  // The batch's JetStream message id (ingestion's PushMessageId): unique per project, batch
+  // and view, "*/offline" for the whole of a push whose source feeds several views.
   const std::string message_id =
-      absl::StrCat(batch.project(), "/", batch.batch_id(), "/", batch.feature_view(),
-                   batch.whole_push() ? "/offline" : "");
+      absl::StrCat(batch.project(), "/", batch.batch_id(), "/",
+                   batch.whole_push() ? "*/offline" : batch.feature_view());
   int64_t written = 0;
   SinkResult result;
   // `one_by_one`: each row in its own savepoint, the refused ones collected.

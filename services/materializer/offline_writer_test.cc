@@ -76,14 +76,15 @@ testing::PostgresServer* OfflineWriterTest::pg_ = nullptr;
 
 TEST_F(OfflineWriterTest, TextSurvivesCopyExactly) {
   const std::string tricky = "tab\there\nnew line\rcr \\backslash \\N \"quoted\" 'single' é ✓";
-  ASSERT_OK(writer_->Write(TestBatch("b1", {{1, At(1), At(2), tricky}, {2, At(1), At(2), ""}}))
-                .status());
+  ASSERT_OK(
+      writer_->Write(TestBatch("b1", {{1, At(1), At(2), tricky}, {2, At(1), At(2), ""}})).status());
   EXPECT_THAT(Rows("SELECT note FROM stats ORDER BY driver_id"),
               ElementsAre(ElementsAre(tricky), ElementsAre("")));
 }
 
 TEST_F(OfflineWriterTest, TimesBefore1970AndFarAheadAreStoredExactly) {
-  const absl::Time year1 = absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  const absl::Time year1 =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   const absl::Time year9999 =
       absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone());
   ASSERT_OK(writer_
@@ -91,12 +92,11 @@ TEST_F(OfflineWriterTest, TimesBefore1970AndFarAheadAreStoredExactly) {
                                          {2, At(-1) - absl::Milliseconds(500), At(0), "b", -1},
                                          {3, year9999, year9999, "c", 253402300799}}))
                 .status());
-  EXPECT_THAT(
-      Rows("SELECT extract(epoch FROM ts)::numeric, extract(epoch FROM created)::bigint, "
-           "extract(epoch FROM seen)::bigint FROM stats ORDER BY driver_id"),
-      ElementsAre(ElementsAre("-62135596800.000000", "-62135596800", "-62135596800"),
-                  ElementsAre("-1.500000", "0", "-1"),
-                  ElementsAre("253402300799.000000", "253402300799", "253402300799")));
+  EXPECT_THAT(Rows("SELECT extract(epoch FROM ts)::numeric, extract(epoch FROM created)::bigint, "
+                   "extract(epoch FROM seen)::bigint FROM stats ORDER BY driver_id"),
+              ElementsAre(ElementsAre("-62135596800.000000", "-62135596800", "-62135596800"),
+                          ElementsAre("-1.500000", "0", "-1"),
+                          ElementsAre("253402300799.000000", "253402300799", "253402300799")));
 }
 
 TEST_F(OfflineWriterTest, EachBatchIsStoredOnce) {
@@ -122,7 +122,7 @@ TEST_F(OfflineWriterTest, TheWholeOfAPushFeedingSeveralViewsIsOneRowPerPushedRow
                    "extract(epoch FROM seen)::bigint, trips FROM stats"),
               ElementsAre(ElementsAre("1", "10", "a", "5", "42")));
   EXPECT_THAT(Rows("SELECT message_id FROM granary_ingest.offline_batches"),
-              ElementsAre(ElementsAre("shop/w/driver_stats/offline")));
+              ElementsAre(ElementsAre("shop/w/*/offline")));
   // A feature of none of the views it names any more (removed since the batch was accepted):
   // the rest is written, that column left out (the table has no such column: writing it would
   // fail).
@@ -137,19 +137,20 @@ TEST_F(OfflineWriterTest, TheWholeOfAPushFeedingSeveralViewsIsOneRowPerPushedRow
 TEST_F(OfflineWriterTest, RowsTheTableRefusesAreSplitFromTheRestWhichIsStored) {
   ASSERT_OK_AND_ASSIGN(SinkResult result,
                        writer_->Write(TestBatch("b1", {{1, At(1), At(1), "fine"},
-                                                        {2, At(1), At(1), "refuse"},
-                                                        {3, At(1), At(1), "also fine"},
-                                                        {4, At(1), At(1), "refuse"}})));
+                                                       {2, At(1), At(1), "refuse"},
+                                                       {3, At(1), At(1), "also fine"},
+                                                       {4, At(1), At(1), "refuse"}})));
   EXPECT_THAT(result.rejected_rows, ElementsAre(1, 3));
   EXPECT_THAT(result.reason, HasSubstr("check constraint"));
   EXPECT_THAT(Rows("SELECT driver_id FROM stats ORDER BY driver_id"),
               ElementsAre(ElementsAre("1"), ElementsAre("3")));
   // Recorded as written with its refused rows: a redelivery (its dead letter failed, say)
   // adds nothing to the table and answers the same refused rows, which are not lost.
-  ASSERT_OK_AND_ASSIGN(SinkResult again, writer_->Write(TestBatch("b1", {{1, At(1), At(1), "fine"},
-                                                                          {2, At(1), At(1), "refuse"},
-                                                                          {3, At(1), At(1), "also fine"},
-                                                                          {4, At(1), At(1), "refuse"}})));
+  ASSERT_OK_AND_ASSIGN(SinkResult again,
+                       writer_->Write(TestBatch("b1", {{1, At(1), At(1), "fine"},
+                                                       {2, At(1), At(1), "refuse"},
+                                                       {3, At(1), At(1), "also fine"},
+                                                       {4, At(1), At(1), "refuse"}})));
   EXPECT_THAT(again.rejected_rows, ElementsAre(1, 3));
   EXPECT_THAT(again.reason, HasSubstr("check constraint"));
   EXPECT_THAT(Rows("SELECT count(*) FROM stats"), ElementsAre(ElementsAre("2")));
