@@ -127,8 +127,7 @@ int RunServiceMain(int argc, char** argv, const std::string& name, const ServerD
   base::SetLogService(name);
   base::SetLogLevel(server_config.log_level);
   // Before the service's threads start.
-  const int arenas = ApplyMallocArenas(server_config);
-  base::LogInfo("starting").With("malloc_arenas", arenas);
+  base::LogInfo("starting").With("malloc_arenas", ApplyMallocArenas(server_config));
 
   absl::StatusOr<std::unique_ptr<ServiceRuntime>> runtime =
       ServiceRuntime::Start(name, server_config, build);

@@ -5,17 +5,22 @@
 
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
+
 namespace granary::server {
 
-int ApplyMallocArenas(const ServerConfig& config) {
+std::string ApplyMallocArenas(const ServerConfig& config) {
   int arenas = config.malloc_arenas;
   if (arenas == 0) {
-    if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return 0;
+    if (const char* env = std::getenv("MALLOC_ARENA_MAX"); env != nullptr) {
+      return absl::StrCat("MALLOC_ARENA_MAX=", env);
+    }
     cpu_set_t cpus;
-    arenas = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 0;
-    if (arenas <= 0) return 0;
+    if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0) return "glibc's default (no affinity)";
+    arenas = CPU_COUNT(&cpus);
   }
-  return mallopt(M_ARENA_MAX, arenas) == 1 ? arenas : 0;
+  if (mallopt(M_ARENA_MAX, arenas) != 1) return "glibc's default (mallopt refused)";
+  return absl::StrCat(arenas);
 }
 
 ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defaults) {

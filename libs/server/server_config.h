@@ -44,13 +44,15 @@ struct ServerConfig {
   // glibc malloc arenas (M_ARENA_MAX). glibc's default, 8 per core of the host, lets memory
   // freed by one thread sit unused in another's arena: under many clients, resident memory
   // grew with their number although what was allocated did not (tools/bench ingest). 0: one
-  // per core this process may run on (its CPU affinity), unless MALLOC_ARENA_MAX is set.
+  // per core this process may run on (its CPU affinity; a CPU quota without an affinity mask
+  // is not seen), unless MALLOC_ARENA_MAX is set.
   int malloc_arenas = 0;
 };
 
-// The malloc arenas `config` asks for, applied to this process (before its threads start);
-// returns the number set, or 0 when left to MALLOC_ARENA_MAX.
-int ApplyMallocArenas(const ServerConfig& config);
+// The malloc arenas `config` asks for, applied to this process (before its threads start):
+// an explicit malloc_arenas wins over MALLOC_ARENA_MAX; 0 leaves an explicit MALLOC_ARENA_MAX
+// alone. Returns what was done, for the start-up log: the number set, or why none was.
+std::string ApplyMallocArenas(const ServerConfig& config);
 
 // Each service's own default addresses.
 struct ServerDefaults {
