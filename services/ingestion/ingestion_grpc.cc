@@ -175,8 +175,6 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   std::deque<grpc::ByteBuffer> responses_ ABSL_GUARDED_BY(mu_);
 };
 
-// The messages of a unary Push: the request parsed on an arena of its own (see
-// BatchArenaOptions), which goes as soon as Push has used it.
 // A PushStream past max_streams: finished at once, before anything of it is read, so that the
 // memory streams take stays bounded whatever the number of producers.
 class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
@@ -188,6 +186,8 @@ class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   void OnDone() override { delete this; }
 };
 
+// The messages of a unary Push: the request parsed on an arena of its own (see
+// BatchArenaOptions), which goes as soon as Push has used it.
 class PushMessages final : public grpc::MessageHolder<v1::PushRequest, v1::PushResponse> {
  public:
   PushMessages() : arena_(BatchArenaOptions()) {
@@ -266,9 +266,11 @@ class UnaryPush {
 
 }  // namespace
 
-IngestionGrpc::IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits)
+IngestionGrpc::IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits,
+                             std::shared_ptr<IngestionMetrics> metrics)
     : pusher_(std::move(pusher)),
       limits_(limits),
+      metrics_(std::move(metrics)),
       allocator_(std::make_unique<PushMessageAllocator>()) {
   SetMessageAllocatorFor_Push(allocator_.get());
 }
@@ -291,6 +293,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestionGrpc::Push
     grpc::CallbackServerContext* context) {
   if (open_streams_->fetch_add(1) >= limits_.max_streams) {
     open_streams_->fetch_sub(1);
+    if (metrics_ != nullptr) metrics_->RecordStreamRefused();
     return new RefusedStream(base::WithRetryAfter(absl::ResourceExhaustedError(absl::StrCat(
                                                       "ingestion has ", limits_.max_streams,
                                                       " PushStreams open (max_streams); open this "

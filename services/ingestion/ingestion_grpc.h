@@ -14,6 +14,7 @@
 #include "granary/ingestion/v1/ingestion.grpc.pb.h"
 #include "grpcpp/support/message_allocator.h"
 
+#include "services/ingestion/ingestion_metrics.h"
 #include "services/ingestion/pusher.h"
 
 namespace granary::ingestion {
@@ -33,7 +34,11 @@ class IngestionGrpc final
     : public v1::IngestionService::WithCallbackMethod_Push<
           v1::IngestionService::WithRawCallbackMethod_PushStream<v1::IngestionService::Service>> {
  public:
-  IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits);
+  // `metrics` may be null (tests).
+  IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits,
+                std::shared_ptr<IngestionMetrics> metrics = nullptr);
+  // PushStreams open now; shared, so that it can be read after this is gone.
+  std::shared_ptr<const std::atomic<int>> open_streams() const { return open_streams_; }
   ~IngestionGrpc() override;
 
   grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* context,
@@ -46,6 +51,7 @@ class IngestionGrpc final
  private:
   const std::shared_ptr<Pusher> pusher_;
   const StreamLimits limits_;
+  const std::shared_ptr<IngestionMetrics> metrics_;
   // Shared with the streams, which leave when done (maybe after this is destroyed).
   const std::shared_ptr<std::atomic<int>> open_streams_ = std::make_shared<std::atomic<int>>(0);
   // Unary requests on the heap, freed as soon as Push has used them (not when answered).

@@ -28,10 +28,24 @@ IngestionMetrics::IngestionMetrics(prometheus::Registry& registry) {
   rejected_ = outcome("rejected");
   throttled_ = outcome("throttled");
   unavailable_ = outcome("unavailable");
-  bytes_in_flight_ = &prometheus::BuildGauge()
-                          .Name("granary_ingestion_bytes_in_flight")
-                          .Help("Bytes of pushes the service holds now (ingestion.max_bytes_in_flight "
-                                "bounds them).")
+  bytes_in_flight_ =
+      &prometheus::BuildGauge()
+           .Name("granary_ingestion_bytes_in_flight")
+           .Help(
+               "Bytes of pushes the service holds now (ingestion.max_bytes_in_flight "
+               "bounds them).")
+           .Register(registry)
+           .Add({});
+  open_streams_ = &prometheus::BuildGauge()
+                       .Name("granary_ingestion_open_streams")
+                       .Help("PushStreams open now (ingestion.max_streams bounds them).")
+                       .Register(registry)
+                       .Add({});
+  streams_refused_ = &prometheus::BuildCounter()
+                          .Name("granary_ingestion_streams_refused_total")
+                          .Help(
+                              "PushStreams refused at once because ingestion.max_streams were "
+                              "open (the producer opens them again later).")
                           .Register(registry)
                           .Add({});
 }
@@ -39,6 +53,12 @@ IngestionMetrics::IngestionMetrics(prometheus::Registry& registry) {
 void IngestionMetrics::SetBytesInFlight(int64_t bytes) {
   bytes_in_flight_->Set(static_cast<double>(bytes));
 }
+
+void IngestionMetrics::SetOpenStreams(int streams) {
+  open_streams_->Set(static_cast<double>(streams));
+}
+
+void IngestionMetrics::RecordStreamRefused() { streams_refused_->Increment(); }
 
 void IngestionMetrics::RecordStored(size_t rows, bool duplicate, absl::Duration took) {
   const Outcome& o = duplicate ? duplicate_ : stored_;
@@ -48,9 +68,9 @@ void IngestionMetrics::RecordStored(size_t rows, bool duplicate, absl::Duration 
 }
 
 void IngestionMetrics::RecordFailed(size_t rows, const absl::Status& status) {
-  const Outcome& o = absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)
-                         ? unavailable_
-                         : absl::IsResourceExhausted(status) ? throttled_ : rejected_;
+  const Outcome& o = absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ? unavailable_
+                     : absl::IsResourceExhausted(status)                             ? throttled_
+                                                                                     : rejected_;
   o.batches->Increment();
   o.rows->Increment(static_cast<double>(rows));
 }

@@ -5,6 +5,8 @@
 //   granary_ingestion_rows_total{outcome}      rows of those batches
 //   granary_ingestion_store_seconds            histogram: batch received -> stored in JetStream
 //   granary_ingestion_bytes_in_flight          bytes of pushes held now (of the budget)
+//   granary_ingestion_open_streams             PushStreams open now (of max_streams)
+//   granary_ingestion_streams_refused_total    PushStreams refused at once, max_streams open
 #ifndef GRANARY_SERVICES_INGESTION_INGESTION_METRICS_H_
 #define GRANARY_SERVICES_INGESTION_INGESTION_METRICS_H_
 
@@ -33,6 +35,8 @@ class IngestionMetrics {
   void RecordFailed(size_t rows, const absl::Status& status);
   // Set before each scrape.
   void SetBytesInFlight(int64_t bytes);
+  void SetOpenStreams(int streams);
+  void RecordStreamRefused();
 
  private:
   std::shared_ptr<metrics::AtomicHistogramFamily> store_family_;
@@ -43,6 +47,8 @@ class IngestionMetrics {
   };
   Outcome stored_, duplicate_, rejected_, throttled_, unavailable_;
   prometheus::Gauge* bytes_in_flight_;
+  prometheus::Gauge* open_streams_;
+  prometheus::Counter* streams_refused_;
 };
 
 }  // namespace granary::ingestion

@@ -21,8 +21,8 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js,
                    bus::JetStream::Create(nats, {.publish_timeout = config.publish_timeout}));
   auto safety = std::make_shared<bus::StreamSafety>();
-  host.AddDependency("nats", bus::JetStreamCheck(nats, js, config.jetstream, absl::Seconds(30),
-                                                 safety));
+  host.AddDependency("nats",
+                     bus::JetStreamCheck(nats, js, config.jetstream, absl::Seconds(30), safety));
 
   auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
   RETURN_IF_ERROR(registry->Start());
@@ -38,8 +38,10 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   auto pusher = std::make_shared<Pusher>(
       pusher_options, [registry](const std::string& project) { return registry->Lookup(project); },
       js, budget, &base::Clock::Real(), metrics);
-  host.AddGrpcService(std::make_unique<IngestionGrpc>(pusher, config.streams),
-                      v1::IngestionService::service_full_name());
+  auto grpc_service = std::make_unique<IngestionGrpc>(pusher, config.streams, metrics);
+  host.OnScrape(
+      [metrics, open = grpc_service->open_streams()] { metrics->SetOpenStreams(open->load()); });
+  host.AddGrpcService(std::move(grpc_service), v1::IngestionService::service_full_name());
   return absl::OkStatus();
 }
 

@@ -130,8 +130,11 @@ TEST(IngestionStreamsTest, PastMaxStreamsANewStreamIsRefusedWithAHintUntilOneClo
       absl::StrCat("127.0.0.1:", runtime->grpc_port()), grpc::InsecureChannelCredentials()));
   OpenStream first(*stub);
   ASSERT_TRUE(first.answered);
+  EXPECT_EQ(testing::ScrapeMetric(runtime->metrics_port(), "granary_ingestion_open_streams"), 1);
   OpenStream second(*stub);
   EXPECT_FALSE(second.answered);
+  EXPECT_EQ(
+      testing::ScrapeMetric(runtime->metrics_port(), "granary_ingestion_streams_refused_total"), 1);
   grpc::Status refused = second.Close();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("max_streams"));
