@@ -271,6 +271,22 @@ absl::StatusOr<Stack> StartStack(const Flags& flags, int nats_nodes) {
   return s;
 }
 
+// FAILED_PRECONDITION unless GRANARY_PUSH keeps `replicas` copies: the figures of the
+// cluster run are only what they say when every acknowledged batch was on a quorum.
+absl::Status CheckPushReplicas(testing::TestStack& stack, int replicas) {
+  bus::NatsOptions o;
+  o.url = stack.nats_url();
+  ASSIGN_OR_RETURN(auto conn, bus::Connection::Open(o));
+  if (!conn->WaitConnected(absl::Seconds(5))) return absl::UnavailableError("nats");
+  ASSIGN_OR_RETURN(auto js, bus::JetStream::Create(conn));
+  ASSIGN_OR_RETURN(bus::StreamState push, js->GetStreamState("GRANARY_PUSH"));
+  if (push.replicas != replicas) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("GRANARY_PUSH keeps ", push.replicas, " replicas, not ", replicas));
+  }
+  return absl::OkStatus();
+}
+
 // Throughput, freshness and the raw JetStream floor on one stack; `label` names the rows.
 absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::string& label,
                      Report& report, double* raw_js_out) {
@@ -280,6 +296,7 @@ absl::Status Measure(const Flags& flags, Stack& s, int replicas, const std::stri
   ASSIGN_OR_RETURN(PushRun run,
                    driver.Run([&](int b) { return Batch(b, flags.batch_rows, 0, flags.entities); },
                               flags.batches, 0));
+  RETURN_IF_ERROR(CheckPushReplicas(*s.stack, replicas));
   absl::Time written = s.WaitWritten(run.rows);
   const StackCpu throughput_cpu = s.Cpu() - cpu_start;
   const double acked_rps = run.rows / absl::ToDoubleSeconds(run.end - run.start);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "granary/deadletter/v1/deadletter.grpc.pb.h"
@@ -152,6 +153,22 @@ int DeadLetterShow(const std::string& materializer, uint64_t sequence, CommandIo
   return 0;
 }
 
+namespace {
+
+// What the materializer said of a request it refused, with the flags that name a filter when
+// it was refused for having none.
+std::string RefusedFilter(const grpc::Status& status) {
+  std::string out = status.error_message();
+  if (absl::StartsWith(out, "filter: empty")) {
+    absl::StrAppend(&out,
+                    " (--project, --view, --reason, --consumer, --since, --until or "
+                    "sequences, or --all)");
+  }
+  return out;
+}
+
+}  // namespace
+
 int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& query, CommandIo io) {
   absl::StatusOr<dv1::DeadLetterFilter> filter = BuildFilter(query, absl::Now());
   if (!filter.ok()) {
@@ -166,8 +183,7 @@ int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& que
   Deadline(ctx);
   if (grpc::Status s = Stub(materializer)->ReplayDeadLetters(&ctx, request, &response); !s.ok()) {
     if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      io.err << "granary deadletter replay: give a filter (--project, --view, --reason, "
-                "--consumer, --since, --until or sequences), or --all\n";
+      io.err << "granary deadletter replay: " << RefusedFilter(s) << "\n";
       return kExitUsage;
     }
     return Fail("replay", materializer, s, io);
@@ -198,8 +214,7 @@ int DeadLetterPurge(const std::string& materializer, const DeadLetterQuery& quer
   Deadline(ctx);
   if (grpc::Status s = Stub(materializer)->PurgeDeadLetters(&ctx, request, &response); !s.ok()) {
     if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-      io.err << "granary deadletter purge: give a filter (--project, --view, --reason, "
-                "--consumer, --since, --until or sequences), or --all\n";
+      io.err << "granary deadletter purge: " << RefusedFilter(s) << "\n";
       return kExitUsage;
     }
     return Fail("purge", materializer, s, io);

@@ -220,13 +220,17 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
     const absl::Time give_up = start + stream.timeout;
     while (true) {
       report = PushBatches(rpc::InsecureChannel(ingestion), *table, stream);
-      // Refused before anything was taken (ingestion has as many streams open as it allows):
-      // open it again after the hint; batch ids are the same, so nothing is stored twice.
-      const bool refused = absl::IsResourceExhausted(report.stream_status) && report.batches == 0 &&
-                           report.duplicates == 0 && report.failures.empty();
-      const absl::Duration wait = base::RetryAfter(report.stream_status).value_or(absl::Seconds(1));
-      if (!refused || absl::Now() + wait > give_up) break;
-      absl::SleepFor(wait);
+      // Refused before anything was taken, with a hint of when to come back (ingestion has
+      // as many streams open as it allows): open it again then; batch ids are the same, so
+      // nothing is stored twice. Any other end (a message too large, say) is reported.
+      const std::optional<absl::Duration> hint = base::RetryAfter(report.stream_status);
+      const bool refused = absl::IsResourceExhausted(report.stream_status) && hint.has_value() &&
+                           report.batches == 0 && report.duplicates == 0 && report.failures.empty();
+      const absl::Duration wait =
+          std::max(hint.value_or(absl::ZeroDuration()), absl::Milliseconds(100));
+      if (!refused || absl::Now() + wait >= give_up) break;
+      absl::SleepFor(wait);  // the service's hint, not a wait for an event
+      stream.timeout = give_up - absl::Now();
     }
   }
   const int total_batches = report.total_batches;
