@@ -2,12 +2,14 @@
 // stream for a view deleted meanwhile are dead-lettered with the reason (nothing written); a
 // view deleted and created again under the same name never serves the old incarnation's
 // values, even before they are removed; and the removal that follows deletes them from Redis
-// (only that project's, only that incarnation's).
+// (only that project's, only that incarnation's), as does deleting the whole project.
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "granary/registry/v1/registry_service.grpc.pb.h"
 #include "granary/registry/v1/repo.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
 #include "libs/bus/streams.h"
@@ -138,6 +140,54 @@ TEST(ViewLifecycleTest, AViewCreatedAgainNeverServesTheOldValuesWhichAreThenRemo
       [&] {
         absl::StatusOr<Served> s = h->Read(7);
         return s.ok() && s->status == serving::v1::PRESENT && s->trips == 7;
+      },
+      kWait));
+  ASSERT_OK_AND_ASSIGN(redis::Reply untouched,
+                       raw.Command({"HEXISTS", Key(1, "other_driver_stats"), ts_field}));
+  EXPECT_EQ(untouched.integer, 1);
+}
+
+TEST(ViewLifecycleTest, DeletingAProjectRemovesItsOnlineDataAndOnlyItsOwn) {
+  ASSERT_OK_AND_ASSIGN(auto h, IngestionHarness::Start());
+  constexpr int kDrivers = 20;
+  std::vector<DriverRow> rows;
+  for (int d = 0; d < kDrivers; ++d) rows.push_back({d, h->Now(), d});
+  ASSERT_TRUE(h->Push(h->Request("p", rows, ONLINE_AND_OFFLINE)).ok());
+  redis::RedisOptions options;
+  options.host = h->stack().redis().host();
+  options.port = h->stack().redis().port();
+  redis::Client raw(options);
+  const std::string ts_field = keys::TimestampField(kView);
+  // The precondition: every row is in Redis.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (int d = 0; d < kDrivers; ++d) {
+          absl::StatusOr<redis::Reply> held =
+              raw.Command({"HEXISTS", Key(d, "driver_stats"), ts_field});
+          if (!held.ok() || held->integer != 1) return false;
+        }
+        return true;
+      },
+      kWait));
+  // A project whose name ends the same way, with a row under the same view and key.
+  ASSERT_OK(raw.Command({"HSET", Key(1, "other_driver_stats"), ts_field, "x"}));
+
+  auto registry = registry::v1::RegistryService::NewStub(h->stack().registry_channel());
+  registry::v1::DeleteProjectRequest req;
+  req.set_project("driver_stats");
+  req.set_allow_breaking(true);
+  registry::v1::DeleteProjectResponse resp;
+  grpc::ClientContext ctx;
+  grpc::Status deleted = registry->DeleteProject(&ctx, req, &resp);
+  ASSERT_TRUE(deleted.ok()) << deleted.error_message();
+
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (int d = 0; d < kDrivers; ++d) {
+          absl::StatusOr<redis::Reply> held = raw.Command({"EXISTS", Key(d, "driver_stats")});
+          if (!held.ok() || held->integer != 0) return false;
+        }
+        return true;
       },
       kWait));
   ASSERT_OK_AND_ASSIGN(redis::Reply untouched,
