@@ -8,7 +8,7 @@
 //     min_backoff: 100ms           # redelivery delay, doubling up to max_backoff
 //     max_backoff: 10s
 //     stall_after: 30s             # failing this long without a success: stalled (health)
-//     write_timeout: 5s            # one Redis write (of one view's batches of a fetch)
+//     write_timeout: 5s            # one Redis write (one view's batches of a run, together)
 //     trim_interval: 1s            # how often GRANARY_PUSH loses what both writers acknowledged
 //   jetstream: {ack_wait: 30s, ...} # shared with ingestion: libs/bus/streams.h
 //   registry: {address: 127.0.0.1:6570}

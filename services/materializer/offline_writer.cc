@@ -162,9 +162,10 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
   }
   // The batch's JetStream message id (ingestion's PushMessageId): unique per project, batch
   // and view, "*/offline" for the whole of a push whose source feeds several views.
-  const std::string message_id =
+  const std::string current_id =
       absl::StrCat(batch.project(), "/", batch.batch_id(), "/",
                    batch.whole_push() ? "*/offline" : batch.feature_view());
+  std::string message_id;  // the one the ledger knows the batch by
   int64_t written = 0;
   SinkResult result;
   // `one_by_one`: each row in its own savepoint, the refused ones collected.
@@ -173,6 +174,18 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
       written = 0;
       result = SinkResult();
       ASSIGN_OR_RETURN(Target target, TargetOf(batch, lookup_, tx));
+      message_id = current_id;
+      if (batch.whole_push()) {
+        // Versions before 2026-12-06 named the whole of a push after its first view: a batch
+        // written under that id is written (its retry or redelivery comes under the new one).
+        const std::string legacy = absl::StrCat(batch.project(), "/", batch.batch_id(), "/",
+                                                batch.feature_view(), "/offline");
+        if (!tx.exec_params("SELECT 1 FROM granary_ingest.offline_batches WHERE message_id = $1",
+                            legacy)
+                 .empty()) {
+          message_id = legacy;
+        }
+      }
       // Waits for a replica writing the same batch to finish; then sees its id and stops.
       pqxx::result claimed = tx.exec_params(
           "INSERT INTO granary_ingest.offline_batches (message_id, target, rows) "

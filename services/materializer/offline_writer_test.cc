@@ -123,6 +123,15 @@ TEST_F(OfflineWriterTest, TheWholeOfAPushFeedingSeveralViewsIsOneRowPerPushedRow
               ElementsAre(ElementsAre("1", "10", "a", "5", "42")));
   EXPECT_THAT(Rows("SELECT message_id FROM granary_ingest.offline_batches"),
               ElementsAre(ElementsAre("shop/w/*/offline")));
+  // Stored before under the id earlier versions gave the whole of a push (named after its
+  // first view): not stored again.
+  whole.set_batch_id("legacy");
+  ASSERT_OK(
+      pg_->Execute("INSERT INTO granary_ingest.offline_batches (message_id, target, rows) "
+                   "VALUES ('shop/legacy/driver_stats/offline', 'stats', 1)",
+                   "granary"));
+  ASSERT_OK(writer_->Write(whole).status());
+  EXPECT_THAT(Rows("SELECT count(*) FROM stats"), ElementsAre(ElementsAre("1")));
   // A feature of none of the views it names any more (removed since the batch was accepted):
   // the rest is written, that column left out (the table has no such column: writing it would
   // fail).

@@ -178,10 +178,15 @@ std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
     }
   }
   if (session == nullptr) session = store_->NewSession();
+  // Redis in trouble (unreachable, timing out, out of memory): the groups after the first
+  // that met it are not asked, so that a call takes one write timeout, not one per group.
+  absl::Status trouble;
   for (const Group& group : groups) {
-    // Each group its own time: a slow view must not leave another's batches unasked.
+    // Each group its own write timeout.
     absl::StatusOr<onlinestore::WriteResult> written =
-        session->WriteNewer(group.write, absl::Now() + write_timeout_);
+        trouble.ok() ? session->WriteNewer(group.write, absl::Now() + write_timeout_)
+                     : absl::StatusOr<onlinestore::WriteResult>(trouble);
+    if (!written.ok() && !IsPermanent(written.status())) trouble = written.status();
     const absl::Time done = absl::Now();
     for (size_t m = 0; m < group.members.size(); ++m) {
       const Group::Member& member = group.members[m];

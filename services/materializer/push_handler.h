@@ -36,7 +36,7 @@ class BatchSink {
   // Stores the batch; applying it twice stores it once. Errors as StreamWorker's handlers.
   virtual absl::StatusOr<SinkResult> Write(const events::v1::PushBatch& batch) = 0;
   // Whether WriteAll stores several batches in fewer round trips than one each (it is given
-  // up to PushHandler::kBytesTogether of them).
+  // up to PushHandler::kBytesTogether of them, or one larger batch alone).
   virtual bool writes_together() const { return false; }
   // Several batches, each stored as Write would, one answer each, in order.
   virtual std::vector<absl::StatusOr<SinkResult>> WriteAll(

@@ -46,6 +46,9 @@ class RecordingSink : public BatchSink {
   explicit RecordingSink(bool together, base::FakeClock* clock = nullptr,
                          absl::Duration takes = absl::ZeroDuration())
       : together_(together), clock_(clock), takes_(takes) {}
+  // Messages settled so far, seen at each call (set by the test).
+  const int* settled = nullptr;
+  std::vector<int> settled_at_call;
   const char* name() const override { return "online"; }
   bool Wants(const events::v1::PushBatch& batch) const override { return batch.online(); }
   bool writes_together() const override { return together_; }
@@ -57,6 +60,7 @@ class RecordingSink : public BatchSink {
   std::vector<absl::StatusOr<SinkResult>> WriteAll(
       absl::Span<const events::v1::PushBatch* const> batches) override {
     std::vector<absl::StatusOr<SinkResult>> out;
+    if (settled != nullptr) settled_at_call.push_back(*settled);
     calls.emplace_back();
     for (const events::v1::PushBatch* batch : batches) {
       calls.back().push_back(batch->batch_id());
@@ -106,12 +110,14 @@ struct Fetch {
 // Handles `fetch`, each message's answer in its place; fails the test if one is settled twice.
 std::vector<std::optional<Handled>> HandleAll(MessageHandler& handler, Fetch& fetch,
                                               const base::Clock& clock,
-                                              absl::Duration every = absl::InfiniteDuration()) {
+                                              absl::Duration every = absl::InfiniteDuration(),
+                                              int* settled = nullptr) {
   std::vector<std::optional<Handled>> out(fetch.pointers.size());
   handler.HandleAll(fetch.pointers, {.every = every, .clock = &clock},
                     [&](size_t i, Handled handled) {
                       EXPECT_FALSE(out[i].has_value()) << "message " << i << " settled twice";
                       out[i] = std::move(handled);
+                      if (settled != nullptr) ++*settled;
                     });
   return out;
 }
@@ -129,9 +135,14 @@ TEST(PushHandlerTest, AFetchIsWrittenInRunsAndEachMessageSettledForItsOwnBatch) 
   fetch.Add(Batch("big", 200'000));     // 400 KB: alone
   fetch.Add(Batch("last", 1));
   base::FakeClock clock;
-  std::vector<std::optional<Handled>> handled = HandleAll(handler, fetch, clock);
+  int settled = 0;
+  sink->settled = &settled;
+  std::vector<std::optional<Handled>> handled =
+      HandleAll(handler, fetch, clock, absl::InfiniteDuration(), &settled);
   EXPECT_THAT(sink->calls, ElementsAre(ElementsAre("a", "refused"), ElementsAre("partly"),
                                        ElementsAre("big"), ElementsAre("last")));
+  // Each run settled before the next is written: what needs no write at once, then each run.
+  EXPECT_THAT(sink->settled_at_call, ElementsAre(2, 4, 5, 6));
   for (const auto& h : handled) ASSERT_TRUE(h.has_value());
   EXPECT_OK(handled[0]->status);
   EXPECT_FALSE(handled[0]->rejected.has_value());
