@@ -13,27 +13,10 @@ namespace {
 // rows' own columns are selected by name, never with *).
 constexpr char kRow[] = "\"__granary_row\"";
 
-// FROM <table> alias, or FROM (<query>) alias.
-absl::StatusOr<std::string> From(const std::string& table, const std::string& query,
-                                 absl::string_view alias, absl::string_view what) {
-  if (!query.empty()) return absl::StrCat("(", query, ") ", alias);
-  if (table.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": neither a table nor a query"));
-  }
-  ASSIGN_OR_RETURN(std::string quoted, QuoteQualified(table));
-  return absl::StrCat(quoted, " ", alias);
-}
-
-// `alias`."column", quoted.
-absl::StatusOr<std::string> Column(absl::string_view alias, absl::string_view column) {
-  ASSIGN_OR_RETURN(std::string quoted, QuoteIdentifier(column));
-  return absl::StrCat(alias, ".", quoted);
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
-                                           absl::Span<const PitView> views,
+                                           absl::Span<const ViewSource> views,
                                            bool full_feature_names) {
   if (views.empty()) return absl::InvalidArgumentError("features: none asked for");
   if (entities.timestamp_column.empty()) {
@@ -41,10 +24,10 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
   }
   // The entity rows, numbered in their order.
   ASSIGN_OR_RETURN(std::string entity_from,
-                   From(entities.table, entities.query, "src", "entity rows"));
+                   FromClause(entities.table, entities.query, "src", "entity rows"));
   std::string order = "";
   if (!entities.order_column.empty()) {
-    ASSIGN_OR_RETURN(std::string by, Column("src", entities.order_column));
+    ASSIGN_OR_RETURN(std::string by, QualifiedColumn("src", entities.order_column));
     order = absl::StrCat("ORDER BY ", by);
   }
   std::string entity_columns;
@@ -58,19 +41,19 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
       return absl::InvalidArgumentError(
           absl::StrCat("entity rows: column \"", column, "\" named twice"));
     }
-    ASSIGN_OR_RETURN(std::string c, Column("src", column));
+    ASSIGN_OR_RETURN(std::string c, QualifiedColumn("src", column));
     absl::StrAppend(&entity_columns, c, ", ");
   }
   std::string sql = absl::StrCat("WITH e AS (SELECT ", entity_columns, "row_number() OVER (", order,
                                  ") AS ", kRow, " FROM ", entity_from, ")\nSELECT ");
   for (const std::string& column : passed) {
-    ASSIGN_OR_RETURN(std::string c, Column("e", column));
+    ASSIGN_OR_RETURN(std::string c, QualifiedColumn("e", column));
     absl::StrAppend(&sql, c, ", ");
   }
-  ASSIGN_OR_RETURN(const std::string entity_ts, Column("e", entities.timestamp_column));
+  ASSIGN_OR_RETURN(const std::string entity_ts, QualifiedColumn("e", entities.timestamp_column));
   std::string joins;
   for (size_t v = 0; v < views.size(); ++v) {
-    const PitView& view = views[v];
+    const ViewSource& view = views[v];
     const std::string alias = absl::StrCat("v", v);
     if (view.join_columns.size() != entities.join_keys.size()) {
       return absl::InvalidArgumentError(
@@ -83,7 +66,7 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
     }
     std::string inner = "SELECT ";
     for (size_t f = 0; f < view.features.size(); ++f) {
-      const PitView::Feature& feature = view.features[f];
+      const ViewSource::Feature& feature = view.features[f];
       const std::string output =
           full_feature_names ? absl::StrCat(view.name, "__", feature.name) : feature.name;
       if (!outputs.insert(output).second) {
@@ -91,19 +74,19 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
             "feature ", view.name, ":", feature.name, ": the column \"", output,
             "\" is there twice", full_feature_names ? "" : " (ask for full feature names)"));
       }
-      ASSIGN_OR_RETURN(std::string source, Column("s", feature.column));
+      ASSIGN_OR_RETURN(std::string source, QualifiedColumn("s", feature.column));
       ASSIGN_OR_RETURN(std::string quoted_output, QuoteIdentifier(output));
       absl::StrAppend(&inner, f == 0 ? "" : ", ", source, " AS \"f", f, "\"");
       absl::StrAppend(&sql, alias, ".\"f", f, "\" AS ", quoted_output, ", ");
     }
     if (view.features.empty()) absl::StrAppend(&inner, "1");
-    ASSIGN_OR_RETURN(std::string from,
-                     From(view.table, view.query, "s", absl::StrCat("feature view ", view.name)));
-    ASSIGN_OR_RETURN(std::string ts, Column("s", view.timestamp_column));
+    ASSIGN_OR_RETURN(std::string from, FromClause(view.table, view.query, "s",
+                                                  absl::StrCat("feature view ", view.name)));
+    ASSIGN_OR_RETURN(std::string ts, QualifiedColumn("s", view.timestamp_column));
     absl::StrAppend(&inner, " FROM ", from, " WHERE ");
     for (size_t k = 0; k < view.join_columns.size(); ++k) {
-      ASSIGN_OR_RETURN(std::string source_key, Column("s", view.join_columns[k]));
-      ASSIGN_OR_RETURN(std::string entity_key, Column("e", entities.join_keys[k]));
+      ASSIGN_OR_RETURN(std::string source_key, QualifiedColumn("s", view.join_columns[k]));
+      ASSIGN_OR_RETURN(std::string entity_key, QualifiedColumn("e", entities.join_keys[k]));
       absl::StrAppend(&inner, source_key, " = ", entity_key, " AND ");
     }
     absl::StrAppend(&inner, ts, " <= ", entity_ts);
@@ -114,7 +97,7 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
     }
     absl::StrAppend(&inner, " ORDER BY ", ts, " DESC");
     if (!view.created_column.empty()) {
-      ASSIGN_OR_RETURN(std::string created, Column("s", view.created_column));
+      ASSIGN_OR_RETURN(std::string created, QualifiedColumn("s", view.created_column));
       absl::StrAppend(&inner, ", ", created, " DESC NULLS LAST");
     }
     absl::StrAppend(&inner, " LIMIT 1");

@@ -18,25 +18,9 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 
-namespace granary::offlinestore {
+#include "libs/offlinestore/view_source.h"
 
-// One feature view's side of the join: where its rows are and which columns are what.
-struct PitView {
-  std::string name;  // the feature view, for full feature names
-  // A table (optionally schema.table), or, when `query` is set, that query's rows.
-  std::string table;
-  std::string query;
-  // The source's columns for the entity rows' join keys, in the same order.
-  std::vector<std::string> join_columns;
-  std::string timestamp_column;
-  std::string created_column;  // empty: none (equal event times are then not told apart)
-  struct Feature {
-    std::string column;  // in the source (after the data source's field mapping)
-    std::string name;    // the feature's name
-  };
-  std::vector<Feature> features;
-  absl::Duration ttl = absl::ZeroDuration();  // zero: no lower bound
-};
+namespace granary::offlinestore {
 
 // The rows features are joined to.
 struct EntityRows {
@@ -56,7 +40,7 @@ struct EntityRows {
 // entity row, in order. INVALID_ARGUMENT for a malformed request (no views, a view without
 // join columns matching the entity keys, two output columns of the same name).
 absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
-                                           absl::Span<const PitView> views,
+                                           absl::Span<const ViewSource> views,
                                            bool full_feature_names);
 
 }  // namespace granary::offlinestore

@@ -153,7 +153,7 @@ TEST_F(PointInTimeTest, EqualsABruteForceReferenceRowForRow) {
                     .timestamp_column = "ts",
                     .extra_columns = {"label", "line"},
                     .order_column = "line"};
-    std::vector<PitView> views = {
+    std::vector<ViewSource> views = {
         {.name = "stats_a",
          .table = "stats_a",
          .join_columns = {"driver_id"},
@@ -216,23 +216,23 @@ TEST_F(PointInTimeTest, EqualsABruteForceReferenceRowForRow) {
 
 TEST_F(PointInTimeTest, RequestsThatCannotBeMadeAreRefused) {
   EntityRows rows{.table = "entities", .join_keys = {"driver_id"}, .timestamp_column = "ts"};
-  PitView a{.name = "a",
-            .table = "stats_a",
-            .join_columns = {"driver_id"},
-            .timestamp_column = "ts",
-            .features = {{"x", "x"}}};
-  PitView b = a;
+  ViewSource a{.name = "a",
+               .table = "stats_a",
+               .join_columns = {"driver_id"},
+               .timestamp_column = "ts",
+               .features = {{"x", "x"}}};
+  ViewSource b = a;
   b.name = "b";
   EXPECT_THAT(PointInTimeSql(rows, {}, false),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("features")));
   EXPECT_THAT(PointInTimeSql(rows, {a, b}, false),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("full feature names")));
   EXPECT_OK(PointInTimeSql(rows, {a, b}, true).status());
-  PitView two_keys = a;
+  ViewSource two_keys = a;
   two_keys.join_columns = {"driver_id", "city"};
   EXPECT_THAT(PointInTimeSql(rows, {two_keys}, false),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("2 join columns")));
-  PitView dotted = a;
+  ViewSource dotted = a;
   dotted.table = "a.b.c";
   EXPECT_THAT(PointInTimeSql(rows, {dotted}, false),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("schema.table")));

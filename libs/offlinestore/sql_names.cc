@@ -40,4 +40,25 @@ absl::StatusOr<std::string> QuoteQualified(absl::string_view name) {
   return out;
 }
 
+absl::StatusOr<std::string> QualifiedColumn(absl::string_view alias, absl::string_view column) {
+  ASSIGN_OR_RETURN(std::string quoted, QuoteIdentifier(column));
+  return absl::StrCat(alias, ".", quoted);
+}
+
+absl::StatusOr<std::string> FromClause(const std::string& table, const std::string& query,
+                                       absl::string_view alias, absl::string_view what) {
+  if (!query.empty()) return absl::StrCat("(", query, ") ", alias);
+  if (table.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": neither a table nor a query"));
+  }
+  ASSIGN_OR_RETURN(std::string quoted, QuoteQualified(table));
+  return absl::StrCat(quoted, " ", alias);
+}
+
+std::string TimeLiteral(absl::Time time) {
+  // Digits only: a number, not text from anyone.
+  return absl::StrCat("(timestamptz 'epoch' + interval '", absl::ToUnixMicros(time),
+                      " microseconds')");
+}
+
 }  // namespace granary::offlinestore

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace granary::offlinestore {
 
@@ -20,6 +21,18 @@ absl::StatusOr<std::string> QuoteIdentifier(absl::string_view name);
 // A table name as the registry gives it, optionally schema-qualified with one dot: each part
 // quoted on its own. INVALID_ARGUMENT for empty parts or more than one dot.
 absl::StatusOr<std::string> QuoteQualified(absl::string_view name);
+
+// `alias`."column", the column quoted.
+absl::StatusOr<std::string> QualifiedColumn(absl::string_view alias, absl::string_view column);
+
+// "<table> alias" (the table quoted) or, when `query` is set, "(<query>) alias" (a query is
+// SQL: it comes from the registry or from a caller allowed to read the offline store).
+// INVALID_ARGUMENT naming `what` when both are empty.
+absl::StatusOr<std::string> FromClause(const std::string& table, const std::string& query,
+                                       absl::string_view alias, absl::string_view what);
+
+// A time as a PostgreSQL timestamptz expression, exact to the microsecond.
+std::string TimeLiteral(absl::Time time);
 
 }  // namespace granary::offlinestore
 

@@ -1,0 +1,37 @@
+// What materialization copies to the online store: the latest row per entity of a feature
+// view with an event time in [start, end) (newest event time, ties broken by the newest
+// created time; a row without one counts as the oldest), optionally only the entities of one
+// shard of the entity hash space, so that tasks can split a view between workers.
+//
+//   ASSIGN_OR_RETURN(std::string sql, LatestRowsSql(source, start, end, Shard{2, 8}));
+//   // columns: each join column, the event time, the created time (or NULL), each feature
+#ifndef GRANARY_LIBS_OFFLINESTORE_LATEST_ROWS_H_
+#define GRANARY_LIBS_OFFLINESTORE_LATEST_ROWS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+#include "libs/offlinestore/view_source.h"
+
+namespace granary::offlinestore {
+
+// Entities whose key hashes to `index` modulo `count` (PostgreSQL's hashtextextended of the
+// key's text: stable across runs and servers of the same major version).
+struct Shard {
+  int index = 0;
+  int count = 1;
+};
+
+// The statement, its columns by position: the view's join columns, the event time, the
+// created time (NULL when the source has none), then the features in order.
+// INVALID_ARGUMENT for end not after start, a view without join columns, or a shard outside
+// its count.
+absl::StatusOr<std::string> LatestRowsSql(const ViewSource& view, absl::Time start, absl::Time end,
+                                          std::optional<Shard> shard);
+
+}  // namespace granary::offlinestore
+
+#endif  // GRANARY_LIBS_OFFLINESTORE_LATEST_ROWS_H_
