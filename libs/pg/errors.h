@@ -1,7 +1,8 @@
 // The one place libpqxx's exceptions become absl::Status, with codes that mean something to a
 // caller: connection trouble UNAVAILABLE, serialization failures and deadlocks ABORTED (retry),
-// unique violations ALREADY_EXISTS, other constraint violations FAILED_PRECONDITION, missing
-// tables or columns NOT_FOUND, statement timeouts DEADLINE_EXCEEDED, the rest INTERNAL.
+// unique violations ALREADY_EXISTS, other constraint violations FAILED_PRECONDITION, statement
+// timeouts DEADLINE_EXCEEDED, the rest INTERNAL (a missing table in Granary's own SQL is a
+// bug); code running SQL that names users' tables reads SqlState to tell them what is missing.
 //
 //   try { ... } catch (const std::exception& e) { return pg::StatusFromException(e); }
 #ifndef GRANARY_LIBS_PG_ERRORS_H_

@@ -1,0 +1,89 @@
+#include "libs/offlinestore/view_source.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include <pqxx/subtransaction>
+
+#include "libs/base/status_macros.h"
+#include "libs/offlinestore/sql_names.h"
+#include "libs/pg/errors.h"
+
+namespace granary::offlinestore {
+
+absl::StatusOr<ViewSource> SourceOfView(const registry_client::Catalog& catalog,
+                                        absl::string_view view_name) {
+  const registry::v1::FeatureView* view = catalog.FindFeatureView(view_name);
+  if (view == nullptr) {
+    return absl::NotFoundError(absl::StrCat("feature view ", view_name, ": not in project ",
+                                            catalog.repo().project().name()));
+  }
+  const registry::v1::DataSource* data = catalog.FindDataSource(view->batch_source());
+  if (data == nullptr || !data->has_postgres()) {
+    return absl::FailedPreconditionError(absl::StrCat("feature view ", view_name,
+                                                      ": its batch source \"", view->batch_source(),
+                                                      "\" is not a PostgreSQL table or query"));
+  }
+  // field_mapping maps a source column to the feature or join key it holds.
+  auto column_of = [&](const std::string& name) {
+    for (const auto& [column, mapped] : data->field_mapping()) {
+      if (mapped == name) return column;
+    }
+    return name;
+  };
+  ViewSource source;
+  source.name = view->name();
+  source.table = data->postgres().table();
+  source.query = data->postgres().query();
+  source.timestamp_column = data->timestamp_field();
+  source.created_column = data->created_timestamp_column();
+  for (const std::string& entity_name : view->entities()) {
+    const registry::v1::Entity* entity = catalog.FindEntity(entity_name);
+    if (entity == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("feature view ", view_name, ": entity ", entity_name, " is not defined"));
+    }
+    source.join_keys.push_back(entity->join_key());
+    source.join_columns.push_back(column_of(entity->join_key()));
+  }
+  for (const auto& field : view->schema()) {
+    source.features.push_back({column_of(field.name()), field.name()});
+  }
+  if (view->has_ttl()) {
+    source.ttl = absl::Seconds(view->ttl().seconds()) + absl::Nanoseconds(view->ttl().nanos());
+  }
+  return source;
+}
+
+absl::Status CheckSource(pqxx::dbtransaction& tx, const ViewSource& source) {
+  std::vector<std::string> columns;
+  for (const std::string& c : source.join_columns) columns.push_back(c);
+  columns.push_back(source.timestamp_column);
+  if (!source.created_column.empty()) columns.push_back(source.created_column);
+  for (const ViewSource::Feature& f : source.features) columns.push_back(f.column);
+  std::vector<std::string> quoted;
+  for (const std::string& c : columns) {
+    ASSIGN_OR_RETURN(std::string q, QualifiedColumn("s", c));
+    quoted.push_back(std::move(q));
+  }
+  ASSIGN_OR_RETURN(std::string from, FromClause(source.table, source.query, "s",
+                                                absl::StrCat("feature view ", source.name)));
+  const std::string sql =
+      absl::StrCat("SELECT ", absl::StrJoin(quoted, ", "), " FROM ", from, " LIMIT 0");
+  // A subtransaction: a failed check must not abort the caller's transaction.
+  try {
+    pqxx::subtransaction check(tx, "check_source");
+    check.exec(sql);
+    check.commit();
+  } catch (const std::exception& e) {
+    absl::Status status = pg::StatusFromException(e);
+    const std::string state = pg::SqlState(status);
+    // An undefined table, column or schema: the source names what is not there.
+    const absl::StatusCode code = state == "42P01" || state == "42703" || state == "3F000"
+                                      ? absl::StatusCode::kNotFound
+                                      : status.code();
+    return absl::Status(code, absl::StrCat("feature view ", source.name, ": ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace granary::offlinestore
