@@ -21,6 +21,7 @@ namespace granary::offlinestore {
 namespace {
 
 using ::granary::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 constexpr int64_t kBase = 1'700'000'000;
@@ -39,9 +40,8 @@ using Latest = std::map<Key, std::tuple<int64_t, int64_t, std::optional<std::str
 Latest Query(pqxx::connection& conn, const std::string& sql) {
   pqxx::work tx(conn);
   Latest out;
-  for (const pqxx::row& r : tx.exec(absl::StrCat("SELECT k0, k1, extract(epoch FROM t)::bigint, "
-                                                 "extract(epoch FROM c)::bigint, f0 FROM (",
-                                                 sql, ") q"))) {
+  for (const pqxx::row& r :
+       tx.exec(absl::StrCat("SELECT k0, k1, t / 1000000, c / 1000000, f0 FROM (", sql, ") q"))) {
     std::optional<std::string> value;
     if (!r[4].is_null()) value = r[4].as<std::string>();
     Key key{r[0].as<int64_t>(), r[1].as<std::string>()};
@@ -120,6 +120,72 @@ TEST(LatestRowsTest, EqualsABruteForceReferenceAndShardsSplitTheEntities) {
     EXPECT_EQ(sharded, expected);
     EXPECT_EQ(non_empty, 3u);
   }
+}
+
+TEST(LatestRowsTest, ReadInBatchesAsValuesOfTheirDeclaredTypes) {
+  ASSERT_OK_AND_ASSIGN(auto pg, testing::PostgresServer::Start());
+  ASSERT_OK(pg->CreateDatabase("offline"));
+  pqxx::connection conn(pg->ConnInfo("offline"));
+  pqxx::work tx(conn);
+  // 1,050 entities, two rows each: the newer one (by created time) carries i, the older -i.
+  tx.exec(
+      "CREATE TABLE wide (id bigint, ts timestamptz, created timestamptz, "
+      "rate double precision, tags text[], seen timestamptz, note text);"
+      "INSERT INTO wide SELECT g, to_timestamp(1000), to_timestamp(2000 + v), "
+      "v * g + 0.5, ARRAY['t' || g, 'x,y'], to_timestamp(g), 'n' || g "
+      "FROM generate_series(0, 1049) g, (VALUES (1), (-1)) AS s(v)");
+  ViewSource view{.name = "wide",
+                  .table = "wide",
+                  .join_keys = {"id"},
+                  .join_columns = {"id"},
+                  .join_types = {types::v1::ValueType::INT64},
+                  .timestamp_column = "ts",
+                  .created_column = "created",
+                  .features = {{"rate", "rate", types::v1::ValueType::DOUBLE},
+                               {"tags", "tags", types::v1::ValueType::STRING_LIST},
+                               {"seen", "seen", types::v1::ValueType::UNIX_TIMESTAMP}}};
+  std::vector<size_t> batches;
+  std::set<int64_t> ids;
+  ASSERT_OK(ReadLatestRows(tx, view, absl::FromUnixSeconds(0), absl::FromUnixSeconds(5000),
+                           std::nullopt, 100, [&](std::vector<LatestRow>& rows) {
+                             batches.push_back(rows.size());
+                             for (const LatestRow& row : rows) {
+                               const int64_t id = row.keys.at(0).int64_val();
+                               EXPECT_TRUE(ids.insert(id).second);
+                               EXPECT_EQ(row.event_time, absl::FromUnixSeconds(1000));
+                               EXPECT_EQ(row.created_time, absl::FromUnixSeconds(2001)) << id;
+                               EXPECT_EQ(row.features.at(0).double_val(), id + 0.5);
+                               EXPECT_EQ(row.features.at(1).string_list_val().val_size(), 2);
+                               if (row.features.at(1).string_list_val().val_size() != 2) continue;
+                               EXPECT_EQ(row.features.at(1).string_list_val().val(0),
+                                         absl::StrCat("t", id));
+                               EXPECT_EQ(row.features.at(1).string_list_val().val(1), "x,y");
+                               EXPECT_EQ(row.features.at(2).unix_timestamp_val(), id);
+                             }
+                             return absl::OkStatus();
+                           }));
+  EXPECT_EQ(ids.size(), 1050u);
+  EXPECT_EQ(batches.size(), 11u);  // ten of 100, then the last 50
+  EXPECT_EQ(batches.back(), 50u);
+  // The caller's error stops the reading.
+  int calls = 0;
+  EXPECT_THAT(ReadLatestRows(tx, view, absl::FromUnixSeconds(0), absl::FromUnixSeconds(5000),
+                             std::nullopt, 100,
+                             [&](std::vector<LatestRow>&) {
+                               ++calls;
+                               return absl::UnavailableError("redis away");
+                             }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(calls, 1);
+  // A column whose text is not of the declared type: named, with the entity.
+  ViewSource wrong = view;
+  wrong.features = {{"note", "note", types::v1::ValueType::INT64}};
+  EXPECT_THAT(
+      ReadLatestRows(tx, wrong, absl::FromUnixSeconds(0), absl::FromUnixSeconds(5000), Shard{0, 1},
+                     100, [](std::vector<LatestRow>&) { return absl::OkStatus(); }),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("feature view wide"), HasSubstr("column note"), HasSubstr("id="),
+                     HasSubstr("not a INT64"))));
 }
 
 TEST(LatestRowsTest, RequestsThatCannotBeMadeAreRefused) {

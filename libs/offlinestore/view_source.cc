@@ -44,9 +44,10 @@ absl::StatusOr<ViewSource> SourceOfView(const registry_client::Catalog& catalog,
     }
     source.join_keys.push_back(entity->join_key());
     source.join_columns.push_back(column_of(entity->join_key()));
+    source.join_types.push_back(entity->value_type());
   }
   for (const auto& field : view->schema()) {
-    source.features.push_back({column_of(field.name()), field.name()});
+    source.features.push_back({column_of(field.name()), field.name(), field.dtype()});
   }
   if (view->has_ttl()) {
     source.ttl = absl::Seconds(view->ttl().seconds()) + absl::Nanoseconds(view->ttl().nanos());

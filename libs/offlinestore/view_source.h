@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "granary/types/v1/value.pb.h"
 #include <pqxx/dbtransaction>
 
 #include "libs/registry_client/catalog.h"
@@ -29,11 +30,15 @@ struct ViewSource {
   // data source's field mapping renames it).
   std::vector<std::string> join_keys;
   std::vector<std::string> join_columns;
+  // Each join key's declared type (INVALID: not known; read as stored).
+  std::vector<types::v1::ValueType::Enum> join_types;
   std::string timestamp_column;
   std::string created_column;  // empty: none (equal event times are then not told apart)
   struct Feature {
     std::string column;  // in the source (after the data source's field mapping)
     std::string name;    // the feature's name
+    // Its declared type; INVALID: not known (the point-in-time join passes it as stored).
+    types::v1::ValueType::Enum type = types::v1::ValueType::INVALID;
   };
   std::vector<Feature> features;
   absl::Duration ttl = absl::ZeroDuration();  // zero: no lower bound

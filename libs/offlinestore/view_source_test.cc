@@ -81,7 +81,9 @@ TEST(ViewSourceTest, TheRegistrysDescriptionThroughTheFieldMapping) {
   ASSERT_EQ(source.features.size(), 2u);
   EXPECT_EQ(source.features[0].column, "conv");
   EXPECT_EQ(source.features[0].name, "conv_rate");
+  EXPECT_EQ(source.features[0].type, types::v1::ValueType::DOUBLE);
   EXPECT_EQ(source.features[1].column, "trips");
+  EXPECT_THAT(source.join_types, ElementsAre(types::v1::ValueType::INT64));
   EXPECT_EQ(source.ttl, absl::Hours(1));
   EXPECT_THAT(SourceOfView(catalog, "nowhere"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("feature view nowhere")));
