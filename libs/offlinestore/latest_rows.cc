@@ -30,9 +30,15 @@ absl::StatusOr<std::string> LatestRowsSql(const ViewSource& view, absl::Time sta
         absl::StrCat("shard ", shard->index, " of ", shard->count, ": no such shard"));
   }
   std::vector<std::string> keys;
-  for (const std::string& column : view.join_columns) {
-    ASSIGN_OR_RETURN(std::string key, QualifiedColumn("s", column));
+  std::vector<std::string> key_outputs;  // through FeatureExpression when the type is known
+  for (size_t k = 0; k < view.join_columns.size(); ++k) {
+    ASSIGN_OR_RETURN(std::string key, QualifiedColumn("s", view.join_columns[k]));
+    std::string output = key;
+    if (k < view.join_types.size() && view.join_types[k] != types::v1::ValueType::INVALID) {
+      ASSIGN_OR_RETURN(output, FeatureExpression(key, view.join_types[k]));
+    }
     keys.push_back(std::move(key));
+    key_outputs.push_back(std::move(output));
   }
   const std::string key_list = absl::StrJoin(keys, ", ");
   ASSIGN_OR_RETURN(std::string ts, QualifiedColumn("s", view.timestamp_column));
@@ -46,7 +52,9 @@ absl::StatusOr<std::string> LatestRowsSql(const ViewSource& view, absl::Time sta
   };
   // Positional names: no feature can collide with another output column.
   std::string sql = absl::StrCat("SELECT DISTINCT ON (", key_list, ") ");
-  for (size_t k = 0; k < keys.size(); ++k) absl::StrAppend(&sql, keys[k], " AS \"k", k, "\", ");
+  for (size_t k = 0; k < keys.size(); ++k) {
+    absl::StrAppend(&sql, key_outputs[k], " AS \"k", k, "\", ");
+  }
   absl::StrAppend(&sql, micros(ts), " AS \"t\", ",
                   created.empty() ? "NULL::bigint" : micros(created), " AS \"c\"");
   for (size_t f = 0; f < view.features.size(); ++f) {
@@ -60,6 +68,8 @@ absl::StatusOr<std::string> LatestRowsSql(const ViewSource& view, absl::Time sta
                                                 absl::StrCat("feature view ", view.name)));
   absl::StrAppend(&sql, " FROM ", from, " WHERE ", ts, " >= ", TimeLiteral(start), " AND ", ts,
                   " < ", TimeLiteral(end));
+  // A row without a key is no entity's: nothing could read it online.
+  for (const std::string& key : keys) absl::StrAppend(&sql, " AND ", key, " IS NOT NULL");
   if (shard.has_value() && shard->count > 1) {
     // The sign bit cleared, then the remainder: the same entity always in the same shard.
     absl::StrAppend(&sql, " AND (hashtextextended(ROW(", key_list,
@@ -84,6 +94,7 @@ absl::Status ReadLatestRows(pqxx::dbtransaction& tx, const ViewSource& view, abs
     }
   }
   ASSIGN_OR_RETURN(std::string sql, LatestRowsSql(view, start, end, shard));
+  RETURN_IF_ERROR(PinSession(tx));
   const size_t keys = view.join_columns.size();
   CopyReader reader(tx, sql);
   std::vector<std::optional<std::string>> fields;

@@ -83,6 +83,16 @@ TEST(LatestRowsTest, EqualsABruteForceReferenceAndShardsSplitTheEntities) {
     // Both edges on rows' times: rows at start are in, rows at end are out.
     const int64_t start = kBase + 10 * pick(10);
     const int64_t end = start + 10 * (1 + pick(15));
+    {
+      // A row without a key (no entity's), and an entity whose row with a created time beats
+      // the one without at the same event time.
+      pqxx::work tx(conn);
+      tx.exec(absl::StrCat("INSERT INTO stats VALUES (NULL, 'north', to_timestamp(", start,
+                           "), NULL, 1), (1000, 'west', to_timestamp(", start,
+                           "), NULL, 2), (1000, 'west', to_timestamp(", start, "), to_timestamp(",
+                           kBase, "), 3)"));
+      tx.commit();
+    }
     Latest expected;
     for (const Row& r : rows) {
       if (r.ts < start || r.ts >= end) continue;
@@ -94,6 +104,7 @@ TEST(LatestRowsTest, EqualsABruteForceReferenceAndShardsSplitTheEntities) {
         expected[key] = {r.ts, r.created, r.value};
       }
     }
+    expected[{1000, "west"}] = {start, kBase, std::string("3")};
     ViewSource view{.name = "stats",
                     .table = "stats",
                     .join_columns = {"driver_id", "city"},

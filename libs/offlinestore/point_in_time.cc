@@ -1,5 +1,7 @@
 #include "libs/offlinestore/point_in_time.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
@@ -55,10 +57,19 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
   for (size_t v = 0; v < views.size(); ++v) {
     const ViewSource& view = views[v];
     const std::string alias = absl::StrCat("v", v);
-    if (view.join_columns.size() != entities.join_keys.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("feature view ", view.name, ": ", view.join_columns.size(),
-                       " join columns for ", entities.join_keys.size(), " entity join keys"));
+    // Each of the view's join keys matched by name to an entity column: views of different
+    // entities join on their own keys (the entity rows carry every key asked for).
+    if (view.join_keys.size() != view.join_columns.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("feature view ", view.name, ": ",
+                                                     view.join_columns.size(), " join columns for ",
+                                                     view.join_keys.size(), " join keys"));
+    }
+    for (const std::string& key : view.join_keys) {
+      if (std::find(entities.join_keys.begin(), entities.join_keys.end(), key) ==
+          entities.join_keys.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "entity rows: no column \"", key, "\", the join key of feature view ", view.name));
+      }
     }
     if (view.timestamp_column.empty()) {
       return absl::InvalidArgumentError(
@@ -86,7 +97,7 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
     absl::StrAppend(&inner, " FROM ", from, " WHERE ");
     for (size_t k = 0; k < view.join_columns.size(); ++k) {
       ASSIGN_OR_RETURN(std::string source_key, QualifiedColumn("s", view.join_columns[k]));
-      ASSIGN_OR_RETURN(std::string entity_key, QualifiedColumn("e", entities.join_keys[k]));
+      ASSIGN_OR_RETURN(std::string entity_key, QualifiedColumn("e", view.join_keys[k]));
       absl::StrAppend(&inner, source_key, " = ", entity_key, " AND ");
     }
     absl::StrAppend(&inner, ts, " <= ", entity_ts);

@@ -156,12 +156,14 @@ TEST_F(PointInTimeTest, EqualsABruteForceReferenceRowForRow) {
     std::vector<ViewSource> views = {
         {.name = "stats_a",
          .table = "stats_a",
+         .join_keys = {"driver_id"},
          .join_columns = {"driver_id"},
          .timestamp_column = "ts",
          .created_column = "created",
          .features = {{"x", "x"}, {kOdd, "y"}}},
         {.name = "stats_b",  // a source given as a query
-         .query = "SELECT driver, event_time, created_at, z FROM stats_b",
+         .query = "SELECT driver, event_time, created_at, z FROM stats_b -- ends with a comment",
+         .join_keys = {"driver_id"},
          .join_columns = {"driver"},
          .timestamp_column = "event_time",
          .created_column = "created_at",
@@ -169,6 +171,7 @@ TEST_F(PointInTimeTest, EqualsABruteForceReferenceRowForRow) {
          .ttl = absl::Seconds(b.ttl)},
         {.name = "stats_c",
          .table = "stats_c",
+         .join_keys = {"driver_id"},
          .join_columns = {"driver_id"},
          .timestamp_column = "ts",
          .features = {{"w", "w"}},
@@ -218,6 +221,7 @@ TEST_F(PointInTimeTest, RequestsThatCannotBeMadeAreRefused) {
   EntityRows rows{.table = "entities", .join_keys = {"driver_id"}, .timestamp_column = "ts"};
   ViewSource a{.name = "a",
                .table = "stats_a",
+               .join_keys = {"driver_id"},
                .join_columns = {"driver_id"},
                .timestamp_column = "ts",
                .features = {{"x", "x"}}};
@@ -228,10 +232,11 @@ TEST_F(PointInTimeTest, RequestsThatCannotBeMadeAreRefused) {
   EXPECT_THAT(PointInTimeSql(rows, {a, b}, false),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("full feature names")));
   EXPECT_OK(PointInTimeSql(rows, {a, b}, true).status());
-  ViewSource two_keys = a;
-  two_keys.join_columns = {"driver_id", "city"};
-  EXPECT_THAT(PointInTimeSql(rows, {two_keys}, false),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("2 join columns")));
+  ViewSource other_entity = a;
+  other_entity.join_keys = {"customer_id"};
+  other_entity.join_columns = {"customer"};
+  EXPECT_THAT(PointInTimeSql(rows, {other_entity}, false),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no column \"customer_id\"")));
   ViewSource dotted = a;
   dotted.table = "a.b.c";
   EXPECT_THAT(PointInTimeSql(rows, {dotted}, false),
@@ -239,6 +244,9 @@ TEST_F(PointInTimeTest, RequestsThatCannotBeMadeAreRefused) {
   EXPECT_THAT(QuoteIdentifier(std::string("a\0b", 3)),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(*QuoteIdentifier("x\"; DROP TABLE t; --"), "\"x\"\"; DROP TABLE t; --\"");
+  EXPECT_THAT(QuoteIdentifier(std::string(64, 'n')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("63 bytes")));
+  EXPECT_EQ(*FromClause("", "SELECT 1; \n", "s", "x"), "(SELECT 1\n) s");
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "libs/offlinestore/value_text.h"
 
-#include <cstdlib>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -72,11 +71,12 @@ absl::StatusOr<int32_t> Int32(absl::string_view s, ValueType::Enum type) {
 }
 
 absl::StatusOr<double> Double(absl::string_view s, ValueType::Enum type) {
-  // PostgreSQL writes NaN, Infinity and -Infinity, which strtod reads too.
-  std::string copy(s);
-  char* end = nullptr;
-  const double v = std::strtod(copy.c_str(), &end);
-  if (copy.empty() || end != copy.c_str() + copy.size()) return Bad(type, s);
+  // Locale-free; reads PostgreSQL's NaN, Infinity and -Infinity too.
+  double v = 0;
+  if (s.empty() || absl::ascii_isspace(static_cast<unsigned char>(s.front())) ||
+      !absl::SimpleAtod(s, &v)) {
+    return Bad(type, s);
+  }
   return v;
 }
 

@@ -13,6 +13,7 @@
 #include <pqxx/pqxx>
 
 #include "libs/offlinestore/copy_reader.h"
+#include "libs/offlinestore/sql_names.h"
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/status_matchers.h"
 
@@ -35,7 +36,11 @@ TEST(ValueTextTest, EveryTypeRoundTripsThroughPostgres) {
   ASSERT_OK(pg->CreateDatabase("offline"));
   pqxx::connection conn(pg->ConnInfo("offline"));
   pqxx::work tx(conn);
-  tx.exec("SET TimeZone = 'Asia/Kolkata'; SET bytea_output = 'escape'");
+  // Settings in the way, then pinned (as every offline read does).
+  tx.exec(
+      "SET TimeZone = 'Asia/Kolkata'; SET bytea_output = 'escape'; "
+      "SET extra_float_digits = 0; SET DateStyle = 'German'");
+  ASSERT_OK(PinSession(tx));
   struct Case {
     std::string sql_type, literal;
     ValueType::Enum type;
@@ -48,6 +53,10 @@ TEST(ValueTextTest, EveryTypeRoundTripsThroughPostgres) {
       {"integer", "-2147483648", ValueType::INT32, V("int32_val: -2147483648")},
       {"bigint", "9223372036854775807", ValueType::INT64, V("int64_val: 9223372036854775807")},
       {"double precision", "0.1", ValueType::DOUBLE, V("double_val: 0.1")},
+      {"double precision", "0.1::float8 + 0.2", ValueType::DOUBLE,
+       V("double_val: 0.30000000000000004")},  // all 17 digits
+      {"timestamp", "'2020-01-01 00:00:00'", ValueType::UNIX_TIMESTAMP,
+       V("unix_timestamp_val: 1577836800")},  // without a zone: UTC
       {"real", "1.5", ValueType::FLOAT, V("float_val: 1.5")},
       {"boolean", "true", ValueType::BOOL, V("bool_val: true")},
       {"timestamptz", "'1969-12-31 23:59:59.5+00'", ValueType::UNIX_TIMESTAMP,
