@@ -1,5 +1,6 @@
 #include "libs/offlinestore/view_source.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include <pqxx/subtransaction>
@@ -61,28 +62,37 @@ absl::Status CheckSource(pqxx::dbtransaction& tx, const ViewSource& source) {
   columns.push_back(source.timestamp_column);
   if (!source.created_column.empty()) columns.push_back(source.created_column);
   for (const ViewSource::Feature& f : source.features) columns.push_back(f.column);
-  std::vector<std::string> quoted;
-  for (const std::string& c : columns) {
-    ASSIGN_OR_RETURN(std::string q, QualifiedColumn("s", c));
-    quoted.push_back(std::move(q));
-  }
+  for (const std::string& c : columns) RETURN_IF_ERROR(QuoteIdentifier(c).status());
   ASSIGN_OR_RETURN(std::string from, FromClause(source.table, source.query, "s",
                                                 absl::StrCat("feature view ", source.name)));
-  const std::string sql =
-      absl::StrCat("SELECT ", absl::StrJoin(quoted, ", "), " FROM ", from, " LIMIT 0");
-  // A subtransaction: a failed check must not abort the caller's transaction.
+  // Every column the source has (no row read), compared with those it must have: all the
+  // missing ones named at once, not only the first PostgreSQL would stop at.
+  pqxx::result shape;
   try {
+    // A subtransaction: a failed check must not abort the caller's transaction.
     pqxx::subtransaction check(tx, "check_source");
-    check.exec(sql);
+    shape = check.exec(absl::StrCat("SELECT * FROM ", from, " LIMIT 0"));
     check.commit();
   } catch (const std::exception& e) {
     absl::Status status = pg::StatusFromException(e);
     const std::string state = pg::SqlState(status);
-    // An undefined table, column or schema: the source names what is not there.
+    // An undefined table or schema: the source names what is not there.
     const absl::StatusCode code = state == "42P01" || state == "42703" || state == "3F000"
                                       ? absl::StatusCode::kNotFound
                                       : status.code();
     return absl::Status(code, absl::StrCat("feature view ", source.name, ": ", status.message()));
+  }
+  absl::flat_hash_set<std::string> present;
+  for (pqxx::row::size_type c = 0; c < shape.columns(); ++c) present.insert(shape.column_name(c));
+  std::vector<std::string> missing;
+  for (const std::string& c : columns) {
+    if (!present.contains(c)) missing.push_back(absl::StrCat("\"", c, "\""));
+  }
+  if (!missing.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("feature view ", source.name, ": ",
+                     missing.size() == 1 ? "column " : "columns ", absl::StrJoin(missing, ", "),
+                     " not in ", source.query.empty() ? source.table : "the result of its query"));
   }
   return absl::OkStatus();
 }
