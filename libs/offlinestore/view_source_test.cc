@@ -15,7 +15,6 @@ namespace granary::offlinestore {
 namespace {
 
 using ::granary::testing::StatusIs;
-using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
