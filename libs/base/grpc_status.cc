@@ -2,7 +2,9 @@
 
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
 #include "grpcpp/server_context.h"
 
 #include "libs/base/retry_after.h"
@@ -19,6 +21,19 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContext& context) {
+  absl::Status out = FromGrpcStatus(status);
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto hint = trailers.find("grpc-retry-pushback-ms");
+  int64_t ms = 0;
+  if (!out.ok() && hint != trailers.end() &&
+      absl::SimpleAtoi(absl::string_view(hint->second.data(), hint->second.size()), &ms) &&
+      ms >= 0) {
+    out = WithRetryAfter(std::move(out), absl::Milliseconds(ms));
+  }
+  return out;
 }
 
 void AddRetryPushback(const absl::Status& status, grpc::ServerContextBase* context) {

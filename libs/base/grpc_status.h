@@ -8,6 +8,7 @@
 #include "grpcpp/support/status.h"
 
 namespace grpc {
+class ClientContext;
 class ServerContextBase;
 }  // namespace grpc
 
@@ -19,6 +20,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Same code and message.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+// Same, with the retry hint the server's trailing metadata carried (AddRetryPushback), if any,
+// as the status's RetryAfter (retry_after.h).
+absl::Status FromGrpcStatus(const grpc::Status& status, const grpc::ClientContext& context);
 
 // The status's retry hint (retry_after.h), if any, as the trailing metadata
 // "grpc-retry-pushback-ms", which gRPC clients with a retry policy honour.

@@ -108,7 +108,15 @@ absl::Status ReadLatestRows(pqxx::dbtransaction& tx, const ViewSource& view, abs
                                               " columns in a row of the latest rows"));
     }
     LatestRow& row = batch.emplace_back();
-    std::string entity;  // for messages
+    // The entity, for a message: made only when one is needed.
+    auto entity = [&] {
+      std::string out;
+      for (size_t k = 0; k < keys; ++k) {
+        absl::StrAppend(&out, k == 0 ? "" : ", ", view.join_keys[k], "=",
+                        fields[k].value_or("NULL"));
+      }
+      return out;
+    };
     for (size_t k = 0; k < keys; ++k) {
       absl::StatusOr<types::v1::Value> key = ParseFeatureText(fields[k], view.join_types[k]);
       if (!key.ok()) {
@@ -116,14 +124,12 @@ absl::Status ReadLatestRows(pqxx::dbtransaction& tx, const ViewSource& view, abs
                                                        view.join_keys[k], ": ",
                                                        key.status().message()));
       }
-      absl::StrAppend(&entity, entity.empty() ? "" : ", ", view.join_keys[k], "=",
-                      fields[k].value_or("NULL"));
       row.keys.push_back(*std::move(key));
     }
     int64_t micros = 0;
     if (!fields[keys].has_value() || !absl::SimpleAtoi(*fields[keys], &micros)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("feature view ", view.name, ", entity ", entity, ": no event time"));
+          absl::StrCat("feature view ", view.name, ", entity ", entity(), ": no event time"));
     }
     row.event_time = absl::FromUnixMicros(micros);
     if (fields[keys + 1].has_value() && absl::SimpleAtoi(*fields[keys + 1], &micros)) {
@@ -133,9 +139,9 @@ absl::Status ReadLatestRows(pqxx::dbtransaction& tx, const ViewSource& view, abs
       absl::StatusOr<types::v1::Value> value =
           ParseFeatureText(fields[keys + 2 + f], view.features[f].type);
       if (!value.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("feature view ", view.name, ", entity ",
-                                                       entity, ", column ", view.features[f].column,
-                                                       ": ", value.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("feature view ", view.name, ", entity ", entity(), ", column ",
+                         view.features[f].column, ": ", value.status().message()));
       }
       row.features.push_back(*std::move(value));
     }

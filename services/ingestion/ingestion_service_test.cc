@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 
 #include "libs/base/grpc_status.h"
+#include "libs/base/retry_after.h"
 #include "libs/testing/eventually.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/nats_server.h"
@@ -141,6 +142,8 @@ TEST(IngestionStreamsTest, PastMaxStreamsANewStreamIsRefusedWithAHintUntilOneClo
   auto hint = second.ctx.GetServerTrailingMetadata().find("grpc-retry-pushback-ms");
   ASSERT_NE(hint, second.ctx.GetServerTrailingMetadata().end());
   EXPECT_EQ(std::string(hint->second.data(), hint->second.size()), "1000");
+  // What a client makes of it through the one status conversion.
+  EXPECT_EQ(base::RetryAfter(base::FromGrpcStatus(refused, second.ctx)), absl::Seconds(1));
   EXPECT_OK(base::FromGrpcStatus(first.Close()));
   // The first stream's slot is given back once the server is done with it (just after its
   // Finish reached this client): a new stream is served again.

@@ -72,10 +72,7 @@ void PushHandler::HandleAll(absl::Span<bus::Message* const> messages, const Keep
          end < messages.size() && bytes + messages[end]->data().size() <= kBytesTogether; ++end) {
       bytes += messages[end]->data().size();
     }
-    if (keep_alive.clock->Now() - kept >= keep_alive.every) {
-      for (size_t i = begin; i < messages.size(); ++i) (void)messages[i]->InProgress();
-      kept = keep_alive.clock->Now();
-    }
+    keep_alive.IfDue(messages.subspan(begin), &kept);
     // Decoded for this run only, and freed before the next.
     std::vector<events::v1::PushBatch> batches(end - begin);
     std::vector<const events::v1::PushBatch*> wanted;

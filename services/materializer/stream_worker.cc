@@ -32,12 +32,17 @@ void MessageHandler::HandleAll(absl::Span<bus::Message* const> messages,
                                const KeepAlive& keep_alive, SettleFn settle) {
   absl::Time kept = keep_alive.clock->Now();
   for (size_t i = 0; i < messages.size(); ++i) {
-    if (keep_alive.clock->Now() - kept >= keep_alive.every) {
-      for (size_t j = i; j < messages.size(); ++j) (void)messages[j]->InProgress();
-      kept = keep_alive.clock->Now();
-    }
+    keep_alive.IfDue(messages.subspan(i), &kept);
     settle(i, Handle(*messages[i]));
   }
+}
+
+void MessageHandler::KeepAlive::IfDue(absl::Span<bus::Message* const> rest,
+                                      absl::Time* kept) const {
+  const absl::Time now = clock->Now();
+  if (now - *kept < every) return;
+  for (bus::Message* message : rest) (void)message->InProgress();
+  *kept = now;
 }
 
 StreamWorker::StreamWorker(StreamWorkerOptions options,

@@ -71,6 +71,8 @@ class MessageHandler {
   struct KeepAlive {
     absl::Duration every;
     const base::Clock* clock;
+    // Keeps `rest` alive if `every` has passed since *kept (then *kept is now).
+    void IfDue(absl::Span<bus::Message* const> rest, absl::Time* kept) const;
   };
   using SettleFn = absl::FunctionRef<void(size_t message, Handled handled)>;
   virtual void HandleAll(absl::Span<bus::Message* const> messages, const KeepAlive& keep_alive,

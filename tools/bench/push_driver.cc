@@ -12,6 +12,9 @@
 #include "granary/ingestion/v1/ingestion.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
+#include "libs/base/grpc_status.h"
+#include "libs/base/retry_after.h"
+
 namespace granary::bench {
 
 absl::StatusOr<PushRun> PushDriver::Run(const std::function<ingestion::v1::PushRequest(int)>& make,
@@ -51,23 +54,22 @@ absl::StatusOr<PushRun> PushDriver::Run(const std::function<ingestion::v1::PushR
         int index = -1;
         absl::MutexLock lock(&mu);
         absl::string_view id = resp.batch_id();
-        if (!absl::ConsumePrefix(&id, run_id + "-") || !absl::SimpleAtoi(id, &index) ||
-            index < 0 || index >= count) {
+        if (!absl::ConsumePrefix(&id, run_id + "-") || !absl::SimpleAtoi(id, &index) || index < 0 ||
+            index >= count) {
           continue;
         }
         outstanding.erase(index);
         if (resp.has_ack()) {
           run.acked[index] = now;
           if (++answered == count) break;
-        } else if (resp.error().code() ==
-                   static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) {
+        } else if (resp.error().code() == static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED)) {
           ++run.refused;
           again.emplace(now + absl::Milliseconds(resp.error().retry_after_ms()), index);
         } else if (resp.error().code() == static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
           ++run.unavailable;
-          again.emplace(now + absl::Milliseconds(std::max<int64_t>(resp.error().retry_after_ms(),
-                                                                   100)),
-                        index);
+          again.emplace(
+              now + absl::Milliseconds(std::max<int64_t>(resp.error().retry_after_ms(), 100)),
+              index);
         } else if (error.empty()) {
           error = resp.error().message();
           break;
@@ -125,23 +127,16 @@ absl::StatusOr<PushRun> PushDriver::Run(const std::function<ingestion::v1::PushR
     // was not answered, under the same ids.
     if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED &&
         status.error_code() != grpc::StatusCode::UNAVAILABLE) {
-      return absl::UnavailableError(absl::StrCat("PushStream ended with ", answered, " of ",
-                                                 count, " batches answered: ",
-                                                 status.error_code(), " ",
+      return absl::UnavailableError(absl::StrCat("PushStream ended with ", answered, " of ", count,
+                                                 " batches answered: ", status.error_code(), " ",
                                                  status.error_message()));
     }
     ++run.streams_cut;
     // Not before the service's hint (a stream refused past max_streams carries one), as a
     // producer should: reopening at once would only be refused again.
-    absl::Duration wait = absl::Milliseconds(100);
-    const auto& trailers = ctx.GetServerTrailingMetadata();
-    if (auto hint = trailers.find("grpc-retry-pushback-ms"); hint != trailers.end()) {
-      int64_t ms = 0;
-      if (absl::SimpleAtoi(absl::string_view(hint->second.data(), hint->second.size()), &ms)) {
-        wait = std::max(wait, absl::Milliseconds(ms));
-      }
-    }
-    absl::SleepFor(wait);
+    absl::SleepFor(std::max(
+        absl::Milliseconds(100),
+        base::RetryAfter(base::FromGrpcStatus(status, ctx)).value_or(absl::ZeroDuration())));
     const absl::Time resend = absl::Now();
     for (int index : outstanding) again.emplace(resend, index);
   }

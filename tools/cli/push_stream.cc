@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "granary/ingestion/v1/ingestion.grpc.pb.h"
@@ -147,17 +146,8 @@ PushReport PushBatches(const std::shared_ptr<grpc::Channel>& channel, const Push
   stream->WritesDone();
   // Whatever else the service says before it ends the stream.
   for (PushStreamResponse resp; stream->Read(&resp);) answer(resp);
-  report.stream_status = base::FromGrpcStatus(stream->Finish());
-  // The service's hint of when to come back, for a stream it refused or cut.
-  const auto& trailers = ctx.GetServerTrailingMetadata();
-  if (auto hint = trailers.find("grpc-retry-pushback-ms"); hint != trailers.end()) {
-    int64_t ms = 0;
-    if (absl::SimpleAtoi(absl::string_view(hint->second.data(), hint->second.size()), &ms) &&
-        ms >= 0) {
-      report.stream_status =
-          base::WithRetryAfter(std::move(report.stream_status), absl::Milliseconds(ms));
-    }
-  }
+  // With the service's hint of when to come back, for a stream it refused or cut.
+  report.stream_status = base::FromGrpcStatus(stream->Finish(), ctx);
   const int unsent = report.failures.empty() ? batches - next + static_cast<int>(retry.size()) : 0;
   if (report.stream_status.ok() && (!pending.empty() || unsent > 0)) {
     report.stream_status = absl::InternalError(
