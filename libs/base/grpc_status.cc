@@ -67,4 +67,11 @@ absl::string_view StatusCodeName(int code) {
   return kNames[code];
 }
 
+std::string CallerName(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("x-granary-caller");
+  if (it == metadata.end() || it->second.empty()) return "anonymous";
+  return std::string(it->second.data(), it->second.size());
+}
+
 }  // namespace granary::base

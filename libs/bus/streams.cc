@@ -1,6 +1,5 @@
 #include "libs/bus/streams.h"
 
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -49,6 +48,13 @@ std::vector<StreamSpec> GranaryStreams(const JetStreamSettings& settings) {
        .retention = Retention::kWorkQueue,
        .duplicate_window = absl::Minutes(10),
        .replicas = settings.replicas},
+      // A task published twice (a job queued again) is stored once within the window, and
+      // is harmless after it: a task that already succeeded is only acknowledged.
+      {.name = kTaskStream,
+       .subjects = {"granary.tasks.>"},
+       .retention = Retention::kWorkQueue,
+       .duplicate_window = absl::Minutes(10),
+       .replicas = settings.replicas},
   };
 }
 
@@ -67,6 +73,14 @@ std::vector<ConsumerSpec> GranaryConsumers(const JetStreamSettings& settings) {
                        .filter_subject = "granary.cleanup.>",
                        .ack_wait = absl::Minutes(5),
                        .max_ack_pending = 100,
+                       .replicas = settings.replicas},
+          // Tasks run long and are kept alive as they go; ack_wait bounds how long a task
+          // of a replica that died waits to run elsewhere.
+          ConsumerSpec{.stream = kTaskStream,
+                       .durable = kTaskRunner,
+                       .filter_subject = "granary.tasks.>",
+                       .ack_wait = settings.ack_wait,
+                       .max_ack_pending = 10000,
                        .replicas = settings.replicas}};
 }
 
@@ -75,7 +89,8 @@ absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
   std::vector<std::string> differences;
   for (const StreamSpec& spec : GranaryStreams(settings)) {
     ASSIGN_OR_RETURN(std::vector<std::string> found, js.EnsureStream(spec));
-    for (const std::string& d : found) differences.push_back(absl::StrCat("stream ", spec.name, " ", d));
+    for (const std::string& d : found)
+      differences.push_back(absl::StrCat("stream ", spec.name, " ", d));
   }
   for (const ConsumerSpec& spec : GranaryConsumers(settings)) {
     ASSIGN_OR_RETURN(std::vector<std::string> found, js.EnsureConsumer(spec));
@@ -102,9 +117,9 @@ bool BreaksGuarantees(absl::string_view difference) {
   // Fewer replicas than declared: an ack no longer means a quorum stored it; memory storage
   // loses everything on a restart; a per-subject limit drops old messages even with discard
   // new.
-  for (absl::string_view stream : {kPushStream, kDeadLetterStream}) {
-    for (absl::string_view setting : {"retention:", "max_age:", "discard:", "replicas:",
-                                      "storage:", "max_msgs_per_subject:"}) {
+  for (absl::string_view stream : {kPushStream, kDeadLetterStream, kTaskStream}) {
+    for (absl::string_view setting :
+         {"retention:", "max_age:", "discard:", "replicas:", "storage:", "max_msgs_per_subject:"}) {
       if (absl::StartsWith(difference, absl::StrCat("stream ", stream, " ", setting))) return true;
     }
   }
@@ -137,7 +152,8 @@ std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
     state->next = absl::Now() + redeclare_every;
     if (differences != state->logged) {
       for (const std::string& d : differences) {
-        base::LogWarning("JetStream configured otherwise than this service's settings; left as it is")
+        base::LogWarning(
+            "JetStream configured otherwise than this service's settings; left as it is")
             .With("difference", d);
       }
       state->logged = differences;

@@ -56,6 +56,11 @@ inline constexpr char kDeadLetterStream[] = "GRANARY_DEADLETTER";
 inline constexpr char kCleanupStream[] = "GRANARY_CLEANUP";
 inline constexpr char kOnlineCleaner[] = "online-cleaner";
 
+// Materialization tasks, subject granary.tasks.<project>; a work queue: each task goes to one
+// materializer replica, and back to the queue when that replica dies before acknowledging it.
+inline constexpr char kTaskStream[] = "GRANARY_TASKS";
+inline constexpr char kTaskRunner[] = "task-runner";
+
 struct JetStreamSettings {
   int replicas = 1;
   int64_t push_max_bytes = int64_t{1} << 30;

@@ -10,8 +10,8 @@ MaterializerConfig ReadMaterializerConfig(config::Reader& root) {
   StreamWorkerOptions worker;
   worker.ack_wait = c.jetstream.ack_wait;
   worker.max_deliveries = static_cast<int>(section.Int("max_deliveries", 5, 1, 1000));
-  worker.min_backoff = section.Duration("min_backoff", worker.min_backoff, absl::Milliseconds(1),
-                                        absl::Minutes(1));
+  worker.min_backoff =
+      section.Duration("min_backoff", worker.min_backoff, absl::Milliseconds(1), absl::Minutes(1));
   worker.max_backoff =
       section.Duration("max_backoff", worker.max_backoff, worker.min_backoff, absl::Hours(1));
   worker.stall_after =
@@ -30,8 +30,27 @@ MaterializerConfig ReadMaterializerConfig(config::Reader& root) {
   c.online_cleaner.fetch_batch = 1;  // one removal at a time, each kept alive as it goes
   c.write_timeout =
       section.Duration("write_timeout", c.write_timeout, absl::Milliseconds(10), absl::Minutes(5));
-  c.trim_interval = section.Duration("trim_interval", c.trim_interval, absl::Milliseconds(10),
-                                     absl::Minutes(10));
+  c.trim_interval =
+      section.Duration("trim_interval", c.trim_interval, absl::Milliseconds(10), absl::Minutes(10));
+  c.task_runner = worker;
+  c.task_runner.stream = bus::kTaskStream;
+  c.task_runner.durable = bus::kTaskRunner;
+  c.task_runner.fetch_batch = 1;  // a task at a time: tasks are long, others take the rest
+  c.task_runner.threads = static_cast<int>(section.Int("task_threads", 1, 0, 64));
+  c.task_runner.min_backoff = section.Duration("task_min_backoff", absl::Seconds(1),
+                                               absl::Milliseconds(1), absl::Minutes(10));
+  c.task_runner.max_backoff = section.Duration("task_max_backoff", absl::Seconds(30),
+                                               c.task_runner.min_backoff, absl::Hours(1));
+  c.tasks.max_attempts = static_cast<int>(section.Int("task_attempts", 10, 1, 1000));
+  c.tasks.batch_rows = static_cast<size_t>(section.Int("task_batch_rows", 2000, 1, 100000));
+  c.tasks.write_timeout = c.write_timeout;
+  // Three chances to keep a task alive before another replica would take it.
+  c.tasks.keep_alive_every = c.jetstream.ack_wait / 3;
+  c.jobs.default_project = section.String("project", "");
+  c.jobs.plan.shards = static_cast<int>(section.Int("shards", 4, 1, 1024));
+  c.jobs.plan.task_span = section.Duration("task_span", absl::ZeroDuration(), absl::ZeroDuration(),
+                                           absl::Hours(24 * 366 * 100));
+  c.jobs.plan.max_tasks = static_cast<int>(section.Int("max_tasks", 10000, 1, 1000000));
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));
   c.offline_store = pg::ReadPgOptions(root.Section("offline_store"));

@@ -10,6 +10,15 @@
 //     stall_after: 30s             # failing this long without a success: stalled (health)
 //     write_timeout: 5s            # one Redis write (one view's batches of a run, together)
 //     trim_interval: 1s            # how often GRANARY_PUSH loses what both writers acknowledged
+//     project: driver_stats        # of Materialize requests that name none (optional)
+//     task_threads: 1              # materialization tasks run at once by this replica
+//     task_attempts: 10            # of a task, before its job fails
+//     task_min_backoff: 1s         # before a failed task runs again, doubling up to
+//     task_max_backoff: 30s        # task_max_backoff
+//     task_batch_rows: 2000        # rows read and written at a time
+//     shards: 4                    # entity-hash shards per view, unless a request says
+//     task_span: 0s                # cut each view's range into spans this long (0: one)
+//     max_tasks: 10000             # per job
 //   jetstream: {ack_wait: 30s, ...} # shared with ingestion: libs/bus/streams.h
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}
@@ -26,7 +35,9 @@
 #include "libs/pg/options.h"
 #include "libs/redis/options.h"
 #include "libs/registry_client/registry_client.h"
+#include "services/materializer/jobs.h"
 #include "services/materializer/stream_worker.h"
+#include "services/materializer/task_runner.h"
 
 namespace granary::materializer {
 
@@ -35,6 +46,9 @@ struct MaterializerConfig {
   StreamWorkerOptions online_writer;
   StreamWorkerOptions offline_writer;
   StreamWorkerOptions online_cleaner;
+  StreamWorkerOptions task_runner;
+  TaskRunnerOptions tasks;
+  JobsOptions jobs;
   absl::Duration write_timeout = absl::Seconds(5);
   absl::Duration trim_interval = absl::Seconds(1);
   registry_client::RegistryClientOptions registry;

@@ -1,6 +1,11 @@
 #include "services/materializer/materializer_service.h"
 
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
 #include "libs/base/clock.h"
+#include "libs/base/periodic.h"
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
 #include "libs/bus/jetstream.h"
@@ -11,12 +16,16 @@
 #include "libs/registry_client/registry_client.h"
 #include "services/materializer/dead_letter_grpc.h"
 #include "services/materializer/dead_letters.h"
-#include "services/materializer/materializer_grpc.h"
+#include "services/materializer/job_store.h"
+#include "services/materializer/jobs.h"
+#include "services/materializer/jobs_grpc.h"
+#include "services/materializer/materialization_ledger.h"
 #include "services/materializer/offline_writer.h"
 #include "services/materializer/online_cleaner.h"
 #include "services/materializer/online_writer.h"
 #include "services/materializer/push_handler.h"
 #include "services/materializer/stream_worker.h"
+#include "services/materializer/task_runner.h"
 #include "services/materializer/writer_metrics.h"
 
 namespace granary::materializer {
@@ -37,6 +46,10 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
                      [probe, ping_timeout] { return probe->Ping(absl::Now() + ping_timeout); });
   auto offline = std::make_shared<pg::Pool>(config.offline_store);
   host.AddDependency("postgres", [offline] { return offline->Ping(); });
+  // Job state lives with the offline store; its schema is brought up to date before anything
+  // reads or writes it.
+  auto job_store = std::make_shared<JobStore>(offline);
+  RETURN_IF_ERROR(job_store->Migrate());
 
   auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
   RETURN_IF_ERROR(registry->Start());
@@ -55,11 +68,10 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
 
   const base::Clock* clock = &base::Clock::Real();
   std::vector<std::shared_ptr<StreamWorker>> workers = {
-      std::make_shared<StreamWorker>(
-          config.online_writer, js, js,
-          std::make_shared<PushHandler>(
-              std::make_shared<OnlineWriter>(store, lookup, metrics, config.write_timeout)),
-          metrics, clock),
+      std::make_shared<StreamWorker>(config.online_writer, js, js,
+                                     std::make_shared<PushHandler>(std::make_shared<OnlineWriter>(
+                                         store, lookup, metrics, config.write_timeout)),
+                                     metrics, clock),
       std::make_shared<StreamWorker>(
           config.offline_writer, js, js,
           std::make_shared<PushHandler>(std::make_shared<OfflineWriter>(offline, lookup, metrics)),
@@ -68,6 +80,23 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
           config.online_cleaner, js, js,
           std::make_shared<OnlineCleaner>(store, metrics, config.write_timeout), metrics, clock),
   };
+  auto ledger = std::make_shared<RegistryLedger>(config.registry);
+  TaskRunnerOptions task_options = config.tasks;
+  char host_name[256] = {};
+  gethostname(host_name, sizeof(host_name) - 1);
+  task_options.worker = absl::StrCat(host_name, ":", getpid());
+  if (config.task_runner.threads > 0) {
+    workers.push_back(std::make_shared<StreamWorker>(
+        config.task_runner, js, js,
+        std::make_shared<TaskRunner>(task_options, job_store, offline, store, lookup, ledger,
+                                     metrics),
+        metrics, clock));
+  }
+  auto jobs = std::make_shared<Jobs>(config.jobs, job_store, js, lookup, ledger, offline);
+  // Any replica queues again the tasks of a job whose creator could not queue them all.
+  auto requeue = std::make_shared<base::Periodic>("queue unqueued materialization tasks",
+                                                  config.jobs.requeue_after,
+                                                  [jobs] { return jobs->RequeueUnpublished(); });
   for (const auto& worker : workers) {
     // A worker failing for long without a success (Redis out of memory or read-only, a
     // revoked permission) makes the service NOT_SERVING until it writes again.
@@ -90,16 +119,18 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
         .With("online_writer_threads", config.online_writer.threads)
         .With("offline_writer_threads", config.offline_writer.threads);
   }
-  host.OnStart([workers, trimmer] {
+  host.OnStart([workers, trimmer, requeue] {
     for (const auto& w : workers) w->Start();
     trimmer->Start();
+    requeue->Start();
   });
-  host.OnStop([workers, trimmer, registry] {
+  host.OnStop([workers, trimmer, requeue, registry] {
+    requeue->Stop();
     trimmer->Stop();
     for (const auto& w : workers) w->Stop();
     registry->Stop();
   });
-  host.AddGrpcService(std::make_unique<MaterializerGrpc>(),
+  host.AddGrpcService(std::make_unique<JobsGrpc>(jobs),
                       materialization::v1::MaterializationService::service_full_name());
   host.AddGrpcService(std::make_unique<DeadLetterGrpc>(std::make_shared<DeadLetters>(js, js)),
                       deadletter::v1::DeadLetterService::service_full_name());

@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "granary/materialization/v1/materialization.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "pqxx/pqxx"
 
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/nats_server.h"
@@ -13,7 +15,6 @@
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
-#include "services/materializer/materializer_grpc.h"
 
 namespace granary::materializer {
 namespace {
@@ -62,13 +63,32 @@ TEST_F(MaterializerServiceTest, HealthAndReflectionAnswer) {
   EXPECT_THAT(services, Contains("granary.materialization.v1.MaterializationService"));
 }
 
-TEST_F(MaterializerServiceTest, UnbuiltRpcsAreUnimplemented) {
+TEST_F(MaterializerServiceTest, TheJobsSchemaIsMigratedWhenTheServiceIsBuilt) {
+  // Before any job was asked for.
+  pqxx::connection conn(pg_->ConnInfo("granary"));
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM jobs.jobs")[0][0].as<int>(), 0);
+  EXPECT_EQ(tx.exec("SELECT max(version) FROM jobs.schema_migrations")[0][0].as<int>(), 1);
+}
+
+TEST_F(MaterializerServiceTest, RequestsAreValidatedAndHistoricalRetrievalIsNotBuiltYet) {
   grpc::ClientContext ctx;
   mv1::Job job;
-  EXPECT_EQ(mv1::MaterializationService::NewStub(channel_)
-                ->Materialize(&ctx, mv1::MaterializeRequest(), &job)
-                .error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  grpc::Status status = mv1::MaterializationService::NewStub(channel_)->Materialize(
+      &ctx, mv1::MaterializeRequest(), &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("project"));
+  grpc::ClientContext get;
+  status = mv1::MaterializationService::NewStub(channel_)->GetJob(&get, mv1::GetJobRequest(), &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("job_id"));
+  grpc::ClientContext historical;
+  auto reader = mv1::MaterializationService::NewStub(channel_)->GetHistoricalFeatures(
+      &historical, mv1::GetHistoricalFeaturesRequest());
+  mv1::GetHistoricalFeaturesResponse part;
+  while (reader->Read(&part)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(MaterializerServiceTest, HealthFollowsEachBackend) {

@@ -5,22 +5,8 @@
 namespace granary::registry {
 namespace {
 
+using base::Reply;
 using base::ToGrpcStatus;
-
-std::string Caller(grpc::ServerContext* context) {
-  const auto& metadata = context->client_metadata();
-  auto it = metadata.find("x-granary-caller");
-  if (it == metadata.end() || it->second.empty()) return "anonymous";
-  return std::string(it->second.data(), it->second.size());
-}
-
-// Copies a domain result into the response, or returns the error.
-template <typename T>
-grpc::Status Reply(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
-}
 
 template <typename T>
 grpc::Status ReplyObject(absl::StatusOr<std::unique_ptr<google::protobuf::Message>> result,
@@ -51,7 +37,7 @@ grpc::Status RegistryGrpc::Plan(grpc::ServerContext*, const v1::PlanRequest* req
 
 grpc::Status RegistryGrpc::Apply(grpc::ServerContext* ctx, const v1::ApplyRequest* req,
                                  v1::ApplyResponse* resp) {
-  return Reply(registry_->Apply(*req, Caller(ctx)), resp);
+  return Reply(registry_->Apply(*req, base::CallerName(*ctx)), resp);
 }
 
 grpc::Status RegistryGrpc::GetProject(grpc::ServerContext*, const v1::GetProjectRequest* req,
@@ -67,7 +53,7 @@ grpc::Status RegistryGrpc::ListProjects(grpc::ServerContext*, const v1::ListProj
 grpc::Status RegistryGrpc::DeleteProject(grpc::ServerContext* ctx,
                                          const v1::DeleteProjectRequest* req,
                                          v1::DeleteProjectResponse* resp) {
-  return Reply(registry_->DeleteProject(*req, Caller(ctx)), resp);
+  return Reply(registry_->DeleteProject(*req, base::CallerName(*ctx)), resp);
 }
 
 grpc::Status RegistryGrpc::GetEntity(grpc::ServerContext*, const v1::GetObjectRequest* req,
@@ -136,7 +122,7 @@ grpc::Status RegistryGrpc::ListPermissions(grpc::ServerContext*, const v1::ListO
 grpc::Status RegistryGrpc::DeleteObject(grpc::ServerContext* ctx,
                                         const v1::DeleteObjectRequest* req,
                                         v1::DeleteObjectResponse* resp) {
-  return Reply(registry_->DeleteObject(*req, Caller(ctx)), resp);
+  return Reply(registry_->DeleteObject(*req, base::CallerName(*ctx)), resp);
 }
 
 grpc::Status RegistryGrpc::GetSnapshot(grpc::ServerContext*, const v1::GetSnapshotRequest* req,
