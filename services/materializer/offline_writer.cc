@@ -15,10 +15,14 @@
 #include "libs/base/status_macros.h"
 #include "libs/pg/errors.h"
 #include "libs/pg/migrations.h"
-#include "services/materializer/pg_text.h"
+#include "libs/offlinestore/copy_text.h"
 
 namespace granary::materializer {
 namespace {
+
+using offlinestore::AppendCopyField;
+using offlinestore::PgText;
+using offlinestore::PgTimestamp;
 
 const std::vector<pg::Migration>& Migrations() {
   static const auto* const kMigrations = new std::vector<pg::Migration>{
@@ -85,33 +89,6 @@ absl::StatusOr<Target> TargetOf(const events::v1::PushBatch& batch, const Catalo
 bool IsRowRefusal(const absl::Status& status) {
   const std::string state = pg::SqlState(status);
   return state.size() == 5 && (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0);
-}
-
-// COPY's text format: a field with backslash, tab, newline and carriage return escaped; \N for
-// NULL.
-void AppendCopyField(const std::optional<std::string>& text, std::string* line) {
-  if (!text.has_value()) {
-    *line += "\\N";
-    return;
-  }
-  for (char c : *text) {
-    switch (c) {
-      case '\\':
-        *line += "\\\\";
-        break;
-      case '\t':
-        *line += "\\t";
-        break;
-      case '\n':
-        *line += "\\n";
-        break;
-      case '\r':
-        *line += "\\r";
-        break;
-      default:
-        *line += c;
-    }
-  }
 }
 
 // libpqxx 6 streams rows of dynamic width only through tablewriter, deprecated in favour of a

@@ -1,10 +1,12 @@
-#include "services/materializer/pg_text.h"
+#include "libs/offlinestore/copy_text.h"
 
 #include <limits>
 
 #include "gtest/gtest.h"
 
-namespace granary::materializer {
+#include "libs/offlinestore/copy_reader.h"
+
+namespace granary::offlinestore {
 namespace {
 
 using types::v1::Value;
@@ -50,5 +52,21 @@ TEST(PgTextTest, ListsAsArrayLiterals) {
   EXPECT_EQ(PgText(empty), "{}");
 }
 
+TEST(AppendCopyFieldTest, EscapesWhatCopyWouldSplitOnAndReadsBackTheSame) {
+  std::string line;
+  AppendCopyField(std::string("a\tb\nc\rd\\e\\N"), &line);
+  line += '\t';
+  AppendCopyField(std::nullopt, &line);
+  line += '\t';
+  AppendCopyField(std::string(""), &line);
+  EXPECT_EQ(line, "a\\tb\\nc\\rd\\\\e\\\\N\t\\N\t");
+  std::vector<std::optional<std::string>> fields;
+  ASSERT_TRUE(SplitCopyLine(line, &fields).ok());
+  ASSERT_EQ(fields.size(), 3u);
+  EXPECT_EQ(fields[0], "a\tb\nc\rd\\e\\N");
+  EXPECT_EQ(fields[1], std::nullopt);
+  EXPECT_EQ(fields[2], "");
+}
+
 }  // namespace
-}  // namespace granary::materializer
+}  // namespace granary::offlinestore

@@ -1,4 +1,4 @@
-#include "services/materializer/pg_text.h"
+#include "libs/offlinestore/copy_text.h"
 
 #include <cmath>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
-namespace granary::materializer {
+namespace granary::offlinestore {
 namespace {
 
 using types::v1::Value;
@@ -89,4 +89,29 @@ std::optional<std::string> PgText(const Value& v) {
   return std::nullopt;
 }
 
-}  // namespace granary::materializer
+void AppendCopyField(const std::optional<std::string>& text, std::string* line) {
+  if (!text.has_value()) {
+    *line += "\\N";
+    return;
+  }
+  for (char c : *text) {
+    switch (c) {
+      case '\\':
+        *line += "\\\\";
+        break;
+      case '\t':
+        *line += "\\t";
+        break;
+      case '\n':
+        *line += "\\n";
+        break;
+      case '\r':
+        *line += "\\r";
+        break;
+      default:
+        *line += c;
+    }
+  }
+}
+
+}  // namespace granary::offlinestore
