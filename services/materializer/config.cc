@@ -51,6 +51,9 @@ MaterializerConfig ReadMaterializerConfig(config::Reader& root) {
   c.jobs.plan.task_span = section.Duration("task_span", absl::ZeroDuration(), absl::ZeroDuration(),
                                            absl::Hours(24 * 366 * 100));
   c.jobs.plan.max_tasks = static_cast<int>(section.Int("max_tasks", 10000, 1, 1000000));
+  c.historical.default_project = c.jobs.default_project;
+  c.historical.statement_timeout =
+      section.Duration("historical_timeout", absl::Hours(1), absl::Seconds(1), absl::Hours(48));
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));
   c.offline_store = pg::ReadPgOptions(root.Section("offline_store"));

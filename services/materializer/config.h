@@ -19,6 +19,7 @@
 //     shards: 4                    # entity-hash shards per view, unless a request says
 //     task_span: 0s                # cut each view's range into spans this long (0: one)
 //     max_tasks: 10000             # per job
+//     historical_timeout: 1h       # the longest a historical retrieval's query may run
 //   jetstream: {ack_wait: 30s, ...} # shared with ingestion: libs/bus/streams.h
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}
@@ -35,6 +36,7 @@
 #include "libs/pg/options.h"
 #include "libs/redis/options.h"
 #include "libs/registry_client/registry_client.h"
+#include "services/materializer/historical.h"
 #include "services/materializer/jobs.h"
 #include "services/materializer/stream_worker.h"
 #include "services/materializer/task_runner.h"
@@ -49,6 +51,7 @@ struct MaterializerConfig {
   StreamWorkerOptions task_runner;
   TaskRunnerOptions tasks;
   JobsOptions jobs;
+  HistoricalOptions historical;
   absl::Duration write_timeout = absl::Seconds(5);
   absl::Duration trim_interval = absl::Seconds(1);
   registry_client::RegistryClientOptions registry;

@@ -16,9 +16,10 @@
 #include "libs/registry_client/registry_client.h"
 #include "services/materializer/dead_letter_grpc.h"
 #include "services/materializer/dead_letters.h"
+#include "services/materializer/historical.h"
 #include "services/materializer/job_store.h"
 #include "services/materializer/jobs.h"
-#include "services/materializer/jobs_grpc.h"
+#include "services/materializer/materialization_grpc.h"
 #include "services/materializer/materialization_ledger.h"
 #include "services/materializer/offline_writer.h"
 #include "services/materializer/online_cleaner.h"
@@ -130,7 +131,8 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     for (const auto& w : workers) w->Stop();
     registry->Stop();
   });
-  host.AddGrpcService(std::make_unique<JobsGrpc>(jobs),
+  auto historical = std::make_shared<Historical>(config.historical, offline, lookup);
+  host.AddGrpcService(std::make_unique<MaterializationGrpc>(jobs, historical),
                       materialization::v1::MaterializationService::service_full_name());
   host.AddGrpcService(std::make_unique<DeadLetterGrpc>(std::make_shared<DeadLetters>(js, js)),
                       deadletter::v1::DeadLetterService::service_full_name());

@@ -71,24 +71,24 @@ TEST_F(MaterializerServiceTest, TheJobsSchemaIsMigratedWhenTheServiceIsBuilt) {
   EXPECT_EQ(tx.exec("SELECT max(version) FROM jobs.schema_migrations")[0][0].as<int>(), 1);
 }
 
-TEST_F(MaterializerServiceTest, RequestsAreValidatedAndHistoricalRetrievalIsNotBuiltYet) {
+TEST_F(MaterializerServiceTest, RequestsWithoutAProjectOrJobAreRefusedNamingTheField) {
+  auto stub = mv1::MaterializationService::NewStub(channel_);
   grpc::ClientContext ctx;
   mv1::Job job;
-  grpc::Status status = mv1::MaterializationService::NewStub(channel_)->Materialize(
-      &ctx, mv1::MaterializeRequest(), &job);
+  grpc::Status status = stub->Materialize(&ctx, mv1::MaterializeRequest(), &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("project"));
   grpc::ClientContext get;
-  status = mv1::MaterializationService::NewStub(channel_)->GetJob(&get, mv1::GetJobRequest(), &job);
+  status = stub->GetJob(&get, mv1::GetJobRequest(), &job);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("job_id"));
   grpc::ClientContext historical;
-  auto reader = mv1::MaterializationService::NewStub(channel_)->GetHistoricalFeatures(
-      &historical, mv1::GetHistoricalFeaturesRequest());
+  auto reader = stub->GetHistoricalFeatures(&historical, mv1::GetHistoricalFeaturesRequest());
   mv1::GetHistoricalFeaturesResponse part;
-  while (reader->Read(&part)) {
-  }
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_FALSE(reader->Read(&part));
+  status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("project"));
 }
 
 TEST_F(MaterializerServiceTest, HealthFollowsEachBackend) {

@@ -1,19 +1,21 @@
-// The gRPC adapter of MaterializationService: request in, Jobs call, response out.
-// GetHistoricalFeatures answers UNIMPLEMENTED until historical retrieval lands.
-#ifndef GRANARY_SERVICES_MATERIALIZER_JOBS_GRPC_H_
-#define GRANARY_SERVICES_MATERIALIZER_JOBS_GRPC_H_
+// The gRPC adapter of MaterializationService: request in, Jobs or Historical call, response
+// out.
+#ifndef GRANARY_SERVICES_MATERIALIZER_MATERIALIZATION_GRPC_H_
+#define GRANARY_SERVICES_MATERIALIZER_MATERIALIZATION_GRPC_H_
 
 #include <memory>
 
 #include "granary/materialization/v1/materialization.grpc.pb.h"
 
+#include "services/materializer/historical.h"
 #include "services/materializer/jobs.h"
 
 namespace granary::materializer {
 
-class JobsGrpc final : public materialization::v1::MaterializationService::Service {
+class MaterializationGrpc final : public materialization::v1::MaterializationService::Service {
  public:
-  explicit JobsGrpc(std::shared_ptr<Jobs> jobs) : jobs_(std::move(jobs)) {}
+  MaterializationGrpc(std::shared_ptr<Jobs> jobs, std::shared_ptr<Historical> historical)
+      : jobs_(std::move(jobs)), historical_(std::move(historical)) {}
 
   grpc::Status Materialize(grpc::ServerContext* context,
                            const materialization::v1::MaterializeRequest* request,
@@ -31,11 +33,16 @@ class JobsGrpc final : public materialization::v1::MaterializationService::Servi
   grpc::Status WatchJob(grpc::ServerContext* context,
                         const materialization::v1::WatchJobRequest* request,
                         grpc::ServerWriter<materialization::v1::Job>* writer) override;
+  grpc::Status GetHistoricalFeatures(
+      grpc::ServerContext* context,
+      const materialization::v1::GetHistoricalFeaturesRequest* request,
+      grpc::ServerWriter<materialization::v1::GetHistoricalFeaturesResponse>* writer) override;
 
  private:
   const std::shared_ptr<Jobs> jobs_;
+  const std::shared_ptr<Historical> historical_;
 };
 
 }  // namespace granary::materializer
 
-#endif  // GRANARY_SERVICES_MATERIALIZER_JOBS_GRPC_H_
+#endif  // GRANARY_SERVICES_MATERIALIZER_MATERIALIZATION_GRPC_H_

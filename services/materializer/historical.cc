@@ -1,0 +1,362 @@
+#include "services/materializer/historical.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "pqxx/pqxx"
+
+#include "libs/base/proto_time.h"
+#include "libs/base/status_macros.h"
+#include "libs/keys/entity_key.h"
+#include "libs/offlinestore/copy_reader.h"
+#include "libs/offlinestore/entity_rows.h"
+#include "libs/offlinestore/point_in_time.h"
+#include "libs/offlinestore/sql_names.h"
+#include "libs/offlinestore/value_text.h"
+#include "libs/offlinestore/view_source.h"
+#include "libs/pg/errors.h"
+
+namespace granary::materializer {
+namespace {
+
+namespace v1 = materialization::v1;
+using offlinestore::EntityColumn;
+using offlinestore::ViewSource;
+using types::v1::ValueType;
+
+// One view's part of the request: its features in the order asked, and the name its features
+// take with full feature names (a feature service's alias, else the view's).
+struct ViewAsk {
+  std::string view;
+  std::string alias;
+  std::vector<std::string> features;  // empty: all of them
+};
+
+absl::StatusOr<std::vector<ViewAsk>> Asked(const v1::GetHistoricalFeaturesRequest& request,
+                                           const registry_client::Catalog& catalog) {
+  std::vector<ViewAsk> out;
+  if (request.has_features()) {
+    if (request.features().val_size() == 0) {
+      return absl::InvalidArgumentError("features: none asked for");
+    }
+    for (const std::string& ref : request.features().val()) {
+      std::vector<std::string> parts = absl::StrSplit(ref, ':');
+      if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("features: \"", ref, "\" is not a \"view:feature\" reference"));
+      }
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const ViewAsk& a) { return a.view == parts[0]; });
+      if (it == out.end()) it = out.insert(out.end(), ViewAsk{parts[0], parts[0], {}});
+      it->features.push_back(parts[1]);
+    }
+    return out;
+  }
+  if (request.feature_service().empty()) {
+    return absl::InvalidArgumentError("features or feature_service: one is required");
+  }
+  const registry::v1::FeatureService* service =
+      catalog.FindFeatureService(request.feature_service());
+  if (service == nullptr) {
+    return absl::NotFoundError(absl::StrCat("feature_service: project ", catalog.project(),
+                                            " has no feature service ", request.feature_service()));
+  }
+  for (const auto& projection : service->features()) {
+    out.push_back({projection.feature_view(),
+                   projection.alias().empty() ? projection.feature_view() : projection.alias(),
+                   {projection.features().begin(), projection.features().end()}});
+  }
+  return out;
+}
+
+// Each asked view's source with only the asked features, in the order asked.
+absl::StatusOr<std::vector<ViewSource>> Sources(const std::vector<ViewAsk>& asked,
+                                                const registry_client::Catalog& catalog) {
+  std::vector<ViewSource> out;
+  std::vector<std::string> missing;
+  for (const ViewAsk& ask : asked) {
+    if (catalog.FindOnDemandFeatureView(ask.view) != nullptr) {
+      return absl::UnimplementedError(absl::StrCat("on-demand feature view ", ask.view,
+                                                   ": not computed by historical retrieval yet"));
+    }
+    const registry::v1::FeatureView* view = catalog.FindFeatureView(ask.view);
+    if (view == nullptr) {
+      missing.push_back(absl::StrCat("feature view ", ask.view));
+      continue;
+    }
+    if (view->has_offline() && !view->offline()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("feature view ", ask.view, " is not available offline"));
+    }
+    ASSIGN_OR_RETURN(ViewSource source, offlinestore::SourceOfView(catalog, ask.view));
+    source.name = ask.alias;
+    if (!ask.features.empty()) {
+      std::vector<ViewSource::Feature> chosen;
+      for (const std::string& name : ask.features) {
+        auto it = std::find_if(source.features.begin(), source.features.end(),
+                               [&](const ViewSource::Feature& f) { return f.name == name; });
+        if (it == source.features.end()) {
+          missing.push_back(absl::StrCat("feature ", ask.view, ":", name));
+        } else {
+          chosen.push_back(*it);
+        }
+      }
+      source.features = std::move(chosen);
+    }
+    out.push_back(std::move(source));
+  }
+  if (!missing.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("project ", catalog.project(), " has no ", absl::StrJoin(missing, ", ")));
+  }
+  return out;
+}
+
+// The join keys of all views, in the order they first appear, with their declared types.
+std::vector<EntityColumn> JoinKeys(const std::vector<ViewSource>& views) {
+  std::vector<EntityColumn> out;
+  for (const ViewSource& view : views) {
+    for (size_t k = 0; k < view.join_keys.size(); ++k) {
+      const bool seen = std::any_of(out.begin(), out.end(), [&](const EntityColumn& c) {
+        return c.name == view.join_keys[k];
+      });
+      if (!seen) out.push_back({view.join_keys[k], view.join_types[k]});
+    }
+  }
+  return out;
+}
+
+// The inline entity rows, columns in the caller's order (else by name), each typed by its
+// values; join keys as their entities declare them.
+absl::StatusOr<offlinestore::InlineEntities> InlineRows(const v1::EntityTable& table,
+                                                        const std::vector<EntityColumn>& keys) {
+  offlinestore::InlineEntities rows;
+  std::vector<std::string> names(table.column_order().begin(), table.column_order().end());
+  if (names.empty()) {
+    for (const auto& [name, values] : table.columns()) names.push_back(name);
+    std::sort(names.begin(), names.end());
+  }
+  if (names.size() != static_cast<size_t>(table.columns_size())) {
+    return absl::InvalidArgumentError(
+        "entity_table.column_order: must name every column once, and only those");
+  }
+  for (const auto& ts : table.event_timestamps()) {
+    rows.timestamps.push_back(base::FromProtoTime(ts));
+  }
+  for (const std::string& name : names) {
+    auto it = table.columns().find(name);
+    if (it == table.columns().end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entity_table.column_order: no column \"", name, "\""));
+    }
+    EntityColumn column{name, ValueType::INVALID};
+    auto key = std::find_if(keys.begin(), keys.end(),
+                            [&](const EntityColumn& k) { return k.name == name; });
+    std::vector<types::v1::Value> values(it->second.val().begin(), it->second.val().end());
+    if (key != keys.end()) {
+      column.type = key->type;
+      types::v1::Value scratch;
+      for (size_t r = 0; r < values.size(); ++r) {
+        if (keys::TypeOf(values[r]) == ValueType::NULL_) continue;
+        const types::v1::Value* as_key = keys::CoerceKeyValue(values[r], key->type, &scratch);
+        if (as_key == nullptr) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("entity_table: column \"", name, "\", row ", r + 1, ": not a ",
+                           ValueType::Enum_Name(key->type), " (the type of join key ", name, ")"));
+        }
+        if (as_key == &scratch) values[r] = scratch;
+      }
+    } else {
+      for (const auto& v : values) {
+        const ValueType::Enum type = keys::TypeOf(v);
+        if (type != ValueType::NULL_ && type != ValueType::INVALID) {
+          column.type = type;
+          break;
+        }
+      }
+      if (column.type == ValueType::INVALID) column.type = ValueType::STRING;  // all null
+    }
+    rows.columns.push_back(column);
+    rows.values.push_back(std::move(values));
+  }
+  for (const EntityColumn& key : keys) {
+    if (table.columns().find(key.name) == table.columns().end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entity_table: no column \"", key.name, "\", a join key of the features"));
+    }
+  }
+  RETURN_IF_ERROR(offlinestore::CheckInline(rows));
+  return rows;
+}
+
+}  // namespace
+
+Historical::Historical(HistoricalOptions options, std::shared_ptr<pg::Pool> offline,
+                       CatalogLookup lookup)
+    : options_(std::move(options)), offline_(std::move(offline)), lookup_(std::move(lookup)) {}
+
+absl::Status Historical::Run(
+    const v1::GetHistoricalFeaturesRequest& request,
+    const std::function<bool(const v1::GetHistoricalFeaturesResponse&)>& send) {
+  const std::string project =
+      request.project().empty() ? options_.default_project : request.project();
+  if (project.empty()) {
+    return absl::InvalidArgumentError("project: required (this materializer has no default)");
+  }
+  absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> catalog = lookup_(project);
+  if (absl::IsNotFound(catalog.status())) {
+    return absl::NotFoundError(absl::StrCat("project ", project, " does not exist"));
+  }
+  RETURN_IF_ERROR(catalog.status());
+  ASSIGN_OR_RETURN(std::vector<ViewAsk> asked, Asked(request, **catalog));
+  ASSIGN_OR_RETURN(std::vector<ViewSource> views, Sources(asked, **catalog));
+  const std::vector<EntityColumn> keys = JoinKeys(views);
+  std::vector<std::string> key_names;
+  for (const EntityColumn& k : keys) key_names.push_back(k.name);
+
+  std::optional<offlinestore::InlineEntities> inline_rows;
+  if (request.has_entity_table()) {
+    ASSIGN_OR_RETURN(inline_rows, InlineRows(request.entity_table(), keys));
+  } else if (request.entity_sql().empty()) {
+    return absl::InvalidArgumentError("entity_table or entity_sql: one is required");
+  }
+  const bool inline_given = inline_rows.has_value();
+  auto join = [&](pqxx::connection& conn) -> absl::Status {
+    if (inline_given) {
+      // CREATE is refused in the read-only transaction below; the table is the session's.
+      pqxx::work setup(conn);
+      RETURN_IF_ERROR(offlinestore::CreateEntityTable(setup, *inline_rows));
+      setup.commit();
+    }
+    // Read only: an entity query or a source's query can never change anything.
+    pqxx::transaction<pqxx::read_committed, pqxx::read_only> tx(conn);
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
+                         absl::ToInt64Milliseconds(options_.statement_timeout)));
+    RETURN_IF_ERROR(offlinestore::PinSession(tx));
+    offlinestore::EntityRows entities;
+    std::vector<EntityColumn> entity_columns;  // as output: keys, timestamp, extras
+    if (inline_given) {
+      RETURN_IF_ERROR(offlinestore::CopyEntities(tx, *inline_rows));
+      entities = offlinestore::InlineEntityRows(*inline_rows, key_names);
+      for (const EntityColumn& k : keys) entity_columns.push_back(k);
+      entity_columns.push_back({offlinestore::kEntityTimestamp, ValueType::UNIX_TIMESTAMP});
+      for (const EntityColumn& c : inline_rows->columns) {
+        if (std::find(key_names.begin(), key_names.end(), c.name) == key_names.end()) {
+          entity_columns.push_back(c);
+        }
+      }
+    } else {
+      ASSIGN_OR_RETURN(std::vector<EntityColumn> described,
+                       offlinestore::DescribeQuery(tx, request.entity_sql()));
+      entities.query = request.entity_sql();
+      entities.join_keys = key_names;
+      entities.timestamp_column = request.event_timestamp_column().empty()
+                                      ? std::string("event_timestamp")
+                                      : request.event_timestamp_column();
+      auto has = [&](const std::string& name) {
+        return std::any_of(described.begin(), described.end(),
+                           [&](const EntityColumn& c) { return c.name == name; });
+      };
+      for (const std::string& needed : key_names) {
+        if (!has(needed)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("entity_sql: no column \"", needed, "\", a join key of the features"));
+        }
+      }
+      if (!has(entities.timestamp_column)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "entity_sql: no column \"", entities.timestamp_column, "\" (event_timestamp_column)"));
+      }
+      for (const EntityColumn& k : keys) entity_columns.push_back(k);
+      entity_columns.push_back({entities.timestamp_column, ValueType::UNIX_TIMESTAMP});
+      for (const EntityColumn& c : described) {
+        if (!std::any_of(entity_columns.begin(), entity_columns.end(),
+                         [&](const EntityColumn& e) { return e.name == c.name; })) {
+          entities.extra_columns.push_back(c.name);
+          entity_columns.push_back(c);
+        }
+      }
+    }
+    for (const ViewSource& view : views) RETURN_IF_ERROR(offlinestore::CheckSource(tx, view));
+    ASSIGN_OR_RETURN(std::string joined,
+                     offlinestore::PointInTimeSql(entities, views, request.full_feature_names()));
+
+    // The header, and each output column read through the text form of its type.
+    v1::GetHistoricalFeaturesResponse header;
+    std::vector<ValueType::Enum> types;
+    std::vector<std::string> selects;
+    auto add = [&](const std::string& name, ValueType::Enum type) -> absl::Status {
+      v1::Column* column = header.mutable_header()->add_columns();
+      column->set_name(name);
+      column->set_dtype(type);
+      types.push_back(type);
+      ASSIGN_OR_RETURN(std::string quoted, offlinestore::QualifiedColumn("q", name));
+      ASSIGN_OR_RETURN(std::string select, offlinestore::FeatureExpression(quoted, type));
+      selects.push_back(select);
+      return absl::OkStatus();
+    };
+    for (const EntityColumn& c : entity_columns) RETURN_IF_ERROR(add(c.name, c.type));
+    for (const ViewSource& view : views) {
+      for (const ViewSource::Feature& f : view.features) {
+        RETURN_IF_ERROR(
+            add(request.full_feature_names() ? absl::StrCat(view.name, "__", f.name) : f.name,
+                f.type == ValueType::INVALID ? ValueType::STRING : f.type));
+      }
+    }
+    if (!send(header)) return absl::CancelledError("the caller went away");
+    offlinestore::CopyReader reader(
+        tx, absl::StrCat("SELECT ", absl::StrJoin(selects, ", "), " FROM (", joined, ") q"));
+    std::vector<std::optional<std::string>> fields;
+    v1::GetHistoricalFeaturesResponse batch;
+    size_t line = 0;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, reader.Next(&fields));
+      if (more) {
+        ++line;
+        if (fields.size() != types.size()) {
+          return absl::DataLossError("a joined row does not have the header's columns");
+        }
+        v1::Row* row = batch.mutable_batch()->add_rows();
+        for (size_t c = 0; c < fields.size(); ++c) {
+          absl::StatusOr<types::v1::Value> value =
+              offlinestore::ParseFeatureText(fields[c], types[c]);
+          if (!value.ok()) {
+            return absl::InvalidArgumentError(absl::StrCat("entity row ", line, ", column ",
+                                                           header.header().columns(c).name(), ": ",
+                                                           value.status().message()));
+          }
+          *row->add_values() = std::move(*value);
+        }
+      }
+      const bool full = static_cast<size_t>(batch.batch().rows_size()) >= options_.batch_rows;
+      if ((full || !more) && batch.batch().rows_size() > 0) {
+        if (!send(batch)) return absl::CancelledError("the caller went away");
+        batch.Clear();
+      }
+      if (!more) break;
+    }
+    tx.commit();
+    return absl::OkStatus();
+  };
+  absl::Status status = offline_->WithConnection([&](pqxx::connection& conn) {
+    absl::Status joined = join(conn);
+    if (inline_given && conn.is_open()) {
+      // The session's table goes with the request, on the connection that made it.
+      pqxx::nontransaction tx(conn);
+      tx.exec(absl::StrCat("DROP TABLE IF EXISTS pg_temp.", offlinestore::kEntityTable));
+    }
+    return joined;
+  });
+  if (pg::SqlState(status) == "25006") {
+    // The caller's query (or a source's) tried to write: the request is what is wrong.
+    return absl::InvalidArgumentError(
+        absl::StrCat(request.entity_sql().empty() ? "a feature view's source query" : "entity_sql",
+                     " tried to write in the read-only retrieval: ", status.message()));
+  }
+  return status;
+}
+
+}  // namespace granary::materializer

@@ -1,0 +1,58 @@
+#include "services/materializer/materialization_grpc.h"
+
+#include "libs/base/grpc_status.h"
+
+namespace granary::materializer {
+
+namespace v1 = materialization::v1;
+using base::Reply;
+
+grpc::Status MaterializationGrpc::Materialize(grpc::ServerContext* context,
+                                              const v1::MaterializeRequest* request,
+                                              v1::Job* response) {
+  return Reply(jobs_->Materialize(*request, base::CallerName(*context), request->force()),
+               response);
+}
+
+grpc::Status MaterializationGrpc::MaterializeIncremental(
+    grpc::ServerContext* context, const v1::MaterializeIncrementalRequest* request,
+    v1::Job* response) {
+  return Reply(
+      jobs_->MaterializeIncremental(*request, base::CallerName(*context), request->force()),
+      response);
+}
+
+grpc::Status MaterializationGrpc::GetJob(grpc::ServerContext*, const v1::GetJobRequest* request,
+                                         v1::Job* response) {
+  return Reply(jobs_->Get(request->job_id()), response);
+}
+
+grpc::Status MaterializationGrpc::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
+                                           v1::ListJobsResponse* response) {
+  return Reply(jobs_->List(*request), response);
+}
+
+grpc::Status MaterializationGrpc::CancelJob(grpc::ServerContext*,
+                                            const v1::CancelJobRequest* request,
+                                            v1::Job* response) {
+  return Reply(jobs_->Cancel(request->job_id()), response);
+}
+
+grpc::Status MaterializationGrpc::WatchJob(grpc::ServerContext* context,
+                                           const v1::WatchJobRequest* request,
+                                           grpc::ServerWriter<v1::Job>* writer) {
+  return base::ToGrpcStatus(jobs_->Watch(
+      request->job_id(), [writer](const v1::Job& job) { return writer->Write(job); },
+      [context] { return context->IsCancelled(); }));
+}
+
+grpc::Status MaterializationGrpc::GetHistoricalFeatures(
+    grpc::ServerContext* context, const v1::GetHistoricalFeaturesRequest* request,
+    grpc::ServerWriter<v1::GetHistoricalFeaturesResponse>* writer) {
+  return base::ToGrpcStatus(
+      historical_->Run(*request, [writer, context](const v1::GetHistoricalFeaturesResponse& part) {
+        return !context->IsCancelled() && writer->Write(part);
+      }));
+}
+
+}  // namespace granary::materializer
