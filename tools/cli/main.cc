@@ -14,7 +14,9 @@
 #include "libs/catalog/object_kinds.h"
 #include "tools/cli/deadletter_commands.h"
 #include "tools/cli/endpoints.h"
+#include "tools/cli/historical_command.h"
 #include "tools/cli/init_command.h"
+#include "tools/cli/jobs_commands.h"
 #include "tools/cli/push_command.h"
 #include "tools/cli/registry_commands.h"
 #include "tools/cli/repo_loader.h"
@@ -227,12 +229,18 @@ int Main(int argc, char** argv) {
   add_letter_filters(letter_purge, true);
   letter_purge->add_flag("--all", letters.all, "Every dead letter (when no filter is given)");
 
+  // Verbs that register themselves and run in their own callbacks (one file per verb group).
+  int exit_code = -1;
+  AddJobCommands(app, &exit_code);
+  AddHistoricalCommand(app, &exit_code);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version are "errors" that exit 0; real usage errors exit 2.
     return app.exit(e) == 0 ? 0 : kExitUsage;
   }
+  if (exit_code >= 0) return exit_code;
 
   if (version->parsed()) {
     std::cout << "granary " << base::kVersion << "\n";

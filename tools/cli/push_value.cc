@@ -7,6 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
+#include "tools/cli/time_text.h"
+
 namespace granary::cli {
 namespace {
 
@@ -31,8 +33,7 @@ std::string Expected(ValueType::Enum type) {
     case ValueType::BOOL:
       return "a BOOL (true or false)";
     case ValueType::UNIX_TIMESTAMP:
-      return "a timestamp (RFC 3339 such as 2026-11-21T10:00:00Z, \"2026-11-21 10:00:00\" in "
-             "UTC, unix seconds, or now, now-5m, now-2h)";
+      return absl::StrCat("a timestamp (", kTimeForms, ")");
     default:
       return IsList(type) ? absl::StrCat("a list (", ValueType::Enum_Name(type), ")") : "a string";
   }
@@ -97,35 +98,11 @@ void SetEmptyList(ValueType::Enum type, Value& list) {
 }  // namespace
 
 absl::StatusOr<int64_t> ParseTimestamp(absl::string_view text, CellContext& cx) {
-  text = absl::StripAsciiWhitespace(text);
-  int64_t seconds;
-  if (absl::SimpleAtoi(text, &seconds)) return seconds;
-  if (absl::StartsWith(text, "now")) {
-    absl::string_view rest = text.substr(3);
-    absl::Duration offset;
-    if (!rest.empty()) {
-      int64_t n = -1;
-      char unit = rest.back();
-      if ((rest[0] != '-' && rest[0] != '+') || rest.size() < 3 ||
-          !absl::SimpleAtoi(rest.substr(1, rest.size() - 2), &n) || n < 0 ||
-          (unit != 's' && unit != 'm' && unit != 'h')) {
-        return Mismatch(ValueType::UNIX_TIMESTAMP, Shown(text));
-      }
-      offset = n * (unit == 's'   ? absl::Seconds(1)
-                    : unit == 'm' ? absl::Minutes(1)
-                                  : absl::Hours(1));
-      if (rest[0] == '-') offset = -offset;
-    }
-    cx.used_now = true;
-    return absl::ToUnixSeconds(cx.now + offset);
-  }
-  absl::Time t;
-  std::string err;
-  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err) ||
-      absl::ParseTime("%Y-%m-%d %H:%M:%E*S", text, absl::UTCTimeZone(), &t, &err)) {
-    return absl::ToUnixSeconds(t);
-  }
-  return Mismatch(ValueType::UNIX_TIMESTAMP, Shown(text));
+  bool used_now = false;
+  absl::StatusOr<absl::Time> t = ParseTimeText(text, cx.now, &used_now);
+  if (!t.ok()) return Mismatch(ValueType::UNIX_TIMESTAMP, Shown(text));
+  cx.used_now = cx.used_now || used_now;
+  return absl::ToUnixSeconds(*t);
 }
 
 absl::StatusOr<Value> TextValue(absl::string_view text, ValueType::Enum type, CellContext& cx) {
