@@ -164,9 +164,33 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
                         "driver_stats", "--serving", absl::StrCat("127.0.0.1:", ports_["serving"]),
                         "--endpoint", absl::StrCat("127.0.0.1:", ports_["registry"])}),
                    0);
-  EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate +0.91 +PRESENT +20[0-9-]+T"));
+  // Generated and materialized by `up`: 1001 is fresh, 1005 retired (no row in the last 36
+  // hours: past the one-day ttl), 9999 never existed.
+  EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate +0\\.[0-9]+ +PRESENT +20[0-9-]+T"));
   EXPECT_THAT(last_output_, ContainsRegex("1005 +conv_rate +- +OUTSIDE_MAX_AGE"));
   EXPECT_THAT(last_output_, ContainsRegex("9999 +conv_rate +- +NOT_FOUND"));
+
+  // The two jobs `up` ran, and a training set from the example's entity rows.
+  const std::string materializer =
+      absl::StrCat("--materializer=127.0.0.1:", ports_["materializer"]);
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "jobs", "--project", "driver_stats", materializer}),
+                   0);
+  EXPECT_THAT(last_output_, ContainsRegex("SUCCEEDED +[0-9]+/[0-9]+ .*driver_hourly_stats"));
+  const std::string train = home_ + "/train.csv";
+  ASSERT_EXIT_CODE(
+      Run({"tools/cli/granary", "get-historical-features", "--entities",
+           "examples/driver_stats/entities.csv", "--feature-service", "driver_activity",
+           "--project", "driver_stats", "--out", train, materializer}),
+      0);
+  std::ifstream in(train);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 22u) << "a header and the 21 entity rows";
+  EXPECT_EQ(lines[0],
+            "driver_id,event_timestamp,trip_completed,conv_rate,acc_rate,avg_daily_trips");
+  EXPECT_THAT(lines[1], ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,1,0\\.[0-9]+,0\\.[0-9]+,[0-9]+$"));
+  EXPECT_THAT(lines[4], ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,0,,,$")) << "older than the data";
+  EXPECT_THAT(lines[21], ContainsRegex("^1099,20[0-9-]+T[0-9:]+Z,0,,,$")) << "no such driver";
 
   // A push reaches serving: driver 1005's stale row is replaced by the sample's fresh one.
   const std::vector<std::string> registry_flags = {"--project", "driver_stats", "--endpoint",
