@@ -4,7 +4,7 @@
 // it, without running it).
 //
 //   RETURN_IF_ERROR(CreateEntityTable(setup_tx, inline_rows));  // read-write: CREATE
-//   RETURN_IF_ERROR(CopyEntities(read_only_tx, inline_rows));   // COPY into a temp table
+//   RETURN_IF_ERROR(CopyEntities(setup_tx, inline_rows));       // COPY into the temp table
 //   EntityRows rows = InlineEntityRows(inline_rows, join_keys);
 #ifndef GRANARY_LIBS_OFFLINESTORE_ENTITY_ROWS_H_
 #define GRANARY_LIBS_OFFLINESTORE_ENTITY_ROWS_H_
@@ -51,8 +51,7 @@ absl::Status CheckInline(const InlineEntities& rows);
 // (Re)creates the session's temporary table for the rows. CREATE is refused in a read-only
 // transaction: run it in its own, before the read.
 absl::Status CreateEntityTable(pqxx::transaction_base& tx, const InlineEntities& rows);
-// Copies the rows in (allowed in a read-only transaction: the table is temporary), each with
-// its position, which orders the result.
+// Copies the rows in, each with its position, which orders the result.
 absl::Status CopyEntities(pqxx::transaction_base& tx, const InlineEntities& rows);
 // The rows as the point-in-time join takes them; every column not a join key passes through.
 EntityRows InlineEntityRows(const InlineEntities& rows, const std::vector<std::string>& join_keys);

@@ -46,8 +46,18 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
     ASSIGN_OR_RETURN(std::string c, QualifiedColumn("src", column));
     absl::StrAppend(&entity_columns, c, ", ");
   }
-  std::string sql = absl::StrCat("WITH e AS (SELECT ", entity_columns, "row_number() OVER (", order,
-                                 ") AS ", kRow, " FROM ", entity_from, ")\nSELECT ");
+  // The rows are probed in the order of their keys and times, so that consecutive probes of
+  // each view's index and table touch the same pages (several times faster on tables larger
+  // than PostgreSQL's cache than probing in the caller's order), then put back in order.
+  std::string probe_order;
+  for (const std::string& key : entities.join_keys) {
+    ASSIGN_OR_RETURN(std::string k, QuoteIdentifier(key));
+    absl::StrAppend(&probe_order, k, ", ");
+  }
+  ASSIGN_OR_RETURN(std::string ts_name, QuoteIdentifier(entities.timestamp_column));
+  absl::StrAppend(&probe_order, ts_name);
+  std::string sql = absl::StrCat("WITH e0 AS (SELECT ", entity_columns, "row_number() OVER (",
+                                 order, ") AS ", kRow, " FROM ", entity_from, ")\nSELECT ");
   for (const std::string& column : passed) {
     ASSIGN_OR_RETURN(std::string c, QualifiedColumn("e", column));
     absl::StrAppend(&sql, c, ", ");
@@ -116,7 +126,8 @@ absl::StatusOr<std::string> PointInTimeSql(const EntityRows& entities,
   }
   // The trailing ", " of the select list.
   sql.resize(sql.size() - 2);
-  absl::StrAppend(&sql, "\nFROM e", joins, "\nORDER BY e.", kRow);
+  absl::StrAppend(&sql, "\nFROM (SELECT * FROM e0 ORDER BY ", probe_order, ") e", joins,
+                  "\nORDER BY e.", kRow);
   return sql;
 }
 

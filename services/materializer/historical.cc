@@ -226,20 +226,26 @@ absl::Status Historical::Run(
   const bool inline_given = inline_rows.has_value();
   auto join = [&](pqxx::connection& conn) -> absl::Status {
     if (inline_given) {
-      // CREATE is refused in the read-only transaction below; the table is the session's.
+      // CREATE and ANALYZE are refused in the read-only transaction below; the table is the
+      // session's.
       pqxx::work setup(conn);
       RETURN_IF_ERROR(offlinestore::CreateEntityTable(setup, *inline_rows));
+      RETURN_IF_ERROR(offlinestore::CopyEntities(setup, *inline_rows));
+      // The planner's row count and key spread of the rows, for the join's plan.
+      setup.exec(absl::StrCat("ANALYZE pg_temp.", offlinestore::kEntityTable));
       setup.commit();
     }
     // Read only: an entity query or a source's query can never change anything.
     pqxx::transaction<pqxx::read_committed, pqxx::read_only> tx(conn);
     tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
                          absl::ToInt64Milliseconds(options_.statement_timeout)));
+    // The join's cost estimate is high enough for PostgreSQL to compile it, which costs more
+    // than it saves on index probes (measured: tools/bench/run historical).
+    tx.exec("SET LOCAL jit = off");
     RETURN_IF_ERROR(offlinestore::PinSession(tx));
     offlinestore::EntityRows entities;
     std::vector<EntityColumn> entity_columns;  // as output: keys, timestamp, extras
     if (inline_given) {
-      RETURN_IF_ERROR(offlinestore::CopyEntities(tx, *inline_rows));
       entities = offlinestore::InlineEntityRows(*inline_rows, key_names);
       for (const EntityColumn& k : keys) entity_columns.push_back(k);
       entity_columns.push_back({offlinestore::kEntityTimestamp, ValueType::UNIX_TIMESTAMP});

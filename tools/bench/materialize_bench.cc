@@ -70,8 +70,8 @@ reg::FeatureRepo Repo() {
 std::string FillSql(const Flags& flags) {
   std::string columns, values;
   for (int f = 0; f < kFeatures; ++f) {
-    absl::StrAppend(&columns, absl::StrFormat(", f%02d %s", f,
-                                              f % 2 == 0 ? "double precision" : "bigint"));
+    absl::StrAppend(&columns,
+                    absl::StrFormat(", f%02d %s", f, f % 2 == 0 ? "double precision" : "bigint"));
     absl::StrAppend(&values, f % 2 == 0 ? absl::StrFormat(", random() * %d", f + 1)
                                         : absl::StrFormat(", (random() * 1000)::bigint + %d", f));
   }
@@ -112,11 +112,11 @@ absl::StatusOr<JobRun> Materialize(testing::TestService& m, const Flags& flags) 
   grpc::Status status = reader->Finish();
   if (!status.ok()) return base::FromGrpcStatus(status);
   if (run.job.state() != v1::SUCCEEDED) {
-    return absl::InternalError(absl::StrCat("the job ended ", v1::JobState_Name(run.job.state()),
-                                            ": ", run.job.error()));
+    return absl::InternalError(
+        absl::StrCat("the job ended ", v1::JobState_Name(run.job.state()), ": ", run.job.error()));
   }
-  run.took = base::FromProtoTime(run.job.finished_time()) -
-             base::FromProtoTime(run.job.created_time());
+  run.took =
+      base::FromProtoTime(run.job.finished_time()) - base::FromProtoTime(run.job.created_time());
   return run;
 }
 
@@ -134,9 +134,9 @@ absl::StatusOr<absl::Duration> Timed(const std::string& command) {
 absl::Status Run(const Flags& flags, Report& report) {
   std::cout << "filling " << flags.rows << " rows x " << kFeatures << " features over "
             << flags.entities << " entities...\n";
-  ASSIGN_OR_RETURN(auto stack, testing::TestStack::Start({.repo = Repo(),
-                                                          .offline_sql = {FillSql(flags)},
-                                                          .bin_dir = flags.bin_dir}));
+  ASSIGN_OR_RETURN(
+      auto stack, testing::TestStack::Start(
+                      {.repo = Repo(), .offline_sql = {FillSql(flags)}, .bin_dir = flags.bin_dir}));
   const int redis_port = stack->redis().port();
 
   std::cout << "raw: COPY of the rows to /dev/null, redis-benchmark HSET of the same width\n";
@@ -145,8 +145,9 @@ absl::Status Run(const Flags& flags, Report& report) {
                                       "' -c 'COPY (SELECT * FROM bench_rows) TO STDOUT' "
                                       ">/dev/null")));
   const double copy_rps = flags.rows / absl::ToDoubleSeconds(copy_took);
-  std::vector<std::string> hset = {"-c", "4", "-n", "200000", "-r", absl::StrCat(flags.entities),
-                                   "-P", "100", "HSET", "raw:__rand_int__"};
+  std::vector<std::string> hset = {
+      "-c", "4",   "-n",   "200000",          "-r", absl::StrCat(flags.entities),
+      "-P", "100", "HSET", "raw:__rand_int__"};
   for (int f = 0; f < kFeatures + 2; ++f) {  // the features, _ts and _created
     hset.push_back(absl::StrFormat("f%02d", f));
     hset.push_back("12345678");
@@ -161,20 +162,20 @@ absl::Status Run(const Flags& flags, Report& report) {
   std::vector<testing::TestService*> workers;
   for (int n = 1; n <= 2; ++n) {
     ASSIGN_OR_RETURN(testing::TestService * w,
-                     stack->Spawn("materializer", {.section = "task_threads: 1",
-                                                   .server = "log_level: warning"}));
+                     stack->Spawn("materializer",
+                                  {.section = "task_threads: 1", .server = "log_level: warning"}));
     workers.push_back(w);
     for (testing::TestService* each : workers) ResetPeakResident(each->pid());
     // Empty, so that every run writes every entity (guarded writes skip what is there).
-    ASSIGN_OR_RETURN(auto flush, testing::Subprocess::Start(
-                                     {.argv = {"redis-cli", "-p", absl::StrCat(redis_port),
-                                               "FLUSHALL"}}));
+    ASSIGN_OR_RETURN(auto flush,
+                     testing::Subprocess::Start(
+                         {.argv = {"redis-cli", "-p", absl::StrCat(redis_port), "FLUSHALL"}}));
     RETURN_IF_ERROR(flush->Wait(absl::Seconds(30)).status());
     std::cout << "materializing with " << n << " worker(s)...\n";
     ASSIGN_OR_RETURN(JobRun run, Materialize(*workers[0], flags));
     const double rps = flags.rows / absl::ToDoubleSeconds(run.took);
-    report.Add({.name = absl::StrFormat("materialize %d rows x %d features, %d worker%s", flags.rows,
-                                        kFeatures, n, n == 1 ? "" : "s"),
+    report.Add({.name = absl::StrFormat("materialize %d rows x %d features, %d worker%s",
+                                        flags.rows, kFeatures, n, n == 1 ? "" : "s"),
                 .value = rps,
                 .unit = "rows/s",
                 .raw = raw,
@@ -183,15 +184,16 @@ absl::Status Run(const Flags& flags, Report& report) {
                 .met = n != 2 || rps >= flags.target});
     std::string memory;
     for (size_t i = 0; i < workers.size(); ++i) {
-      absl::StrAppend(&memory, i == 0 ? "" : ", ",
-                      absl::StrFormat("%.1f MiB", PeakResidentBytes(workers[i]->pid()) / 1048576.0));
+      absl::StrAppend(
+          &memory, i == 0 ? "" : ", ",
+          absl::StrFormat("%.1f MiB", PeakResidentBytes(workers[i]->pid()) / 1048576.0));
     }
     report.Note(absl::StrFormat(
         "%d worker(s): %s in %.2f s (%d tasks, %lld latest rows written of %lld read); peak "
         "resident memory per worker: %s",
         n, run.job.job_id(), absl::ToDoubleSeconds(run.took), run.job.tasks_total(),
-        static_cast<long long>(run.job.rows_written()),
-        static_cast<long long>(run.job.rows_read()), memory));
+        static_cast<long long>(run.job.rows_written()), static_cast<long long>(run.job.rows_read()),
+        memory));
   }
   report.Note(absl::StrFormat("%d cores shared by everything (PostgreSQL, Redis, workers)",
                               static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
