@@ -63,7 +63,8 @@ absl::Status SplitCopyLine(absl::string_view line,
   return absl::OkStatus();
 }
 
-CopyReader::CopyReader(pqxx::transaction_base& tx, const std::string& statement) {
+CopyReader::CopyReader(pqxx::transaction_base& tx, const std::string& statement)
+    : conn_(&tx.conn()) {
   try {
     // libpqxx 6 puts what it is given as the "table" right after COPY: a parenthesized
     // statement makes it COPY (<statement>) TO STDOUT.
@@ -76,12 +77,14 @@ CopyReader::CopyReader(pqxx::transaction_base& tx, const std::string& statement)
 CopyReader::~CopyReader() {
   if (stream_ == nullptr) return;
   try {
-    // Reads what is left, so the connection is usable again.
+    // Stopped early (the caller went away, a job was cancelled, a row failed): PostgreSQL is
+    // asked to stop rather than send the rest, which is then only what was in flight.
+    conn_->cancel_query();
     while (stream_->get_raw_line(line_)) {
     }
     stream_->complete();
   } catch (const std::exception&) {
-    // The transaction reports it on its next use.
+    // The cancelled statement's error: the transaction reports it on its next use.
   }
 }
 

@@ -31,7 +31,8 @@ absl::Status SplitCopyLine(absl::string_view line, std::vector<std::optional<std
 class CopyReader {
  public:
   // Starts the COPY of `statement` (a SELECT) in `tx`, which serves nothing else until the
-  // reader is done (Next returned false or an error) or destroyed.
+  // reader is done (Next returned false or an error) or destroyed. Destroyed before the end,
+  // it cancels the statement (the transaction is then aborted).
   CopyReader(pqxx::transaction_base& tx, const std::string& statement);
   ~CopyReader();
 
@@ -39,6 +40,7 @@ class CopyReader {
   absl::StatusOr<bool> Next(std::vector<std::optional<std::string>>* fields);
 
  private:
+  pqxx::connection_base* conn_;
   std::unique_ptr<pqxx::stream_from> stream_;
   absl::Status failed_;  // starting the COPY failed
   std::string line_;

@@ -182,16 +182,27 @@ EntityRows InlineEntityRows(const InlineEntities& rows, const std::vector<std::s
 absl::StatusOr<std::vector<EntityColumn>> DescribeQuery(pqxx::transaction_base& tx,
                                                         const std::string& query) {
   ASSIGN_OR_RETURN(std::string from, FromClause("", query, "q", "entity_sql"));
+  // Prepared, not sent as text: PostgreSQL refuses to prepare more than one statement, so a
+  // query that ends the parenthesis and goes on (even with COMMIT, out of the read-only
+  // transaction) is refused here before anything runs. Spliced the same way into the join,
+  // the text is one statement there too.
+  constexpr char kProbe[] = "granary_entity_sql_probe";
   pqxx::result r;
   try {
-    r = tx.exec(absl::StrCat("SELECT * FROM ", from, " LIMIT 0"));
+    tx.conn().prepare(kProbe, absl::StrCat("SELECT * FROM ", from, " LIMIT 0"));
+    r = tx.exec_prepared(kProbe);
+    tx.conn().unprepare(kProbe);
   } catch (const pqxx::sql_error& e) {
+    try {
+      tx.conn().unprepare(kProbe);
+    } catch (const std::exception&) {
+    }
     const std::string state = e.sqlstate();
     // The caller's SQL: what is wrong with it is theirs to hear, by name.
     if (state == "42P01" || state == "42703" || state == "3F000" || state == "42883") {
       return absl::NotFoundError(absl::StrCat("entity_sql: ", e.what()));
     }
-    if (state.rfind("42", 0) == 0 || state.rfind("22", 0) == 0) {
+    if (state.rfind("42", 0) == 0 || state.rfind("22", 0) == 0 || state == "25006") {
       return absl::InvalidArgumentError(absl::StrCat("entity_sql: ", e.what()));
     }
     throw;

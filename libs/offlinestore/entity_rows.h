@@ -56,8 +56,9 @@ absl::Status CopyEntities(pqxx::transaction_base& tx, const InlineEntities& rows
 // The rows as the point-in-time join takes them; every column not a join key passes through.
 EntityRows InlineEntityRows(const InlineEntities& rows, const std::vector<std::string>& join_keys);
 
-// The columns of `query` in order, and their types, from PostgreSQL's description of the
-// statement (it is not run). Errors as libs/pg maps them (a missing table: its SQLSTATE).
+// The columns of `query` in order, and their types (the query run with LIMIT 0). More than one
+// statement is INVALID_ARGUMENT, a missing table or column NOT_FOUND, other mistakes in it
+// INVALID_ARGUMENT, all naming entity_sql; trouble reaching PostgreSQL as libs/pg maps it.
 absl::StatusOr<std::vector<EntityColumn>> DescribeQuery(pqxx::transaction_base& tx,
                                                         const std::string& query);
 

@@ -44,6 +44,8 @@ MaterializerConfig ReadMaterializerConfig(config::Reader& root) {
   c.tasks.max_attempts = static_cast<int>(section.Int("task_attempts", 10, 1, 1000));
   c.tasks.batch_rows = static_cast<size_t>(section.Int("task_batch_rows", 2000, 1, 100000));
   c.tasks.write_timeout = c.write_timeout;
+  c.tasks.task_timeout =
+      section.Duration("task_timeout", absl::ZeroDuration(), absl::ZeroDuration(), absl::Hours(48));
   // Three chances to keep a task alive before another replica would take it.
   c.tasks.keep_alive_every = c.jetstream.ack_wait / 3;
   c.jobs.default_project = section.String("project", "");

@@ -16,6 +16,7 @@
 //     task_min_backoff: 1s         # before a failed task runs again, doubling up to
 //     task_max_backoff: 30s        # task_max_backoff
 //     task_batch_rows: 2000        # rows read and written at a time
+//     task_timeout: 0s             # the longest a task's read may run (0: no limit)
 //     shards: 4                    # entity-hash shards per view, unless a request says
 //     task_span: 0s                # cut each view's range into spans this long (0: one)
 //     max_tasks: 10000             # per job

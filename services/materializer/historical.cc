@@ -27,6 +27,10 @@ using offlinestore::EntityColumn;
 using offlinestore::ViewSource;
 using types::v1::ValueType;
 
+// The times a protobuf Timestamp (and PostgreSQL, and the CLI) can hold.
+const absl::Time kEarliest = absl::FromUnixSeconds(-62135596800);  // 0001-01-01
+const absl::Time kLatest = absl::FromUnixSeconds(253402300800);    // 10000-01-01
+
 // One view's part of the request: its features in the order asked, and the name its features
 // take with full feature names (a feature service's alias, else the view's).
 struct ViewAsk {
@@ -143,8 +147,19 @@ absl::StatusOr<offlinestore::InlineEntities> InlineRows(const v1::EntityTable& t
     return absl::InvalidArgumentError(
         "entity_table.column_order: must name every column once, and only those");
   }
-  for (const auto& ts : table.event_timestamps()) {
-    rows.timestamps.push_back(base::FromProtoTime(ts));
+  for (int r = 0; r < table.event_timestamps_size(); ++r) {
+    const absl::Time t = base::FromProtoTime(table.event_timestamps(r));
+    if (t < kEarliest || t >= kLatest) {
+      return absl::InvalidArgumentError(absl::StrCat("entity_table.event_timestamps: row ", r + 1,
+                                                     " is outside years 1 to 9999"));
+    }
+    rows.timestamps.push_back(t);
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(names.begin() + i + 1, names.end(), names[i]) != names.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("entity_table.column_order: \"", names[i], "\" named twice"));
+    }
   }
   for (const std::string& name : names) {
     auto it = table.columns().find(name);
@@ -200,7 +215,8 @@ Historical::Historical(HistoricalOptions options, std::shared_ptr<pg::Pool> offl
 
 absl::Status Historical::Run(
     const v1::GetHistoricalFeaturesRequest& request,
-    const std::function<bool(const v1::GetHistoricalFeaturesResponse&)>& send) {
+    const std::function<bool(const v1::GetHistoricalFeaturesResponse&)>& send,
+    absl::Time deadline) {
   const std::string project =
       request.project().empty() ? options_.default_project : request.project();
   if (project.empty()) {
@@ -237,8 +253,10 @@ absl::Status Historical::Run(
     }
     // Read only: an entity query or a source's query can never change anything.
     pqxx::transaction<pqxx::read_committed, pqxx::read_only> tx(conn);
-    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
-                         absl::ToInt64Milliseconds(options_.statement_timeout)));
+    // The configured limit, or the caller's deadline when that comes first.
+    const absl::Duration limit = std::max(
+        std::min(options_.statement_timeout, deadline - absl::Now()), absl::Milliseconds(1));
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", absl::ToInt64Milliseconds(limit)));
     // The join's cost estimate is high enough for PostgreSQL to compile it, which costs more
     // than it saves on index probes (measured: tools/bench/run historical).
     tx.exec("SET LOCAL jit = off");
@@ -275,6 +293,12 @@ absl::Status Historical::Run(
       if (!has(entities.timestamp_column)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "entity_sql: no column \"", entities.timestamp_column, "\" (event_timestamp_column)"));
+      }
+      for (const EntityColumn& c : described) {
+        if (c.name == entities.timestamp_column && c.type != ValueType::UNIX_TIMESTAMP) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("entity_sql: column \"", c.name, "\" is not a timestamp"));
+        }
       }
       for (const EntityColumn& k : keys) entity_columns.push_back(k);
       entity_columns.push_back({entities.timestamp_column, ValueType::UNIX_TIMESTAMP});
@@ -348,19 +372,40 @@ absl::Status Historical::Run(
     return absl::OkStatus();
   };
   absl::Status status = offline_->WithConnection([&](pqxx::connection& conn) {
-    absl::Status joined = join(conn);
-    if (inline_given && conn.is_open()) {
-      // The session's table goes with the request, on the connection that made it.
-      pqxx::nontransaction tx(conn);
-      tx.exec(absl::StrCat("DROP TABLE IF EXISTS pg_temp.", offlinestore::kEntityTable));
+    absl::Status joined;
+    try {
+      joined = join(conn);
+    } catch (const std::exception& e) {
+      joined = pg::StatusFromException(e);
+    }
+    if (conn.is_open()) {
+      // Whatever the SQL that ran did to the session (settings, session advisory locks, the
+      // temporary table), none of it reaches the pool's next user.
+      try {
+        pqxx::nontransaction reset(conn);
+        reset.exec("DISCARD ALL");
+      } catch (const std::exception&) {
+        conn.disconnect();
+      }
     }
     return joined;
   });
-  if (pg::SqlState(status) == "25006") {
+  const std::string state = pg::SqlState(status);
+  const char* const what = request.entity_sql().empty()
+                               ? "the entity rows or a feature view's source query"
+                               : "entity_sql or a feature view's source query";
+  if (state == "25006") {
     // The caller's query (or a source's) tried to write: the request is what is wrong.
     return absl::InvalidArgumentError(
-        absl::StrCat(request.entity_sql().empty() ? "a feature view's source query" : "entity_sql",
-                     " tried to write in the read-only retrieval: ", status.message()));
+        absl::StrCat(what, " tried to write in the read-only retrieval: ", status.message()));
+  }
+  if (state == "57014") {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the retrieval ran past its time limit: ", status.message()));
+  }
+  if (state.rfind("22", 0) == 0 || state == "42883" || state == "42804") {
+    // A value out of range or keys of another type than the views': the rows asked about.
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", status.message()));
   }
   return status;
 }

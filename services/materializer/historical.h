@@ -3,7 +3,10 @@
 // (inline, copied into a temporary table, or a query over the offline database) are joined
 // point in time with every view in one statement (libs/offlinestore), and the result streams
 // back with COPY, a batch at a time: the header, then rows in the entity rows' order, memory
-// flat whatever the size on both ends (the caller's pace holds the read back).
+// flat whatever the size of the result (the caller's pace holds the read back; the entity rows
+// of an inline request are in the request, bounded by gRPC's message size). The connection's
+// session is reset (DISCARD ALL) after each retrieval: the SQL that ran cannot leave settings
+// or locks behind for the pool's next user.
 //
 //   Historical historical(options, offline, lookup);
 //   RETURN_IF_ERROR(historical.Run(request, [&](const Response& part) { return w->Write(part); }));
@@ -39,9 +42,11 @@ class Historical {
   // Streams the training set to `send` (false: the caller went away, CANCELLED). Errors name
   // what is wrong: NOT_FOUND for an unknown project, feature service, view or feature, or a
   // missing table or column; INVALID_ARGUMENT for malformed references or entity rows.
+  // The join's statement stops at `deadline` (DEADLINE_EXCEEDED) or the configured limit.
   absl::Status Run(
       const materialization::v1::GetHistoricalFeaturesRequest& request,
-      const std::function<bool(const materialization::v1::GetHistoricalFeaturesResponse&)>& send);
+      const std::function<bool(const materialization::v1::GetHistoricalFeaturesResponse&)>& send,
+      absl::Time deadline = absl::InfiniteFuture());
 
  private:
   const HistoricalOptions options_;

@@ -26,6 +26,14 @@ absl::StatusOr<int> ShardsOf(int requested, const PlanOptions& options) {
   return requested == 0 ? options.shards : requested;
 }
 
+// Within the years a protobuf Timestamp (and the registry) holds: 1 to 9999.
+absl::Status InRange(absl::Time t, const char* field) {
+  if (t < absl::FromUnixSeconds(-62135596800) || t >= absl::FromUnixSeconds(253402300800)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": outside years 1 to 9999"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RequireTime(bool has, const char* field) {
   if (!has) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   return absl::OkStatus();
@@ -72,7 +80,8 @@ absl::StatusOr<std::vector<const registry::v1::FeatureView*>> ViewsToMaterialize
   std::vector<const registry::v1::FeatureView*> out;
   if (names.empty()) {
     for (const auto& view : catalog.repo().feature_views()) {
-      if ((!view.has_online() || view.online()) && !view.batch_source().empty()) {
+      if ((!view.has_online() || view.online()) && !view.batch_source().empty() &&
+          !view.entities().empty()) {
         out.push_back(&view);
       }
     }
@@ -97,6 +106,10 @@ absl::StatusOr<std::vector<const registry::v1::FeatureView*>> ViewsToMaterialize
       return absl::FailedPreconditionError(
           absl::StrCat("feature view ", name, " has no batch source to materialize from"));
     }
+    if (view->entities().empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "feature view ", name, " has no entities: materializing it is not supported yet"));
+    }
     bool repeated = false;
     for (const auto* seen : out) repeated = repeated || seen == view;
     if (!repeated) out.push_back(view);
@@ -115,6 +128,8 @@ absl::StatusOr<JobPlan> PlanMaterialize(const v1::MaterializeRequest& request,
   RETURN_IF_ERROR(RequireTime(request.has_end_time(), "end_time"));
   const absl::Time start = Micros(base::FromProtoTime(request.start_time()));
   const absl::Time end = Micros(base::FromProtoTime(request.end_time()));
+  RETURN_IF_ERROR(InRange(start, "start_time"));
+  RETURN_IF_ERROR(InRange(end, "end_time"));
   if (end <= start) {
     return absl::InvalidArgumentError(absl::StrCat(
         "end_time: ", absl::FormatTime(end), " is not after start_time ", absl::FormatTime(start)));
@@ -133,6 +148,7 @@ absl::StatusOr<JobPlan> PlanIncremental(const v1::MaterializeIncrementalRequest&
                                         const LastEndFn& last_end, const PlanOptions& options) {
   RETURN_IF_ERROR(RequireTime(request.has_end_time(), "end_time"));
   const absl::Time end = Micros(base::FromProtoTime(request.end_time()));
+  RETURN_IF_ERROR(InRange(end, "end_time"));
   ASSIGN_OR_RETURN(int shards, ShardsOf(request.shards(), options));
   std::vector<std::string> names(request.feature_views().begin(), request.feature_views().end());
   ASSIGN_OR_RETURN(auto views, ViewsToMaterialize(catalog, names));

@@ -326,6 +326,15 @@ absl::StatusOr<v1::Job> JobStore::Cancel(const std::string& job_id) {
       return absl::FailedPreconditionError(
           absl::StrCat("job ", job_id, " already ended: ", v1::JobState_Name(state)));
     }
+    // Every task done: its intervals are being recorded; cancelling now would leave the
+    // registry saying it was materialized while the job says it was not.
+    if (tx.exec_params("SELECT NOT EXISTS (SELECT 1 FROM jobs.tasks WHERE job_id = $1 AND "
+                       "state <> 2)",
+                       job_id)[0][0]
+            .as<bool>()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", job_id, " has finished every task: it is completing"));
+    }
     tx.exec_params(
         "UPDATE jobs.jobs SET state = 5, finished_time = clock_timestamp() WHERE job_id = $1",
         job_id);
@@ -336,7 +345,7 @@ absl::StatusOr<v1::Job> JobStore::Cancel(const std::string& job_id) {
 }
 
 absl::StatusOr<TaskStart> JobStore::StartTask(const std::string& job_id, int index,
-                                              const std::string& worker) {
+                                              const std::string& worker, int* attempt) {
   TaskStart out = TaskStart::kSkip;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     ASSIGN_OR_RETURN(int job_state, LockJob(tx, job_id));
@@ -360,10 +369,12 @@ absl::StatusOr<TaskStart> JobStore::StartTask(const std::string& job_id, int ind
       return absl::OkStatus();
     }
     // RUNNING already: its worker died (or its acknowledgement was lost); this one takes over.
-    tx.exec_params(
+    pqxx::result run = tx.exec_params(
         "UPDATE jobs.tasks SET state = 1, attempts = attempts + 1, worker = $3, "
-        "updated_time = clock_timestamp() WHERE job_id = $1 AND task_index = $2",
+        "updated_time = clock_timestamp() WHERE job_id = $1 AND task_index = $2 "
+        "RETURNING attempts",
         job_id, index, worker);
+    if (attempt != nullptr) *attempt = run[0][0].as<int>();
     tx.exec_params(
         "UPDATE jobs.jobs SET state = 2, started_time = coalesce(started_time, "
         "clock_timestamp()) WHERE job_id = $1 AND state = 1",
@@ -374,42 +385,57 @@ absl::StatusOr<TaskStart> JobStore::StartTask(const std::string& job_id, int ind
   return out;
 }
 
-absl::StatusOr<bool> JobStore::Progress(const std::string& job_id, int index, int64_t rows_read,
-                                        int64_t rows_written) {
+absl::StatusOr<bool> JobStore::Progress(const std::string& job_id, int index, int attempt,
+                                        int64_t rows_read, int64_t rows_written) {
   bool go_on = false;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
-        "UPDATE jobs.tasks t SET rows_read = $3, rows_written = $4, "
+        "UPDATE jobs.tasks t SET rows_read = $4, rows_written = $5, "
         "updated_time = clock_timestamp() FROM jobs.jobs j "
-        "WHERE t.job_id = $1 AND t.task_index = $2 AND j.job_id = t.job_id "
-        "RETURNING j.state",
-        job_id, index, rows_read, rows_written);
+        "WHERE t.job_id = $1 AND t.task_index = $2 AND t.state = 1 AND t.attempts = $3 "
+        "AND j.job_id = t.job_id RETURNING j.state",
+        job_id, index, attempt, rows_read, rows_written);
     go_on = !r.empty() && !Final(static_cast<v1::JobState>(r[0][0].as<int>()));
     return absl::OkStatus();
   }));
   return go_on;
 }
 
-absl::Status JobStore::FinishTask(const std::string& job_id, int index, int64_t rows_read,
-                                  int64_t rows_written) {
+absl::StatusOr<bool> JobStore::FinishTask(const std::string& job_id, int index, int attempt,
+                                          int64_t rows_read, int64_t rows_written) {
+  bool recorded = false;
+  RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) {
+    recorded = !tx.exec_params(
+                      "UPDATE jobs.tasks SET state = 2, rows_read = $4, rows_written = $5, "
+                      "error = '', updated_time = clock_timestamp() WHERE job_id = $1 AND "
+                      "task_index = $2 AND state = 1 AND attempts = $3 RETURNING 1",
+                      job_id, index, attempt, rows_read, rows_written)
+                    .empty();
+    return absl::OkStatus();
+  }));
+  return recorded;
+}
+
+absl::Status JobStore::SkipTask(const std::string& job_id, int index, int attempt) {
   return pool_->Transact([&](pqxx::work& tx) {
     tx.exec_params(
-        "UPDATE jobs.tasks SET state = 2, rows_read = $3, rows_written = $4, error = '', "
-        "updated_time = clock_timestamp() WHERE job_id = $1 AND task_index = $2",
-        job_id, index, rows_read, rows_written);
+        "UPDATE jobs.tasks t SET state = 4, updated_time = clock_timestamp() FROM jobs.jobs j "
+        "WHERE t.job_id = $1 AND t.task_index = $2 AND t.state = 1 AND t.attempts = $3 "
+        "AND j.job_id = t.job_id AND j.state IN (3, 4, 5)",
+        job_id, index, attempt);
     return absl::OkStatus();
   });
 }
 
-absl::Status JobStore::FailTask(const std::string& job_id, int index, const std::string& error,
-                                bool final) {
+absl::Status JobStore::FailTask(const std::string& job_id, int index, int attempt,
+                                const std::string& error, bool final) {
   return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     ASSIGN_OR_RETURN(int job_state, LockJob(tx, job_id));
     pqxx::result task = tx.exec_params(
         "UPDATE jobs.tasks SET state = $3, error = $4, updated_time = clock_timestamp() "
-        "WHERE job_id = $1 AND task_index = $2 "
+        "WHERE job_id = $1 AND task_index = $2 AND state = 1 AND attempts = $5 "
         "RETURNING feature_view, shard, shard_count, attempts",
-        job_id, index, static_cast<int>(final ? kFailed : kPending), error);
+        job_id, index, static_cast<int>(final ? kFailed : kPending), error, attempt);
     if (!final || task.empty() || Final(static_cast<v1::JobState>(job_state))) {
       return absl::OkStatus();
     }
@@ -465,8 +491,9 @@ absl::StatusOr<std::optional<std::vector<JobPlan::Range>>> JobStore::Completable
 absl::Status JobStore::Succeed(const std::string& job_id) {
   return pool_->Transact([&](pqxx::work& tx) {
     tx.exec_params(
-        "UPDATE jobs.jobs SET state = 3, finished_time = clock_timestamp() "
-        "WHERE job_id = $1 AND state = 2",
+        "UPDATE jobs.jobs j SET state = 3, finished_time = clock_timestamp() "
+        "WHERE job_id = $1 AND state = 2 AND NOT EXISTS (SELECT 1 FROM jobs.tasks t WHERE "
+        "t.job_id = j.job_id AND t.state <> 2)",
         job_id);
     return absl::OkStatus();
   });

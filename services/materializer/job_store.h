@@ -86,29 +86,36 @@ class JobStore {
                                                              int page_size,
                                                              const std::string& page_token);
   // CANCELLED, its tasks not started skipped; running ones stop at their next progress report.
-  // FAILED_PRECONDITION when it already SUCCEEDED or FAILED (a cancelled job stays as it is).
+  // FAILED_PRECONDITION when it already SUCCEEDED or FAILED, or when every task succeeded (it
+  // is being recorded as done); a cancelled job stays as it is.
   absl::StatusOr<materialization::v1::Job> Cancel(const std::string& job_id);
   // Whether a job ended (no task of it is to run any more).
   static bool Final(materialization::v1::JobState state);
 
-  // A worker took task `index` (its attempt is counted when it is to run).
+  // A worker took task `index`. To run, it is RUNNING and its attempt counted: *attempt (when
+  // given) is that attempt's number, which the calls below name, so that a run another worker
+  // took over since (it was delivered again) changes nothing.
   absl::StatusOr<TaskStart> StartTask(const std::string& job_id, int index,
-                                      const std::string& worker);
-  // A running task's counts so far; false when its job ended meanwhile (it stops).
-  absl::StatusOr<bool> Progress(const std::string& job_id, int index, int64_t rows_read,
-                                int64_t rows_written);
-  // The task succeeded with these counts.
-  absl::Status FinishTask(const std::string& job_id, int index, int64_t rows_read,
-                          int64_t rows_written);
+                                      const std::string& worker, int* attempt = nullptr);
+  // A running task's counts so far; false when it is to stop: its job ended, or another run
+  // took it over.
+  absl::StatusOr<bool> Progress(const std::string& job_id, int index, int attempt,
+                                int64_t rows_read, int64_t rows_written);
+  // The task succeeded with these counts; false when another run took it over.
+  absl::StatusOr<bool> FinishTask(const std::string& job_id, int index, int attempt,
+                                  int64_t rows_read, int64_t rows_written);
   // The task failed; `final`: for good, and its job fails with the reason. Otherwise it is
-  // retried and the error kept for GetJob.
-  absl::Status FailTask(const std::string& job_id, int index, const std::string& error, bool final);
+  // retried and the error kept for GetJob. Nothing when another run took it over.
+  absl::Status FailTask(const std::string& job_id, int index, int attempt, const std::string& error,
+                        bool final);
+  // A run stopped because its job ended: the task is SKIPPED (if that run still holds it).
+  absl::Status SkipTask(const std::string& job_id, int index, int attempt);
   // The attempts a task has had.
   absl::StatusOr<int> Attempts(const std::string& job_id, int index);
   // When every task of a running job succeeded: its ranges, for recording before Succeed;
   // nullopt otherwise.
   absl::StatusOr<std::optional<std::vector<JobPlan::Range>>> Completable(const std::string& job_id);
-  // RUNNING -> SUCCEEDED (no effect in any other state).
+  // RUNNING -> SUCCEEDED once every task succeeded (no effect otherwise).
   absl::Status Succeed(const std::string& job_id);
 
  private:

@@ -79,14 +79,14 @@ TEST_F(JobStoreTest, AJobRunsFromPendingToSucceededWithCountsFromItsTasks) {
   EXPECT_EQ(job.state(), v1::RUNNING);
   EXPECT_EQ(job.tasks_running(), 1);
   EXPECT_TRUE(job.has_started_time());
-  EXPECT_THAT(store_->Progress(job.job_id(), 0, 10, 7), IsOkAndHolds(true));
+  EXPECT_THAT(store_->Progress(job.job_id(), 0, 1, 10, 7), IsOkAndHolds(true));
   for (int i = 0; i < 4; ++i) {
     if (i > 0) {
       ASSERT_THAT(store_->StartTask(job.job_id(), i, "w1"), IsOkAndHolds(TaskStart::kRun));
     }
     ASSERT_OK_AND_ASSIGN(auto ranges, store_->Completable(job.job_id()));
     ASSERT_FALSE(ranges.has_value());
-    ASSERT_OK(store_->FinishTask(job.job_id(), i, 100 + i, 50 + i));
+    ASSERT_THAT(store_->FinishTask(job.job_id(), i, 1, 100 + i, 50 + i), IsOkAndHolds(true));
   }
   ASSERT_OK_AND_ASSIGN(auto ranges, store_->Completable(job.job_id()));
   ASSERT_TRUE(ranges.has_value());
@@ -126,19 +126,19 @@ TEST_F(JobStoreTest, OneRunningJobPerViewUnlessForced) {
 TEST_F(JobStoreTest, CancelSkipsWhatHasNotStartedAndStopsWhatRuns) {
   ASSERT_OK_AND_ASSIGN(v1::Job job, store_->Create(Plan({"a"}, 3), false));
   ASSERT_THAT(store_->StartTask(job.job_id(), 0, "w"), IsOkAndHolds(TaskStart::kRun));
-  ASSERT_OK(store_->FinishTask(job.job_id(), 0, 5, 5));
+  ASSERT_THAT(store_->FinishTask(job.job_id(), 0, 1, 5, 5), IsOkAndHolds(true));
   ASSERT_THAT(store_->StartTask(job.job_id(), 1, "w"), IsOkAndHolds(TaskStart::kRun));
   ASSERT_OK_AND_ASSIGN(job, store_->Cancel(job.job_id()));
   EXPECT_EQ(job.state(), v1::CANCELLED);
   EXPECT_EQ(job.tasks_succeeded(), 1);  // how far it got
   EXPECT_EQ(job.rows_written(), 5);
   EXPECT_TRUE(job.has_finished_time());
-  EXPECT_THAT(store_->Progress(job.job_id(), 1, 3, 3), IsOkAndHolds(false));
+  EXPECT_THAT(store_->Progress(job.job_id(), 1, 1, 3, 3), IsOkAndHolds(false));
   EXPECT_THAT(store_->StartTask(job.job_id(), 2, "w"), IsOkAndHolds(TaskStart::kSkip));
   EXPECT_OK(store_->Cancel(job.job_id()).status());  // again: as it is
   ASSERT_OK_AND_ASSIGN(v1::Job done, store_->Create(Plan({"z"}, 1), false));
   ASSERT_OK(store_->StartTask(done.job_id(), 0, "w").status());
-  ASSERT_OK(store_->FinishTask(done.job_id(), 0, 1, 1));
+  ASSERT_THAT(store_->FinishTask(done.job_id(), 0, 1, 1, 1), IsOkAndHolds(true));
   ASSERT_OK(store_->Succeed(done.job_id()));
   EXPECT_THAT(store_->Cancel(done.job_id()).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("SUCCEEDED")));
@@ -149,7 +149,7 @@ TEST_F(JobStoreTest, CancelSkipsWhatHasNotStartedAndStopsWhatRuns) {
 TEST_F(JobStoreTest, ATaskFailingForGoodFailsItsJobWithTheReason) {
   ASSERT_OK_AND_ASSIGN(v1::Job job, store_->Create(Plan({"a"}, 3), false));
   ASSERT_OK(store_->StartTask(job.job_id(), 1, "w").status());
-  ASSERT_OK(store_->FailTask(job.job_id(), 1, "redis away", /*final=*/false));
+  ASSERT_OK(store_->FailTask(job.job_id(), 1, 1, "redis away", /*final=*/false));
   ASSERT_OK_AND_ASSIGN(job, store_->Get(job.job_id()));
   EXPECT_EQ(job.state(), v1::RUNNING);
   EXPECT_EQ(job.last_task_error(), "redis away");
@@ -157,7 +157,7 @@ TEST_F(JobStoreTest, ATaskFailingForGoodFailsItsJobWithTheReason) {
   EXPECT_THAT(store_->Attempts(job.job_id(), 1), IsOkAndHolds(2));
   ASSERT_OK_AND_ASSIGN(job, store_->Get(job.job_id()));
   EXPECT_EQ(job.task_retries(), 1);
-  ASSERT_OK(store_->FailTask(job.job_id(), 1, "table stats is missing", /*final=*/true));
+  ASSERT_OK(store_->FailTask(job.job_id(), 1, 2, "table stats is missing", /*final=*/true));
   ASSERT_OK_AND_ASSIGN(job, store_->Get(job.job_id()));
   EXPECT_EQ(job.state(), v1::FAILED);
   EXPECT_EQ(job.tasks_failed(), 1);
@@ -166,6 +166,48 @@ TEST_F(JobStoreTest, ATaskFailingForGoodFailsItsJobWithTheReason) {
   EXPECT_THAT(store_->StartTask(job.job_id(), 0, "w"), IsOkAndHolds(TaskStart::kSkip));
   ASSERT_OK_AND_ASSIGN(auto ranges, store_->Completable(job.job_id()));
   EXPECT_FALSE(ranges.has_value());
+}
+
+TEST_F(JobStoreTest, ARunAnotherWorkerTookOverChangesNothing) {
+  ASSERT_OK_AND_ASSIGN(v1::Job job, store_->Create(Plan({"a"}, 2), false));
+  int first = 0, second = 0;
+  ASSERT_THAT(store_->StartTask(job.job_id(), 0, "w1", &first), IsOkAndHolds(TaskStart::kRun));
+  // Delivered again (w1 looked dead): w2 takes it over.
+  ASSERT_THAT(store_->StartTask(job.job_id(), 0, "w2", &second), IsOkAndHolds(TaskStart::kRun));
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 2);
+  EXPECT_THAT(store_->Progress(job.job_id(), 0, first, 9, 9), IsOkAndHolds(false));
+  ASSERT_OK(store_->FailTask(job.job_id(), 0, first, "stale", /*final=*/true));
+  EXPECT_THAT(store_->FinishTask(job.job_id(), 0, first, 9, 9), IsOkAndHolds(false));
+  ASSERT_OK_AND_ASSIGN(job, store_->Get(job.job_id()));
+  EXPECT_EQ(job.state(), v1::RUNNING) << "the stale run's failure failed nothing";
+  EXPECT_EQ(job.rows_read(), 0);
+  EXPECT_THAT(store_->FinishTask(job.job_id(), 0, second, 4, 4), IsOkAndHolds(true));
+  // Succeed waits for every task; cancel refuses once they are all done.
+  ASSERT_OK(store_->Succeed(job.job_id()));
+  ASSERT_OK_AND_ASSIGN(job, store_->Get(job.job_id()));
+  EXPECT_EQ(job.state(), v1::RUNNING);
+  int other = 0;
+  ASSERT_OK(store_->StartTask(job.job_id(), 1, "w2", &other).status());
+  ASSERT_THAT(store_->FinishTask(job.job_id(), 1, other, 1, 1), IsOkAndHolds(true));
+  EXPECT_THAT(store_->Cancel(job.job_id()).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("completing")));
+  ASSERT_OK(store_->Succeed(job.job_id()));
+  ASSERT_OK_AND_ASSIGN(job, store_->Get(job.job_id()));
+  EXPECT_EQ(job.state(), v1::SUCCEEDED);
+}
+
+TEST_F(JobStoreTest, ARunStoppedByItsJobsEndIsSkipped) {
+  ASSERT_OK_AND_ASSIGN(v1::Job job, store_->Create(Plan({"a"}, 1), false));
+  int attempt = 0;
+  ASSERT_OK(store_->StartTask(job.job_id(), 0, "w", &attempt).status());
+  ASSERT_OK(store_->SkipTask(job.job_id(), 0, attempt));  // the job runs: nothing
+  EXPECT_EQ(store_->Get(job.job_id())->tasks_running(), 1);
+  ASSERT_OK(store_->Cancel(job.job_id()).status());
+  ASSERT_OK(store_->SkipTask(job.job_id(), 0, attempt));
+  ASSERT_OK_AND_ASSIGN(job, store_->Get(job.job_id()));
+  EXPECT_EQ(job.tasks_running(), 0);
+  EXPECT_EQ(job.state(), v1::CANCELLED);
 }
 
 TEST_F(JobStoreTest, ListsPageNewestFirstAndFilter) {

@@ -129,11 +129,17 @@ absl::Status Jobs::Queue(const std::string& job_id, const std::string& project,
 absl::Status Jobs::RequeueUnpublished() {
   ASSIGN_OR_RETURN(std::vector<JobStore::Unqueued> jobs,
                    store_->Unpublished(absl::Now() - options_.requeue_after));
+  absl::Status first_error;
   for (const JobStore::Unqueued& job : jobs) {
-    RETURN_IF_ERROR(Queue(job.job_id, job.project, job.registry_version));
+    // One job that cannot be queued does not hold the others back.
+    absl::Status queued = Queue(job.job_id, job.project, job.registry_version);
+    if (!queued.ok()) {
+      if (first_error.ok()) first_error = queued;
+      continue;
+    }
     base::LogInfo("queued the tasks of a job again").With("job", job.job_id);
   }
-  return absl::OkStatus();
+  return first_error;
 }
 
 absl::StatusOr<v1::Job> Jobs::Get(const std::string& job_id) {

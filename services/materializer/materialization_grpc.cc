@@ -49,10 +49,12 @@ grpc::Status MaterializationGrpc::WatchJob(grpc::ServerContext* context,
 grpc::Status MaterializationGrpc::GetHistoricalFeatures(
     grpc::ServerContext* context, const v1::GetHistoricalFeaturesRequest* request,
     grpc::ServerWriter<v1::GetHistoricalFeaturesResponse>* writer) {
-  return base::ToGrpcStatus(
-      historical_->Run(*request, [writer, context](const v1::GetHistoricalFeaturesResponse& part) {
+  return base::ToGrpcStatus(historical_->Run(
+      *request,
+      [writer, context](const v1::GetHistoricalFeaturesResponse& part) {
         return !context->IsCancelled() && writer->Write(part);
-      }));
+      },
+      absl::FromChrono(context->deadline())));
 }
 
 }  // namespace granary::materializer

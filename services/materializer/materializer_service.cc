@@ -131,7 +131,9 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     for (const auto& w : workers) w->Stop();
     registry->Stop();
   });
-  auto historical = std::make_shared<Historical>(config.historical, offline, lookup);
+  // Retrievals run callers' SQL: connections of their own, never the job store's.
+  auto historical = std::make_shared<Historical>(
+      config.historical, std::make_shared<pg::Pool>(config.offline_store), lookup);
   host.AddGrpcService(std::make_unique<MaterializationGrpc>(jobs, historical),
                       materialization::v1::MaterializationService::service_full_name());
   host.AddGrpcService(std::make_unique<DeadLetterGrpc>(std::make_shared<DeadLetters>(js, js)),

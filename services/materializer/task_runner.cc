@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <numeric>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "pqxx/pqxx"
 
 #include "libs/base/log.h"
@@ -44,6 +46,30 @@ class KeyBuilder {
   std::string project_;
 };
 
+// Keeps a message alive every `every` until destroyed.
+class KeepAliveThread {
+ public:
+  KeepAliveThread(bus::Message& message, absl::Duration every)
+      : thread_([this, &message, every] {
+          absl::MutexLock lock(&mu_);
+          while (!mu_.AwaitWithTimeout(absl::Condition(&done_), every)) {
+            message.InProgress().IgnoreError();  // at worst the task runs again elsewhere
+          }
+        }) {}
+  ~KeepAliveThread() {
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+    }
+    thread_.join();
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 TaskRunner::TaskRunner(TaskRunnerOptions options, std::shared_ptr<JobStore> jobs,
@@ -79,31 +105,38 @@ Handled TaskRunner::Handle(bus::Message& message) {
                                                 (*catalog)->version(), ", the job was planned at ",
                                                 task.registry_version()))};
   }
-  absl::StatusOr<TaskStart> start = jobs_->StartTask(task.job_id(), index, options_.worker);
+  int attempt = 0;
+  absl::StatusOr<TaskStart> start =
+      jobs_->StartTask(task.job_id(), index, options_.worker, &attempt);
   if (absl::IsNotFound(start.status())) return {absl::OkStatus(), /*skipped=*/true};  // purged
   if (!start.ok()) return {absl::UnavailableError(start.status().message())};
   if (*start == TaskStart::kSkip) return {absl::OkStatus(), /*skipped=*/true};
   if (*start == TaskStart::kRun) {
-    absl::Status ran = gone.ok() ? Run(task, index, **catalog, message) : gone;
+    absl::Status ran;
+    {
+      // Kept alive from a thread of its own: PostgreSQL may sort for long before the first
+      // row, and a task redelivered while it runs would be run twice.
+      KeepAliveThread keep_alive(message, options_.keep_alive_every);
+      ran = gone.ok() ? Run(task, index, attempt, **catalog) : gone;
+    }
     if (absl::IsCancelled(ran)) {
-      // Its job ended while it ran: marked skipped, where it got to kept.
-      absl::StatusOr<TaskStart> skipped = jobs_->StartTask(task.job_id(), index, options_.worker);
-      if (!skipped.ok()) return {absl::UnavailableError(skipped.status().message())};
+      // Its job ended while it ran (skipped, where it got to kept), or another run took it
+      // over (which settles it).
+      absl::Status skipped = jobs_->SkipTask(task.job_id(), index, attempt);
+      if (!skipped.ok()) return {absl::UnavailableError(skipped.message())};
       return {absl::OkStatus(), /*skipped=*/true};
     }
     if (!ran.ok()) {
-      absl::StatusOr<int> attempts = jobs_->Attempts(task.job_id(), index);
-      if (!attempts.ok()) return {absl::UnavailableError(attempts.status().message())};
       const bool final =
-          IsPermanent(ran) || absl::IsNotFound(ran) || *attempts >= options_.max_attempts;
+          IsPermanent(ran) || absl::IsNotFound(ran) || attempt >= options_.max_attempts;
       base::LogWarning("materialization task failed")
           .With("job", task.job_id())
           .With("task", index)
-          .With("attempt", *attempts)
+          .With("attempt", attempt)
           .With("final", final)
           .With("error", ran.message());
       absl::Status recorded =
-          jobs_->FailTask(task.job_id(), index, std::string(ran.message()), final);
+          jobs_->FailTask(task.job_id(), index, attempt, std::string(ran.message()), final);
       if (!recorded.ok()) return {absl::UnavailableError(recorded.message())};
       if (final) return {absl::OkStatus()};
       // Passes (never dead-lettered): redelivered after the worker's backoff.
@@ -115,8 +148,8 @@ Handled TaskRunner::Handle(bus::Message& message) {
   return {absl::OkStatus()};
 }
 
-absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int index,
-                             const registry_client::Catalog& catalog, bus::Message& message) {
+absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int index, int attempt,
+                             const registry_client::Catalog& catalog) {
   const registry::v1::FeatureView* view = catalog.FindFeatureView(task.feature_view());
   if (view == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("feature view ", task.feature_view(),
@@ -135,7 +168,6 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
   int64_t read = 0;
   int64_t written = 0;
   absl::Time reported = absl::Now();
-  absl::Time kept = reported;
   auto each = [&](std::vector<offlinestore::LatestRow>& rows) -> absl::Status {
     write.rows.clear();
     write.rows.reserve(rows.size());
@@ -161,25 +193,27 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
     written += result.written;
     metrics_->RecordRowsWritten("task-runner", result.written);
     const absl::Time now = absl::Now();
-    if (now - kept >= options_.keep_alive_every) {
-      message.InProgress().IgnoreError();  // at worst the task runs again elsewhere
-      kept = now;
-    }
     if (now - reported >= options_.progress_every) {
       reported = now;
-      ASSIGN_OR_RETURN(bool go_on, jobs_->Progress(task.job_id(), index, read, written));
-      if (!go_on) return absl::CancelledError("the job ended");
+      ASSIGN_OR_RETURN(bool go_on, jobs_->Progress(task.job_id(), index, attempt, read, written));
+      if (!go_on) return absl::CancelledError("the job ended, or another run took the task");
     }
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(offline_->WithConnection([&](pqxx::connection& conn) -> absl::Status {
     pqxx::transaction<pqxx::read_committed, pqxx::read_only> tx(conn);
+    // The task's read is one statement as long as the task: the pool's default limit is for
+    // short statements.
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ",
+                         absl::ToInt64Milliseconds(options_.task_timeout)));
     RETURN_IF_ERROR(offlinestore::CheckSource(tx, source));
     return offlinestore::ReadLatestRows(
         tx, source, base::FromProtoTime(task.start_time()), base::FromProtoTime(task.end_time()),
         offlinestore::Shard{task.shard(), task.shard_count()}, options_.batch_rows, each);
   }));
-  return jobs_->FinishTask(task.job_id(), index, read, written);
+  ASSIGN_OR_RETURN(bool recorded, jobs_->FinishTask(task.job_id(), index, attempt, read, written));
+  if (!recorded) return absl::CancelledError("another run took the task over");
+  return absl::OkStatus();
 }
 
 absl::Status TaskRunner::CompleteJob(const events::v1::MaterializationTask& task) {

@@ -4,8 +4,10 @@
 // libs/onlinestore (newest event time, then newest created time, wins), so running a task
 // twice, or two tasks over the same entity in any order, leaves the same online values.
 // Progress goes to the job store about once a second, which is also when a cancelled job is
-// noticed; the message is kept alive while the task runs and acknowledged only once its rows
-// are written and its success recorded. A failing task is retried with backoff up to
+// noticed; the message is kept alive from a thread of its own while the task runs (also while
+// PostgreSQL sorts before the first row) and acknowledged only once its rows are written and
+// its success recorded. Each run names its attempt: a run that another worker took over (the
+// task was delivered again) records nothing. A failing task is retried with backoff up to
 // `max_attempts` (counted in the job store, so a worker that dies mid-task counts too), then
 // fails its job with the reason; a task that can never succeed (its table is missing, a row is
 // not of its type) fails its job at once. The worker finishing a job's last task records its
@@ -44,6 +46,8 @@ struct TaskRunnerOptions {
   absl::Duration progress_every = absl::Seconds(1);
   // How often the task's message is kept alive: well inside the consumer's ack_wait.
   absl::Duration keep_alive_every = absl::Seconds(10);
+  // The longest a task's read may run in PostgreSQL; zero: no limit.
+  absl::Duration task_timeout = absl::ZeroDuration();
   // One batch's write to Redis.
   absl::Duration write_timeout = absl::Seconds(5);
   // This worker's name in the job store ("host:pid").
@@ -60,9 +64,10 @@ class TaskRunner : public MessageHandler {
   Handled Handle(bus::Message& message) override;
 
  private:
-  // Reads and writes the task's rows; CANCELLED when its job ended meanwhile.
-  absl::Status Run(const events::v1::MaterializationTask& task, int index,
-                   const registry_client::Catalog& catalog, bus::Message& message);
+  // Reads and writes the task's rows as run `attempt`; CANCELLED when its job ended meanwhile
+  // or another run took the task over (seen at a progress report or at the end).
+  absl::Status Run(const events::v1::MaterializationTask& task, int index, int attempt,
+                   const registry_client::Catalog& catalog);
   // Records the job's intervals and marks it SUCCEEDED once every task succeeded.
   absl::Status CompleteJob(const events::v1::MaterializationTask& task);
 

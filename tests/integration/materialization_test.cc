@@ -267,6 +267,8 @@ TEST_F(MaterializationTest, AWorkerKilledWhileHoldingATaskLeavesItToTheOther) {
                        h_->stack().Spawn("materializer", {.section = kWorker}));
   const absl::Time start = t0_;
   const absl::Time end = t0_ + absl::Hours(10);
+  ASSERT_OK_AND_ASSIGN(testing::TestService * b,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
   ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*a, start, end, 24));
   ASSERT_EQ(job.tasks_total(), 24);
   // Caught in the act: frozen while the job store says it runs a task (it records that a task
@@ -283,8 +285,6 @@ TEST_F(MaterializationTest, AWorkerKilledWhileHoldingATaskLeavesItToTheOther) {
   ASSERT_TRUE(holding) << "the worker was never seen holding a task";
   const std::vector<std::string> taken = TaskColumn(job.job_id(), "task_index", held);
   ASSERT_OK(a->Kill());
-  ASSERT_OK_AND_ASSIGN(testing::TestService * b,
-                       h_->stack().Spawn("materializer", {.section = kWorker}));
   ASSERT_OK_AND_ASSIGN(job, Watch(*b, job.job_id()));
   ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
   EXPECT_EQ(job.tasks_succeeded(), 24);
@@ -357,6 +357,68 @@ TEST_F(MaterializationTest, RedisAwayFailsTheJobAfterItsRetriesWithTheReason) {
   EXPECT_THAT(job.error(), HasSubstr("failed after 3 attempt(s)"));
   EXPECT_EQ(job.tasks_failed(), 1);
   EXPECT_EQ(job.task_retries(), 2);
+}
+
+TEST_F(MaterializationTest, RedisAwayMidJobIsRetriedAndTheJobCompletesWhenItReturns) {
+  AddRows(400, 8);
+  ASSERT_OK_AND_ASSIGN(
+      testing::TestService * m,
+      h_->stack().Spawn("materializer", {.section = absl::StrCat(kWorker,
+                                                                 ", task_attempts: 1000, "
+                                                                 "write_timeout: 200ms")}));
+  ASSERT_OK(h_->stack().redis().Stop());
+  ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*m, t0_, t0_ + absl::Hours(10), 2));
+  // The outage hit the job's tasks: they failed and are being retried.
+  auto stub = Stub(*m);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        v1::GetJobRequest get;
+        get.set_job_id(job.job_id());
+        grpc::ClientContext context;
+        return stub->GetJob(&context, get, &job).ok() && job.task_retries() >= 2;
+      },
+      kWait));
+  EXPECT_EQ(job.state(), v1::RUNNING);
+  EXPECT_FALSE(job.last_task_error().empty());
+  ASSERT_OK(h_->stack().redis().Restart());
+  ASSERT_OK_AND_ASSIGN(job, Watch(*m, job.job_id()));
+  ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
+  ExpectOnline(Latest(t0_, t0_ + absl::Hours(10)));
+}
+
+TEST_F(MaterializationTest, CancelledWhileATaskRunsTheRestIsSkipped) {
+  AddRows(3000, 9);
+  ASSERT_OK_AND_ASSIGN(testing::TestService * a,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*a, t0_, t0_ + absl::Hours(10), 6));
+  const std::string held = absl::StrCat("state = 1 AND worker LIKE '%:", a->pid(), "'");
+  bool holding = false;
+  for (int i = 0; i < 2000 && !holding; ++i) {
+    ASSERT_EQ(kill(a->pid(), SIGSTOP), 0);
+    holding = !TaskColumn(job.job_id(), "task_index", held).empty();
+    if (!holding) {
+      ASSERT_EQ(kill(a->pid(), SIGCONT), 0);
+    }
+  }
+  ASSERT_TRUE(holding) << "the worker was never seen holding a task";
+  v1::CancelJobRequest cancel;
+  cancel.set_job_id(job.job_id());
+  grpc::ClientContext context;
+  // The frozen worker cannot answer: the job store does, through a second replica.
+  ASSERT_OK_AND_ASSIGN(testing::TestService * front,
+                       h_->stack().Spawn("materializer", {.section = "task_threads: 0"}));
+  ASSERT_TRUE(Stub(*front)->CancelJob(&context, cancel, &job).ok());
+  ASSERT_EQ(job.state(), v1::CANCELLED);
+  const int succeeded_at_cancel = job.tasks_succeeded();
+  ASSERT_EQ(kill(a->pid(), SIGCONT), 0);
+  // The running task stops at its next report (or ends first); nothing else runs.
+  ASSERT_TRUE(Eventually(
+      [&] { return TaskColumn(job.job_id(), "task_index", "state IN (0, 1)").empty(); }, kWait));
+  ASSERT_OK_AND_ASSIGN(job, Watch(*front, job.job_id()));
+  EXPECT_EQ(job.state(), v1::CANCELLED);
+  EXPECT_LE(job.tasks_succeeded(), succeeded_at_cancel + 1);
+  EXPECT_GE(static_cast<int>(TaskColumn(job.job_id(), "task_index", "state = 4").size()),
+            6 - succeeded_at_cancel - 1);
 }
 
 TEST_F(MaterializationTest, BadRequestsAreRefusedNamingWhat) {
@@ -512,6 +574,14 @@ TEST_F(MaterializationTest, HistoricalRequestsThatCannotBeAnsweredSayWhy) {
   request.set_entity_sql("SELECT * FROM no_such_table");
   EXPECT_THAT(Historical(*m, request).status(),
               testing::StatusIs(absl::StatusCode::kNotFound, HasSubstr("no_such_table")));
+  // A query that ends the parenthesis and goes on (out of the read-only transaction, even) is
+  // refused before anything of it runs.
+  request.set_entity_sql(
+      "SELECT 1::bigint AS driver_id, now() AS event_timestamp) x; COMMIT; DROP TABLE "
+      "driver_stats; SELECT * FROM (SELECT 1");
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("entity_sql")));
+  EXPECT_EQ(h_->Count("SELECT count(*) FROM driver_stats"), 0) << "the table is still there";
   // A query that would write anything is refused by the read-only transaction.
   ASSERT_OK(h_->stack().postgres().Execute("CREATE SEQUENCE side_effect", "granary"));
   request.set_entity_sql(
