@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 
 #include "libs/base/clock.h"
@@ -46,11 +48,10 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   host.AddDependency("redis",
                      [probe, ping_timeout] { return probe->Ping(absl::Now() + ping_timeout); });
   auto offline = std::make_shared<pg::Pool>(config.offline_store);
-  host.AddDependency("postgres", [offline] { return offline->Ping(); });
-  // Job state lives with the offline store; its schema is brought up to date before anything
-  // reads or writes it.
+  // Job state and the offline writer's ledger live with the offline store; their schemas are
+  // brought up to date now, or, when PostgreSQL does not answer yet, by the health check that
+  // sees it answer (the service is NOT_SERVING until then), never by a first write.
   auto job_store = std::make_shared<JobStore>(offline);
-  RETURN_IF_ERROR(job_store->Migrate());
 
   auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
   RETURN_IF_ERROR(registry->Start());
@@ -67,16 +68,28 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     return registry->Lookup(project);
   };
 
+  auto offline_writer = std::make_shared<OfflineWriter>(offline, lookup, metrics);
+  auto migrated = std::make_shared<std::atomic<bool>>(false);
+  auto migrate = [job_store, offline_writer, migrated]() -> absl::Status {
+    if (migrated->load()) return absl::OkStatus();
+    RETURN_IF_ERROR(job_store->Migrate());
+    RETURN_IF_ERROR(offline_writer->Migrate());
+    migrated->store(true);
+    return absl::OkStatus();
+  };
+  if (absl::Status now = migrate(); !now.ok() && !absl::IsUnavailable(now)) return now;
+  host.AddDependency("postgres", [offline, migrate] {
+    RETURN_IF_ERROR(offline->Ping());
+    return migrate();
+  });
   const base::Clock* clock = &base::Clock::Real();
   std::vector<std::shared_ptr<StreamWorker>> workers = {
       std::make_shared<StreamWorker>(config.online_writer, js, js,
                                      std::make_shared<PushHandler>(std::make_shared<OnlineWriter>(
                                          store, lookup, metrics, config.write_timeout)),
                                      metrics, clock),
-      std::make_shared<StreamWorker>(
-          config.offline_writer, js, js,
-          std::make_shared<PushHandler>(std::make_shared<OfflineWriter>(offline, lookup, metrics)),
-          metrics, clock),
+      std::make_shared<StreamWorker>(config.offline_writer, js, js,
+                                     std::make_shared<PushHandler>(offline_writer), metrics, clock),
       std::make_shared<StreamWorker>(
           config.online_cleaner, js, js,
           std::make_shared<OnlineCleaner>(store, metrics, config.write_timeout), metrics, clock),

@@ -13,9 +13,9 @@
 
 #include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
+#include "libs/offlinestore/copy_text.h"
 #include "libs/pg/errors.h"
 #include "libs/pg/migrations.h"
-#include "libs/offlinestore/copy_text.h"
 
 namespace granary::materializer {
 namespace {
@@ -131,12 +131,11 @@ OfflineWriter::OfflineWriter(std::shared_ptr<pg::Pool> pool, CatalogLookup looku
                              std::shared_ptr<WriterMetrics> metrics)
     : pool_(std::move(pool)), lookup_(std::move(lookup)), metrics_(std::move(metrics)) {}
 
+absl::Status OfflineWriter::Migrate() {
+  return pg::Migrate(*pool_, "granary_ingest", Migrations());
+}
+
 absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& batch) {
-  if (!migrated_.load()) {
-    absl::Status migrated = pg::Migrate(*pool_, "granary_ingest", Migrations());
-    if (!migrated.ok()) return absl::UnavailableError(migrated.message());
-    migrated_.store(true);
-  }
   // The batch's JetStream message id (ingestion's PushMessageId): unique per project, batch
   // and view, "*/offline" for the whole of a push whose source feeds several views.
   const std::string current_id =

@@ -31,6 +31,9 @@ class OfflineWriter : public BatchSink {
   OfflineWriter(std::shared_ptr<pg::Pool> pool, CatalogLookup lookup,
                 std::shared_ptr<WriterMetrics> metrics);
 
+  // Creates or upgrades its ledger's schema (granary_ingest); run when the service is built.
+  absl::Status Migrate();
+
   const char* name() const override { return "offline"; }
   bool Wants(const events::v1::PushBatch& batch) const override { return batch.offline(); }
   // FAILED_PRECONDITION when the batch no longer fits the catalog or the push source has no
@@ -41,7 +44,6 @@ class OfflineWriter : public BatchSink {
   const std::shared_ptr<pg::Pool> pool_;
   const CatalogLookup lookup_;
   const std::shared_ptr<WriterMetrics> metrics_;
-  std::atomic<bool> migrated_{false};
 };
 
 }  // namespace granary::materializer

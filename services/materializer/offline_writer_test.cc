@@ -54,6 +54,7 @@ class OfflineWriterTest : public ::testing::Test {
           return absl::StatusOr<std::shared_ptr<const registry_client::Catalog>>(catalog_);
         },
         std::make_shared<WriterMetrics>(registry_));
+    ASSERT_OK(writer_->Migrate());
   }
   std::vector<std::vector<std::string>> Rows(const std::string& sql) {
     pqxx::connection conn(pg_->ConnInfo("granary"));

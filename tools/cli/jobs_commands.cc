@@ -84,7 +84,6 @@ std::string Seconds(absl::Duration d) {
 }
 
 std::string When(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0 && t.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", base::FromProtoTime(t), absl::UTCTimeZone());
 }
 
@@ -97,18 +96,28 @@ std::string Ranges(const v1::Job& job) {
   return parts.empty() ? "nothing to do" : absl::StrJoin(parts, "; ");
 }
 
-// Follows the job to its end, drawing progress on stderr when it is a terminal.
+// Follows the job to its end, drawing progress on stderr when it is a terminal. A stream cut
+// by the replica that served it (restarted, drained, killed) is opened again, on any replica:
+// the job goes on without it.
 int Follow(const std::string& verb, const JobFlags& flags, v1::Job job) {
   const bool live = isatty(STDERR_FILENO) != 0 && !flags.json;
   v1::WatchJobRequest request;
   request.set_job_id(job.job_id());
-  grpc::ClientContext context;  // no deadline: a job takes as long as it takes
-  auto reader = Stub(flags)->WatchJob(&context, request);
-  while (reader->Read(&job)) {
-    if (live) std::cerr << "\r\033[K" << ProgressLine(job, absl::Now()) << std::flush;
+  grpc::Status status;
+  for (int cut = 0; cut < 30; ++cut) {
+    grpc::ClientContext context;  // no deadline: a job takes as long as it takes
+    auto reader = Stub(flags)->WatchJob(&context, request);
+    while (reader->Read(&job)) {
+      if (live) std::cerr << "\r\033[K" << ProgressLine(job, absl::Now()) << std::flush;
+    }
+    status = reader->Finish();
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        status.error_code() != grpc::StatusCode::CANCELLED) {
+      break;
+    }
+    absl::SleepFor(absl::Seconds(1));
   }
   if (live) std::cerr << "\n";
-  grpc::Status status = reader->Finish();
   if (!status.ok()) return Fail(verb, flags, status);
   if (flags.json) {
     std::cout << ToJson(job) << "\n";
@@ -295,8 +304,10 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
                 << "  kind:     " << v1::JobKind_Name(job.kind()) << "\n"
                 << "  ranges:   " << Ranges(job) << "\n"
                 << "  created:  " << When(job.created_time()) << " by " << job.created_by() << "\n"
-                << "  started:  " << When(job.started_time()) << "\n"
-                << "  finished: " << When(job.finished_time()) << "\n"
+                << "  started:  " << (job.has_started_time() ? When(job.started_time()) : "-")
+                << "\n"
+                << "  finished: " << (job.has_finished_time() ? When(job.finished_time()) : "-")
+                << "\n"
                 << "  progress: " << ProgressLine(job, absl::Now()) << "\n";
     }
     *exit_code = 0;
