@@ -98,8 +98,9 @@ absl::StatusOr<absl::Duration> Timed(const std::string& command) {
 }
 
 // The same join written by hand: each view's newest row at or before the entity row's time,
-// within the ttl, ties to the newest created.
-std::string HandWritten() {
+// within the ttl, ties to the newest created. `key_order`: the entity rows probed in the order
+// of their keys and times, as Granary does, rather than in their own order.
+std::string HandWritten(bool key_order) {
   std::string select = "SELECT e.item_id, e.event_timestamp, e.label";
   std::string joins;
   for (int v = 0; v < kViews; ++v) {
@@ -113,7 +114,10 @@ std::string HandWritten() {
                         "h.event_timestamp DESC, h.created DESC LIMIT 1) j%d ON true",
                         v, v, v, v, v));
   }
-  return absl::StrCat(select, " FROM entity_rows e", joins, " ORDER BY e.n");
+  const std::string from = key_order
+                               ? "(SELECT * FROM entity_rows ORDER BY item_id, event_timestamp) e"
+                               : "entity_rows e";
+  return absl::StrCat(select, " FROM ", from, joins, " ORDER BY e.n");
 }
 
 absl::Status Run(const Flags& flags, Report& report) {
@@ -148,33 +152,47 @@ absl::Status Run(const Flags& flags, Report& report) {
                                      csv, "' CSV HEADER\" -c 'ANALYZE entity_rows' >/dev/null"))
                       .status());
 
-  // The hand-written join once to warm PostgreSQL's cache for both (not counted), then
-  // granary, then the hand-written join again.
-  std::cout << "hand-written SQL (warm-up), granary get-historical-features, hand-written SQL\n";
-  const std::string hand_written =
-      absl::StrCat(psql, " -c \"COPY (", HandWritten(), ") TO STDOUT\" >/dev/null");
-  RETURN_IF_ERROR(Timed(hand_written).status());
+  // The hand-written join once to warm PostgreSQL's cache for all (not counted), then
+  // granary, then the hand-written join as a user would write it, then in key order with JIT
+  // off (what Granary runs).
+  std::cout << "hand-written SQL (warm-up), granary get-historical-features, hand-written SQL "
+               "twice\n";
+  auto hand_written = [&](bool key_order) {
+    return absl::StrCat(psql, key_order ? " -c 'SET jit = off'" : "", " -c \"COPY (",
+                        HandWritten(key_order), ") TO STDOUT\" >/dev/null");
+  };
+  RETURN_IF_ERROR(Timed(hand_written(false)).status());
   const std::string cli = flags.bin_dir + "/tools/cli/granary";
   const std::string train = stack->dir() + "/train.csv";
   ASSIGN_OR_RETURN(absl::Duration granary_took,
                    Timed(absl::StrCat(cli, " get-historical-features --entities ", csv,
                                       " --feature-service training --project bench --out ", train,
                                       " --materializer ", m->address(), " 2>/dev/null")));
-  ASSIGN_OR_RETURN(absl::Duration sql_took, Timed(hand_written));
+  ASSIGN_OR_RETURN(absl::Duration sql_took, Timed(hand_written(false)));
+  ASSIGN_OR_RETURN(absl::Duration tuned_took, Timed(hand_written(true)));
   ASSIGN_OR_RETURN(auto lines, testing::Subprocess::Start({.argv = {"wc", "-l", train}}));
   RETURN_IF_ERROR(lines->Wait(absl::Seconds(30)).status());
   const double seconds = absl::ToDoubleSeconds(granary_took);
-  const double raw = absl::ToDoubleSeconds(sql_took);
-  report.Add(
-      {.name = absl::StrFormat("historical retrieval, %d entity rows x %d views of %d rows, "
-                               "CSV in and out",
-                               flags.entity_rows, kViews, flags.rows),
-       .value = seconds,
-       .unit = "s",
-       .raw = raw,
-       .raw_name = "hand-written point-in-time SQL, COPY to /dev/null",
-       .target = absl::StrFormat("< %.0f s and < %.1fx", flags.target_seconds, flags.target_ratio),
-       .met = seconds < flags.target_seconds && seconds < flags.target_ratio * raw});
+  const std::string name =
+      absl::StrFormat("historical retrieval, %d entity rows x %d views of %d rows, CSV in and out",
+                      flags.entity_rows, kViews, flags.rows);
+  report.Add({.name = name + ", against a plain LATERAL join",
+              .value = seconds,
+              .unit = "s",
+              .raw = absl::ToDoubleSeconds(sql_took),
+              .raw_name = "hand-written LATERAL join per view in the entity rows' order, "
+                          "PostgreSQL's defaults, COPY to /dev/null",
+              .target = absl::StrFormat("< %.0f s", flags.target_seconds),
+              .met = seconds < flags.target_seconds});
+  const double tuned = absl::ToDoubleSeconds(tuned_took);
+  report.Add({.name = name + ", against the same join as Granary's",
+              .value = seconds,
+              .unit = "s",
+              .raw = tuned,
+              .raw_name = "hand-written LATERAL join per view probing in key order, JIT off, "
+                          "COPY to /dev/null (the SQL alone: no CSV, no client)",
+              .target = absl::StrFormat("< %.1fx", flags.target_ratio),
+              .met = seconds < flags.target_ratio * tuned});
   report.Note(absl::StrCat("training set: ", lines->Output()));
   report.Note(
       absl::StrFormat("%d cores shared by everything (PostgreSQL, the materializer, the CLI)",

@@ -174,7 +174,8 @@ absl::Status Run(const Flags& flags, Report& report) {
     std::cout << "materializing with " << n << " worker(s)...\n";
     ASSIGN_OR_RETURN(JobRun run, Materialize(*workers[0], flags));
     const double rps = flags.rows / absl::ToDoubleSeconds(run.took);
-    report.Add({.name = absl::StrFormat("materialize %d rows x %d features, %d worker%s",
+    report.Add({.name = absl::StrFormat("materialize %d offline rows x %d features, %d worker%s "
+                                        "(offline rows read per second)",
                                         flags.rows, kFeatures, n, n == 1 ? "" : "s"),
                 .value = rps,
                 .unit = "rows/s",
@@ -189,11 +190,11 @@ absl::Status Run(const Flags& flags, Report& report) {
           absl::StrFormat("%.1f MiB", PeakResidentBytes(workers[i]->pid()) / 1048576.0));
     }
     report.Note(absl::StrFormat(
-        "%d worker(s): %s in %.2f s (%d tasks, %lld latest rows written of %lld read); peak "
-        "resident memory per worker: %s",
+        "%d worker(s): %s in %.2f s (%d tasks): the %lld latest rows (of %d) written to Redis, "
+        "%.0f of them per second; peak resident memory per worker: %s",
         n, run.job.job_id(), absl::ToDoubleSeconds(run.took), run.job.tasks_total(),
-        static_cast<long long>(run.job.rows_written()), static_cast<long long>(run.job.rows_read()),
-        memory));
+        static_cast<long long>(run.job.rows_written()), flags.rows,
+        run.job.rows_written() / absl::ToDoubleSeconds(run.took), memory));
   }
   report.Note(absl::StrFormat("%d cores shared by everything (PostgreSQL, Redis, workers)",
                               static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
