@@ -16,6 +16,7 @@
 #include "libs/feast_json/value_json.h"
 #include "libs/rpc/health.h"
 #include "tools/cli/output.h"
+#include "tools/cli/push_value.h"
 
 namespace granary::cli {
 namespace {
@@ -27,39 +28,27 @@ constexpr absl::Duration kTimeout = absl::Seconds(10);
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+// An entity value typed as its entity declares it, through the conversion `granary push` uses
+// for cells; without a declared type, integers as INT64 and the rest as STRING.
 absl::StatusOr<Value> TypedValue(const std::string& text, ValueType::Enum type,
                                  const std::string& where) {
-  Value v;
-  int64_t number;
-  bool integer = absl::SimpleAtoi(text, &number);
-  switch (type) {
-    case ValueType::STRING:
+  if (type == ValueType::INVALID) {
+    Value v;
+    int64_t number;
+    if (absl::SimpleAtoi(text, &number)) {
+      v.set_int64_val(number);
+    } else {
       v.set_string_val(text);
-      return v;
-    case ValueType::BYTES:
-      v.set_bytes_val(text);
-      return v;
-    case ValueType::INT32:
-    case ValueType::INT64:
-    case ValueType::UNIX_TIMESTAMP:
-      if (!integer) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": \"", text, "\" is not an integer (", ValueType::Enum_Name(type), " entity)"));
-      }
-      if (type == ValueType::UNIX_TIMESTAMP) {
-        v.set_unix_timestamp_val(number);
-      } else {
-        v.set_int64_val(number);  // serving takes int64 for INT32 entities when it fits
-      }
-      return v;
-    default:  // not known: integers as INT64, the rest as strings
-      if (integer) {
-        v.set_int64_val(number);
-      } else {
-        v.set_string_val(text);
-      }
-      return v;
+    }
+    return v;
   }
+  CellContext cx{.now = absl::Now()};
+  absl::StatusOr<Value> v = TextValue(text, type, cx);
+  if (!v.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", v.status().message(), " (",
+                                                   ValueType::Enum_Name(type), " entity)"));
+  }
+  return v;
 }
 
 std::string Show(const Value& v) {
