@@ -18,6 +18,7 @@
 #include "libs/base/status_macros.h"
 #include "libs/testing/subprocess.h"
 #include "libs/testing/test_stack.h"
+#include "tools/bench/raw_tools.h"
 #include "tools/bench/report.h"
 
 namespace granary::bench {
@@ -87,16 +88,6 @@ std::vector<std::string> FillSql(const Flags& flags) {
   return out;
 }
 
-absl::StatusOr<absl::Duration> Timed(const std::string& command) {
-  const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(auto p, testing::Subprocess::Start({.argv = {"bash", "-c", command}}));
-  ASSIGN_OR_RETURN(int status, p->Wait(absl::Minutes(10)));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat("failed: ", command, "\n", p->Output()));
-  }
-  return absl::Now() - start;
-}
-
 // The same join written by hand: each view's newest row at or before the entity row's time,
 // within the ttl, ties to the newest created. `key_order`: the entity rows probed in the order
 // of their keys and times, as Granary does, rather than in their own order.
@@ -145,12 +136,13 @@ absl::Status Run(const Flags& flags, Report& report) {
   }
   const std::string psql =
       absl::StrCat("psql -v ON_ERROR_STOP=1 '", stack->offline_conninfo(), "'");
-  RETURN_IF_ERROR(Timed(absl::StrCat(psql,
-                                     " -c 'CREATE TABLE entity_rows (n bigserial, item_id bigint, "
-                                     "event_timestamp timestamptz, label bigint)' -c \"\\copy "
-                                     "entity_rows (item_id, event_timestamp, label) FROM '",
-                                     csv, "' CSV HEADER\" -c 'ANALYZE entity_rows' >/dev/null"))
-                      .status());
+  RETURN_IF_ERROR(
+      TimeShell(absl::StrCat(psql,
+                             " -c 'CREATE TABLE entity_rows (n bigserial, item_id bigint, "
+                             "event_timestamp timestamptz, label bigint)' -c \"\\copy "
+                             "entity_rows (item_id, event_timestamp, label) FROM '",
+                             csv, "' CSV HEADER\" -c 'ANALYZE entity_rows' >/dev/null"))
+          .status());
 
   // The hand-written join once to warm PostgreSQL's cache for all (not counted), then
   // granary, then the hand-written join as a user would write it, then in key order with JIT
@@ -161,15 +153,16 @@ absl::Status Run(const Flags& flags, Report& report) {
     return absl::StrCat(psql, key_order ? " -c 'SET jit = off'" : "", " -c \"COPY (",
                         HandWritten(key_order), ") TO STDOUT\" >/dev/null");
   };
-  RETURN_IF_ERROR(Timed(hand_written(false)).status());
+  RETURN_IF_ERROR(TimeShell(hand_written(false)).status());
   const std::string cli = flags.bin_dir + "/tools/cli/granary";
   const std::string train = stack->dir() + "/train.csv";
-  ASSIGN_OR_RETURN(absl::Duration granary_took,
-                   Timed(absl::StrCat(cli, " get-historical-features --entities ", csv,
-                                      " --feature-service training --project bench --out ", train,
-                                      " --materializer ", m->address(), " 2>/dev/null")));
-  ASSIGN_OR_RETURN(absl::Duration sql_took, Timed(hand_written(false)));
-  ASSIGN_OR_RETURN(absl::Duration tuned_took, Timed(hand_written(true)));
+  ASSIGN_OR_RETURN(
+      absl::Duration granary_took,
+      TimeShell(absl::StrCat(cli, " get-historical-features --entities ", csv,
+                             " --feature-service training --project bench --out ", train,
+                             " --materializer ", m->address(), " 2>/dev/null")));
+  ASSIGN_OR_RETURN(absl::Duration sql_took, TimeShell(hand_written(false)));
+  ASSIGN_OR_RETURN(absl::Duration tuned_took, TimeShell(hand_written(true)));
   ASSIGN_OR_RETURN(auto lines, testing::Subprocess::Start({.argv = {"wc", "-l", train}}));
   RETURN_IF_ERROR(lines->Wait(absl::Seconds(30)).status());
   const double seconds = absl::ToDoubleSeconds(granary_took);
@@ -220,8 +213,6 @@ int main(int argc, char** argv) {
     std::cerr << s << "\n";
     return 1;
   }
-  report.Print(std::cout);
-  absl::Status out = report.WriteJson(flags.out);
-  std::cout << (out.ok() ? "results: " + flags.out : std::string(out.message())) << "\n";
+  report.Publish(flags.out, std::cout);
   return 0;
 }

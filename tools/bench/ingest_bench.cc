@@ -508,9 +508,7 @@ int Run(const Flags& flags) {
       absl::StrFormat("%d cores shared by everything (load generator, services, "
                       "backends, all nats-servers)",
                       static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))));
-  report.Print(std::cout);
-  absl::Status out = report.WriteJson(flags.out);
-  std::cout << (out.ok() ? "results: " + flags.out : std::string(out.message())) << "\n";
+  report.Publish(flags.out, std::cout);
   return 0;
 }
 

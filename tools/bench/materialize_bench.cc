@@ -120,17 +120,6 @@ absl::StatusOr<JobRun> Materialize(testing::TestService& m, const Flags& flags) 
   return run;
 }
 
-// Seconds a shell command took (its output discarded).
-absl::StatusOr<absl::Duration> Timed(const std::string& command) {
-  const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(auto p, testing::Subprocess::Start({.argv = {"bash", "-c", command}}));
-  ASSIGN_OR_RETURN(int status, p->Wait(absl::Minutes(10)));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat("failed: ", command, "\n", p->Output()));
-  }
-  return absl::Now() - start;
-}
-
 absl::Status Run(const Flags& flags, Report& report) {
   std::cout << "filling " << flags.rows << " rows x " << kFeatures << " features over "
             << flags.entities << " entities...\n";
@@ -141,9 +130,9 @@ absl::Status Run(const Flags& flags, Report& report) {
 
   std::cout << "raw: COPY of the rows to /dev/null, redis-benchmark HSET of the same width\n";
   ASSIGN_OR_RETURN(absl::Duration copy_took,
-                   Timed(absl::StrCat("psql '", stack->offline_conninfo(),
-                                      "' -c 'COPY (SELECT * FROM bench_rows) TO STDOUT' "
-                                      ">/dev/null")));
+                   TimeShell(absl::StrCat("psql '", stack->offline_conninfo(),
+                                          "' -c 'COPY (SELECT * FROM bench_rows) TO STDOUT' "
+                                          ">/dev/null")));
   const double copy_rps = flags.rows / absl::ToDoubleSeconds(copy_took);
   std::vector<std::string> hset = {
       "-c", "4",   "-n",   "200000",          "-r", absl::StrCat(flags.entities),
@@ -221,8 +210,6 @@ int main(int argc, char** argv) {
     std::cerr << s << "\n";
     return 1;
   }
-  report.Print(std::cout);
-  absl::Status out = report.WriteJson(flags.out);
-  std::cout << (out.ok() ? "results: " + flags.out : std::string(out.message())) << "\n";
+  report.Publish(flags.out, std::cout);
   return 0;
 }

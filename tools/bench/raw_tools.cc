@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include <sys/wait.h>
 
 #include "libs/base/status_macros.h"
 #include "libs/testing/grpc_probes.h"
@@ -46,6 +47,16 @@ absl::StatusOr<RawFigures> RunRedisBenchmark(int port, const std::vector<std::st
     }
   }
   return absl::InternalError("cannot read redis-benchmark's output:\n" + output);
+}
+
+absl::StatusOr<absl::Duration> TimeShell(const std::string& command) {
+  const absl::Time start = absl::Now();
+  ASSIGN_OR_RETURN(auto p, testing::Subprocess::Start({.argv = {"bash", "-c", command}}));
+  ASSIGN_OR_RETURN(int status, p->Wait(absl::Minutes(10)));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat("failed: ", command, "\n", p->Output()));
+  }
+  return absl::Now() - start;
 }
 
 }  // namespace granary::bench

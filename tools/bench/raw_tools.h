@@ -27,6 +27,9 @@ struct RawFigures {
 // arguments); the figures of the command's CSV line.
 absl::StatusOr<RawFigures> RunRedisBenchmark(int port, const std::vector<std::string>& args);
 
+// How long a shell command took (its output discarded unless it fails, then in the error).
+absl::StatusOr<absl::Duration> TimeShell(const std::string& command);
+
 using testing::ScrapeMetric;
 
 }  // namespace granary::bench

@@ -64,4 +64,10 @@ absl::Duration Percentile(std::vector<absl::Duration> samples, double p) {
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
+void Report::Publish(const std::string& path, std::ostream& out) const {
+  Print(out);
+  absl::Status written = WriteJson(path);
+  out << (written.ok() ? "results: " + path : std::string(written.message())) << "\n";
+}
+
 }  // namespace granary::bench

@@ -37,6 +37,8 @@ class Report {
   void Note(std::string line) { notes_.push_back(std::move(line)); }
   void Print(std::ostream& out) const;
   absl::Status WriteJson(const std::string& path) const;
+  // Print to `out`, then WriteJson(path), saying where the results went (or why they did not).
+  void Publish(const std::string& path, std::ostream& out) const;
   bool AllMet() const;
 
  private:

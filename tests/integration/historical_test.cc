@@ -1,0 +1,162 @@
+// Historical retrieval on the shared stack: training sets equal to the brute-force
+// point-in-time answer row for row, inline and as SQL, and every request that cannot be
+// answered refused saying why.
+#include "tests/integration/offline_stack_fixture.h"
+
+namespace granary::integration {
+namespace {
+
+namespace v1 = materialization::v1;
+using testing::Eventually;
+using ::testing::HasSubstr;
+
+using HistoricalTest = OfflineStackTest;
+
+TEST_F(HistoricalTest, HistoricalFeaturesAreThePointInTimeJoinRowForRow) {
+  AddRows(300, 6);
+  ASSERT_OK_AND_ASSIGN(testing::TestService * m,
+                       h_->stack().Spawn("materializer", {.section = "task_threads: 0"}));
+  std::mt19937 rng(7);
+  struct EntityRow {
+    int64_t driver;
+    absl::Time at;
+    int64_t label;
+  };
+  std::vector<EntityRow> entities;
+  std::vector<std::string> sql_rows;
+  for (int i = 0; i < 2500; ++i) {
+    EntityRow e{static_cast<int64_t>(1 + rng() % 320), t0_ - absl::Hours(1), i};
+    // Some exactly on a row's event time, or exactly a day after one (the ttl's edge).
+    if (i % 5 == 0 && !rows_.empty()) {
+      const OfflineRow& row = rows_[rng() % rows_.size()];
+      e.driver = row.driver;
+      e.at = row.event + (i % 10 == 0 ? absl::Hours(24) : absl::ZeroDuration());
+    } else {
+      e.at += absl::Seconds(static_cast<int64_t>(rng() % (13 * 3600)));
+    }
+    entities.push_back(e);
+    sql_rows.push_back(absl::StrCat("(", i, ", ", e.driver, ", 'epoch'::timestamptz + ",
+                                    absl::ToUnixMicros(e.at), " * interval '1 microsecond', ",
+                                    e.label, ")"));
+  }
+  v1::GetHistoricalFeaturesRequest request;
+  request.set_project(h_->stack().project());
+  request.set_feature_service("driver_activity");
+  v1::EntityTable* table = request.mutable_entity_table();
+  auto& drivers = (*table->mutable_columns())["driver_id"];
+  auto& labels = (*table->mutable_columns())["label"];
+  for (const EntityRow& e : entities) {
+    drivers.add_val()->set_int64_val(e.driver);
+    labels.add_val()->set_int64_val(e.label);
+    *table->add_event_timestamps() = base::ToProtoTime(e.at);
+  }
+  ASSERT_OK_AND_ASSIGN(auto parts, Historical(*m, request));
+  ASSERT_FALSE(parts.empty());
+  ASSERT_TRUE(parts[0].has_header());
+  std::vector<std::string> names;
+  for (const auto& c : parts[0].header().columns()) names.push_back(c.name());
+  EXPECT_THAT(names, ::testing::ElementsAre("driver_id", "event_timestamp", "label", "conv_rate",
+                                            "acc_rate", "avg_daily_trips"));
+  auto check = [&](const std::vector<v1::GetHistoricalFeaturesResponse>& got) {
+    size_t r = 0;
+    int wrong = 0;
+    for (size_t p = 1; p < got.size(); ++p) {
+      ASSERT_TRUE(got[p].has_batch());
+      for (const v1::Row& row : got[p].batch().rows()) {
+        ASSERT_LT(r, entities.size());
+        const EntityRow& e = entities[r++];
+        ASSERT_EQ(row.values_size(), 6);
+        const std::optional<OfflineRow> want = AsOf(e.driver, e.at);
+        const bool ok =
+            row.values(0).int64_val() == e.driver &&
+            row.values(1).unix_timestamp_val() == absl::ToUnixSeconds(e.at) &&
+            row.values(2).int64_val() == e.label &&
+            (want ? row.values(5).int64_val() == want->trips &&
+                        std::abs(row.values(3).float_val() - want->trips / 1000.0) < 1e-6
+                  : row.values(5).has_null_val() && row.values(3).has_null_val());
+        if (!ok && ++wrong <= 5) {
+          ADD_FAILURE() << "entity row " << r << " (driver " << e.driver << "): got "
+                        << row.ShortDebugString() << ", want trips "
+                        << (want ? absl::StrCat(want->trips) : std::string("null"));
+        }
+      }
+    }
+    EXPECT_EQ(r, entities.size());
+    EXPECT_EQ(wrong, 0);
+  };
+  check(parts);
+  EXPECT_GT(parts.size(), 2u);  // in batches
+
+  // The same rows as a query over the offline database.
+  ASSERT_OK(h_->stack().postgres().Execute(
+      absl::StrCat("CREATE TABLE training_rows (n int, driver_id bigint, ts timestamptz, label "
+                   "bigint); INSERT INTO training_rows VALUES ",
+                   absl::StrJoin(sql_rows, ",")),
+      "granary"));
+  request.clear_entity_table();
+  request.set_entity_sql("SELECT driver_id, ts, label FROM training_rows ORDER BY n");
+  request.set_event_timestamp_column("ts");
+  ASSERT_OK_AND_ASSIGN(parts, Historical(*m, request));
+  names.clear();
+  for (const auto& c : parts[0].header().columns()) names.push_back(c.name());
+  EXPECT_THAT(names, ::testing::ElementsAre("driver_id", "ts", "label", "conv_rate", "acc_rate",
+                                            "avg_daily_trips"));
+  check(parts);
+
+  // Full feature names.
+  request.set_full_feature_names(true);
+  ASSERT_OK_AND_ASSIGN(parts, Historical(*m, request));
+  EXPECT_EQ(parts[0].header().columns(5).name(), "driver_hourly_stats__avg_daily_trips");
+}
+
+TEST_F(HistoricalTest, HistoricalRequestsThatCannotBeAnsweredSayWhy) {
+  ASSERT_OK_AND_ASSIGN(testing::TestService * m,
+                       h_->stack().Spawn("materializer", {.section = "task_threads: 0"}));
+  v1::GetHistoricalFeaturesRequest request;
+  request.set_project(h_->stack().project());
+  request.mutable_features()->add_val("driver_hourly_stats:conv_rate");
+  request.mutable_features()->add_val("driver_hourly_stats:nope");
+  request.set_entity_sql("SELECT 1::bigint AS driver_id, now() AS event_timestamp");
+  EXPECT_THAT(
+      Historical(*m, request).status(),
+      testing::StatusIs(absl::StatusCode::kNotFound, HasSubstr("driver_hourly_stats:nope")));
+  request.mutable_features()->set_val(1, "no_colon");
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no_colon")));
+  request.mutable_features()->mutable_val()->RemoveLast();
+  request.set_entity_sql("SELECT 1 AS rider, now() AS event_timestamp");
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("driver_id")));
+  request.set_entity_sql("SELECT * FROM no_such_table");
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kNotFound, HasSubstr("no_such_table")));
+  // A query that ends the parenthesis and goes on (out of the read-only transaction, even) is
+  // refused before anything of it runs.
+  request.set_entity_sql(
+      "SELECT 1::bigint AS driver_id, now() AS event_timestamp) x; COMMIT; DROP TABLE "
+      "driver_stats; SELECT * FROM (SELECT 1");
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("entity_sql")));
+  EXPECT_EQ(h_->Count("SELECT count(*) FROM driver_stats"), 0) << "the table is still there";
+  // A query that would write anything is refused by the read-only transaction.
+  ASSERT_OK(h_->stack().postgres().Execute("CREATE SEQUENCE side_effect", "granary"));
+  request.set_entity_sql(
+      "SELECT 1::bigint AS driver_id, now() AS event_timestamp, nextval('side_effect') AS n");
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("read-only")));
+  v1::EntityTable* table = request.mutable_entity_table();
+  (*table->mutable_columns())["driver_id"].add_val()->set_string_val("not a number");
+  *table->add_event_timestamps() = base::ToProtoTime(t0_);
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("row 1")));
+  (*table->mutable_columns())["driver_id"].mutable_val(0)->set_int64_val(1);
+  *table->add_event_timestamps() = base::ToProtoTime(t0_);
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("1 values for 2")));
+  request.set_feature_service("no_such_service");
+  EXPECT_THAT(Historical(*m, request).status(),
+              testing::StatusIs(absl::StatusCode::kNotFound, HasSubstr("no_such_service")));
+}
+
+}  // namespace
+}  // namespace granary::integration
