@@ -1,21 +1,18 @@
-#include "services/registry/registry.h"
+#include "services/registry/catalog_writer.h"
 
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <set>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
 
 #include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
 #include "libs/catalog/normalize.h"
 #include "libs/catalog/object_kinds.h"
+#include "services/registry/read_requests.h"
 #include "services/registry/repo_diff.h"
 #include "services/registry/validation.h"
 
@@ -23,36 +20,9 @@ namespace granary::registry {
 namespace {
 
 using google::protobuf::Message;
-using google::protobuf::util::TimeUtil;
 
 // An apply that pinned no version retries this often when another apply commits first.
 constexpr int kMaxApplyAttempts = 5;
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-
-absl::Status Required(const std::string& value, absl::string_view field) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> PageSize(int32_t requested) {
-  if (requested < 0 || requested > kMaxPageSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size: must be between 0 and ", kMaxPageSize, ", got ", requested));
-  }
-  return requested == 0 ? kDefaultPageSize : requested;
-}
-
-std::string EncodeToken(const std::string& position) { return absl::WebSafeBase64Escape(position); }
-
-absl::StatusOr<std::string> DecodeToken(const std::string& token) {
-  std::string position;
-  if (!token.empty() && !absl::WebSafeBase64Unescape(token, &position)) {
-    return absl::InvalidArgumentError("page_token: not a token from this server");
-  }
-  return position;
-}
-
 // What to remove online for the views of `before` named in `views`: their features and the
 // incarnation being deleted.
 events::v1::OnlineCleanup OnlineCleanupOf(const v1::FeatureRepo& before,
@@ -127,7 +97,7 @@ std::map<std::pair<int, std::string>, v1::ObjectMeta> MetaByObject(const v1::Fea
 
 }  // namespace
 
-absl::StatusOr<v1::PlanResponse> Registry::Plan(const v1::PlanRequest& request) {
+absl::StatusOr<v1::PlanResponse> CatalogWriter::Plan(const v1::PlanRequest& request) {
   v1::FeatureRepo desired = request.repo();
   catalog::Normalize(&desired);
   RETURN_IF_ERROR(ProblemsToStatus(ValidateRepo(desired)));
@@ -140,8 +110,8 @@ absl::StatusOr<v1::PlanResponse> Registry::Plan(const v1::PlanRequest& request) 
   return response;
 }
 
-absl::StatusOr<v1::ApplyResponse> Registry::Apply(const v1::ApplyRequest& request,
-                                                  const std::string& caller) {
+absl::StatusOr<v1::ApplyResponse> CatalogWriter::Apply(const v1::ApplyRequest& request,
+                                                       const std::string& caller) {
   v1::FeatureRepo desired = request.repo();
   catalog::Normalize(&desired);
   RETURN_IF_ERROR(ProblemsToStatus(ValidateRepo(desired)));
@@ -180,10 +150,11 @@ absl::StatusOr<v1::ApplyResponse> Registry::Apply(const v1::ApplyRequest& reques
   }
 }
 
-absl::StatusOr<CommitResult> Registry::CommitChange(const ProjectState& current,
-                                                    const v1::FeatureRepo& desired,
-                                                    const v1::Diff& diff, const std::string& caller,
-                                                    const std::string& comment) {
+absl::StatusOr<CommitResult> CatalogWriter::CommitChange(const ProjectState& current,
+                                                         const v1::FeatureRepo& desired,
+                                                         const v1::Diff& diff,
+                                                         const std::string& caller,
+                                                         const std::string& comment) {
   CommitRequest request;
   request.project = desired.project().name();
   request.base_version = current.version;
@@ -239,12 +210,12 @@ absl::StatusOr<CommitResult> Registry::CommitChange(const ProjectState& current,
     }
   }
   SortLikeTheStore(snapshot->mutable_repo());
-  CacheSnapshot(request.project, std::move(snapshot));
+  snapshots_->Put(request.project, std::move(snapshot));
   publisher_->Published(request.project, result.version, result.committed_time);
   return result;
 }
 
-absl::StatusOr<v1::DeleteObjectResponse> Registry::DeleteObject(
+absl::StatusOr<v1::DeleteObjectResponse> CatalogWriter::DeleteObject(
     const v1::DeleteObjectRequest& request, const std::string& caller) {
   RETURN_IF_ERROR(Required(request.project(), "project"));
   RETURN_IF_ERROR(Required(request.name(), "name"));
@@ -302,7 +273,7 @@ absl::StatusOr<v1::DeleteObjectResponse> Registry::DeleteObject(
   return response;
 }
 
-absl::StatusOr<v1::DeleteProjectResponse> Registry::DeleteProject(
+absl::StatusOr<v1::DeleteProjectResponse> CatalogWriter::DeleteProject(
     const v1::DeleteProjectRequest& request, const std::string& caller) {
   RETURN_IF_ERROR(Required(request.project(), "project"));
   for (int attempt = 1;; ++attempt) {
@@ -333,10 +304,7 @@ absl::StatusOr<v1::DeleteProjectResponse> Registry::DeleteProject(
       continue;
     }
     RETURN_IF_ERROR(deleted_at.status());
-    {
-      absl::MutexLock lock(&cache_mu_);
-      snapshots_.erase(request.project());
-    }
+    snapshots_->Forget(request.project());
     // Version 0 tells caches the project is gone.
     publisher_->Published(request.project(), 0, absl::Now());
     if (!views.empty() && cleanups_committed_) cleanups_committed_();
@@ -344,177 +312,6 @@ absl::StatusOr<v1::DeleteProjectResponse> Registry::DeleteProject(
     response.set_deleted_version(*deleted_at);
     return response;
   }
-}
-
-absl::StatusOr<v1::Project> Registry::GetProject(const v1::GetProjectRequest& request) {
-  RETURN_IF_ERROR(Required(request.project(), "project"));
-  ASSIGN_OR_RETURN(ProjectState state, store_->Load(request.project()));
-  if (!state.exists) {
-    return absl::NotFoundError(absl::StrCat("project ", request.project(), " not found"));
-  }
-  v1::Project project = state.repo.project();
-  project.set_version(state.version);
-  *project.mutable_meta()->mutable_created_time() = base::ToProtoTime(state.created_time);
-  *project.mutable_meta()->mutable_updated_time() = base::ToProtoTime(state.committed_time);
-  project.mutable_meta()->set_updated_version(state.version);
-  return project;
-}
-
-absl::StatusOr<v1::ListProjectsResponse> Registry::ListProjects(
-    const v1::ListProjectsRequest& request) {
-  ASSIGN_OR_RETURN(int size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodeToken(request.page_token()));
-  std::map<std::string, std::string> tags(request.tags().begin(), request.tags().end());
-  // One more than asked tells whether there is a next page.
-  ASSIGN_OR_RETURN(std::vector<v1::Project> projects,
-                   store_->ListProjects(tags, Page{size + 1, after}));
-  v1::ListProjectsResponse response;
-  for (int i = 0; i < static_cast<int>(projects.size()) && i < size; ++i) {
-    *response.add_projects() = std::move(projects[i]);
-  }
-  if (static_cast<int>(projects.size()) > size) {
-    response.set_next_page_token(EncodeToken(response.projects(size - 1).name()));
-  }
-  return response;
-}
-
-absl::StatusOr<std::unique_ptr<Message>> Registry::GetObject(v1::ObjectKind kind,
-                                                             const v1::GetObjectRequest& request) {
-  RETURN_IF_ERROR(Required(request.project(), "project"));
-  RETURN_IF_ERROR(Required(request.name(), "name"));
-  ASSIGN_OR_RETURN(std::unique_ptr<Message> object,
-                   store_->GetObject(request.project(), kind, request.name()));
-  if (kind == v1::FEATURE_VIEW) {
-    ASSIGN_OR_RETURN(std::vector<v1::MaterializationInterval> intervals,
-                     store_->MaterializationIntervals(request.project(), request.name()));
-    auto* view = static_cast<v1::FeatureView*>(object.get());
-    for (auto& i : intervals) *view->add_materialization_intervals() = std::move(i);
-  }
-  return object;
-}
-
-absl::StatusOr<ObjectPage> Registry::ListObjects(v1::ObjectKind kind,
-                                                 const v1::ListObjectsRequest& request) {
-  RETURN_IF_ERROR(Required(request.project(), "project"));
-  ASSIGN_OR_RETURN(int size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(std::string after, DecodeToken(request.page_token()));
-  std::map<std::string, std::string> tags(request.tags().begin(), request.tags().end());
-  ObjectPage page;
-  ASSIGN_OR_RETURN(page.objects,
-                   store_->ListObjects(request.project(), kind, tags, Page{size + 1, after}));
-  if (static_cast<int>(page.objects.size()) > size) {
-    page.objects.resize(size);
-    page.next_page_token = EncodeToken(catalog::ObjectName(*page.objects.back()));
-  }
-  return page;
-}
-
-std::shared_ptr<const v1::Snapshot> Registry::CachedSnapshot(const std::string& project,
-                                                             int64_t version) {
-  absl::MutexLock lock(&cache_mu_);
-  auto it = snapshots_.find(project);
-  if (it == snapshots_.end() || it->second->version() != version) return nullptr;
-  return it->second;
-}
-
-void Registry::CacheSnapshot(const std::string& project,
-                             std::shared_ptr<const v1::Snapshot> snapshot) {
-  absl::MutexLock lock(&cache_mu_);
-  auto& slot = snapshots_[project];
-  // Never replace a newer snapshot with an older one (two commits racing to cache).
-  if (slot == nullptr || slot->version() < snapshot->version()) slot = std::move(snapshot);
-}
-
-absl::StatusOr<v1::GetSnapshotResponse> Registry::GetSnapshot(
-    const v1::GetSnapshotRequest& request) {
-  RETURN_IF_ERROR(Required(request.project(), "project"));
-  if (request.if_newer_than() < 0) {
-    return absl::InvalidArgumentError("if_newer_than: must not be negative");
-  }
-  ASSIGN_OR_RETURN(auto version, store_->Version(request.project()));
-  auto [at, exists] = version;
-  if (!exists) {
-    return absl::NotFoundError(absl::StrCat("project ", request.project(), " not found"));
-  }
-  v1::GetSnapshotResponse response;
-  if (at == request.if_newer_than()) {
-    response.set_not_modified(true);
-    return response;
-  }
-  std::shared_ptr<const v1::Snapshot> snapshot = CachedSnapshot(request.project(), at);
-  if (snapshot == nullptr) {
-    ASSIGN_OR_RETURN(ProjectState state, store_->Load(request.project()));
-    if (!state.exists) {
-      return absl::NotFoundError(absl::StrCat("project ", request.project(), " not found"));
-    }
-    auto loaded = std::make_shared<v1::Snapshot>();
-    loaded->set_version(state.version);
-    *loaded->mutable_committed_time() = base::ToProtoTime(state.committed_time);
-    *loaded->mutable_repo() = std::move(state.repo);
-    snapshot = loaded;
-    CacheSnapshot(request.project(), std::move(loaded));
-  }
-  *response.mutable_snapshot() = *snapshot;
-  return response;
-}
-
-absl::StatusOr<v1::ListHistoryResponse> Registry::ListHistory(
-    const v1::ListHistoryRequest& request) {
-  RETURN_IF_ERROR(Required(request.project(), "project"));
-  ASSIGN_OR_RETURN(int size, PageSize(request.page_size()));
-  ASSIGN_OR_RETURN(std::string position, DecodeToken(request.page_token()));
-  int64_t before = 0;
-  if (!position.empty() && !absl::SimpleAtoi(position, &before)) {
-    return absl::InvalidArgumentError("page_token: not a token from this server");
-  }
-  ASSIGN_OR_RETURN(std::vector<v1::HistoryEntry> entries,
-                   store_->ListHistory(request.project(), before, size + 1));
-  v1::ListHistoryResponse response;
-  for (int i = 0; i < static_cast<int>(entries.size()) && i < size; ++i) {
-    *response.add_entries() = std::move(entries[i]);
-  }
-  if (static_cast<int>(entries.size()) > size) {
-    response.set_next_page_token(EncodeToken(absl::StrCat(response.entries(size - 1).version())));
-  }
-  return response;
-}
-
-absl::Status Registry::RecordMaterialization(const v1::RecordMaterializationRequest& request) {
-  RETURN_IF_ERROR(Required(request.project(), "project"));
-  RETURN_IF_ERROR(Required(request.feature_view(), "feature_view"));
-  const v1::MaterializationInterval& i = request.interval();
-  if (!i.has_start_time() || !i.has_end_time()) {
-    return absl::InvalidArgumentError("interval: start_time and end_time are required");
-  }
-  if (TimeUtil::TimestampToMicroseconds(i.start_time()) >=
-      TimeUtil::TimestampToMicroseconds(i.end_time())) {
-    return absl::InvalidArgumentError("interval: start_time must be before end_time");
-  }
-  // The view must exist: NOT_FOUND naming it otherwise.
-  RETURN_IF_ERROR(
-      store_->GetObject(request.project(), v1::FEATURE_VIEW, request.feature_view()).status());
-  return store_->RecordMaterialization(request.project(), request.feature_view(), i);
-}
-
-absl::StatusOr<v1::MaterializationState> Registry::GetMaterializationState(
-    const v1::GetMaterializationStateRequest& request) {
-  RETURN_IF_ERROR(Required(request.project(), "project"));
-  RETURN_IF_ERROR(Required(request.feature_view(), "feature_view"));
-  RETURN_IF_ERROR(
-      store_->GetObject(request.project(), v1::FEATURE_VIEW, request.feature_view()).status());
-  ASSIGN_OR_RETURN(std::vector<v1::MaterializationInterval> intervals,
-                   store_->MaterializationIntervals(request.project(), request.feature_view()));
-  v1::MaterializationState state;
-  int64_t latest = std::numeric_limits<int64_t>::min();
-  for (auto& i : intervals) {
-    int64_t end = TimeUtil::TimestampToMicroseconds(i.end_time());
-    if (end > latest) {
-      latest = end;
-      *state.mutable_most_recent_end_time() = i.end_time();
-    }
-    *state.add_intervals() = std::move(i);
-  }
-  return state;
 }
 
 }  // namespace granary::registry
