@@ -1,6 +1,9 @@
 #include "tools/cli/deadletter_commands.h"
 
 #include <algorithm>
+#include <functional>
+#include <iostream>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -11,25 +14,28 @@
 #include "libs/base/grpc_status.h"
 #include "libs/base/proto_time.h"
 #include "libs/rpc/health.h"
+#include "tools/cli/command.h"
 #include "tools/cli/output.h"
+#include "tools/cli/time_text.h"
 
 namespace granary::cli {
 namespace {
 
 namespace dv1 = deadletter::v1;
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 constexpr absl::Duration kTimeout = absl::Minutes(2);
 
 absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string& text,
                                      absl::Time now) {
-  absl::Time t;
-  if (absl::ParseTime(absl::RFC3339_full, text, &t, nullptr)) return t;
+  // "2h" is short for now-2h here; anything else is a time as the CLI reads times.
   absl::Duration ago;
   if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration()) return now - ago;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--", flag, ": expected an RFC 3339 time or a duration ago (2h), got \"", text, "\""));
+  absl::StatusOr<absl::Time> t = ParseTimeText(text, now);
+  if (!t.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": expected a duration ago (2h) or ",
+                                                   kTimeForms, ", got \"", text, "\""));
+  }
+  return t;
 }
 
 std::unique_ptr<dv1::DeadLetterService::Stub> Stub(const std::string& materializer) {
@@ -225,6 +231,75 @@ int DeadLetterPurge(const std::string& materializer, const DeadLetterQuery& quer
     io.out << "purged " << response.purged() << " dead letters\n";
   }
   return 0;
+}
+
+void AddDeadLetterCommands(CLI::App& app, int* exit_code) {
+  struct State {
+    DeadLetterQuery letters;
+    std::string materializer, repo = ".";
+    bool json = false;
+    uint64_t sequence = 0;
+  };
+  auto s = std::make_shared<State>();
+  CLI::App* deadletter = app.add_subcommand(
+      "deadletter", "What the materializer could never process: list, show, replay, purge");
+  deadletter->require_subcommand(1);
+  auto add_common = [s](CLI::App* cmd) {
+    cmd->add_option("--materializer", s->materializer,
+                    "The materializer, host:port (default: granary.yaml materializer_endpoint)");
+    cmd->add_option("--repo,-r", s->repo, "The feature repository folder (default: .)");
+    cmd->add_flag("--json", s->json, "Print JSON for scripts");
+  };
+  auto add_filters = [s, add_common](CLI::App* cmd, bool sequences) {
+    cmd->add_option("--project,-p", s->letters.project, "Only this project's");
+    cmd->add_option("--view", s->letters.feature_view, "Only this feature view's");
+    cmd->add_option("--reason", s->letters.reason, "Only those whose reason contains this text");
+    cmd->add_option("--consumer", s->letters.consumer,
+                    "Only this worker's: online-writer, offline-writer, online-cleaner");
+    cmd->add_option("--since", s->letters.since, "Dead-lettered since: RFC 3339, or 2h (ago)");
+    cmd->add_option("--until", s->letters.until, "Dead-lettered before: RFC 3339, or 2h (ago)");
+    if (sequences) cmd->add_option("sequences", s->letters.sequences, "Only these letters");
+    add_common(cmd);
+  };
+  // Runs `run` against the materializer of the flags, else of granary.yaml.
+  auto on_materializer = [s, exit_code](const std::function<int(const std::string&)>& run) {
+    absl::StatusOr<RepoConfig> defaults = RepoDefaults(s->repo);
+    if (!defaults.ok()) {
+      return void(*exit_code = Failure("deadletter", defaults.status().message()));
+    }
+    *exit_code = run(Either(s->materializer, defaults->materializer_endpoint));
+  };
+  auto io = [s] { return CommandIo{std::cout, std::cerr, s->json}; };
+
+  CLI::App* list = deadletter->add_subcommand("list", "List dead letters, oldest first");
+  add_filters(list, false);
+  list->add_option("--limit,-n", s->letters.limit, "At most this many (default 100)");
+  list->callback([=] {
+    if (s->letters.limit < 1)
+      return void(*exit_code = Usage("deadletter list", "--limit: at least 1"));
+    on_materializer([&](const std::string& m) { return DeadLetterList(m, s->letters, io()); });
+  });
+  CLI::App* show = deadletter->add_subcommand("show", "One dead letter in full");
+  show->add_option("sequence", s->sequence, "Its sequence (from list)")->required();
+  add_common(show);
+  show->callback([=] {
+    on_materializer([&](const std::string& m) { return DeadLetterShow(m, s->sequence, io()); });
+  });
+  CLI::App* replay = deadletter->add_subcommand(
+      "replay",
+      "Publish matching letters' messages again, with their original batch ids: what is still "
+      "missing is stored, once");
+  add_filters(replay, true);
+  replay->add_flag("--all", s->letters.all, "Every dead letter (when no filter is given)");
+  replay->callback([=] {
+    on_materializer([&](const std::string& m) { return DeadLetterReplay(m, s->letters, io()); });
+  });
+  CLI::App* purge = deadletter->add_subcommand("purge", "Delete matching dead letters for good");
+  add_filters(purge, true);
+  purge->add_flag("--all", s->letters.all, "Every dead letter (when no filter is given)");
+  purge->callback([=] {
+    on_materializer([&](const std::string& m) { return DeadLetterPurge(m, s->letters, io()); });
+  });
 }
 
 }  // namespace granary::cli

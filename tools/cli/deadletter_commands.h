@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "granary/deadletter/v1/deadletter.pb.h"
@@ -44,6 +45,9 @@ int DeadLetterList(const std::string& materializer, const DeadLetterQuery& query
 int DeadLetterShow(const std::string& materializer, uint64_t sequence, CommandIo io);
 int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& query, CommandIo io);
 int DeadLetterPurge(const std::string& materializer, const DeadLetterQuery& query, CommandIo io);
+
+// Registers deadletter list, show, replay and purge on `app`; the one that runs sets *exit_code.
+void AddDeadLetterCommands(CLI::App& app, int* exit_code);
 
 }  // namespace granary::cli
 

@@ -16,6 +16,7 @@
 #include "libs/base/status_macros.h"
 #include "libs/feast_json/value_json.h"
 #include "libs/rpc/health.h"
+#include "tools/cli/command.h"
 #include "tools/cli/push_file.h"
 #include "tools/cli/repo_loader.h"
 #include "tools/cli/time_text.h"
@@ -26,9 +27,6 @@ namespace {
 namespace v1 = materialization::v1;
 using types::v1::Value;
 using types::v1::ValueType;
-
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 std::string Quoted(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
@@ -134,14 +132,12 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
       std::cerr << verb << "give --features or --feature-service (one of them)\n";
       return void(*exit_code = kExitUsage);
     }
-    absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags->repo);
-    if (!config.ok() && !absl::IsNotFound(config.status())) {
-      std::cerr << verb << config.status().message() << "\n";
+    absl::StatusOr<RepoConfig> defaults = RepoDefaults(flags->repo);
+    if (!defaults.ok()) {
+      std::cerr << verb << defaults.status().message() << "\n";
       return void(*exit_code = kExitFailure);
     }
-    const RepoConfig defaults = config.ok() ? *config : RepoConfig();
-    const std::string materializer =
-        flags->materializer.empty() ? defaults.materializer_endpoint : flags->materializer;
+    const std::string materializer = Either(flags->materializer, defaults->materializer_endpoint);
 
     std::ifstream in(flags->entities, std::ios::binary);
     if (!in) {
@@ -157,7 +153,7 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
       return void(*exit_code = kExitFailure);
     }
     *request.mutable_entity_table() = std::move(*table);
-    request.set_project(flags->project.empty() ? defaults.project.name() : flags->project);
+    request.set_project(Either(flags->project, defaults->project.name()));
     request.set_full_feature_names(flags->full_feature_names);
     if (!flags->feature_service.empty()) {
       request.set_feature_service(flags->feature_service);

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -90,6 +92,15 @@ int RunInit(const std::string& name, const std::string& parent, std::ostream& ou
   out << "Created feature repository " << dir.string() << " for project " << name << ".\nNext: cd "
       << dir.string() << " && granary plan\n";
   return 0;
+}
+
+void AddInitCommand(CLI::App& app, int* exit_code) {
+  auto name = std::make_shared<std::string>();
+  auto dir = std::make_shared<std::string>(".");
+  CLI::App* cmd = app.add_subcommand("init", "Create a feature repository to start from");
+  cmd->add_option("name", *name, "Project name (and folder name)")->required();
+  cmd->add_option("--dir", *dir, "Where to create it (default: .)");
+  cmd->callback([=] { *exit_code = RunInit(*name, *dir, std::cout, std::cerr); });
 }
 
 }  // namespace granary::cli

@@ -7,12 +7,17 @@
 #include <ostream>
 #include <string>
 
+#include "CLI/CLI.hpp"
+
 namespace granary::cli {
 
 // Creates `parent`/`name`; refuses a name that is not a project name or a folder that exists
 // and is not empty. Returns the exit code.
 int RunInit(const std::string& name, const std::string& parent, std::ostream& out,
             std::ostream& err);
+
+// Registers init on `app`; when it runs it sets *exit_code.
+void AddInitCommand(CLI::App& app, int* exit_code);
 
 }  // namespace granary::cli
 

@@ -13,6 +13,7 @@
 #include "libs/base/grpc_status.h"
 #include "libs/base/proto_time.h"
 #include "libs/rpc/health.h"
+#include "tools/cli/command.h"
 #include "tools/cli/output.h"
 #include "tools/cli/repo_loader.h"
 #include "tools/cli/time_text.h"
@@ -22,8 +23,6 @@ namespace {
 
 namespace v1 = materialization::v1;
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 constexpr absl::Duration kCallTimeout = absl::Seconds(30);
 
 // What every job verb takes.
@@ -45,14 +44,13 @@ void AddCommonFlags(CLI::App* cmd, JobFlags& flags) {
 // Flags first, then granary.yaml, then the defaults; false (said why) when granary.yaml is
 // there and cannot be read.
 bool Resolve(const std::string& verb, JobFlags& flags) {
-  absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags.repo);
-  if (!config.ok() && !absl::IsNotFound(config.status())) {
-    std::cerr << "granary " << verb << ": " << config.status().message() << "\n";
+  absl::StatusOr<RepoConfig> defaults = RepoDefaults(flags.repo);
+  if (!defaults.ok()) {
+    Failure(verb, defaults.status().message());
     return false;
   }
-  const RepoConfig defaults = config.ok() ? *config : RepoConfig();
-  if (flags.project.empty()) flags.project = defaults.project.name();
-  if (flags.materializer.empty()) flags.materializer = defaults.materializer_endpoint;
+  flags.project = Either(flags.project, defaults->project.name());
+  flags.materializer = Either(flags.materializer, defaults->materializer_endpoint);
   return true;
 }
 

@@ -1,6 +1,10 @@
 #include "tools/cli/push_command.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <iostream>
+#include <memory>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -17,6 +21,7 @@
 #include "libs/base/grpc_status.h"
 #include "libs/base/retry_after.h"
 #include "libs/rpc/health.h"
+#include "tools/cli/command.h"
 #include "tools/cli/push_file.h"
 #include "tools/cli/push_stream.h"
 
@@ -25,9 +30,6 @@ namespace {
 
 using registry::v1::DataSource;
 using types::v1::ValueType;
-
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 const DataSource* FindSource(const registry::v1::FeatureRepo& repo, const std::string& name) {
   for (const DataSource& s : repo.data_sources()) {
@@ -278,6 +280,53 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
            << absl::StrFormat("%.2f", seconds) << " s\n";
   }
   return failed ? kExitFailure : 0;
+}
+
+void AddPushCommand(CLI::App& app, int* exit_code) {
+  struct State {
+    RepoFlags flags;
+    PushOptions options;
+    std::string to = "online";
+    std::string ingestion;
+  };
+  auto s = std::make_shared<State>();
+  CLI::App* cmd = app.add_subcommand(
+      "push", "Send feature rows from a CSV or JSON file to a push source, through ingestion");
+  cmd->add_option("--push-source", s->options.push_source, "The push source")->required();
+  cmd->add_option("--file", s->options.file, "rows.csv or rows.json")->required();
+  cmd->add_option("--to", s->to, "online (default), offline or online_and_offline");
+  cmd->add_option("--batch-rows", s->options.batch_rows, "Rows per batch (default 1000)");
+  cmd->add_option("--batch-bytes", s->options.max_batch_bytes,
+                  "Bytes of values per batch at most (default 524288): each feature view's "
+                  "share of a batch must fit one NATS message (max_payload, 1 MiB by default)");
+  cmd->add_option("--ingestion", s->ingestion,
+                  "ingestion, host:port (default: granary.yaml ingestion_endpoint)");
+  AddRepoFlags(cmd, s->flags);
+  cmd->footer(
+      "Files: .csv with a header line of column names (RFC 4180 quoting; an empty cell is\n"
+      "null), or .json as columns {\"driver_id\": [1001, 1002], ...} or rows\n"
+      "[{\"driver_id\": 1001, ...}, ...]. Columns are typed by the push source's schema in\n"
+      "the registry: its timestamp columns, and the join keys and features of the views it\n"
+      "feeds.\n"
+      "Timestamps: RFC 3339 (2026-11-21T10:00:00Z), \"2026-11-21 10:00:00\" (UTC), unix\n"
+      "seconds, or now, now-5m, now-2h, now-30s: the time of the push (so a sample file\n"
+      "pushes fresh values).\n"
+      "Pushing the same file again stores nothing twice: batch ids derive from the file's\n"
+      "hash, and the ingestion service answers repeats as duplicates (files with `now`\n"
+      "cells count as new data each time).");
+  cmd->callback([s, exit_code] {
+    absl::StatusOr<ingestion::v1::PushTarget> to = ParsePushTarget(s->to);
+    if (!to.ok()) return void(*exit_code = Usage("push", to.status().message()));
+    // Project, registry and ingestion: flags first, then granary.yaml, then the defaults.
+    absl::StatusOr<RepoConfig> defaults = RepoDefaults(s->flags.repo);
+    if (!defaults.ok()) return void(*exit_code = Failure("push", defaults.status().message()));
+    s->options.project = Either(s->flags.project, defaults->project.name());
+    s->options.to = *to;
+    s->options.progress = isatty(STDERR_FILENO) != 0;
+    *exit_code = RunPush(Either(s->ingestion, defaults->ingestion_endpoint),
+                         Either(s->flags.registry, defaults->endpoint), s->options,
+                         {std::cout, std::cerr, s->flags.json});
+  });
 }
 
 }  // namespace granary::cli

@@ -6,8 +6,8 @@
 // Batch ids are "<content hash>-<index>", the hash covering the file, the project, the push
 // source, the target and the batch sizes: pushing the same file again is stored once (the
 // ingestion service answers those batches as duplicates). Batches are cut by rows and by size,
-// so that each fits what the ingestion service takes (push_stream.h). A file with `now` cells hashes the
-// push time too, so it is fresh data each time.
+// so that each fits what the ingestion service takes (push_stream.h). A file with `now` cells
+// hashes the push time too, so it is fresh data each time.
 //
 //   PushOptions options{.project = "driver_stats", .push_source = "driver_stats_push",
 //                       .file = "rows.csv"};
@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -70,6 +71,9 @@ std::string BatchIdPrefix(absl::string_view content, const PushOptions& options,
 // 2 bad usage.
 int RunPush(const std::string& ingestion, const std::string& registry, const PushOptions& options,
             CommandIo io);
+
+// Registers push on `app`; when it runs it sets *exit_code.
+void AddPushCommand(CLI::App& app, int* exit_code);
 
 }  // namespace granary::cli
 

@@ -1,14 +1,19 @@
 #include "tools/cli/registry_commands.h"
 
 #include <functional>
+#include <iostream>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 
 #include "libs/base/grpc_status.h"
+#include "libs/base/status_macros.h"
 #include "libs/rpc/health.h"
 #include "tools/cli/output.h"
 #include "tools/cli/yaml_proto.h"
@@ -355,6 +360,144 @@ int RegistryCommands::History(const std::string& project, int limit) {
   }
   PrintTable(rows, io_.out);
   return 0;
+}
+
+namespace {
+
+// The project and registry for verbs that do not read definitions: flags first, then
+// granary.yaml (needed only for what the flags leave out).
+absl::StatusOr<std::pair<std::string, std::string>> Target(const RepoFlags& flags) {
+  if (!flags.project.empty() && !flags.registry.empty()) {
+    return std::make_pair(flags.project, flags.registry);
+  }
+  absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags.repo);
+  if (!config.ok()) {
+    if (!flags.project.empty() && absl::IsNotFound(config.status())) {
+      return std::make_pair(flags.project, Either(flags.registry, RepoConfig().endpoint));
+    }
+    return config.status();
+  }
+  return std::make_pair(Either(flags.project, config->project.name()),
+                        Either(flags.registry, config->endpoint));
+}
+
+// Runs `run` with the commands of the target's registry, or fails saying why there is none.
+int OnTarget(const std::string& verb, const RepoFlags& flags,
+             const std::function<int(RegistryCommands&, const std::string&)>& run) {
+  absl::StatusOr<std::pair<std::string, std::string>> target = Target(flags);
+  if (!target.ok()) return Failure(verb, target.status().message());
+  RegistryCommands commands(target->second, Caller(), {std::cout, std::cerr, flags.json});
+  return run(commands, target->first);
+}
+
+// The kind named on the command line; projects are not inside a project, so those verbs need
+// no repository and no --project.
+absl::StatusOr<catalog::ObjectKind> KindArgument(const std::string& text, RepoFlags& flags) {
+  ASSIGN_OR_RETURN(catalog::ObjectKind kind, catalog::ParseKind(text));
+  if (kind == v1::PROJECT && flags.project.empty()) flags.project = "-";
+  return kind;
+}
+
+}  // namespace
+
+void AddRegistryCommands(CLI::App& app, int* exit_code) {
+  // Owned by the callbacks, which run after parsing, once.
+  struct State {
+    RepoFlags flags;
+    bool allow_breaking = false;
+    std::string comment, kind, name;
+    std::vector<std::string> tags;
+    int limit = 20;
+  };
+  auto s = std::make_shared<State>();
+
+  auto definitions_verb = [&app, s, exit_code](const char* verb, const char* help) {
+    CLI::App* cmd = app.add_subcommand(verb, help);
+    AddRepoFlags(cmd, s->flags, /*reads_definitions=*/true);
+    cmd->callback([s, exit_code, verb = std::string(verb)] {
+      absl::StatusOr<LoadedRepo> repo = LoadRepo(s->flags.repo);
+      if (!repo.ok()) return void(*exit_code = Failure(verb, repo.status().message()));
+      RegistryCommands commands(Either(s->flags.registry, repo->config.endpoint), Caller(),
+                                {std::cout, std::cerr, s->flags.json});
+      *exit_code = verb == "plan" ? commands.Plan(*repo)
+                                  : commands.Apply(*repo, s->allow_breaking, s->comment);
+    });
+    return cmd;
+  };
+  definitions_verb("plan", "Show what apply would change, field by field");
+  CLI::App* apply = definitions_verb("apply", "Make the registry match the repository");
+  apply->add_flag("--allow-breaking", s->allow_breaking, "Apply changes that break consumers");
+  apply->add_option("--comment,-m", s->comment, "Why, for the history");
+
+  CLI::App* list = app.add_subcommand(
+      "list",
+      "List objects: entities, data-sources, feature-views, on-demand-feature-views, "
+      "feature-services, permissions or projects");
+  list->add_option("kind", s->kind, "What to list")->required();
+  list->add_option("--tags", s->tags, "Only objects with these tags (key=value, repeatable)");
+  AddRepoFlags(list, s->flags);
+  list->callback([s, exit_code] {
+    absl::StatusOr<catalog::ObjectKind> kind = KindArgument(s->kind, s->flags);
+    if (!kind.ok()) return void(*exit_code = Usage("list", kind.status().message()));
+    std::map<std::string, std::string> tags;
+    for (const std::string& t : s->tags) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(t, absl::MaxSplits('=', 1));
+      if (kv.first.empty() || t.find('=') == std::string::npos) {
+        return void(*exit_code = Usage("list", "--tags: expected key=value, got \"" + t + "\""));
+      }
+      tags.insert(kv);
+    }
+    *exit_code = OnTarget("list", s->flags, [&](RegistryCommands& c, const std::string& project) {
+      return c.List(project, *kind, tags);
+    });
+  });
+
+  CLI::App* describe = app.add_subcommand("describe", "Show one object in full");
+  describe->add_option("kind", s->kind, "Its kind (e.g. feature-view)")->required();
+  describe->add_option("name", s->name, "Its name")->required();
+  AddRepoFlags(describe, s->flags);
+  describe->callback([s, exit_code] {
+    absl::StatusOr<catalog::ObjectKind> kind = KindArgument(s->kind, s->flags);
+    if (!kind.ok()) return void(*exit_code = Usage("describe", kind.status().message()));
+    *exit_code =
+        OnTarget("describe", s->flags, [&](RegistryCommands& c, const std::string& project) {
+          return c.Describe(project, *kind, s->name);
+        });
+  });
+
+  CLI::App* del = app.add_subcommand("delete", "Delete one object, or a whole project");
+  del->add_option("kind", s->kind, "Its kind (e.g. feature-view, or project)")->required();
+  del->add_option("name", s->name, "Its name")->required();
+  del->add_flag("--allow-breaking", s->allow_breaking, "Delete even if it breaks consumers");
+  AddRepoFlags(del, s->flags);
+  del->callback([s, exit_code] {
+    absl::StatusOr<catalog::ObjectKind> kind = KindArgument(s->kind, s->flags);
+    if (!kind.ok()) return void(*exit_code = Usage("delete", kind.status().message()));
+    *exit_code = OnTarget("delete", s->flags, [&](RegistryCommands& c, const std::string& project) {
+      return c.Delete(project, *kind, s->name, s->allow_breaking);
+    });
+  });
+
+  CLI::App* dump = app.add_subcommand("registry-dump", "The project's whole catalog as JSON");
+  AddRepoFlags(dump, s->flags);
+  dump->callback([s, exit_code] {
+    *exit_code =
+        OnTarget("registry-dump", s->flags,
+                 [](RegistryCommands& c, const std::string& project) { return c.Dump(project); });
+  });
+
+  CLI::App* history = app.add_subcommand("history", "The project's committed changes");
+  history->add_option("--limit,-n", s->limit, "How many, newest first (default 20)");
+  AddRepoFlags(history, s->flags);
+  history->callback([s, exit_code] {
+    if (s->limit < 1 || s->limit > 1000) {
+      return void(*exit_code = Usage("history", "--limit: between 1 and 1000"));
+    }
+    *exit_code =
+        OnTarget("history", s->flags, [&](RegistryCommands& c, const std::string& project) {
+          return c.History(project, s->limit);
+        });
+  });
 }
 
 }  // namespace granary::cli

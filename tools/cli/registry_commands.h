@@ -12,18 +12,18 @@
 #include <ostream>
 #include <string>
 
+#include "CLI/CLI.hpp"
 #include "granary/registry/v1/registry_service.grpc.pb.h"
 
 #include "libs/catalog/object_kinds.h"
+#include "tools/cli/command.h"
 #include "tools/cli/repo_loader.h"
 
 namespace granary::cli {
 
-struct CommandIo {
-  std::ostream& out;
-  std::ostream& err;
-  bool json = false;
-};
+// Registers plan, apply, list, describe, delete, registry-dump and history on `app`; the one
+// that runs sets *exit_code.
+void AddRegistryCommands(CLI::App& app, int* exit_code);
 
 class RegistryCommands {
  public:

@@ -1,5 +1,8 @@
 #include "tools/cli/serving_commands.h"
 
+#include <iostream>
+#include <memory>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +18,7 @@
 #include "libs/feast_json/online_features_json.h"
 #include "libs/feast_json/value_json.h"
 #include "libs/rpc/health.h"
+#include "tools/cli/command.h"
 #include "tools/cli/output.h"
 #include "tools/cli/push_value.h"
 
@@ -25,8 +29,6 @@ using types::v1::Value;
 using types::v1::ValueType;
 
 constexpr absl::Duration kTimeout = absl::Seconds(10);
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 // An entity value typed as its entity declares it, through the conversion `granary push` uses
 // for cells; without a declared type, integers as INT64 and the rest as STRING.
@@ -202,6 +204,40 @@ int GetOnlineFeatures(const std::string& serving, const std::string& registry,
   // The join keys come first: as many as the request had entity columns.
   PrintTable(OnlineTable(resp, req->entities_size()), io.out);
   return 0;
+}
+
+void AddServingCommands(CLI::App& app, int* exit_code) {
+  struct State {
+    RepoFlags flags;
+    OnlineQuery query;
+    std::string serving;
+  };
+  auto s = std::make_shared<State>();
+  CLI::App* cmd = app.add_subcommand("get-online-features",
+                                     "The latest feature values of some entities, from serving");
+  cmd->add_option("--features,-f", s->query.features,
+                  "view:feature references, comma-separated (repeatable)");
+  cmd->add_option("--feature-service,-s", s->query.feature_service,
+                  "A feature service instead of --features");
+  cmd->add_option("--entity,-e", s->query.entities,
+                  "join_key=value,value,... (repeatable, one per join key; none for views "
+                  "without entities)");
+  cmd->add_flag("--full-feature-names", s->query.full_feature_names,
+                "Name features <view>__<feature>");
+  cmd->add_option("--serving", s->serving,
+                  "serving, host:port (default: granary.yaml serving_endpoint)");
+  AddRepoFlags(cmd, s->flags);
+  cmd->callback([s, exit_code] {
+    // Project, registry and serving: flags first, then granary.yaml, then the defaults.
+    absl::StatusOr<RepoConfig> defaults = RepoDefaults(s->flags.repo);
+    if (!defaults.ok()) {
+      return void(*exit_code = Failure("get-online-features", defaults.status().message()));
+    }
+    s->query.project = Either(s->flags.project, defaults->project.name());
+    *exit_code = GetOnlineFeatures(Either(s->serving, defaults->serving_endpoint),
+                                   Either(s->flags.registry, defaults->endpoint), s->query,
+                                   {std::cout, std::cerr, s->flags.json});
+  });
 }
 
 }  // namespace granary::cli

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "granary/serving/v1/serving.pb.h"
 #include "granary/types/v1/value.pb.h"
@@ -44,6 +45,9 @@ std::vector<std::vector<std::string>> OnlineTable(
 // Returns the exit code: 0 answered, 1 failed (the reason written to io.err), 2 bad usage.
 int GetOnlineFeatures(const std::string& serving, const std::string& registry,
                       const OnlineQuery& query, CommandIo io);
+
+// Registers get-online-features on `app`; when it runs it sets *exit_code.
+void AddServingCommands(CLI::App& app, int* exit_code);
 
 }  // namespace granary::cli
 

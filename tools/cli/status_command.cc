@@ -1,6 +1,8 @@
 #include "tools/cli/status_command.h"
 
 #include <future>
+#include <iostream>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +11,7 @@
 #include "nlohmann/json.hpp"
 
 #include "libs/rpc/health.h"
+#include "tools/cli/command.h"
 
 namespace granary::cli {
 namespace {
@@ -64,6 +67,36 @@ int RunStatus(const Endpoints& endpoints, const StatusOptions& options, std::ost
   }
   if (options.json) out << report.dump(2) << "\n";
   return all_serving ? 0 : 1;
+}
+
+void AddStatusCommand(CLI::App& app, int* exit_code) {
+  struct State {
+    EndpointFlags endpoints;
+    std::string timeout = "2s";
+    bool json = false;
+  };
+  auto s = std::make_shared<State>();
+  CLI::App* cmd = app.add_subcommand(
+      "status", "Health of each service, one line each; exit 1 unless all are SERVING");
+  cmd->add_option("--endpoints", s->endpoints.file,
+                  "YAML file with an `endpoints:` section (default: $GRANARY_ENDPOINTS)");
+  cmd->add_option("--gateway", s->endpoints.overrides.gateway, "gateway address host:port");
+  cmd->add_option("--registry", s->endpoints.overrides.registry, "registry address host:port");
+  cmd->add_option("--serving", s->endpoints.overrides.serving, "serving address host:port");
+  cmd->add_option("--ingestion", s->endpoints.overrides.ingestion, "ingestion address host:port");
+  cmd->add_option("--materializer", s->endpoints.overrides.materializer,
+                  "materializer address host:port");
+  cmd->add_option("--timeout", s->timeout, "How long to wait for each service (e.g. 2s)");
+  cmd->add_flag("--json", s->json, "Print JSON for scripts");
+  cmd->callback([s, exit_code] {
+    StatusOptions options{.json = s->json};
+    if (!absl::ParseDuration(s->timeout, &options.timeout)) {
+      return void(*exit_code = Usage("status", "--timeout: expected a duration such as 2s"));
+    }
+    absl::StatusOr<Endpoints> endpoints = ResolveEndpoints(s->endpoints);
+    if (!endpoints.ok()) return void(*exit_code = Usage("status", endpoints.status().message()));
+    *exit_code = RunStatus(*endpoints, options, std::cout);
+  });
 }
 
 }  // namespace granary::cli

@@ -8,6 +8,7 @@
 
 #include <ostream>
 
+#include "CLI/CLI.hpp"
 #include "absl/time/time.h"
 
 #include "tools/cli/endpoints.h"
@@ -21,6 +22,9 @@ struct StatusOptions {
 
 // Writes the report to `out`; returns the process exit code.
 int RunStatus(const Endpoints& endpoints, const StatusOptions& options, std::ostream& out);
+
+// Registers status on `app`; when it runs it sets *exit_code.
+void AddStatusCommand(CLI::App& app, int* exit_code);
 
 }  // namespace granary::cli
 
