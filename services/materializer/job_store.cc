@@ -177,13 +177,26 @@ absl::StatusOr<int> LockJob(pqxx::transaction_base& tx, const std::string& job_i
 
 JobStore::JobStore(std::shared_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
 
-absl::Status JobStore::Migrate() { return pg::Migrate(*pool_, "jobs", Migrations()); }
+absl::Status JobStore::Migrate() {
+  if (migrated_) return absl::OkStatus();
+  RETURN_IF_ERROR(pg::Migrate(*pool_, "jobs", Migrations()));
+  migrated_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status JobStore::Ready() const {
+  if (migrated_) return absl::OkStatus();
+  return absl::UnavailableError(
+      "the jobs schema is not migrated yet: PostgreSQL has not answered since the materializer "
+      "started");
+}
 
 bool JobStore::Final(v1::JobState state) {
   return state == v1::SUCCEEDED || state == v1::FAILED || state == v1::CANCELLED;
 }
 
 absl::StatusOr<v1::Job> JobStore::Create(const JobPlan& plan, bool force) {
+  RETURN_IF_ERROR(Ready());
   std::string job_id;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     // One creator per project at a time: the check for running jobs below and the insert are
@@ -232,6 +245,7 @@ absl::StatusOr<v1::Job> JobStore::Create(const JobPlan& plan, bool force) {
 }
 
 absl::StatusOr<std::vector<TaskSpec>> JobStore::Tasks(const std::string& job_id) {
+  RETURN_IF_ERROR(Ready());
   std::vector<TaskSpec> out;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
@@ -249,6 +263,7 @@ absl::StatusOr<std::vector<TaskSpec>> JobStore::Tasks(const std::string& job_id)
 }
 
 absl::Status JobStore::MarkPublished(const std::string& job_id) {
+  RETURN_IF_ERROR(Ready());
   return pool_->Transact([&](pqxx::work& tx) {
     tx.exec_params("UPDATE jobs.jobs SET published = true WHERE job_id = $1", job_id);
     return absl::OkStatus();
@@ -256,6 +271,7 @@ absl::Status JobStore::MarkPublished(const std::string& job_id) {
 }
 
 absl::StatusOr<std::vector<JobStore::Unqueued>> JobStore::Unpublished(absl::Time before) {
+  RETURN_IF_ERROR(Ready());
   std::vector<Unqueued> out;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     out.clear();
@@ -273,6 +289,7 @@ absl::StatusOr<std::vector<JobStore::Unqueued>> JobStore::Unpublished(absl::Time
 }
 
 absl::StatusOr<v1::Job> JobStore::Get(const std::string& job_id) {
+  RETURN_IF_ERROR(Ready());
   v1::Job job;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(JobSelect() + "WHERE j.job_id = $1", job_id);
@@ -286,6 +303,7 @@ absl::StatusOr<v1::Job> JobStore::Get(const std::string& job_id) {
 
 absl::StatusOr<v1::ListJobsResponse> JobStore::List(const std::string& project, v1::JobState state,
                                                     int page_size, const std::string& page_token) {
+  RETURN_IF_ERROR(Ready());
   int64_t below = INT64_MAX;
   if (!page_token.empty() && !absl::SimpleAtoi(page_token, &below)) {
     return absl::InvalidArgumentError(
@@ -319,6 +337,7 @@ absl::StatusOr<v1::ListJobsResponse> JobStore::List(const std::string& project, 
 }
 
 absl::StatusOr<v1::Job> JobStore::Cancel(const std::string& job_id) {
+  RETURN_IF_ERROR(Ready());
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     ASSIGN_OR_RETURN(int state, LockJob(tx, job_id));
     if (state == v1::CANCELLED) return absl::OkStatus();
@@ -346,6 +365,7 @@ absl::StatusOr<v1::Job> JobStore::Cancel(const std::string& job_id) {
 
 absl::StatusOr<TaskStart> JobStore::StartTask(const std::string& job_id, int index,
                                               const std::string& worker, int* attempt) {
+  RETURN_IF_ERROR(Ready());
   TaskStart out = TaskStart::kSkip;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     ASSIGN_OR_RETURN(int job_state, LockJob(tx, job_id));
@@ -387,6 +407,7 @@ absl::StatusOr<TaskStart> JobStore::StartTask(const std::string& job_id, int ind
 
 absl::StatusOr<bool> JobStore::Progress(const std::string& job_id, int index, int attempt,
                                         int64_t rows_read, int64_t rows_written) {
+  RETURN_IF_ERROR(Ready());
   bool go_on = false;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
@@ -403,6 +424,7 @@ absl::StatusOr<bool> JobStore::Progress(const std::string& job_id, int index, in
 
 absl::StatusOr<bool> JobStore::FinishTask(const std::string& job_id, int index, int attempt,
                                           int64_t rows_read, int64_t rows_written) {
+  RETURN_IF_ERROR(Ready());
   bool recorded = false;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) {
     recorded = !tx.exec_params(
@@ -417,6 +439,7 @@ absl::StatusOr<bool> JobStore::FinishTask(const std::string& job_id, int index, 
 }
 
 absl::Status JobStore::SkipTask(const std::string& job_id, int index, int attempt) {
+  RETURN_IF_ERROR(Ready());
   return pool_->Transact([&](pqxx::work& tx) {
     tx.exec_params(
         "UPDATE jobs.tasks t SET state = 4, updated_time = clock_timestamp() FROM jobs.jobs j "
@@ -429,6 +452,7 @@ absl::Status JobStore::SkipTask(const std::string& job_id, int index, int attemp
 
 absl::Status JobStore::FailTask(const std::string& job_id, int index, int attempt,
                                 const std::string& error, bool final) {
+  RETURN_IF_ERROR(Ready());
   return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     ASSIGN_OR_RETURN(int job_state, LockJob(tx, job_id));
     pqxx::result task = tx.exec_params(
@@ -453,6 +477,7 @@ absl::Status JobStore::FailTask(const std::string& job_id, int index, int attemp
 }
 
 absl::StatusOr<int> JobStore::Attempts(const std::string& job_id, int index) {
+  RETURN_IF_ERROR(Ready());
   int attempts = 0;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
@@ -466,6 +491,7 @@ absl::StatusOr<int> JobStore::Attempts(const std::string& job_id, int index) {
 
 absl::StatusOr<std::optional<std::vector<JobPlan::Range>>> JobStore::Completable(
     const std::string& job_id) {
+  RETURN_IF_ERROR(Ready());
   std::optional<std::vector<JobPlan::Range>> out;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     out.reset();
@@ -489,6 +515,7 @@ absl::StatusOr<std::optional<std::vector<JobPlan::Range>>> JobStore::Completable
 }
 
 absl::Status JobStore::Succeed(const std::string& job_id) {
+  RETURN_IF_ERROR(Ready());
   return pool_->Transact([&](pqxx::work& tx) {
     tx.exec_params(
         "UPDATE jobs.jobs j SET state = 3, finished_time = clock_timestamp() "

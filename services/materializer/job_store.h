@@ -11,6 +11,7 @@
 #ifndef GRANARY_SERVICES_MATERIALIZER_JOB_STORE_H_
 #define GRANARY_SERVICES_MATERIALIZER_JOB_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,7 +120,11 @@ class JobStore {
   absl::Status Succeed(const std::string& job_id);
 
  private:
+  // UNAVAILABLE until Migrate succeeded: no call runs against a missing table.
+  absl::Status Ready() const;
+
   const std::shared_ptr<pg::Pool> pool_;
+  std::atomic<bool> migrated_{false};
 };
 
 }  // namespace granary::materializer

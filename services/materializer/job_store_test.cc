@@ -37,9 +37,13 @@ class JobStoreTest : public ::testing::Test {
     options.user = "postgres";
     options.database = "granary";
     options.sslmode = "disable";
+    // Before its schema is migrated a store answers UNAVAILABLE, never with a missing table.
+    JobStore unmigrated(std::make_shared<pg::Pool>(options));
+    EXPECT_THAT(unmigrated.Get("job-1"), StatusIs(absl::StatusCode::kUnavailable));
     store_ = std::make_unique<JobStore>(std::make_shared<pg::Pool>(options));
     ASSERT_OK(store_->Migrate());
-    ASSERT_OK(store_->Migrate());  // idempotent
+    // Idempotent: another store (another replica) migrates the same database again.
+    ASSERT_OK(JobStore(std::make_shared<pg::Pool>(options)).Migrate());
   }
 
   // A job over `views` in [100, 200), `shards` tasks per view.

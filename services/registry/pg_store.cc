@@ -153,8 +153,15 @@ absl::Status PgStore::Migrate() {
   return absl::OkStatus();
 }
 
+absl::Status PgStore::Ready() const {
+  if (migrated_) return absl::OkStatus();
+  return absl::UnavailableError(
+      "the registry's schema is not migrated yet: PostgreSQL has not answered since the "
+      "registry started");
+}
+
 absl::StatusOr<std::pair<int64_t, bool>> PgStore::Version(const std::string& project) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   std::pair<int64_t, bool> out{0, false};
   // One statement, no transaction of its own: this is what every cache polls.
   RETURN_IF_ERROR(pool_->WithConnection([&](pqxx::connection& conn) {
@@ -168,7 +175,7 @@ absl::StatusOr<std::pair<int64_t, bool>> PgStore::Version(const std::string& pro
 }
 
 absl::StatusOr<ProjectState> PgStore::Load(const std::string& project) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   ProjectState state;
   absl::Status status = pool_->WithConnection([&](pqxx::connection& conn) -> absl::Status {
     // One snapshot for both queries: the objects belong to exactly the version read.
@@ -204,7 +211,7 @@ absl::StatusOr<ProjectState> PgStore::Load(const std::string& project) {
 }
 
 absl::StatusOr<CommitResult> PgStore::Commit(const CommitRequest& r) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   CommitResult result;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     std::string spec = Serialize(r.project_spec);
@@ -271,7 +278,7 @@ absl::StatusOr<int64_t> PgStore::DeleteProject(const std::string& project,
                                                std::optional<int64_t> expected_version,
                                                const std::string& caller, const v1::Diff& diff,
                                                events::v1::OnlineCleanup cleanup) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   int64_t version = 0;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result current = tx.exec_params(
@@ -304,7 +311,7 @@ absl::StatusOr<int64_t> PgStore::DeleteProject(const std::string& project,
 }
 
 absl::StatusOr<std::vector<PendingCleanup>> PgStore::PendingCleanups(int limit) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   std::vector<PendingCleanup> out;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     out.clear();
@@ -324,7 +331,7 @@ absl::StatusOr<std::vector<PendingCleanup>> PgStore::PendingCleanups(int limit) 
 }
 
 absl::Status PgStore::DeleteCleanup(int64_t id) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     tx.exec_params("DELETE FROM registry.online_cleanups WHERE id = $1", id);
     return absl::OkStatus();
@@ -335,7 +342,7 @@ absl::StatusOr<std::vector<std::unique_ptr<Message>>> PgStore::ListObjects(
     const std::string& project, v1::ObjectKind kind, const std::map<std::string, std::string>& tags,
     const Page& page) {
   std::vector<std::unique_ptr<Message>> out;
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     RETURN_IF_ERROR(RequireProject(tx, project));
     pqxx::result rows =
@@ -356,7 +363,7 @@ absl::StatusOr<std::vector<std::unique_ptr<Message>>> PgStore::ListObjects(
 absl::StatusOr<std::unique_ptr<Message>> PgStore::GetObject(const std::string& project,
                                                             v1::ObjectKind kind,
                                                             const std::string& name) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   std::unique_ptr<Message> out;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     RETURN_IF_ERROR(RequireProject(tx, project));
@@ -377,7 +384,7 @@ absl::StatusOr<std::unique_ptr<Message>> PgStore::GetObject(const std::string& p
 absl::StatusOr<std::vector<v1::Project>> PgStore::ListProjects(
     const std::map<std::string, std::string>& tags, const Page& page) {
   std::vector<v1::Project> out;
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result rows =
         tx.exec_params(absl::StrCat("SELECT name, version, spec, ", Micros("created_at"), ", ",
@@ -408,7 +415,7 @@ absl::StatusOr<std::vector<v1::Project>> PgStore::ListProjects(
 absl::StatusOr<std::vector<v1::HistoryEntry>> PgStore::ListHistory(const std::string& project,
                                                                    int64_t before_version,
                                                                    int page_size) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   std::vector<v1::HistoryEntry> out;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     pqxx::result exists =
@@ -440,7 +447,7 @@ absl::StatusOr<std::vector<v1::HistoryEntry>> PgStore::ListHistory(const std::st
 absl::Status PgStore::RecordMaterialization(const std::string& project,
                                             const std::string& feature_view,
                                             const v1::MaterializationInterval& interval) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   return pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     RETURN_IF_ERROR(RequireProject(tx, project));
     tx.exec_params(
@@ -456,7 +463,7 @@ absl::Status PgStore::RecordMaterialization(const std::string& project,
 
 absl::StatusOr<std::vector<v1::MaterializationInterval>> PgStore::MaterializationIntervals(
     const std::string& project, const std::string& feature_view) {
-  RETURN_IF_ERROR(Migrate());
+  RETURN_IF_ERROR(Ready());
   std::vector<v1::MaterializationInterval> out;
   RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) -> absl::Status {
     RETURN_IF_ERROR(RequireProject(tx, project));

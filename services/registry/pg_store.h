@@ -1,7 +1,8 @@
 // The catalog in PostgreSQL, schema `registry` (see the migrations in pg_store.cc). Objects are
 // stored as serialized protobuf, with their tags as jsonb for filtering. The schema is
-// migrated on first use (and by Migrate), so a registry that starts before PostgreSQL answers
-// with UNAVAILABLE until it can, never with a missing table.
+// migrated by Migrate (when the service is built, or by the health check that first reaches
+// PostgreSQL), never by a read or write: until then those answer UNAVAILABLE, never with a
+// missing table.
 //
 //   PgStore store(pool);
 //   RETURN_IF_ERROR(store.Migrate());
@@ -48,6 +49,9 @@ class PgStore : public Store {
 
  private:
   std::shared_ptr<pg::Pool> pool_;
+  // UNAVAILABLE until Migrate succeeded.
+  absl::Status Ready() const;
+
   std::atomic<bool> migrated_{false};
 };
 

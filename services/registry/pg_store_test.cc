@@ -37,6 +37,9 @@ class PgStoreTest : public ::testing::Test {
     o.database = "granary";
     o.user = server_->user();
     o.sslmode = "disable";
+    // Reads and writes never migrate: before Migrate they answer UNAVAILABLE.
+    PgStore unmigrated(std::make_shared<pg::Pool>(o));
+    EXPECT_THAT(unmigrated.Load("any"), StatusIs(absl::StatusCode::kUnavailable));
     store_ = std::make_unique<PgStore>(std::make_shared<pg::Pool>(o));
     ASSERT_OK(store_->Migrate());
     project_ = absl::StrCat("store_", ++count_);
@@ -144,10 +147,10 @@ TEST_F(PgStoreTest, CleanupsAreKeptWithTheirCommitUntilAnnounced) {
   view->set_view_version(1);
   // A commit that fails writes no cleanup either.
   EXPECT_THAT(store_->Commit([&] {
-                CommitRequest stale = del;
-                stale.base_version = 0;
-                return stale;
-              }()),
+    CommitRequest stale = del;
+    stale.base_version = 0;
+    return stale;
+  }()),
               StatusIs(absl::StatusCode::kAborted));
   ASSERT_OK(store_->Commit(del));
   ASSERT_OK(store_->Commit(Everything(repo, 2)));
