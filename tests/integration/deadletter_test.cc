@@ -86,8 +86,8 @@ TEST_F(DeadLetterCliTest, ListShowReplayAndPurge) {
   EXPECT_THAT(Cli({"list", "--project", "elsewhere"}).output, HasSubstr("no dead letters"));
   EXPECT_THAT(Cli({"list", "--view", "driver_hourly_stats"}).output, HasSubstr("offline-writer"));
   EXPECT_THAT(Cli({"list", "--view", "other_view"}).output, HasSubstr("no dead letters"));
-  EXPECT_THAT(Cli({"list", "--since", "1h"}).output, HasSubstr("offline-writer"));
-  EXPECT_THAT(Cli({"list", "--until", "1h"}).output, HasSubstr("no dead letters"));
+  EXPECT_THAT(Cli({"list", "--since", "now-1h"}).output, HasSubstr("offline-writer"));
+  EXPECT_THAT(Cli({"list", "--until", "now-1h"}).output, HasSubstr("no dead letters"));
   EXPECT_EQ(Cli({"list", "--since", "yesterday-ish"}).exit_code, 2);
 
   Ran show = Cli({"show", seq});

@@ -27,14 +27,9 @@ constexpr absl::Duration kTimeout = absl::Minutes(2);
 
 absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string& text,
                                      absl::Time now) {
-  // "2h" is short for now-2h here; anything else is a time as the CLI reads times.
-  absl::Duration ago;
-  if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration()) return now - ago;
   absl::StatusOr<absl::Time> t = ParseTimeText(text, now);
-  if (!t.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": expected a duration ago (2h) or ",
-                                                   kTimeForms, ", got \"", text, "\""));
-  }
+  if (!t.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", t.status().message()));
   return t;
 }
 
@@ -256,8 +251,10 @@ void AddDeadLetterCommands(CLI::App& app, int* exit_code) {
     cmd->add_option("--reason", s->letters.reason, "Only those whose reason contains this text");
     cmd->add_option("--consumer", s->letters.consumer,
                     "Only this worker's: online-writer, offline-writer, online-cleaner");
-    cmd->add_option("--since", s->letters.since, "Dead-lettered since: RFC 3339, or 2h (ago)");
-    cmd->add_option("--until", s->letters.until, "Dead-lettered before: RFC 3339, or 2h (ago)");
+    cmd->add_option("--since", s->letters.since,
+                    "Dead-lettered since: a time, e.g. now-2h or RFC 3339");
+    cmd->add_option("--until", s->letters.until,
+                    "Dead-lettered before: a time, e.g. now-2h or RFC 3339");
     if (sequences) cmd->add_option("sequences", s->letters.sequences, "Only these letters");
     add_common(cmd);
   };

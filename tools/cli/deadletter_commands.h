@@ -16,7 +16,7 @@
 #include "absl/time/time.h"
 #include "granary/deadletter/v1/deadletter.pb.h"
 
-#include "tools/cli/registry_commands.h"
+#include "tools/cli/command.h"
 
 namespace granary::cli {
 

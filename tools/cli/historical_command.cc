@@ -17,6 +17,7 @@
 #include "libs/feast_json/value_json.h"
 #include "libs/rpc/health.h"
 #include "tools/cli/command.h"
+#include "tools/cli/entity_types.h"
 #include "tools/cli/push_file.h"
 #include "tools/cli/repo_loader.h"
 #include "tools/cli/time_text.h"
@@ -40,14 +41,15 @@ std::string Quoted(const std::string& text) {
 
 }  // namespace
 
-absl::StatusOr<v1::EntityTable> EntityTableFromCsv(absl::string_view text,
-                                                   const std::string& timestamp_column,
-                                                   absl::Time now) {
+absl::StatusOr<v1::EntityTable> EntityTableFromCsv(
+    absl::string_view text, const std::string& timestamp_column, absl::Time now,
+    const std::map<std::string, ValueType::Enum>& join_key_types) {
   CellContext cx{.now = now};
-  // The times are read here, to the microsecond; the rest typed by their values.
-  ASSIGN_OR_RETURN(
-      PushTable table,
-      ParseCsv(text, {.types = {{timestamp_column, ValueType::STRING}}, .guess = true}, cx));
+  // Join keys as their entities declare them; the times are read here, to the microsecond; the
+  // rest typed by their values.
+  PushFileOptions options{.types = join_key_types, .guess = true};
+  options.types[timestamp_column] = ValueType::STRING;
+  ASSIGN_OR_RETURN(PushTable table, ParseCsv(text, options, cx));
   v1::EntityTable out;
   bool has_times = false;
   for (size_t c = 0; c < table.columns.size(); ++c) {
@@ -99,6 +101,7 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
     std::string repo = ".";
     std::string project;
     std::string materializer;
+    std::string registry;
     std::string entities;
     std::string features;
     std::string feature_service;
@@ -126,6 +129,8 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--project,-p", flags->project, "The project (default: granary.yaml)");
   cmd->add_option("--materializer", flags->materializer,
                   "The materializer, host:port (default: granary.yaml materializer_endpoint)");
+  cmd->add_option("--endpoint", flags->registry,
+                  "The registry, asked for the join keys' types (default: granary.yaml endpoint)");
   cmd->callback([flags, exit_code] {
     const char* verb = "granary get-historical-features: ";
     if (flags->features.empty() == flags->feature_service.empty()) {
@@ -146,14 +151,16 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
     }
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     v1::GetHistoricalFeaturesRequest request;
+    request.set_project(Either(flags->project, defaults->project.name()));
     absl::StatusOr<v1::EntityTable> table =
-        EntityTableFromCsv(text, flags->timestamp_column, absl::Now());
+        EntityTableFromCsv(text, flags->timestamp_column, absl::Now(),
+                           EntityTypes(Either(flags->registry, defaults->endpoint),
+                                       request.project(), "get-historical-features", std::cerr));
     if (!table.ok()) {
       std::cerr << verb << flags->entities << ": " << table.status().message() << "\n";
       return void(*exit_code = kExitFailure);
     }
     *request.mutable_entity_table() = std::move(*table);
-    request.set_project(Either(flags->project, defaults->project.name()));
     request.set_full_feature_names(flags->full_feature_names);
     if (!flags->feature_service.empty()) {
       request.set_feature_service(flags->feature_service);

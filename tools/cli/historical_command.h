@@ -7,6 +7,7 @@
 #ifndef GRANARY_TOOLS_CLI_HISTORICAL_COMMAND_H_
 #define GRANARY_TOOLS_CLI_HISTORICAL_COMMAND_H_
 
+#include <map>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -18,11 +19,13 @@
 namespace granary::cli {
 
 // The entity rows of a CSV file: its `timestamp_column` (any time ParseTimeText reads, `now`
-// meaning `now`) becomes the rows' times; every other column is sent in the file's order,
-// typed by its values as `granary push` types a file without a schema. INVALID_ARGUMENT naming
-// the line and column of what cannot be read, or the missing timestamp column.
+// meaning `now`) becomes the rows' times; every other column is sent in the file's order, a
+// join key as its entity's type in `join_key_types` (from EntityTypes), the rest typed by their
+// values as `granary push` types a file without a schema. INVALID_ARGUMENT naming the line and
+// column of what cannot be read, or the missing timestamp column.
 absl::StatusOr<materialization::v1::EntityTable> EntityTableFromCsv(
-    absl::string_view text, const std::string& timestamp_column, absl::Time now);
+    absl::string_view text, const std::string& timestamp_column, absl::Time now,
+    const std::map<std::string, types::v1::ValueType::Enum>& join_key_types = {});
 
 // A value as a CSV cell: empty for null, RFC 3339 for timestamps, JSON for bytes and lists,
 // quoted (RFC 4180) when it holds a comma, quote or line break.

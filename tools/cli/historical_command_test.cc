@@ -32,6 +32,19 @@ TEST(EntityTableFromCsvTest, TimesBecomeTheRowsTimesAndTheRestKeepsItsOrderAndTy
   EXPECT_EQ(table.columns().at("city").val(0).string_val(), "Paris, FR");
 }
 
+TEST(EntityTableFromCsvTest, JoinKeysAreTypedAsTheirEntitiesDeclare) {
+  // A STRING entity whose values look like numbers keeps them as written.
+  ASSERT_OK_AND_ASSIGN(auto table, EntityTableFromCsv("zip,event_timestamp\n00123,now\n75001,now\n",
+                                                      "event_timestamp", kNow,
+                                                      {{"zip", types::v1::ValueType::STRING}}));
+  EXPECT_EQ(table.columns().at("zip").val(0).string_val(), "00123");
+  EXPECT_EQ(table.columns().at("zip").val(1).string_val(), "75001");
+  EXPECT_THAT(EntityTableFromCsv("driver_id,event_timestamp\n1001,now\nx,now\n", "event_timestamp",
+                                 kNow, {{"driver_id", types::v1::ValueType::INT64}})
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 3")));
+}
+
 TEST(EntityTableFromCsvTest, WhatCannotBeReadIsNamedByLineAndColumn) {
   EXPECT_THAT(EntityTableFromCsv("driver_id,ts\n1,now\n", "event_timestamp", kNow).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no column event_timestamp")));

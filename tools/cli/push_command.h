@@ -26,7 +26,7 @@
 #include "granary/ingestion/v1/ingestion.pb.h"
 #include "granary/registry/v1/repo.pb.h"
 
-#include "tools/cli/registry_commands.h"
+#include "tools/cli/command.h"
 
 namespace granary::cli {
 

@@ -19,6 +19,7 @@
 #include "libs/feast_json/value_json.h"
 #include "libs/rpc/health.h"
 #include "tools/cli/command.h"
+#include "tools/cli/entity_types.h"
 #include "tools/cli/output.h"
 #include "tools/cli/push_value.h"
 
@@ -30,21 +31,10 @@ using types::v1::ValueType;
 
 constexpr absl::Duration kTimeout = absl::Seconds(10);
 
-// An entity value typed as its entity declares it, through the conversion `granary push` uses
-// for cells; without a declared type, integers as INT64 and the rest as STRING.
+// An entity value typed as its entity declares it (or as guessed for its column), through the
+// conversion `granary push` uses for cells.
 absl::StatusOr<Value> TypedValue(const std::string& text, ValueType::Enum type,
-                                 const std::string& where) {
-  if (type == ValueType::INVALID) {
-    Value v;
-    int64_t number;
-    if (absl::SimpleAtoi(text, &number)) {
-      v.set_int64_val(number);
-    } else {
-      v.set_string_val(text);
-    }
-    return v;
-  }
-  CellContext cx{.now = absl::Now()};
+                                 const std::string& where, CellContext& cx) {
   absl::StatusOr<Value> v = TextValue(text, type, cx);
   if (!v.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", v.status().message(), " (",
@@ -77,33 +67,6 @@ std::string Show(const Value& v) {
       // Bytes and lists: the JSON form says it all.
       return feast_json::ValueToJson(v).dump();
   }
-}
-
-// Join key -> entity type, from the registry; empty (with a warning) when it cannot be asked.
-std::map<std::string, ValueType::Enum> EntityTypes(const std::string& registry,
-                                                   const std::string& project, std::ostream& err) {
-  std::map<std::string, ValueType::Enum> types;
-  if (registry.empty() || project.empty()) {
-    err << "granary get-online-features: no project or registry to ask for entity types; "
-           "integers are sent as INT64, the rest as STRING\n";
-    return types;
-  }
-  auto stub = registry::v1::RegistryService::NewStub(rpc::InsecureChannel(registry));
-  registry::v1::GetSnapshotRequest req;
-  req.set_project(project);
-  registry::v1::GetSnapshotResponse resp;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-  if (grpc::Status s = stub->GetSnapshot(&ctx, req, &resp); !s.ok()) {
-    err << "granary get-online-features: cannot ask the registry at " << registry
-        << " for entity types (" << s.error_message()
-        << "); integers are sent as INT64, the rest as STRING\n";
-    return types;
-  }
-  for (const auto& e : resp.snapshot().repo().entities()) {
-    types[e.join_key().empty() ? e.name() : e.join_key()] = e.value_type();
-  }
-  return types;
 }
 
 }  // namespace
@@ -139,10 +102,13 @@ absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> BuildOnlineRequest(
     if (column.val_size() > 0) {
       return absl::InvalidArgumentError(absl::StrCat("--entity: ", key, " given twice"));
     }
-    int i = 0;
-    for (absl::string_view text : absl::StrSplit(entity.substr(eq + 1), ',')) {
+    std::vector<std::string> texts = absl::StrSplit(entity.substr(eq + 1), ',');
+    CellContext cx{.now = absl::Now()};
+    // Without the registry, the column is typed as `granary push` types a file without a schema.
+    if (type == ValueType::INVALID) type = GuessType(texts, cx);
+    for (size_t i = 0; i < texts.size(); ++i) {
       absl::StatusOr<Value> v =
-          TypedValue(std::string(text), type, absl::StrCat("--entity ", key, "[", i++, "]"));
+          TypedValue(texts[i], type, absl::StrCat("--entity ", key, "[", i, "]"), cx);
       if (!v.ok()) return v.status();
       *column.add_val() = *std::move(v);
     }
@@ -180,8 +146,8 @@ std::vector<std::vector<std::string>> OnlineTable(
 
 int GetOnlineFeatures(const std::string& serving, const std::string& registry,
                       const OnlineQuery& query, CommandIo io) {
-  absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> req =
-      BuildOnlineRequest(query, EntityTypes(registry, query.project, io.err));
+  absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> req = BuildOnlineRequest(
+      query, EntityTypes(registry, query.project, "get-online-features", io.err));
   if (!req.ok()) {
     io.err << "granary get-online-features: " << req.status().message() << "\n";
     return kExitUsage;

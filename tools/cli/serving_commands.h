@@ -2,7 +2,8 @@
 // and prints them for a person (one line per entity and feature: value, status, event time)
 // or as Feast's HTTP JSON. Entity values are typed by the entity's declared type when the
 // registry can be asked (so "--entity user_id=123" reaches a STRING entity as a string), and
-// guessed otherwise (integers as INT64, anything else as STRING).
+// guessed otherwise, column by column, as `granary push` guesses a file without a schema (all
+// integers: INT64; all numbers: DOUBLE; ...; else STRING).
 //
 //   OnlineQuery query{.features = {"driver_hourly_stats:conv_rate"},
 //                     .entities = {"driver_id=1001,1002"}};
@@ -19,7 +20,7 @@
 #include "granary/serving/v1/serving.pb.h"
 #include "granary/types/v1/value.pb.h"
 
-#include "tools/cli/registry_commands.h"
+#include "tools/cli/command.h"
 
 namespace granary::cli {
 

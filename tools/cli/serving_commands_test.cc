@@ -29,11 +29,11 @@ TEST(BuildOnlineRequestTest, TypesEntityValuesByTheRegistrysEntities) {
 }
 
 TEST(BuildOnlineRequestTest, GuessesWithoutTheRegistry) {
-  OnlineQuery q{.feature_service = "svc", .entities = {"id=12,x"}};
+  OnlineQuery q{.feature_service = "svc", .entities = {"id=12,13"}};
   ASSERT_OK_AND_ASSIGN(auto req, BuildOnlineRequest(q, {}));
   EXPECT_EQ(req.feature_service(), "svc");
   EXPECT_EQ(req.entities().at("id").val(0).int64_val(), 12);
-  EXPECT_EQ(req.entities().at("id").val(1).string_val(), "x");
+  EXPECT_EQ(req.entities().at("id").val(1).int64_val(), 13);
 }
 
 TEST(BuildOnlineRequestTest, BadInputNamesTheFlag) {
@@ -50,6 +50,17 @@ TEST(BuildOnlineRequestTest, BadInputNamesTheFlag) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--entity id[1]")));
   EXPECT_THAT(BuildOnlineRequest({.features = {","}, .entities = {"id=1"}}, {}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no feature references")));
+}
+
+TEST(BuildOnlineRequestTest, WithoutTheRegistryEachColumnIsTypedAsPushGuessesIt) {
+  ASSERT_OK_AND_ASSIGN(auto ints,
+                       BuildOnlineRequest({.features = {"v:a"}, .entities = {"id=1,2"}}, {}));
+  EXPECT_EQ(ints.entities().at("id").val(1).int64_val(), 2);
+  // One value that is not an integer makes the whole column STRING, the first value too.
+  ASSERT_OK_AND_ASSIGN(auto mixed,
+                       BuildOnlineRequest({.features = {"v:a"}, .entities = {"id=007,x"}}, {}));
+  EXPECT_EQ(mixed.entities().at("id").val(0).string_val(), "007");
+  EXPECT_EQ(mixed.entities().at("id").val(1).string_val(), "x");
 }
 
 TEST(OnlineTableTest, OneLinePerEntityAndFeature) {
