@@ -2,9 +2,12 @@
 // job equals the latest row per driver in [start, end) computed here by brute force (read
 // back through serving, every driver); an incremental job starts exactly where the last one
 // ended; a worker killed with SIGKILL while it holds a task leaves the job to finish on the
-// other with the same result; cancel, a job failing after its retries with the reason, and a
-// job queued while no worker ran that completes once one starts.
+// other with the same result, and a job whose every worker died holding tasks resumes on a new
+// one; cancel, a job failing after its retries with the reason, a job queued while no worker
+// ran that completes once one starts, and PostgreSQL or Redis going away mid-job.
 #include "tests/integration/offline_stack_fixture.h"
+
+#include "absl/strings/numbers.h"
 
 namespace granary::integration {
 namespace {
@@ -130,6 +133,80 @@ TEST_F(MaterializationTest, AJobQueuedWhileNoWorkerRanCompletesWhenOneStarts) {
   ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
   EXPECT_EQ(h_->StreamMessages("GRANARY_TASKS"), 0);
   ExpectOnline(Latest(t0_, t0_ + absl::Hours(10)));
+}
+
+TEST_F(MaterializationTest, EveryWorkerKilledWhileHoldingTasksTheJobResumesOnANewOne) {
+  AddRows(6000, 10);
+  // This one answers calls and runs no task, so the pool of workers can vanish entirely.
+  ASSERT_OK_AND_ASSIGN(testing::TestService * front,
+                       h_->stack().Spawn("materializer", {.section = "task_threads: 0"}));
+  ASSERT_OK_AND_ASSIGN(testing::TestService * a,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  ASSERT_OK_AND_ASSIGN(testing::TestService * b,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  const absl::Time start = t0_, end = t0_ + absl::Hours(10);
+  ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*front, start, end, 24));
+  // Both caught holding tasks, then killed: the job has no worker left and tasks in flight.
+  std::vector<std::string> taken = FreezeHoldingATask(*a, job.job_id());
+  ASSERT_FALSE(taken.empty());
+  const std::vector<std::string> taken_by_b = FreezeHoldingATask(*b, job.job_id());
+  ASSERT_FALSE(taken_by_b.empty());
+  taken.insert(taken.end(), taken_by_b.begin(), taken_by_b.end());
+  ASSERT_OK(a->Kill());
+  ASSERT_OK(b->Kill());
+  v1::GetJobRequest get;
+  get.set_job_id(job.job_id());
+  grpc::ClientContext context;
+  ASSERT_TRUE(Stub(*front)->GetJob(&context, get, &job).ok());
+  ASSERT_EQ(job.state(), v1::RUNNING);
+  ASSERT_LT(job.tasks_succeeded(), 24);
+  for (const std::string& index : taken) {
+    EXPECT_THAT(TaskColumn(job.job_id(), "state", "task_index = " + index),
+                ::testing::ElementsAre("1"))
+        << "task " << index << " is still marked running under its dead worker";
+  }
+  // A worker comes back: it takes the queued tasks and, once they are redelivered, the dead
+  // workers' ones.
+  ASSERT_OK_AND_ASSIGN(testing::TestService * c,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  ASSERT_OK_AND_ASSIGN(job, Watch(*front, job.job_id()));
+  ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
+  EXPECT_EQ(job.tasks_succeeded(), 24);
+  // The tasks the dead workers held ran again and were finished by the new one (a task `a`
+  // held may also have gone to `b` while `a` was frozen: at least one more attempt each).
+  for (const std::string& index : taken) {
+    const std::string where = "task_index = " + index;
+    int attempts = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(TaskColumn(job.job_id(), "attempts", where)[0], &attempts));
+    EXPECT_GE(attempts, 2) << "task " << index;
+    EXPECT_THAT(TaskColumn(job.job_id(), "worker", where)[0],
+                HasSubstr(absl::StrCat(":", c->pid())));
+  }
+  ExpectOnline(Latest(start, end));
+}
+
+TEST_F(MaterializationTest, PostgresAwayMidTaskIsRetriedAndTheJobCompletesWhenItReturns) {
+  AddRows(3000, 11);
+  ASSERT_OK_AND_ASSIGN(testing::TestService * m,
+                       h_->stack().Spawn("materializer", {.section = absl::StrCat(
+                                                              kWorker, ", task_attempts: 1000")}));
+  const absl::Time start = t0_, end = t0_ + absl::Hours(10);
+  ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*m, start, end, 8));
+  // The outage hits a task in flight: the worker is frozen holding it, PostgreSQL goes away,
+  // and the worker goes on.
+  ASSERT_FALSE(FreezeHoldingATask(*m, job.job_id()).empty());
+  const std::string retried =
+      "granary_materializer_batches_total{consumer=\"task-runner\",outcome=\"retried\"}";
+  const double retried_before = m->Metric(retried);
+  ASSERT_OK(h_->stack().postgres().Stop());
+  ASSERT_EQ(kill(m->pid(), SIGCONT), 0);
+  ASSERT_TRUE(Eventually([&] { return m->Metric(retried) >= retried_before + 2; }, kWait));
+  ASSERT_OK(h_->stack().postgres().Restart());
+  ASSERT_OK_AND_ASSIGN(job, Watch(*m, job.job_id()));
+  ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
+  EXPECT_EQ(job.tasks_succeeded(), 8);
+  EXPECT_GT(job.task_retries(), 0);
+  ExpectOnline(Latest(start, end));
 }
 
 TEST_F(MaterializationTest, RedisAwayFailsTheJobAfterItsRetriesWithTheReason) {

@@ -154,9 +154,12 @@ std::vector<std::string> Views(const std::string& views) {
 }  // namespace
 
 std::string ProgressLine(const v1::Job& job, absl::Time now) {
+  // The rate is of offline rows read (what the job's length depends on); the written count is
+  // of entities stored online (the latest row of each).
   std::string line = absl::StrCat(job.tasks_succeeded(), "/", job.tasks_total(), " tasks  ",
-                                  Count(job.rows_written()), " rows written  ",
-                                  Count(static_cast<int64_t>(job.rows_per_second())), " rows/s");
+                                  Count(job.rows_read()), " rows read (",
+                                  Count(static_cast<int64_t>(job.rows_per_second())), "/s)  ",
+                                  Count(job.rows_written()), " written");
   if (job.has_started_time() && job.tasks_succeeded() > 0 &&
       job.tasks_succeeded() < job.tasks_total()) {
     const absl::Duration elapsed = now - base::FromProtoTime(job.started_time());
@@ -179,7 +182,7 @@ std::string JobSummary(const v1::Job& job) {
     const absl::Duration took =
         base::FromProtoTime(job.finished_time()) - base::FromProtoTime(job.started_time());
     absl::StrAppend(&line, " in ", absl::FormatDuration(absl::Trunc(took, absl::Milliseconds(1))),
-                    " (", Count(static_cast<int64_t>(job.rows_per_second())), " rows/s)");
+                    " (", Count(static_cast<int64_t>(job.rows_per_second())), " rows read/s)");
   }
   if (!job.error().empty()) absl::StrAppend(&line, "\n  error: ", job.error());
   return line;

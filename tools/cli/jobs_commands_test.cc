@@ -20,6 +20,7 @@ v1::Job Running() {
   job.set_state(v1::RUNNING);
   job.set_tasks_total(8);
   job.set_tasks_succeeded(2);
+  job.set_rows_read(4560000);
   job.set_rows_written(1234567);
   job.set_rows_per_second(152000.7);
   *job.mutable_started_time() = base::ToProtoTime(kNow - absl::Seconds(30));
@@ -29,7 +30,7 @@ v1::Job Running() {
 TEST(ProgressLineTest, TasksRowsRateAndAnEtaFromTheTasksDone) {
   // 2 of 8 tasks in 30 s: 6 more take 90 s.
   EXPECT_EQ(ProgressLine(Running(), kNow),
-            "2/8 tasks  1,234,567 rows written  152,000 rows/s  ETA 90s");
+            "2/8 tasks  4,560,000 rows read (152,000/s)  1,234,567 written  ETA 90s");
   v1::Job none = Running();
   none.set_tasks_succeeded(0);
   EXPECT_THAT(ProgressLine(none, kNow), Not(HasSubstr("ETA")));
@@ -47,7 +48,7 @@ TEST(JobSummaryTest, StateCountsTimeRateAndError) {
   job.set_error("task 3 failed after 10 attempt(s): redis away");
   EXPECT_EQ(JobSummary(job),
             "job j1 FAILED: 2/8 tasks, 2,000,000 rows read, 1,234,567 written in 30s (152,000 "
-            "rows/s)\n  error: task 3 failed after 10 attempt(s): redis away");
+            "rows read/s)\n  error: task 3 failed after 10 attempt(s): redis away");
 }
 
 }  // namespace
