@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -59,6 +60,11 @@ std::string CommandLine(pid_t pid) {
   std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   for (char& c : s) c = c == '\0' ? ' ' : c;
   return s;
+}
+
+// A time as the training set's CSV writes it.
+std::string RfcSeconds(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
 class LocalStackTest : public ::testing::Test {
@@ -191,6 +197,108 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   EXPECT_THAT(lines[1], ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,1,0\\.[0-9]+,0\\.[0-9]+,[0-9]+$"));
   EXPECT_THAT(lines[4], ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,0,,,$")) << "older than the data";
   EXPECT_THAT(lines[21], ContainsRegex("^1099,20[0-9-]+T[0-9:]+Z,0,,,$")) << "no such driver";
+
+  // A training set right value by value: entity rows at whole seconds (so the CSV's times are
+  // exactly the rows' times), every row checked against a brute-force point-in-time answer
+  // computed here from the offline rows themselves (read with psql): the newest row at or
+  // before the entity row's time and no older than the one-day ttl, ties on created time.
+  {
+    const absl::Time base =
+        absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) / 3600 * 3600) - absl::Minutes(30);
+    std::vector<std::pair<int64_t, absl::Time>> asked;
+    std::string entities = "driver_id,event_timestamp\n";
+    for (int64_t driver = 1001; driver <= 1012; ++driver) {
+      for (int hours : {0, 5, 23, 30, 50, 100, 170}) {
+        const absl::Time t = base - absl::Hours(hours);
+        asked.emplace_back(driver, t);
+        absl::StrAppend(&entities, driver, ",", RfcSeconds(t), "\n");
+      }
+    }
+    const std::string asked_csv = home_ + "/asked.csv", asked_train = home_ + "/asked_train.csv";
+    std::ofstream(asked_csv) << entities;
+    ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-historical-features", "--entities", asked_csv,
+                          "--feature-service", "driver_activity", "--project", "driver_stats",
+                          "--out", asked_train, materializer}),
+                     0);
+    const std::string offline = home_ + "/offline_rows.txt";
+    ASSERT_OK_AND_ASSIGN(
+        auto psql,
+        Subprocess::Start(
+            {.argv = {"/usr/bin/psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p",
+                      absl::StrCat(ports_["postgres"]), "-U", "granary", "-d", "granary", "-o",
+                      offline, "-c",
+                      "SELECT driver_id, (extract(epoch FROM event_timestamp) * 1e6)::bigint, "
+                      "(extract(epoch FROM created) * 1e6)::bigint, conv_rate, acc_rate, "
+                      "avg_daily_trips FROM driver_stats WHERE driver_id BETWEEN 1001 AND 1012"},
+             .env = env_}));
+    ASSERT_OK_AND_ASSIGN(int psql_status, psql->Wait(absl::Seconds(60)));
+    ASSERT_EQ(psql_status, 0) << psql->RecentOutput();
+    struct OfflineRow {
+      int64_t event_us = 0;
+      std::optional<int64_t> created_us;
+      std::vector<std::string> features;  // conv_rate, acc_rate, avg_daily_trips as text
+    };
+    std::map<int64_t, std::vector<OfflineRow>> rows;
+    std::ifstream offline_in(offline);
+    for (std::string line; std::getline(offline_in, line);) {
+      std::vector<std::string> f = absl::StrSplit(line, '|');
+      ASSERT_EQ(f.size(), 6u) << line;
+      int64_t driver = 0, created = 0;
+      OfflineRow row;
+      ASSERT_TRUE(absl::SimpleAtoi(f[0], &driver) && absl::SimpleAtoi(f[1], &row.event_us));
+      if (absl::SimpleAtoi(f[2], &created)) row.created_us = created;
+      row.features = {f[3], f[4], f[5]};
+      rows[driver].push_back(std::move(row));
+    }
+    ASSERT_FALSE(rows.empty());
+    std::ifstream train_in(asked_train);
+    std::vector<std::string> got;
+    for (std::string line; std::getline(train_in, line);) got.push_back(line);
+    ASSERT_EQ(got.size(), asked.size() + 1);
+    EXPECT_EQ(got[0], "driver_id,event_timestamp,conv_rate,acc_rate,avg_daily_trips");
+    int matched = 0;
+    for (size_t i = 0; i < asked.size(); ++i) {
+      const auto& [driver, t] = asked[i];
+      const int64_t at = absl::ToUnixMicros(t), oldest = at - 24LL * 3600 * 1'000'000;
+      const OfflineRow* best = nullptr;
+      for (const OfflineRow& r : rows[driver]) {
+        if (r.event_us > at || r.event_us < oldest) continue;
+        if (best == nullptr || r.event_us > best->event_us ||
+            (r.event_us == best->event_us &&
+             r.created_us.value_or(INT64_MIN) > best->created_us.value_or(INT64_MIN))) {
+          best = &r;
+        }
+      }
+      std::vector<std::string> cells = absl::StrSplit(got[i + 1], ',');
+      ASSERT_EQ(cells.size(), 5u) << got[i + 1];
+      EXPECT_EQ(cells[0], absl::StrCat(driver)) << "row " << i + 1;
+      EXPECT_EQ(cells[1], RfcSeconds(t)) << "row " << i + 1;
+      for (int f = 0; f < 3; ++f) {
+        const std::string want = best == nullptr ? "" : best->features[f];
+        if (want.empty() || f == 2) {
+          EXPECT_EQ(cells[2 + f], want) << "row " << i + 1 << ": " << got[i + 1];
+          continue;
+        }
+        // REAL features: the same float, however each side prints it.
+        float want_value = 0, got_value = 0;
+        ASSERT_TRUE(absl::SimpleAtof(want, &want_value) &&
+                    absl::SimpleAtof(cells[2 + f], &got_value))
+            << got[i + 1];
+        EXPECT_EQ(got_value, want_value) << "row " << i + 1 << ": " << got[i + 1];
+      }
+      if (best != nullptr) ++matched;
+    }
+    // The data has both kinds: rows with a match and rows past the ttl or before the data.
+    EXPECT_GT(matched, 0);
+    EXPECT_LT(matched, static_cast<int>(asked.size()));
+  }
+
+  // Materializing again from where the last job ended: the CLI follows it to its summary.
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "materialize-incremental", "now", "--project",
+                        "driver_stats", materializer}),
+                   0);
+  EXPECT_THAT(last_output_, ContainsRegex("job [^ ]+ SUCCEEDED: [0-9]+/[0-9]+ tasks, [0-9,]+ rows "
+                                          "read, [0-9,]+ written"));
 
   // A push reaches serving: driver 1005's stale row is replaced by the sample's fresh one.
   const std::vector<std::string> registry_flags = {"--project", "driver_stats", "--endpoint",

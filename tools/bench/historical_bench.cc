@@ -214,5 +214,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   report.Publish(flags.out, std::cout);
-  return 0;
+  // A missed target is a failed run (exit 3), so scripts and people cannot overlook it.
+  return report.AllMet() ? 0 : 3;
 }
