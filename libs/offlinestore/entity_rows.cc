@@ -2,11 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "pqxx/pqxx"
-#include "pqxx/tablewriter"
 
 #include "libs/base/status_macros.h"
 #include "libs/keys/entity_key.h"
 #include "libs/offlinestore/copy_text.h"
+#include "libs/offlinestore/copy_writer.h"
 #include "libs/offlinestore/sql_names.h"
 
 namespace granary::offlinestore {
@@ -143,14 +143,10 @@ absl::Status CreateEntityTable(pqxx::transaction_base& tx, const InlineEntities&
   return absl::OkStatus();
 }
 
-// libpqxx 6 streams rows of dynamic width only through tablewriter, deprecated in favour of a
-// stream_to of fixed-width tuples; the entity rows are as wide as the caller made them.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 absl::Status CopyEntities(pqxx::transaction_base& tx, const InlineEntities& rows) {
   std::vector<std::string> names = {kRowColumn, kEntityTimestamp};
   for (const EntityColumn& column : rows.columns) names.push_back(tx.quote_name(column.name));
-  pqxx::tablewriter copy(tx, absl::StrCat("pg_temp.", kEntityTable), names.begin(), names.end());
+  CopyWriter copy(tx, absl::StrCat("pg_temp.", kEntityTable), names);
   std::string line;
   for (size_t r = 0; r < rows.timestamps.size(); ++r) {
     line = absl::StrCat(r, "\t", PgTimestamp(rows.timestamps[r]));
@@ -158,12 +154,11 @@ absl::Status CopyEntities(pqxx::transaction_base& tx, const InlineEntities& rows
       line += '\t';
       AppendCopyField(PgText(rows.values[c][r]), &line);
     }
-    copy.write_raw_line(line);
+    copy.WriteLine(line);
   }
-  copy.complete();
+  copy.Complete();
   return absl::OkStatus();
 }
-#pragma GCC diagnostic pop
 
 EntityRows InlineEntityRows(const InlineEntities& rows, const std::vector<std::string>& join_keys) {
   EntityRows out;

@@ -9,11 +9,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "pqxx/pqxx"
-#include "pqxx/tablewriter"
 
 #include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
 #include "libs/offlinestore/copy_text.h"
+#include "libs/offlinestore/copy_writer.h"
 #include "libs/pg/errors.h"
 #include "libs/pg/migrations.h"
 
@@ -90,16 +90,6 @@ bool IsRowRefusal(const absl::Status& status) {
   const std::string state = pg::SqlState(status);
   return state.size() == 5 && (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0);
 }
-
-// libpqxx 6 streams rows of dynamic width only through tablewriter, deprecated in favour of a
-// stream_to that takes tuples of fixed width; our rows are as wide as the batch.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-std::unique_ptr<pqxx::tablewriter> CopyInto(pqxx::transaction_base& tx, const Target& target) {
-  return std::make_unique<pqxx::tablewriter>(tx, target.table, target.columns.begin(),
-                                             target.columns.end());
-}
-#pragma GCC diagnostic pop
 
 // Each row of the batch as a line of COPY's text format.
 std::vector<std::string> CopyLines(const events::v1::PushBatch& batch, const Target& target) {
@@ -184,19 +174,20 @@ absl::StatusOr<SinkResult> OfflineWriter::Write(const events::v1::PushBatch& bat
       }
       const std::vector<std::string> lines = CopyLines(batch, target);
       if (!one_by_one) {
-        std::unique_ptr<pqxx::tablewriter> copy = CopyInto(tx, target);
-        for (const std::string& line : lines) copy->write_raw_line(line);
-        copy->complete();
+        offlinestore::CopyWriter copy(tx, target.table, target.columns);
+        for (const std::string& line : lines) copy.WriteLine(line);
+        copy.Complete();
         written = static_cast<int64_t>(lines.size());
         return absl::OkStatus();
       }
       for (size_t r = 0; r < lines.size(); ++r) {
         try {
           pqxx::subtransaction row(tx, "row");
-          std::unique_ptr<pqxx::tablewriter> copy = CopyInto(row, target);
-          copy->write_raw_line(lines[r]);
-          copy->complete();
-          copy.reset();
+          {
+            offlinestore::CopyWriter copy(row, target.table, target.columns);
+            copy.WriteLine(lines[r]);
+            copy.Complete();
+          }
           row.commit();
           ++written;
         } catch (const pqxx::sql_error& e) {
