@@ -19,7 +19,8 @@ namespace granary::cli {
 // Registers the verbs on `app`; the one that runs sets *exit_code.
 void AddJobCommands(CLI::App& app, int* exit_code);
 
-// "3/24 tasks  1,204,000 rows  152,000 rows/s  ETA 41s" (no ETA before a task finished).
+// "[##..] 3/24 tasks  1,204,000 rows read (152,000/s)  98,000 written  ETA 41s" (no ETA
+// before a task finished).
 std::string ProgressLine(const materialization::v1::Job& job, absl::Time now);
 // The end of a job in one line: its state, tasks, rows, time and rate, and its error.
 std::string JobSummary(const materialization::v1::Job& job);
