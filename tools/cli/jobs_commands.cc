@@ -156,10 +156,16 @@ std::vector<std::string> Views(const std::string& views) {
 std::string ProgressLine(const v1::Job& job, absl::Time now) {
   // The rate is of offline rows read (what the job's length depends on); the written count is
   // of entities stored online (the latest row of each).
-  std::string line = absl::StrCat(job.tasks_succeeded(), "/", job.tasks_total(), " tasks  ",
-                                  Count(job.rows_read()), " rows read (",
-                                  Count(static_cast<int64_t>(job.rows_per_second())), "/s)  ",
-                                  Count(job.rows_written()), " written");
+  constexpr int kBarWidth = 20;
+  const int filled =
+      job.tasks_total() > 0
+          ? static_cast<int>(int64_t{kBarWidth} * job.tasks_succeeded() / job.tasks_total())
+          : 0;
+  std::string line = absl::StrCat(
+      "[", std::string(filled, '#'), std::string(kBarWidth - filled, '.'), "] ",
+      job.tasks_succeeded(), "/", job.tasks_total(), " tasks  ", Count(job.rows_read()),
+      " rows read (", Count(static_cast<int64_t>(job.rows_per_second())), "/s)  ",
+      Count(job.rows_written()), " written");
   if (job.has_started_time() && job.tasks_succeeded() > 0 &&
       job.tasks_succeeded() < job.tasks_total()) {
     const absl::Duration elapsed = now - base::FromProtoTime(job.started_time());

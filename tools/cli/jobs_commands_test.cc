@@ -30,7 +30,8 @@ v1::Job Running() {
 TEST(ProgressLineTest, TasksRowsRateAndAnEtaFromTheTasksDone) {
   // 2 of 8 tasks in 30 s: 6 more take 90 s.
   EXPECT_EQ(ProgressLine(Running(), kNow),
-            "2/8 tasks  4,560,000 rows read (152,000/s)  1,234,567 written  ETA 90s");
+            "[#####...............] 2/8 tasks  4,560,000 rows read (152,000/s)  1,234,567 written  "
+            "ETA 90s");
   v1::Job none = Running();
   none.set_tasks_succeeded(0);
   EXPECT_THAT(ProgressLine(none, kNow), Not(HasSubstr("ETA")));
