@@ -41,7 +41,10 @@ constexpr char kDriverRepo[] = R"pb(
     sources { feature_view { feature_view: "driver_hourly_stats" features: "conv_rate" } }
     sources { request_source: "vals_to_add" }
     schema { name: "conv_rate_plus_val" dtype: DOUBLE }
-    transformation { mode: "expression" text: "conv_rate_plus_val = conv_rate + val_to_add" }
+    transformation {
+      mode: "expression"
+      expressions { key: "conv_rate_plus_val" value: "conv_rate + val_to_add" }
+    }
   }
   feature_services {
     name: "driver_activity"

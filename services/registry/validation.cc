@@ -13,6 +13,7 @@
 #include "re2/re2.h"
 
 #include "libs/catalog/rules.h"
+#include "libs/transforms/view_program.h"
 
 namespace granary::registry {
 namespace {
@@ -373,15 +374,10 @@ class Validator {
           Add(sp, "a feature_view or a request_source is required");
         }
       }
-      if (v.transformation().mode() != "expression") {
-        Add(absl::StrCat(path, ".transformation.mode"),
-            v.transformation().mode().empty()
-                ? std::string("required (expression)")
-                : absl::StrCat("\"", v.transformation().mode(),
-                               "\" is not a transformation mode (expression)"));
-      }
-      if (v.transformation().text().empty()) {
-        Add(absl::StrCat(path, ".transformation.text"), "required");
+      // The expressions compile in the same sandbox that serving and historical retrieval run
+      // them in, and read only their inputs and the sandbox's libraries.
+      for (const transforms::ProgramProblem& p : transforms::ViewProgram::Check(repo_, v)) {
+        Add(absl::StrCat(path, ".", p.path), p.message);
       }
     }
   }

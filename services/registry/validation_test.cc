@@ -157,7 +157,8 @@ TEST(ValidationTest, OnDemandViews) {
   auto* od = repo.mutable_on_demand_feature_views(0);
   od->mutable_sources(0)->mutable_feature_view()->set_features(0, "conv_rat");
   od->mutable_sources(1)->set_request_source("driver_stats_source");
-  od->mutable_transformation()->clear_text();
+  od->mutable_transformation()->mutable_expressions()->at("conv_rate_plus_val") =
+      "conv_rate + missing";
   od->mutable_transformation()->set_mode("python");
   std::vector<Problem> problems = Validate(repo);
   const std::string v = "on_demand_feature_views[transformed_conv_rate]";
@@ -165,7 +166,8 @@ TEST(ValidationTest, OnDemandViews) {
                                            "driver_hourly_stats has no feature \"conv_rat\"")));
   EXPECT_THAT(problems,
               Contains(ProblemAt(v + ".sources[1].request_source", "is not a request source")));
-  EXPECT_THAT(problems, Contains(ProblemAt(v + ".transformation.text", "required")));
+  EXPECT_THAT(problems, Contains(ProblemAt(v + ".transformation.expressions.conv_rate_plus_val",
+                                           "missing, neither an input")));
   EXPECT_THAT(problems, Contains(ProblemAt(v + ".transformation.mode",
                                            "\"python\" is not a transformation mode")));
 }

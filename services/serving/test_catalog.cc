@@ -63,7 +63,7 @@ constexpr char kRepo[] = R"pb(
     name: "conv_plus"
     sources { feature_view { feature_view: "driver_stats" features: "conv_rate" } }
     schema { name: "conv_rate_plus" dtype: DOUBLE }
-    transformation { mode: "expression" text: "conv_rate_plus = conv_rate + 1" }
+    transformation { expressions { key: "conv_rate_plus" value: "conv_rate + 1" } }
   }
   feature_services {
     name: "ranking"
