@@ -36,6 +36,16 @@ std::vector<std::pair<std::string, ValueType::Enum>> ViewFeatures(const FeatureR
   return out;
 }
 
+// Output feature -> expression of an on-demand view; empty for any other view.
+std::map<std::string, std::string> Expressions(const FeatureRepo& repo, const std::string& view) {
+  for (const auto& od : repo.on_demand_feature_views()) {
+    if (od.name() == view) {
+      return {od.transformation().expressions().begin(), od.transformation().expressions().end()};
+    }
+  }
+  return {};
+}
+
 // The features a projection selects (all of the view's when it lists none).
 std::set<std::string> Selected(const FeatureRepo& repo, const FeatureViewProjection& p) {
   std::set<std::string> out(p.features().begin(), p.features().end());
@@ -143,6 +153,21 @@ void ViewUpdated(const FeatureRepo& current, const FeatureRepo& desired, v1::Obj
              absl::StrCat(use.consumer, " uses ", ref, ", which changes type from ",
                           ValueType::Enum_Name(type), " to ", ValueType::Enum_Name(it->second)),
              {absl::StrCat("schema[", name, "].dtype")});
+      }
+    }
+    // A model trained on an on-demand feature's old values would be served different ones.
+    if (absl::StartsWith(use.consumer, "feature service ")) {
+      const std::map<std::string, std::string> old_text = Expressions(current, view),
+                                               new_text = Expressions(desired, view);
+      for (const std::string& name : used) {
+        auto was = old_text.find(name), is = new_text.find(name);
+        if (was != old_text.end() && is != new_text.end() && was->second != is->second) {
+          Mark(c,
+               absl::StrCat(use.consumer, " uses ", view, ":", name,
+                            ", whose expression changes: models trained on its old values "
+                            "would be served new ones"),
+               {"transformation.expressions"});
+        }
       }
     }
     if (entities_changed) {

@@ -281,5 +281,44 @@ TEST(BreakingTest, ChangingTheEntitiesOfAUsedView) {
               ElementsAre(HasSubstr("whose entities (and request keys) change")));
 }
 
+TEST(BreakingTest, ChangingTheExpressionOfAnOnDemandFeatureAServiceUses) {
+  v1::FeatureRepo current = Repo();
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      R"pb(
+        on_demand_feature_views {
+          name: "scaled"
+          sources { feature_view { feature_view: "stats" } }
+          schema { name: "double_conv" dtype: DOUBLE }
+          schema { name: "double_acc" dtype: DOUBLE }
+          transformation {
+            expressions { key: "double_conv" value: "conv_rate * 2" }
+            expressions { key: "double_acc" value: "acc_rate * 2" }
+          }
+        }
+        feature_services {
+          name: "scaled_service"
+          features { feature_view: "scaled" features: "double_conv" }
+        }
+      )pb",
+      &current));
+  current = Normalized(current);
+  // Changing an expression the service does not use is not breaking.
+  v1::FeatureRepo unused = current;
+  (*unused.mutable_on_demand_feature_views(0)
+        ->mutable_transformation()
+        ->mutable_expressions())["double_acc"] = "acc_rate * 3";
+  EXPECT_FALSE(DiffRepos(current, unused).breaking());
+  v1::FeatureRepo desired = current;
+  (*desired.mutable_on_demand_feature_views(0)
+        ->mutable_transformation()
+        ->mutable_expressions())["double_conv"] = "conv_rate * 3";
+  v1::Diff diff = DiffRepos(current, desired);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
+              ElementsAre("feature service scaled_service uses scaled:double_conv, whose "
+                          "expression changes: models trained on its old values would be served "
+                          "new ones"));
+}
+
 }  // namespace
 }  // namespace granary::registry
