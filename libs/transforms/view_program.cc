@@ -26,6 +26,7 @@ std::vector<ProgramInput> ResolveInputs(const FeatureRepo& repo, const OnDemandF
         for (const auto& field : fv.schema()) {
           if (!selected.empty() && selected.count(field.name()) == 0) continue;
           inputs.push_back({.source = projection.alias().empty() ? fv.name() : projection.alias(),
+                            .view = fv.name(),
                             .column = field.name(),
                             .type = field.dtype()});
         }

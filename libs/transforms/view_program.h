@@ -25,8 +25,11 @@ namespace granary::transforms {
 
 // A value the expressions read.
 struct ProgramInput {
-  // The feature view (or request source) it comes from, and its feature (or column).
+  // The name it has in `<source>__<column>`: the projection's alias or the feature view's name
+  // (or the request source's), its feature view (empty for a request column), and its feature
+  // (or column).
   std::string source;
+  std::string view;
   std::string column;
   bool from_request = false;
   types::v1::ValueType::Enum type = types::v1::ValueType::INVALID;
