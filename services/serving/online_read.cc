@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "libs/base/status_macros.h"
+#include "services/serving/on_demand.h"
 #include "services/serving/value_wire.h"
 
 namespace granary::serving {
@@ -11,14 +12,18 @@ namespace granary::serving {
 OnlineRead::OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline)
     : plan_(std::move(plan)), now_(now), deadline_(deadline) {}
 
-absl::Status OnlineRead::Prepare(const EntityColumns& entities, size_t max_rows) {
+absl::Status OnlineRead::Prepare(const EntityColumns& entities,
+                                 const EntityColumns& request_context, size_t max_rows) {
   RETURN_IF_ERROR(keys_.Build(*plan_, entities, max_rows));
   const size_t rows = keys_.rows();
   const size_t join_keys = plan_->join_keys.size();
+  if (!plan_->request_columns.empty()) {
+    ASSIGN_OR_RETURN(request_columns_, RequestColumns(*plan_, request_context, rows));
+  }
   size_t max_views = 0;
   for (const KeyGroup& g : plan_->groups) max_views = std::max(max_views, g.views.size());
   view_rows_.resize(max_views);
-  builder_.Start(rows, join_keys + plan_->feature_names.size());
+  builder_.Start(rows, join_keys + plan_->feature_names.size() + plan_->hidden_columns);
   // The join keys come first, as the request gave them, PRESENT.
   for (size_t k = 0; k < join_keys; ++k) {
     for (size_t row = 0; row < rows; ++row) {
@@ -112,7 +117,13 @@ void OnlineRead::OnGetError(size_t, absl::string_view) { ++corrupt_; }
 void OnlineRead::Done(absl::Status status) {
   ReadCounts counts{.rows = keys_.rows(), .corrupt = corrupt_};
   if (status.ok()) {
-    done_(builder_.Finish(plan_->metadata, plan_->join_keys.size(), &counts), counts);
+    if (!plan_->on_demand.empty()) {
+      ComputeOnDemand(*plan_, request_columns_, keys_.rows(), builder_);
+    }
+    const size_t join_keys = plan_->join_keys.size();
+    done_(builder_.Finish(plan_->metadata, join_keys, join_keys + plan_->feature_names.size(),
+                          &counts),
+          counts);
   } else {
     done_(std::move(status), counts);
   }

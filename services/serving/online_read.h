@@ -13,7 +13,7 @@
 // well-formed Value or Timestamp are NOT_FOUND too, and counted as corrupt.
 //
 //   auto read = std::make_unique<OnlineRead>(plan, now, deadline);
-//   RETURN_IF_ERROR(read->Prepare(request.entities(), max_rows));
+//   RETURN_IF_ERROR(read->Prepare(request.entities(), request.request_context(), max_rows));
 //   read.release()->Start(store, done);  // deletes itself once done
 #ifndef GRANARY_SERVICES_SERVING_ONLINE_READ_H_
 #define GRANARY_SERVICES_SERVING_ONLINE_READ_H_
@@ -43,8 +43,10 @@ class OnlineRead : public onlinestore::AsyncRead {
 
   OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline);
 
-  // Checks the entity rows, builds the keys and lays out the response.
-  absl::Status Prepare(const EntityColumns& entities, size_t max_rows);
+  // Checks the entity rows (and the request columns on-demand views read), builds the keys and
+  // lays out the response.
+  absl::Status Prepare(const EntityColumns& entities, const EntityColumns& request_context,
+                       size_t max_rows);
   // Reads from `store`; from here on the read owns itself and deletes itself after `done`.
   void Start(onlinestore::OnlineStore& store, Completion done);
 
@@ -77,6 +79,8 @@ class OnlineRead : public onlinestore::AsyncRead {
   size_t current_row_ = 0;
   const KeyGroup* current_group_ = nullptr;
   int64_t corrupt_ = 0;
+  // The request columns on-demand views read (copied: the request may be gone by Done).
+  std::vector<types::v1::RepeatedValue> request_columns_;
 };
 
 }  // namespace granary::serving

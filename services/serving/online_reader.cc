@@ -54,7 +54,8 @@ void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time 
     return;
   }
   auto read = std::make_unique<OnlineRead>(*std::move(plan), clock_.Now(), deadline);
-  absl::Status prepared = read->Prepare(request.entities(), options_.max_entity_rows);
+  absl::Status prepared =
+      read->Prepare(request.entities(), request.request_context(), options_.max_entity_rows);
   if (!prepared.ok()) {
     done(std::move(prepared));
     return;

@@ -347,6 +347,68 @@ TEST_F(OnlineReaderTest, FeatureServicesAndAliases) {
   EXPECT_DOUBLE_EQ(r.results(2).values(0).double_val(), 0.25);
 }
 
+v1::GetOnlineFeaturesRequest Boosted(std::vector<int64_t> drivers, std::vector<Value> boosts) {
+  v1::GetOnlineFeaturesRequest r =
+      Request({"boosted:boosted_rate", "boosted:trips_label"}, drivers);
+  auto& column = (*r.mutable_request_context())["boost"];
+  for (const Value& b : boosts) *column.add_val() = b;
+  return r;
+}
+
+TEST_F(OnlineReaderTest, OnDemandFeaturesAreComputedFromSourcesReadButNotReturned) {
+  Write("driver_stats", {{"driver_id", Int64(1)}}, kNow - absl::Minutes(1),
+        {{"conv_rate", Double(0.5)}, {"trips", Int64(7)}});
+  Write("driver_stats", {{"driver_id", Int64(2)}}, kNow - absl::Minutes(2),
+        {{"conv_rate", Double(0.25)}, {"trips", Int64(2)}});
+  const int before = round_trips_.load();
+  ASSERT_OK_AND_ASSIGN(Response r, Read(Boosted({1, 2, 3}, {Double(2), Int64(4), Double(1)})));
+  EXPECT_EQ(round_trips_.load() - before, 1) << "the sources are read in one round trip";
+  // conv_rate and trips are read for the expressions, not returned.
+  EXPECT_THAT(r.metadata().feature_names().val(),
+              ElementsAre("driver_id", "boosted_rate", "trips_label"));
+  ASSERT_EQ(r.results_size(), 3);
+  EXPECT_DOUBLE_EQ(r.results(1).values(0).double_val(), 1.0);
+  EXPECT_DOUBLE_EQ(r.results(1).values(1).double_val(), 1.0);
+  EXPECT_EQ(r.results(2).values(0).string_val(), "busy");
+  EXPECT_EQ(r.results(2).values(1).string_val(), "quiet");
+  EXPECT_EQ(base::FromProtoTime(r.results(1).event_timestamps(0)), kNow - absl::Minutes(1));
+  EXPECT_EQ(base::FromProtoTime(r.results(1).event_timestamps(1)), kNow - absl::Minutes(2));
+  // Driver 3 was never written: its inputs are nil. One expression fails on nil (INVALID, that
+  // row's output alone); the other returns nil (NULL_VALUE).
+  EXPECT_THAT(r.results(1).statuses(), ElementsAre(v1::PRESENT, v1::PRESENT, v1::INVALID));
+  EXPECT_THAT(r.results(2).statuses(), ElementsAre(v1::PRESENT, v1::PRESENT, v1::NULL_VALUE));
+  EXPECT_EQ(Counter("granary_serving_values_total", "INVALID"), 1);
+
+  // Asked for too, a source is returned as read.
+  ASSERT_OK_AND_ASSIGN(r, Read([] {
+                         v1::GetOnlineFeaturesRequest req = Boosted({1}, {Double(3)});
+                         req.mutable_features()->add_val("driver_stats:conv_rate");
+                         return req;
+                       }()));
+  EXPECT_THAT(r.metadata().feature_names().val(),
+              ElementsAre("driver_id", "boosted_rate", "trips_label", "conv_rate"));
+  EXPECT_DOUBLE_EQ(r.results(1).values(0).double_val(), 1.5);
+  EXPECT_DOUBLE_EQ(r.results(3).values(0).double_val(), 0.5);
+}
+
+TEST_F(OnlineReaderTest, RequestColumnsAreCheckedByName) {
+  v1::GetOnlineFeaturesRequest missing = Request({"boosted:boosted_rate"}, {1});
+  EXPECT_THAT(Read(missing), StatusIs(absl::StatusCode::kInvalidArgument,
+                                      HasSubstr("request_context: missing column 'boost'")));
+  EXPECT_THAT(Read(Boosted({1, 2}, {Double(1)})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("request_context['boost']: 1 values for 2 entity rows")));
+  EXPECT_THAT(Read(Boosted({1, 2}, {Double(1), Str("x")})),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("request_context['boost'][1]: a string_val value, want DOUBLE")));
+  // A null is taken, and is nil to the expression: conv_rate * nil fails for that output only.
+  Write("driver_stats", {{"driver_id", Int64(1)}}, kNow - absl::Minutes(1),
+        {{"conv_rate", Double(0.5)}, {"trips", Int64(7)}});
+  ASSERT_OK_AND_ASSIGN(Response r, Read(Boosted({1}, {Null()})));
+  EXPECT_EQ(r.results(1).statuses(0), v1::INVALID);
+  EXPECT_EQ(r.results(2).values(0).string_val(), "busy");
+}
+
 TEST_F(OnlineReaderTest, ANewCatalogIsUsedAtOnce) {
   EXPECT_THAT(Read(Request({"driver_stats:surge"}, {1})),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no feature 'surge'")));

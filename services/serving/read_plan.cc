@@ -10,36 +10,46 @@
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
 #include "libs/onlinestore/read_pipeline.h"
+#include "libs/transforms/program_cache.h"
 
 namespace granary::serving {
 namespace {
 
 using registry::v1::FeatureView;
+using registry::v1::OnDemandFeatureView;
 using registry_client::Catalog;
 
-// One view's selected features, under the name the response gives the view.
+// One view's selected features, under the name the response gives the view: a feature view's,
+// read from Redis, or an on-demand view's, computed.
 struct Projection {
-  const FeatureView* view;
+  const FeatureView* view = nullptr;
+  const OnDemandFeatureView* on_demand = nullptr;
   std::string display_name;  // the alias, or the view's name
   std::vector<std::string> features;
   std::string origin;  // where the request named it, for messages
+
+  const std::string& name() const { return view != nullptr ? view->name() : on_demand->name(); }
+  template <typename F>
+  void ForEachField(F f) const {
+    if (view != nullptr) {
+      for (const auto& field : view->schema()) f(field.name());
+    } else {
+      for (const auto& field : on_demand->schema()) f(field.name());
+    }
+  }
+  bool HasFeature(absl::string_view feature) const {
+    bool found = false;
+    ForEachField([&](const std::string& name) { found = found || name == feature; });
+    return found;
+  }
 };
 
 absl::Duration TtlOf(const FeatureView& view) {
   return absl::Seconds(view.ttl().seconds()) + absl::Nanoseconds(view.ttl().nanos());
 }
 
-bool HasFeature(const FeatureView& view, absl::string_view feature) {
-  return std::any_of(view.schema().begin(), view.schema().end(),
-                     [&](const auto& field) { return field.name() == feature; });
-}
-
 absl::StatusOr<const FeatureView*> FindServedView(const Catalog& catalog, const std::string& name,
                                                   absl::string_view origin) {
-  if (catalog.FindOnDemandFeatureView(name) != nullptr) {
-    return absl::UnimplementedError(absl::StrCat(
-        origin, ": '", name, "' is an on-demand feature view; serving does not compute those yet"));
-  }
   const FeatureView* view = catalog.FindFeatureView(name);
   if (view == nullptr) {
     return absl::NotFoundError(absl::StrCat(origin, ": feature view '", name,
@@ -50,6 +60,19 @@ absl::StatusOr<const FeatureView*> FindServedView(const Catalog& catalog, const 
         absl::StrCat(origin, ": feature view '", name, "' is not served online (online: false)"));
   }
   return view;
+}
+
+// A feature view served online, or an on-demand view.
+absl::StatusOr<Projection> FindProjected(const Catalog& catalog, const std::string& name,
+                                         absl::string_view origin) {
+  Projection p;
+  p.origin = std::string(origin);
+  p.display_name = name;
+  p.on_demand = catalog.FindOnDemandFeatureView(name);
+  if (p.on_demand == nullptr) {
+    ASSIGN_OR_RETURN(p.view, FindServedView(catalog, name, origin));
+  }
+  return p;
 }
 
 absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
@@ -64,19 +87,17 @@ absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
     }
     std::string origin = absl::StrCat("feature service '", service->name(), "'");
     for (const auto& projection : service->features()) {
-      ASSIGN_OR_RETURN(const FeatureView* view,
-                       FindServedView(catalog, projection.feature_view(), origin));
-      Projection p{
-          view, projection.alias().empty() ? view->name() : projection.alias(), {}, origin};
+      ASSIGN_OR_RETURN(Projection p, FindProjected(catalog, projection.feature_view(), origin));
+      if (!projection.alias().empty()) p.display_name = projection.alias();
       for (const std::string& f : projection.features()) {
-        if (!HasFeature(*view, f)) {
+        if (!p.HasFeature(f)) {
           return absl::NotFoundError(
-              absl::StrCat(origin, ": feature view '", view->name(), "' has no feature '", f, "'"));
+              absl::StrCat(origin, ": feature view '", p.name(), "' has no feature '", f, "'"));
         }
         p.features.push_back(f);
       }
       if (projection.features().empty()) {
-        for (const auto& field : view->schema()) p.features.push_back(field.name());
+        p.ForEachField([&](const std::string& name) { p.features.push_back(name); });
       }
       out.push_back(std::move(p));
     }
@@ -85,12 +106,13 @@ absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
   for (size_t i = 0; i < selection.refs.size(); ++i) {
     const FeatureRef& ref = selection.refs[i];
     std::string origin = absl::StrCat("features.val[", i, "]");
-    ASSIGN_OR_RETURN(const FeatureView* view, FindServedView(catalog, ref.view, origin));
-    if (!HasFeature(*view, ref.feature)) {
+    ASSIGN_OR_RETURN(Projection p, FindProjected(catalog, ref.view, origin));
+    if (!p.HasFeature(ref.feature)) {
       return absl::NotFoundError(absl::StrCat(origin, ": feature view '", ref.view,
                                               "' has no feature '", ref.feature, "'"));
     }
-    out.push_back({view, view->name(), {ref.feature}, origin});
+    p.features.push_back(ref.feature);
+    out.push_back(std::move(p));
   }
   return out;
 }
@@ -176,10 +198,14 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
   plan->catalog_serial = catalog.serial();
 
   std::vector<GroupBuild> groups;
-  absl::flat_hash_map<std::string, int> group_index;    // by the joined join-key names
-  absl::flat_hash_map<std::string, std::string> named;  // response name -> origin
-  for (const Projection& p : projections) {
-    ASSIGN_OR_RETURN(std::vector<int> keys, JoinKeysOf(catalog, *p.view, *plan));
+  absl::flat_hash_map<std::string, int> group_index;     // by the joined join-key names
+  absl::flat_hash_map<std::string, std::string> named;   // response name -> origin
+  absl::flat_hash_map<std::string, int> feature_column;  // "view:feature" -> its first column
+  // Reads `feature` of `view` into feature column `column` (one Redis field per feature of a
+  // group, however many columns it fills).
+  auto read_into = [&](const FeatureView& view, const std::string& feature,
+                       int column) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<int> keys, JoinKeysOf(catalog, view, *plan));
     std::vector<std::string> key_names;
     for (int k : keys) key_names.push_back(plan->join_keys[k].name);
     auto [git, new_group] =
@@ -187,15 +213,31 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     if (new_group) groups.push_back({.join_keys = keys});
     GroupBuild& group = groups[git->second];
     auto [vit, new_view] =
-        group.view_index.emplace(p.view->name(), static_cast<int>(group.views.size()));
+        group.view_index.emplace(view.name(), static_cast<int>(group.views.size()));
     if (new_view) {
-      group.views.push_back({p.view->name(), TtlOf(*p.view), p.view->meta().created_version()});
+      group.views.push_back({view.name(), TtlOf(view), view.meta().created_version()});
     }
+    const std::string origin = absl::StrCat(view.name(), ":", feature);
+    auto [fit, new_feature] =
+        group.feature_index.emplace(origin, static_cast<int>(group.features.size()));
+    if (new_feature) {
+      group.features.emplace_back(vit->second, feature);
+      group.columns.emplace_back();
+    }
+    group.columns[fit->second].push_back(column);
+    feature_column.emplace(origin, column);
+    return absl::OkStatus();
+  };
 
+  // The response's columns, in order; on-demand outputs are filled once computed.
+  std::vector<
+      std::pair<const OnDemandFeatureView*, absl::flat_hash_map<std::string, std::vector<int>>>>
+      on_demand;
+  for (const Projection& p : projections) {
     for (const std::string& feature : p.features) {
       std::string name =
           selection.full_feature_names ? absl::StrCat(p.display_name, "__", feature) : feature;
-      std::string origin = absl::StrCat(p.view->name(), ":", feature);
+      std::string origin = absl::StrCat(p.name(), ":", feature);
       auto [nit, fresh] = named.emplace(name, origin);
       if (!fresh) {
         return absl::InvalidArgumentError(
@@ -205,14 +247,65 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
       }
       int column = static_cast<int>(plan->feature_names.size());
       plan->feature_names.push_back(std::move(name));
-      auto [fit, new_feature] =
-          group.feature_index.emplace(origin, static_cast<int>(group.features.size()));
-      if (new_feature) {
-        group.features.emplace_back(vit->second, feature);
-        group.columns.emplace_back();
+      if (p.view != nullptr) {
+        RETURN_IF_ERROR(read_into(*p.view, feature, column));
+        continue;
       }
-      group.columns[fit->second].push_back(column);
+      auto it = std::find_if(on_demand.begin(), on_demand.end(),
+                             [&](const auto& od) { return od.first == p.on_demand; });
+      if (it == on_demand.end()) it = on_demand.insert(on_demand.end(), {p.on_demand, {}});
+      it->second[feature].push_back(column);
     }
+  }
+
+  // On-demand views: their sources' features are read in the same round trip, into the columns
+  // already asked for or into hidden ones; their request columns come from request_context.
+  for (const auto& [od, output_columns] : on_demand) {
+    absl::StatusOr<transforms::ViewProgram*> program =
+        transforms::ThreadProgram(catalog.serial(), catalog.repo(), od->name());
+    if (!program.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("on-demand feature view '", od->name(),
+                       "' cannot be computed: ", program.status().message()));
+    }
+    PlannedOnDemand planned{.view = od->name()};
+    const std::string origin = absl::StrCat("on-demand feature view '", od->name(), "'");
+    for (const transforms::ProgramInput& input : (*program)->inputs()) {
+      PlannedOnDemand::Input where;
+      if (input.from_request) {
+        auto rit = std::find_if(plan->request_columns.begin(), plan->request_columns.end(),
+                                [&](const RequestColumn& c) { return c.name == input.column; });
+        if (rit == plan->request_columns.end()) {
+          rit = plan->request_columns.insert(plan->request_columns.end(),
+                                             {input.column, input.type, od->name()});
+        } else if (rit->type != input.type) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "request column '", input.column, "' is ", types::v1::ValueType::Enum_Name(rit->type),
+              " for on-demand feature view '", rit->view, "' but ",
+              types::v1::ValueType::Enum_Name(input.type), " for '", od->name(),
+              "': these features cannot be computed in one request"));
+        }
+        where.request = static_cast<int>(rit - plan->request_columns.begin());
+      } else {
+        ASSIGN_OR_RETURN(const FeatureView* view, FindServedView(catalog, input.view, origin));
+        auto cit = feature_column.find(absl::StrCat(view->name(), ":", input.column));
+        if (cit != feature_column.end()) {
+          where.column = cit->second;
+        } else {
+          where.column = static_cast<int>(plan->feature_names.size() + plan->hidden_columns++);
+          RETURN_IF_ERROR(read_into(*view, input.column, where.column));
+        }
+      }
+      planned.inputs.push_back(where);
+    }
+    for (const transforms::ProgramOutput& output : (*program)->outputs()) {
+      auto oit = output_columns.find(output.name);
+      planned.outputs.push_back(oit == output_columns.end() ? std::vector<int>() : oit->second);
+    }
+    plan->on_demand.push_back(std::move(planned));
+  }
+  if (!plan->on_demand.empty()) {
+    plan->repo = std::make_shared<const registry::v1::FeatureRepo>(catalog.repo());
   }
 
   for (GroupBuild& g : groups) {

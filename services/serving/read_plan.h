@@ -77,6 +77,28 @@ struct KeyGroup {
   std::vector<Feature> features;
 };
 
+// A column of request_context that on-demand views read.
+struct RequestColumn {
+  std::string name;
+  types::v1::ValueType::Enum type = types::v1::ValueType::INVALID;
+  std::string view;  // the first on-demand view that reads it, for messages
+};
+
+// An on-demand view the request reads: computed from its inputs once the Redis read is done.
+struct PlannedOnDemand {
+  std::string view;
+  // Where each input of its program (transforms::ViewProgram::inputs() order) is found: a
+  // feature column of the grid (an index after the join keys, possibly a hidden one), or a
+  // request column (an index into ReadPlan::request_columns).
+  struct Input {
+    int column = -1;
+    int request = -1;
+  };
+  std::vector<Input> inputs;
+  // Per output of its program: the response feature columns it fills (none when not asked).
+  std::vector<std::vector<int>> outputs;
+};
+
 struct ReadPlan {
   std::string project;
   uint64_t catalog_serial = 0;
@@ -88,11 +110,20 @@ struct ReadPlan {
   // The response's metadata (every column's name), serialized once for all responses.
   std::string metadata;
   std::vector<KeyGroup> groups;
+  // Features read only as inputs of on-demand views: columns after feature_names in the read's
+  // grid, left out of the response.
+  size_t hidden_columns = 0;
+  std::vector<RequestColumn> request_columns;
+  std::vector<PlannedOnDemand> on_demand;
+  // The catalog's repo, which the on-demand views compile from (on the thread that computes
+  // them, keyed by catalog_serial); null when there are none.
+  std::shared_ptr<const registry::v1::FeatureRepo> repo;
 };
 
-// NOT_FOUND naming an unknown feature service, view or feature; UNIMPLEMENTED for on-demand
-// views; FAILED_PRECONDITION for a view not served online; INVALID_ARGUMENT when two features
-// would share a name in the response.
+// NOT_FOUND naming an unknown feature service, view or feature; FAILED_PRECONDITION for a view
+// not served online (an on-demand view's sources included) or an on-demand view that does not
+// compile; INVALID_ARGUMENT when two features would share a name in the response. An on-demand
+// view's source features are read in the same round trip, returned only when asked for.
 absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(
     const registry_client::Catalog& catalog, const FeatureSelection& selection);
 

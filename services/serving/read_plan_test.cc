@@ -52,13 +52,13 @@ TEST(ReadPlanTest, ViewsOfOneEntityShareOneGroupWithTimestampsFirst) {
   EXPECT_EQ(g.views[0].name, "driver_stats");
   EXPECT_EQ(g.views[0].ttl, absl::Hours(1));
   EXPECT_EQ(g.views[1].ttl, absl::ZeroDuration());
-  EXPECT_THAT(g.fields, ElementsAre(keys::TimestampField("driver_stats"),
-                                    keys::TimestampField("driver_profile"),
-                                    keys::CreatedField("driver_stats"),
-                                    keys::CreatedField("driver_profile"),
-                                    keys::FeatureField("driver_stats", "conv_rate"),
-                                    keys::FeatureField("driver_profile", "name"),
-                                    keys::FeatureField("driver_stats", "trips")));
+  EXPECT_THAT(
+      g.fields,
+      ElementsAre(keys::TimestampField("driver_stats"), keys::TimestampField("driver_profile"),
+                  keys::CreatedField("driver_stats"), keys::CreatedField("driver_profile"),
+                  keys::FeatureField("driver_stats", "conv_rate"),
+                  keys::FeatureField("driver_profile", "name"),
+                  keys::FeatureField("driver_stats", "trips")));
   ASSERT_EQ(g.features.size(), 3u);
   EXPECT_EQ(g.features[1].view, 1);
   EXPECT_THAT(g.features[1].columns, ElementsAre(1));
@@ -118,9 +118,29 @@ TEST(ReadPlanTest, UnknownThingsAreNotFoundByName) {
 TEST(ReadPlanTest, WhatCannotBeServedSaysWhy) {
   EXPECT_THAT(Plan(Refs({"offline_only:history"})),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("online: false")));
-  EXPECT_THAT(Plan(Refs({"conv_plus:conv_rate_plus"})),
-              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("on-demand")));
-  EXPECT_THAT(Plan(Service("with_odfv")), StatusIs(absl::StatusCode::kUnimplemented));
+}
+
+TEST(ReadPlanTest, AnOnDemandViewReadsItsSourcesInTheSameRoundTripWithoutReturningThem) {
+  ASSERT_OK_AND_ASSIGN(auto plan, Plan(Refs({"conv_plus:conv_rate_plus"})));
+  EXPECT_THAT(plan->feature_names, ElementsAre("conv_rate_plus"));
+  // conv_rate is read into a hidden column after the response's.
+  EXPECT_EQ(plan->hidden_columns, 1u);
+  ASSERT_EQ(plan->on_demand.size(), 1u);
+  const PlannedOnDemand& od = plan->on_demand[0];
+  EXPECT_EQ(od.view, "conv_plus");
+  ASSERT_EQ(od.inputs.size(), 1u);
+  EXPECT_EQ(od.inputs[0].column, 1);
+  EXPECT_THAT(od.outputs, ElementsAre(ElementsAre(0)));
+  ASSERT_EQ(plan->groups.size(), 1u);
+  EXPECT_THAT(plan->groups[0].fields,
+              ::testing::Contains(keys::FeatureField("driver_stats", "conv_rate")));
+  ASSERT_NE(plan->repo, nullptr);
+
+  // Asked for as well, the source fills its own column, read once.
+  ASSERT_OK_AND_ASSIGN(plan, Plan(Refs({"driver_stats:conv_rate", "conv_plus:conv_rate_plus"})));
+  EXPECT_EQ(plan->hidden_columns, 0u);
+  EXPECT_EQ(plan->on_demand[0].inputs[0].column, 0);
+  EXPECT_OK(Plan(Service("with_odfv")));
 }
 
 TEST(ReadPlanTest, MalformedRequestsAreInvalid) {

@@ -1,5 +1,6 @@
 #include "services/serving/response_builder.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "google/protobuf/io/coded_stream.h"
@@ -77,11 +78,12 @@ void ResponseBuilder::Set(size_t row, size_t column, v1::FieldStatus status, Byt
 }
 
 std::string ResponseBuilder::Finish(absl::string_view metadata, size_t first_feature,
-                                    ReadCounts* counts) const {
+                                    size_t response_columns, ReadCounts* counts) const {
+  const size_t columns = std::min(response_columns, columns_);
   // Sizes first, so the response is written once into a buffer of the right size.
-  std::vector<size_t> column_sizes(columns_, 0);
+  std::vector<size_t> column_sizes(columns, 0);
   size_t total = FieldSize(metadata.size()) + 2;  // + the status field
-  for (size_t c = 0; c < columns_; ++c) {
+  for (size_t c = 0; c < columns; ++c) {
     size_t size = rows_ == 0 ? 0 : FieldSize(rows_);  // packed statuses, one byte each
     for (size_t r = 0; r < rows_; ++r) {
       const Cell& cell = cells_[r * columns_ + c];
@@ -97,6 +99,9 @@ std::string ResponseBuilder::Finish(absl::string_view metadata, size_t first_fea
         case v1::OUTSIDE_MAX_AGE:
           ++counts->outside_max_age;
           break;
+        case v1::INVALID:
+          ++counts->invalid;
+          break;
         default:
           ++counts->not_found;
       }
@@ -108,7 +113,7 @@ std::string ResponseBuilder::Finish(absl::string_view metadata, size_t first_fea
   std::string out(total, '\0');
   uint8_t* p = reinterpret_cast<uint8_t*>(&out[0]);
   p = WriteField(kMetadataTag, metadata.data(), metadata.size(), p);
-  for (size_t c = 0; c < columns_; ++c) {
+  for (size_t c = 0; c < columns; ++c) {
     *p++ = kResultsTag;
     p = CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(column_sizes[c]), p);
     for (size_t r = 0; r < rows_; ++r) {

@@ -7,7 +7,7 @@
 //   builder.Start(rows, columns);
 //   ResponseBuilder::Bytes value = builder.Store(bytes_from_redis);
 //   builder.Set(row, column, v1::PRESENT, value, timestamp);
-//   std::string wire = builder.Finish(plan.metadata, &counts);
+//   std::string wire = builder.Finish(plan.metadata, join_keys, response_columns, &counts);
 #ifndef GRANARY_SERVICES_SERVING_RESPONSE_BUILDER_H_
 #define GRANARY_SERVICES_SERVING_RESPONSE_BUILDER_H_
 
@@ -28,6 +28,8 @@ struct ReadCounts {
   int64_t null_value = 0;
   int64_t not_found = 0;
   int64_t outside_max_age = 0;
+  // On-demand features whose expression failed for their row (status INVALID).
+  int64_t invalid = 0;
   int64_t corrupt = 0;
 };
 
@@ -46,9 +48,25 @@ class ResponseBuilder {
   Bytes StoreTimestamp(int64_t seconds, int32_t nanos);
   void Set(size_t row, size_t column, v1::FieldStatus status, Bytes value, Bytes timestamp);
 
-  // The serialized response, with `metadata` (a serialized GetOnlineFeaturesResponseMetadata)
-  // and status true. Tallies the statuses of columns from `first_feature` on.
-  std::string Finish(absl::string_view metadata, size_t first_feature, ReadCounts* counts) const;
+  // A cell as set so far.
+  v1::FieldStatus status(size_t row, size_t column) const {
+    return static_cast<v1::FieldStatus>(cells_[row * columns_ + column].status);
+  }
+  absl::string_view value(size_t row, size_t column) const {
+    return View(cells_[row * columns_ + column].value);
+  }
+  Bytes timestamp(size_t row, size_t column) const {
+    return cells_[row * columns_ + column].timestamp;
+  }
+  absl::string_view View(Bytes bytes) const {
+    return absl::string_view(store_.data() + bytes.offset, bytes.size);
+  }
+
+  // The serialized response of the first `response_columns` columns (those after are the read's
+  // own), with `metadata` (a serialized GetOnlineFeaturesResponseMetadata) and status true.
+  // Tallies the statuses of the response's columns from `first_feature` on.
+  std::string Finish(absl::string_view metadata, size_t first_feature, size_t response_columns,
+                     ReadCounts* counts) const;
 
  private:
   struct Cell {

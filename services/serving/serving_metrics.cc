@@ -15,6 +15,8 @@ ServingMetrics::ServingMetrics(prometheus::Registry& registry) {
   null_value_ = &values.Add({{"status", "NULL_VALUE"}});
   not_found_ = &values.Add({{"status", "NOT_FOUND"}});
   outside_max_age_ = &values.Add({{"status", "OUTSIDE_MAX_AGE"}});
+  // On-demand features whose expression failed for their row.
+  invalid_ = &values.Add({{"status", "INVALID"}});
   corrupt_ = &prometheus::BuildCounter()
                   .Name("granary_serving_corrupt_values_total")
                   .Help("Stored values or timestamps that did not parse (served as NOT_FOUND).")
@@ -49,6 +51,7 @@ void ServingMetrics::RecordRead(const ReadCounts& counts) {
   if (counts.outside_max_age > 0) {
     outside_max_age_->Increment(static_cast<double>(counts.outside_max_age));
   }
+  if (counts.invalid > 0) invalid_->Increment(static_cast<double>(counts.invalid));
   if (counts.corrupt > 0) corrupt_->Increment(static_cast<double>(counts.corrupt));
 }
 

@@ -49,6 +49,7 @@ class ServingMetrics {
   prometheus::Counter* present_;
   prometheus::Counter* null_value_;
   prometheus::Counter* not_found_;
+  prometheus::Counter* invalid_;
   prometheus::Counter* outside_max_age_;
   prometheus::Counter* corrupt_;
   metrics::AtomicHistogram* round_trip_;

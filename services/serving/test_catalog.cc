@@ -16,6 +16,10 @@ constexpr char kRepo[] = R"pb(
     postgres { table: "events" }
     timestamp_field: "event_timestamp"
   }
+  data_sources {
+    name: "boosts"
+    request { schema { name: "boost" dtype: DOUBLE } }
+  }
   feature_views {
     name: "driver_stats"
     entities: "driver"
@@ -64,6 +68,22 @@ constexpr char kRepo[] = R"pb(
     sources { feature_view { feature_view: "driver_stats" features: "conv_rate" } }
     schema { name: "conv_rate_plus" dtype: DOUBLE }
     transformation { expressions { key: "conv_rate_plus" value: "conv_rate + 1" } }
+  }
+  on_demand_feature_views {
+    name: "boosted"
+    sources {
+      feature_view { feature_view: "driver_stats" features: "conv_rate" features: "trips" }
+    }
+    sources { request_source: "boosts" }
+    schema { name: "boosted_rate" dtype: DOUBLE }
+    schema { name: "trips_label" dtype: STRING }
+    transformation {
+      expressions { key: "boosted_rate" value: "conv_rate * boost" }
+      expressions {
+        key: "trips_label"
+        value: "if trips == nil then return nil end\nif trips > 5 then return 'busy' end\nreturn 'quiet'"
+      }
+    }
   }
   feature_services {
     name: "ranking"

@@ -1,0 +1,126 @@
+#include "services/serving/on_demand.h"
+
+#include "absl/strings/str_cat.h"
+
+#include "libs/transforms/program_cache.h"
+#include "services/serving/value_wire.h"
+
+namespace granary::serving {
+namespace {
+
+using types::v1::Value;
+using types::v1::ValueType;
+
+bool Fits(const Value& value, ValueType::Enum type) {
+  switch (value.val_case()) {
+    case Value::kNullVal:
+    case Value::VAL_NOT_SET:
+      return true;
+    case Value::kInt32Val:
+    case Value::kInt64Val:
+      return type == ValueType::INT32 || type == ValueType::INT64 || type == ValueType::FLOAT ||
+             type == ValueType::DOUBLE;
+    case Value::kFloatVal:
+    case Value::kDoubleVal:
+      return type == ValueType::FLOAT || type == ValueType::DOUBLE;
+    default:
+      // The oneof's field numbers are the ValueType numbers.
+      return static_cast<int>(value.val_case()) == static_cast<int>(type);
+  }
+}
+
+const char* KindOf(const Value& value) {
+  const auto* field = Value::descriptor()->FindFieldByNumber(static_cast<int>(value.val_case()));
+  return field == nullptr ? "empty" : field->name().c_str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<types::v1::RepeatedValue>> RequestColumns(
+    const ReadPlan& plan, const EntityColumns& request_context, size_t rows) {
+  std::vector<types::v1::RepeatedValue> out;
+  out.reserve(plan.request_columns.size());
+  for (const RequestColumn& column : plan.request_columns) {
+    auto it = request_context.find(column.name);
+    if (it == request_context.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request_context: missing column '", column.name, "' (",
+                       ValueType::Enum_Name(column.type), "), read by on-demand feature view '",
+                       column.view, "'"));
+    }
+    const types::v1::RepeatedValue& values = it->second;
+    if (static_cast<size_t>(values.val_size()) != rows) {
+      return absl::InvalidArgumentError(absl::StrCat("request_context['", column.name,
+                                                     "']: ", values.val_size(), " values for ",
+                                                     rows, " entity rows"));
+    }
+    for (int r = 0; r < values.val_size(); ++r) {
+      if (!Fits(values.val(r), column.type)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("request_context['", column.name, "'][", r, "]: a ", KindOf(values.val(r)),
+                         " value, want ", ValueType::Enum_Name(column.type)));
+      }
+    }
+    out.push_back(values);
+  }
+  return out;
+}
+
+void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::RepeatedValue>& request,
+                     size_t rows, ResponseBuilder& builder) {
+  const size_t first = plan.join_keys.size();
+  std::vector<Value> parsed;
+  std::vector<const Value*> inputs;
+  std::vector<absl::StatusOr<Value>> outputs;
+  for (const PlannedOnDemand& od : plan.on_demand) {
+    absl::StatusOr<transforms::ViewProgram*> program =
+        transforms::ThreadProgram(plan.catalog_serial, *plan.repo, od.view);
+    parsed.assign(od.inputs.size(), Value());
+    inputs.assign(od.inputs.size(), nullptr);
+    for (size_t row = 0; row < rows; ++row) {
+      // The newest event time among the row's feature inputs stamps its outputs.
+      ResponseBuilder::Bytes stamp;
+      int64_t stamp_seconds = INT64_MIN;
+      int32_t stamp_nanos = 0;
+      for (size_t i = 0; i < od.inputs.size(); ++i) {
+        const PlannedOnDemand::Input& in = od.inputs[i];
+        inputs[i] = nullptr;
+        if (in.request >= 0) {
+          inputs[i] = &request[in.request].val(static_cast<int>(row));
+          continue;
+        }
+        const size_t column = first + in.column;
+        if (builder.status(row, column) != v1::PRESENT) continue;
+        if (!parsed[i].ParseFromString(std::string(builder.value(row, column)))) continue;
+        inputs[i] = &parsed[i];
+        int64_t seconds;
+        int32_t nanos;
+        const ResponseBuilder::Bytes ts = builder.timestamp(row, column);
+        if (ParseTimestamp(builder.View(ts), &seconds, &nanos) &&
+            (seconds > stamp_seconds || (seconds == stamp_seconds && nanos > stamp_nanos))) {
+          stamp = ts;
+          stamp_seconds = seconds;
+          stamp_nanos = nanos;
+        }
+      }
+      if (program.ok()) {
+        (*program)->Evaluate(inputs, &outputs);
+      } else {
+        outputs.assign(od.outputs.size(), program.status());
+      }
+      for (size_t o = 0; o < od.outputs.size() && o < outputs.size(); ++o) {
+        for (int column : od.outputs[o]) {
+          if (!outputs[o].ok()) {
+            builder.Set(row, first + column, v1::INVALID, {}, stamp);
+            continue;
+          }
+          const bool null = outputs[o]->val_case() == Value::VAL_NOT_SET;
+          builder.Set(row, first + column, null ? v1::NULL_VALUE : v1::PRESENT,
+                      null ? ResponseBuilder::Bytes{} : builder.StoreValue(*outputs[o]), stamp);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace granary::serving
