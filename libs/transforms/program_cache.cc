@@ -16,17 +16,17 @@ constexpr size_t kMaxProgramsPerThread = 64;
 
 }  // namespace
 
-absl::StatusOr<ViewProgram*> ThreadProgram(uint64_t catalog_serial,
-                                           const registry::v1::FeatureRepo& repo,
-                                           const std::string& view) {
-  thread_local std::map<std::pair<uint64_t, std::string>, std::unique_ptr<ViewProgram>> programs;
+absl::StatusOr<std::shared_ptr<ViewProgram>> ThreadProgram(uint64_t catalog_serial,
+                                                           const registry::v1::FeatureRepo& repo,
+                                                           const std::string& view) {
+  thread_local std::map<std::pair<uint64_t, std::string>, std::shared_ptr<ViewProgram>> programs;
   auto key = std::make_pair(catalog_serial, view);
-  if (auto it = programs.find(key); it != programs.end()) return it->second.get();
+  if (auto it = programs.find(key); it != programs.end()) return it->second;
   for (const auto& od : repo.on_demand_feature_views()) {
     if (od.name() != view) continue;
     ASSIGN_OR_RETURN(std::unique_ptr<ViewProgram> program, ViewProgram::Compile(repo, od));
     if (programs.size() >= kMaxProgramsPerThread) programs.clear();
-    return programs.emplace(key, std::move(program)).first->second.get();
+    return programs.emplace(key, std::shared_ptr<ViewProgram>(std::move(program))).first->second;
   }
   return absl::NotFoundError(absl::StrCat("on-demand feature view '", view, "' not found"));
 }

@@ -3,11 +3,13 @@
 // and again when the catalog it came from is replaced. A thread that holds too many starts over,
 // so the cache stays small whatever the catalogs.
 //
-//   ASSIGN_OR_RETURN(ViewProgram* program, ThreadProgram(catalog_serial, repo, "transformed"));
+//   ASSIGN_OR_RETURN(std::shared_ptr<ViewProgram> program,
+//                    ThreadProgram(catalog_serial, repo, "transformed"));
 #ifndef GRANARY_LIBS_TRANSFORMS_PROGRAM_CACHE_H_
 #define GRANARY_LIBS_TRANSFORMS_PROGRAM_CACHE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -20,10 +22,10 @@ namespace granary::transforms {
 // The program of on-demand view `view` of `repo`, compiled by this thread for the catalog
 // `catalog_serial` identifies (a serial that changes whenever the repo does). NOT_FOUND when
 // `repo` has no such view; compile errors as ViewProgram::Compile's (a repo the registry accepted
-// compiles). The pointer is valid on this thread until its next call.
-absl::StatusOr<ViewProgram*> ThreadProgram(uint64_t catalog_serial,
-                                           const registry::v1::FeatureRepo& repo,
-                                           const std::string& view);
+// compiles). Use it on this thread only; it stays valid however the cache changes.
+absl::StatusOr<std::shared_ptr<ViewProgram>> ThreadProgram(uint64_t catalog_serial,
+                                                           const registry::v1::FeatureRepo& repo,
+                                                           const std::string& view);
 
 }  // namespace granary::transforms
 

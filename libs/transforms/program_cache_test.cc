@@ -26,7 +26,7 @@ registry::v1::FeatureRepo Repo(const std::string& expression) {
                                       sources { feature_view { feature_view: "stats" } }
                                       schema { name: "out" dtype: DOUBLE }
                                       transformation { expressions { key: "out" value: ")pb" +
-          expression + R"pb(                            " } }
+          expression + R"pb(                                                        " } }
         }
       )pb",
       &repo));
@@ -44,12 +44,13 @@ double Scaled(ViewProgram& program, double rate) {
 
 TEST(ProgramCacheTest, CompiledOncePerCatalogAndAgainForANewOne) {
   registry::v1::FeatureRepo first = Repo("rate * 2");
-  ASSERT_OK_AND_ASSIGN(ViewProgram * a, ThreadProgram(1, first, "scaled"));
-  ASSERT_OK_AND_ASSIGN(ViewProgram * again, ThreadProgram(1, first, "scaled"));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<ViewProgram> a, ThreadProgram(1, first, "scaled"));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<ViewProgram> again, ThreadProgram(1, first, "scaled"));
   EXPECT_EQ(a, again);
   EXPECT_DOUBLE_EQ(Scaled(*a, 1.5), 3);
   // A new catalog (a new serial) with a changed expression: compiled again.
-  ASSERT_OK_AND_ASSIGN(ViewProgram * b, ThreadProgram(2, Repo("rate * 10"), "scaled"));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<ViewProgram> b,
+                       ThreadProgram(2, Repo("rate * 10"), "scaled"));
   EXPECT_DOUBLE_EQ(Scaled(*b, 1.5), 15);
   EXPECT_THAT(ThreadProgram(2, first, "nope"), StatusIs(absl::StatusCode::kNotFound));
 }

@@ -1,6 +1,7 @@
 #include "services/materializer/historical.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,7 @@
 #include "libs/offlinestore/value_text.h"
 #include "libs/offlinestore/view_source.h"
 #include "libs/pg/errors.h"
+#include "services/materializer/retrieval_plan.h"
 
 namespace granary::materializer {
 namespace {
@@ -30,94 +32,6 @@ using types::v1::ValueType;
 // The times a protobuf Timestamp (and PostgreSQL, and the CLI) can hold.
 const absl::Time kEarliest = absl::FromUnixSeconds(-62135596800);  // 0001-01-01
 const absl::Time kLatest = absl::FromUnixSeconds(253402300800);    // 10000-01-01
-
-// One view's part of the request: its features in the order asked, and the name its features
-// take with full feature names (a feature service's alias, else the view's).
-struct ViewAsk {
-  std::string view;
-  std::string alias;
-  std::vector<std::string> features;  // empty: all of them
-};
-
-absl::StatusOr<std::vector<ViewAsk>> Asked(const v1::GetHistoricalFeaturesRequest& request,
-                                           const registry_client::Catalog& catalog) {
-  std::vector<ViewAsk> out;
-  if (request.has_features()) {
-    if (request.features().val_size() == 0) {
-      return absl::InvalidArgumentError("features: none asked for");
-    }
-    for (const std::string& ref : request.features().val()) {
-      std::vector<std::string> parts = absl::StrSplit(ref, ':');
-      if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("features: \"", ref, "\" is not a \"view:feature\" reference"));
-      }
-      auto it = std::find_if(out.begin(), out.end(),
-                             [&](const ViewAsk& a) { return a.view == parts[0]; });
-      if (it == out.end()) it = out.insert(out.end(), ViewAsk{parts[0], parts[0], {}});
-      it->features.push_back(parts[1]);
-    }
-    return out;
-  }
-  if (request.feature_service().empty()) {
-    return absl::InvalidArgumentError("features or feature_service: one is required");
-  }
-  const registry::v1::FeatureService* service =
-      catalog.FindFeatureService(request.feature_service());
-  if (service == nullptr) {
-    return absl::NotFoundError(absl::StrCat("feature_service: project ", catalog.project(),
-                                            " has no feature service ", request.feature_service()));
-  }
-  for (const auto& projection : service->features()) {
-    out.push_back({projection.feature_view(),
-                   projection.alias().empty() ? projection.feature_view() : projection.alias(),
-                   {projection.features().begin(), projection.features().end()}});
-  }
-  return out;
-}
-
-// Each asked view's source with only the asked features, in the order asked.
-absl::StatusOr<std::vector<ViewSource>> Sources(const std::vector<ViewAsk>& asked,
-                                                const registry_client::Catalog& catalog) {
-  std::vector<ViewSource> out;
-  std::vector<std::string> missing;
-  for (const ViewAsk& ask : asked) {
-    if (catalog.FindOnDemandFeatureView(ask.view) != nullptr) {
-      return absl::UnimplementedError(absl::StrCat("on-demand feature view ", ask.view,
-                                                   ": not computed by historical retrieval yet"));
-    }
-    const registry::v1::FeatureView* view = catalog.FindFeatureView(ask.view);
-    if (view == nullptr) {
-      missing.push_back(absl::StrCat("feature view ", ask.view));
-      continue;
-    }
-    if (view->has_offline() && !view->offline()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("feature view ", ask.view, " is not available offline"));
-    }
-    ASSIGN_OR_RETURN(ViewSource source, offlinestore::SourceOfView(catalog, ask.view));
-    source.name = ask.alias;
-    if (!ask.features.empty()) {
-      std::vector<ViewSource::Feature> chosen;
-      for (const std::string& name : ask.features) {
-        auto it = std::find_if(source.features.begin(), source.features.end(),
-                               [&](const ViewSource::Feature& f) { return f.name == name; });
-        if (it == source.features.end()) {
-          missing.push_back(absl::StrCat("feature ", ask.view, ":", name));
-        } else {
-          chosen.push_back(*it);
-        }
-      }
-      source.features = std::move(chosen);
-    }
-    out.push_back(std::move(source));
-  }
-  if (!missing.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("project ", catalog.project(), " has no ", absl::StrJoin(missing, ", ")));
-  }
-  return out;
-}
 
 // The join keys of all views, in the order they first appear, with their declared types.
 std::vector<EntityColumn> JoinKeys(const std::vector<ViewSource>& views) {
@@ -228,7 +142,9 @@ absl::Status Historical::Run(
   }
   RETURN_IF_ERROR(catalog.status());
   ASSIGN_OR_RETURN(std::vector<ViewAsk> asked, Asked(request, **catalog));
-  ASSIGN_OR_RETURN(std::vector<ViewSource> views, Sources(asked, **catalog));
+  ASSIGN_OR_RETURN(RetrievalPlan plan,
+                   PlanRetrieval(asked, **catalog, request.full_feature_names()));
+  const std::vector<ViewSource>& views = plan.views;
   const std::vector<EntityColumn> keys = JoinKeys(views);
   std::vector<std::string> key_names;
   for (const EntityColumn& k : keys) key_names.push_back(k.name);
@@ -311,35 +227,66 @@ absl::Status Historical::Run(
       }
     }
     for (const ViewSource& view : views) RETURN_IF_ERROR(offlinestore::CheckSource(tx, view));
+    // Columns named <view>__<feature> in the SQL whatever the response calls them: sources of
+    // on-demand views may share feature names with what is asked.
     ASSIGN_OR_RETURN(std::string joined,
-                     offlinestore::PointInTimeSql(entities, views, request.full_feature_names()));
+                     offlinestore::PointInTimeSql(entities, views, /*full_feature_names=*/true));
+    // Request sources' columns come from the entity rows.
+    std::vector<OnDemandAsk> on_demand = plan.on_demand;
+    for (OnDemandAsk& od : on_demand) {
+      const auto& inputs = od.program->inputs();
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        if (!inputs[i].from_request) continue;
+        auto it = std::find_if(entity_columns.begin(), entity_columns.end(),
+                               [&](const EntityColumn& c) { return c.name == inputs[i].column; });
+        if (it == entity_columns.end()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "entity rows: no column \"", inputs[i].column, "\", read from request source ",
+              inputs[i].source, " by on-demand feature view ", od.program->view_name()));
+        }
+        od.inputs[i].entity_column = static_cast<int>(it - entity_columns.begin());
+      }
+    }
 
-    // The header, and each output column read through the text form of its type.
+    // The header: the entity columns, then what was asked. The SQL's columns (the entity
+    // columns, then every joined feature), each read through the text form of its type.
     v1::GetHistoricalFeaturesResponse header;
     std::vector<ValueType::Enum> types;
-    std::vector<std::string> selects;
-    auto add = [&](const std::string& name, ValueType::Enum type) -> absl::Status {
+    std::vector<std::string> selects, sql_names;
+    auto select = [&](const std::string& name, ValueType::Enum type) -> absl::Status {
+      types.push_back(type);
+      sql_names.push_back(name);
+      ASSIGN_OR_RETURN(std::string quoted, offlinestore::QualifiedColumn("q", name));
+      ASSIGN_OR_RETURN(std::string expression, offlinestore::FeatureExpression(quoted, type));
+      selects.push_back(expression);
+      return absl::OkStatus();
+    };
+    auto add_header = [&](const std::string& name, ValueType::Enum type) {
       v1::Column* column = header.mutable_header()->add_columns();
       column->set_name(name);
       column->set_dtype(type);
-      types.push_back(type);
-      ASSIGN_OR_RETURN(std::string quoted, offlinestore::QualifiedColumn("q", name));
-      ASSIGN_OR_RETURN(std::string select, offlinestore::FeatureExpression(quoted, type));
-      selects.push_back(select);
-      return absl::OkStatus();
     };
-    for (const EntityColumn& c : entity_columns) RETURN_IF_ERROR(add(c.name, c.type));
+    for (const EntityColumn& c : entity_columns) {
+      RETURN_IF_ERROR(select(c.name, c.type));
+      add_header(c.name, c.type);
+    }
+    // Index of each view's first feature among the SQL's columns.
+    std::vector<size_t> first_feature;
     for (const ViewSource& view : views) {
+      first_feature.push_back(types.size());
       for (const ViewSource::Feature& f : view.features) {
-        RETURN_IF_ERROR(
-            add(request.full_feature_names() ? absl::StrCat(view.name, "__", f.name) : f.name,
-                f.type == ValueType::INVALID ? ValueType::STRING : f.type));
+        RETURN_IF_ERROR(select(absl::StrCat(view.name, "__", f.name),
+                               f.type == ValueType::INVALID ? ValueType::STRING : f.type));
       }
     }
+    for (const OutputColumn& c : plan.outputs) add_header(c.name, c.type);
     if (!send(header)) return absl::CancelledError("the caller went away");
     offlinestore::CopyReader reader(
         tx, absl::StrCat("SELECT ", absl::StrJoin(selects, ", "), " FROM (", joined, ") q"));
     std::vector<std::optional<std::string>> fields;
+    std::vector<types::v1::Value> values;
+    std::vector<const types::v1::Value*> inputs;
+    std::vector<std::vector<absl::StatusOr<types::v1::Value>>> computed(on_demand.size());
     v1::GetHistoricalFeaturesResponse batch;
     size_t line = 0;
     while (true) {
@@ -349,16 +296,48 @@ absl::Status Historical::Run(
         if (fields.size() != types.size()) {
           return absl::DataLossError("a joined row does not have the header's columns");
         }
-        v1::Row* row = batch.mutable_batch()->add_rows();
+        values.resize(fields.size());
         for (size_t c = 0; c < fields.size(); ++c) {
           absl::StatusOr<types::v1::Value> value =
               offlinestore::ParseFeatureText(fields[c], types[c]);
           if (!value.ok()) {
-            return absl::InvalidArgumentError(absl::StrCat("entity row ", line, ", column ",
-                                                           header.header().columns(c).name(), ": ",
-                                                           value.status().message()));
+            return absl::InvalidArgumentError(absl::StrCat(
+                "entity row ", line, ", column ", sql_names[c], ": ", value.status().message()));
           }
-          *row->add_values() = std::move(*value);
+          values[c] = std::move(*value);
+        }
+        // On-demand views, with the engine serving runs: an output whose expression fails for
+        // this row is null, the row's other values unaffected.
+        for (size_t o = 0; o < on_demand.size(); ++o) {
+          inputs.clear();
+          for (const OnDemandAsk::Input& in : on_demand[o].inputs) {
+            if (in.entity_column >= 0) {
+              inputs.push_back(&values[in.entity_column]);
+            } else if (in.view >= 0) {
+              inputs.push_back(&values[first_feature[in.view] + in.feature]);
+            } else {
+              inputs.push_back(nullptr);
+            }
+          }
+          on_demand[o].program->Evaluate(inputs, &computed[o]);
+        }
+        v1::Row* row = batch.mutable_batch()->add_rows();
+        for (size_t c = 0; c < entity_columns.size(); ++c) *row->add_values() = values[c];
+        for (const OutputColumn& c : plan.outputs) {
+          if (c.view >= 0) {
+            *row->add_values() = values[first_feature[c.view] + c.feature];
+            continue;
+          }
+          const absl::StatusOr<types::v1::Value>& out = computed[c.on_demand][c.output];
+          types::v1::Value* value = row->add_values();
+          if (out.ok()) {
+            *value = *out;
+          } else {
+            value->set_null_val(types::v1::NULL_);
+          }
+          if (value->val_case() == types::v1::Value::VAL_NOT_SET) {
+            value->set_null_val(types::v1::NULL_);
+          }
         }
       }
       const bool full = static_cast<size_t>(batch.batch().rows_size()) >= options_.batch_rows;

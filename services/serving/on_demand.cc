@@ -73,7 +73,7 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
   std::vector<const Value*> inputs;
   std::vector<absl::StatusOr<Value>> outputs;
   for (const PlannedOnDemand& od : plan.on_demand) {
-    absl::StatusOr<transforms::ViewProgram*> program =
+    absl::StatusOr<std::shared_ptr<transforms::ViewProgram>> program =
         transforms::ThreadProgram(plan.catalog_serial, *plan.repo, od.view);
     parsed.assign(od.inputs.size(), Value());
     inputs.assign(od.inputs.size(), nullptr);

@@ -261,7 +261,7 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
   // On-demand views: their sources' features are read in the same round trip, into the columns
   // already asked for or into hidden ones; their request columns come from request_context.
   for (const auto& [od, output_columns] : on_demand) {
-    absl::StatusOr<transforms::ViewProgram*> program =
+    absl::StatusOr<std::shared_ptr<transforms::ViewProgram>> program =
         transforms::ThreadProgram(catalog.serial(), catalog.repo(), od->name());
     if (!program.ok()) {
       return absl::FailedPreconditionError(

@@ -1,6 +1,8 @@
 // Historical retrieval on the shared stack: training sets equal to the brute-force
 // point-in-time answer row for row, inline and as SQL, and every request that cannot be
 // answered refused saying why.
+#include "granary/serving/v1/serving.grpc.pb.h"
+
 #include "tests/integration/offline_stack_fixture.h"
 
 namespace granary::integration {
@@ -107,6 +109,95 @@ TEST_F(HistoricalTest, HistoricalFeaturesAreThePointInTimeJoinRowForRow) {
   request.set_full_feature_names(true);
   ASSERT_OK_AND_ASSIGN(parts, Historical(*m, request));
   EXPECT_EQ(parts[0].header().columns(5).name(), "driver_hourly_stats__avg_daily_trips");
+}
+
+// The skew test: on-demand features through serving and through historical retrieval, for the
+// same entities and request values (nulls included), come out identical: one engine.
+TEST_F(HistoricalTest, OnDemandFeaturesInTrainingSetsEqualWhatServingComputes) {
+  AddRows(200, 12);
+  ASSERT_OK_AND_ASSIGN(testing::TestService * m,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*m, t0_, t0_ + absl::Hours(10), 2));
+  ASSERT_OK_AND_ASSIGN(job, Watch(*m, job.job_id()));
+  ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
+
+  std::mt19937 rng(3);
+  const int kRows = 300;
+  serving::v1::GetOnlineFeaturesRequest online;
+  online.set_project(h_->stack().project());
+  for (const char* f :
+       {"transformed_conv_rate:conv_rate_plus_val1", "transformed_conv_rate:conv_rate_plus_val2"}) {
+    online.mutable_features()->add_val(f);
+  }
+  v1::GetHistoricalFeaturesRequest historical;
+  historical.set_project(h_->stack().project());
+  for (const std::string& f : online.features().val()) historical.mutable_features()->add_val(f);
+  v1::EntityTable* table = historical.mutable_entity_table();
+  table->add_column_order("driver_id");
+  table->add_column_order("val_to_add");
+  table->add_column_order("val_to_add_2");
+  // Now: the training set's point in time is the latest row, which is what was materialized.
+  const absl::Time now = h_->Now();
+  for (int r = 0; r < kRows; ++r) {
+    types::v1::Value driver, val, val2;
+    driver.set_int64_val(1 + rng() % 230);  // some drivers have no rows
+    if (r % 7 == 0) {
+      val.set_null_val(types::v1::NULL_);
+    } else {
+      val.set_int64_val(static_cast<int64_t>(rng() % 100) - 50);
+    }
+    val2.set_int64_val(static_cast<int64_t>(rng() % 1000));
+    for (auto [name, value] :
+         {std::pair<const char*, const types::v1::Value*>{"driver_id", &driver},
+          {"val_to_add", &val},
+          {"val_to_add_2", &val2}}) {
+      *(*table->mutable_columns())[name].add_val() = *value;
+      if (std::string(name) == "driver_id") {
+        *(*online.mutable_entities())[name].add_val() = *value;
+      } else {
+        *(*online.mutable_request_context())[name].add_val() = *value;
+      }
+    }
+    *table->add_event_timestamps() = base::ToProtoTime(now);
+  }
+  serving::v1::GetOnlineFeaturesResponse served;
+  {
+    auto stub = serving::v1::ServingService::NewStub(h_->serving_channel());
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
+    ASSERT_OK(base::FromGrpcStatus(stub->GetOnlineFeatures(&context, online, &served)));
+  }
+  ASSERT_OK_AND_ASSIGN(auto parts, Historical(*m, historical));
+  std::vector<const v1::Row*> rows;
+  for (size_t p = 1; p < parts.size(); ++p) {
+    for (const v1::Row& row : parts[p].batch().rows()) rows.push_back(&row);
+  }
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kRows));
+  ASSERT_EQ(served.results_size(), 3);  // driver_id and the two outputs
+  int present = 0, missing = 0;
+  for (int r = 0; r < kRows; ++r) {
+    for (int o = 0; o < 2; ++o) {
+      const serving::v1::FieldStatus status = served.results(1 + o).statuses(r);
+      const types::v1::Value& online_value = served.results(1 + o).values(r);
+      // The training set: driver_id, event_timestamp, val_to_add, val_to_add_2, then outputs.
+      const types::v1::Value& offline_value = rows[r]->values(4 + o);
+      if (status == serving::v1::PRESENT) {
+        ++present;
+        EXPECT_TRUE(offline_value.has_double_val())
+            << "row " << r << ": " << rows[r]->ShortDebugString();
+        EXPECT_EQ(offline_value.double_val(), online_value.double_val())
+            << "row " << r << " output " << o;
+      } else {
+        ++missing;
+        EXPECT_THAT(status, ::testing::AnyOf(serving::v1::INVALID, serving::v1::NULL_VALUE));
+        EXPECT_TRUE(offline_value.has_null_val())
+            << "row " << r << ": " << rows[r]->ShortDebugString();
+      }
+    }
+  }
+  // Both kinds are there: values, and rows whose driver or request value was missing.
+  EXPECT_GT(present, 0);
+  EXPECT_GT(missing, 0);
 }
 
 TEST_F(HistoricalTest, HistoricalRequestsThatCannotBeAnsweredSayWhy) {

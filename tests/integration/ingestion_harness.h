@@ -69,7 +69,8 @@ class IngestionHarness {
   // An hour ago, to the microsecond (what PostgreSQL keeps): inside the view's one-day ttl.
   absl::Time Now() const { return base_time_; }
 
-  ingestion::v1::PushRequest Request(const std::string& batch_id, const std::vector<DriverRow>& rows,
+  ingestion::v1::PushRequest Request(const std::string& batch_id,
+                                     const std::vector<DriverRow>& rows,
                                      ingestion::v1::PushTarget to) const;
   grpc::Status Push(const ingestion::v1::PushRequest& request,
                     ingestion::v1::PushResponse* response = nullptr) const;
@@ -77,6 +78,8 @@ class IngestionHarness {
   absl::StatusOr<Served> Read(int64_t driver) const;
   // Many drivers, 500 per request.
   absl::StatusOr<std::map<int64_t, Served>> ReadAll(const std::vector<int64_t>& drivers) const;
+  // Serving, for requests of other shapes.
+  std::shared_ptr<grpc::Channel> serving_channel() const { return serving_->channel(); }
   // SELECT count(*) ... on the offline database; -1 when it cannot be asked.
   int64_t Count(const std::string& sql) const;
 

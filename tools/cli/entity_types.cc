@@ -30,6 +30,11 @@ std::map<std::string, types::v1::ValueType::Enum> EntityTypes(const std::string&
         << "); values are typed by what they look like\n";
     return types;
   }
+  for (const auto& ds : resp.snapshot().repo().data_sources()) {
+    if (!ds.has_request()) continue;
+    for (const auto& field : ds.request().schema()) types[field.name()] = field.dtype();
+  }
+  // A join key wins over a request column of the same name.
   for (const auto& e : resp.snapshot().repo().entities()) {
     types[e.join_key().empty() ? e.name() : e.join_key()] = e.value_type();
   }

@@ -15,6 +15,7 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/proto_time.h"
+#include "libs/base/status_macros.h"
 #include "libs/feast_json/online_features_json.h"
 #include "libs/feast_json/value_json.h"
 #include "libs/rpc/health.h"
@@ -41,6 +42,37 @@ absl::StatusOr<Value> TypedValue(const std::string& text, ValueType::Enum type,
                                                    ValueType::Enum_Name(type), " entity)"));
   }
   return v;
+}
+
+// One "name=value,value,..." flag as a typed column of `columns`: typed as the registry declares
+// the name, else as `granary push` types a file without a schema.
+absl::Status AddColumn(absl::string_view flag, absl::string_view what, const std::string& text,
+                       const std::map<std::string, ValueType::Enum>& types,
+                       google::protobuf::Map<std::string, types::v1::RepeatedValue>* columns) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": expected ", what,
+                                                   "=value,value,... (e.g. driver_id=1001,1002), "
+                                                   "got \"",
+                                                   text, "\""));
+  }
+  std::string name = text.substr(0, eq);
+  auto it = types.find(name);
+  ValueType::Enum type = it == types.end() ? ValueType::INVALID : it->second;
+  auto& column = (*columns)[name];
+  if (column.val_size() > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", name, " given twice"));
+  }
+  std::vector<std::string> texts = absl::StrSplit(text.substr(eq + 1), ',');
+  CellContext cx{.now = absl::Now()};
+  if (type == ValueType::INVALID) type = GuessType(texts, cx);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    absl::StatusOr<Value> v =
+        TypedValue(texts[i], type, absl::StrCat(flag, " ", name, "[", i, "]"), cx);
+    if (!v.ok()) return v.status();
+    *column.add_val() = *std::move(v);
+  }
+  return absl::OkStatus();
 }
 
 std::string Show(const Value& v) {
@@ -89,29 +121,10 @@ absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> BuildOnlineRequest(
     return absl::InvalidArgumentError("--features: no feature references");
   }
   for (const std::string& entity : query.entities) {
-    size_t eq = entity.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--entity: expected join_key=value,value,... (e.g. driver_id=1001,1002), got \"", entity,
-          "\""));
-    }
-    std::string key = entity.substr(0, eq);
-    auto it = types.find(key);
-    ValueType::Enum type = it == types.end() ? ValueType::INVALID : it->second;
-    auto& column = (*req.mutable_entities())[key];
-    if (column.val_size() > 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--entity: ", key, " given twice"));
-    }
-    std::vector<std::string> texts = absl::StrSplit(entity.substr(eq + 1), ',');
-    CellContext cx{.now = absl::Now()};
-    // Without the registry, the column is typed as `granary push` types a file without a schema.
-    if (type == ValueType::INVALID) type = GuessType(texts, cx);
-    for (size_t i = 0; i < texts.size(); ++i) {
-      absl::StatusOr<Value> v =
-          TypedValue(texts[i], type, absl::StrCat("--entity ", key, "[", i, "]"), cx);
-      if (!v.ok()) return v.status();
-      *column.add_val() = *std::move(v);
-    }
+    RETURN_IF_ERROR(AddColumn("--entity", "join_key", entity, types, req.mutable_entities()));
+  }
+  for (const std::string& column : query.request) {
+    RETURN_IF_ERROR(AddColumn("--request", "column", column, types, req.mutable_request_context()));
   }
   return req;
 }
@@ -188,6 +201,9 @@ void AddServingCommands(CLI::App& app, int* exit_code) {
   cmd->add_option("--entity,-e", s->query.entities,
                   "join_key=value,value,... (repeatable, one per join key; none for views "
                   "without entities)");
+  cmd->add_option("--request", s->query.request,
+                  "column=value,value,... for on-demand views' request sources (repeatable, one "
+                  "value per entity row)");
   cmd->add_flag("--full-feature-names", s->query.full_feature_names,
                 "Name features <view>__<feature>");
   cmd->add_option("--serving", s->serving,

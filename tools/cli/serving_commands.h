@@ -31,10 +31,13 @@ struct OnlineQuery {
   std::string feature_service;
   // "join_key=value,value,..." (one entry per join key).
   std::vector<std::string> entities;
+  // "column=value,value,..." for request sources (one entry per column).
+  std::vector<std::string> request;
   bool full_feature_names = false;
 };
 
-// The request for `query`; `types` maps join keys to their entities' types (may be empty).
+// The request for `query`; `types` maps join keys and request columns to their declared types
+// (may be empty).
 // INVALID_ARGUMENT naming the flag for malformed input.
 absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> BuildOnlineRequest(
     const OnlineQuery& query, const std::map<std::string, types::v1::ValueType::Enum>& types);

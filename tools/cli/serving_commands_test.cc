@@ -63,6 +63,19 @@ TEST(BuildOnlineRequestTest, WithoutTheRegistryEachColumnIsTypedAsPushGuessesIt)
   EXPECT_EQ(mixed.entities().at("id").val(1).string_val(), "x");
 }
 
+TEST(BuildOnlineRequestTest, RequestColumnsAreTypedLikeEntities) {
+  ASSERT_OK_AND_ASSIGN(
+      auto req,
+      BuildOnlineRequest({.features = {"transformed_conv_rate:conv_rate_plus_val1"},
+                          .entities = {"driver_id=1001,1002"},
+                          .request = {"val_to_add=10,20"}},
+                         {{"driver_id", ValueType::INT64}, {"val_to_add", ValueType::DOUBLE}}));
+  ASSERT_EQ(req.request_context().at("val_to_add").val_size(), 2);
+  EXPECT_DOUBLE_EQ(req.request_context().at("val_to_add").val(1).double_val(), 20);
+  EXPECT_THAT(BuildOnlineRequest({.features = {"v:a"}, .request = {"oops"}}, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--request")));
+}
+
 TEST(OnlineTableTest, OneLinePerEntityAndFeature) {
   serving::v1::GetOnlineFeaturesResponse r;
   for (const char* n : {"driver_id", "conv_rate"})
