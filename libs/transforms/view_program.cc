@@ -1,5 +1,6 @@
 #include "libs/transforms/view_program.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -13,14 +14,17 @@ using registry::v1::FeatureRepo;
 using registry::v1::OnDemandFeatureView;
 
 // The inputs of `view`'s sources; a source that does not resolve contributes nothing (the
-// registry's validation names it).
-std::vector<ProgramInput> ResolveInputs(const FeatureRepo& repo, const OnDemandFeatureView& view) {
+// registry's validation names it) and sets *unresolved.
+std::vector<ProgramInput> ResolveInputs(const FeatureRepo& repo, const OnDemandFeatureView& view,
+                                        bool* unresolved) {
   std::vector<ProgramInput> inputs;
   for (const auto& source : view.sources()) {
     if (source.has_feature_view()) {
       const auto& projection = source.feature_view();
+      bool found = false;
       for (const auto& fv : repo.feature_views()) {
         if (fv.name() != projection.feature_view()) continue;
+        found = true;
         const std::set<std::string> selected(projection.features().begin(),
                                              projection.features().end());
         for (const auto& field : fv.schema()) {
@@ -31,9 +35,12 @@ std::vector<ProgramInput> ResolveInputs(const FeatureRepo& repo, const OnDemandF
                             .type = field.dtype()});
         }
       }
+      if (!found) *unresolved = true;
     } else if (!source.request_source().empty()) {
+      bool found = false;
       for (const auto& ds : repo.data_sources()) {
         if (ds.name() != source.request_source() || !ds.has_request()) continue;
+        found = true;
         for (const auto& field : ds.request().schema()) {
           inputs.push_back({.source = ds.name(),
                             .column = field.name(),
@@ -41,6 +48,7 @@ std::vector<ProgramInput> ResolveInputs(const FeatureRepo& repo, const OnDemandF
                             .type = field.dtype()});
         }
       }
+      if (!found) *unresolved = true;
     }
   }
   std::map<std::string, int> uses;
@@ -70,7 +78,14 @@ std::unique_ptr<ViewProgram> ViewProgram::Build(const FeatureRepo& repo,
                          "not used: give one expression per output feature under "
                          "transformation.expressions"});
   }
-  program->inputs_ = ResolveInputs(repo, view);
+  bool unresolved = false;
+  program->inputs_ = ResolveInputs(repo, view, &unresolved);
+  std::map<std::string, int> input_of;  // name -> index into inputs_
+  for (size_t i = 0; i < program->inputs_.size(); ++i) {
+    for (const std::string& name : program->inputs_[i].names) {
+      input_of[name] = static_cast<int>(i);
+    }
+  }
   std::set<std::string> names, ambiguous;
   std::map<std::string, std::vector<std::string>> full_names_of;
   std::vector<std::string> scope_names;
@@ -105,6 +120,16 @@ std::unique_ptr<ViewProgram> ViewProgram::Build(const FeatureRepo& repo,
       problems->push_back({path, std::string(used.status().message())});
       continue;
     }
+    std::vector<int> reads;
+    for (const std::string& name : used->read) {
+      if (auto it = input_of.find(name); it != input_of.end()) reads.push_back(it->second);
+    }
+    if (used->dynamic) {
+      reads.clear();
+      for (size_t i = 0; i < program->inputs_.size(); ++i) reads.push_back(static_cast<int>(i));
+    }
+    std::sort(reads.begin(), reads.end());
+    reads.erase(std::unique(reads.begin(), reads.end()), reads.end());
     std::vector<std::string> unknown;
     for (const std::string& name : used->read) {
       if (names.count(name) > 0 || program->sandbox_.IsLibraryName(name)) continue;
@@ -118,7 +143,9 @@ std::unique_ptr<ViewProgram> ViewProgram::Build(const FeatureRepo& repo,
       }
       unknown.push_back(name);
     }
-    if (!unknown.empty()) {
+    // A source that does not resolve is named by the registry's validation; what the
+    // expressions read from it would only repeat that.
+    if (!unknown.empty() && !unresolved) {
       std::vector<std::string> inputs;
       for (const ProgramInput& input : program->inputs_) inputs.push_back(input.names.back());
       problems->push_back(
@@ -134,6 +161,7 @@ std::unique_ptr<ViewProgram> ViewProgram::Build(const FeatureRepo& repo,
     }
     program->outputs_.push_back({field.name(), field.dtype()});
     program->chunks_.push_back(*chunk);
+    program->reads_.push_back(std::move(reads));
   }
   for (const auto& [name, text] : transformation.expressions()) {
     if (outputs.count(name) == 0) {

@@ -67,6 +67,9 @@ class ViewProgram {
   const std::string& view_name() const { return view_name_; }
   const std::vector<ProgramInput>& inputs() const { return inputs_; }
   const std::vector<ProgramOutput>& outputs() const { return outputs_; }
+  // The inputs (indices into inputs()) output `output` reads: a request need only supply, and a
+  // read need only fetch, what the outputs it asks for read.
+  const std::vector<int>& reads(size_t output) const { return reads_[output]; }
 
   // One row: `inputs` in inputs() order (nullptr or a null Value: nil); `outputs` becomes one
   // entry per output, INVALID_ARGUMENT (naming the view, feature and line) for an output whose
@@ -87,7 +90,8 @@ class ViewProgram {
   LuaSandbox sandbox_;
   std::vector<ProgramInput> inputs_;
   std::vector<ProgramOutput> outputs_;
-  std::vector<int> chunks_;  // per output
+  std::vector<int> chunks_;              // per output
+  std::vector<std::vector<int>> reads_;  // per output
   int scope_ = 0;
 };
 

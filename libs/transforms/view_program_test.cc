@@ -81,6 +81,9 @@ TEST(ViewProgramTest, ResolvesInputsAndEvaluatesEachOutput) {
   EXPECT_TRUE(program->inputs()[2].from_request);
   EXPECT_THAT(program->outputs(), ElementsAre(Field(&ProgramOutput::name, "plus"),
                                               Field(&ProgramOutput::name, "label")));
+  // What each output reads, from its bytecode: plus reads conv_rate and val_to_add.
+  EXPECT_THAT(program->reads(0), ElementsAre(0, 2));
+  EXPECT_THAT(program->reads(1), ElementsAre(1));
   const Value conv = Float(0.25), acc = Float(0.75), val = Int64(10);
   std::vector<absl::StatusOr<Value>> out;
   program->Evaluate({&conv, &acc, &val}, &out);

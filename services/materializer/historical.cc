@@ -236,7 +236,7 @@ absl::Status Historical::Run(
     for (OnDemandAsk& od : on_demand) {
       const auto& inputs = od.program->inputs();
       for (size_t i = 0; i < inputs.size(); ++i) {
-        if (!inputs[i].from_request) continue;
+        if (!inputs[i].from_request || !od.inputs[i].needed) continue;
         auto it = std::find_if(entity_columns.begin(), entity_columns.end(),
                                [&](const EntityColumn& c) { return c.name == inputs[i].column; });
         if (it == entity_columns.end()) {

@@ -139,8 +139,15 @@ absl::StatusOr<RetrievalPlan> PlanRetrieval(const std::vector<ViewAsk>& asked,
       }
       od.outputs.push_back(o);
     }
-    for (const transforms::ProgramInput& input : od.program->inputs()) {
-      if (input.from_request) continue;
+    // Only what the outputs asked for read is joined (or required of the entity rows).
+    std::vector<bool> needed(od.program->inputs().size(), false);
+    for (int o : od.outputs) {
+      for (int i : od.program->reads(o)) needed[i] = true;
+    }
+    for (size_t i = 0; i < od.program->inputs().size(); ++i) {
+      const transforms::ProgramInput& input = od.program->inputs()[i];
+      od.inputs.push_back({.needed = needed[i]});
+      if (input.from_request || !needed[i]) continue;
       auto it = std::find_if(sources.begin(), sources.end(),
                              [&](const ViewAsk& a) { return a.view == input.view; });
       if (it == sources.end()) {
@@ -161,18 +168,21 @@ absl::StatusOr<RetrievalPlan> PlanRetrieval(const std::vector<ViewAsk>& asked,
   // Where each on-demand input is in a joined row (request columns are found in the entity
   // columns, once those are known).
   for (OnDemandAsk& od : plan.on_demand) {
-    for (const transforms::ProgramInput& input : od.program->inputs()) {
-      OnDemandAsk::Input where;
-      if (!input.from_request) {
+    for (size_t i = 0; i < od.program->inputs().size(); ++i) {
+      const transforms::ProgramInput& input = od.program->inputs()[i];
+      OnDemandAsk::Input& where = od.inputs[i];
+      if (!input.from_request && where.needed) {
         for (int v = first_source; v < static_cast<int>(plan.views.size()); ++v) {
           if (joined[v].view != input.view) continue;
           const auto& features = plan.views[v].features;
           for (size_t f = 0; f < features.size(); ++f) {
-            if (features[f].name == input.column) where = {v, static_cast<int>(f), -1};
+            if (features[f].name == input.column) {
+              where.view = v;
+              where.feature = static_cast<int>(f);
+            }
           }
         }
       }
-      od.inputs.push_back(where);
     }
   }
 

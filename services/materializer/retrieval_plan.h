@@ -39,6 +39,8 @@ struct OnDemandAsk {
   // Per program input: the view (index into RetrievalPlan::views) and feature holding it, or
   // the entity column (request sources read the entity rows' columns; set once those are known).
   struct Input {
+    // Whether an output asked for reads it (else it stays nil, and need not be there).
+    bool needed = false;
     int view = -1;
     int feature = -1;
     int entity_column = -1;

@@ -12,6 +12,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -166,8 +167,13 @@ TEST(ValidationTest, OnDemandViews) {
                                            "driver_hourly_stats has no feature \"conv_rat\"")));
   EXPECT_THAT(problems,
               Contains(ProblemAt(v + ".sources[1].request_source", "is not a request source")));
-  EXPECT_THAT(problems, Contains(ProblemAt(v + ".transformation.expressions.conv_rate_plus_val",
-                                           "missing, neither an input")));
+  // With its sources fixed, the expression's unknown name is what remains.
+  v1::FeatureRepo fixed = Driver();
+  fixed.mutable_on_demand_feature_views(0)->mutable_transformation()->mutable_expressions()->at(
+      "conv_rate_plus_val") = "conv_rate + missing";
+  EXPECT_THAT(Validate(fixed),
+              ElementsAre(ProblemAt(v + ".transformation.expressions.conv_rate_plus_val",
+                                    "reads missing, neither an input")));
   EXPECT_THAT(problems, Contains(ProblemAt(v + ".transformation.mode",
                                            "\"python\" is not a transformation mode")));
 }

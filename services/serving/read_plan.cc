@@ -270,9 +270,18 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     }
     PlannedOnDemand planned{.view = od->name()};
     const std::string origin = absl::StrCat("on-demand feature view '", od->name(), "'");
-    for (const transforms::ProgramInput& input : (*program)->inputs()) {
+    // Only what the outputs asked for read is required of the request and read from Redis.
+    std::vector<bool> needed((*program)->inputs().size(), false);
+    for (size_t o = 0; o < (*program)->outputs().size(); ++o) {
+      if (output_columns.count((*program)->outputs()[o].name) == 0) continue;
+      for (int i : (*program)->reads(o)) needed[i] = true;
+    }
+    for (size_t i = 0; i < (*program)->inputs().size(); ++i) {
+      const transforms::ProgramInput& input = (*program)->inputs()[i];
       PlannedOnDemand::Input where;
-      if (input.from_request) {
+      if (!needed[i]) {
+        // Left nil: no output asked for reads it.
+      } else if (input.from_request) {
         auto rit = std::find_if(plan->request_columns.begin(), plan->request_columns.end(),
                                 [&](const RequestColumn& c) { return c.name == input.column; });
         if (rit == plan->request_columns.end()) {

@@ -164,9 +164,9 @@ TEST_F(CliRegistryTest, ABrokenRepoListsEveryProblemAndWritesNothing) {
   EXPECT_EQ(apply.code, 1);
   EXPECT_THAT(apply.output,
               AllOf(HasSubstr("2 problems in the repo"),
-                    HasSubstr("driver_stats.yaml:19: feature_views[driver_hourly_stats]."
+                    HasSubstr("driver_stats.yaml:25: feature_views[driver_hourly_stats]."
                               "entities[0]: no entity named rider"),
-                    HasSubstr("driver_stats.yaml:34: feature_services[driver_activity]."
+                    HasSubstr("driver_stats.yaml:56: feature_services[driver_activity]."
                               "features[0].features[1]: driver_hourly_stats has no feature "
                               "\"speed\"")));
   // Nothing was written: the project does not exist.
@@ -184,6 +184,9 @@ TEST_F(CliRegistryTest, DeleteAndUsageErrors) {
   CliRun service = Granary({"delete", "feature-service", "driver_activity", "--allow-breaking"});
   EXPECT_EQ(service.code, 0) << service.output;
   EXPECT_THAT(service.output, HasSubstr("- feature_service driver_activity"));
+  // The on-demand view reads it too.
+  EXPECT_EQ(Granary({"delete", "feature-view", "driver_hourly_stats"}).code, 1);
+  EXPECT_EQ(Granary({"delete", "on-demand-feature-view", "transformed_conv_rate"}).code, 0);
   EXPECT_EQ(Granary({"delete", "feature-view", "driver_hourly_stats"}).code, 0);
   EXPECT_EQ(Granary({"list", "views"}).code, 2);
   EXPECT_EQ(Granary({"describe", "entity", "nobody"}).code, 1);

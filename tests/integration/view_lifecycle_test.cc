@@ -33,6 +33,7 @@ constexpr absl::Duration kWait = absl::Seconds(60);
 registry::v1::FeatureRepo WithoutTheView(registry::v1::FeatureRepo repo) {
   repo.clear_feature_views();
   repo.clear_feature_services();
+  repo.clear_on_demand_feature_views();  // they read the view
   return repo;
 }
 
@@ -105,7 +106,8 @@ TEST(ViewLifecycleTest, AViewCreatedAgainNeverServesTheOldValuesWhichAreThenRemo
   ASSERT_OK(h->stack().Apply(original).status());
   // The precondition: the old rows are all still in Redis.
   for (int d = 0; d < kDrivers; ++d) {
-    ASSERT_OK_AND_ASSIGN(redis::Reply held, raw.Command({"HEXISTS", Key(d, "driver_stats"), ts_field}));
+    ASSERT_OK_AND_ASSIGN(redis::Reply held,
+                         raw.Command({"HEXISTS", Key(d, "driver_stats"), ts_field}));
     ASSERT_EQ(held.integer, 1) << d;
   }
   // Serving never answers the new view with them.
@@ -123,14 +125,15 @@ TEST(ViewLifecycleTest, AViewCreatedAgainNeverServesTheOldValuesWhichAreThenRemo
   // A worker again: the removal runs, and a row pushed for the new view is served.
   ASSERT_OK(h->materializer(0).Restart());
   ASSERT_TRUE(Eventually(
-      [&] { return h->Push(h->Request("new", {{7, h->Now(), 7}}, ONLINE_AND_OFFLINE)).ok(); },
+      [&] {
+        return h->Push(h->Request("new", {{7, h->Now(), 7}}, ONLINE_AND_OFFLINE)).ok();
+      },
       kWait));
   ASSERT_TRUE(Eventually(
       [&] {
         for (int d = 0; d < kDrivers; ++d) {
           if (d == 7) continue;
-          absl::StatusOr<redis::Reply> held =
-              raw.Command({"EXISTS", Key(d, "driver_stats")});
+          absl::StatusOr<redis::Reply> held = raw.Command({"EXISTS", Key(d, "driver_stats")});
           if (!held.ok() || held->integer != 0) return false;
         }
         return true;
