@@ -44,6 +44,21 @@ reg::FeatureRepo BenchRepo(const std::vector<BenchView>& views) {
       field->set_name(FeatureName(i));
       field->set_dtype(types::v1::ValueType::DOUBLE);
     }
+    // kOnDemandOutputs outputs computed from the view's first features, for the on-demand part.
+    auto* od = repo.add_on_demand_feature_views();
+    od->set_name(OnDemandViewOf(v));
+    auto* projection = od->add_sources()->mutable_feature_view();
+    projection->set_feature_view(v.name);
+    for (int i = 0; i <= kOnDemandOutputs && i < v.features; ++i) {
+      projection->add_features(FeatureName(i));
+    }
+    for (int i = 0; i < kOnDemandOutputs && i + 1 < v.features; ++i) {
+      auto* field = od->add_schema();
+      field->set_name(absl::StrFormat("o%d", i));
+      field->set_dtype(types::v1::ValueType::DOUBLE);
+      (*od->mutable_transformation()->mutable_expressions())[field->name()] =
+          absl::StrFormat("%s * 0.5 + %s", FeatureName(i), FeatureName(i + 1));
+    }
   }
   return repo;
 }
@@ -68,8 +83,8 @@ absl::Status AppendHset(redis::Connection& conn, const std::string& key,
 absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
     const ServingStackOptions& options) {
   auto stack = std::unique_ptr<ServingStack>(new ServingStack());
-  ASSIGN_OR_RETURN(stack->stack_, testing::TestStack::Start(
-                                      {.repo = BenchRepo(options.views), .bin_dir = options.bin_dir}));
+  ASSIGN_OR_RETURN(stack->stack_, testing::TestStack::Start({.repo = BenchRepo(options.views),
+                                                             .bin_dir = options.bin_dir}));
   ASSIGN_OR_RETURN(stack->serving_,
                    stack->stack_->Spawn("serving", {.section = "max_entity_rows: 1000",
                                                     .server = "log_level: warning",

@@ -30,6 +30,11 @@ struct BenchView {
   int features;
 };
 
+// Every view comes with an on-demand view of this many DOUBLE outputs o0.., each computed from
+// two of the view's features ("f000 * 0.5 + f001").
+inline constexpr int kOnDemandOutputs = 5;
+inline std::string OnDemandViewOf(const BenchView& view) { return view.name + "_od"; }
+
 // The fields serving reads per view: its "_ts:" and "_created:" fields, then the features.
 inline int FieldsRead(const BenchView& view) { return view.features + 2; }
 
