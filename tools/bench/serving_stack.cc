@@ -89,8 +89,17 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
                    stack->stack_->Spawn("serving", {.section = "max_entity_rows: 1000",
                                                     .server = "log_level: warning",
                                                     .env = options.serving_env}));
-  // Healthy is Redis reachable; ready is the catalog loaded too.
-  RETURN_IF_ERROR(stack->serving_->process().WaitForOutput("catalog updated", absl::Seconds(30)));
+  // Healthy is Redis reachable; ready is the catalog loaded too: serving's catalog version,
+  // refreshed at each scrape (its "catalog updated" line is info, below this log level).
+  const std::string version =
+      absl::StrCat("granary_serving_catalog_version{project=\"", kBenchProject, "\"}");
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(30);
+       stack->serving_->Metric(version) <= 0;) {
+    if (absl::Now() > give_up) {
+      return absl::DeadlineExceededError("serving did not load the bench catalog within 30s");
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
   return stack;
 }
 
