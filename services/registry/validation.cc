@@ -355,6 +355,15 @@ class Validator {
       CheckUnique(path, v.name(), "feature view or on-demand feature view", &view_names_);
       CheckTags(path, v.tags());
       CheckSchema(path, v.schema(), "feature");
+      // Refused rather than quietly computed at read time: what the user asked for is not
+      // what would happen.
+      if (v.mode() == OnDemandFeatureView::ON_WRITE) {
+        Add(absl::StrCat(path, ".mode"),
+            "ON_WRITE (computed when the sources are written, stored online) is not built yet; "
+            "leave mode out (ON_READ) to compute the outputs at each request");
+      } else if (!OnDemandFeatureView::Mode_IsValid(v.mode())) {
+        Add(absl::StrCat(path, ".mode"), "not a mode (ON_READ, ON_WRITE)");
+      }
       if (v.sources().empty()) Add(absl::StrCat(path, ".sources"), "at least one is required");
       for (int j = 0; j < v.sources_size(); ++j) {
         std::string sp = absl::StrCat(path, ".sources[", j, "]");

@@ -167,6 +167,10 @@ TEST(ValidationTest, OnDemandViews) {
                                            "driver_hourly_stats has no feature \"conv_rat\"")));
   EXPECT_THAT(problems,
               Contains(ProblemAt(v + ".sources[1].request_source", "is not a request source")));
+  // The write-time mode is refused until it is built.
+  v1::FeatureRepo on_write = Driver();
+  on_write.mutable_on_demand_feature_views(0)->set_mode(v1::OnDemandFeatureView::ON_WRITE);
+  EXPECT_THAT(Validate(on_write), ElementsAre(ProblemAt(v + ".mode", "is not built yet")));
   // With its sources fixed, the expression's unknown name is what remains.
   v1::FeatureRepo fixed = Driver();
   fixed.mutable_on_demand_feature_views(0)->mutable_transformation()->mutable_expressions()->at(
