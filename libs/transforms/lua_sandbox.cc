@@ -19,10 +19,12 @@ constexpr size_t kCompileMemory = size_t{16} << 20;
 
 // Functions of the base library an expression may call. Left out: load, loadfile, dofile,
 // require (code from elsewhere), print (io), collectgarbage, getmetatable and setmetatable
-// (finalizers and shared metatables would outlive an evaluation), rawset.
-constexpr const char* kBaseFunctions[] = {"assert", "error",    "ipairs",   "next",     "pairs",
-                                          "pcall",  "select",   "tonumber", "tostring", "type",
-                                          "xpcall", "rawequal", "rawlen",   "rawget"};
+// (finalizers and shared metatables would outlive an evaluation), rawset, and pcall and xpcall
+// (they would catch the error that ends an evaluation at its instruction or memory limit, and
+// loop on; an expression that fails gives its output INVALID, which is what failing is for).
+constexpr const char* kBaseFunctions[] = {"assert", "error",    "ipairs",   "next",
+                                          "pairs",  "select",   "tonumber", "tostring",
+                                          "type",   "rawequal", "rawlen",   "rawget"};
 
 // Libraries offered (read-only), with the functions each must not offer.
 struct Library {
@@ -31,7 +33,29 @@ struct Library {
   std::vector<const char*> removed;
 };
 
+bool IsList(const types::v1::Value& value) {
+  const int kind = static_cast<int>(value.val_case());
+  return kind >= types::v1::Value::kBytesListVal && kind <= types::v1::Value::kUnixTimestampListVal;
+}
+
 int RefuseWrite(lua_State* L) { return luaL_error(L, "libraries are read-only"); }
+
+// string.find, always plain (Lua patterns backtrack in C, where the instruction count never
+// looks): string.find(s, text [, init]).
+int PlainFind(lua_State* L) {
+  size_t haystack = 0, needle = 0;
+  luaL_checklstring(L, 1, &haystack);
+  luaL_checklstring(L, 2, &needle);
+  // A plain search compares up to |s| x |text| bytes in C: charged to the instruction budget.
+  LuaSandbox::Charge(L, static_cast<int64_t>(haystack / 16 + 1) * static_cast<int64_t>(needle),
+                     /*level=*/1);
+  lua_settop(L, 3);
+  lua_pushboolean(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 4, LUA_MULTRET);
+  return lua_gettop(L);
+}
 
 // __index of a scope's globals: a declared input without a value reads as nil; anything else
 // is a name the expression should not use.
@@ -87,12 +111,14 @@ void* LuaSandbox::Allocate(void* ud, void* ptr, size_t old_size, size_t new_size
   return p;
 }
 
-void LuaSandbox::CountHook(lua_State* L, lua_Debug*) {
+// In a hook, level 0 is the Lua function running: the position is in the expression.
+void LuaSandbox::CountHook(lua_State* L, lua_Debug*) { Charge(L, kHookEvery, 0); }
+
+void LuaSandbox::Charge(lua_State* L, int64_t instructions, int level) {
   LuaSandbox* self = *static_cast<LuaSandbox**>(lua_getextraspace(L));
-  self->instructions_left_ -= kHookEvery;
+  self->instructions_left_ -= instructions;
   if (self->instructions_left_ < 0) {
-    // In a hook, level 0 is the Lua function running: the position is in the expression.
-    luaL_where(L, 0);
+    luaL_where(L, level);
     lua_pushfstring(L, "instruction limit of %I exceeded",
                     static_cast<lua_Integer>(self->limits_.max_instructions));
     lua_concat(L, 2);
@@ -103,7 +129,8 @@ void LuaSandbox::CountHook(lua_State* L, lua_Debug*) {
 void LuaSandbox::OpenLibraries() {
   const Library libraries[] = {
       {LUA_MATHLIBNAME, luaopen_math, {"random", "randomseed"}},  // the same input, the same output
-      {LUA_STRLIBNAME, luaopen_string, {"dump"}},
+      // Patterns (match, gmatch, gsub) backtrack in C without bound; find is plain only.
+      {LUA_STRLIBNAME, luaopen_string, {"dump", "match", "gmatch", "gsub"}},
       {LUA_TABLIBNAME, luaopen_table, {}},
       {LUA_UTF8LIBNAME, luaopen_utf8, {}},
   };
@@ -127,6 +154,11 @@ void LuaSandbox::OpenLibraries() {
     for (const char* removed : lib.removed) {
       lua_pushnil(L_);
       lua_setfield(L_, -2, removed);
+    }
+    if (lib.name == std::string(LUA_STRLIBNAME)) {
+      lua_getfield(L_, -1, "find");
+      lua_pushcclosure(L_, PlainFind, 1);
+      lua_setfield(L_, -2, "find");
     }
     lua_remove(L_, -2);
     MakeReadOnly(L_);
@@ -201,6 +233,11 @@ int LuaSandbox::NewScope(const std::vector<std::string>& inputs) {
     lua_rawset(L_, -5);
   }
   lua_pop(L_, 1);
+  // An input named like a library function (type, next) is the input, nil when missing.
+  for (const std::string& input : inputs) {
+    lua_pushnil(L_);
+    lua_setfield(L_, -2, input.c_str());
+  }
   lua_createtable(L_, 0, 1);  // globals' metatable: {__index = UnknownName(declared)}
   lua_createtable(L_, 0, static_cast<int>(inputs.size()));
   for (const std::string& input : inputs) {
@@ -223,6 +260,11 @@ void LuaSandbox::BeginRow(int scope) {
 }
 
 void LuaSandbox::SetInput(absl::string_view name, const types::v1::Value& value) {
+  if (IsList(value)) {
+    // A table an evaluation could change: each evaluation gets its own (see Evaluate).
+    row_lists_.emplace_back(name, &value);
+    return;
+  }
   lua_rawgeti(L_, LUA_REGISTRYINDEX, row_ref_);
   lua_pushlstring(L_, name.data(), name.size());
   PushValue(L_, value);
@@ -233,6 +275,7 @@ void LuaSandbox::SetInput(absl::string_view name, const types::v1::Value& value)
 void LuaSandbox::EndRow() {
   luaL_unref(L_, LUA_REGISTRYINDEX, row_ref_);
   row_ref_ = 0;
+  row_lists_.clear();
 }
 
 absl::StatusOr<types::v1::Value> LuaSandbox::Evaluate(int chunk, types::v1::ValueType::Enum type) {
@@ -243,10 +286,17 @@ absl::StatusOr<types::v1::Value> LuaSandbox::Evaluate(int chunk, types::v1::Valu
   lua_rawgeti(L_, LUA_REGISTRYINDEX, row_ref_);
   lua_setfield(L_, -2, "__index");
   lua_setmetatable(L_, -2);
+  for (const auto& [list_name, value] : row_lists_) {
+    lua_pushlstring(L_, list_name.data(), list_name.size());
+    PushValue(L_, *value);
+    lua_rawset(L_, -3);
+  }
   lua_setupvalue(L_, -2, 1);  // a main chunk's only upvalue is _ENV
-
+  // Restart the hook's count: every evaluation gets its full budget.
+  lua_sethook(L_, &LuaSandbox::CountHook, LUA_MASKCOUNT, kHookEvery);
   instructions_left_ = limits_.max_instructions;
   allocator_.limit = allocator_.used + limits_.max_memory_bytes;
+
   const int rc = lua_pcall(L_, 0, 1, 0);
   allocator_.limit = std::numeric_limits<size_t>::max();
   instructions_left_ = std::numeric_limits<int64_t>::max();

@@ -1,8 +1,10 @@
 // A Lua 5.4 state that runs untrusted feature expressions: only pure libraries (base functions
-// without load, dofile, require, print, collectgarbage or metatables; math without random;
-// string without dump; table; utf8), all read-only; a bound on the instructions and on the memory
-// of each evaluation (a counting hook and a counting allocator); and a fresh environment for each
-// evaluation, so nothing one evaluation does is seen by another. Not thread-safe: one per thread.
+// without load, dofile, require, print, collectgarbage, pcall, xpcall or metatables; math
+// without random; string without dump or patterns, find plain only; table; utf8), all
+// read-only; a bound on the instructions and on the memory of each evaluation (a counting hook
+// and a counting allocator; work a library function does in C is charged where it can grow past
+// linear); and a fresh environment for each evaluation, so nothing one evaluation does is seen
+// by another, list inputs included. Not thread-safe: one per thread.
 //
 //   LuaSandbox lua;
 //   ASSIGN_OR_RETURN(int chunk, lua.Compile("transformed.conv_plus", "conv_rate + val_to_add"));
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -57,7 +60,7 @@ class LuaSandbox {
   int NewScope(const std::vector<std::string>& inputs);
 
   // The inputs of one row: BeginRow, SetInput for each present input, Evaluate each chunk,
-  // EndRow. A null or unset Value leaves the input nil.
+  // EndRow. A null or unset Value leaves the input nil. A list Value must outlive the row.
   void BeginRow(int scope);
   void SetInput(absl::string_view name, const types::v1::Value& value);
   // Runs `chunk` in a fresh environment over the row's inputs and converts its result to
@@ -68,6 +71,11 @@ class LuaSandbox {
 
   // Bytes the state holds now (for tests and metrics).
   size_t memory_in_use() const { return allocator_.used; }
+
+  // Takes `instructions` from the running evaluation's budget, raising the limit's error (with
+  // the position `level` calls up: 1 from a C function the expression called) when it runs
+  // out. For C functions whose work the hook cannot see.
+  static void Charge(lua_State* L, int64_t instructions, int level);
 
  private:
   struct Allocator {
@@ -92,6 +100,8 @@ class LuaSandbox {
   int64_t instructions_left_ = INT64_MAX;
   // The row being filled (a registry reference), 0 outside BeginRow/EndRow.
   int row_ref_ = 0;
+  // The row's list inputs, pushed afresh into each evaluation's environment.
+  std::vector<std::pair<std::string, const types::v1::Value*>> row_lists_;
 };
 
 }  // namespace granary::transforms

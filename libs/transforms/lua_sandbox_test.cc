@@ -97,14 +97,15 @@ TEST_F(SandboxTest, ErrorsNameTheViewFeatureAndLine) {
 TEST_F(SandboxTest, ForbiddenLibrariesAndFunctionsAreNotThere) {
   for (const char* name :
        {"io", "os", "require", "load", "loadfile", "dofile", "debug", "package", "print",
-        "collectgarbage", "getmetatable", "setmetatable", "rawset", "_G"}) {
+        "collectgarbage", "getmetatable", "setmetatable", "rawset", "_G", "pcall", "xpcall"}) {
     EXPECT_THAT(Run(std::string("type(") + name + ")", ValueType::STRING),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr(std::string("unknown name '") + name + "'")))
         << name;
   }
   for (const char* call : {"string.dump(function() end)", "('x').dump(function() end)",
-                           "math.random()", "math.randomseed(1)"}) {
+                           "math.random()", "math.randomseed(1)", "string.match('a', '.')",
+                           "('a'):gmatch('.')", "string.gsub('a', '.', 'b')"}) {
     EXPECT_THAT(Run(call, ValueType::STRING),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("attempt to call a nil")))
         << call;
@@ -127,6 +128,50 @@ TEST_F(SandboxTest, AnInfiniteLoopStopsAtTheInstructionLimit) {
                        AllOf(HasSubstr("view.feature:2:"), HasSubstr("instruction limit"))));
   EXPECT_THAT(Run("a + 1", ValueType::INT64, {{"a", Int64(1)}}),
               IsOkAndHolds(EqualsValue(Int64(2))));
+}
+
+TEST_F(SandboxTest, FindIsPlainAndItsWorkInCIsCharged) {
+  // A pattern would match "ab" here; plain find looks for the text "a.".
+  EXPECT_THAT(Run("tostring(string.find('ab a.', 'a.'))", ValueType::STRING),
+              IsOkAndHolds(EqualsValue(String("4"))));
+  EXPECT_THAT(Run("(a):find('x', 2) or 0", ValueType::INT64, {{"a", String("xxx")}}),
+              IsOkAndHolds(EqualsValue(Int64(2))));
+  // A search the hook would never see (all in C) is charged for what it may compare.
+  EXPECT_THAT(Run("string.rep('a', 1 << 19):find(string.rep('a', 4096) .. 'b')", ValueType::INT64),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("view.feature:1:"), HasSubstr("instruction limit"))));
+}
+
+TEST(SandboxInputsTest, AnInputNamedLikeALibraryFunctionIsTheInputAndNilWhenMissing) {
+  LuaSandbox lua;
+  const int scope = lua.NewScope({"type", "next"});
+  ASSERT_OK_AND_ASSIGN(int chunk, lua.Compile("view.f", "type == nil and next == nil"));
+  lua.BeginRow(scope);
+  EXPECT_THAT(lua.Evaluate(chunk, ValueType::BOOL), IsOkAndHolds(EqualsValue([] {
+                Value v;
+                v.set_bool_val(true);
+                return v;
+              }())));
+  lua.EndRow();
+  ASSERT_OK_AND_ASSIGN(int chunk2, lua.Compile("view.g", "type .. '!'"));
+  lua.BeginRow(scope);
+  lua.SetInput("type", String("sedan"));
+  EXPECT_THAT(lua.Evaluate(chunk2, ValueType::STRING), IsOkAndHolds(EqualsValue(String("sedan!"))));
+  lua.EndRow();
+}
+
+TEST(SandboxInputsTest, AListChangedByOneOutputIsNotSeenByTheNext) {
+  LuaSandbox lua;
+  const int scope = lua.NewScope({"xs"});
+  ASSERT_OK_AND_ASSIGN(int changes, lua.Compile("view.f", "xs[1] = 99 return xs[1]"));
+  ASSERT_OK_AND_ASSIGN(int reads, lua.Compile("view.g", "xs[1]"));
+  Value xs;
+  for (int64_t v : {3, 4}) xs.mutable_int64_list_val()->add_val(v);
+  lua.BeginRow(scope);
+  lua.SetInput("xs", xs);
+  EXPECT_THAT(lua.Evaluate(changes, ValueType::INT64), IsOkAndHolds(EqualsValue(Int64(99))));
+  EXPECT_THAT(lua.Evaluate(reads, ValueType::INT64), IsOkAndHolds(EqualsValue(Int64(3))));
+  lua.EndRow();
 }
 
 TEST(SandboxLimitsTest, AMemoryBombStopsAtTheMemoryLimit) {

@@ -194,7 +194,8 @@ absl::StatusOr<std::unique_ptr<ViewProgram>> ViewProgram::Compile(const FeatureR
 }
 
 void ViewProgram::Evaluate(absl::Span<const types::v1::Value* const> inputs,
-                           std::vector<absl::StatusOr<types::v1::Value>>* outputs) {
+                           std::vector<absl::StatusOr<types::v1::Value>>* outputs,
+                           const std::vector<bool>* wanted) {
   sandbox_.BeginRow(scope_);
   for (size_t i = 0; i < inputs_.size() && i < inputs.size(); ++i) {
     const types::v1::Value* value = inputs[i];
@@ -207,6 +208,10 @@ void ViewProgram::Evaluate(absl::Span<const types::v1::Value* const> inputs,
   outputs->clear();
   outputs->reserve(outputs_.size());
   for (size_t o = 0; o < outputs_.size(); ++o) {
+    if (wanted != nullptr && o < wanted->size() && !(*wanted)[o]) {
+      outputs->push_back(absl::CancelledError("not asked for"));
+      continue;
+    }
     outputs->push_back(sandbox_.Evaluate(chunks_[o], outputs_[o].type));
   }
   sandbox_.EndRow();

@@ -73,9 +73,11 @@ class ViewProgram {
 
   // One row: `inputs` in inputs() order (nullptr or a null Value: nil); `outputs` becomes one
   // entry per output, INVALID_ARGUMENT (naming the view, feature and line) for an output whose
-  // expression failed or returned the wrong type.
+  // expression failed or returned the wrong type. With `wanted` (one flag per output), only the
+  // wanted outputs are evaluated; the others are CANCELLED.
   void Evaluate(absl::Span<const types::v1::Value* const> inputs,
-                std::vector<absl::StatusOr<types::v1::Value>>* outputs);
+                std::vector<absl::StatusOr<types::v1::Value>>* outputs,
+                const std::vector<bool>* wanted = nullptr);
 
  private:
   ViewProgram(std::string view_name, SandboxLimits limits)

@@ -100,6 +100,13 @@ TEST(ViewProgramTest, ResolvesInputsAndEvaluatesEachOutput) {
                        AllOf(HasSubstr("transformed.plus:1:"), HasSubstr("arithmetic"))));
   ASSERT_OK(out[1].status());
   EXPECT_EQ(out[1]->string_val(), "unknown");
+
+  // Only what is wanted is evaluated.
+  const std::vector<bool> wanted = {false, true};
+  program->Evaluate({&conv, &acc, &val}, &out, &wanted);
+  EXPECT_THAT(out[0].status(), StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_OK(out[1].status());
+  EXPECT_EQ(out[1]->string_val(), "good");
 }
 
 TEST(ViewProgramTest, ASharedShortNameIsReadByItsFullName) {

@@ -19,6 +19,7 @@
 #include "libs/offlinestore/value_text.h"
 #include "libs/offlinestore/view_source.h"
 #include "libs/pg/errors.h"
+#include "libs/transforms/value_conversion.h"
 #include "services/materializer/retrieval_plan.h"
 
 namespace granary::materializer {
@@ -244,6 +245,13 @@ absl::Status Historical::Run(
               "entity rows: no column \"", inputs[i].column, "\", read from request source ",
               inputs[i].source, " by on-demand feature view ", od.program->view_name()));
         }
+        // Taken as the request source's type, as serving takes request_context.
+        if (!transforms::Convertible(it->type, inputs[i].type)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "entity rows: column \"", inputs[i].column, "\" is ", ValueType::Enum_Name(it->type),
+              ", but request source ", inputs[i].source, " declares it ",
+              ValueType::Enum_Name(inputs[i].type)));
+        }
         od.inputs[i].entity_column = static_cast<int>(it - entity_columns.begin());
       }
     }
@@ -287,6 +295,13 @@ absl::Status Historical::Run(
     std::vector<types::v1::Value> values;
     std::vector<const types::v1::Value*> inputs;
     std::vector<std::vector<absl::StatusOr<types::v1::Value>>> computed(on_demand.size());
+    std::vector<types::v1::Value> request_values;
+    // Per on-demand view, whether each output is asked for (only those are evaluated).
+    std::vector<std::vector<bool>> wanted;
+    for (const OnDemandAsk& od : on_demand) {
+      std::vector<bool>& w = wanted.emplace_back(od.program->outputs().size(), false);
+      for (int o : od.outputs) w[o] = true;
+    }
     v1::GetHistoricalFeaturesResponse batch;
     size_t line = 0;
     while (true) {
@@ -310,16 +325,30 @@ absl::Status Historical::Run(
         // this row is null, the row's other values unaffected.
         for (size_t o = 0; o < on_demand.size(); ++o) {
           inputs.clear();
-          for (const OnDemandAsk::Input& in : on_demand[o].inputs) {
+          request_values.assign(on_demand[o].inputs.size(), types::v1::Value());
+          absl::Status request_status;
+          for (size_t i = 0; i < on_demand[o].inputs.size(); ++i) {
+            const OnDemandAsk::Input& in = on_demand[o].inputs[i];
             if (in.entity_column >= 0) {
-              inputs.push_back(&values[in.entity_column]);
+              absl::StatusOr<types::v1::Value> converted = transforms::ConvertValue(
+                  values[in.entity_column], on_demand[o].program->inputs()[i].type);
+              if (converted.ok()) {
+                request_values[i] = std::move(*converted);
+              } else {
+                request_status = converted.status();  // out of INT32's range, say
+              }
+              inputs.push_back(&request_values[i]);
             } else if (in.view >= 0) {
               inputs.push_back(&values[first_feature[in.view] + in.feature]);
             } else {
               inputs.push_back(nullptr);
             }
           }
-          on_demand[o].program->Evaluate(inputs, &computed[o]);
+          if (request_status.ok()) {
+            on_demand[o].program->Evaluate(inputs, &computed[o], &wanted[o]);
+          } else {
+            computed[o].assign(on_demand[o].program->outputs().size(), request_status);
+          }
         }
         v1::Row* row = batch.mutable_batch()->add_rows();
         for (size_t c = 0; c < entity_columns.size(); ++c) *row->add_values() = values[c];

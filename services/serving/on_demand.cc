@@ -3,38 +3,13 @@
 #include "absl/strings/str_cat.h"
 
 #include "libs/transforms/program_cache.h"
+#include "libs/transforms/value_conversion.h"
 #include "services/serving/value_wire.h"
 
 namespace granary::serving {
-namespace {
 
 using types::v1::Value;
 using types::v1::ValueType;
-
-bool Fits(const Value& value, ValueType::Enum type) {
-  switch (value.val_case()) {
-    case Value::kNullVal:
-    case Value::VAL_NOT_SET:
-      return true;
-    case Value::kInt32Val:
-    case Value::kInt64Val:
-      return type == ValueType::INT32 || type == ValueType::INT64 || type == ValueType::FLOAT ||
-             type == ValueType::DOUBLE;
-    case Value::kFloatVal:
-    case Value::kDoubleVal:
-      return type == ValueType::FLOAT || type == ValueType::DOUBLE;
-    default:
-      // The oneof's field numbers are the ValueType numbers.
-      return static_cast<int>(value.val_case()) == static_cast<int>(type);
-  }
-}
-
-const char* KindOf(const Value& value) {
-  const auto* field = Value::descriptor()->FindFieldByNumber(static_cast<int>(value.val_case()));
-  return field == nullptr ? "empty" : field->name().c_str();
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<types::v1::RepeatedValue>> RequestColumns(
     const ReadPlan& plan, const EntityColumns& request_context, size_t rows) {
@@ -54,14 +29,18 @@ absl::StatusOr<std::vector<types::v1::RepeatedValue>> RequestColumns(
                                                      "']: ", values.val_size(), " values for ",
                                                      rows, " entity rows"));
     }
+    // Taken as the declared type, as historical retrieval takes entity columns: the expression
+    // sees the same value either way.
+    types::v1::RepeatedValue& converted = out.emplace_back();
+    converted.mutable_val()->Reserve(values.val_size());
     for (int r = 0; r < values.val_size(); ++r) {
-      if (!Fits(values.val(r), column.type)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("request_context['", column.name, "'][", r, "]: a ", KindOf(values.val(r)),
-                         " value, want ", ValueType::Enum_Name(column.type)));
+      absl::StatusOr<Value> value = transforms::ConvertValue(values.val(r), column.type);
+      if (!value.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("request_context['", column.name, "'][", r,
+                                                       "]: ", value.status().message()));
       }
+      *converted.add_val() = std::move(*value);
     }
-    out.push_back(values);
   }
   return out;
 }
@@ -89,6 +68,7 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
           inputs[i] = &request[in.request].val(static_cast<int>(row));
           continue;
         }
+        if (in.column < 0) continue;  // no output asked for reads it
         const size_t column = first + in.column;
         if (builder.status(row, column) != v1::PRESENT) continue;
         if (!parsed[i].ParseFromString(std::string(builder.value(row, column)))) continue;
@@ -104,7 +84,7 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
         }
       }
       if (program.ok()) {
-        (*program)->Evaluate(inputs, &outputs);
+        (*program)->Evaluate(inputs, &outputs, &od.wanted);
       } else {
         outputs.assign(od.outputs.size(), program.status());
       }

@@ -25,8 +25,9 @@ namespace granary::serving {
 
 // The plan's request columns from `request_context`, in ReadPlan::request_columns order.
 // INVALID_ARGUMENT naming the column that is missing, has another number of values than there
-// are entity rows, or holds a value of another type (integers are taken for FLOAT and DOUBLE
-// columns, INT32 and INT64 for each other; null is always taken).
+// are entity rows, or holds a value that cannot be taken as the column's type (see
+// transforms::ConvertValue: integers for any numeric type, floats for FLOAT and DOUBLE, null
+// always). Values come back converted to the column's type.
 absl::StatusOr<std::vector<types::v1::RepeatedValue>> RequestColumns(
     const ReadPlan& plan, const EntityColumns& request_context, size_t rows);
 

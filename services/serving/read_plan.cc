@@ -310,6 +310,7 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     for (const transforms::ProgramOutput& output : (*program)->outputs()) {
       auto oit = output_columns.find(output.name);
       planned.outputs.push_back(oit == output_columns.end() ? std::vector<int>() : oit->second);
+      planned.wanted.push_back(oit != output_columns.end());
     }
     plan->on_demand.push_back(std::move(planned));
   }

@@ -95,8 +95,10 @@ struct PlannedOnDemand {
     int request = -1;
   };
   std::vector<Input> inputs;
-  // Per output of its program: the response feature columns it fills (none when not asked).
+  // Per output of its program: the response feature columns it fills (none when not asked),
+  // and whether it is asked for at all (only those are evaluated).
   std::vector<std::vector<int>> outputs;
+  std::vector<bool> wanted;
 };
 
 struct ReadPlan {
