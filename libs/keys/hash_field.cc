@@ -22,4 +22,10 @@ std::string TimestampField(absl::string_view view) { return absl::StrCat("_ts:",
 
 std::string CreatedField(absl::string_view view) { return absl::StrCat("_created:", view); }
 
+absl::string_view FailedValue() {
+  // Tag (99 << 3 | varint) = 792 = 0x98 0x06, then the varint 1.
+  static constexpr char kBytes[] = "\x98\x06\x01";
+  return absl::string_view(kBytes, 3);
+}
+
 }  // namespace granary::keys

@@ -22,6 +22,12 @@ std::string TimestampField(absl::string_view view);
 
 std::string CreatedField(absl::string_view view);
 
+// Granary's stored value for an output of a write-time on-demand view whose expression failed
+// for that row: a Value holding only field 99, which no Value has. Feast's readers parse it as a
+// Value with nothing set (no value); Granary's serving answers INVALID for it. A failure is
+// stored, not skipped, so that an older row's output is not left standing beside newer inputs.
+absl::string_view FailedValue();
+
 }  // namespace granary::keys
 
 #endif  // GRANARY_LIBS_KEYS_HASH_FIELD_H_

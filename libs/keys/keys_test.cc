@@ -135,8 +135,8 @@ TEST(EntityKeyTest, KeyValuesAreCoercedOnlyWhenTheNumberIsTheSame) {
 TEST(EntityKeyTest, TheProjectOfAKeyIsWhatFollowsItsEntityKeyExactly) {
   ASSERT_OK_AND_ASSIGN(std::string shop, RedisKey({{"driver_id", Int64(7)}}, "shop"));
   ASSERT_OK_AND_ASSIGN(std::string workshop, RedisKey({{"driver_id", Int64(7)}}, "workshop"));
-  ASSERT_OK_AND_ASSIGN(
-      std::string two, RedisKey({{"user_id", Str("u1")}, {"item_id", Int32(7)}}, "p"));
+  ASSERT_OK_AND_ASSIGN(std::string two,
+                       RedisKey({{"user_id", Str("u1")}, {"item_id", Int32(7)}}, "p"));
   ASSERT_OK_AND_ASSIGN(std::string dummy, RedisKey({{kDummyJoinKey, Str("")}}, "shop"));
   ASSERT_OK_AND_ASSIGN(absl::string_view of_shop, ProjectOfKey(shop));
   EXPECT_EQ(of_shop, "shop");
@@ -162,6 +162,17 @@ TEST(HashFieldTest, FeastGoldenVectors) {
   EXPECT_EQ(TimestampField("driver_hourly_stats"), "_ts:driver_hourly_stats");
   EXPECT_EQ(CreatedField("driver_hourly_stats"), "_created:driver_hourly_stats");
   EXPECT_EQ(TimestampField("driver_hourly_stats"), "_ts:driver_hourly_stats");
+}
+
+TEST(HashFieldTest, AFailedValueIsAValueWithNothingSetToOtherReaders) {
+  types::v1::Value value;
+  ASSERT_TRUE(value.ParseFromString(std::string(FailedValue())));
+  EXPECT_EQ(value.val_case(), types::v1::Value::VAL_NOT_SET);
+  // Not what a value, even an empty or null one, is stored as.
+  types::v1::Value null;
+  null.set_null_val(types::v1::NULL_);
+  EXPECT_NE(FailedValue(), null.SerializeAsString());
+  EXPECT_NE(FailedValue(), "");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "libs/base/status_macros.h"
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
+#include "libs/transforms/write_time.h"
 
 namespace granary::materializer {
 
@@ -76,6 +77,10 @@ namespace {
 struct BatchWrite {
   onlinestore::ViewWrite write;
   absl::Time newest = absl::InfinitePast();  // its newest event time
+  // The catalog it was checked against, and the features its values are of (for the
+  // write-time on-demand views it feeds).
+  std::shared_ptr<const registry_client::Catalog> catalog;
+  std::vector<std::string> features;
 };
 
 absl::StatusOr<BatchWrite> ToWrite(const events::v1::PushBatch& batch,
@@ -87,7 +92,9 @@ absl::StatusOr<BatchWrite> ToWrite(const events::v1::PushBatch& batch,
   write.view_version = target.view->meta().created_version();
   for (int f : target.features) {
     write.feature_fields.push_back(keys::FeatureField(batch.feature_view(), batch.features(f)));
+    out.features.push_back(batch.features(f));
   }
+  out.catalog = target.catalog;
   write.rows.reserve(batch.rows_size());
   // Every key of the batch starts the same: the (sorted) join key names, built once.
   std::vector<std::string> names(batch.join_keys().begin(), batch.join_keys().end());
@@ -129,6 +136,23 @@ bool SameHeader(const onlinestore::ViewWrite& a, const onlinestore::ViewWrite& b
 
 }  // namespace
 
+absl::Status OnlineWriter::WriteDerived(
+    const std::shared_ptr<const registry_client::Catalog>& catalog,
+    const onlinestore::ViewWrite& write, const std::vector<std::string>& features,
+    onlinestore::OnlineStoreSession& session) {
+  int64_t failed = 0;
+  ASSIGN_OR_RETURN(
+      std::vector<onlinestore::ViewWrite> derived,
+      transforms::DeriveWrites(catalog->serial(), catalog->repo(), write, features, &failed));
+  metrics_->RecordWriteTimeFailures("online-writer", failed);
+  for (const onlinestore::ViewWrite& d : derived) {
+    ASSIGN_OR_RETURN(onlinestore::WriteResult result,
+                     session.WriteNewer(d, absl::Now() + write_timeout_));
+    (void)result;  // its keys are the source rows' own: a wrong type shows there
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batch) {
   const events::v1::PushBatch* one[] = {&batch};
   return std::move(WriteAll(one)[0]);
@@ -140,6 +164,8 @@ std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
   // Batches of the same view and columns (the usual case) merge into one write.
   struct Group {
     onlinestore::ViewWrite write;
+    std::shared_ptr<const registry_client::Catalog> catalog;
+    std::vector<std::string> features;
     struct Member {
       size_t batch;
       size_t first_row;  // where its rows start in write.rows
@@ -161,6 +187,8 @@ std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
     if (group == nullptr) {
       group = &groups.emplace_back();
       group->write = std::move(one->write);
+      group->catalog = std::move(one->catalog);
+      group->features = std::move(one->features);
       group->members.push_back({b, 0, one->newest});
       continue;
     }
@@ -186,6 +214,12 @@ std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
     absl::StatusOr<onlinestore::WriteResult> written =
         trouble.ok() ? session->WriteNewer(group.write, absl::Now() + write_timeout_)
                      : absl::StatusOr<onlinestore::WriteResult>(trouble);
+    // The write-time on-demand views it feeds, after it: a batch is settled only once both are
+    // written (written again, its rows change nothing and its derived rows are completed).
+    if (written.ok()) {
+      absl::Status derived = WriteDerived(group.catalog, group.write, group.features, *session);
+      if (!derived.ok()) written = derived;
+    }
     if (!written.ok() && !IsPermanent(written.status())) trouble = written.status();
     const absl::Time done = absl::Now();
     for (size_t m = 0; m < group.members.size(); ++m) {

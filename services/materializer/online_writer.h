@@ -4,7 +4,9 @@
 // Batches of one view and the same columns given together (WriteAll) share one write.
 // Each row is stamped with the view's incarnation: a batch meant for a view that was deleted
 // (and maybe created again under the same name) is refused for good, and is dead-lettered.
-// A row whose key holds something other than a hash is refused alone.
+// A row whose key holds something other than a hash is refused alone. The write-time on-demand
+// views a batch's view feeds are computed from its rows and written after them, in the same
+// call (libs/transforms/write_time.h).
 //
 //   OnlineWriter writer(store, lookup, metrics, absl::Seconds(5));
 //   ASSIGN_OR_RETURN(SinkResult result, writer.Write(batch));
@@ -63,6 +65,12 @@ class OnlineWriter : public BatchSink {
       absl::Span<const events::v1::PushBatch* const> batches) override;
 
  private:
+  // Computes and writes the write-time on-demand views `write` (its values of `features`) feeds.
+  absl::Status WriteDerived(const std::shared_ptr<const registry_client::Catalog>& catalog,
+                            const onlinestore::ViewWrite& write,
+                            const std::vector<std::string>& features,
+                            onlinestore::OnlineStoreSession& session);
+
   const std::shared_ptr<onlinestore::OnlineStore> store_;
   const CatalogLookup lookup_;
   const std::shared_ptr<WriterMetrics> metrics_;

@@ -92,6 +92,22 @@ class OnlineWriterTest : public ::testing::Test {
     if (!got.ok() || got->is_nil() || !v.ParseFromString(got->str)) return "<none>";
     return v.string_val();
   }
+  // The raw bytes of a field of driver's hash ("<none>" when not set).
+  std::string Raw(int64_t driver, const std::string& field) {
+    redis::Client raw(options_);
+    types::v1::Value id;
+    id.set_int64_val(driver);
+    absl::StatusOr<std::string> key = keys::RedisKey({{"driver_id", id}}, "shop");
+    absl::StatusOr<redis::Reply> got = raw.Command({"HGET", *key, field});
+    return !got.ok() || got->is_nil() ? "<none>" : got->str;
+  }
+  std::string Shout(int64_t driver) {
+    const std::string raw = Raw(driver, keys::FeatureField("note_shout", "shout"));
+    if (raw == keys::FailedValue()) return "<failed>";
+    types::v1::Value v;
+    if (raw == "<none>" || !v.ParseFromString(raw)) return "<none>";
+    return v.string_val();
+  }
   types::v1::OnlineRowMeta Meta(int64_t driver) {
     redis::Client raw(options_);
     types::v1::Value id;
@@ -128,6 +144,37 @@ TEST_F(OnlineWriterTest, TheNewestRowWinsOverTheWholeRangeOfTimes) {
   types::v1::OnlineRowMeta meta = Meta(1);
   EXPECT_EQ(meta.view_version(), 3);
   EXPECT_EQ(meta.created_seconds(), 10);
+}
+
+// note_shout (ON_WRITE) reads driver_stats' note: computed from each batch's rows and stored
+// under the same guard, so it always belongs to the stored note.
+TEST_F(OnlineWriterTest, WriteTimeOnDemandViewsAreComputedAndStoredWithTheirSourceRows) {
+  ASSERT_OK(
+      writer_
+          ->Write(TestBatch("b1", {{1, At(100), At(100), "hello"}, {2, At(100), At(100), "bad"}}))
+          .status());
+  EXPECT_EQ(Shout(1), "HELLO!");
+  // The expression failed for driver 2's row: stored as failed (served INVALID), the rest
+  // written.
+  EXPECT_EQ(Shout(2), "<failed>");
+  EXPECT_EQ(Note(2), "bad");
+  EXPECT_EQ(Raw(1, keys::TimestampField("note_shout")),
+            Raw(1, keys::TimestampField("driver_stats")));
+  // An older row changes neither the note nor its output; a newer one changes both.
+  ASSERT_OK(writer_->Write(TestBatch("b2", {{1, At(50), At(50), "older"}})).status());
+  EXPECT_EQ(Note(1), "hello");
+  EXPECT_EQ(Shout(1), "HELLO!");
+  ASSERT_OK(
+      writer_
+          ->Write(TestBatch("b3", {{1, At(200), At(200), "newer"}, {2, At(200), At(200), "fine"}}))
+          .status());
+  EXPECT_EQ(Shout(1), "NEWER!");
+  EXPECT_EQ(Shout(2), "FINE!");
+  for (const auto& family : registry_.Collect()) {
+    if (family.name != "granary_materializer_write_time_failures_total") continue;
+    ASSERT_EQ(family.metric.size(), 1u);
+    EXPECT_EQ(family.metric[0].counter.value, 1);
+  }
 }
 
 TEST_F(OnlineWriterTest, ABatchForAViewCreatedAgainIsRefusedForGood) {
@@ -194,8 +241,9 @@ TEST_F(OnlineWriterTest, BatchesWrittenTogetherAnswerEachForItself) {
   const events::v1::PushBatch* batches[] = {&first, &ghost, &third, &fewer};
   std::vector<absl::StatusOr<SinkResult>> results = writer_->WriteAll(batches);
   ASSERT_EQ(results.size(), 4);
-  // first and third share one write; fewer (other columns) has its own; ghost none.
-  EXPECT_EQ(store_->writes.load(), 2);
+  // first and third share one write; fewer (other columns) has its own; ghost none. Each is
+  // followed by the write of note_shout, the write-time view driver_stats feeds.
+  EXPECT_EQ(store_->writes.load(), 2 * 2);
   ASSERT_OK(results[0].status());
   EXPECT_TRUE(results[0]->rejected_rows.empty());
   EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("gone")));

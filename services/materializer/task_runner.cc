@@ -16,6 +16,7 @@
 #include "libs/keys/hash_field.h"
 #include "libs/offlinestore/latest_rows.h"
 #include "libs/offlinestore/view_source.h"
+#include "libs/transforms/write_time.h"
 
 namespace granary::materializer {
 namespace {
@@ -160,8 +161,10 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
   onlinestore::ViewWrite write;
   write.view = task.feature_view();
   write.view_version = view->meta().created_version();
+  std::vector<std::string> features;
   for (const auto& feature : source.features) {
     write.feature_fields.push_back(keys::FeatureField(task.feature_view(), feature.name));
+    features.push_back(feature.name);
   }
   const KeyBuilder keys(source.join_keys, task.project());
   const std::unique_ptr<onlinestore::OnlineStoreSession> session = store_->NewSession();
@@ -188,6 +191,16 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
           " hold something other than a hash in Redis (WRONGTYPE), e.g. the "
           "entity of row ",
           result.wrong_type_rows[0] + 1, " of a batch"));
+    }
+    // The write-time on-demand views the view feeds, from the same rows, before the progress
+    // that says these rows are done.
+    int64_t failed = 0;
+    ASSIGN_OR_RETURN(
+        std::vector<onlinestore::ViewWrite> derived,
+        transforms::DeriveWrites(catalog.serial(), catalog.repo(), write, features, &failed));
+    metrics_->RecordWriteTimeFailures("task-runner", failed);
+    for (const onlinestore::ViewWrite& d : derived) {
+      RETURN_IF_ERROR(session->WriteNewer(d, absl::Now() + options_.write_timeout).status());
     }
     read += static_cast<int64_t>(rows.size());
     written += result.written;

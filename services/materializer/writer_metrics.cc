@@ -32,6 +32,11 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                .Name("granary_materializer_rows_written_total")
                .Help("Rows a writer applied (online: only rows newer than the stored ones).")
                .Register(registry);
+  write_time_failures_ =
+      &prometheus::BuildCounter()
+           .Name("granary_materializer_write_time_failures_total")
+           .Help("Outputs of write-time on-demand views whose expression failed for a row.")
+           .Register(registry);
   newest_age_ = &prometheus::BuildGauge()
                      .Name("granary_materializer_newest_event_age_seconds")
                      .Help("Age of the newest event written online, per feature view.")
@@ -46,19 +51,21 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                   .Register(registry);
   oldest_failing_ = &prometheus::BuildGauge()
                          .Name("granary_materializer_oldest_failing_message_seconds")
-                         .Help("How long the message failing longest on a worker of this process "
-                               "(retried, not yet settled) has been failing (0: none is).")
+                         .Help(
+                             "How long the message failing longest on a worker of this process "
+                             "(retried, not yet settled) has been failing (0: none is).")
                          .Register(registry);
   push_messages_ = &prometheus::BuildGauge()
                         .Name("granary_materializer_push_stream_messages")
                         .Help("Batches GRANARY_PUSH holds (as of the trimmer's last pass).")
                         .Register(registry)
                         .Add({});
-  push_bytes_ = &prometheus::BuildGauge()
-                     .Name("granary_materializer_push_stream_bytes")
-                     .Help("Bytes GRANARY_PUSH holds; at jetstream.push_max_bytes pushes are refused.")
-                     .Register(registry)
-                     .Add({});
+  push_bytes_ =
+      &prometheus::BuildGauge()
+           .Name("granary_materializer_push_stream_bytes")
+           .Help("Bytes GRANARY_PUSH holds; at jetstream.push_max_bytes pushes are refused.")
+           .Register(registry)
+           .Add({});
   trim_failing_ = &prometheus::BuildGauge()
                        .Name("granary_materializer_push_trim_failing")
                        .Help("1 while the trimmer's passes fail (GRANARY_PUSH then only grows).")
@@ -81,6 +88,12 @@ void WriterMetrics::RecordBatch(const std::string& consumer, BatchOutcome outcom
 
 void WriterMetrics::RecordRowsWritten(const std::string& consumer, int64_t rows) {
   if (rows > 0) rows_->Add({{"consumer", consumer}}).Increment(static_cast<double>(rows));
+}
+
+void WriterMetrics::RecordWriteTimeFailures(const std::string& consumer, int64_t outputs) {
+  if (outputs > 0) {
+    write_time_failures_->Add({{"consumer", consumer}}).Increment(static_cast<double>(outputs));
+  }
 }
 
 void WriterMetrics::RecordOnline(const std::string& project, const std::string& view,

@@ -9,45 +9,59 @@ namespace granary::materializer {
 std::shared_ptr<const registry_client::Catalog> WriterTestCatalog() {
   registry::v1::Snapshot snapshot;
   snapshot.set_version(5);
-  google::protobuf::TextFormat::ParseFromString(R"pb(
-    project { name: "shop" }
-    entities { name: "driver" join_key: "driver_id" value_type: INT64 }
-    data_sources {
-      name: "stats_table"
-      timestamp_field: "ts"
-      created_timestamp_column: "created"
-      postgres { table: "stats" }
-    }
-    data_sources {
-      name: "stats_push"
-      push { batch_source: "stats_table" }
-    }
-    data_sources {
-      name: "missing_table"
-      timestamp_field: "ts"
-      postgres { table: "missing" }
-    }
-    data_sources {
-      name: "ghost_push"
-      push { batch_source: "missing_table" }
-    }
-    feature_views {
-      name: "driver_stats"
-      entities: "driver"
-      schema { name: "note" dtype: STRING }
-      schema { name: "seen" dtype: UNIX_TIMESTAMP }
-      stream_source: "stats_push"
-      meta { created_version: 3 }
-    }
-    feature_views {
-      name: "driver_trips"
-      entities: "driver"
-      schema { name: "trips" dtype: INT64 }
-      stream_source: "stats_push"
-      meta { created_version: 4 }
-    }
-  )pb",
-                                                 snapshot.mutable_repo());
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        project { name: "shop" }
+        entities { name: "driver" join_key: "driver_id" value_type: INT64 }
+        data_sources {
+          name: "stats_table"
+          timestamp_field: "ts"
+          created_timestamp_column: "created"
+          postgres { table: "stats" }
+        }
+        data_sources {
+          name: "stats_push"
+          push { batch_source: "stats_table" }
+        }
+        data_sources {
+          name: "missing_table"
+          timestamp_field: "ts"
+          postgres { table: "missing" }
+        }
+        data_sources {
+          name: "ghost_push"
+          push { batch_source: "missing_table" }
+        }
+        feature_views {
+          name: "driver_stats"
+          entities: "driver"
+          schema { name: "note" dtype: STRING }
+          schema { name: "seen" dtype: UNIX_TIMESTAMP }
+          stream_source: "stats_push"
+          meta { created_version: 3 }
+        }
+        feature_views {
+          name: "driver_trips"
+          entities: "driver"
+          schema { name: "trips" dtype: INT64 }
+          stream_source: "stats_push"
+          meta { created_version: 4 }
+        }
+        on_demand_feature_views {
+          name: "note_shout"
+          mode: ON_WRITE
+          sources { feature_view { feature_view: "driver_stats" features: "note" } }
+          schema { name: "shout" dtype: STRING }
+          transformation {
+            expressions {
+              key: "shout"
+              value: "if note == 'bad' then error('a bad note') end\nreturn note:upper() .. '!'"
+            }
+          }
+          meta { created_version: 5 }
+        }
+      )pb",
+      snapshot.mutable_repo());
   return std::make_shared<registry_client::Catalog>(std::move(snapshot));
 }
 

@@ -46,6 +46,14 @@ std::map<std::string, std::string> Expressions(const FeatureRepo& repo, const st
   return {};
 }
 
+// The mode of an on-demand view; ON_READ for any other view.
+registry::v1::OnDemandFeatureView::Mode ModeOf(const FeatureRepo& repo, const std::string& view) {
+  for (const auto& od : repo.on_demand_feature_views()) {
+    if (od.name() == view) return od.mode();
+  }
+  return registry::v1::OnDemandFeatureView::ON_READ;
+}
+
 // The features a projection selects (all of the view's when it lists none).
 std::set<std::string> Selected(const FeatureRepo& repo, const FeatureViewProjection& p) {
   std::set<std::string> out(p.features().begin(), p.features().end());
@@ -168,6 +176,17 @@ void ViewUpdated(const FeatureRepo& current, const FeatureRepo& desired, v1::Obj
                             "would be served new ones"),
                {"transformation.expressions"});
         }
+      }
+      // Stored outputs exist only for rows written since; computed ones for every row.
+      if (ModeOf(current, view) != ModeOf(desired, view)) {
+        Mark(c,
+             absl::StrCat(use.consumer, " uses ", view, ", which changes mode to ",
+                          registry::v1::OnDemandFeatureView::Mode_Name(ModeOf(desired, view)),
+                          ModeOf(desired, view) == registry::v1::OnDemandFeatureView::ON_WRITE
+                              ? ": nothing is stored until its source is pushed or materialized "
+                                "again"
+                              : ""),
+             {"mode"});
       }
     }
     if (entities_changed) {

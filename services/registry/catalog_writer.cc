@@ -24,13 +24,23 @@ using google::protobuf::Message;
 // An apply that pinned no version retries this often when another apply commits first.
 constexpr int kMaxApplyAttempts = 5;
 // What to remove online for the views of `before` named in `views`: their features and the
-// incarnation being deleted.
+// incarnation being deleted. Write-time on-demand views are stored online like feature views,
+// and removed the same way.
 events::v1::OnlineCleanup OnlineCleanupOf(const v1::FeatureRepo& before,
                                           const std::set<std::string>& views) {
   events::v1::OnlineCleanup cleanup;
   cleanup.set_project(before.project().name());
   for (const auto& view : before.feature_views()) {
     if (views.count(view.name()) == 0) continue;
+    events::v1::OnlineCleanup::View* out = cleanup.add_views();
+    out->set_name(view.name());
+    out->set_view_version(view.meta().created_version());
+    for (const auto& field : view.schema()) out->add_features(field.name());
+  }
+  for (const auto& view : before.on_demand_feature_views()) {
+    if (views.count(view.name()) == 0 || view.mode() != v1::OnDemandFeatureView::ON_WRITE) {
+      continue;
+    }
     events::v1::OnlineCleanup::View* out = cleanup.add_views();
     out->set_name(view.name());
     out->set_view_version(view.meta().created_version());
@@ -175,7 +185,9 @@ absl::StatusOr<CommitResult> CatalogWriter::CommitChange(const ProjectState& cur
     changed[{c.kind(), c.name()}] = c.change();
     if (c.change() == v1::DELETE) {
       request.deletes.push_back({c.kind(), c.name()});
-      if (c.kind() == v1::FEATURE_VIEW) deleted_views.insert(c.name());
+      if (c.kind() == v1::FEATURE_VIEW || c.kind() == v1::ON_DEMAND_FEATURE_VIEW) {
+        deleted_views.insert(c.name());
+      }
     } else {
       request.upserts.emplace_back(c.kind(), wanted.at({c.kind(), c.name()}));
     }
@@ -297,6 +309,7 @@ absl::StatusOr<v1::DeleteProjectResponse> CatalogWriter::DeleteProject(
     // Deleted only if still at the version read: the history records exactly what went.
     std::set<std::string> views;
     for (const auto& view : current.repo.feature_views()) views.insert(view.name());
+    for (const auto& view : current.repo.on_demand_feature_views()) views.insert(view.name());
     absl::StatusOr<int64_t> deleted_at = store_->DeleteProject(
         request.project(), current.version, caller, diff, OnlineCleanupOf(current.repo, views));
     if (absl::IsAborted(deleted_at.status()) && !request.has_expected_version() &&

@@ -318,6 +318,13 @@ TEST(BreakingTest, ChangingTheExpressionOfAnOnDemandFeatureAServiceUses) {
               ElementsAre("feature service scaled_service uses scaled:double_conv, whose "
                           "expression changes: models trained on its old values would be served "
                           "new ones"));
+  // Turning it into a write-time view leaves nothing stored until its source is written again.
+  v1::FeatureRepo stored = current;
+  stored.mutable_on_demand_feature_views(0)->set_mode(v1::OnDemandFeatureView::ON_WRITE);
+  diff = DiffRepos(current, stored);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
+              ElementsAre(HasSubstr("changes mode to ON_WRITE: nothing is stored until")));
 }
 
 }  // namespace

@@ -347,6 +347,36 @@ class Validator {
     }
   }
 
+  // A write-time view is computed when rows of its source are written online, and stored
+  // with them: one source, a feature view served online; no request data, which is not there
+  // when a source is written.
+  void CheckWriteTime(const std::string& path, const OnDemandFeatureView& v) {
+    const std::string mode = absl::StrCat(path, ".mode");
+    int views = 0;
+    for (const auto& src : v.sources()) {
+      if (!src.request_source().empty()) {
+        Add(mode, absl::StrCat("ON_WRITE reads no request source (", src.request_source(),
+                               "): request data is not there when the source is written; "
+                               "leave mode out (ON_READ) to compute at each request"));
+      }
+      views += src.has_feature_view() ? 1 : 0;
+    }
+    if (views != 1) {
+      Add(mode, absl::StrCat("ON_WRITE needs exactly one source feature view, whose writes it "
+                             "is computed with (it has ",
+                             views, ")"));
+      return;
+    }
+    for (const auto& src : v.sources()) {
+      if (!src.has_feature_view()) continue;
+      auto it = views_.find(src.feature_view().feature_view());
+      if (it != views_.end() && it->second->has_online() && !it->second->online()) {
+        Add(mode, absl::StrCat("ON_WRITE stores its outputs online, but its source ", it->first,
+                               " is not served online (online: false)"));
+      }
+    }
+  }
+
   void CheckOnDemandViews() {
     for (int i = 0; i < repo_.on_demand_feature_views_size(); ++i) {
       const OnDemandFeatureView& v = repo_.on_demand_feature_views(i);
@@ -355,12 +385,8 @@ class Validator {
       CheckUnique(path, v.name(), "feature view or on-demand feature view", &view_names_);
       CheckTags(path, v.tags());
       CheckSchema(path, v.schema(), "feature");
-      // Refused rather than quietly computed at read time: what the user asked for is not
-      // what would happen.
       if (v.mode() == OnDemandFeatureView::ON_WRITE) {
-        Add(absl::StrCat(path, ".mode"),
-            "ON_WRITE (computed when the sources are written, stored online) is not built yet; "
-            "leave mode out (ON_READ) to compute the outputs at each request");
+        CheckWriteTime(path, v);
       } else if (!OnDemandFeatureView::Mode_IsValid(v.mode())) {
         Add(absl::StrCat(path, ".mode"), "not a mode (ON_READ, ON_WRITE)");
       }

@@ -167,10 +167,18 @@ TEST(ValidationTest, OnDemandViews) {
                                            "driver_hourly_stats has no feature \"conv_rat\"")));
   EXPECT_THAT(problems,
               Contains(ProblemAt(v + ".sources[1].request_source", "is not a request source")));
-  // The write-time mode is refused until it is built.
+  // The write-time mode: one source feature view, no request data (not there at write time).
   v1::FeatureRepo on_write = Driver();
   on_write.mutable_on_demand_feature_views(0)->set_mode(v1::OnDemandFeatureView::ON_WRITE);
-  EXPECT_THAT(Validate(on_write), ElementsAre(ProblemAt(v + ".mode", "is not built yet")));
+  EXPECT_THAT(Validate(on_write),
+              ElementsAre(ProblemAt(v + ".mode", "ON_WRITE reads no request source")));
+  on_write.mutable_on_demand_feature_views(0)->mutable_sources()->RemoveLast();
+  on_write.mutable_on_demand_feature_views(0)->mutable_transformation()->mutable_expressions()->at(
+      "conv_rate_plus_val") = "conv_rate * 2";
+  EXPECT_THAT(Validate(on_write), IsEmpty());
+  on_write.mutable_feature_views(0)->set_online(false);
+  EXPECT_THAT(Validate(on_write),
+              Contains(ProblemAt(v + ".mode", "is not served online (online: false)")));
   // With its sources fixed, the expression's unknown name is what remains.
   v1::FeatureRepo fixed = Driver();
   fixed.mutable_on_demand_feature_views(0)->mutable_transformation()->mutable_expressions()->at(

@@ -51,6 +51,8 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
   std::vector<Value> parsed;
   std::vector<const Value*> inputs;
   std::vector<absl::StatusOr<Value>> outputs;
+  Value null_value;
+  null_value.set_null_val(types::v1::NULL_);
   for (const PlannedOnDemand& od : plan.on_demand) {
     absl::StatusOr<std::shared_ptr<transforms::ViewProgram>> program =
         transforms::ThreadProgram(plan.catalog_serial, *plan.repo, od.view);
@@ -70,9 +72,13 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
         }
         if (in.column < 0) continue;  // no output asked for reads it
         const size_t column = first + in.column;
-        if (builder.status(row, column) != v1::PRESENT) continue;
-        if (!parsed[i].ParseFromString(std::string(builder.value(row, column)))) continue;
-        inputs[i] = &parsed[i];
+        const v1::FieldStatus status = builder.status(row, column);
+        // A stored null is nil too, but its row was read: it stamps the outputs like a value.
+        if (status != v1::PRESENT && status != v1::NULL_VALUE) continue;
+        if (status == v1::PRESENT &&
+            parsed[i].ParseFromString(std::string(builder.value(row, column)))) {
+          inputs[i] = &parsed[i];
+        }
         int64_t seconds;
         int32_t nanos;
         const ResponseBuilder::Bytes ts = builder.timestamp(row, column);
@@ -94,9 +100,10 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
             builder.Set(row, first + column, v1::INVALID, {}, stamp);
             continue;
           }
+          // nil answers as a stored null does: NULL_VALUE with a null Value.
           const bool null = outputs[o]->val_case() == Value::VAL_NOT_SET;
           builder.Set(row, first + column, null ? v1::NULL_VALUE : v1::PRESENT,
-                      null ? ResponseBuilder::Bytes{} : builder.StoreValue(*outputs[o]), stamp);
+                      builder.StoreValue(null ? null_value : *outputs[o]), stamp);
         }
       }
     }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "libs/base/status_macros.h"
+#include "libs/keys/hash_field.h"
 #include "services/serving/on_demand.h"
 #include "services/serving/value_wire.h"
 
@@ -103,8 +104,12 @@ void OnlineRead::OnField(size_t get, size_t field, const char* data, size_t size
       ++corrupt_;
       return;
     }
-    status = state == ValueState::kNull ? v1::NULL_VALUE : v1::PRESENT;
-    value = builder_.Store(bytes);
+    if (bytes == keys::FailedValue()) {
+      status = v1::INVALID;  // a write-time on-demand output whose expression failed
+    } else {
+      status = state == ValueState::kNull ? v1::NULL_VALUE : v1::PRESENT;
+      value = builder_.Store(bytes);
+    }
   }
   // More than one column when a service selects the same feature under two aliases.
   for (int c : feature.columns) {

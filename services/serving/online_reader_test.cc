@@ -5,10 +5,12 @@
 #include "services/serving/online_reader.h"
 
 #include <map>
+#include <random>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -21,6 +23,7 @@
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
 #include "libs/testing/values.h"
+#include "libs/transforms/write_time.h"
 #include "services/serving/test_catalog.h"
 
 namespace granary::serving {
@@ -467,6 +470,95 @@ TEST_F(OnlineReaderTest, DeadlinesAndOutages) {
   }
   ASSERT_OK(r);
   EXPECT_EQ(r->results(1).statuses(0), v1::NOT_FOUND);
+}
+
+// The same expressions computed at write time (stored) and at read time give the same answer
+// for every entity written, whatever the order its rows arrived in: the stored outputs are those
+// of the stored source row, because both are written under the same guard.
+TEST_F(OnlineReaderTest, WriteTimeOutputsEqualReadTimeOnesForEveryRow) {
+  registry::v1::FeatureRepo repo = testing::TestRepo("shop");
+  for (const char* mode : {"ON_READ", "ON_WRITE"}) {
+    ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+        absl::StrCat(R"pb(on_demand_feature_views { name: "labels_)pb", mode, R"pb(" mode: )pb",
+                     mode, R"pb(
+                         sources { feature_view { feature_view: "driver_stats" } }
+                         schema { name: "ratio" dtype: DOUBLE }
+                         schema { name: "label" dtype: STRING }
+                         transformation {
+                           expressions {
+                             key: "ratio"
+                             value: "if trips == nil then return nil end\nreturn conv_rate / trips"
+                           }
+                           expressions { key: "label" value: "trips > 5 and 'busy' or 'quiet'" }
+                         }
+                       })pb"),
+        &repo));
+  }
+  std::shared_ptr<const registry_client::Catalog> catalog = testing::CatalogOf(repo);
+  {
+    absl::MutexLock lock(&mu_);
+    catalogs_["shop"] = catalog;
+  }
+  std::mt19937 random(11);
+  auto maybe_null = [&](Value v) { return random() % 5 == 0 ? Null() : v; };
+  const std::vector<std::string> features = {"conv_rate", "trips"};
+  int64_t failed = 0;
+  constexpr int kDrivers = 80;
+  for (int d = 1; d <= kDrivers; ++d) {
+    // Up to three rows per driver, in any order of event time: the newest wins.
+    for (int n = 1 + random() % 3; n > 0; --n) {
+      ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", Int64(d)}}, "shop"));
+      onlinestore::ViewWrite write;
+      write.view = "driver_stats";
+      for (const std::string& f : features) {
+        write.feature_fields.push_back(keys::FeatureField("driver_stats", f));
+      }
+      Value conv;
+      conv.set_float_val(static_cast<float>(random() % 100) / 8);
+      const absl::Time t = kNow - absl::Seconds(1 + random() % 3000);
+      write.rows.push_back({key,
+                            t,
+                            t,
+                            {maybe_null(conv).SerializeAsString(),
+                             maybe_null(Int64(random() % 10)).SerializeAsString()}});
+      ASSERT_OK(writer_->WriteNewer(write, absl::Now() + absl::Seconds(10)).status());
+      ASSERT_OK_AND_ASSIGN(
+          std::vector<onlinestore::ViewWrite> derived,
+          transforms::DeriveWrites(catalog->serial(), catalog->repo(), write, features, &failed));
+      ASSERT_EQ(derived.size(), 1u);
+      ASSERT_OK(writer_->WriteNewer(derived[0], absl::Now() + absl::Seconds(10)).status());
+    }
+  }
+  std::vector<int64_t> drivers;
+  for (int d = 1; d <= kDrivers; ++d) drivers.push_back(d);
+  v1::GetOnlineFeaturesRequest request = Request({"labels_ON_READ:ratio", "labels_ON_READ:label",
+                                                  "labels_ON_WRITE:ratio", "labels_ON_WRITE:label"},
+                                                 drivers);
+  request.set_full_feature_names(true);
+  ASSERT_OK_AND_ASSIGN(Response r, Read(request));
+  int invalid = 0;
+  for (int f = 1; f <= 2; ++f) {
+    const auto& read_time = r.results(f);
+    const auto& write_time = r.results(f + 2);
+    for (int d = 0; d < kDrivers; ++d) {
+      EXPECT_EQ(read_time.statuses(d), write_time.statuses(d)) << "feature " << f << " row " << d;
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(read_time.values(d),
+                                                                     write_time.values(d)))
+          << "feature " << f << " row " << d << ": " << read_time.values(d).ShortDebugString()
+          << " vs " << write_time.values(d).ShortDebugString();
+      EXPECT_EQ(read_time.event_timestamps(d).seconds(), write_time.event_timestamps(d).seconds());
+      invalid += write_time.statuses(d) == v1::INVALID;
+    }
+  }
+  // Failures were among the rows (null inputs), and are INVALID both ways.
+  EXPECT_GT(invalid, 0);
+  EXPECT_GT(failed, 0);
+  // An entity never written has nothing stored: NOT_FOUND, where read time computes over nils.
+  request = Request({"labels_ON_WRITE:ratio", "labels_ON_READ:ratio"}, {kDrivers + 1});
+  request.set_full_feature_names(true);
+  ASSERT_OK_AND_ASSIGN(r, Read(request));
+  EXPECT_EQ(r.results(1).statuses(0), v1::NOT_FOUND);
+  EXPECT_EQ(r.results(2).statuses(0), v1::NULL_VALUE);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "services/serving/read_plan.h"
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,7 @@
 #include "libs/keys/hash_field.h"
 #include "libs/onlinestore/read_pipeline.h"
 #include "libs/transforms/program_cache.h"
+#include "libs/transforms/write_time.h"
 
 namespace granary::serving {
 namespace {
@@ -62,13 +64,28 @@ absl::StatusOr<const FeatureView*> FindServedView(const Catalog& catalog, const 
   return view;
 }
 
-// A feature view served online, or an on-demand view.
+// A feature view served online, or an on-demand view: computed at read time, or (ON_WRITE) read
+// like the feature view it is stored as, which `stored` keeps for the plan's making.
 absl::StatusOr<Projection> FindProjected(const Catalog& catalog, const std::string& name,
-                                         absl::string_view origin) {
+                                         absl::string_view origin,
+                                         std::deque<FeatureView>* stored) {
   Projection p;
   p.origin = std::string(origin);
   p.display_name = name;
   p.on_demand = catalog.FindOnDemandFeatureView(name);
+  if (p.on_demand != nullptr && p.on_demand->mode() == OnDemandFeatureView::ON_WRITE) {
+    absl::StatusOr<FeatureView> view = transforms::StoredViewOf(catalog.repo(), *p.on_demand);
+    if (!view.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(origin, ": ", view.status().message()));
+    }
+    if (view->has_online() && !view->online()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          origin, ": on-demand feature view '", name, "' is stored with a view not served online"));
+    }
+    p.view = &stored->emplace_back(std::move(*view));
+    p.on_demand = nullptr;
+    return p;
+  }
   if (p.on_demand == nullptr) {
     ASSIGN_OR_RETURN(p.view, FindServedView(catalog, name, origin));
   }
@@ -76,7 +93,8 @@ absl::StatusOr<Projection> FindProjected(const Catalog& catalog, const std::stri
 }
 
 absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
-                                                const FeatureSelection& selection) {
+                                                const FeatureSelection& selection,
+                                                std::deque<FeatureView>* stored) {
   std::vector<Projection> out;
   if (!selection.feature_service.empty()) {
     const auto* service = catalog.FindFeatureService(selection.feature_service);
@@ -87,7 +105,8 @@ absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
     }
     std::string origin = absl::StrCat("feature service '", service->name(), "'");
     for (const auto& projection : service->features()) {
-      ASSIGN_OR_RETURN(Projection p, FindProjected(catalog, projection.feature_view(), origin));
+      ASSIGN_OR_RETURN(Projection p,
+                       FindProjected(catalog, projection.feature_view(), origin, stored));
       if (!projection.alias().empty()) p.display_name = projection.alias();
       for (const std::string& f : projection.features()) {
         if (!p.HasFeature(f)) {
@@ -106,7 +125,7 @@ absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
   for (size_t i = 0; i < selection.refs.size(); ++i) {
     const FeatureRef& ref = selection.refs[i];
     std::string origin = absl::StrCat("features.val[", i, "]");
-    ASSIGN_OR_RETURN(Projection p, FindProjected(catalog, ref.view, origin));
+    ASSIGN_OR_RETURN(Projection p, FindProjected(catalog, ref.view, origin, stored));
     if (!p.HasFeature(ref.feature)) {
       return absl::NotFoundError(absl::StrCat(origin, ": feature view '", ref.view,
                                               "' has no feature '", ref.feature, "'"));
@@ -192,7 +211,9 @@ absl::StatusOr<FeatureSelection> FeatureSelection::FromRequest(
 
 absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& catalog,
                                                               const FeatureSelection& selection) {
-  ASSIGN_OR_RETURN(std::vector<Projection> projections, Resolve(catalog, selection));
+  // Write-time on-demand views as the feature views they are stored as.
+  std::deque<FeatureView> stored;
+  ASSIGN_OR_RETURN(std::vector<Projection> projections, Resolve(catalog, selection, &stored));
   auto plan = std::make_shared<ReadPlan>();
   plan->project = catalog.project();
   plan->catalog_serial = catalog.serial();

@@ -195,6 +195,29 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
     EXPECT_NEAR(std::stod(plus[1]), std::stod(conv[1]) + 10, 1e-3) << last_output_;
   }
 
+  // A write-time on-demand feature: computed when `up` materialized driver_hourly_stats, and
+  // stored with its rows; served as stored.
+  ASSERT_EXIT_CODE(
+      Run({"tools/cli/granary", "get-online-features", "--features",
+           "driver_hourly_stats:conv_rate,driver_hourly_stats:acc_rate,driver_rates:completed_"
+           "share",
+           "--entity", "driver_id=1001,9999", "--project", "driver_stats", "--serving",
+           absl::StrCat("127.0.0.1:", ports_["serving"]), "--endpoint",
+           absl::StrCat("127.0.0.1:", ports_["registry"])}),
+      0);
+  {
+    std::smatch conv, acc, share;
+    ASSERT_TRUE(std::regex_search(last_output_, conv, std::regex("1001 +conv_rate +([0-9.]+) ")))
+        << last_output_;
+    ASSERT_TRUE(std::regex_search(last_output_, acc, std::regex("1001 +acc_rate +([0-9.]+) ")))
+        << last_output_;
+    ASSERT_TRUE(std::regex_search(last_output_, share,
+                                  std::regex("1001 +completed_share +([0-9.e-]+) +PRESENT")))
+        << last_output_;
+    EXPECT_NEAR(std::stod(share[1]), std::stod(conv[1]) * std::stod(acc[1]), 1e-4) << last_output_;
+    EXPECT_THAT(last_output_, ContainsRegex("9999 +completed_share +- +NOT_FOUND"));
+  }
+
   // The two jobs `up` ran, and a training set from the example's entity rows.
   const std::string materializer =
       absl::StrCat("--materializer=127.0.0.1:", ports_["materializer"]);

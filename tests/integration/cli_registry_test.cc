@@ -166,7 +166,7 @@ TEST_F(CliRegistryTest, ABrokenRepoListsEveryProblemAndWritesNothing) {
               AllOf(HasSubstr("2 problems in the repo"),
                     HasSubstr("driver_stats.yaml:25: feature_views[driver_hourly_stats]."
                               "entities[0]: no entity named rider"),
-                    HasSubstr("driver_stats.yaml:56: feature_services[driver_activity]."
+                    HasSubstr("driver_stats.yaml:70: feature_services[driver_activity]."
                               "features[0].features[1]: driver_hourly_stats has no feature "
                               "\"speed\"")));
   // Nothing was written: the project does not exist.
@@ -187,6 +187,8 @@ TEST_F(CliRegistryTest, DeleteAndUsageErrors) {
   // The on-demand view reads it too.
   EXPECT_EQ(Granary({"delete", "feature-view", "driver_hourly_stats"}).code, 1);
   EXPECT_EQ(Granary({"delete", "on-demand-feature-view", "transformed_conv_rate"}).code, 0);
+  EXPECT_EQ(Granary({"delete", "feature-view", "driver_hourly_stats"}).code, 1);
+  EXPECT_EQ(Granary({"delete", "on-demand-feature-view", "driver_rates"}).code, 0);
   EXPECT_EQ(Granary({"delete", "feature-view", "driver_hourly_stats"}).code, 0);
   EXPECT_EQ(Granary({"list", "views"}).code, 2);
   EXPECT_EQ(Granary({"describe", "entity", "nobody"}).code, 1);
