@@ -45,8 +45,9 @@ absl::StatusOr<std::vector<types::v1::RepeatedValue>> RequestColumns(
   return out;
 }
 
-void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::RepeatedValue>& request,
-                     size_t rows, ResponseBuilder& builder) {
+absl::Status ComputeOnDemand(const ReadPlan& plan,
+                             const std::vector<types::v1::RepeatedValue>& request, size_t rows,
+                             ResponseBuilder& builder, absl::Time deadline) {
   const size_t first = plan.join_keys.size();
   std::vector<Value> parsed;
   std::vector<const Value*> inputs;
@@ -59,6 +60,11 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
     parsed.assign(od.inputs.size(), Value());
     inputs.assign(od.inputs.size(), nullptr);
     for (size_t row = 0; row < rows; ++row) {
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("the deadline passed while computing on-demand feature view '", od.view,
+                         "' (row ", row + 1, " of ", rows, ")"));
+      }
       // The newest event time among the row's feature inputs stamps its outputs.
       ResponseBuilder::Bytes stamp;
       int64_t stamp_seconds = INT64_MIN;
@@ -108,6 +114,7 @@ void ComputeOnDemand(const ReadPlan& plan, const std::vector<types::v1::Repeated
       }
     }
   }
+  return absl::OkStatus();
 }
 
 }  // namespace granary::serving

@@ -123,8 +123,10 @@ void OnlineRead::Done(absl::Status status) {
   ReadCounts counts{.rows = keys_.rows(), .corrupt = corrupt_};
   if (status.ok()) {
     if (!plan_->on_demand.empty()) {
-      ComputeOnDemand(*plan_, request_columns_, keys_.rows(), builder_);
+      status = ComputeOnDemand(*plan_, request_columns_, keys_.rows(), builder_, deadline_);
     }
+  }
+  if (status.ok()) {
     const size_t join_keys = plan_->join_keys.size();
     done_(builder_.Finish(plan_->metadata, join_keys, join_keys + plan_->feature_names.size(),
                           &counts),
