@@ -1,11 +1,13 @@
 #include "libs/transforms/lua_sandbox.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
+#include "libs/transforms/guarded_functions.h"
 #include "libs/transforms/lua.h"
 #include "libs/transforms/lua_values.h"
 
@@ -22,9 +24,11 @@ constexpr size_t kCompileMemory = size_t{16} << 20;
 // (finalizers and shared metatables would outlive an evaluation), rawset, and pcall and xpcall
 // (they would catch the error that ends an evaluation at its instruction or memory limit, and
 // loop on; an expression that fails gives its output INVALID, which is what failing is for).
-constexpr const char* kBaseFunctions[] = {"assert", "error",    "ipairs",   "next",
-                                          "pairs",  "select",   "tonumber", "tostring",
-                                          "type",   "rawequal", "rawlen",   "rawget"};
+// next is left out too: its order depends on the state's string hash seed (pairs is offered,
+// in key order).
+constexpr const char* kBaseFunctions[] = {"assert",   "error",    "ipairs",   "pairs",
+                                          "select",   "tonumber", "tostring", "type",
+                                          "rawequal", "rawlen",   "rawget"};
 
 // Libraries offered (read-only), with the functions each must not offer.
 struct Library {
@@ -39,23 +43,6 @@ bool IsList(const types::v1::Value& value) {
 }
 
 int RefuseWrite(lua_State* L) { return luaL_error(L, "libraries are read-only"); }
-
-// string.find, always plain (Lua patterns backtrack in C, where the instruction count never
-// looks): string.find(s, text [, init]).
-int PlainFind(lua_State* L) {
-  size_t haystack = 0, needle = 0;
-  luaL_checklstring(L, 1, &haystack);
-  luaL_checklstring(L, 2, &needle);
-  // A plain search compares up to |s| x |text| bytes in C: charged to the instruction budget.
-  LuaSandbox::Charge(L, static_cast<int64_t>(haystack / 16 + 1) * static_cast<int64_t>(needle),
-                     /*level=*/1);
-  lua_settop(L, 3);
-  lua_pushboolean(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, 4, LUA_MULTRET);
-  return lua_gettop(L);
-}
 
 // __index of a scope's globals: a declared input without a value reads as nil; anything else
 // is a name the expression should not use.
@@ -117,6 +104,15 @@ void LuaSandbox::CountHook(lua_State* L, lua_Debug*) { Charge(L, kHookEvery, 0);
 void LuaSandbox::Charge(lua_State* L, int64_t instructions, int level) {
   LuaSandbox* self = *static_cast<LuaSandbox**>(lua_getextraspace(L));
   self->instructions_left_ -= instructions;
+  // The backstop for work inside C that no charge foresaw (comparing or copying long strings):
+  // time, checked at most every 1,000 instructions.
+  if (std::chrono::steady_clock::now() > self->time_limit_) {
+    luaL_where(L, level);
+    lua_pushfstring(L, "time limit of %I ms exceeded",
+                    static_cast<lua_Integer>(absl::ToInt64Milliseconds(self->limits_.max_time)));
+    lua_concat(L, 2);
+    lua_error(L);
+  }
   if (self->instructions_left_ < 0) {
     luaL_where(L, level);
     lua_pushfstring(L, "instruction limit of %I exceeded",
@@ -142,6 +138,7 @@ void LuaSandbox::OpenLibraries() {
     lua_setfield(L_, -2, f);
     library_names_.insert(f);
   }
+  GuardLibrary(L_, LUA_GNAME);  // pairs in key order, tostring without addresses
   for (const Library& lib : libraries) {
     luaL_requiref(L_, lib.name, lib.open, 0);
     lua_newtable(L_);  // a copy without the removed functions
@@ -155,11 +152,7 @@ void LuaSandbox::OpenLibraries() {
       lua_pushnil(L_);
       lua_setfield(L_, -2, removed);
     }
-    if (lib.name == std::string(LUA_STRLIBNAME)) {
-      lua_getfield(L_, -1, "find");
-      lua_pushcclosure(L_, PlainFind, 1);
-      lua_setfield(L_, -2, "find");
-    }
+    GuardLibrary(L_, lib.name);
     lua_remove(L_, -2);
     MakeReadOnly(L_);
     if (lib.name == std::string(LUA_STRLIBNAME)) {
@@ -295,11 +288,13 @@ absl::StatusOr<types::v1::Value> LuaSandbox::Evaluate(int chunk, types::v1::Valu
   // Restart the hook's count: every evaluation gets its full budget.
   lua_sethook(L_, &LuaSandbox::CountHook, LUA_MASKCOUNT, kHookEvery);
   instructions_left_ = limits_.max_instructions;
+  time_limit_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(limits_.max_time);
   allocator_.limit = allocator_.used + limits_.max_memory_bytes;
 
   const int rc = lua_pcall(L_, 0, 1, 0);
   allocator_.limit = std::numeric_limits<size_t>::max();
   instructions_left_ = std::numeric_limits<int64_t>::max();
+  time_limit_ = std::chrono::steady_clock::time_point::max();
   if (rc != LUA_OK) {
     std::string error = rc == LUA_ERRMEM ? absl::StrCat(name, ": memory limit of ",
                                                         limits_.max_memory_bytes, " bytes exceeded")

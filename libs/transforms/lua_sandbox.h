@@ -15,6 +15,7 @@
 #ifndef GRANARY_LIBS_TRANSFORMS_LUA_SANDBOX_H_
 #define GRANARY_LIBS_TRANSFORMS_LUA_SANDBOX_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -24,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "granary/types/v1/value.pb.h"
 
 #include "libs/transforms/global_names.h"
@@ -38,6 +40,9 @@ struct SandboxLimits {
   int64_t max_instructions = 1'000'000;
   // Bytes an evaluation may allocate above what the state held when it began.
   size_t max_memory_bytes = size_t{4} << 20;
+  // A backstop for work inside library functions that no charge foresaw: the instruction limit
+  // is what bounds expressions, deterministically; this only stops what it cannot see.
+  absl::Duration max_time = absl::Milliseconds(500);
 };
 
 class LuaSandbox {
@@ -96,8 +101,9 @@ class LuaSandbox {
   std::vector<std::string> chunk_names_;
   std::set<std::string> library_names_;
   int library_ref_ = 0;
-  // Instructions the running evaluation may still execute.
+  // Instructions the running evaluation may still execute, and until when it may run.
   int64_t instructions_left_ = INT64_MAX;
+  std::chrono::steady_clock::time_point time_limit_ = std::chrono::steady_clock::time_point::max();
   // The row being filled (a registry reference), 0 outside BeginRow/EndRow.
   int row_ref_ = 0;
   // The row's list inputs, pushed afresh into each evaluation's environment.
