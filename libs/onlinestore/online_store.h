@@ -48,13 +48,19 @@ struct RowWrite {
 };
 
 struct ViewWrite {
-  std::string view;                               // names "_ts:<view>" and "_created:<view>"
-  std::vector<std::string> feature_fields;        // libs/keys FeatureField, one per value
+  std::string view;                         // names "_ts:<view>" and "_created:<view>"
+  std::vector<std::string> feature_fields;  // libs/keys FeatureField, one per value
   // The view's incarnation: its registry meta.created_version (0: unknown). Rows of an older
   // incarnation are replaced whatever their times; a newer incarnation's are never touched.
   int64_t view_version = 0;
   absl::Duration key_ttl = absl::ZeroDuration();  // EXPIRE on written keys; zero: never
   std::vector<RowWrite> rows;
+  // Rows derived from another view's rows (write-time on-demand outputs) are guarded by that
+  // view's stored row instead of their own: a row is written when it is that row (the same
+  // event time, created time and incarnation `guard_view_version`) or newer, so the derived
+  // fields always belong to the stored source row. Empty: guarded by their own.
+  std::string guard_view;
+  int64_t guard_view_version = 0;
 };
 
 struct WriteResult {

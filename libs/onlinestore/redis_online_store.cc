@@ -189,6 +189,9 @@ absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write, abs
   (void)conn;
   const std::string ts_field = keys::TimestampField(write.view);
   const std::string created_field = keys::CreatedField(write.view);
+  const std::string guard_ts = keys::TimestampField(write.guard_view);
+  const std::string guard_created = keys::CreatedField(write.guard_view);
+  static const std::string kNoGuard;
   std::vector<std::string> encoded;  // a call's rows' Timestamp and OnlineRowMeta
   const size_t calls = (write.rows.size() + kRowsPerCall - 1) / kRowsPerCall;
   auto build = [&](size_t call) {
@@ -202,6 +205,14 @@ absl::StatusOr<WriteResult> RedisSession::WriteNewer(const ViewWrite& write, abs
     Arg(created_field);
     Number(absl::ToInt64Seconds(write.key_ttl));
     Number(write.view_version);
+    if (write.guard_view.empty()) {
+      Arg(kNoGuard);
+      Arg(kNoGuard);
+    } else {
+      Arg(guard_ts);
+      Arg(guard_created);
+    }
+    Number(write.guard_view_version);
     Number(static_cast<int64_t>(write.feature_fields.size()));
     for (const std::string& field : write.feature_fields) Arg(field);
     for (size_t i = begin; i < end; ++i) {

@@ -73,21 +73,46 @@ local function newer(sec, nanos, csec, cnanos, version, stored_ts, stored_meta)
   return cnanos > old_cnanos
 end
 
+-- Whether the row is the stored one: the same times and incarnation.
+local function same(sec, nanos, csec, cnanos, version, stored_ts, stored_meta)
+  if not stored_ts or not stored_meta then return false end
+  local old_sec, old_nanos = three_varints(stored_ts)
+  local old_csec, old_cnanos, old_version = three_varints(stored_meta)
+  return old_sec == sec and old_nanos == nanos and old_csec == csec and old_cnanos == cnanos and
+         old_version == version
+end
+
 local ts_field, created_field = ARGV[1], ARGV[2]
-local ttl, version, f = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local written, refused, a = 0, {}, 6 + f
+local ttl, version = tonumber(ARGV[3]), tonumber(ARGV[4])
+-- Rows derived from another view's (write-time on-demand outputs) are guarded by that view's
+-- stored row: written when the row is that row, or newer. Empty: guarded by their own.
+local guard_ts, guard_created, guard_version = ARGV[5], ARGV[6], tonumber(ARGV[7])
+local f = tonumber(ARGV[8])
+local written, refused, a = 0, {}, 9 + f
 for i, key in ipairs(KEYS) do
   local sec, nanos = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   local csec, cnanos = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  local stored = redis.pcall('HMGET', key, ts_field, created_field)
+  local stored
+  if guard_ts == '' then
+    stored = redis.pcall('HMGET', key, ts_field, created_field)
+  else
+    stored = redis.pcall('HMGET', key, guard_ts, guard_created)
+  end
+  local write = false
   if type(stored) == 'table' and stored.err then
     refused[#refused + 1] = i  -- the key holds another type: this row alone cannot be written
-  elseif newer(sec, nanos, csec, cnanos, version, stored[1], stored[2]) then
+  elseif guard_ts == '' then
+    write = newer(sec, nanos, csec, cnanos, version, stored[1], stored[2])
+  else
+    write = newer(sec, nanos, csec, cnanos, guard_version, stored[1], stored[2]) or
+            same(sec, nanos, csec, cnanos, guard_version, stored[1], stored[2])
+  end
+  if write then
     local args = {ts_field, ARGV[a + 4], created_field, ARGV[a + 5]}
     for j = 1, f do
       local v = ARGV[a + 5 + j]
       if v ~= '' then
-        args[#args + 1] = ARGV[5 + j]
+        args[#args + 1] = ARGV[8 + j]
         args[#args + 1] = v
       end
     end

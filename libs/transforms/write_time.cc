@@ -79,6 +79,10 @@ absl::StatusOr<std::vector<onlinestore::ViewWrite>> DeriveWrites(
     derived.view = view->name();
     derived.view_version = view->meta().created_version();
     derived.key_ttl = write.key_ttl;
+    // Written only for rows that are (or replace) the stored source row: an older row, refused
+    // for the source, must not leave its outputs beside a newer row's inputs.
+    derived.guard_view = write.view;
+    derived.guard_view_version = write.view_version;
     for (const ProgramOutput& output : (*program)->outputs()) {
       derived.feature_fields.push_back(keys::FeatureField(view->name(), output.name));
     }

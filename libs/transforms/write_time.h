@@ -2,8 +2,11 @@
 // source feature view are written online (pushed or materialized), with the engine serving and
 // historical retrieval run, and stored beside those rows like a feature view's features: under
 // the on-demand view's name, in the same Redis hash as the source row (the same entity key),
-// guarded by the source row's event and created times. So the stored outputs are always those
-// of the stored source row: a row that loses the guard loses it for both.
+// guarded by the stored source row (onlinestore::ViewWrite::guard_view): a row's outputs are
+// written when that row is the stored source row or newer, never when an older row lost to it.
+// So the stored outputs are those of the stored source row, whatever order rows arrive in or
+// which view was there first; and writing the stored rows again (materializing again) writes
+// the outputs of a view created since.
 //
 //   ASSIGN_OR_RETURN(std::vector<onlinestore::ViewWrite> derived,
 //                    DeriveWrites(catalog.serial(), catalog.repo(), write, features, &failed));

@@ -111,6 +111,7 @@ TEST(WriteTimeTest, EachRowsOutputsAreComputedAndStampedLikeItsRow) {
   EXPECT_EQ(d.view, "stored");
   EXPECT_EQ(d.view_version, 7);
   EXPECT_EQ(d.key_ttl, absl::Hours(2));
+  EXPECT_EQ(d.guard_view, "stats");  // guarded by the stored source row
   EXPECT_THAT(d.feature_fields, ElementsAre(keys::FeatureField("stored", "doubled"),
                                             keys::FeatureField("stored", "label")));
   ASSERT_EQ(d.rows.size(), 3u);

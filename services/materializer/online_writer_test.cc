@@ -177,6 +177,32 @@ TEST_F(OnlineWriterTest, WriteTimeOnDemandViewsAreComputedAndStoredWithTheirSour
   }
 }
 
+// A source row stored before the write-time view existed (or by another path): an older row
+// arriving later loses for the source, and must not leave its outputs beside the newer inputs;
+// writing the stored row again (materializing again) fills them in.
+TEST_F(OnlineWriterTest, WriteTimeOutputsFollowTheStoredSourceRowNotTheirOwnGuard) {
+  {
+    std::unique_ptr<onlinestore::OnlineStoreSession> session = store_->NewSession();
+    onlinestore::ViewWrite source;
+    source.view = "driver_stats";
+    source.view_version = 3;
+    source.feature_fields = {keys::FeatureField("driver_stats", "note")};
+    types::v1::Value note;
+    note.set_string_val("stored first");
+    types::v1::Value id;
+    id.set_int64_val(7);
+    ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
+    source.rows.push_back({key, At(100), At(100), {note.SerializeAsString()}});
+    ASSERT_OK(session->WriteNewer(source, absl::Now() + absl::Seconds(5)).status());
+  }
+  ASSERT_EQ(Shout(7), "<none>");  // the precondition: no outputs stored yet
+  ASSERT_OK(writer_->Write(TestBatch("old", {{7, At(50), At(50), "older"}})).status());
+  EXPECT_EQ(Note(7), "stored first");
+  EXPECT_EQ(Shout(7), "<none>") << "an older row's outputs were stored beside newer inputs";
+  ASSERT_OK(writer_->Write(TestBatch("again", {{7, At(100), At(100), "stored first"}})).status());
+  EXPECT_EQ(Shout(7), "STORED FIRST!");
+}
+
 TEST_F(OnlineWriterTest, ABatchForAViewCreatedAgainIsRefusedForGood) {
   events::v1::PushBatch old = TestBatch("b1", {{1, At(100), At(100), "old view"}});
   old.set_view_version(2);  // accepted for the view created at version 2, since deleted
