@@ -105,6 +105,30 @@ std::map<std::pair<int, std::string>, v1::ObjectMeta> MetaByObject(const v1::Fea
   return out;
 }
 
+// Write-time on-demand views of `desired` whose stored outputs would no longer be what their
+// definition computes (an expression, source, schema or mode changed), or that become
+// write-time: each starts a new incarnation, and the old one's stored outputs are removed.
+std::set<std::string> RenewedWriteTimeViews(const v1::FeatureRepo& current,
+                                            const v1::FeatureRepo& desired) {
+  std::set<std::string> out;
+  auto definition = [](v1::OnDemandFeatureView view) {
+    view.clear_description();
+    view.clear_tags();
+    view.clear_owner();
+    view.clear_meta();
+    return view.SerializeAsString();
+  };
+  for (const auto& want : desired.on_demand_feature_views()) {
+    for (const auto& have : current.on_demand_feature_views()) {
+      if (have.name() != want.name()) continue;
+      const bool stored = want.mode() == v1::OnDemandFeatureView::ON_WRITE ||
+                          have.mode() == v1::OnDemandFeatureView::ON_WRITE;
+      if (stored && definition(have) != definition(want)) out.insert(want.name());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::PlanResponse> CatalogWriter::Plan(const v1::PlanRequest& request) {
@@ -192,9 +216,15 @@ absl::StatusOr<CommitResult> CatalogWriter::CommitChange(const ProjectState& cur
       request.upserts.emplace_back(c.kind(), wanted.at({c.kind(), c.name()}));
     }
   }
-  request.cleanup = OnlineCleanupOf(current.repo, deleted_views);
+  const std::set<std::string> renewed = RenewedWriteTimeViews(current.repo, desired);
+  std::set<std::string> removed_online = deleted_views;
+  for (const std::string& name : renewed) {
+    request.renewed.push_back({v1::ON_DEMAND_FEATURE_VIEW, name});
+    removed_online.insert(name);
+  }
+  request.cleanup = OnlineCleanupOf(current.repo, removed_online);
   ASSIGN_OR_RETURN(CommitResult result, store_->Commit(request));
-  if (!deleted_views.empty() && cleanups_committed_) cleanups_committed_();
+  if (!removed_online.empty() && cleanups_committed_) cleanups_committed_();
 
   // The new version's snapshot is known without reading it back: cache it before announcing
   // the change, so that every cache that comes for it is served from memory.
@@ -210,7 +240,8 @@ absl::StatusOr<CommitResult> CatalogWriter::CommitChange(const ProjectState& cur
       v1::ObjectMeta meta = before[key];
       auto it = changed.find(key);
       if (it != changed.end()) {
-        if (it->second == v1::CREATE) {
+        if (it->second == v1::CREATE ||
+            (kind == v1::ON_DEMAND_FEATURE_VIEW && renewed.count(key.second) > 0)) {
           *meta.mutable_created_time() = base::ToProtoTime(result.committed_time);
           meta.set_created_version(result.version);
         }

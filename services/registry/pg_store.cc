@@ -260,6 +260,12 @@ absl::StatusOr<CommitResult> PgStore::Commit(const CommitRequest& r) {
           pqxx::binarystring(Serialize(*object)), TagsJson(catalog::ObjectTags(*object)),
           result.version);
     }
+    for (const ObjectKey& key : r.renewed) {
+      tx.exec_params(
+          "UPDATE registry.objects SET created_version = $4, created_at = now() "
+          "WHERE project = $1 AND kind = $2 AND name = $3",
+          r.project, static_cast<int>(key.kind), key.name, result.version);
+    }
     tx.exec_params(
         "INSERT INTO registry.history (project, version, committed_at, caller, comment, diff) "
         "VALUES ($1, $2, now(), $3, $4, $5)",

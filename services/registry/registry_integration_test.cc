@@ -484,6 +484,31 @@ TEST_F(RegistryIntegrationTest, DeletingAProjectWithFeatureServicesNeedsConsent)
   ASSERT_OK(delete_project());
 }
 
+// What a write-time view stored for its old definition must never be served as the new one's:
+// a change to what it computes starts a new incarnation (and its old outputs are removed
+// online); a change to its description does not.
+TEST_F(RegistryIntegrationTest, ChangingAWriteTimeViewStartsANewIncarnation) {
+  v1::FeatureRepo repo = Repo();
+  v1::OnDemandFeatureView* view = repo.mutable_on_demand_feature_views(0);
+  view->set_mode(v1::OnDemandFeatureView::ON_WRITE);
+  view->mutable_sources()->RemoveLast();  // its request source
+  (*view->mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] = "conv_rate * 2";
+  ASSERT_OK_AND_ASSIGN(v1::ApplyResponse first, Apply(repo));
+  auto created_version = [&]() -> int64_t {
+    absl::StatusOr<v1::GetSnapshotResponse> snap = Snapshot();
+    if (!snap.ok()) return -1;
+    return snap->snapshot().repo().on_demand_feature_views(0).meta().created_version();
+  };
+  EXPECT_EQ(created_version(), first.version());
+  view->set_description("twice the rate");
+  ASSERT_OK(Apply(repo));
+  EXPECT_EQ(created_version(), first.version());
+  (*view->mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] = "conv_rate * 3";
+  // Breaking for the feature service that uses it: consent given.
+  ASSERT_OK_AND_ASSIGN(v1::ApplyResponse changed, Apply(repo, std::nullopt, true));
+  EXPECT_EQ(created_version(), changed.version());
+}
+
 TEST_F(RegistryIntegrationTest, ASnapshotIsTheSameFromTheCacheAndFromTheDatabase) {
   v1::FeatureRepo repo = Repo();
   // Written out of name order: the cached and the loaded snapshot must still agree.

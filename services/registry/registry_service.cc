@@ -21,8 +21,7 @@ absl::Status Build(const RegistryConfig& config, server::ServiceHost& host) {
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js, bus::JetStream::Create(nats));
   auto publisher = std::make_shared<NatsChangePublisher>(nats, host.metrics());
   auto announcer = std::make_shared<CleanupAnnouncer>(store, js, absl::Seconds(5));
-  auto registry =
-      std::make_shared<Registry>(store, publisher, [announcer] { announcer->Wake(); });
+  auto registry = std::make_shared<Registry>(store, publisher, [announcer] { announcer->Wake(); });
   // Migrate now. PostgreSQL not reachable yet is fine (the health check migrates when it is);
   // anything else (a broken migration, a newer schema) is a reason not to start.
   if (absl::Status migrated = store->Migrate(); !migrated.ok() && !absl::IsUnavailable(migrated)) {

@@ -52,6 +52,10 @@ struct CommitRequest {
   // Objects created or changed (normalized, meta cleared), and objects deleted.
   std::vector<std::pair<v1::ObjectKind, const google::protobuf::Message*>> upserts;
   std::vector<ObjectKey> deletes;
+  // Changed objects that start a new incarnation (created_version = this commit's version):
+  // write-time on-demand views whose outputs change, so that what was stored for the old
+  // definition is never served as the new one's.
+  std::vector<ObjectKey> renewed;
   // History.
   std::string caller;
   std::string comment;
