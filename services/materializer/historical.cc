@@ -344,6 +344,12 @@ absl::Status Historical::Run(
               inputs.push_back(nullptr);
             }
           }
+          // A write-time view without a source row in its TTL: nothing was stored, null.
+          if (on_demand[o].row_time_view >= 0 &&
+              values[first_feature[on_demand[o].row_time_view] + on_demand[o].row_time_feature]
+                      .val_case() != types::v1::Value::kUnixTimestampVal) {
+            request_status = absl::NotFoundError("no source row");
+          }
           if (request_status.ok()) {
             on_demand[o].program->Evaluate(inputs, &computed[o], &wanted[o]);
           } else {

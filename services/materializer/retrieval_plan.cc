@@ -56,9 +56,12 @@ absl::StatusOr<std::vector<ViewSource>> Sources(const std::vector<ViewAsk>& aske
   return out;
 }
 
-// The prefix of the views joined only as sources of on-demand views (never a view's name: not
-// an identifier a repo accepts).
+// The prefix of the views joined only as sources of on-demand views (never a view's name: the
+// registry reserves names starting with "__").
 constexpr char kSourcePrefix[] = "__source_";
+// The name of a joined source's event time: no feature's (names starting with "__" are
+// reserved).
+constexpr char kRowTime[] = "__event_time";
 
 }  // namespace
 
@@ -121,6 +124,18 @@ absl::StatusOr<RetrievalPlan> PlanRetrieval(const std::vector<ViewAsk>& asked,
                        " cannot be computed: ", program.status().message()));
     }
     OnDemandAsk od{.program = *program, .alias = ask.alias};
+    const auto* definition = catalog.FindOnDemandFeatureView(ask.view);
+    if (definition->mode() == registry::v1::OnDemandFeatureView::ON_WRITE) {
+      for (const auto& source : definition->sources()) {
+        if (source.has_feature_view()) od.stored_with = source.feature_view().feature_view();
+      }
+      // Its source is joined even when no output asked for reads it: its row's presence is.
+      if (std::find_if(sources.begin(), sources.end(), [&](const ViewAsk& a) {
+            return a.view == od.stored_with;
+          }) == sources.end()) {
+        sources.push_back(ViewAsk{od.stored_with, absl::StrCat(kSourcePrefix, od.stored_with), {}});
+      }
+    }
     const auto& outputs = od.program->outputs();
     auto output_index = [&](const std::string& name) {
       for (size_t o = 0; o < outputs.size(); ++o) {
@@ -164,6 +179,23 @@ absl::StatusOr<RetrievalPlan> PlanRetrieval(const std::vector<ViewAsk>& asked,
   const int first_source = static_cast<int>(joined.size());
   joined.insert(joined.end(), sources.begin(), sources.end());
   ASSIGN_OR_RETURN(plan.views, Sources(joined, catalog));
+  // The event time of the source rows of write-time views, joined as one more column.
+  for (OnDemandAsk& od : plan.on_demand) {
+    if (od.stored_with.empty()) continue;
+    for (int v = first_source; v < static_cast<int>(plan.views.size()); ++v) {
+      if (joined[v].view != od.stored_with) continue;
+      auto& features = plan.views[v].features;
+      auto it = std::find_if(features.begin(), features.end(),
+                             [](const ViewSource::Feature& f) { return f.name == kRowTime; });
+      if (it == features.end()) {
+        it = features.insert(features.end(), {.column = plan.views[v].timestamp_column,
+                                              .name = kRowTime,
+                                              .type = ValueType::UNIX_TIMESTAMP});
+      }
+      od.row_time_view = v;
+      od.row_time_feature = static_cast<int>(it - features.begin());
+    }
+  }
 
   // Where each on-demand input is in a joined row (request columns are found in the entity
   // columns, once those are known).

@@ -46,6 +46,12 @@ struct OnDemandAsk {
     int entity_column = -1;
   };
   std::vector<Input> inputs;
+  // A write-time view's source feature view, and where that view's event time is in a joined
+  // row (-1: a view computed at read time). Null there: no source row within its TTL, and the
+  // outputs are null, as serving answers NOT_FOUND or OUTSIDE_MAX_AGE for what was not stored.
+  std::string stored_with;
+  int row_time_view = -1;
+  int row_time_feature = -1;
 };
 
 // A column the request returns after the entity columns.

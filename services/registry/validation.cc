@@ -79,6 +79,10 @@ class Validator {
           absl::StrCat("\"", name,
                        "\" is not a valid name (letters, digits and underscores, "
                        "not starting with a digit, at most 255)"));
+    } else if (absl::StartsWith(name, "__")) {
+      // Historical retrieval names the columns it joins for itself so.
+      Add(absl::StrCat(path, ".name"),
+          absl::StrCat("\"", name, "\": names starting with \"__\" are reserved"));
     }
   }
 

@@ -52,6 +52,12 @@ TEST(ValidationTest, NamesAndDuplicates) {
   EXPECT_THAT(problems,
               Contains(ProblemAt("on_demand_feature_views[driver_hourly_stats].name",
                                  "another feature view or on-demand feature view is named")));
+  // Names starting with "__" are Granary's own (the columns historical retrieval joins).
+  v1::FeatureRepo reserved = Driver();
+  reserved.mutable_feature_views(0)->mutable_schema(0)->set_name("__event_time");
+  EXPECT_THAT(Validate(reserved),
+              Contains(ProblemAt("feature_views[driver_hourly_stats].schema[0].name",
+                                 "names starting with \"__\" are reserved")));
 }
 
 TEST(ValidationTest, EntityKeyTypesAndJoinKeyConsistency) {
