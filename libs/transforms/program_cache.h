@@ -15,7 +15,6 @@
 #include "absl/status/statusor.h"
 #include "granary/registry/v1/repo.pb.h"
 
-#include "libs/config/reader.h"
 #include "libs/transforms/view_program.h"
 
 namespace granary::transforms {
@@ -27,18 +26,6 @@ namespace granary::transforms {
 absl::StatusOr<std::shared_ptr<ViewProgram>> ThreadProgram(uint64_t catalog_serial,
                                                            const registry::v1::FeatureRepo& repo,
                                                            const std::string& view);
-
-// The limits of every evaluation in this process, from its configuration (see ReadLimits). Set
-// at start-up, before any program compiles: programs already compiled keep theirs.
-void SetProcessLimits(SandboxLimits limits);
-SandboxLimits ProcessLimits();
-
-// The `on_demand:` section of a service's configuration:
-//
-//   on_demand:
-//     max_instructions: 1000000   # Lua VM instructions per output per row
-//     max_memory: 4MiB            # allocated per output per row
-SandboxLimits ReadLimits(config::Reader& root);
 
 }  // namespace granary::transforms
 

@@ -26,7 +26,7 @@ registry::v1::FeatureRepo Repo(const std::string& expression) {
                                       sources { feature_view { feature_view: "stats" } }
                                       schema { name: "out" dtype: DOUBLE }
                                       transformation { expressions { key: "out" value: ")pb" +
-          expression + R"pb(                                                                                                                                            " } }
+          expression + R"pb(                                                                                                                                                                        " } }
         }
       )pb",
       &repo));
@@ -55,39 +55,21 @@ TEST(ProgramCacheTest, CompiledOncePerCatalogAndAgainForANewOne) {
   EXPECT_THAT(ThreadProgram(2, first, "nope"), StatusIs(absl::StatusCode::kNotFound));
 }
 
-TEST(ProcessLimitsTest, ReadFromTheOnDemandSectionWithDefaultsAndBounds) {
-  ASSERT_OK_AND_ASSIGN(config::Reader none, config::Reader::FromString("{}"));
-  SandboxLimits limits = ReadLimits(none);
-  EXPECT_EQ(limits.max_instructions, 1'000'000);
-  EXPECT_EQ(limits.max_memory_bytes, size_t{4} << 20);
-  ASSERT_OK(none.Finish());
-
-  ASSERT_OK_AND_ASSIGN(
-      config::Reader given,
-      config::Reader::FromString("on_demand: {max_instructions: 20000, max_memory: 256KiB}"));
-  limits = ReadLimits(given);
-  EXPECT_EQ(limits.max_instructions, 20'000);
-  EXPECT_EQ(limits.max_memory_bytes, size_t{256} << 10);
-  ASSERT_OK(given.Finish());
-
-  ASSERT_OK_AND_ASSIGN(config::Reader bad,
-                       config::Reader::FromString("on_demand: {max_instructions: 5}"));
-  ReadLimits(bad);
-  EXPECT_THAT(bad.Finish(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                     ::testing::HasSubstr("on_demand.max_instructions")));
-}
-
-TEST(ProcessLimitsTest, ProgramsCompiledAfterwardsEvaluateWithinThem) {
-  const SandboxLimits before = ProcessLimits();
-  SetProcessLimits({.max_instructions = 10'000, .max_memory_bytes = size_t{4} << 20});
-  const registry::v1::FeatureRepo repo =
-      Repo("local n = 0 for i = 1, 100000 do n = n + i end return n");
+TEST(ViewLimitsTest, EvaluationsAreBoundedByTheViewsOwnLimitsWhereverTheyRun) {
+  registry::v1::FeatureRepo repo = Repo("local n = 0 for i = 1, 100000 do n = n + i end return n");
+  repo.mutable_on_demand_feature_views(0)->mutable_transformation()->set_max_instructions(10'000);
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<ViewProgram> program, ThreadProgram(9001, repo, "scaled"));
   std::vector<absl::StatusOr<types::v1::Value>> out;
   program->Evaluate({}, &out);
   EXPECT_THAT(out[0], StatusIs(absl::StatusCode::kInvalidArgument,
                                ::testing::HasSubstr("instruction limit of 10000")));
-  SetProcessLimits(before);
+  // Out of bounds: the registry's check says so.
+  repo.mutable_on_demand_feature_views(0)->mutable_transformation()->set_max_instructions(-1);
+  repo.mutable_on_demand_feature_views(0)->mutable_transformation()->set_max_memory_bytes(10);
+  std::vector<ProgramProblem> problems = ViewProgram::Check(repo, repo.on_demand_feature_views(0));
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].path, "transformation.max_instructions");
+  EXPECT_EQ(problems[1].path, "transformation.max_memory_bytes");
 }
 
 }  // namespace

@@ -175,15 +175,35 @@ std::unique_ptr<ViewProgram> ViewProgram::Build(const FeatureRepo& repo,
 std::vector<ProgramProblem> ViewProgram::Check(const FeatureRepo& repo,
                                                const OnDemandFeatureView& view) {
   std::vector<ProgramProblem> problems;
-  Build(repo, view, SandboxLimits{}, &problems);
+  Build(repo, view, LimitsOf(view), &problems);
+  const auto& t = view.transformation();
+  if (t.max_instructions() < 0 || t.max_instructions() > 1'000'000'000) {
+    problems.push_back({"transformation.max_instructions",
+                        absl::StrCat(t.max_instructions(), " is not in [0, 1000000000]")});
+  }
+  if (t.max_memory_bytes() != 0 &&
+      (t.max_memory_bytes() < (64 << 10) || t.max_memory_bytes() > (int64_t{1} << 30))) {
+    problems.push_back({"transformation.max_memory_bytes",
+                        absl::StrCat(t.max_memory_bytes(), " is not 0 or in [64 KiB, 1 GiB]")});
+  }
   return problems;
 }
 
+SandboxLimits ViewProgram::LimitsOf(const OnDemandFeatureView& view) {
+  SandboxLimits limits;
+  if (view.transformation().max_instructions() > 0) {
+    limits.max_instructions = view.transformation().max_instructions();
+  }
+  if (view.transformation().max_memory_bytes() > 0) {
+    limits.max_memory_bytes = static_cast<size_t>(view.transformation().max_memory_bytes());
+  }
+  return limits;
+}
+
 absl::StatusOr<std::unique_ptr<ViewProgram>> ViewProgram::Compile(const FeatureRepo& repo,
-                                                                  const OnDemandFeatureView& view,
-                                                                  SandboxLimits limits) {
+                                                                  const OnDemandFeatureView& view) {
   std::vector<ProgramProblem> problems;
-  std::unique_ptr<ViewProgram> program = Build(repo, view, limits, &problems);
+  std::unique_ptr<ViewProgram> program = Build(repo, view, LimitsOf(view), &problems);
   if (!problems.empty()) {
     std::vector<std::string> lines;
     for (const ProgramProblem& p : problems) lines.push_back(absl::StrCat(p.path, ": ", p.message));

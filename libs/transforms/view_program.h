@@ -53,10 +53,12 @@ struct ProgramProblem {
 
 class ViewProgram {
  public:
-  // INVALID_ARGUMENT listing the problems (see Check) when there are any.
+  // INVALID_ARGUMENT listing the problems (see Check) when there are any. Evaluations are
+  // bounded by the view's own limits (LimitsOf), the same wherever it runs.
   static absl::StatusOr<std::unique_ptr<ViewProgram>> Compile(
-      const registry::v1::FeatureRepo& repo, const registry::v1::OnDemandFeatureView& view,
-      SandboxLimits limits = {});
+      const registry::v1::FeatureRepo& repo, const registry::v1::OnDemandFeatureView& view);
+  // The view's transformation.max_instructions and max_memory_bytes, defaults where 0.
+  static SandboxLimits LimitsOf(const registry::v1::OnDemandFeatureView& view);
   // Everything that keeps `view` from compiling: the mode, an output without an expression or
   // an expression without an output, an expression that does not compile, that reads a name
   // that is neither an input nor a library (or a short name two inputs share), or that uses

@@ -59,7 +59,6 @@ MaterializerConfig ReadMaterializerConfig(config::Reader& root) {
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));
   c.offline_store = pg::ReadPgOptions(root.Section("offline_store"));
-  c.on_demand = transforms::ReadLimits(root);
   return c;
 }
 

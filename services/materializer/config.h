@@ -26,7 +26,6 @@
 //   nats: {url: nats://127.0.0.1:4222}
 //   redis: {address: 127.0.0.1:6379, user: materializer, password: {file: ...}}
 //   offline_store: {address: 127.0.0.1:5432, database: granary, user: granary, ...}
-//   on_demand: {max_instructions: 1000000, max_memory: 4MiB}   # per output per row
 #ifndef GRANARY_SERVICES_MATERIALIZER_CONFIG_H_
 #define GRANARY_SERVICES_MATERIALIZER_CONFIG_H_
 
@@ -38,7 +37,6 @@
 #include "libs/pg/options.h"
 #include "libs/redis/options.h"
 #include "libs/registry_client/registry_client.h"
-#include "libs/transforms/program_cache.h"
 #include "services/materializer/historical.h"
 #include "services/materializer/jobs.h"
 #include "services/materializer/stream_worker.h"
@@ -65,8 +63,6 @@ struct MaterializerConfig {
   redis::RedisOptions redis;
   // The offline store it reads (and appends pushed rows to), plus job state.
   pg::PgOptions offline_store;
-  // Limits of on-demand evaluations (write-time views, historical retrieval).
-  transforms::SandboxLimits on_demand;
 };
 
 MaterializerConfig ReadMaterializerConfig(config::Reader& root);

@@ -35,7 +35,6 @@ namespace granary::materializer {
 namespace {
 
 absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) {
-  transforms::SetProcessLimits(config.on_demand);
   auto metrics = std::make_shared<WriterMetrics>(host.metrics());
   host.AddCollectable(metrics->histograms());
   host.OnScrape([metrics] { metrics->UpdateAges(absl::Now()); });

@@ -16,7 +16,6 @@ ServingConfig ReadServingConfig(config::Reader& root) {
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   if (root.Has("nats")) c.nats = bus::ReadNatsOptions(root.Section("nats"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));
-  c.on_demand = transforms::ReadLimits(root);
   return c;
 }
 

@@ -9,7 +9,6 @@
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}   # optional: catalog changes arrive at once
 //   redis: {address: 127.0.0.1:6379, user: serving, password: {file: ...}}
-//   on_demand: {max_instructions: 1000000, max_memory: 4MiB}   # per output per row
 #ifndef GRANARY_SERVICES_SERVING_CONFIG_H_
 #define GRANARY_SERVICES_SERVING_CONFIG_H_
 
@@ -19,7 +18,6 @@
 #include "libs/config/reader.h"
 #include "libs/redis/options.h"
 #include "libs/registry_client/registry_client.h"
-#include "libs/transforms/program_cache.h"
 #include "services/serving/online_reader.h"
 
 namespace granary::serving {
@@ -31,8 +29,6 @@ struct ServingConfig {
   // Without it, catalog changes are seen on the registry poll only.
   std::optional<bus::NatsOptions> nats;
   redis::RedisOptions redis;
-  // Limits of each on-demand evaluation.
-  transforms::SandboxLimits on_demand;
 };
 
 ServingConfig ReadServingConfig(config::Reader& root);

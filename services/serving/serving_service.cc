@@ -13,7 +13,6 @@ namespace granary::serving {
 namespace {
 
 absl::Status Build(const ServingConfig& config, server::ServiceHost& host) {
-  transforms::SetProcessLimits(config.on_demand);
   auto metrics = std::make_shared<ServingMetrics>(host.metrics());
   for (auto& histogram : metrics->histograms()) host.AddCollectable(histogram);
   auto store = std::make_shared<onlinestore::RedisOnlineStore>(
