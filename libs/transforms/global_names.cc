@@ -18,7 +18,7 @@ constexpr uint8_t kVersion = 0x54;
 constexpr size_t kHeaderSize = 4 + 1 + 1 + 6 + 3 + 8 + 8;
 constexpr uint8_t kConstNumInt = 0x03, kConstNumFloat = 0x13;
 constexpr uint8_t kConstShortString = 0x04, kConstLongString = 0x14;
-constexpr uint32_t kOpGetUpval = 9, kOpGetTabUp = 11, kOpSetTabUp = 15;
+constexpr uint32_t kOpGetUpval = 9, kOpSetUpval = 10, kOpGetTabUp = 11, kOpSetTabUp = 15;
 
 class DumpReader {
  public:
@@ -120,7 +120,8 @@ absl::Status ReadFunction(DumpReader& r, GlobalNames& names) {
       if (const Constant* k = name(c)) names.read.insert(k->text);
     } else if (op == kOpSetTabUp && env(a)) {
       if (const Constant* k = name(b)) names.assigned.insert(k->text);
-    } else if (op == kOpGetUpval && env(b)) {
+    } else if ((op == kOpGetUpval || op == kOpSetUpval) && env(b)) {
+      // _ENV read as a value, or replaced (`_ENV = t`): what names mean is no longer known.
       names.dynamic = true;
     }
   }

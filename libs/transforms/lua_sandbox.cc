@@ -302,6 +302,8 @@ absl::StatusOr<types::v1::Value> LuaSandbox::Evaluate(int chunk, types::v1::Valu
                             ? std::string(lua_tostring(L_, -1))
                             : absl::StrCat(name, ": raised an error that is not a string");
     lua_pop(L_, 1);
+    // error("...", 0) carries no position: the view and feature are named all the same.
+    if (!absl::StartsWith(error, absl::StrCat(name, ":"))) error = absl::StrCat(name, ": ", error);
     return absl::InvalidArgumentError(error);
   }
   absl::StatusOr<types::v1::Value> value = ToValue(L_, -1, type);

@@ -92,6 +92,9 @@ TEST_F(SandboxTest, ErrorsNameTheViewFeatureAndLine) {
                        AllOf(HasSubstr("view.feature:1:"), HasSubstr("arithmetic"))));
   EXPECT_THAT(Run("a +", ValueType::INT64),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("view.feature:1:")));
+  // An error raised without a position still names the view and feature.
+  EXPECT_THAT(Run("error('no rate', 0)", ValueType::INT64),
+              StatusIs(absl::StatusCode::kInvalidArgument, "view.feature: no rate"));
 }
 
 TEST_F(SandboxTest, ForbiddenLibrariesAndFunctionsAreNotThere) {
@@ -258,6 +261,8 @@ TEST_F(SandboxTest, ResultsOfTheWrongTypeAreRefused) {
       {"{1, 'x'}", ValueType::INT64_LIST, "element 2 of the list"},
       {"1", ValueType::DOUBLE_LIST, "want DOUBLE_LIST"},
       {"function() end", ValueType::STRING, "returned a function"},
+      {"1e300", ValueType::FLOAT, "out of FLOAT's range"},
+      {"{1, -1e300}", ValueType::FLOAT_LIST, "out of FLOAT's range"},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(Run(c.expression, c.type),
@@ -289,6 +294,10 @@ TEST_F(SandboxTest, NamesOfAChunkComeFromItsBytecode) {
   ASSERT_OK_AND_ASSIGN(int dynamic, lua_.Compile("view.feature", "_ENV['a' .. 'b']"));
   ASSERT_OK_AND_ASSIGN(GlobalNames dynamic_names, lua_.NamesOf(dynamic));
   EXPECT_TRUE(dynamic_names.dynamic);
+  // Replacing _ENV changes what every later name means: dynamic too.
+  ASSERT_OK_AND_ASSIGN(int replaced, lua_.Compile("view.feature", "_ENV = {os = 1}\nreturn os"));
+  ASSERT_OK_AND_ASSIGN(GlobalNames replaced_names, lua_.NamesOf(replaced));
+  EXPECT_TRUE(replaced_names.dynamic);
   EXPECT_TRUE(lua_.IsLibraryName("math"));
   EXPECT_TRUE(lua_.IsLibraryName("tostring"));
   EXPECT_FALSE(lua_.IsLibraryName("os"));

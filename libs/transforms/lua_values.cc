@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,16 @@ std::string Described(lua_State* L, int index) {
     return lua_isinteger(L, index) ? "an integer" : "a float";
   }
   return absl::StrCat("a ", lua_typename(L, lua_type(L, index)));
+}
+
+// Whether a double converts to a float (NaN and infinities do; finite values past float's
+// largest would be undefined behaviour).
+bool FitsFloat(double v) {
+  return !std::isfinite(v) || std::fabs(v) <= std::numeric_limits<float>::max();
+}
+
+absl::Status OutOfFloatRange(double v) {
+  return absl::InvalidArgumentError(absl::StrCat("returned ", v, ", out of FLOAT's range"));
 }
 
 absl::Status WrongType(lua_State* L, int index, absl::string_view want) {
@@ -191,6 +202,7 @@ absl::StatusOr<Value> ToValue(lua_State* L, int index, ValueType::Enum type) {
     }
     case ValueType::FLOAT: {
       ASSIGN_OR_RETURN(double v, Number(L, index, "FLOAT"));
+      if (!FitsFloat(v)) return OutOfFloatRange(v);
       out.set_float_val(static_cast<float>(v));
       return out;
     }
@@ -237,8 +249,12 @@ absl::StatusOr<Value> ToValue(lua_State* L, int index, ValueType::Enum type) {
     }
     case ValueType::FLOAT_LIST: {
       auto* list = out.mutable_float_list_val();
-      RETURN_IF_ERROR(ReadList(L, index, "FLOAT_LIST (a sequence)", number,
-                               [&](double v) { list->add_val(static_cast<float>(v)); }));
+      std::optional<double> too_big;
+      RETURN_IF_ERROR(ReadList(L, index, "FLOAT_LIST (a sequence)", number, [&](double v) {
+        if (!FitsFloat(v)) too_big = v;
+        list->add_val(FitsFloat(v) ? static_cast<float>(v) : 0.0f);
+      }));
+      if (too_big.has_value()) return OutOfFloatRange(*too_big);
       return out;
     }
     case ValueType::BOOL_LIST: {
