@@ -134,12 +134,12 @@ absl::StatusOr<dv1::ListDeadLettersResponse> DeadLetters::List(
     return absl::InvalidArgumentError("page_token: not a token from this server");
   }
   dv1::ListDeadLettersResponse response;
-  ASSIGN_OR_RETURN(uint64_t next,
-                   Scan(request.filter(), from, kMaxScanned,
-                        [&](const Letter& letter) -> absl::StatusOr<bool> {
-                          *response.add_letters() = letter.ToProto(/*with_payload=*/false);
-                          return response.letters_size() < page_size;
-                        }));
+  ASSIGN_OR_RETURN(
+      uint64_t next,
+      Scan(request.filter(), from, kMaxScanned, [&](const Letter& letter) -> absl::StatusOr<bool> {
+        *response.add_letters() = letter.ToProto(/*with_payload=*/false);
+        return response.letters_size() < page_size;
+      }));
   if (next != 0) response.set_next_page_token(absl::StrCat(next));
   return response;
 }
@@ -148,12 +148,10 @@ absl::StatusOr<dv1::DeadLetter> DeadLetters::Get(uint64_t sequence) {
   dv1::DeadLetterFilter only;
   only.add_sequences(sequence);
   std::optional<dv1::DeadLetter> found;
-  RETURN_IF_ERROR(Scan(only, sequence, 1,
-                       [&](const Letter& letter) -> absl::StatusOr<bool> {
-                         found = letter.ToProto(/*with_payload=*/true);
-                         return false;
-                       })
-                      .status());
+  RETURN_IF_ERROR(Scan(only, sequence, 1, [&](const Letter& letter) -> absl::StatusOr<bool> {
+                    found = letter.ToProto(/*with_payload=*/true);
+                    return false;
+                  }).status());
   if (!found.has_value()) {
     return absl::NotFoundError(absl::StrCat("sequence: no dead letter ", sequence));
   }
@@ -173,14 +171,14 @@ absl::StatusOr<dv1::ReplayDeadLettersResponse> DeadLetters::Replay(
              const std::string original = letter.letter.message_id().empty()
                                               ? letter.letter.subject()
                                               : letter.letter.message_id();
-             absl::StatusOr<bus::PublishAck> ack = publisher_->Publish(
-                 letter.letter.subject(), letter.letter.payload(),
-                 absl::StrCat(original, "/replay-", letter.sequence));
+             absl::StatusOr<bus::PublishAck> ack =
+                 publisher_->Publish(letter.letter.subject(), letter.letter.payload(),
+                                     absl::StrCat(original, "/replay-", letter.sequence));
              if (!ack.ok()) {
                return absl::Status(ack.status().code(),
                                    absl::StrCat("replaying dead letter ", letter.sequence, " (",
-                                                response.replayed(), " replayed before it): ",
-                                                ack.status().message()));
+                                                response.replayed(),
+                                                " replayed before it): ", ack.status().message()));
              }
              response.set_replayed(response.replayed() + 1);
              if (ack->duplicate) response.set_duplicates(response.duplicates() + 1);

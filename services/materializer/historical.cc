@@ -296,6 +296,7 @@ absl::Status Historical::Run(
     std::vector<const types::v1::Value*> inputs;
     std::vector<std::vector<absl::StatusOr<types::v1::Value>>> computed(on_demand.size());
     std::vector<types::v1::Value> request_values;
+    int64_t failed_outputs = 0;
     // Per on-demand view, whether each output is asked for (only those are evaluated).
     std::vector<std::vector<bool>> wanted;
     for (const OnDemandAsk& od : on_demand) {
@@ -369,6 +370,8 @@ absl::Status Historical::Run(
             *value = *out;
           } else {
             value->set_null_val(types::v1::NULL_);
+            // Failed, as opposed to not computed for want of a stored source row.
+            if (absl::IsInvalidArgument(out.status())) ++failed_outputs;
           }
           if (value->val_case() == types::v1::Value::VAL_NOT_SET) {
             value->set_null_val(types::v1::NULL_);
@@ -382,6 +385,7 @@ absl::Status Historical::Run(
       }
       if (!more) break;
     }
+    if (failed_outputs > 0 && options_.on_demand_failed) options_.on_demand_failed(failed_outputs);
     tx.commit();
     return absl::OkStatus();
   };

@@ -33,6 +33,8 @@ struct HistoricalOptions {
   size_t batch_rows = 1000;
   // The longest a retrieval's statement may run.
   absl::Duration statement_timeout = absl::Hours(1);
+  // Told how many on-demand outputs failed (and are null) in each retrieval; may be empty.
+  std::function<void(int64_t)> on_demand_failed;
 };
 
 class Historical {

@@ -145,8 +145,12 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     registry->Stop();
   });
   // Retrievals run callers' SQL: connections of their own, never the job store's.
+  HistoricalOptions historical_options = config.historical;
+  historical_options.on_demand_failed = [metrics](int64_t outputs) {
+    metrics->RecordOnDemandFailures("historical", outputs);
+  };
   auto historical = std::make_shared<Historical>(
-      config.historical, std::make_shared<pg::Pool>(config.offline_store), lookup);
+      historical_options, std::make_shared<pg::Pool>(config.offline_store), lookup);
   host.AddGrpcService(std::make_unique<MaterializationGrpc>(jobs, historical),
                       materialization::v1::MaterializationService::service_full_name());
   host.AddGrpcService(std::make_unique<DeadLetterGrpc>(std::make_shared<DeadLetters>(js, js)),

@@ -17,9 +17,8 @@ Handled OnlineCleaner::Handle(bus::Message& message) {
   }
   std::unique_ptr<onlinestore::OnlineStoreSession> session = store_->NewSession();
   for (const events::v1::OnlineCleanup::View& view : cleanup.views()) {
-    onlinestore::ViewRemoval removal{.project = cleanup.project(),
-                                     .view = view.name(),
-                                     .view_version = view.view_version()};
+    onlinestore::ViewRemoval removal{
+        .project = cleanup.project(), .view = view.name(), .view_version = view.view_version()};
     for (const std::string& feature : view.features()) {
       removal.feature_fields.push_back(keys::FeatureField(view.name(), feature));
     }

@@ -144,7 +144,7 @@ absl::Status OnlineWriter::WriteDerived(
   ASSIGN_OR_RETURN(
       std::vector<onlinestore::ViewWrite> derived,
       transforms::DeriveWrites(catalog->serial(), catalog->repo(), write, features, &failed));
-  metrics_->RecordWriteTimeFailures("online-writer", failed);
+  metrics_->RecordOnDemandFailures("online-writer", failed);
   for (const onlinestore::ViewWrite& d : derived) {
     ASSIGN_OR_RETURN(onlinestore::WriteResult result,
                      session.WriteNewer(d, absl::Now() + write_timeout_));

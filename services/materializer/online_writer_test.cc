@@ -171,7 +171,7 @@ TEST_F(OnlineWriterTest, WriteTimeOnDemandViewsAreComputedAndStoredWithTheirSour
   EXPECT_EQ(Shout(1), "NEWER!");
   EXPECT_EQ(Shout(2), "FINE!");
   for (const auto& family : registry_.Collect()) {
-    if (family.name != "granary_materializer_write_time_failures_total") continue;
+    if (family.name != "granary_materializer_on_demand_failures_total") continue;
     ASSERT_EQ(family.metric.size(), 1u);
     EXPECT_EQ(family.metric[0].counter.value, 1);
   }

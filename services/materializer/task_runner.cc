@@ -198,7 +198,7 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
     ASSIGN_OR_RETURN(
         std::vector<onlinestore::ViewWrite> derived,
         transforms::DeriveWrites(catalog.serial(), catalog.repo(), write, features, &failed));
-    metrics_->RecordWriteTimeFailures("task-runner", failed);
+    metrics_->RecordOnDemandFailures("task-runner", failed);
     for (const onlinestore::ViewWrite& d : derived) {
       RETURN_IF_ERROR(session->WriteNewer(d, absl::Now() + options_.write_timeout).status());
     }

@@ -32,10 +32,10 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                .Name("granary_materializer_rows_written_total")
                .Help("Rows a writer applied (online: only rows newer than the stored ones).")
                .Register(registry);
-  write_time_failures_ =
+  on_demand_failures_ =
       &prometheus::BuildCounter()
-           .Name("granary_materializer_write_time_failures_total")
-           .Help("Outputs of write-time on-demand views whose expression failed for a row.")
+           .Name("granary_materializer_on_demand_failures_total")
+           .Help("On-demand outputs whose expression failed for a row, by where it ran.")
            .Register(registry);
   newest_age_ = &prometheus::BuildGauge()
                      .Name("granary_materializer_newest_event_age_seconds")
@@ -90,9 +90,9 @@ void WriterMetrics::RecordRowsWritten(const std::string& consumer, int64_t rows)
   if (rows > 0) rows_->Add({{"consumer", consumer}}).Increment(static_cast<double>(rows));
 }
 
-void WriterMetrics::RecordWriteTimeFailures(const std::string& consumer, int64_t outputs) {
+void WriterMetrics::RecordOnDemandFailures(const std::string& consumer, int64_t outputs) {
   if (outputs > 0) {
-    write_time_failures_->Add({{"consumer", consumer}}).Increment(static_cast<double>(outputs));
+    on_demand_failures_->Add({{"consumer", consumer}}).Increment(static_cast<double>(outputs));
   }
 }
 

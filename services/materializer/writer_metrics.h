@@ -15,9 +15,11 @@
 //                                                          -> written to Redis
 //   granary_materializer_newest_event_age_seconds{project,feature_view}
 //                                                          age of the newest event written online
-//   granary_materializer_write_time_failures_total{consumer}  outputs of write-time on-demand
-//                                                          views whose expression failed for a
-//                                                          row (stored as failed: INVALID)
+//   granary_materializer_on_demand_failures_total{consumer}  on-demand outputs whose expression
+//                                                          failed for a row: online-writer and
+//                                                          task-runner (write-time views, stored
+//                                                          as failed: INVALID), historical (null
+//                                                          in the training set)
 #ifndef GRANARY_SERVICES_MATERIALIZER_WRITER_METRICS_H_
 #define GRANARY_SERVICES_MATERIALIZER_WRITER_METRICS_H_
 
@@ -48,7 +50,7 @@ class WriterMetrics {
 
   void RecordBatch(const std::string& consumer, BatchOutcome outcome);
   void RecordRowsWritten(const std::string& consumer, int64_t rows);
-  void RecordWriteTimeFailures(const std::string& consumer, int64_t outputs);
+  void RecordOnDemandFailures(const std::string& consumer, int64_t outputs);
   // A batch reached Redis: how long after ingestion received it, and its newest event.
   void RecordOnline(const std::string& project, const std::string& view, absl::Duration latency,
                     absl::Time newest_event);
@@ -65,7 +67,7 @@ class WriterMetrics {
  private:
   prometheus::Family<prometheus::Counter>* batches_;
   prometheus::Family<prometheus::Counter>* rows_;
-  prometheus::Family<prometheus::Counter>* write_time_failures_;
+  prometheus::Family<prometheus::Counter>* on_demand_failures_;
   prometheus::Family<prometheus::Gauge>* newest_age_;
   prometheus::Family<prometheus::Gauge>* stalled_;
   prometheus::Family<prometheus::Gauge>* in_hand_;

@@ -4,6 +4,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "granary/serving/v1/serving.grpc.pb.h"
 
+#include "libs/testing/grpc_probes.h"
 #include "tests/integration/offline_stack_fixture.h"
 
 namespace granary::integration {
@@ -206,6 +207,11 @@ TEST_F(HistoricalTest, OnDemandFeaturesInTrainingSetsEqualWhatServingComputes) {
   EXPECT_GT(present, 0);
   EXPECT_GT(missing, 0);
   EXPECT_GT(not_stored, 0);
+  // The training set's failed outputs (null inputs, a nil sum) are counted.
+  EXPECT_GT(testing::ScrapeMetric(
+                m->metrics_port(),
+                "granary_materializer_on_demand_failures_total{consumer=\"historical\"}"),
+            0);
 }
 
 TEST_F(HistoricalTest, HistoricalRequestsThatCannotBeAnsweredSayWhy) {
