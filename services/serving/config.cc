@@ -13,6 +13,8 @@ ServingConfig ReadServingConfig(config::Reader& root) {
   c.reader.max_request_time = serving.Duration("max_request_time", absl::Seconds(1),
                                                absl::Milliseconds(1), absl::Minutes(1));
   c.read_connections = static_cast<int>(serving.Int("read_connections", 2, 1, 64));
+  c.reader.compute_threads =
+      static_cast<int>(serving.Int("compute_threads", ComputePool::AvailableCpus(), 0, 256));
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   if (root.Has("nats")) c.nats = bus::ReadNatsOptions(root.Section("nats"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));

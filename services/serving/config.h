@@ -6,6 +6,8 @@
 //     max_entity_rows: 1000
 //     max_request_time: 1s         # the most a request may take, whatever its deadline
 //     read_connections: 2          # pipelined Redis connections, one I/O thread each
+//     compute_threads: 2           # on-demand features, off the I/O threads (default: the
+//                                  # CPUs of the affinity mask; 0: on the I/O threads)
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}   # optional: catalog changes arrive at once
 //   redis: {address: 127.0.0.1:6379, user: serving, password: {file: ...}}

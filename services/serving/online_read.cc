@@ -35,8 +35,10 @@ absl::Status OnlineRead::Prepare(const EntityColumns& entities,
   return absl::OkStatus();
 }
 
-void OnlineRead::Start(onlinestore::OnlineStore& store, Completion done) {
+void OnlineRead::Start(onlinestore::OnlineStore& store, Completion done,
+                       std::shared_ptr<ComputePool> compute) {
   done_ = std::move(done);
+  compute_ = std::move(compute);
   store.ReadAsync(this);
 }
 
@@ -120,11 +122,19 @@ void OnlineRead::OnField(size_t get, size_t field, const char* data, size_t size
 void OnlineRead::OnGetError(size_t, absl::string_view) { ++corrupt_; }
 
 void OnlineRead::Done(absl::Status status) {
+  // Evaluations leave the I/O thread: they must not hold up other requests' replies.
+  if (status.ok() && !plan_->on_demand.empty() && compute_ != nullptr) {
+    std::shared_ptr<ComputePool> pool = compute_;
+    pool->Schedule([this] { Finish(absl::OkStatus()); });
+    return;
+  }
+  Finish(std::move(status));
+}
+
+void OnlineRead::Finish(absl::Status status) {
   ReadCounts counts{.rows = keys_.rows(), .corrupt = corrupt_};
-  if (status.ok()) {
-    if (!plan_->on_demand.empty()) {
-      status = ComputeOnDemand(*plan_, request_columns_, keys_.rows(), builder_, deadline_);
-    }
+  if (status.ok() && !plan_->on_demand.empty()) {
+    status = ComputeOnDemand(*plan_, request_columns_, keys_.rows(), builder_, deadline_);
   }
   if (status.ok()) {
     const size_t join_keys = plan_->join_keys.size();

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 
 #include "libs/onlinestore/online_store.h"
+#include "services/serving/compute_pool.h"
 #include "services/serving/entity_keys.h"
 #include "services/serving/read_plan.h"
 #include "services/serving/response_builder.h"
@@ -48,7 +49,10 @@ class OnlineRead : public onlinestore::AsyncRead {
   absl::Status Prepare(const EntityColumns& entities, const EntityColumns& request_context,
                        size_t max_rows);
   // Reads from `store`; from here on the read owns itself and deletes itself after `done`.
-  void Start(onlinestore::OnlineStore& store, Completion done);
+  // On-demand features are computed on `compute` when given, else on the thread that completes
+  // the read.
+  void Start(onlinestore::OnlineStore& store, Completion done,
+             std::shared_ptr<ComputePool> compute = nullptr);
 
   absl::Span<const onlinestore::HashGet> gets() const override { return keys_.gets(); }
   absl::Time deadline() const override { return deadline_; }
@@ -65,6 +69,8 @@ class OnlineRead : public onlinestore::AsyncRead {
     ResponseBuilder::Bytes timestamp;
   };
 
+  // Computes what is computed, answers, and deletes the read.
+  void Finish(absl::Status status);
   void OnTimestamp(const PlannedView& view, ViewRow& row, const char* data, size_t size);
   void OnRowMeta(const PlannedView& view, ViewRow& row, const char* data, size_t size);
 
@@ -72,6 +78,7 @@ class OnlineRead : public onlinestore::AsyncRead {
   const absl::Time now_;
   const absl::Time deadline_;
   Completion done_;
+  std::shared_ptr<ComputePool> compute_;
   EntityKeys keys_;
   ResponseBuilder builder_;
   std::vector<ViewRow> view_rows_;  // of the get being read, by view index in its group

@@ -19,7 +19,10 @@ OnlineReader::OnlineReader(OnlineReaderOptions options, CatalogLookup catalogs,
       catalogs_(std::move(catalogs)),
       store_(std::move(store)),
       clock_(clock),
-      metrics_(std::move(metrics)) {}
+      metrics_(std::move(metrics)),
+      compute_(options_.compute_threads > 0
+                   ? std::make_shared<ComputePool>(options_.compute_threads)
+                   : nullptr) {}
 
 absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> OnlineReader::CatalogFor(
     const std::string& requested) const {
@@ -61,11 +64,13 @@ void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time 
     return;
   }
   read.release()->Start(
-      *store_, [metrics = metrics_, done = std::move(done)](absl::StatusOr<std::string> response,
-                                                            const ReadCounts& counts) {
+      *store_,
+      [metrics = metrics_, done = std::move(done)](absl::StatusOr<std::string> response,
+                                                   const ReadCounts& counts) {
         if (metrics != nullptr && response.ok()) metrics->RecordRead(counts);
         done(std::move(response));
-      });
+      },
+      compute_);
 }
 
 }  // namespace granary::serving

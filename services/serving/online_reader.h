@@ -1,7 +1,8 @@
 // GetOnlineFeatures, the domain side: picks the project's catalog, the cached read plan for
 // the request's shape, checks the entity rows, and starts one pipelined read of the online
 // store whose replies become the response (OnlineRead). Never blocks: the answer comes through
-// `done`, at once for a bad request, else from the online store's I/O thread.
+// `done`, at once for a bad request, else from the online store's I/O thread (or, for requests
+// with on-demand features, from a compute thread).
 //
 //   OnlineReader reader(options, catalogs, store, base::Clock::Real(), metrics);
 //   reader.Read(request, deadline, [](absl::StatusOr<std::string> response) { ... });
@@ -20,6 +21,7 @@
 #include "libs/base/clock.h"
 #include "libs/onlinestore/online_store.h"
 #include "libs/registry_client/catalog.h"
+#include "services/serving/compute_pool.h"
 #include "services/serving/serving_metrics.h"
 
 namespace granary::serving {
@@ -32,6 +34,9 @@ struct OnlineReaderOptions {
   size_t max_entity_rows = 1000;
   // The longest a request may take, whatever deadline the client gave (or none).
   absl::Duration max_request_time = absl::Seconds(1);
+  // Threads computing on-demand features off the online store's I/O threads; 0: computed on
+  // the thread that completes the read.
+  int compute_threads = 0;
 };
 
 // A project's catalog, or NOT_FOUND / UNAVAILABLE saying why there is none.
@@ -64,6 +69,7 @@ class OnlineReader {
   const std::shared_ptr<onlinestore::OnlineStore> store_;
   const base::Clock& clock_;
   const std::shared_ptr<ServingMetrics> metrics_;
+  std::shared_ptr<ComputePool> compute_;  // null: compute_threads 0
 };
 
 }  // namespace granary::serving

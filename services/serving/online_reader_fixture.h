@@ -46,11 +46,18 @@ class OnlineReaderTest : public ::testing::Test {
     writer_ = store_->NewSession();
     catalogs_["shop"] = testing::TestCatalog("shop");
     metrics_ = std::make_shared<ServingMetrics>(registry_);
+    UseComputeThreads(0);
+  }
+
+  // Answers with on-demand features computed on `threads` threads of their own (0: on the
+  // thread that completes the read).
+  void UseComputeThreads(int threads) {
     reader_ = std::make_unique<OnlineReader>(
         OnlineReaderOptions{.default_project = "shop",
                             .projects = {"shop", "unapplied"},
                             .max_entity_rows = 100,
-                            .max_request_time = absl::Seconds(10)},
+                            .max_request_time = absl::Seconds(10),
+                            .compute_threads = threads},
         [this](const std::string& project)
             -> absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> {
           absl::MutexLock lock(&mu_);

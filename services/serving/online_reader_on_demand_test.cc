@@ -9,6 +9,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
+#include "libs/testing/eventually.h"
 #include "libs/transforms/write_time.h"
 #include "services/serving/online_reader_fixture.h"
 
@@ -211,6 +212,48 @@ TEST_F(OnlineReaderTest, TheDeadlineBoundsTheOnDemandWorkOfARequest) {
   // One row is answered, INVALID for each output (the limit, not the deadline).
   ASSERT_OK_AND_ASSIGN(Response one, Read(Request({"costly:spin0"}, {1})));
   EXPECT_EQ(one.results(1).statuses(0), v1::INVALID);
+}
+
+// On-demand features are computed off the online store's I/O thread: a request whose
+// expressions take seconds does not hold up the reads of others on the same connection.
+TEST_F(OnlineReaderTest, CostlyExpressionsDoNotHoldUpOtherRequestsReads) {
+  UseComputeThreads(1);
+  registry::v1::FeatureRepo repo = testing::TestRepo("shop");
+  auto* costly = repo.add_on_demand_feature_views();
+  costly->set_name("costly");
+  costly->add_sources()->mutable_feature_view()->set_feature_view("driver_stats");
+  for (int o = 0; o < 5; ++o) {
+    const std::string name = absl::StrCat("spin", o);
+    auto* field = costly->add_schema();
+    field->set_name(name);
+    field->set_dtype(types::v1::ValueType::INT64);
+    (*costly->mutable_transformation()->mutable_expressions())[name] =
+        "local n = conv_rate or 0\nwhile true do n = n + 1 end";
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    catalogs_["shop"] = testing::CatalogOf(repo);
+  }
+  Write("driver_stats", {{"driver_id", Int64(1)}}, kNow - absl::Minutes(1),
+        {{"conv_rate", Double(0.5)}});
+  std::vector<int64_t> drivers;
+  for (int d = 1; d <= 100; ++d) drivers.push_back(d);
+  // 100 rows x 5 outputs x 1M instructions: seconds of evaluation, once its read is in.
+  const v1::GetOnlineFeaturesRequest slow_request = Request(
+      {"costly:spin0", "costly:spin1", "costly:spin2", "costly:spin3", "costly:spin4"}, drivers);
+  const int before = round_trips_.load();
+  absl::Notification slow_done;
+  reader_->Read(slow_request, absl::Now() + absl::Seconds(10),
+                [&](absl::StatusOr<std::string>) { slow_done.Notify(); });
+  // The precondition: its read is in, so it is computing now.
+  ASSERT_TRUE(::granary::testing::Eventually([&] { return round_trips_.load() > before; },
+                                             absl::Seconds(10)));
+  ASSERT_FALSE(slow_done.HasBeenNotified());
+  // Another request on the same single connection is read and answered meanwhile.
+  ASSERT_OK_AND_ASSIGN(Response quick, Read(Request({"driver_stats:conv_rate"}, {1})));
+  EXPECT_EQ(quick.results(1).statuses(0), v1::PRESENT);
+  EXPECT_FALSE(slow_done.HasBeenNotified()) << "the quick read waited for the costly evaluations";
+  slow_done.WaitForNotification();
 }
 
 }  // namespace

@@ -217,6 +217,15 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
     EXPECT_NEAR(std::stod(share[1]), std::stod(conv[1]) * std::stod(acc[1]), 1e-4) << last_output_;
     EXPECT_THAT(last_output_, ContainsRegex("9999 +completed_share +- +NOT_FOUND"));
   }
+  // Both kinds through a feature service.
+  ASSERT_EXIT_CODE(
+      Run({"tools/cli/granary", "get-online-features", "--feature-service", "driver_ranking",
+           "--entity", "driver_id=1001", "--request", "val_to_add=10", "--project", "driver_stats",
+           "--serving", absl::StrCat("127.0.0.1:", ports_["serving"]), "--endpoint",
+           absl::StrCat("127.0.0.1:", ports_["registry"])}),
+      0);
+  EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate_plus_val1 +[0-9.]+ +PRESENT"));
+  EXPECT_THAT(last_output_, ContainsRegex("1001 +completed_share +[0-9.e-]+ +PRESENT"));
 
   // The two jobs `up` ran, and a training set from the example's entity rows.
   const std::string materializer =

@@ -184,6 +184,7 @@ TEST_F(CliRegistryTest, DeleteAndUsageErrors) {
   CliRun service = Granary({"delete", "feature-service", "driver_activity", "--allow-breaking"});
   EXPECT_EQ(service.code, 0) << service.output;
   EXPECT_THAT(service.output, HasSubstr("- feature_service driver_activity"));
+  EXPECT_EQ(Granary({"delete", "feature-service", "driver_ranking", "--allow-breaking"}).code, 0);
   // The on-demand view reads it too.
   EXPECT_EQ(Granary({"delete", "feature-view", "driver_hourly_stats"}).code, 1);
   EXPECT_EQ(Granary({"delete", "on-demand-feature-view", "transformed_conv_rate"}).code, 0);

@@ -59,6 +59,10 @@ reg::FeatureRepo BenchRepo(const std::vector<BenchView>& views) {
       (*od->mutable_transformation()->mutable_expressions())[field->name()] =
           absl::StrFormat("%s * 0.5 + %s", FeatureName(i), FeatureName(i + 1));
     }
+    auto* stored = repo.add_on_demand_feature_views();
+    *stored = *od;
+    stored->set_name(WriteTimeViewOf(v));
+    stored->set_mode(registry::v1::OnDemandFeatureView::ON_WRITE);
   }
   return repo;
 }
@@ -122,6 +126,15 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
   meta.set_created_seconds(absl::ToUnixSeconds(absl::Now()));
   const std::string created = meta.SerializeAsString();
   std::vector<std::string> values(fields.size());
+  // The write-time twin's outputs, as the writers store them beside the row.
+  const int outputs = std::min(kOnDemandOutputs, view.features - 1);
+  const std::string stored_view = WriteTimeViewOf(view);
+  std::vector<std::string> stored_fields = {keys::TimestampField(stored_view),
+                                            keys::CreatedField(stored_view)};
+  for (int o = 0; o < outputs; ++o) {
+    stored_fields.push_back(keys::FeatureField(stored_view, absl::StrFormat("o%d", o)));
+  }
+  std::vector<std::string> stored_values(stored_fields.size());
   for (int first = 0; first < entities; first += kRowsPerPipeline) {
     int last = std::min(entities, first + kRowsPerPipeline);
     for (int id = first; id < last; ++id) {
@@ -137,11 +150,19 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
         values[i + 2] = v.SerializeAsString();
       }
       RETURN_IF_ERROR(AppendHset(*conn, key, fields, values));
+      stored_values[0] = timestamp;
+      stored_values[1] = created;
+      for (int o = 0; o < outputs; ++o) {
+        types::v1::Value v;
+        v.set_double_val((id + o / 1000.0) * 0.5 + (id + (o + 1) / 1000.0));
+        stored_values[o + 2] = v.SerializeAsString();
+      }
+      RETURN_IF_ERROR(AppendHset(*conn, key, stored_fields, stored_values));
       // The raw twin: as many fields, values of the same sizes.
       RETURN_IF_ERROR(
           AppendHset(*conn, absl::StrFormat("raw%d:%012d", fields.size(), id), raw_fields, values));
     }
-    for (int i = 0; i < 2 * (last - first); ++i) {
+    for (int i = 0; i < 3 * (last - first); ++i) {
       bool failed = false;
       RETURN_IF_ERROR(
           conn->ReadRaw([&](const redisReply& r) { failed = r.type == REDIS_REPLY_ERROR; }));

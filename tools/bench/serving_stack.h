@@ -34,6 +34,8 @@ struct BenchView {
 // two of the view's features ("f000 * 0.5 + f001").
 inline constexpr int kOnDemandOutputs = 5;
 inline std::string OnDemandViewOf(const BenchView& view) { return view.name + "_od"; }
+// The same outputs as a write-time view (mode ON_WRITE): stored by Populate, read as stored.
+inline std::string WriteTimeViewOf(const BenchView& view) { return view.name + "_ods"; }
 
 // The fields serving reads per view: its "_ts:" and "_created:" fields, then the features.
 inline int FieldsRead(const BenchView& view) { return view.features + 2; }
