@@ -73,13 +73,22 @@ local function newer(sec, nanos, csec, cnanos, version, stored_ts, stored_meta)
   return cnanos > old_cnanos
 end
 
--- Whether the row is the stored one: the same times and incarnation.
+-- Whether the row is the stored one: the same times, and the same incarnation where both are
+-- known (0: unknown, as newer() takes it).
 local function same(sec, nanos, csec, cnanos, version, stored_ts, stored_meta)
   if not stored_ts or not stored_meta then return false end
   local old_sec, old_nanos = three_varints(stored_ts)
   local old_csec, old_cnanos, old_version = three_varints(stored_meta)
+  if old_sec == nil or old_csec == nil then return false end
   return old_sec == sec and old_nanos == nanos and old_csec == csec and old_cnanos == cnanos and
-         old_version == version
+         (old_version == version or old_version == 0 or version == 0)
+end
+
+-- Whether a stored meta is of a newer incarnation than `version` (both known).
+local function newer_incarnation(version, stored_meta)
+  if not stored_meta or version == 0 then return false end
+  local _, _, old_version = three_varints(stored_meta)
+  return old_version ~= nil and old_version > version
 end
 
 local ts_field, created_field = ARGV[1], ARGV[2]
@@ -96,7 +105,7 @@ for i, key in ipairs(KEYS) do
   if guard_ts == '' then
     stored = redis.pcall('HMGET', key, ts_field, created_field)
   else
-    stored = redis.pcall('HMGET', key, guard_ts, guard_created)
+    stored = redis.pcall('HMGET', key, guard_ts, guard_created, created_field)
   end
   local write = false
   if type(stored) == 'table' and stored.err then
@@ -104,8 +113,10 @@ for i, key in ipairs(KEYS) do
   elseif guard_ts == '' then
     write = newer(sec, nanos, csec, cnanos, version, stored[1], stored[2])
   else
-    write = newer(sec, nanos, csec, cnanos, guard_version, stored[1], stored[2]) or
-            same(sec, nanos, csec, cnanos, guard_version, stored[1], stored[2])
+    -- Never over a newer incarnation's own outputs (a writer from before the view changed).
+    write = not newer_incarnation(version, stored[3]) and
+            (newer(sec, nanos, csec, cnanos, guard_version, stored[1], stored[2]) or
+             same(sec, nanos, csec, cnanos, guard_version, stored[1], stored[2]))
   end
   if write then
     local args = {ts_field, ARGV[a + 4], created_field, ARGV[a + 5]}

@@ -1,5 +1,9 @@
 #include "libs/transforms/write_time.h"
 
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 #include "libs/keys/hash_field.h"
@@ -58,7 +62,27 @@ absl::StatusOr<std::vector<onlinestore::ViewWrite>> DeriveWrites(
     uint64_t catalog_serial, const FeatureRepo& repo, const onlinestore::ViewWrite& write,
     absl::Span<const std::string> features, int64_t* failed) {
   std::vector<onlinestore::ViewWrite> out;
-  for (const OnDemandFeatureView* view : WriteTimeViewsOf(repo, write.view)) {
+  const std::vector<const OnDemandFeatureView*> views = WriteTimeViewsOf(repo, write.view);
+  if (views.empty()) return out;
+  // Per key, the row the source's write keeps: the newest (event, created), the first of equals
+  // (a later equal row is not newer). Only its outputs are derived: an equal row's would pass
+  // the guard too and stand beside the kept row's inputs.
+  std::vector<size_t> winners;
+  {
+    absl::flat_hash_map<absl::string_view, size_t> winner_of;
+    for (size_t r = 0; r < write.rows.size(); ++r) {
+      const onlinestore::RowWrite& row = write.rows[r];
+      auto [it, added] = winner_of.emplace(row.key, r);
+      const onlinestore::RowWrite& kept = write.rows[it->second];
+      if (!added && std::make_pair(row.event_time, row.created_time) >
+                        std::make_pair(kept.event_time, kept.created_time)) {
+        it->second = r;
+      }
+    }
+    for (const auto& [key, r] : winner_of) winners.push_back(r);
+    std::sort(winners.begin(), winners.end());
+  }
+  for (const OnDemandFeatureView* view : views) {
     absl::StatusOr<std::shared_ptr<ViewProgram>> program =
         ThreadProgram(catalog_serial, repo, view->name());
     if (!program.ok()) {
@@ -93,7 +117,8 @@ absl::StatusOr<std::vector<onlinestore::ViewWrite>> DeriveWrites(
     std::vector<const Value*> inputs(value_of.size());
     std::vector<absl::StatusOr<Value>> outputs;
     derived.rows.reserve(write.rows.size());
-    for (const onlinestore::RowWrite& row : write.rows) {
+    for (size_t r : winners) {
+      const onlinestore::RowWrite& row = write.rows[r];
       for (size_t i = 0; i < value_of.size(); ++i) {
         inputs[i] = nullptr;
         const int at = value_of[i];

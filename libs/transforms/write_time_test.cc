@@ -131,6 +131,23 @@ TEST(WriteTimeTest, EachRowsOutputsAreComputedAndStampedLikeItsRow) {
   EXPECT_EQ(v.string_val(), "busy");
   EXPECT_EQ(failed, 1);
 
+  // Rows of one key with equal times: the source keeps the first, and only its outputs are
+  // derived (a later equal row is not newer for the source, but would pass the derived guard).
+  onlinestore::ViewWrite ties;
+  ties.view = "stats";
+  ties.rows.push_back({"k", t, t, {Bytes(int64_t{9}), Bytes(0.25)}});
+  ties.rows.push_back({"k", t, t, {Bytes(int64_t{9}), Bytes(4.0)}});
+  ties.rows.push_back({"other", t, t, {Bytes(int64_t{9}), Bytes(1.0)}});
+  ties.rows.push_back({"other", t + absl::Seconds(1), t, {Bytes(int64_t{9}), Bytes(2.0)}});
+  ASSERT_OK_AND_ASSIGN(derived, DeriveWrites(1, repo, ties, features, &failed));
+  ASSERT_EQ(derived[0].rows.size(), 2u);
+  ASSERT_TRUE(v.ParseFromString(derived[0].rows[0].values[0]));
+  EXPECT_EQ(derived[0].rows[0].key, "k");
+  EXPECT_EQ(v.double_val(), 0.5);
+  ASSERT_TRUE(v.ParseFromString(derived[0].rows[1].values[0]));
+  EXPECT_EQ(derived[0].rows[1].key, "other");
+  EXPECT_EQ(v.double_val(), 4.0);  // the newer of its two rows
+
   // A view nothing write-time reads derives nothing.
   write.view = "other";
   ASSERT_OK_AND_ASSIGN(derived, DeriveWrites(1, repo, write, {"x"}, &failed));

@@ -11,6 +11,7 @@
 #include "granary/registry/v1/objects.pb.h"
 
 #include "libs/catalog/rules.h"
+#include "services/registry/write_time_renewal.h"
 
 namespace granary::registry {
 namespace {
@@ -44,6 +45,14 @@ std::map<std::string, std::string> Expressions(const FeatureRepo& repo, const st
     }
   }
   return {};
+}
+
+const registry::v1::OnDemandFeatureView* FindOnDemand(const FeatureRepo& repo,
+                                                      const std::string& view) {
+  for (const auto& od : repo.on_demand_feature_views()) {
+    if (od.name() == view) return &od;
+  }
+  return nullptr;
 }
 
 // The mode of an on-demand view; ON_READ for any other view.
@@ -176,6 +185,17 @@ void ViewUpdated(const FeatureRepo& current, const FeatureRepo& desired, v1::Obj
                             "would be served new ones"),
                {"transformation.expressions"});
         }
+      }
+      // A write-time view whose stored outputs are removed until its source is written again.
+      const registry::v1::OnDemandFeatureView* before = FindOnDemand(current, view);
+      const registry::v1::OnDemandFeatureView* after = FindOnDemand(desired, view);
+      if (before != nullptr && after != nullptr && ModeOf(current, view) == ModeOf(desired, view) &&
+          StoresOtherOutputs(*before, *after)) {
+        Mark(c,
+             absl::StrCat(use.consumer, " uses ", view,
+                          ", whose stored outputs are removed by this change until its source is "
+                          "pushed or materialized again"),
+             {"transformation"});
       }
       // Stored outputs exist only for rows written since; computed ones for every row.
       if (ModeOf(current, view) != ModeOf(desired, view)) {

@@ -15,6 +15,7 @@
 #include "services/registry/read_requests.h"
 #include "services/registry/repo_diff.h"
 #include "services/registry/validation.h"
+#include "services/registry/write_time_renewal.h"
 
 namespace granary::registry {
 namespace {
@@ -100,30 +101,6 @@ std::map<std::pair<int, std::string>, v1::ObjectMeta> MetaByObject(const v1::Fea
       const auto* field = m->GetDescriptor()->FindFieldByName("meta");
       out[{kind, catalog::ObjectName(*m)}] =
           static_cast<const v1::ObjectMeta&>(m->GetReflection()->GetMessage(*m, field));
-    }
-  }
-  return out;
-}
-
-// Write-time on-demand views of `desired` whose stored outputs would no longer be what their
-// definition computes (an expression, source, schema or mode changed), or that become
-// write-time: each starts a new incarnation, and the old one's stored outputs are removed.
-std::set<std::string> RenewedWriteTimeViews(const v1::FeatureRepo& current,
-                                            const v1::FeatureRepo& desired) {
-  std::set<std::string> out;
-  auto definition = [](v1::OnDemandFeatureView view) {
-    view.clear_description();
-    view.clear_tags();
-    view.clear_owner();
-    view.clear_meta();
-    return view.SerializeAsString();
-  };
-  for (const auto& want : desired.on_demand_feature_views()) {
-    for (const auto& have : current.on_demand_feature_views()) {
-      if (have.name() != want.name()) continue;
-      const bool stored = want.mode() == v1::OnDemandFeatureView::ON_WRITE ||
-                          have.mode() == v1::OnDemandFeatureView::ON_WRITE;
-      if (stored && definition(have) != definition(want)) out.insert(want.name());
     }
   }
   return out;

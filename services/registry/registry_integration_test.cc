@@ -493,6 +493,14 @@ TEST_F(RegistryIntegrationTest, ChangingAWriteTimeViewStartsANewIncarnation) {
   view->set_mode(v1::OnDemandFeatureView::ON_WRITE);
   view->mutable_sources()->RemoveLast();  // its request source
   (*view->mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] = "conv_rate * 2";
+  // Several expressions: a map, whose bytes come in no fixed order.
+  for (int i = 0; i < 8; ++i) {
+    auto* field = view->add_schema();
+    field->set_name(absl::StrCat("extra", i));
+    field->set_dtype(types::v1::ValueType::DOUBLE);
+    (*view->mutable_transformation()->mutable_expressions())[field->name()] =
+        absl::StrCat("conv_rate * ", i);
+  }
   ASSERT_OK_AND_ASSIGN(v1::ApplyResponse first, Apply(repo));
   auto created_version = [&]() -> int64_t {
     absl::StatusOr<v1::GetSnapshotResponse> snap = Snapshot();
@@ -501,6 +509,19 @@ TEST_F(RegistryIntegrationTest, ChangingAWriteTimeViewStartsANewIncarnation) {
   };
   EXPECT_EQ(created_version(), first.version());
   view->set_description("twice the rate");
+  ASSERT_OK(Apply(repo));
+  EXPECT_EQ(created_version(), first.version());
+  // A change elsewhere, and the same view rebuilt (its map filled in another order): no renewal.
+  repo.mutable_feature_views(0)->set_description("hourly");
+  v1::OnDemandFeatureView rebuilt = *view;
+  rebuilt.mutable_transformation()->clear_expressions();
+  for (int i = 7; i >= 0; --i) {
+    (*rebuilt.mutable_transformation()->mutable_expressions())[absl::StrCat("extra", i)] =
+        absl::StrCat("conv_rate * ", i);
+  }
+  (*rebuilt.mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] =
+      "conv_rate * 2";
+  *view = rebuilt;
   ASSERT_OK(Apply(repo));
   EXPECT_EQ(created_version(), first.version());
   (*view->mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] = "conv_rate * 3";

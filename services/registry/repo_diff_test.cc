@@ -325,6 +325,17 @@ TEST(BreakingTest, ChangingTheExpressionOfAnOnDemandFeatureAServiceUses) {
   EXPECT_TRUE(diff.breaking());
   EXPECT_THAT(Find(diff, v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
               ElementsAre(HasSubstr("changes mode to ON_WRITE: nothing is stored until")));
+  // Stored at write time, any change to what it computes removes what was stored, limits too.
+  v1::FeatureRepo tighter = stored;
+  tighter.mutable_on_demand_feature_views(0)->mutable_transformation()->set_max_instructions(5000);
+  diff = DiffRepos(stored, tighter);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
+              ElementsAre(HasSubstr("whose stored outputs are removed by this change")));
+  // Its description is only for people.
+  v1::FeatureRepo described = stored;
+  described.mutable_on_demand_feature_views(0)->set_description("doubled");
+  EXPECT_FALSE(DiffRepos(stored, described).breaking());
 }
 
 }  // namespace
