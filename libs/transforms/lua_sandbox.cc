@@ -90,10 +90,14 @@ void* LuaSandbox::Allocate(void* ud, void* ptr, size_t old_size, size_t new_size
     a->used -= old_size;
     return nullptr;
   }
-  // Growing past the limit fails, and Lua raises "not enough memory"; shrinking never fails.
-  if (new_size > old_size && a->used + (new_size - old_size) > a->limit) return nullptr;
+  // Growing spends the budget (what is freed is not given back, so the budget does not depend
+  // on garbage earlier evaluations left); past it, allocation fails and Lua raises "not enough
+  // memory". Shrinking never fails.
+  const size_t growth = new_size > old_size ? new_size - old_size : 0;
+  if (growth > a->budget) return nullptr;
   void* p = std::realloc(ptr, new_size);
   if (p == nullptr) return nullptr;
+  a->budget -= growth;
   a->used = a->used - old_size + new_size;
   return p;
 }
@@ -186,7 +190,7 @@ bool LuaSandbox::IsLibraryName(const std::string& name) const {
 absl::StatusOr<int> LuaSandbox::Compile(const std::string& name, const std::string& text) {
   const std::string chunk_name = "=" + name;
   const std::string expression = "return " + text;
-  allocator_.limit = allocator_.used + kCompileMemory;
+  allocator_.budget = kCompileMemory;
   int rc = luaL_loadbufferx(L_, expression.data(), expression.size(), chunk_name.c_str(), "t");
   std::string expression_error;
   if (rc != LUA_OK) {
@@ -194,7 +198,7 @@ absl::StatusOr<int> LuaSandbox::Compile(const std::string& name, const std::stri
     lua_pop(L_, 1);
     rc = luaL_loadbufferx(L_, text.data(), text.size(), chunk_name.c_str(), "t");
   }
-  allocator_.limit = std::numeric_limits<size_t>::max();
+  allocator_.budget = std::numeric_limits<size_t>::max();
   if (rc != LUA_OK) {
     // One line without `return` was meant as an expression: its error says more.
     const bool one_expression =
@@ -288,11 +292,12 @@ absl::StatusOr<types::v1::Value> LuaSandbox::Evaluate(int chunk, types::v1::Valu
   // Restart the hook's count: every evaluation gets its full budget.
   lua_sethook(L_, &LuaSandbox::CountHook, LUA_MASKCOUNT, kHookEvery);
   instructions_left_ = limits_.max_instructions;
-  time_limit_ = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(limits_.max_time);
-  allocator_.limit = allocator_.used + limits_.max_memory_bytes;
+  time_limit_ = std::chrono::steady_clock::now() +
+                absl::ToChronoNanoseconds(std::min(limits_.max_time, deadline_ - absl::Now()));
+  allocator_.budget = limits_.max_memory_bytes;
 
   const int rc = lua_pcall(L_, 0, 1, 0);
-  allocator_.limit = std::numeric_limits<size_t>::max();
+  allocator_.budget = std::numeric_limits<size_t>::max();
   instructions_left_ = std::numeric_limits<int64_t>::max();
   time_limit_ = std::chrono::steady_clock::time_point::max();
   if (rc != LUA_OK) {

@@ -38,7 +38,8 @@ namespace granary::transforms {
 struct SandboxLimits {
   // Lua VM instructions per evaluation (checked every 1,000).
   int64_t max_instructions = 1'000'000;
-  // Bytes an evaluation may allocate above what the state held when it began.
+  // Bytes an evaluation may allocate in all (what it frees is not given back): its budget does
+  // not depend on what earlier evaluations left for the collector.
   size_t max_memory_bytes = size_t{4} << 20;
   // A backstop for work inside library functions that no charge foresaw: the instruction limit
   // is what bounds expressions, deterministically; this only stops what it cannot see.
@@ -74,6 +75,9 @@ class LuaSandbox {
   absl::StatusOr<types::v1::Value> Evaluate(int chunk, types::v1::ValueType::Enum type);
   void EndRow();
 
+  // Evaluations stop at `deadline` too (the caller's, when sooner than the time backstop).
+  void set_deadline(absl::Time deadline) { deadline_ = deadline; }
+
   // Bytes the state holds now (for tests and metrics).
   size_t memory_in_use() const { return allocator_.used; }
 
@@ -85,8 +89,9 @@ class LuaSandbox {
  private:
   struct Allocator {
     size_t used = 0;
-    // Allocation fails (and Lua raises "not enough memory") beyond this.
-    size_t limit = SIZE_MAX;
+    // Bytes the running evaluation may still allocate; allocation fails (and Lua raises "not
+    // enough memory") beyond it.
+    size_t budget = SIZE_MAX;
   };
   static void* Allocate(void* ud, void* ptr, size_t old_size, size_t new_size);
   static void CountHook(lua_State* L, lua_Debug* ar);
@@ -104,6 +109,7 @@ class LuaSandbox {
   // Instructions the running evaluation may still execute, and until when it may run.
   int64_t instructions_left_ = INT64_MAX;
   std::chrono::steady_clock::time_point time_limit_ = std::chrono::steady_clock::time_point::max();
+  absl::Time deadline_ = absl::InfiniteFuture();
   // The row being filled (a registry reference), 0 outside BeginRow/EndRow.
   int row_ref_ = 0;
   // The row's list inputs, pushed afresh into each evaluation's environment.

@@ -12,7 +12,7 @@ namespace granary::transforms {
 namespace {
 
 // Each program holds a Lua state of a few hundred KiB at most.
-constexpr size_t kMaxProgramsPerThread = 64;
+constexpr size_t kMaxProgramsPerThread = 256;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "libs/transforms/value_conversion.h"
 
+#include <cmath>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -57,7 +58,12 @@ absl::StatusOr<Value> ConvertValue(const Value& value, ValueType::Enum to) {
   }
   // FLOAT and DOUBLE.
   if (to == ValueType::FLOAT) {
-    out.set_float_val(static_cast<float>(value.double_val()));
+    const double v = value.double_val();
+    // NaN and infinities convert; a finite value past float's largest would be undefined.
+    if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()) {
+      return absl::InvalidArgumentError(absl::StrCat(v, " is out of FLOAT's range"));
+    }
+    out.set_float_val(static_cast<float>(v));
   } else {
     out.set_double_val(value.float_val());
   }

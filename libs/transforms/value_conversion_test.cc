@@ -52,6 +52,10 @@ TEST(ConvertValueTest, RefusesWhatDoesNotFit) {
   EXPECT_THAT(
       ConvertValue(text, ValueType::INT64),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a string_val value, want INT64")));
+  Value huge;
+  huge.set_double_val(1e300);
+  EXPECT_THAT(ConvertValue(huge, ValueType::FLOAT),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("out of FLOAT's range")));
   Value fraction;
   fraction.set_double_val(2.5);
   EXPECT_THAT(ConvertValue(fraction, ValueType::INT64),

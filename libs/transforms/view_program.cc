@@ -177,14 +177,16 @@ std::vector<ProgramProblem> ViewProgram::Check(const FeatureRepo& repo,
   std::vector<ProgramProblem> problems;
   Build(repo, view, LimitsOf(view), &problems);
   const auto& t = view.transformation();
-  if (t.max_instructions() < 0 || t.max_instructions() > 1'000'000'000) {
+  // Bounded so that the instruction count, not the time backstop or the host's memory, is what
+  // stops an evaluation: the same everywhere.
+  if (t.max_instructions() < 0 || t.max_instructions() > 10'000'000) {
     problems.push_back({"transformation.max_instructions",
-                        absl::StrCat(t.max_instructions(), " is not in [0, 1000000000]")});
+                        absl::StrCat(t.max_instructions(), " is not in [0, 10000000]")});
   }
   if (t.max_memory_bytes() != 0 &&
-      (t.max_memory_bytes() < (64 << 10) || t.max_memory_bytes() > (int64_t{1} << 30))) {
+      (t.max_memory_bytes() < (64 << 10) || t.max_memory_bytes() > (int64_t{64} << 20))) {
     problems.push_back({"transformation.max_memory_bytes",
-                        absl::StrCat(t.max_memory_bytes(), " is not 0 or in [64 KiB, 1 GiB]")});
+                        absl::StrCat(t.max_memory_bytes(), " is not 0 or in [64 KiB, 64 MiB]")});
   }
   return problems;
 }
@@ -215,7 +217,8 @@ absl::StatusOr<std::unique_ptr<ViewProgram>> ViewProgram::Compile(const FeatureR
 
 void ViewProgram::Evaluate(absl::Span<const types::v1::Value* const> inputs,
                            std::vector<absl::StatusOr<types::v1::Value>>* outputs,
-                           const std::vector<bool>* wanted) {
+                           const std::vector<bool>* wanted, absl::Time deadline) {
+  sandbox_.set_deadline(deadline);
   sandbox_.BeginRow(scope_);
   for (size_t i = 0; i < inputs_.size() && i < inputs.size(); ++i) {
     const types::v1::Value* value = inputs[i];

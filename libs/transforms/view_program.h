@@ -76,10 +76,12 @@ class ViewProgram {
   // One row: `inputs` in inputs() order (nullptr or a null Value: nil); `outputs` becomes one
   // entry per output, INVALID_ARGUMENT (naming the view, feature and line) for an output whose
   // expression failed or returned the wrong type. With `wanted` (one flag per output), only the
-  // wanted outputs are evaluated; the others are CANCELLED.
+  // wanted outputs are evaluated; the others are CANCELLED. An evaluation still running at
+  // `deadline` stops there (failed): the caller, past its deadline, answers DEADLINE_EXCEEDED.
   void Evaluate(absl::Span<const types::v1::Value* const> inputs,
                 std::vector<absl::StatusOr<types::v1::Value>>* outputs,
-                const std::vector<bool>* wanted = nullptr);
+                const std::vector<bool>* wanted = nullptr,
+                absl::Time deadline = absl::InfiniteFuture());
 
  private:
   ViewProgram(std::string view_name, SandboxLimits limits)

@@ -60,11 +60,6 @@ absl::Status ComputeOnDemand(const ReadPlan& plan,
     parsed.assign(od.inputs.size(), Value());
     inputs.assign(od.inputs.size(), nullptr);
     for (size_t row = 0; row < rows; ++row) {
-      if (absl::Now() > deadline) {
-        return absl::DeadlineExceededError(
-            absl::StrCat("the deadline passed while computing on-demand feature view '", od.view,
-                         "' (row ", row + 1, " of ", rows, ")"));
-      }
       // The newest event time among the row's feature inputs stamps its outputs.
       ResponseBuilder::Bytes stamp;
       int64_t stamp_seconds = INT64_MIN;
@@ -96,9 +91,15 @@ absl::Status ComputeOnDemand(const ReadPlan& plan,
         }
       }
       if (program.ok()) {
-        (*program)->Evaluate(inputs, &outputs, &od.wanted);
+        (*program)->Evaluate(inputs, &outputs, &od.wanted, deadline);
       } else {
         outputs.assign(od.outputs.size(), program.status());
+      }
+      // Evaluations stop at the deadline too: past it, nothing computed is answered.
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("the deadline passed while computing on-demand feature view '", od.view,
+                         "' (row ", row + 1, " of ", rows, ")"));
       }
       for (size_t o = 0; o < od.outputs.size() && o < outputs.size(); ++o) {
         for (int column : od.outputs[o]) {

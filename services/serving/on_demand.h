@@ -33,9 +33,9 @@ absl::StatusOr<std::vector<types::v1::RepeatedValue>> RequestColumns(
 
 // Computes every on-demand output of `plan` for `rows` rows into `builder`, whose feature
 // columns start after the join keys. Each evaluation is bounded (libs/transforms limits); the
-// request as a whole by `deadline`: DEADLINE_EXCEEDED once it passes between rows, so a request
-// for many rows of costly expressions stops using the reader thread when its caller stops
-// waiting.
+// request as a whole by `deadline`: an evaluation running then stops, and the call answers
+// DEADLINE_EXCEEDED, so a request of costly expressions stops using its compute thread when its
+// caller stops waiting.
 absl::Status ComputeOnDemand(const ReadPlan& plan,
                              const std::vector<types::v1::RepeatedValue>& request, size_t rows,
                              ResponseBuilder& builder, absl::Time deadline);

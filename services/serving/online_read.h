@@ -37,8 +37,8 @@ namespace granary::serving {
 
 class OnlineRead : public onlinestore::AsyncRead {
  public:
-  // Called once, from Done, before the read deletes itself: the serialized
-  // GetOnlineFeaturesResponse, or why there is none.
+  // Called once, before the read deletes itself (from Done, or from a compute thread for reads
+  // with on-demand features): the serialized GetOnlineFeaturesResponse, or why there is none.
   using Completion =
       std::function<void(absl::StatusOr<std::string> response, const ReadCounts& counts)>;
 
