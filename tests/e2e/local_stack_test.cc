@@ -244,10 +244,38 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   ASSERT_EQ(lines.size(), 22u) << "a header and the 21 entity rows";
   EXPECT_EQ(lines[0],
-            "driver_id,event_timestamp,trip_completed,conv_rate,acc_rate,avg_daily_trips");
-  EXPECT_THAT(lines[1], ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,1,0\\.[0-9]+,0\\.[0-9]+,[0-9]+$"));
-  EXPECT_THAT(lines[4], ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,0,,,$")) << "older than the data";
-  EXPECT_THAT(lines[21], ContainsRegex("^1099,20[0-9-]+T[0-9:]+Z,0,,,$")) << "no such driver";
+            "driver_id,event_timestamp,trip_completed,val_to_add,conv_rate,acc_rate,"
+            "avg_daily_trips");
+  EXPECT_THAT(lines[1],
+              ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,1,10,0\\.[0-9]+,0\\.[0-9]+,[0-9]+$"));
+  EXPECT_THAT(lines[4], ContainsRegex("^1001,20[0-9-]+T[0-9:]+Z,0,0,,,$")) << "older than the data";
+  EXPECT_THAT(lines[21], ContainsRegex("^1099,20[0-9-]+T[0-9:]+Z,0,3,,,$")) << "no such driver";
+
+  // The training set of a model that reads on-demand features, from the same entity rows:
+  // conv_rate_plus_val1 computed from each row's val_to_add, completed_share from the joined
+  // row (null where the driver has no row in its TTL, as nothing was stored online).
+  const std::string ranking = home_ + "/ranking.csv";
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-historical-features", "--entities",
+                        "examples/driver_stats/entities.csv", "--feature-service", "driver_ranking",
+                        "--project", "driver_stats", "--out", ranking, materializer}),
+                   0);
+  {
+    std::ifstream ranking_in(ranking);
+    std::vector<std::string> rows;
+    for (std::string line; std::getline(ranking_in, line);) rows.push_back(line);
+    ASSERT_EQ(rows.size(), 22u);
+    EXPECT_EQ(rows[0],
+              "driver_id,event_timestamp,trip_completed,val_to_add,conv_rate,conv_rate_plus_val1,"
+              "completed_share");
+    const std::vector<std::string> first = absl::StrSplit(rows[1], ',');
+    const std::vector<std::string> joined = absl::StrSplit(lines[1], ',');
+    ASSERT_EQ(first.size(), 7u) << rows[1];
+    ASSERT_EQ(joined.size(), 7u) << lines[1];
+    const double conv = std::stod(first[4]), acc = std::stod(joined[5]);
+    EXPECT_NEAR(std::stod(first[5]), conv + 10, 1e-6) << rows[1];
+    EXPECT_NEAR(std::stod(first[6]), conv * acc, 1e-6) << rows[1];
+    EXPECT_THAT(rows[21], ContainsRegex("^1099,20[0-9-]+T[0-9:]+Z,0,3,,,$")) << "no such driver";
+  }
 
   // A training set right value by value: entity rows at whole seconds (so the CSV's times are
   // exactly the rows' times), every row checked against a brute-force point-in-time answer
