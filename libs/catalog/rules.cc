@@ -38,6 +38,17 @@ std::string ItemKey(const google::protobuf::Message& item) {
     std::string value = r->GetString(item, f);
     if (!value.empty()) return value;
   }
+  // An on-demand view's source: its projection (by the name it reads the view under), or its
+  // request source.
+  if (const auto* f = d->FindFieldByName("feature_view");
+      f != nullptr && f->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
+      r->HasField(item, f)) {
+    return ItemKey(r->GetMessage(item, f));
+  }
+  if (const auto* f = d->FindFieldByName("request_source");
+      f != nullptr && f->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+    return r->GetString(item, f);
+  }
   return "";
 }
 

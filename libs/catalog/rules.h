@@ -24,8 +24,9 @@ bool IsProjectName(absl::string_view name);
 bool IsOutputOnly(const google::protobuf::FieldDescriptor* field);
 
 // How an item of a repeated field is identified across versions: a schema field by its name,
-// a projection by the name it is returned under (its alias, else its view). Empty when the
-// items have no identity (they are then compared by position).
+// a projection by the name it is returned under (its alias, else its view), an on-demand
+// view's source by its projection's or its request source's name. Empty when the items have no
+// identity (they are then compared by position).
 std::string ItemKey(const google::protobuf::Message& item);
 
 // INVALID_ARGUMENT "N problems in the repo:" followed by the lines; OK when there are none.

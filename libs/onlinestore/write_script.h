@@ -22,8 +22,10 @@ namespace granary::onlinestore {
 
 // KEYS[i]: the entity key of row i.
 // ARGV[1]: "_ts:<view>"; ARGV[2]: "_created:<view>"; ARGV[3]: seconds until a written key
-// expires (0: never); ARGV[4]: the view's incarnation (0: unknown); ARGV[5]: F, the number of
-// features; ARGV[6 .. 5+F]: their hash fields; then for each row: event seconds, event nanos,
+// expires (0: never); ARGV[4]: the view's incarnation (0: unknown); ARGV[5], ARGV[6]: the guard
+// view's "_ts:" and "_created:" fields, empty for rows guarded by their own (ViewWrite::
+// guard_view); ARGV[7]: the guard view's incarnation; ARGV[8]: F, the number of features;
+// ARGV[9 .. 8+F]: their hash fields; then for each row: event seconds, event nanos,
 // created seconds, created nanos (normalized: 0 <= nanos < 1e9), the serialized Timestamp,
 // the serialized OnlineRowMeta, and F serialized values (an empty string leaves that field as
 // it is).

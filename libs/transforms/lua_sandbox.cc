@@ -16,6 +16,8 @@ namespace {
 
 // The count hook runs every this many instructions.
 constexpr int kHookEvery = 1000;
+// An evaluation that allocated more than this is followed by a full collection.
+constexpr size_t kCollectAfter = size_t{1} << 20;
 // What compiling one expression may allocate.
 constexpr size_t kCompileMemory = size_t{16} << 20;
 
@@ -297,7 +299,12 @@ absl::StatusOr<types::v1::Value> LuaSandbox::Evaluate(int chunk, types::v1::Valu
   allocator_.budget = limits_.max_memory_bytes;
 
   const int rc = lua_pcall(L_, 0, 1, 0);
+  const size_t spent =
+      limits_.max_memory_bytes - std::min(allocator_.budget, limits_.max_memory_bytes);
   allocator_.budget = std::numeric_limits<size_t>::max();
+  // What a costly evaluation left is collected now: a cached program's state holds no more
+  // than its compiled chunks between evaluations, however many programs a thread keeps.
+  if (spent > kCollectAfter) lua_gc(L_, LUA_GCCOLLECT);
   instructions_left_ = std::numeric_limits<int64_t>::max();
   time_limit_ = std::chrono::steady_clock::time_point::max();
   if (rc != LUA_OK) {

@@ -38,8 +38,8 @@ namespace granary::transforms {
 struct SandboxLimits {
   // Lua VM instructions per evaluation (checked every 1,000).
   int64_t max_instructions = 1'000'000;
-  // Bytes an evaluation may allocate in all (what it frees is not given back): its budget does
-  // not depend on what earlier evaluations left for the collector.
+  // Bytes an evaluation may allocate in all (what it frees is not given back), so its budget
+  // hardly depends on what earlier evaluations left for the collector.
   size_t max_memory_bytes = size_t{4} << 20;
   // A backstop for work inside library functions that no charge foresaw: the instruction limit
   // is what bounds expressions, deterministically; this only stops what it cannot see.

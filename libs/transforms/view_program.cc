@@ -13,6 +13,10 @@ namespace {
 using registry::v1::FeatureRepo;
 using registry::v1::OnDemandFeatureView;
 
+// The bounds of a view's limits.
+constexpr int64_t kMaxInstructions = 10'000'000;
+constexpr int64_t kMinMemory = int64_t{64} << 10, kMaxMemory = int64_t{64} << 20;
+
 // The inputs of `view`'s sources; a source that does not resolve contributes nothing (the
 // registry's validation names it) and sets *unresolved.
 std::vector<ProgramInput> ResolveInputs(const FeatureRepo& repo, const OnDemandFeatureView& view,
@@ -177,14 +181,14 @@ std::vector<ProgramProblem> ViewProgram::Check(const FeatureRepo& repo,
   std::vector<ProgramProblem> problems;
   Build(repo, view, LimitsOf(view), &problems);
   const auto& t = view.transformation();
-  // Bounded so that the instruction count, not the time backstop or the host's memory, is what
-  // stops an evaluation: the same everywhere.
-  if (t.max_instructions() < 0 || t.max_instructions() > 10'000'000) {
+  // Bounded so that the instruction count, rather than the time backstop or the host's memory,
+  // stops an evaluation (work in C that no charge foresees can still reach the backstop).
+  if (t.max_instructions() < 0 || t.max_instructions() > kMaxInstructions) {
     problems.push_back({"transformation.max_instructions",
                         absl::StrCat(t.max_instructions(), " is not in [0, 10000000]")});
   }
   if (t.max_memory_bytes() != 0 &&
-      (t.max_memory_bytes() < (64 << 10) || t.max_memory_bytes() > (int64_t{64} << 20))) {
+      (t.max_memory_bytes() < kMinMemory || t.max_memory_bytes() > kMaxMemory)) {
     problems.push_back({"transformation.max_memory_bytes",
                         absl::StrCat(t.max_memory_bytes(), " is not 0 or in [64 KiB, 64 MiB]")});
   }
@@ -193,11 +197,14 @@ std::vector<ProgramProblem> ViewProgram::Check(const FeatureRepo& repo,
 
 SandboxLimits ViewProgram::LimitsOf(const OnDemandFeatureView& view) {
   SandboxLimits limits;
+  // Within the bounds Check enforces at apply, whatever a catalog holds.
   if (view.transformation().max_instructions() > 0) {
-    limits.max_instructions = view.transformation().max_instructions();
+    limits.max_instructions =
+        std::min<int64_t>(view.transformation().max_instructions(), kMaxInstructions);
   }
   if (view.transformation().max_memory_bytes() > 0) {
-    limits.max_memory_bytes = static_cast<size_t>(view.transformation().max_memory_bytes());
+    limits.max_memory_bytes = static_cast<size_t>(
+        std::clamp<int64_t>(view.transformation().max_memory_bytes(), kMinMemory, kMaxMemory));
   }
   return limits;
 }

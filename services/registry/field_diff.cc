@@ -149,6 +149,8 @@ class Differ {
       for (int i = 0; i < r->FieldSize(m, f); ++i) {
         const Message& item = r->GetRepeatedMessage(m, f, i);
         std::string k = catalog::ItemKey(item);
+        // No identity, or one an earlier item has: known by its position, never dropped.
+        if (k.empty() || out.count(k) > 0) k = absl::StrCat("#", i);
         if (out.emplace(k, &item).second) order->push_back(k);
       }
       return out;

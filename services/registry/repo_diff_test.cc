@@ -236,6 +236,31 @@ TEST(RepoDiffTest, TwoProjectionsOfOneViewAreTwoItems) {
   EXPECT_TRUE(diff.changes(0).fields(0).breaking());
 }
 
+// Every source of an on-demand view is an item: a change to the second is a change too.
+TEST(RepoDiffTest, EachSourceOfAnOnDemandViewIsAnItem) {
+  v1::FeatureRepo current = Repo();
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      R"pb(
+        on_demand_feature_views {
+          name: "boosted"
+          sources { feature_view { feature_view: "stats" } }
+          sources { request_source: "boosts" }
+          schema { name: "b" dtype: DOUBLE }
+          transformation { expressions { key: "b" value: "conv_rate" } }
+        }
+      )pb",
+      &current));
+  current = Normalized(current);
+  v1::FeatureRepo desired = current;
+  desired.mutable_on_demand_feature_views(0)->mutable_sources(1)->set_request_source("others");
+  v1::Diff diff = DiffRepos(current, desired);
+  ASSERT_EQ(diff.changes_size(), 1);
+  std::vector<std::string> fields;
+  for (const auto& f : diff.changes(0).fields()) fields.push_back(Describe(f));
+  EXPECT_THAT(fields, ::testing::UnorderedElementsAre(HasSubstr("sources[boosts]"),
+                                                      HasSubstr("sources[others]")));
+}
+
 TEST(BreakingTest, RenamingAProjectionRenamesColumns) {
   v1::FeatureRepo desired = Repo();
   desired.mutable_feature_services(0)->mutable_features(0)->set_alias("renamed");

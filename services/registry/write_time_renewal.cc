@@ -12,6 +12,11 @@ v1::OnDemandFeatureView Definition(v1::OnDemandFeatureView view) {
   view.clear_tags();
   view.clear_owner();
   view.clear_meta();
+  for (v1::Field& field : *view.mutable_schema()) {
+    field.clear_description();
+    field.clear_tags();
+  }
+  view.mutable_transformation()->clear_text();  // unused
   return view;
 }
 

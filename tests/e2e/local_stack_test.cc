@@ -265,16 +265,14 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
     for (std::string line; std::getline(ranking_in, line);) rows.push_back(line);
     ASSERT_EQ(rows.size(), 22u);
     EXPECT_EQ(rows[0],
-              "driver_id,event_timestamp,trip_completed,val_to_add,conv_rate,conv_rate_plus_val1,"
-              "completed_share");
+              "driver_id,event_timestamp,trip_completed,val_to_add,conv_rate,acc_rate,"
+              "conv_rate_plus_val1,completed_share");
     const std::vector<std::string> first = absl::StrSplit(rows[1], ',');
-    const std::vector<std::string> joined = absl::StrSplit(lines[1], ',');
-    ASSERT_EQ(first.size(), 7u) << rows[1];
-    ASSERT_EQ(joined.size(), 7u) << lines[1];
-    const double conv = std::stod(first[4]), acc = std::stod(joined[5]);
-    EXPECT_NEAR(std::stod(first[5]), conv + 10, 1e-6) << rows[1];
-    EXPECT_NEAR(std::stod(first[6]), conv * acc, 1e-6) << rows[1];
-    EXPECT_THAT(rows[21], ContainsRegex("^1099,20[0-9-]+T[0-9:]+Z,0,3,,,$")) << "no such driver";
+    ASSERT_EQ(first.size(), 8u) << rows[1];
+    const double conv = std::stod(first[4]), acc = std::stod(first[5]);
+    EXPECT_NEAR(std::stod(first[6]), conv + 10, 1e-6) << rows[1];
+    EXPECT_NEAR(std::stod(first[7]), conv * acc, 1e-6) << rows[1];
+    EXPECT_THAT(rows[21], ContainsRegex("^1099,20[0-9-]+T[0-9:]+Z,0,3,,,,$")) << "no such driver";
   }
 
   // A training set right value by value: entity rows at whole seconds (so the CSV's times are
