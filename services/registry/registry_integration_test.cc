@@ -3,6 +3,7 @@
 // pagination, change events, materialization bookkeeping, and backend outages.
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -493,19 +494,17 @@ TEST_F(RegistryIntegrationTest, ChangingAWriteTimeViewStartsANewIncarnation) {
   view->set_mode(v1::OnDemandFeatureView::ON_WRITE);
   view->mutable_sources()->RemoveLast();  // its request source
   (*view->mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] = "conv_rate * 2";
-  // Several expressions: a map, whose bytes come in no fixed order.
-  for (int i = 0; i < 8; ++i) {
-    auto* field = view->add_schema();
-    field->set_name(absl::StrCat("extra", i));
-    field->set_dtype(types::v1::ValueType::DOUBLE);
-    (*view->mutable_transformation()->mutable_expressions())[field->name()] =
+  for (int i = 0; i < 8; ++i) {  // several expressions: a map, its bytes in no fixed order
+    *view->add_schema() = view->schema(0);
+    view->mutable_schema()->rbegin()->set_name(absl::StrCat("extra", i));
+    (*view->mutable_transformation()->mutable_expressions())[absl::StrCat("extra", i)] =
         absl::StrCat("conv_rate * ", i);
   }
   ASSERT_OK_AND_ASSIGN(v1::ApplyResponse first, Apply(repo));
   auto created_version = [&]() -> int64_t {
     absl::StatusOr<v1::GetSnapshotResponse> snap = Snapshot();
-    if (!snap.ok()) return -1;
-    return snap->snapshot().repo().on_demand_feature_views(0).meta().created_version();
+    return snap.ok() ? snap->snapshot().repo().on_demand_feature_views(0).meta().created_version()
+                     : -1;
   };
   EXPECT_EQ(created_version(), first.version());
   view->set_description("twice the rate");
@@ -513,20 +512,14 @@ TEST_F(RegistryIntegrationTest, ChangingAWriteTimeViewStartsANewIncarnation) {
   EXPECT_EQ(created_version(), first.version());
   // A change elsewhere, and the same view rebuilt (its map filled in another order): no renewal.
   repo.mutable_feature_views(0)->set_description("hourly");
-  v1::OnDemandFeatureView rebuilt = *view;
-  rebuilt.mutable_transformation()->clear_expressions();
-  for (int i = 7; i >= 0; --i) {
-    (*rebuilt.mutable_transformation()->mutable_expressions())[absl::StrCat("extra", i)] =
-        absl::StrCat("conv_rate * ", i);
-  }
-  (*rebuilt.mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] =
-      "conv_rate * 2";
-  *view = rebuilt;
+  auto& expressions = *view->mutable_transformation()->mutable_expressions();
+  const std::map<std::string, std::string> same(expressions.begin(), expressions.end());
+  expressions.clear();
+  for (auto it = same.rbegin(); it != same.rend(); ++it) expressions[it->first] = it->second;
   ASSERT_OK(Apply(repo));
   EXPECT_EQ(created_version(), first.version());
   (*view->mutable_transformation()->mutable_expressions())["conv_rate_plus_val"] = "conv_rate * 3";
-  // Breaking for the feature service that uses it: consent given.
-  ASSERT_OK_AND_ASSIGN(v1::ApplyResponse changed, Apply(repo, std::nullopt, true));
+  ASSERT_OK_AND_ASSIGN(v1::ApplyResponse changed, Apply(repo, std::nullopt, /*breaking=*/true));
   EXPECT_EQ(created_version(), changed.version());
 }
 
