@@ -326,7 +326,8 @@ TEST_F(StreamWorkerTest, OneMessageFailingWhileOthersPassShowsAsTheOldestFailing
   handler_->failures = 1000000;
   hub_->Add("UNAVAILABLE");
   Start({}, &clock);
-  ASSERT_EQ(hub_->Wait(1).size(), 1u);  // it failed once
+  // It failed (at least once: it is delivered again at once, and may have failed again).
+  ASSERT_GE(hub_->Wait(1).size(), 1u);
   clock.Advance(absl::Seconds(3));
   // Another message succeeds meanwhile: no stall, yet the first is still failing since then.
   hub_->Add("ok");
