@@ -196,6 +196,16 @@ void ViewUpdated(const FeatureRepo& current, const FeatureRepo& desired, v1::Obj
                           ", whose stored outputs are removed by this change until its source is "
                           "pushed or materialized again"),
              {"transformation"});
+      } else if (before != nullptr && after != nullptr &&
+                 ModeOf(current, view) == ModeOf(desired, view) &&
+                 Expressions(current, view) == Expressions(desired, view) &&
+                 ComputesOtherOutputs(*before, *after)) {
+        // The same text over other sources, request types or limits computes other values.
+        Mark(c,
+             absl::StrCat(use.consumer, " uses ", view,
+                          ", whose sources, schema or limits change: models trained on its old "
+                          "values may be served other ones"),
+             {"sources", "schema", "transformation"});
       }
       // Stored outputs exist only for rows written since; computed ones for every row.
       if (ModeOf(current, view) != ModeOf(desired, view)) {

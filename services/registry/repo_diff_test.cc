@@ -357,6 +357,16 @@ TEST(BreakingTest, ChangingTheExpressionOfAnOnDemandFeatureAServiceUses) {
   EXPECT_TRUE(diff.breaking());
   EXPECT_THAT(Find(diff, v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
               ElementsAre(HasSubstr("whose stored outputs are removed by this change")));
+  // Computed at read time, the same text over another source computes other values.
+  v1::FeatureRepo resourced = current;
+  resourced.mutable_on_demand_feature_views(0)
+      ->mutable_sources(0)
+      ->mutable_feature_view()
+      ->set_alias("renamed");
+  diff = DiffRepos(current, resourced);
+  EXPECT_TRUE(diff.breaking());
+  EXPECT_THAT(Find(diff, v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
+              ElementsAre(HasSubstr("whose sources, schema or limits change")));
   // Its description is only for people.
   v1::FeatureRepo described = stored;
   described.mutable_on_demand_feature_views(0)->set_description("doubled");

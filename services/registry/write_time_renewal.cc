@@ -22,14 +22,19 @@ v1::OnDemandFeatureView Definition(v1::OnDemandFeatureView view) {
 
 }  // namespace
 
+bool ComputesOtherOutputs(const v1::OnDemandFeatureView& before,
+                          const v1::OnDemandFeatureView& after) {
+  return !google::protobuf::util::MessageDifferencer::Equivalent(Definition(before),
+                                                                 Definition(after));
+}
+
 bool StoresOtherOutputs(const v1::OnDemandFeatureView& before,
                         const v1::OnDemandFeatureView& after) {
   if (before.mode() != v1::OnDemandFeatureView::ON_WRITE &&
       after.mode() != v1::OnDemandFeatureView::ON_WRITE) {
     return false;
   }
-  return !google::protobuf::util::MessageDifferencer::Equivalent(Definition(before),
-                                                                 Definition(after));
+  return ComputesOtherOutputs(before, after);
 }
 
 std::set<std::string> RenewedWriteTimeViews(const v1::FeatureRepo& current,

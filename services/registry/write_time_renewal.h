@@ -14,6 +14,11 @@
 
 namespace granary::registry {
 
+// Whether `after` may compute other outputs than `before` from the same rows: anything but
+// descriptions, tags and owners differs.
+bool ComputesOtherOutputs(const v1::OnDemandFeatureView& before,
+                          const v1::OnDemandFeatureView& after);
+
 // Whether `after` stores other outputs than `before` would have (either one write-time).
 bool StoresOtherOutputs(const v1::OnDemandFeatureView& before,
                         const v1::OnDemandFeatureView& after);
