@@ -94,6 +94,17 @@ absl::StatusOr<std::vector<const registry::v1::FeatureView*>> ViewsToMaterialize
   std::vector<std::string> missing;
   for (const std::string& name : names) {
     const registry::v1::FeatureView* view = catalog.FindFeatureView(name);
+    // A write-time on-demand view is stored with its source's rows: materializing it is
+    // materializing its source (whose writes compute it).
+    if (const auto* od = catalog.FindOnDemandFeatureView(name);
+        view == nullptr && od != nullptr &&
+        od->mode() == registry::v1::OnDemandFeatureView::ON_WRITE) {
+      for (const auto& source : od->sources()) {
+        if (source.has_feature_view()) {
+          view = catalog.FindFeatureView(source.feature_view().feature_view());
+        }
+      }
+    }
     if (view == nullptr) {
       missing.push_back(name);
       continue;

@@ -55,6 +55,13 @@ registry_client::Catalog TestCatalog() {
           entities: "driver"
           schema { name: "trips" dtype: INT64 }
         }
+        on_demand_feature_views {
+          name: "busy"
+          mode: ON_WRITE
+          sources { feature_view { feature_view: "hourly" } }
+          schema { name: "busy" dtype: BOOL }
+          transformation { expressions { key: "busy" value: "trips > 10" } }
+        }
       )pb",
       snapshot.mutable_repo());
   return registry_client::Catalog(std::move(snapshot));
@@ -84,6 +91,14 @@ TEST(JobPlannerTest, EveryOnlineViewWithABatchSourceIsSplitIntoShards) {
     EXPECT_EQ(plan.tasks[i].start, At(100));
     EXPECT_EQ(plan.tasks[i].end, At(200));
   }
+}
+
+TEST(JobPlannerTest, AWriteTimeViewIsMaterializedThroughItsSource) {
+  ASSERT_OK_AND_ASSIGN(JobPlan plan, PlanMaterialize(Request(100, 200, {"busy", "hourly"}),
+                                                     TestCatalog(), {.shards = 1}));
+  ASSERT_EQ(plan.ranges.size(), 1u);
+  EXPECT_EQ(plan.ranges[0].feature_view, "hourly");
+  ASSERT_EQ(plan.tasks.size(), 1u);
 }
 
 TEST(JobPlannerTest, ASpanCutsTheRangeAndTheLastSpanEndsAtTheEnd) {
