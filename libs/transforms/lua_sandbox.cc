@@ -211,6 +211,12 @@ absl::StatusOr<int> LuaSandbox::Compile(const std::string& name, const std::stri
   }
   chunks_.push_back(luaL_ref(L_, LUA_REGISTRYINDEX));
   chunk_names_.push_back(name);
+  // The names it reads, for the list inputs an evaluation gets (all of them when it reads
+  // _ENV as a value, or its bytecode cannot be read).
+  absl::StatusOr<GlobalNames> names = NamesOf(static_cast<int>(chunks_.size()) - 1);
+  chunk_reads_.push_back(names.ok() && !names->dynamic
+                             ? std::optional<std::set<std::string>>(names->read)
+                             : std::nullopt);
   return static_cast<int>(chunks_.size()) - 1;
 }
 
@@ -285,7 +291,10 @@ absl::StatusOr<types::v1::Value> LuaSandbox::Evaluate(int chunk, types::v1::Valu
   lua_rawgeti(L_, LUA_REGISTRYINDEX, row_ref_);
   lua_setfield(L_, -2, "__index");
   lua_setmetatable(L_, -2);
+  const std::optional<std::set<std::string>>& reads = chunk_reads_.at(chunk);
   for (const auto& [list_name, value] : row_lists_) {
+    // A list the expression never reads is not built for it.
+    if (reads.has_value() && reads->count(list_name) == 0) continue;
     lua_pushlstring(L_, list_name.data(), list_name.size());
     PushValue(L_, *value);
     lua_rawset(L_, -3);

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -104,6 +105,7 @@ class LuaSandbox {
   std::vector<int> chunks_;
   std::vector<int> scopes_;
   std::vector<std::string> chunk_names_;
+  std::vector<std::optional<std::set<std::string>>> chunk_reads_;  // nullopt: all
   std::set<std::string> library_names_;
   int library_ref_ = 0;
   // Instructions the running evaluation may still execute, and until when it may run.
