@@ -9,6 +9,7 @@
 
 #include "libs/base/status_macros.h"
 #include "libs/transforms/lua.h"
+#include "libs/transforms/value_conversion.h"
 
 namespace granary::transforms {
 namespace {
@@ -39,12 +40,6 @@ std::string Described(lua_State* L, int index) {
     return lua_isinteger(L, index) ? "an integer" : "a float";
   }
   return absl::StrCat("a ", lua_typename(L, lua_type(L, index)));
-}
-
-// Whether a double converts to a float (NaN and infinities do; finite values past float's
-// largest would be undefined behaviour).
-bool FitsFloat(double v) {
-  return !std::isfinite(v) || std::fabs(v) <= std::numeric_limits<float>::max();
 }
 
 absl::Status OutOfFloatRange(double v) {

@@ -26,7 +26,7 @@ registry::v1::FeatureRepo Repo(const std::string& expression) {
                                       sources { feature_view { feature_view: "stats" } }
                                       schema { name: "out" dtype: DOUBLE }
                                       transformation { expressions { key: "out" value: ")pb" +
-          expression + R"pb(                                                                                                                                                                                                                                                            " } }
+          expression + R"pb(                                                                                                                                                                                                                                                                                        " } }
         }
       )pb",
       &repo));

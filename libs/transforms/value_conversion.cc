@@ -22,6 +22,10 @@ absl::Status Unwanted(const Value& value, ValueType::Enum to) {
 
 }  // namespace
 
+bool FitsFloat(double v) {
+  return !std::isfinite(v) || std::fabs(v) <= std::numeric_limits<float>::max();
+}
+
 bool Convertible(ValueType::Enum from, ValueType::Enum to) {
   if (from == to) return true;
   if (IsInteger(from)) return IsInteger(to) || IsFloat(to);
@@ -59,8 +63,7 @@ absl::StatusOr<Value> ConvertValue(const Value& value, ValueType::Enum to) {
   // FLOAT and DOUBLE.
   if (to == ValueType::FLOAT) {
     const double v = value.double_val();
-    // NaN and infinities convert; a finite value past float's largest would be undefined.
-    if (std::isfinite(v) && std::fabs(v) > std::numeric_limits<float>::max()) {
+    if (!FitsFloat(v)) {
       return absl::InvalidArgumentError(absl::StrCat(v, " is out of FLOAT's range"));
     }
     out.set_float_val(static_cast<float>(v));

@@ -16,6 +16,10 @@ namespace granary::transforms {
 // numeric type (INT64 for INT32 as long as it fits); FLOAT or DOUBLE for each other.
 bool Convertible(types::v1::ValueType::Enum from, types::v1::ValueType::Enum to);
 
+// Whether a double converts to a float: NaN and infinities do; a finite value past float's
+// largest would be undefined behaviour.
+bool FitsFloat(double v);
+
 // `value` as a `to`. Null and unset values stay as they are. INVALID_ARGUMENT saying what the
 // value is and what was wanted ("an int64_val value, want BOOL"), or that it is out of INT32's
 // range.

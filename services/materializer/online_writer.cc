@@ -8,7 +8,7 @@
 #include "libs/base/status_macros.h"
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
-#include "libs/transforms/write_time.h"
+#include "services/materializer/write_time_writes.h"
 
 namespace granary::materializer {
 
@@ -136,23 +136,6 @@ bool SameHeader(const onlinestore::ViewWrite& a, const onlinestore::ViewWrite& b
 
 }  // namespace
 
-absl::Status OnlineWriter::WriteDerived(
-    const std::shared_ptr<const registry_client::Catalog>& catalog,
-    const onlinestore::ViewWrite& write, const std::vector<std::string>& features,
-    onlinestore::OnlineStoreSession& session) {
-  int64_t failed = 0;
-  ASSIGN_OR_RETURN(
-      std::vector<onlinestore::ViewWrite> derived,
-      transforms::DeriveWrites(catalog->serial(), catalog->repo(), write, features, &failed));
-  metrics_->RecordOnDemandFailures("online-writer", failed);
-  for (const onlinestore::ViewWrite& d : derived) {
-    ASSIGN_OR_RETURN(onlinestore::WriteResult result,
-                     session.WriteNewer(d, absl::Now() + write_timeout_));
-    (void)result;  // its keys are the source rows' own: a wrong type shows there
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<SinkResult> OnlineWriter::Write(const events::v1::PushBatch& batch) {
   const events::v1::PushBatch* one[] = {&batch};
   return std::move(WriteAll(one)[0]);
@@ -217,7 +200,9 @@ std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
     // The write-time on-demand views it feeds, after it: a batch is settled only once both are
     // written (written again, its rows change nothing and its derived rows are completed).
     if (written.ok()) {
-      absl::Status derived = WriteDerived(group.catalog, group.write, group.features, *session);
+      absl::Status derived =
+          WriteWriteTimeViews(*group.catalog, group.write, group.features, *session, write_timeout_,
+                              *metrics_, "online-writer");
       if (!derived.ok()) written = derived;
     }
     if (!written.ok() && !IsPermanent(written.status())) trouble = written.status();

@@ -65,12 +65,6 @@ class OnlineWriter : public BatchSink {
       absl::Span<const events::v1::PushBatch* const> batches) override;
 
  private:
-  // Computes and writes the write-time on-demand views `write` (its values of `features`) feeds.
-  absl::Status WriteDerived(const std::shared_ptr<const registry_client::Catalog>& catalog,
-                            const onlinestore::ViewWrite& write,
-                            const std::vector<std::string>& features,
-                            onlinestore::OnlineStoreSession& session);
-
   const std::shared_ptr<onlinestore::OnlineStore> store_;
   const CatalogLookup lookup_;
   const std::shared_ptr<WriterMetrics> metrics_;

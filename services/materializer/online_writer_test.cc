@@ -92,6 +92,22 @@ class OnlineWriterTest : public ::testing::Test {
     if (!got.ok() || got->is_nil() || !v.ParseFromString(got->str)) return "<none>";
     return v.string_val();
   }
+  // One string feature of `view` (incarnation `version`) for `driver`, written as another
+  // writer would, past the writer under test.
+  void WriteDirectly(const std::string& view, int64_t version, const std::string& feature,
+                     int64_t driver, absl::Time at, const std::string& text) {
+    onlinestore::ViewWrite write;
+    write.view = view;
+    write.view_version = version;
+    write.feature_fields = {keys::FeatureField(view, feature)};
+    types::v1::Value value, id;
+    value.set_string_val(text);
+    id.set_int64_val(driver);
+    ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
+    write.rows.push_back({key, at, at, {value.SerializeAsString()}});
+    ASSERT_OK(store_->NewSession()->WriteNewer(write, absl::Now() + absl::Seconds(5)).status());
+  }
+
   // The raw bytes of a field of driver's hash ("<none>" when not set).
   std::string Raw(int64_t driver, const std::string& field) {
     redis::Client raw(options_);
@@ -184,20 +200,7 @@ TEST_F(OnlineWriterTest, WriteTimeOnDemandViewsAreComputedAndStoredWithTheirSour
 // arriving later loses for the source, and must not leave its outputs beside the newer inputs;
 // writing the stored row again (materializing again) fills them in.
 TEST_F(OnlineWriterTest, WriteTimeOutputsFollowTheStoredSourceRowNotTheirOwnGuard) {
-  {
-    std::unique_ptr<onlinestore::OnlineStoreSession> session = store_->NewSession();
-    onlinestore::ViewWrite source;
-    source.view = "driver_stats";
-    source.view_version = 3;
-    source.feature_fields = {keys::FeatureField("driver_stats", "note")};
-    types::v1::Value note;
-    note.set_string_val("stored first");
-    types::v1::Value id;
-    id.set_int64_val(7);
-    ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
-    source.rows.push_back({key, At(100), At(100), {note.SerializeAsString()}});
-    ASSERT_OK(session->WriteNewer(source, absl::Now() + absl::Seconds(5)).status());
-  }
+  WriteDirectly("driver_stats", 3, "note", 7, At(100), "stored first");
   ASSERT_EQ(Shout(7), "<none>");  // the precondition: no outputs stored yet
   ASSERT_OK(writer_->Write(TestBatch("old", {{7, At(50), At(50), "older"}})).status());
   EXPECT_EQ(Note(7), "stored first");
@@ -207,20 +210,7 @@ TEST_F(OnlineWriterTest, WriteTimeOutputsFollowTheStoredSourceRowNotTheirOwnGuar
 
   // Outputs of a newer incarnation of the view (written by a replica that has the new catalog)
   // are never overwritten by a writer still on the old one (note_shout at version 5 here).
-  {
-    std::unique_ptr<onlinestore::OnlineStoreSession> session = store_->NewSession();
-    onlinestore::ViewWrite newer;
-    newer.view = "note_shout";
-    newer.view_version = 9;
-    newer.feature_fields = {keys::FeatureField("note_shout", "shout")};
-    types::v1::Value shout;
-    shout.set_string_val("from version 9");
-    types::v1::Value id;
-    id.set_int64_val(7);
-    ASSERT_OK_AND_ASSIGN(std::string key, keys::RedisKey({{"driver_id", id}}, "shop"));
-    newer.rows.push_back({key, At(100), At(100), {shout.SerializeAsString()}});
-    ASSERT_OK(session->WriteNewer(newer, absl::Now() + absl::Seconds(5)).status());
-  }
+  WriteDirectly("note_shout", 9, "shout", 7, At(100), "from version 9");
   ASSERT_OK(writer_->Write(TestBatch("later", {{7, At(200), At(200), "later"}})).status());
   EXPECT_EQ(Note(7), "later");
   EXPECT_EQ(Shout(7), "from version 9");

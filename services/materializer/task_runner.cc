@@ -16,7 +16,7 @@
 #include "libs/keys/hash_field.h"
 #include "libs/offlinestore/latest_rows.h"
 #include "libs/offlinestore/view_source.h"
-#include "libs/transforms/write_time.h"
+#include "services/materializer/write_time_writes.h"
 
 namespace granary::materializer {
 namespace {
@@ -194,14 +194,8 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
     }
     // The write-time on-demand views the view feeds, from the same rows, before the progress
     // that says these rows are done.
-    int64_t failed = 0;
-    ASSIGN_OR_RETURN(
-        std::vector<onlinestore::ViewWrite> derived,
-        transforms::DeriveWrites(catalog.serial(), catalog.repo(), write, features, &failed));
-    metrics_->RecordOnDemandFailures("task-runner", failed);
-    for (const onlinestore::ViewWrite& d : derived) {
-      RETURN_IF_ERROR(session->WriteNewer(d, absl::Now() + options_.write_timeout).status());
-    }
+    RETURN_IF_ERROR(WriteWriteTimeViews(catalog, write, features, *session, options_.write_timeout,
+                                        *metrics_, "task-runner"));
     read += static_cast<int64_t>(rows.size());
     written += result.written;
     metrics_->RecordRowsWritten("task-runner", result.written);

@@ -49,6 +49,14 @@ class OnlineReaderTest : public ::testing::Test {
     UseComputeThreads(0);
   }
 
+  // Serves `repo` from now on; its catalog.
+  std::shared_ptr<const registry_client::Catalog> UseCatalog(registry::v1::FeatureRepo repo) {
+    std::shared_ptr<const registry_client::Catalog> catalog = testing::CatalogOf(std::move(repo));
+    absl::MutexLock lock(&mu_);
+    catalogs_["shop"] = catalog;
+    return catalog;
+  }
+
   // Answers with on-demand features computed on `threads` threads of their own (0: on the
   // thread that completes the read).
   void UseComputeThreads(int threads) {

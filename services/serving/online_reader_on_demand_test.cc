@@ -111,11 +111,7 @@ TEST_F(OnlineReaderTest, WriteTimeOutputsEqualReadTimeOnesForEveryRow) {
                        })pb"),
         &repo));
   }
-  std::shared_ptr<const registry_client::Catalog> catalog = testing::CatalogOf(repo);
-  {
-    absl::MutexLock lock(&mu_);
-    catalogs_["shop"] = catalog;
-  }
+  std::shared_ptr<const registry_client::Catalog> catalog = UseCatalog(repo);
   std::mt19937 random(11);
   auto maybe_null = [&](Value v) { return random() % 5 == 0 ? Null() : v; };
   const std::vector<std::string> features = {"conv_rate", "trips"};
@@ -178,10 +174,9 @@ TEST_F(OnlineReaderTest, WriteTimeOutputsEqualReadTimeOnesForEveryRow) {
   EXPECT_EQ(r.results(2).statuses(0), v1::NULL_VALUE);
 }
 
-// Each evaluation is bounded by the sandbox; a request of many rows and costly expressions by
-// its deadline, checked between rows: the reader thread stops working for a caller who stopped
-// waiting.
-TEST_F(OnlineReaderTest, TheDeadlineBoundsTheOnDemandWorkOfARequest) {
+// The test catalog and "costly": 5 outputs that each run to the instruction limit (INVALID,
+// after a million instructions).
+registry::v1::FeatureRepo WithCostlyView() {
   registry::v1::FeatureRepo repo = testing::TestRepo("shop");
   auto* costly = repo.add_on_demand_feature_views();
   costly->set_name("costly");
@@ -191,21 +186,27 @@ TEST_F(OnlineReaderTest, TheDeadlineBoundsTheOnDemandWorkOfARequest) {
     auto* field = costly->add_schema();
     field->set_name(name);
     field->set_dtype(types::v1::ValueType::INT64);
-    // Runs to the instruction limit: INVALID, after a million instructions.
     (*costly->mutable_transformation()->mutable_expressions())[name] =
         "local n = conv_rate or 0\nwhile true do n = n + 1 end";
   }
-  {
-    absl::MutexLock lock(&mu_);
-    catalogs_["shop"] = testing::CatalogOf(repo);
-  }
+  return repo;
+}
+
+// Every output of "costly" for 100 drivers.
+v1::GetOnlineFeaturesRequest CostlyRequest() {
   std::vector<int64_t> drivers;
   for (int d = 1; d <= 100; ++d) drivers.push_back(d);
+  return Request({"costly:spin0", "costly:spin1", "costly:spin2", "costly:spin3", "costly:spin4"},
+                 drivers);
+}
+
+// Each evaluation is bounded by the sandbox; a request of many rows and costly expressions by
+// its deadline, checked between rows: the reader thread stops working for a caller who stopped
+// waiting.
+TEST_F(OnlineReaderTest, TheDeadlineBoundsTheOnDemandWorkOfARequest) {
+  UseCatalog(WithCostlyView());
   // 100 rows x 5 outputs x 1M instructions is seconds of work; the deadline is a second.
-  absl::StatusOr<Response> r =
-      Read(Request({"costly:spin0", "costly:spin1", "costly:spin2", "costly:spin3", "costly:spin4"},
-                   drivers),
-           absl::Now() + absl::Seconds(1));
+  absl::StatusOr<Response> r = Read(CostlyRequest(), absl::Now() + absl::Seconds(1));
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded,
                           AllOf(HasSubstr("while computing on-demand feature view 'costly'"),
                                 Not(HasSubstr("(row 1 of 100)")))));
@@ -218,29 +219,11 @@ TEST_F(OnlineReaderTest, TheDeadlineBoundsTheOnDemandWorkOfARequest) {
 // expressions take seconds does not hold up the reads of others on the same connection.
 TEST_F(OnlineReaderTest, CostlyExpressionsDoNotHoldUpOtherRequestsReads) {
   UseComputeThreads(1);
-  registry::v1::FeatureRepo repo = testing::TestRepo("shop");
-  auto* costly = repo.add_on_demand_feature_views();
-  costly->set_name("costly");
-  costly->add_sources()->mutable_feature_view()->set_feature_view("driver_stats");
-  for (int o = 0; o < 5; ++o) {
-    const std::string name = absl::StrCat("spin", o);
-    auto* field = costly->add_schema();
-    field->set_name(name);
-    field->set_dtype(types::v1::ValueType::INT64);
-    (*costly->mutable_transformation()->mutable_expressions())[name] =
-        "local n = conv_rate or 0\nwhile true do n = n + 1 end";
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    catalogs_["shop"] = testing::CatalogOf(repo);
-  }
+  UseCatalog(WithCostlyView());
   Write("driver_stats", {{"driver_id", Int64(1)}}, kNow - absl::Minutes(1),
         {{"conv_rate", Double(0.5)}});
-  std::vector<int64_t> drivers;
-  for (int d = 1; d <= 100; ++d) drivers.push_back(d);
   // 100 rows x 5 outputs x 1M instructions: seconds of evaluation, once its read is in.
-  const v1::GetOnlineFeaturesRequest slow_request = Request(
-      {"costly:spin0", "costly:spin1", "costly:spin2", "costly:spin3", "costly:spin4"}, drivers);
+  const v1::GetOnlineFeaturesRequest slow_request = CostlyRequest();
   const int before = round_trips_.load();
   absl::Notification slow_done;
   reader_->Read(slow_request, absl::Now() + absl::Seconds(10),
