@@ -18,18 +18,21 @@ registry::v1::FeatureRepo Repo(const std::string& expression) {
   registry::v1::FeatureRepo repo;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
       R"pb(
-            feature_views {
-              name: "stats"
-              schema { name: "rate" dtype: DOUBLE }
-            }
-            on_demand_feature_views { name: "scaled"
-                                      sources { feature_view { feature_view: "stats" } }
-                                      schema { name: "out" dtype: DOUBLE }
-                                      transformation { expressions { key: "out" value: ")pb" +
-          expression + R"pb(                                                                                                                                                                                                                                                                                        " } }
+        feature_views {
+          name: "stats"
+          schema { name: "rate" dtype: DOUBLE }
+        }
+        on_demand_feature_views {
+          name: "scaled"
+          sources { feature_view { feature_view: "stats" } }
+          schema { name: "out" dtype: DOUBLE }
         }
       )pb",
       &repo));
+  // Set apart from the text proto, which a formatter would reflow.
+  (*repo.mutable_on_demand_feature_views(0)
+        ->mutable_transformation()
+        ->mutable_expressions())["out"] = expression;
   return repo;
 }
 

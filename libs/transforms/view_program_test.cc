@@ -177,6 +177,20 @@ TEST(ViewProgramTest, CheckNamesEveryProblemWithViewFeatureAndLine) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("on-demand feature view broken")));
 }
 
+TEST(ViewProgramTest, ReadingOrReplacingEnvOtherThanByNameIsRefused) {
+  for (const char* expression : {"_ENV['conv' .. '_rate']", "_ENV = {}\nreturn 1"}) {
+    FeatureRepo repo = Repo(kTransformed);
+    (*repo.mutable_on_demand_feature_views(0)
+          ->mutable_transformation()
+          ->mutable_expressions())["plus"] = expression;
+    EXPECT_THAT(ViewProgram::Check(repo, repo.on_demand_feature_views(0)),
+                ElementsAre(AllOf(
+                    Field(&ProgramProblem::path, "transformation.expressions.plus"),
+                    Field(&ProgramProblem::message, HasSubstr("reads _ENV other than by name")))))
+        << expression;
+  }
+}
+
 TEST(ViewProgramTest, AValidViewHasNoProblems) {
   FeatureRepo repo = Repo(kTransformed);
   EXPECT_THAT(ViewProgram::Check(repo, repo.on_demand_feature_views(0)), IsEmpty());

@@ -200,7 +200,7 @@ TEST_F(OnlineWriterTest, WriteTimeOnDemandViewsAreComputedAndStoredWithTheirSour
 // arriving later loses for the source, and must not leave its outputs beside the newer inputs;
 // writing the stored row again (materializing again) fills them in.
 TEST_F(OnlineWriterTest, WriteTimeOutputsFollowTheStoredSourceRowNotTheirOwnGuard) {
-  WriteDirectly("driver_stats", 3, "note", 7, At(100), "stored first");
+  ASSERT_NO_FATAL_FAILURE(WriteDirectly("driver_stats", 3, "note", 7, At(100), "stored first"));
   ASSERT_EQ(Shout(7), "<none>");  // the precondition: no outputs stored yet
   ASSERT_OK(writer_->Write(TestBatch("old", {{7, At(50), At(50), "older"}})).status());
   EXPECT_EQ(Note(7), "stored first");
@@ -210,7 +210,7 @@ TEST_F(OnlineWriterTest, WriteTimeOutputsFollowTheStoredSourceRowNotTheirOwnGuar
 
   // Outputs of a newer incarnation of the view (written by a replica that has the new catalog)
   // are never overwritten by a writer still on the old one (note_shout at version 5 here).
-  WriteDirectly("note_shout", 9, "shout", 7, At(100), "from version 9");
+  ASSERT_NO_FATAL_FAILURE(WriteDirectly("note_shout", 9, "shout", 7, At(100), "from version 9"));
   ASSERT_OK(writer_->Write(TestBatch("later", {{7, At(200), At(200), "later"}})).status());
   EXPECT_EQ(Note(7), "later");
   EXPECT_EQ(Shout(7), "from version 9");

@@ -55,6 +55,13 @@ const registry::v1::OnDemandFeatureView* FindOnDemand(const FeatureRepo& repo,
   return nullptr;
 }
 
+// An on-demand view without its expressions: what else it computes from (the expressions are
+// compared output by output, for the outputs a consumer uses).
+registry::v1::OnDemandFeatureView WithoutExpressions(registry::v1::OnDemandFeatureView view) {
+  view.mutable_transformation()->clear_expressions();
+  return view;
+}
+
 // The mode of an on-demand view; ON_READ for any other view.
 registry::v1::OnDemandFeatureView::Mode ModeOf(const FeatureRepo& repo, const std::string& view) {
   for (const auto& od : repo.on_demand_feature_views()) {
@@ -198,8 +205,7 @@ void ViewUpdated(const FeatureRepo& current, const FeatureRepo& desired, v1::Obj
              {"transformation"});
       } else if (before != nullptr && after != nullptr &&
                  ModeOf(current, view) == ModeOf(desired, view) &&
-                 Expressions(current, view) == Expressions(desired, view) &&
-                 ComputesOtherOutputs(*before, *after)) {
+                 ComputesOtherOutputs(WithoutExpressions(*before), WithoutExpressions(*after))) {
         // The same text over other sources, request types or limits computes other values.
         Mark(c,
              absl::StrCat(use.consumer, " uses ", view,

@@ -367,6 +367,13 @@ TEST(BreakingTest, ChangingTheExpressionOfAnOnDemandFeatureAServiceUses) {
   EXPECT_TRUE(diff.breaking());
   EXPECT_THAT(Find(diff, v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
               ElementsAre(HasSubstr("whose sources, schema or limits change")));
+  // Also when an expression the service does not use changes in the same apply.
+  (*resourced.mutable_on_demand_feature_views(0)
+        ->mutable_transformation()
+        ->mutable_expressions())["double_acc"] = "acc_rate * 5";
+  EXPECT_THAT(
+      Find(DiffRepos(current, resourced), v1::ON_DEMAND_FEATURE_VIEW, "scaled")->breaking_reasons(),
+      ElementsAre(HasSubstr("whose sources, schema or limits change")));
   // Its description is only for people.
   v1::FeatureRepo described = stored;
   described.mutable_on_demand_feature_views(0)->set_description("doubled");
