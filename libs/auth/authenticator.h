@@ -1,0 +1,25 @@
+// Turns a caller's bearer token into an Identity. One implementation per `auth.type`:
+// none (development), jwt / oidc (jwt_authenticator.h), kubernetes (kubernetes_authenticator.h).
+#ifndef GRANARY_LIBS_AUTH_AUTHENTICATOR_H_
+#define GRANARY_LIBS_AUTH_AUTHENTICATOR_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+#include "libs/auth/identity.h"
+
+namespace granary::auth {
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // `token` is what followed "Bearer " (empty when the caller sent none). UNAUTHENTICATED
+  // with the reason (expired, wrong audience, ...) when it does not prove an identity;
+  // UNAVAILABLE when the key source or the API server that would decide cannot be reached.
+  // The reason never quotes the token. Thread-safe.
+  virtual absl::StatusOr<Identity> Authenticate(absl::string_view token) = 0;
+};
+
+}  // namespace granary::auth
+
+#endif  // GRANARY_LIBS_AUTH_AUTHENTICATOR_H_
