@@ -92,8 +92,13 @@ def granary_proto_library(
         grpc = False,
         visibility = None,
         proto_root = "proto",
-        testonly = False):
-    """C++ library of the messages (and, with grpc = True, the service stubs) in srcs."""
+        testonly = False,
+        alwayslink = False):
+    """C++ library of the messages (and, with grpc = True, the service stubs) in srcs.
+
+    alwayslink keeps the descriptors of a .proto no code refers to (one that only names a
+    service over other files' messages) in the binary, where reflection looks them up.
+    """
     _proto_gen(
         name = name + "_gen",
         srcs = srcs,
@@ -123,6 +128,7 @@ def granary_proto_library(
         strip_include_prefix = "/" + proto_root,
         # Generated code is not ours to keep warning-free.
         copts = ["-Wno-unused-parameter", "-w"],
+        alwayslink = alwayslink,
         deps = deps + ["@system//:protobuf"] + (["@system//:grpc"] if grpc else []),
         visibility = visibility or ["//visibility:public"],
     )

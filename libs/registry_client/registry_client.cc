@@ -10,9 +10,9 @@
 #include "granary/registry/v1/registry_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
+#include "libs/base/grpc_status.h"
 #include "libs/base/log.h"
 #include "libs/catalog/rules.h"
-#include "libs/rpc/health.h"
 
 namespace granary::registry_client {
 
@@ -23,7 +23,7 @@ using registry::v1::RegistryService;
 RegistryClient::RegistryClient(RegistryClientOptions options, std::shared_ptr<bus::Connection> nats)
     : options_(std::move(options)),
       nats_(std::move(nats)),
-      channel_(rpc::InsecureChannel(options_.address)) {
+      channel_(rpc::ServiceChannel(options_.address, options_.caller)) {
   cells_.Set(std::make_shared<const Cells>());
 }
 
@@ -118,8 +118,11 @@ absl::StatusOr<std::shared_ptr<const Catalog>> RegistryClient::Lookup(
   if (missing_.count(project) > 0) {
     return absl::NotFoundError(absl::StrCat("project '", project, "' is not in the registry"));
   }
-  return absl::UnavailableError(absl::StrCat("the catalog of project '", project,
-                                             "' is not loaded yet (registry unreachable?)"));
+  auto failed = failing_.find(project);
+  return absl::UnavailableError(absl::StrCat(
+      "the catalog of project '", project, "' is not loaded yet",
+      failed == failing_.end() ? std::string(" (registry unreachable?)")
+                               : absl::StrCat(": registry: ", failed->second.ToString())));
 }
 
 void RegistryClient::Request(const std::string& project) {
@@ -166,11 +169,14 @@ bool RegistryClient::Refresh(const std::string& project) {
     return true;
   }
   if (!s.ok()) {
+    // Refused (UNAUTHENTICATED: this service does not sign with the registry's secret) or
+    // unreachable: either way, the last catalog stays and the reason is kept for Lookup.
+    absl::Status failure = base::FromGrpcStatus(s, ctx);
     absl::MutexLock lock(&mu_);
-    if (failing_.insert(project).second) {
-      base::LogWarning("registry unreachable; keeping the last catalog")
+    if (failing_.insert_or_assign(project, failure).second) {
+      base::LogWarning("cannot refresh the catalog from the registry; keeping the last one")
           .With("project", project)
-          .With("error", s.error_message())
+          .With("error", failure.ToString())
           .With("version", held == nullptr ? int64_t{0} : held->version());
     }
     return false;
@@ -255,8 +261,19 @@ absl::Status RegistryClient::Ready() const {
     if (cell->Get() == nullptr) missing.push_back(project);
   }
   if (missing.empty()) return absl::OkStatus();
+  std::string why;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::string& project : missing) {
+      auto failed = failing_.find(project);
+      if (failed != failing_.end()) {
+        why = absl::StrCat(" (registry: ", failed->second.ToString(), ")");
+        break;
+      }
+    }
+  }
   return absl::UnavailableError(
-      absl::StrCat("no catalog yet for project ", absl::StrJoin(missing, ", ")));
+      absl::StrCat("no catalog yet for project ", absl::StrJoin(missing, ", "), why));
 }
 
 }  // namespace granary::registry_client

@@ -3,9 +3,13 @@
 // triggers a refresh at once; a slow poll catches anything missed (NATS down, a lost
 // message); a refresh asks GetSnapshot(if_newer_than = the version held), which costs almost
 // nothing when nothing changed. Readers never block: Get is lock-free (SnapshotCell), and
-// when the registry is unreachable the last catalog stays in use.
+// when the registry is unreachable the last catalog stays in use. Its calls are signed as the
+// service (options.caller, libs/rpc/service_channel.h), so a registry that requires the
+// gateway's signature answers them.
 //
-//   RegistryClient client({.address = "127.0.0.1:6570"}, nats);
+//   RegistryClientOptions options = config.registry;
+//   options.caller = host.service_caller();
+//   RegistryClient client(options, nats);
 //   RETURN_IF_ERROR(client.Start());
 //   client.Watch("driver_stats");
 //   std::shared_ptr<const Catalog> catalog = client.Get("driver_stats");  // null until loaded
@@ -17,6 +21,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -29,6 +34,7 @@
 #include "libs/config/reader.h"
 #include "libs/registry_client/catalog.h"
 #include "libs/registry_client/snapshot_cell.h"
+#include "libs/rpc/service_channel.h"
 
 namespace grpc {
 class Channel;
@@ -44,6 +50,10 @@ struct RegistryClientOptions {
   absl::Duration rpc_timeout = absl::Seconds(5);
   // Delay before retrying a refresh that failed (the registry is down).
   absl::Duration retry_delay = absl::Seconds(1);
+  // Who calls (not read from the section: a service's build function sets
+  // ServiceHost::service_caller()). Without a secret, calls go unsigned, and a registry that
+  // requires the gateway's signature refuses them.
+  rpc::ServiceCaller caller;
 };
 
 // Reads the `registry:` section of a service that watches the catalog:
@@ -76,14 +86,16 @@ class RegistryClient {
   // The project's catalog: null before the first load and after the project was deleted.
   std::shared_ptr<const Catalog> Get(const std::string& project) const;
   // The catalog, or why there is none: NOT_FOUND when the registry said the project does not
-  // exist, UNAVAILABLE when it has not been loaded (yet). Lock-free when there is one.
+  // exist, UNAVAILABLE when it has not been loaded (yet), naming the last refresh's error
+  // (the registry down, or refusing the call). Lock-free when there is one.
   absl::StatusOr<std::shared_ptr<const Catalog>> Lookup(const std::string& project) const;
   // Blocks until the project's catalog is at `version` or newer, or `timeout` passes.
   bool WaitForVersion(const std::string& project, int64_t version, absl::Duration timeout);
   // Blocks until `done(Get(project))` holds, re-checked at each change, or `timeout` passes.
   bool WaitUntil(const std::string& project,
                  const std::function<bool(const Catalog* catalog)>& done, absl::Duration timeout);
-  // OK once every watched project has a catalog; UNAVAILABLE naming those still missing.
+  // OK once every watched project has a catalog; UNAVAILABLE naming those still missing and
+  // the last refresh's error.
   absl::Status Ready() const;
 
  private:
@@ -110,8 +122,8 @@ class RegistryClient {
   std::set<std::string> pending_ ABSL_GUARDED_BY(mu_);
   // Bumped at each change of any catalog, so that waiters re-check.
   uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
-  // Projects whose last refresh failed (logged once, until it works again).
-  std::set<std::string> failing_ ABSL_GUARDED_BY(mu_);
+  // Projects whose last refresh failed, and why (logged once, until it works again).
+  absl::flat_hash_map<std::string, absl::Status> failing_ ABSL_GUARDED_BY(mu_);
   // Projects the registry last said do not exist.
   std::set<std::string> missing_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

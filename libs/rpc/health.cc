@@ -27,12 +27,17 @@ absl::string_view HealthStateName(HealthState state) {
   return "UNKNOWN";
 }
 
-std::shared_ptr<grpc::Channel> InsecureChannel(const std::string& address) {
+grpc::ChannelArguments QuickReconnectArguments() {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+
+std::shared_ptr<grpc::Channel> InsecureChannel(const std::string& address) {
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   QuickReconnectArguments());
 }
 
 absl::StatusOr<HealthState> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,

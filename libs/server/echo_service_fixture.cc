@@ -10,6 +10,8 @@
 #include "granary/testing/v1/echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
+#include "libs/base/grpc_status.h"
+
 namespace granary::server {
 namespace {
 
@@ -21,7 +23,14 @@ absl::Mutex in_flight_mu;
 int in_flight ABSL_GUARDED_BY(in_flight_mu) = 0;
 
 class EchoImpl : public EchoService::Service {
-  grpc::Status Echo(grpc::ServerContext*, const EchoRequest* req, EchoResponse* resp) override {
+ public:
+  explicit EchoImpl(CallerCheck callers) : callers_(std::move(callers)) {}
+
+ private:
+  grpc::Status Echo(grpc::ServerContext* ctx, const EchoRequest* req, EchoResponse* resp) override {
+    absl::StatusOr<std::string> caller =
+        callers_.CallerUser(*ctx, EchoService::service_full_name(), "Echo");
+    if (!caller.ok()) return base::ToGrpcStatus(caller.status());
     {
       absl::MutexLock lock(&in_flight_mu);
       ++in_flight;
@@ -36,8 +45,11 @@ class EchoImpl : public EchoService::Service {
       return grpc::Status(static_cast<grpc::StatusCode>(req->fail_code()), "asked to fail");
     }
     resp->set_text(req->text());
+    resp->set_caller(*caller);
     return grpc::Status::OK;
   }
+
+  const CallerCheck callers_;
 };
 
 }  // namespace
@@ -60,7 +72,8 @@ ServiceDefinition<EchoConfig> EchoDefinition(const std::atomic<bool>* healthy) {
           },
       .build =
           [healthy](const EchoConfig& config, ServiceHost& host) {
-            host.AddGrpcService(std::make_unique<EchoImpl>(), EchoService::service_full_name());
+            host.AddGrpcService(std::make_unique<EchoImpl>(host.callers()),
+                                EchoService::service_full_name());
             std::string file = config.healthy_file;
             host.AddDependency("backend", [file, healthy]() -> absl::Status {
               if (healthy != nullptr) {

@@ -8,6 +8,42 @@
 #include "absl/strings/str_cat.h"
 
 namespace granary::server {
+namespace {
+
+// Shorter keys make the HMAC guessable; 32 bytes is SHA-256's own size.
+constexpr size_t kMinSecretBytes = 32;
+
+GatewaySignatureConfig ReadGatewaySignature(config::Reader section) {
+  GatewaySignatureConfig c;
+  c.required = section.Bool("required", c.required);
+  c.leeway = section.Duration("leeway", c.leeway, absl::ZeroDuration(), absl::Minutes(5));
+  std::string file = section.String("secret_file", "");
+  std::string env = section.String("secret_env", "");
+  if (!file.empty() && !env.empty()) {
+    section.AddError("secret_env", "set secret_file or secret_env, not both");
+    return c;
+  }
+  if (file.empty() && env.empty()) {
+    if (c.required) {
+      section.AddError("secret_file", "required (or secret_env) when required is true");
+    }
+    return c;
+  }
+  const char* key = file.empty() ? "secret_env" : "secret_file";
+  absl::StatusOr<config::Secret> secret =
+      file.empty() ? config::Secret::FromEnv(env) : config::Secret::FromFile(file);
+  if (!secret.ok()) {
+    section.AddError(key, secret.status().message());
+  } else if (secret->value().size() < kMinSecretBytes) {
+    section.AddError(key, absl::StrCat("the secret has ", secret->value().size(),
+                                       " bytes; at least ", kMinSecretBytes, " are needed"));
+  } else {
+    c.secret = *std::move(secret);
+  }
+  return c;
+}
+
+}  // namespace
 
 std::string ApplyMallocArenas(const ServerConfig& config) {
   int arenas = config.malloc_arenas;
@@ -48,6 +84,7 @@ ServerConfig ReadServerConfig(config::Reader section, const ServerDefaults& defa
       section.Duration("dependency_check_interval", c.dependency_check_interval,
                        absl::Milliseconds(50), absl::Minutes(5));
   c.malloc_arenas = static_cast<int>(section.Int("malloc_arenas", 0, 0, 1024));
+  c.gateway_signature = ReadGatewaySignature(section.Section("gateway_signature"));
   return c;
 }
 

@@ -10,6 +10,10 @@
 //     grpc_memory_limit: 512MiB     # 0: none
 //     dependency_check_interval: 1s
 //     malloc_arenas: 0              # 0: one per core this process may run on
+//     gateway_signature:            # calls forwarded by the gateway (libs/server/caller_check.h)
+//       required: false             # true: refuse every call the gateway did not sign
+//       secret_file: /run/secrets/gateway  # or secret_env: NAME; one of them when required
+//       leeway: 5s
 #ifndef GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
 #define GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
 
@@ -19,8 +23,21 @@
 
 #include "libs/base/log.h"
 #include "libs/config/reader.h"
+#include "libs/config/secret.h"
 
 namespace granary::server {
+
+// The gateway's signature on the calls it forwards (libs/auth/caller_signature.h).
+struct GatewaySignatureConfig {
+  // Refuse (UNAUTHENTICATED) every call without a valid signature: set it on every backend
+  // that is reachable otherwise than through the gateway.
+  bool required = false;
+  // The key shared with the gateway (from secret_file or secret_env). Mandatory when
+  // required; when set but not required, a signed call's user is still the signed one.
+  config::Secret secret;
+  // Clock difference tolerated between the gateway's host and this one.
+  absl::Duration leeway = absl::Seconds(5);
+};
 
 struct ServerConfig {
   // Where gRPC listens; port 0 picks a free one.
@@ -47,6 +64,7 @@ struct ServerConfig {
   // per core this process may run on (its CPU affinity; a CPU quota without an affinity mask
   // is not seen), unless MALLOC_ARENA_MAX is set.
   int malloc_arenas = 0;
+  GatewaySignatureConfig gateway_signature;
 };
 
 // The malloc arenas `config` asks for, applied to this process (before its threads start):

@@ -4,7 +4,9 @@
 //   absl::Status Build(const ServingConfig& config, ServiceHost& host) {
 //     auto redis = std::make_shared<redis::Client>(config.redis);
 //     host.AddDependency("redis", [redis] { return redis->Ping(); });
-//     host.AddGrpcService(std::make_unique<ServingGrpc>(...), ServingService::service_full_name());
+//     host.AddGrpcService(std::make_unique<ServingGrpc>(..., host.callers()),
+//                         ServingService::service_full_name());
+//     auto registry_channel = rpc::ServiceChannel(address, host.service_caller());  // signed
 //     return absl::OkStatus();
 //   }
 #ifndef GRANARY_LIBS_SERVER_SERVICE_HOST_H_
@@ -17,23 +19,38 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/impl/service_type.h"
 #include "prometheus/collectable.h"
 #include "prometheus/registry.h"
 
+#include "libs/rpc/service_channel.h"
+#include "libs/server/caller_check.h"
 #include "libs/server/dependency_monitor.h"
 
 namespace granary::server {
 
 class ServiceHost {
  public:
-  ServiceHost(std::string service_name, std::shared_ptr<prometheus::Registry> metrics)
-      : service_name_(std::move(service_name)), metrics_(std::move(metrics)) {}
+  ServiceHost(std::string service_name, std::shared_ptr<prometheus::Registry> metrics,
+              CallerCheck callers = CallerCheck(), rpc::ServiceCaller service_caller = {})
+      : service_name_(std::move(service_name)),
+        metrics_(std::move(metrics)),
+        callers_(std::move(callers)),
+        service_caller_(std::move(service_caller)) {}
 
   // Serves `service` (owned from now on) under its full protobuf name, which also names it in
   // health checks and metrics.
   void AddGrpcService(std::unique_ptr<grpc::Service> service, absl::string_view full_name) {
     services_.emplace_back(std::move(service), std::string(full_name));
+  }
+  // Answers every method no registered service has (the gateway's proxy). At most one.
+  // `counted_as` names the services (full protobuf names) whose methods it answers, so that
+  // the gRPC metrics give them series of their own.
+  void SetGenericService(std::unique_ptr<grpc::CallbackGenericService> service,
+                         std::vector<std::string> counted_as = {}) {
+    generic_service_ = std::move(service);
+    generic_counted_as_ = std::move(counted_as);
   }
   // A backend the service cannot work without: health is SERVING only while every check passes.
   void AddDependency(std::string name, std::function<absl::Status()> check) {
@@ -58,13 +75,23 @@ class ServiceHost {
 
   prometheus::Registry& metrics() { return *metrics_; }
   const std::string& service_name() const { return service_name_; }
+  // Whom calls come from (server.gateway_signature): every handler of a service checks first.
+  const CallerCheck& callers() const { return callers_; }
+  // This service when it calls another one: signed with server.gateway_signature's secret when
+  // there is one (libs/rpc/service_channel.h), so backends that require the gateway's
+  // signature answer it. Every channel to another Granary service is made with it.
+  const rpc::ServiceCaller& service_caller() const { return service_caller_; }
 
  private:
   friend class ServiceRuntime;
 
   std::string service_name_;
   std::shared_ptr<prometheus::Registry> metrics_;
+  CallerCheck callers_;
+  rpc::ServiceCaller service_caller_;
   std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> services_;
+  std::unique_ptr<grpc::CallbackGenericService> generic_service_;
+  std::vector<std::string> generic_counted_as_;
   std::vector<Dependency> dependencies_;
   std::vector<std::function<void()>> on_start_;
   std::vector<std::function<void()>> on_stop_;

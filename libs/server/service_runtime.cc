@@ -56,7 +56,9 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
                    MetricsEndpoint::Start(config.metrics_address, rt->metrics_));
   rt->metrics_port_ = rt->metrics_endpoint_->port();
 
-  rt->host_ = std::make_unique<ServiceHost>(service_name, rt->metrics_);
+  rt->host_ = std::make_unique<ServiceHost>(
+      service_name, rt->metrics_, CallerCheck(config.gateway_signature),
+      rpc::ServiceCaller{.service = service_name, .secret = config.gateway_signature.secret});
   absl::Status built = build(*rt->host_);
   if (!built.ok()) {
     return absl::Status(built.code(),
@@ -93,6 +95,12 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
     // beyond the 64 KiB window.
     builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   }
+  if (rt->host_->generic_service_ != nullptr) {
+    builder.RegisterCallbackGenericService(rt->host_->generic_service_.get());
+    for (const std::string& name : rt->host_->generic_counted_as_) {
+      rt->grpc_metrics_->AddService(name);
+    }
+  }
   for (auto& [service, name] : rt->host_->services_) {
     builder.RegisterService(service.get());
     rt->grpc_metrics_->AddService(name);
@@ -123,7 +131,8 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
       .With("metrics",
             absl::StrCat(config.metrics_address.substr(0, config.metrics_address.rfind(':')), ":",
                          rt->metrics_port_))
-      .With("serving", rt->serving());
+      .With("serving", rt->serving())
+      .With("gateway_signature_required", config.gateway_signature.required);
   return rt;
 }
 

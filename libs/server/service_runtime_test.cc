@@ -15,25 +15,32 @@
 #include "gtest/gtest.h"
 #include "prometheus/gauge.h"
 
+#include "libs/config/secret.h"
+#include "libs/rpc/service_channel.h"
 #include "libs/server/echo_service_fixture.h"
 #include "libs/server/run_service.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/test_gateway.h"
 
 namespace granary::server {
 namespace {
 
+using ::granary::testing::CallEveryMethod;
 using ::granary::testing::CheckHealth;
 using ::granary::testing::HttpGet;
 using ::granary::testing::ListServices;
 using ::granary::testing::StatusIs;
+using ::granary::testing::TestGateway;
 using ::granary::testing::WaitForHealth;
 using ::granary::testing::v1::EchoRequest;
 using ::granary::testing::v1::EchoResponse;
 using ::granary::testing::v1::EchoService;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 
 std::shared_ptr<grpc::Channel> ChannelTo(const ServiceRuntime& rt) {
   return grpc::CreateChannel(absl::StrCat("127.0.0.1:", rt.grpc_port()),
@@ -177,6 +184,67 @@ TEST(ServiceRuntimeTest, DrainLetsInFlightCallsFinish) {
   rt->Shutdown();
   EXPECT_TRUE(result.get().ok());
   EXPECT_FALSE(rt->serving());
+}
+
+// The check a runtime builds from server.gateway_signature reaches the build function, so
+// handlers refuse what the gateway did not sign and name whom it signed for.
+TEST(ServiceRuntimeTest, HandlersGetTheGatewaySignatureCheckFromTheConfig) {
+  ASSERT_OK_AND_ASSIGN(TestGateway gateway, TestGateway::Create());
+  ASSERT_OK_AND_ASSIGN(
+      auto rt,
+      StartInProcess(EchoDefinition(), absl::StrCat("server: {", gateway.RequiredConfig(), "}\n")));
+  auto channel = ChannelTo(*rt);
+  const std::string service = EchoService::service_full_name();
+  for (const auto& [why, metadata] : gateway.WrongSignatures()) {
+    ASSERT_OK_AND_ASSIGN(auto statuses, CallEveryMethod(channel, service, metadata));
+    EXPECT_THAT(statuses, ElementsAre(Pair("/granary.testing.v1.EchoService/Echo",
+                                           StatusIs(absl::StatusCode::kUnauthenticated))))
+        << why;
+  }
+  grpc::ClientContext ctx;
+  gateway.Authorize(ctx, "alice", "/granary.testing.v1.EchoService/Echo");
+  EchoRequest req;
+  req.set_text("hi");
+  EchoResponse resp;
+  ASSERT_TRUE(EchoService::NewStub(channel)->Echo(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.caller(), "alice");
+  // Health and reflection stay open: load balancers and the gateway call them directly.
+  ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+  ASSERT_OK(ListServices(channel).status());
+}
+
+// What a build function gets to call other services with: its name and the same secret, so a
+// backend requiring the signature answers its calls, as the service.
+TEST(ServiceRuntimeTest, BuildFunctionsGetTheServiceCallerFromTheConfig) {
+  ASSERT_OK_AND_ASSIGN(TestGateway gateway, TestGateway::Create());
+  ASSERT_OK_AND_ASSIGN(
+      auto backend,
+      StartInProcess(EchoDefinition(), absl::StrCat("server: {", gateway.RequiredConfig(), "}\n")));
+  ServerConfig config;
+  config.grpc_address = "127.0.0.1:0";
+  config.metrics_address = "127.0.0.1:0";
+  ASSERT_OK_AND_ASSIGN(config.gateway_signature.secret,
+                       config::Secret::FromFile(gateway.secret_file()));
+  rpc::ServiceCaller caller;
+  ASSERT_OK_AND_ASSIGN(auto rt, ServiceRuntime::Start("ingestion", config, [&](ServiceHost& host) {
+                         caller = host.service_caller();
+                         return absl::OkStatus();
+                       }));
+  EXPECT_EQ(caller.service, "ingestion");
+  EchoResponse resp;
+  grpc::Status s = CallEcho(
+      rpc::ServiceChannel(absl::StrCat("127.0.0.1:", backend->grpc_port()), caller), {}, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.caller(), "service:ingestion");
+}
+
+TEST(ServiceRuntimeTest, WithoutARequiredSignatureTheUnsignedCallerNameIsKept) {
+  ASSERT_OK_AND_ASSIGN(auto rt, StartInProcess(EchoDefinition(), ""));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-granary-caller", "ci-bot");
+  EchoResponse resp;
+  ASSERT_TRUE(EchoService::NewStub(ChannelTo(*rt))->Echo(&ctx, EchoRequest(), &resp).ok());
+  EXPECT_EQ(resp.caller(), "ci-bot");
 }
 
 TEST(ServiceRuntimeTest, TakenAddressFailsToStart) {

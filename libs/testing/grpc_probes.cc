@@ -10,8 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
 #include "granary/testing/v1/reflection_wire.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "grpcpp/impl/codegen/rpc_method.h"
@@ -93,6 +95,76 @@ absl::StatusOr<std::vector<std::string>> ListServices(
   std::vector<std::string> names;
   for (const auto& s : resp.list_services_response().service()) names.push_back(s.name());
   return names;
+}
+
+namespace {
+
+// One call on a generic stream, whatever the method's kind: unary and server-streaming
+// methods get one empty message, which is what an empty request serializes to.
+absl::Status CallWithEmptyRequest(grpc::GenericStub& stub, const std::string& path,
+                                  bool client_streaming,
+                                  const std::vector<std::pair<std::string, std::string>>& metadata,
+                                  absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  for (const auto& [key, value] : metadata) ctx.AddMetadata(key, value);
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&ctx, path, &cq);
+  // Each step completes before the next starts: one tag is enough.
+  void* const kTag = reinterpret_cast<void*>(1);
+  auto wait = [&cq] {
+    void* tag = nullptr;
+    bool ok = false;
+    return cq.Next(&tag, &ok) && ok;
+  };
+  call->StartCall(kTag);
+  bool open = wait();
+  if (open && !client_streaming) {
+    grpc::Slice nothing(std::string{});
+    call->Write(grpc::ByteBuffer(&nothing, 1), kTag);
+    open = wait();
+  }
+  if (open) {
+    call->WritesDone(kTag);
+    open = wait();
+  }
+  // Responses until the server ends the call (a refusal ends it at once).
+  for (grpc::ByteBuffer response; open;) {
+    call->Read(&response, kTag);
+    open = wait();
+  }
+  grpc::Status status;
+  call->Finish(&status, kTag);
+  wait();
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+  return base::FromGrpcStatus(status);
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<std::string, absl::Status>> CallEveryMethod(
+    const std::shared_ptr<grpc::Channel>& channel, absl::string_view service,
+    const MetadataForMethod& metadata, absl::Duration timeout) {
+  const google::protobuf::ServiceDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(std::string(service));
+  if (descriptor == nullptr) {
+    return absl::NotFoundError(absl::StrCat("service ", service, " is not linked in this test"));
+  }
+  grpc::GenericStub stub(channel);
+  std::map<std::string, absl::Status> statuses;
+  for (int i = 0; i < descriptor->method_count(); ++i) {
+    const google::protobuf::MethodDescriptor* method = descriptor->method(i);
+    std::string path = absl::StrCat("/", service, "/", method->name());
+    statuses[path] = CallWithEmptyRequest(
+        stub, path, method->client_streaming(),
+        metadata == nullptr ? std::vector<std::pair<std::string, std::string>>() : metadata(path),
+        timeout);
+  }
+  return statuses;
 }
 
 absl::StatusOr<std::string> HttpGet(absl::string_view host, int port, absl::string_view path,

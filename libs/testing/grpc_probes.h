@@ -6,11 +6,15 @@
 //   ASSERT_OK_AND_ASSIGN(auto services, ListServices(channel));
 //   ASSERT_OK_AND_ASSIGN(std::string text, HttpGet("127.0.0.1", metrics_port, "/metrics"));
 //   double rows = ScrapeMetric(metrics_port, "granary_materializer_rows_written_total{...}");
+//   ASSERT_OK_AND_ASSIGN(auto statuses, CallEveryMethod(channel, "granary.registry.v1.Reg..."));
 #ifndef GRANARY_LIBS_TESTING_GRPC_PROBES_H_
 #define GRANARY_LIBS_TESTING_GRPC_PROBES_H_
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -38,6 +42,19 @@ absl::StatusOr<std::vector<std::string>> ListServices(
 // The body of an HTTP/1.0 GET; FAILED_PRECONDITION for a status other than 200.
 absl::StatusOr<std::string> HttpGet(absl::string_view host, int port, absl::string_view path,
                                     absl::Duration timeout = absl::Seconds(5));
+
+// Metadata for a call to a method ("/pkg.Service/Method").
+using MetadataForMethod =
+    std::function<std::vector<std::pair<std::string, std::string>>(const std::string& path)>;
+
+// Calls every method of `service` (a full name in this binary's generated descriptor pool)
+// once, through a generic stub: an empty request (a streaming client half-closes without
+// sending any), the metadata `metadata` gives for the method if any, responses read to the
+// end. Each method's final status by path; NOT_FOUND for a service not linked in. What a
+// refusal shared by every handler is tested with (unauthenticated calls, say).
+absl::StatusOr<std::map<std::string, absl::Status>> CallEveryMethod(
+    const std::shared_ptr<grpc::Channel>& channel, absl::string_view service,
+    const MetadataForMethod& metadata = nullptr, absl::Duration timeout = absl::Seconds(10));
 
 // The value of a series on 127.0.0.1:port/metrics as printed (name and labels exactly),
 // summed when it is there more than once; 0 when absent or the endpoint does not answer.

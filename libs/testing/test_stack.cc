@@ -29,6 +29,7 @@ Reads ReadsOf(const std::string& service) {
   if (service == "serving") return {true, true, false, true, false};
   if (service == "ingestion") return {true, true, true, false, false};
   if (service == "materializer") return {true, true, true, true, true};
+  if (service == "gateway") return {true, true, false, false, false};
   return {true, true, true, false, false};  // the registry, and whatever else uses JetStream
 }
 
@@ -51,8 +52,8 @@ absl::Status TestService::Launch() {
   // backends do.
   absl::Status ready;
   if (wait_serving_) {
-    ready = WaitForHealth(channel_, "", grpc::health::v1::HealthCheckResponse::SERVING,
-                          kStartTimeout);
+    ready =
+        WaitForHealth(channel_, "", grpc::health::v1::HealthCheckResponse::SERVING, kStartTimeout);
   } else {
     ready = absl::DeadlineExceededError("health never answered");
     for (absl::Time give_up = absl::Now() + kStartTimeout; absl::Now() < give_up;) {
@@ -65,8 +66,8 @@ absl::Status TestService::Launch() {
     }
   }
   if (!ready.ok()) {
-    return absl::Status(ready.code(), absl::StrCat(name_, " did not start: ", ready.message(),
-                                                   "\n", process_->RecentOutput()));
+    return absl::Status(ready.code(), absl::StrCat(name_, " did not start: ", ready.message(), "\n",
+                                                   process_->RecentOutput()));
   }
   return absl::OkStatus();
 }
@@ -120,15 +121,21 @@ absl::Status TestStack::Init() {
   }
   for (const std::string& statement : sql) RETURN_IF_ERROR(pg_->Execute(statement, "granary"));
 
-  ASSIGN_OR_RETURN(
-      registry_,
-      server::StartInProcess(
-          registry::Definition(),
-          absl::StrCat("server: {log_level: warning, grpc_address: '127.0.0.1:0', "
-                       "metrics_address: '127.0.0.1:0'}\npostgres: {address: 127.0.0.1:",
-                       pg_->port(), ", user: postgres, database: granary, sslmode: disable}\n",
-                       "nats: {url: '", nats_url(), "', reconnect_wait: 50ms}\n",
-                       "jetstream: ", options_.jetstream, "\n")));
+  if (!options_.gateway_signature_secret_file.empty()) {
+    ASSIGN_OR_RETURN(caller_.secret,
+                     config::Secret::FromFile(options_.gateway_signature_secret_file));
+  }
+  const std::string signature = SignatureKeys();
+  ASSIGN_OR_RETURN(registry_,
+                   server::StartInProcess(
+                       registry::Definition(),
+                       absl::StrCat("server: {log_level: warning, grpc_address: '127.0.0.1:0', "
+                                    "metrics_address: '127.0.0.1:0'",
+                                    signature.empty() ? "" : ", ", signature,
+                                    "}\npostgres: {address: 127.0.0.1:", pg_->port(),
+                                    ", user: postgres, database: granary, sslmode: disable}\n",
+                                    "nats: {url: '", nats_url(), "', reconnect_wait: 50ms}\n",
+                                    "jetstream: ", options_.jetstream, "\n")));
   RETURN_IF_ERROR(Apply(repo_).status());
   for (const registry::v1::FeatureRepo& more : options_.more_repos) {
     RETURN_IF_ERROR(Apply(more).status());
@@ -145,7 +152,20 @@ std::string TestStack::registry_address() const {
 }
 
 std::shared_ptr<grpc::Channel> TestStack::registry_channel() const {
-  return grpc::CreateChannel(registry_address(), grpc::InsecureChannelCredentials());
+  return ChannelTo(registry_address());
+}
+
+std::shared_ptr<grpc::Channel> TestStack::ChannelTo(const std::string& address) const {
+  if (caller_.secret.empty()) {
+    return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  }
+  return rpc::ServiceChannel(address, caller_);
+}
+
+std::string TestStack::SignatureKeys() const {
+  if (options_.gateway_signature_secret_file.empty()) return "";
+  return absl::StrCat("gateway_signature: {required: true, secret_file: '",
+                      options_.gateway_signature_secret_file, "'}");
 }
 
 absl::StatusOr<int64_t> TestStack::Apply(const registry::v1::FeatureRepo& repo,
@@ -193,6 +213,10 @@ absl::StatusOr<TestService*> TestStack::Spawn(const std::string& service, Servic
   ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(2));
   spawned->grpc_port_ = ports[0];
   spawned->metrics_port_ = ports[1];
+  std::string server_keys = options.server;
+  if (const std::string signature = SignatureKeys(); !signature.empty()) {
+    server_keys = server_keys.empty() ? signature : absl::StrCat(server_keys, ", ", signature);
+  }
   std::string own = options.section;
   if (service == "serving" || service == "ingestion") {
     own = own.empty() ? absl::StrCat("project: ", project())
@@ -202,14 +226,14 @@ absl::StatusOr<TestService*> TestStack::Spawn(const std::string& service, Servic
   std::ofstream(config) << "server: {grpc_address: '127.0.0.1:" << ports[0]
                         << "', metrics_address: '127.0.0.1:" << ports[1]
                         << "', dependency_check_interval: 100ms"
-                        << (options.server.empty() ? "" : ", ") << options.server << "}\n"
+                        << (server_keys.empty() ? "" : ", ") << server_keys << "}\n"
                         << (own.empty() ? "" : absl::StrCat(service, ": {", own, "}\n"))
                         << SharedConfig(service);
   spawned->argv_ = {Binary(service), "--config", config};
   spawned->env_ = options.env;
   spawned->log_path_ = absl::StrCat(dir_->path(), "/", label, ".log");
   spawned->wait_serving_ = options.wait_serving;
-  spawned->channel_ = grpc::CreateChannel(spawned->address(), grpc::InsecureChannelCredentials());
+  spawned->channel_ = ChannelTo(spawned->address());
   RETURN_IF_ERROR(spawned->Launch());
   services_.push_back(std::move(spawned));
   return services_.back().get();

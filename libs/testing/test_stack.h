@@ -2,7 +2,10 @@
 // cluster) and Redis on free loopback ports, the registry in this process with a feature
 // repository applied (examples/driver_stats by default, read as the CLI reads it), and the
 // service binaries spawned as in production, each with its config written from the stack's
-// addresses. Everything stops with the stack.
+// addresses. Everything stops with the stack. With a gateway signature secret, the registry
+// and every service require the gateway's signature, as behind a gateway in production: the
+// services then sign their own calls (libs/rpc/service_channel.h), and so do the stack's
+// channels (as "service:test-stack").
 //
 //   ASSERT_OK_AND_ASSIGN(auto stack, TestStack::Start({}));
 //   ASSERT_OK_AND_ASSIGN(TestService * ingestion, stack->Spawn("ingestion"));
@@ -22,6 +25,7 @@
 #include "absl/time/time.h"
 #include "granary/registry/v1/repo.pb.h"
 
+#include "libs/rpc/service_channel.h"
 #include "libs/server/service_runtime.h"
 #include "libs/testing/nats_cluster.h"
 #include "libs/testing/nats_server.h"
@@ -55,6 +59,12 @@ struct TestStackOptions {
   // Where service binaries are: <bin_dir>/services/<name>/<name>. Empty: the test's runfiles
   // (a test lists the binaries it spawns in `data`), else bazel-bin.
   std::string bin_dir;
+  // A file with the secret the gateway signs with (32 bytes or more; it must stay while the
+  // stack runs). When set, the registry and every spawned service get
+  // `server.gateway_signature: {required: true, secret_file: ...}` (a ServiceOptions::server
+  // must not set gateway_signature then), and registry_channel() and TestService::channel()
+  // sign every call.
+  std::string gateway_signature_secret_file;
 };
 
 struct ServiceOptions {
@@ -76,6 +86,7 @@ class TestService {
   std::string address() const;
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // Signed when the stack requires the gateway's signature.
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   Subprocess& process() { return *process_; }
   pid_t pid() const { return process_->pid(); }
@@ -117,9 +128,9 @@ class TestStack {
   // The repository as applied (the main one).
   const registry::v1::FeatureRepo& repo() const { return repo_; }
   // Applies a repository (a new version of a project, or another project); its new version.
-  absl::StatusOr<int64_t> Apply(const registry::v1::FeatureRepo& repo,
-                                bool allow_breaking = true);
+  absl::StatusOr<int64_t> Apply(const registry::v1::FeatureRepo& repo, bool allow_breaking = true);
   std::string registry_address() const;
+  // Signed when the stack requires the gateway's signature.
   std::shared_ptr<grpc::Channel> registry_channel() const;
 
   PostgresServer& postgres() { return *pg_; }
@@ -140,6 +151,10 @@ class TestStack {
   explicit TestStack(TestStackOptions options) : options_(std::move(options)) {}
   absl::Status Init();
   std::string Binary(const std::string& service) const;
+  // A channel for the stack's own calls to `address`: signed when signatures are required.
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) const;
+  // "gateway_signature: {...}" for a `server:` mapping; empty when none is required.
+  std::string SignatureKeys() const;
 
   const TestStackOptions options_;
   std::unique_ptr<TempDir> dir_;
@@ -150,6 +165,8 @@ class TestStack {
   std::unique_ptr<server::ServiceRuntime> registry_;
   registry::v1::FeatureRepo repo_;
   std::vector<std::unique_ptr<TestService>> services_;
+  // Signs the stack's own calls (when options_.gateway_signature_secret_file is set).
+  rpc::ServiceCaller caller_{.service = "test-stack"};
 };
 
 }  // namespace granary::testing

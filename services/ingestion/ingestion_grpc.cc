@@ -16,6 +16,8 @@
 namespace granary::ingestion {
 namespace {
 
+constexpr const char* kService = v1::IngestionService::service_full_name();
+
 // Where a batch is parsed: one arena, so that its many small cells cost one allocation per
 // block rather than one each, and go at once.
 google::protobuf::ArenaOptions BatchArenaOptions() {
@@ -175,14 +177,12 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   std::deque<grpc::ByteBuffer> responses_ ABSL_GUARDED_BY(mu_);
 };
 
-// A PushStream past max_streams: finished at once, before anything of it is read, so that the
-// memory streams take stays bounded whatever the number of producers.
+// A PushStream refused (not signed by the gateway, or past max_streams): finished at once,
+// before anything of it is read, so that the memory streams take stays bounded whatever the
+// number of producers.
 class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  RefusedStream(const absl::Status& status, grpc::CallbackServerContext* context) {
-    base::AddRetryPushback(status, context);
-    Finish(base::ToGrpcStatus(status));
-  }
+  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
   void OnDone() override { delete this; }
 };
 
@@ -267,9 +267,10 @@ class UnaryPush {
 }  // namespace
 
 IngestionGrpc::IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits,
-                             std::shared_ptr<IngestionMetrics> metrics)
+                             server::CallerCheck callers, std::shared_ptr<IngestionMetrics> metrics)
     : pusher_(std::move(pusher)),
       limits_(limits),
+      callers_(std::move(callers)),
       metrics_(std::move(metrics)),
       allocator_(std::make_unique<PushMessageAllocator>()) {
   SetMessageAllocatorFor_Push(allocator_.get());
@@ -280,6 +281,11 @@ IngestionGrpc::~IngestionGrpc() = default;
 grpc::ServerUnaryReactor* IngestionGrpc::Push(grpc::CallbackServerContext* context,
                                               const v1::PushRequest* request,
                                               v1::PushResponse* response) {
+  if (grpc::Status refused = callers_.Check(*context, kService, "Push"); !refused.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(std::move(refused));
+    return reactor;
+  }
   auto call = std::make_shared<UnaryPush>(context, response);
   pusher_->Push(*request, [call](absl::StatusOr<v1::PushResponse> result) {
     call->Answer(std::move(result));
@@ -291,16 +297,21 @@ grpc::ServerUnaryReactor* IngestionGrpc::Push(grpc::CallbackServerContext* conte
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestionGrpc::PushStream(
     grpc::CallbackServerContext* context) {
+  // Before anything is read, and before the stream counts against max_streams.
+  if (grpc::Status refused = callers_.Check(*context, kService, "PushStream"); !refused.ok()) {
+    return new RefusedStream(std::move(refused));
+  }
   if (open_streams_->fetch_add(1) >= limits_.max_streams) {
     open_streams_->fetch_sub(1);
     if (metrics_ != nullptr) metrics_->RecordStreamRefused();
-    return new RefusedStream(base::WithRetryAfter(absl::ResourceExhaustedError(absl::StrCat(
-                                                      "ingestion has ", limits_.max_streams,
-                                                      " PushStreams open (max_streams); open this "
-                                                      "one again later, or push on one already "
-                                                      "open")),
-                                                  limits_.stream_retry_after),
-                             context);
+    absl::Status full = base::WithRetryAfter(
+        absl::ResourceExhaustedError(absl::StrCat(
+            "ingestion has ", limits_.max_streams,
+            " PushStreams open (max_streams); open this one again later, or push on one already "
+            "open")),
+        limits_.stream_retry_after);
+    base::AddRetryPushback(full, context);
+    return new RefusedStream(base::ToGrpcStatus(full));
   }
   return new PushStreamReactor(pusher_, limits_.max_in_flight, open_streams_);
 }

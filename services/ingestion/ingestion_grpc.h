@@ -3,7 +3,9 @@
 // answering each as soon as it is stored (not necessarily in order). Requests are parsed on an
 // arena and dropped as soon as Push has turned them into messages: what waits for JetStream is
 // the messages, which the in-flight budget counts. The number of open PushStreams is bounded
-// too (StreamLimits::max_streams): what gRPC holds per stream is outside the budget.
+// too (StreamLimits::max_streams): what gRPC holds per stream is outside the budget. Both
+// methods first check the gateway's signature on the call (server.gateway_signature); a
+// stream is checked before anything of it is read.
 #ifndef GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 #define GRANARY_SERVICES_INGESTION_INGESTION_GRPC_H_
 
@@ -14,6 +16,7 @@
 #include "granary/ingestion/v1/ingestion.grpc.pb.h"
 #include "grpcpp/support/message_allocator.h"
 
+#include "libs/server/caller_check.h"
 #include "services/ingestion/ingestion_metrics.h"
 #include "services/ingestion/pusher.h"
 
@@ -35,7 +38,7 @@ class IngestionGrpc final
           v1::IngestionService::WithRawCallbackMethod_PushStream<v1::IngestionService::Service>> {
  public:
   // `metrics` may be null (tests).
-  IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits,
+  IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits, server::CallerCheck callers,
                 std::shared_ptr<IngestionMetrics> metrics = nullptr);
   // PushStreams open now; shared, so that it can be read after this is gone.
   std::shared_ptr<const std::atomic<int>> open_streams() const { return open_streams_; }
@@ -51,6 +54,7 @@ class IngestionGrpc final
  private:
   const std::shared_ptr<Pusher> pusher_;
   const StreamLimits limits_;
+  const server::CallerCheck callers_;
   const std::shared_ptr<IngestionMetrics> metrics_;
   // Shared with the streams, which leave when done (maybe after this is destroyed).
   const std::shared_ptr<std::atomic<int>> open_streams_ = std::make_shared<std::atomic<int>>(0);

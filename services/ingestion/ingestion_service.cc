@@ -24,7 +24,10 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   host.AddDependency("nats",
                      bus::JetStreamCheck(nats, js, config.jetstream, absl::Seconds(30), safety));
 
-  auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
+  // Signed as this service: a registry that requires the gateway's signature answers it.
+  registry_client::RegistryClientOptions registry_options = config.registry;
+  registry_options.caller = host.service_caller();
+  auto registry = std::make_shared<registry_client::RegistryClient>(registry_options, nats);
   RETURN_IF_ERROR(registry->Start());
   for (const std::string& project : config.pusher.projects) registry->Watch(project);
   // Pushes are checked against the last catalog held while the registry is down.
@@ -38,7 +41,8 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   auto pusher = std::make_shared<Pusher>(
       pusher_options, [registry](const std::string& project) { return registry->Lookup(project); },
       js, budget, &base::Clock::Real(), metrics);
-  auto grpc_service = std::make_unique<IngestionGrpc>(pusher, config.streams, metrics);
+  auto grpc_service =
+      std::make_unique<IngestionGrpc>(pusher, config.streams, host.callers(), metrics);
   host.OnScrape(
       [metrics, open = grpc_service->open_streams()] { metrics->SetOpenStreams(open->load()); });
   host.AddGrpcService(std::move(grpc_service), v1::IngestionService::service_full_name());

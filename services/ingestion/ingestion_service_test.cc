@@ -1,5 +1,6 @@
 // The ingestion service in-process on port 0 with a real NATS and no registry: health,
-// reflection, health following NATS, and pushes that cannot be checked refused clearly.
+// reflection, health following NATS, pushes that cannot be checked refused clearly, and the
+// gateway's signature when it is required.
 // Pushes end to end are in tests/integration/ingestion_test.cc.
 #include "services/ingestion/ingestion_service.h"
 
@@ -15,24 +16,35 @@
 #include "libs/testing/nats_server.h"
 #include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/test_gateway.h"
 #include "services/ingestion/ingestion_grpc.h"
 
 namespace granary::ingestion {
 namespace {
 
+using ::granary::testing::CallEveryMethod;
 using ::granary::testing::ListServices;
 using ::granary::testing::NatsServer;
+using ::granary::testing::StatusIs;
+using ::granary::testing::TestGateway;
 using ::granary::testing::WaitForHealth;
 using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::_;
 using ::testing::Contains;
+using ::testing::Each;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::SizeIs;
 
 // No registry listens on the port picked (free, and nobody is told of it): pushes find no
 // catalog.
-std::string Config(const std::string& nats_url, const std::string& ingestion = "") {
+std::string Config(const std::string& nats_url, const std::string& ingestion = "",
+                   const std::string& server = "") {
   absl::StatusOr<std::vector<int>> free = testing::PickFreePorts(1);
   EXPECT_TRUE(free.ok()) << free.status();
-  return absl::StrCat("server: {dependency_check_interval: 50ms}\n", "ingestion: {project: shop",
-                      ingestion, "}\nregistry: {address: '127.0.0.1:", free.ok() ? (*free)[0] : 0,
+  return absl::StrCat("server: {dependency_check_interval: 50ms", server, "}\n",
+                      "ingestion: {project: shop", ingestion,
+                      "}\nregistry: {address: '127.0.0.1:", free.ok() ? (*free)[0] : 0,
                       "'}\nnats: {url: '", nats_url, "', reconnect_wait: 50ms}\n");
 }
 
@@ -154,6 +166,56 @@ TEST(IngestionStreamsTest, PastMaxStreamsANewStreamIsRefusedWithAHintUntilOneClo
         return again.answered;
       },
       absl::Seconds(20)));
+}
+
+// With server.gateway_signature required: neither a push nor a stream from a producer that
+// reached ingestion directly, without the gateway's signature, gets past the door.
+TEST(IngestionSignatureTest, EveryMethodRefusesCallsTheGatewayDidNotSign) {
+  ASSERT_OK_AND_ASSIGN(TestGateway gateway, TestGateway::Create());
+  ASSERT_OK_AND_ASSIGN(auto nats, NatsServer::Start());
+  ASSERT_OK_AND_ASSIGN(
+      auto runtime,
+      server::StartInProcess(Definition(), Config(nats->url(), ", max_streams: 1",
+                                                  absl::StrCat(", ", gateway.RequiredConfig()))));
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  const std::string service = v1::IngestionService::service_full_name();
+  for (const auto& [why, metadata] : gateway.WrongSignatures()) {
+    ASSERT_OK_AND_ASSIGN(auto statuses, CallEveryMethod(channel, service, metadata));
+    EXPECT_THAT(statuses, SizeIs(2));
+    EXPECT_THAT(statuses, Each(Pair(_, StatusIs(absl::StatusCode::kUnauthenticated)))) << why;
+  }
+  // A signed stream is read and answered, batch by batch; the refused ones took no slot among
+  // max_streams (1).
+  auto stub = v1::IngestionService::NewStub(channel);
+  grpc::ClientContext ctx;
+  gateway.Authorize(ctx, "producer", absl::StrCat("/", service, "/PushStream"));
+  auto stream = stub->PushStream(&ctx);
+  v1::PushStreamRequest batch;
+  batch.mutable_batch()->set_push_source_name("events_push");
+  v1::PushStreamResponse answer;
+  ASSERT_TRUE(stream->Write(batch));
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(answer.error().message(), ::testing::HasSubstr("batch_id"));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+
+  // Every method takes its own signature (a stream may find the slot still taken: refused for
+  // that, not for its signature).
+  ASSERT_OK_AND_ASSIGN(auto signed_calls,
+                       CallEveryMethod(channel, service, gateway.SignedFor("producer")));
+  EXPECT_THAT(signed_calls, Each(Pair(_, Not(StatusIs(absl::StatusCode::kUnauthenticated)))));
+
+  // A signed push reaches the pusher, which looks for the project's catalog.
+  v1::PushRequest push;
+  push.set_project("elsewhere");
+  push.set_push_source_name("events_push");
+  (*push.mutable_columns())["id"].add_val()->set_int64_val(1);
+  grpc::ClientContext unary;
+  gateway.Authorize(unary, "producer", absl::StrCat("/", service, "/Push"));
+  v1::PushResponse pushed;
+  EXPECT_EQ(stub->Push(&unary, push, &pushed).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 // Started while NATS is down: NOT_SERVING, then SERVING once NATS is up, without a restart.

@@ -114,8 +114,9 @@ class PusherTest : public ::testing::Test {
 
   // Serves the pusher over gRPC on a loopback port; channel_ reaches it.
   void ServeGrpc() {
-    service_ = std::make_unique<IngestionGrpc>(std::shared_ptr<Pusher>(std::move(pusher_)),
-                                               StreamLimits{.max_in_flight = 16});
+    service_ =
+        std::make_unique<IngestionGrpc>(std::shared_ptr<Pusher>(std::move(pusher_)),
+                                        StreamLimits{.max_in_flight = 16}, server::CallerCheck());
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

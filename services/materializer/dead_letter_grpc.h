@@ -1,4 +1,5 @@
-// The gRPC adapter of DeadLetterService: request in, DeadLetters call, response out.
+// The gRPC adapter of DeadLetterService: request in, DeadLetters call, response out. Every
+// handler first checks the gateway's signature on the call (server.gateway_signature).
 #ifndef GRANARY_SERVICES_MATERIALIZER_DEAD_LETTER_GRPC_H_
 #define GRANARY_SERVICES_MATERIALIZER_DEAD_LETTER_GRPC_H_
 
@@ -6,13 +7,15 @@
 
 #include "granary/deadletter/v1/deadletter.grpc.pb.h"
 
+#include "libs/server/caller_check.h"
 #include "services/materializer/dead_letters.h"
 
 namespace granary::materializer {
 
 class DeadLetterGrpc final : public deadletter::v1::DeadLetterService::Service {
  public:
-  explicit DeadLetterGrpc(std::shared_ptr<DeadLetters> letters) : letters_(std::move(letters)) {}
+  DeadLetterGrpc(std::shared_ptr<DeadLetters> letters, server::CallerCheck callers)
+      : letters_(std::move(letters)), callers_(std::move(callers)) {}
 
   grpc::Status ListDeadLetters(grpc::ServerContext*,
                                const deadletter::v1::ListDeadLettersRequest* request,
@@ -29,6 +32,7 @@ class DeadLetterGrpc final : public deadletter::v1::DeadLetterService::Service {
 
  private:
   const std::shared_ptr<DeadLetters> letters_;
+  const server::CallerCheck callers_;
 };
 
 }  // namespace granary::materializer

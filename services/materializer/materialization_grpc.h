@@ -1,5 +1,6 @@
 // The gRPC adapter of MaterializationService: request in, Jobs or Historical call, response
-// out.
+// out. Every handler first checks the gateway's signature on the call
+// (server.gateway_signature); a job's creator is the user the gateway signed for.
 #ifndef GRANARY_SERVICES_MATERIALIZER_MATERIALIZATION_GRPC_H_
 #define GRANARY_SERVICES_MATERIALIZER_MATERIALIZATION_GRPC_H_
 
@@ -7,6 +8,7 @@
 
 #include "granary/materialization/v1/materialization.grpc.pb.h"
 
+#include "libs/server/caller_check.h"
 #include "services/materializer/historical.h"
 #include "services/materializer/jobs.h"
 
@@ -14,8 +16,9 @@ namespace granary::materializer {
 
 class MaterializationGrpc final : public materialization::v1::MaterializationService::Service {
  public:
-  MaterializationGrpc(std::shared_ptr<Jobs> jobs, std::shared_ptr<Historical> historical)
-      : jobs_(std::move(jobs)), historical_(std::move(historical)) {}
+  MaterializationGrpc(std::shared_ptr<Jobs> jobs, std::shared_ptr<Historical> historical,
+                      server::CallerCheck callers)
+      : jobs_(std::move(jobs)), historical_(std::move(historical)), callers_(std::move(callers)) {}
 
   grpc::Status Materialize(grpc::ServerContext* context,
                            const materialization::v1::MaterializeRequest* request,
@@ -41,6 +44,7 @@ class MaterializationGrpc final : public materialization::v1::MaterializationSer
  private:
   const std::shared_ptr<Jobs> jobs_;
   const std::shared_ptr<Historical> historical_;
+  const server::CallerCheck callers_;
 };
 
 }  // namespace granary::materializer

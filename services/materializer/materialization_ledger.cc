@@ -5,14 +5,15 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/proto_time.h"
-#include "libs/rpc/health.h"
+#include "libs/rpc/service_channel.h"
 
 namespace granary::materializer {
 
 namespace rv1 = registry::v1;
 
 RegistryLedger::RegistryLedger(const registry_client::RegistryClientOptions& options)
-    : rpc_timeout_(options.rpc_timeout), channel_(rpc::InsecureChannel(options.address)) {}
+    : rpc_timeout_(options.rpc_timeout),
+      channel_(rpc::ServiceChannel(options.address, options.caller)) {}
 
 absl::StatusOr<std::optional<absl::Time>> RegistryLedger::LastEnd(const std::string& project,
                                                                   const std::string& view) {

@@ -2,7 +2,7 @@
 // start of the next incremental job) and the interval a finished job covered. The registry is
 // the one record (Feast keeps it on the feature view too); jobs only ask and tell.
 //
-//   RegistryLedger ledger(config.registry);
+//   RegistryLedger ledger(registry_options);  // calls signed as registry_options.caller
 //   ASSIGN_OR_RETURN(std::optional<absl::Time> end, ledger.LastEnd("driver_stats", "stats"));
 #ifndef GRANARY_SERVICES_MATERIALIZER_MATERIALIZATION_LEDGER_H_
 #define GRANARY_SERVICES_MATERIALIZER_MATERIALIZATION_LEDGER_H_
@@ -37,6 +37,7 @@ class MaterializationLedger {
 // The registry's RecordMaterialization and GetMaterializationState.
 class RegistryLedger : public MaterializationLedger {
  public:
+  // Calls the registry at options.address, signed as options.caller (libs/rpc/service_channel.h).
   explicit RegistryLedger(const registry_client::RegistryClientOptions& options);
   absl::StatusOr<std::optional<absl::Time>> LastEnd(const std::string& project,
                                                     const std::string& view) override;

@@ -53,7 +53,11 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   // sees it answer (the service is NOT_SERVING until then), never by a first write.
   auto job_store = std::make_shared<JobStore>(offline);
 
-  auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
+  // Every call to the registry (snapshots, materialization intervals) is signed as this
+  // service, so a registry that requires the gateway's signature answers it.
+  registry_client::RegistryClientOptions registry_options = config.registry;
+  registry_options.caller = host.service_caller();
+  auto registry = std::make_shared<registry_client::RegistryClient>(registry_options, nats);
   RETURN_IF_ERROR(registry->Start());
   host.AddOptionalDependency("registry", [registry] { return registry->Ready(); });
   // Projects are watched as their batches arrive; the first batch of a project waits a little
@@ -94,7 +98,7 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
           config.online_cleaner, js, js,
           std::make_shared<OnlineCleaner>(store, metrics, config.write_timeout), metrics, clock),
   };
-  auto ledger = std::make_shared<RegistryLedger>(config.registry);
+  auto ledger = std::make_shared<RegistryLedger>(registry_options);
   TaskRunnerOptions task_options = config.tasks;
   char host_name[256] = {};
   gethostname(host_name, sizeof(host_name) - 1);
@@ -151,10 +155,11 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   };
   auto historical = std::make_shared<Historical>(
       historical_options, std::make_shared<pg::Pool>(config.offline_store), lookup);
-  host.AddGrpcService(std::make_unique<MaterializationGrpc>(jobs, historical),
+  host.AddGrpcService(std::make_unique<MaterializationGrpc>(jobs, historical, host.callers()),
                       materialization::v1::MaterializationService::service_full_name());
-  host.AddGrpcService(std::make_unique<DeadLetterGrpc>(std::make_shared<DeadLetters>(js, js)),
-                      deadletter::v1::DeadLetterService::service_full_name());
+  host.AddGrpcService(
+      std::make_unique<DeadLetterGrpc>(std::make_shared<DeadLetters>(js, js), host.callers()),
+      deadletter::v1::DeadLetterService::service_full_name());
   return absl::OkStatus();
 }
 

@@ -1,9 +1,12 @@
 // The materializer in-process on port 0 with real NATS, Redis and PostgreSQL: health,
-// reflection, and health following each backend.
+// reflection, health following each backend, and the gateway's signature when it is required.
 #include "services/materializer/materializer_service.h"
+
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "granary/deadletter/v1/deadletter.grpc.pb.h"
 #include "granary/materialization/v1/materialization.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -15,22 +18,34 @@
 #include "libs/testing/postgres_server.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/test_gateway.h"
 
 namespace granary::materializer {
 namespace {
 
+using ::granary::testing::CallEveryMethod;
 using ::granary::testing::ListServices;
 using ::granary::testing::NatsServer;
 using ::granary::testing::PostgresServer;
 using ::granary::testing::RedisServer;
+using ::granary::testing::StatusIs;
+using ::granary::testing::TestGateway;
 using ::granary::testing::WaitForHealth;
 using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::_;
 using ::testing::Contains;
+using ::testing::Each;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::Pair;
 namespace mv1 = ::granary::materialization::v1;
 
 class MaterializerServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Start(); }
+
+  // `server` is added to the server: mapping.
+  void Start(const std::string& server = "") {
     ASSERT_OK_AND_ASSIGN(pg_, PostgresServer::Start());
     ASSERT_OK(pg_->CreateDatabase("granary"));
     ASSERT_OK_AND_ASSIGN(nats_, NatsServer::Start());
@@ -40,7 +55,7 @@ class MaterializerServiceTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(
         runtime_,
         server::StartInProcess(
-            Definition(), absl::StrCat("server: {dependency_check_interval: 50ms}\n",
+            Definition(), absl::StrCat("server: {dependency_check_interval: 50ms", server, "}\n",
                                        "offline_store: {address: 127.0.0.1:", pg_->port(),
                                        ", user: postgres, database: granary, sslmode: disable}\n",
                                        "nats: {url: '", nats_->url(), "', reconnect_wait: 50ms}\n",
@@ -101,6 +116,52 @@ TEST_F(MaterializerServiceTest, HealthFollowsEachBackend) {
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
   ASSERT_OK(pg_->Restart());
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+}
+
+// With server.gateway_signature required: no job, retrieval or dead letter for a caller who
+// reached the materializer directly, without the gateway's signature.
+class SignedMaterializerTest : public MaterializerServiceTest {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(gateway_, TestGateway::Create());
+    Start(absl::StrCat(", ", gateway_->RequiredConfig()));
+  }
+
+  std::optional<TestGateway> gateway_;
+};
+
+TEST_F(SignedMaterializerTest, EveryMethodRefusesCallsTheGatewayDidNotSign) {
+  for (const std::string service : {mv1::MaterializationService::service_full_name(),
+                                    deadletter::v1::DeadLetterService::service_full_name()}) {
+    for (const auto& [why, metadata] : gateway_->WrongSignatures()) {
+      ASSERT_OK_AND_ASSIGN(auto statuses, CallEveryMethod(channel_, service, metadata));
+      EXPECT_THAT(statuses, Not(IsEmpty()));
+      EXPECT_THAT(statuses, Each(Pair(_, StatusIs(absl::StatusCode::kUnauthenticated))))
+          << service << ", " << why;
+    }
+  }
+}
+
+TEST_F(SignedMaterializerTest, EveryMethodTakesItsOwnSignature) {
+  for (const std::string service : {mv1::MaterializationService::service_full_name(),
+                                    deadletter::v1::DeadLetterService::service_full_name()}) {
+    ASSERT_OK_AND_ASSIGN(auto statuses,
+                         CallEveryMethod(channel_, service, gateway_->SignedFor("alice")));
+    EXPECT_THAT(statuses, Each(Pair(_, Not(StatusIs(absl::StatusCode::kUnauthenticated)))))
+        << service;
+  }
+}
+
+TEST_F(SignedMaterializerTest, ASignedCallIsServed) {
+  grpc::ClientContext ctx;
+  gateway_->Authorize(
+      ctx, "alice",
+      absl::StrCat("/", mv1::MaterializationService::service_full_name(), "/ListJobs"));
+  mv1::ListJobsResponse jobs;
+  grpc::Status status =
+      mv1::MaterializationService::NewStub(channel_)->ListJobs(&ctx, mv1::ListJobsRequest(), &jobs);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(jobs.jobs_size(), 0);
 }
 
 }  // namespace

@@ -1,18 +1,22 @@
 // The gRPC adapter of the registry: proto in, Registry call, proto out, and the one status
-// conversion. The caller's identity comes from the x-granary-caller metadata the gateway sets
-// after authenticating; a direct (internal) call is "anonymous".
+// conversion. Every handler first checks the gateway's signature on the call (refused when
+// server.gateway_signature requires one and it is missing or invalid); who applied or deleted
+// is the user the gateway signed for, else the unsigned x-granary-caller metadata when no
+// signature is required, else "anonymous".
 #ifndef GRANARY_SERVICES_REGISTRY_REGISTRY_GRPC_H_
 #define GRANARY_SERVICES_REGISTRY_REGISTRY_GRPC_H_
 
 #include "granary/registry/v1/registry_service.grpc.pb.h"
 
+#include "libs/server/caller_check.h"
 #include "services/registry/registry.h"
 
 namespace granary::registry {
 
 class RegistryGrpc final : public v1::RegistryService::Service {
  public:
-  explicit RegistryGrpc(std::shared_ptr<Registry> registry) : registry_(std::move(registry)) {}
+  RegistryGrpc(std::shared_ptr<Registry> registry, server::CallerCheck callers)
+      : registry_(std::move(registry)), callers_(std::move(callers)) {}
 
   grpc::Status Plan(grpc::ServerContext*, const v1::PlanRequest*, v1::PlanResponse*) override;
   grpc::Status Apply(grpc::ServerContext*, const v1::ApplyRequest*, v1::ApplyResponse*) override;
@@ -59,6 +63,7 @@ class RegistryGrpc final : public v1::RegistryService::Service {
 
  private:
   std::shared_ptr<Registry> registry_;
+  const server::CallerCheck callers_;
 };
 
 }  // namespace granary::registry

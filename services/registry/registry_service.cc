@@ -36,7 +36,7 @@ absl::Status Build(const RegistryConfig& config, server::ServiceHost& host) {
   host.AddOptionalDependency("nats", bus::JetStreamCheck(nats, js, config.jetstream));
   host.OnStart([announcer] { announcer->Start(); });
   host.OnStop([announcer] { announcer->Stop(); });
-  host.AddGrpcService(std::make_unique<RegistryGrpc>(registry),
+  host.AddGrpcService(std::make_unique<RegistryGrpc>(registry, host.callers()),
                       v1::RegistryService::service_full_name());
   return absl::OkStatus();
 }

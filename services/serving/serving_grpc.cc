@@ -40,18 +40,34 @@ grpc::ByteBuffer ToByteBuffer(std::string bytes) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-grpc::ServerUnaryReactor* ServeInfo(grpc::CallbackServerContext* context,
+// The reactor of a call refused by `refusal` (not OK); null when it may go on.
+grpc::ServerUnaryReactor* Refused(grpc::CallbackServerContext* context, grpc::Status refusal) {
+  if (refusal.ok()) return nullptr;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(std::move(refusal));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ServeInfo(const server::CallerCheck& callers, const char* service,
+                                    grpc::CallbackServerContext* context,
                                     v1::GetFeastServingInfoResponse* response) {
+  if (auto* refused = Refused(context, callers.Check(*context, service, "GetFeastServingInfo"))) {
+    return refused;
+  }
   response->set_version(absl::StrCat("granary ", base::kVersion));
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ServeOnlineFeatures(OnlineReader& reader,
+grpc::ServerUnaryReactor* ServeOnlineFeatures(const server::CallerCheck& callers,
+                                              const char* service, OnlineReader& reader,
                                               grpc::CallbackServerContext* context,
                                               const grpc::ByteBuffer* request,
                                               grpc::ByteBuffer* response) {
+  if (auto* refused = Refused(context, callers.Check(*context, service, "GetOnlineFeatures"))) {
+    return refused;
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto* call = new CallState();
   grpc::ProtoBufferReader input(const_cast<grpc::ByteBuffer*>(request));
@@ -83,25 +99,27 @@ grpc::ServerUnaryReactor* ServeOnlineFeatures(OnlineReader& reader,
 grpc::ServerUnaryReactor* ServingGrpc::GetFeastServingInfo(grpc::CallbackServerContext* context,
                                                            const v1::GetFeastServingInfoRequest*,
                                                            v1::GetFeastServingInfoResponse* resp) {
-  return ServeInfo(context, resp);
+  return ServeInfo(callers_, v1::ServingService::service_full_name(), context, resp);
 }
 
 grpc::ServerUnaryReactor* ServingGrpc::GetOnlineFeatures(grpc::CallbackServerContext* context,
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
-  return ServeOnlineFeatures(*reader_, context, request, response);
+  return ServeOnlineFeatures(callers_, v1::ServingService::service_full_name(), *reader_, context,
+                             request, response);
 }
 
 grpc::ServerUnaryReactor* FeastServingGrpc::GetFeastServingInfo(
     grpc::CallbackServerContext* context, const v1::GetFeastServingInfoRequest*,
     v1::GetFeastServingInfoResponse* resp) {
-  return ServeInfo(context, resp);
+  return ServeInfo(callers_, feast::serving::ServingService::service_full_name(), context, resp);
 }
 
 grpc::ServerUnaryReactor* FeastServingGrpc::GetOnlineFeatures(grpc::CallbackServerContext* context,
                                                               const grpc::ByteBuffer* request,
                                                               grpc::ByteBuffer* response) {
-  return ServeOnlineFeatures(*reader_, context, request, response);
+  return ServeOnlineFeatures(callers_, feast::serving::ServingService::service_full_name(),
+                             *reader_, context, request, response);
 }
 
 }  // namespace granary::serving

@@ -4,7 +4,8 @@
 // returns; the online store's I/O thread finishes the call when Redis answers, so no thread
 // waits on Redis (tools/bench grpc_api measured the choice). GetOnlineFeatures is a raw method:
 // the request is parsed here onto a per-call arena, and the response goes out as the bytes
-// OnlineReader wrote, without a message in between.
+// OnlineReader wrote, without a message in between. Every handler first checks the gateway's
+// signature on the call for the name it was called under (server.gateway_signature).
 #ifndef GRANARY_SERVICES_SERVING_SERVING_GRPC_H_
 #define GRANARY_SERVICES_SERVING_SERVING_GRPC_H_
 
@@ -13,6 +14,7 @@
 #include "feast/serving/serving_service.grpc.pb.h"
 #include "granary/serving/v1/serving.grpc.pb.h"
 
+#include "libs/server/caller_check.h"
 #include "services/serving/online_reader.h"
 
 namespace granary::serving {
@@ -21,7 +23,8 @@ class ServingGrpc final : public v1::ServingService::WithCallbackMethod_GetFeast
                               v1::ServingService::WithRawCallbackMethod_GetOnlineFeatures<
                                   v1::ServingService::Service>> {
  public:
-  explicit ServingGrpc(std::shared_ptr<OnlineReader> reader) : reader_(std::move(reader)) {}
+  ServingGrpc(std::shared_ptr<OnlineReader> reader, server::CallerCheck callers)
+      : reader_(std::move(reader)), callers_(std::move(callers)) {}
   grpc::ServerUnaryReactor* GetFeastServingInfo(grpc::CallbackServerContext* context,
                                                 const v1::GetFeastServingInfoRequest* request,
                                                 v1::GetFeastServingInfoResponse* response) override;
@@ -31,6 +34,7 @@ class ServingGrpc final : public v1::ServingService::WithCallbackMethod_GetFeast
 
  private:
   std::shared_ptr<OnlineReader> reader_;
+  const server::CallerCheck callers_;
 };
 
 class FeastServingGrpc final
@@ -38,7 +42,8 @@ class FeastServingGrpc final
           feast::serving::ServingService::WithRawCallbackMethod_GetOnlineFeatures<
               feast::serving::ServingService::Service>> {
  public:
-  explicit FeastServingGrpc(std::shared_ptr<OnlineReader> reader) : reader_(std::move(reader)) {}
+  FeastServingGrpc(std::shared_ptr<OnlineReader> reader, server::CallerCheck callers)
+      : reader_(std::move(reader)), callers_(std::move(callers)) {}
   grpc::ServerUnaryReactor* GetFeastServingInfo(grpc::CallbackServerContext* context,
                                                 const v1::GetFeastServingInfoRequest* request,
                                                 v1::GetFeastServingInfoResponse* response) override;
@@ -48,6 +53,7 @@ class FeastServingGrpc final
 
  private:
   std::shared_ptr<OnlineReader> reader_;
+  const server::CallerCheck callers_;
 };
 
 }  // namespace granary::serving

@@ -32,7 +32,10 @@ absl::Status Build(const ServingConfig& config, server::ServiceHost& host) {
     ASSIGN_OR_RETURN(nats, bus::Connection::Open(*config.nats));
     host.AddOptionalDependency("nats", [nats] { return nats->Ping(); });
   }
-  auto registry = std::make_shared<registry_client::RegistryClient>(config.registry, nats);
+  // Signed as this service: a registry that requires the gateway's signature answers it.
+  registry_client::RegistryClientOptions registry_options = config.registry;
+  registry_options.caller = host.service_caller();
+  auto registry = std::make_shared<registry_client::RegistryClient>(registry_options, nats);
   RETURN_IF_ERROR(registry->Start());
   for (const std::string& project : config.reader.projects) registry->Watch(project);
   // Serving keeps answering from the catalogs it holds while the registry is down: watched,
@@ -51,9 +54,9 @@ absl::Status Build(const ServingConfig& config, server::ServiceHost& host) {
   auto reader = std::make_shared<OnlineReader>(
       config.reader, [registry](const std::string& project) { return registry->Lookup(project); },
       store, base::Clock::Real(), metrics);
-  host.AddGrpcService(std::make_unique<ServingGrpc>(reader),
+  host.AddGrpcService(std::make_unique<ServingGrpc>(reader, host.callers()),
                       v1::ServingService::service_full_name());
-  host.AddGrpcService(std::make_unique<FeastServingGrpc>(reader),
+  host.AddGrpcService(std::make_unique<FeastServingGrpc>(reader, host.callers()),
                       feast::serving::ServingService::service_full_name());
   return absl::OkStatus();
 }

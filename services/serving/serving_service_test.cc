@@ -1,7 +1,10 @@
 // The serving service in-process on port 0, with a real Redis and no registry: health,
-// reflection, the Feast service name, health following Redis (not the registry), and requests
-// answered UNAVAILABLE until a catalog arrives. (With a registry: tests/integration.)
+// reflection, the Feast service name, health following Redis (not the registry), requests
+// answered UNAVAILABLE until a catalog arrives, and the gateway's signature when it is
+// required, under both names. (With a registry: tests/integration.)
 #include "services/serving/serving_service.h"
+
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -12,30 +15,42 @@
 #include "libs/testing/ports.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/test_gateway.h"
 #include "services/serving/serving_grpc.h"
 
 namespace granary::serving {
 namespace {
 
+using ::granary::testing::CallEveryMethod;
 using ::granary::testing::ListServices;
 using ::granary::testing::RedisServer;
+using ::granary::testing::StatusIs;
+using ::granary::testing::TestGateway;
 using ::granary::testing::WaitForHealth;
 using ::grpc::health::v1::HealthCheckResponse;
+using ::testing::_;
 using ::testing::Contains;
+using ::testing::Each;
 using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::SizeIs;
 
 class ServingServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Start(); }
+
+  // `server` is added to the server: mapping.
+  void Start(const std::string& server = "") {
     ASSERT_OK_AND_ASSIGN(redis_, RedisServer::Start());
     ASSERT_OK_AND_ASSIGN(int nobody, ::granary::testing::PickFreePort());
     ASSERT_OK_AND_ASSIGN(
         runtime_,
         server::StartInProcess(
-            Definition(), absl::StrCat("server: {dependency_check_interval: 50ms}\n"
-                                       "serving: {project: shop}\n"
-                                       "registry: {address: '127.0.0.1:",
-                                       nobody, "'}\nredis: {address: ", redis_->address(), "}\n")));
+            Definition(),
+            absl::StrCat("server: {dependency_check_interval: 50ms", server,
+                         "}\nserving: {project: shop}\n", "registry: {address: '127.0.0.1:", nobody,
+                         "'}\nredis: {address: ", redis_->address(), "}\n")));
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", runtime_->grpc_port()),
                                    grpc::InsecureChannelCredentials());
   }
@@ -99,6 +114,60 @@ TEST_F(ServingServiceTest, HealthFollowsRedis) {
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::NOT_SERVING, absl::Seconds(10)));
   ASSERT_OK(redis_->Restart());
   ASSERT_OK(WaitForHealth(channel_, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
+}
+
+// With server.gateway_signature required: a model server that reached serving directly,
+// under either name, reads nothing without the gateway's signature for the name it called.
+class SignedServingTest : public ServingServiceTest {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(gateway_, TestGateway::Create());
+    Start(absl::StrCat(", ", gateway_->RequiredConfig()));
+  }
+
+  std::optional<TestGateway> gateway_;
+};
+
+TEST_F(SignedServingTest, EveryMethodRefusesCallsTheGatewayDidNotSign) {
+  for (const std::string service : {v1::ServingService::service_full_name(),
+                                    feast::serving::ServingService::service_full_name()}) {
+    for (const auto& [why, metadata] : gateway_->WrongSignatures()) {
+      ASSERT_OK_AND_ASSIGN(auto statuses, CallEveryMethod(channel_, service, metadata));
+      EXPECT_THAT(statuses, SizeIs(2));
+      EXPECT_THAT(statuses, Each(Pair(_, StatusIs(absl::StatusCode::kUnauthenticated))))
+          << service << ", " << why;
+    }
+  }
+}
+
+TEST_F(SignedServingTest, ASignatureHoldsForTheNameItWasSignedFor) {
+  // Signed for the Granary name, replayed on Feast's: refused.
+  grpc::ClientContext replayed;
+  gateway_->Authorize(
+      replayed, "model",
+      absl::StrCat("/", v1::ServingService::service_full_name(), "/GetFeastServingInfo"));
+  v1::GetFeastServingInfoResponse info;
+  EXPECT_EQ(feast::serving::ServingService::NewStub(channel_)
+                ->GetFeastServingInfo(&replayed, v1::GetFeastServingInfoRequest(), &info)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Each name with its own signature: served.
+  for (const std::string service : {v1::ServingService::service_full_name(),
+                                    feast::serving::ServingService::service_full_name()}) {
+    ASSERT_OK_AND_ASSIGN(auto statuses,
+                         CallEveryMethod(channel_, service, gateway_->SignedFor("model")));
+    EXPECT_THAT(statuses, Each(Pair(_, Not(StatusIs(absl::StatusCode::kUnauthenticated)))))
+        << service;
+    EXPECT_OK(statuses[absl::StrCat("/", service, "/GetFeastServingInfo")]);
+  }
+  grpc::ClientContext ctx;
+  gateway_->Authorize(
+      ctx, "model",
+      absl::StrCat("/", v1::ServingService::service_full_name(), "/GetFeastServingInfo"));
+  ASSERT_TRUE(v1::ServingService::NewStub(channel_)
+                  ->GetFeastServingInfo(&ctx, v1::GetFeastServingInfoRequest(), &info)
+                  .ok());
+  EXPECT_THAT(info.version(), HasSubstr("granary"));
 }
 
 }  // namespace

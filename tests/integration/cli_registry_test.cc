@@ -60,11 +60,12 @@ class CliRegistryTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(dir_, testing::TempDir::Create("cli"));
-    // The example, pointed at this test's registry.
+    // The example, pointed at this test's registry (instead of the gateway, straight to the
+    // registry, which requires no gateway signature here).
     for (const auto& entry : fs::directory_iterator("examples/driver_stats")) {
       if (entry.path().extension() == ".yaml") fs::copy(entry.path(), dir_.path());
     }
-    Edit("granary.yaml", "127.0.0.1:6570", absl::StrCat("127.0.0.1:", registry_->grpc_port()));
+    Edit("granary.yaml", "127.0.0.1:6565", absl::StrCat("127.0.0.1:", registry_->grpc_port()));
   }
 
   void Edit(const std::string& file, const std::string& from, const std::string& to) {

@@ -49,9 +49,14 @@ class OfflineStackTest : public ::testing::Test {
     HarnessOptions options;
     options.materializers = 0;
     options.stack.jetstream = "{ack_wait: 2s}";  // a dead worker's task runs elsewhere soon
+    Configure(options);
+    if (HasFatalFailure()) return;
     ASSERT_OK_AND_ASSIGN(h_, IngestionHarness::Start(options));
     t0_ = h_->Now() - absl::Hours(12);
   }
+
+  // A fixture's own changes to the stack, before it starts.
+  virtual void Configure(HarnessOptions& /*options*/) {}
 
   // Random rows over [t0, t0 + 10h) for `drivers` drivers: ties on event time told apart by
   // created time, rows without a created time, drivers without rows.
