@@ -1,14 +1,102 @@
 #include "services/gateway/config.h"
 
 namespace granary::gateway {
+namespace {
+
+AuthConfig ReadAuth(config::Reader section) {
+  AuthConfig c;
+  c.type = section.String("type", "none");
+  if (c.type != "none" && c.type != "jwt" && c.type != "oidc" && c.type != "kubernetes") {
+    section.AddError("type", "expected none, jwt, oidc or kubernetes");
+  }
+  c.algorithms = section.StringList("algorithms");
+  c.hs256_secret = section.SecretValue("hs256_secret");
+  c.jwks_file = section.String("jwks_file", "");
+  c.discovery_url = section.String("discovery_url", "");
+  c.issuer = section.String("issuer", "");
+  c.audiences = section.StringList("audiences");
+  c.leeway = section.Duration("leeway", c.leeway, absl::ZeroDuration(), absl::Minutes(10));
+  config::Reader claims = section.Section("claims");
+  c.roles_claim = claims.String("roles", c.roles_claim);
+  c.client_id = claims.String("client_id", "");
+  c.groups_claim = claims.String("groups", c.groups_claim);
+  if (claims.Has("user")) c.user_claims = claims.StringList("user");
+  config::Reader none = section.Section("none");
+  c.none_identity.user = none.String("user", "developer");
+  c.none_identity.roles = none.StringList("roles");
+  c.none_identity.groups = none.StringList("groups");
+  config::Reader k8s = section.Section("kubernetes");
+  c.k8s_api_server = k8s.String("api_server", c.k8s_api_server);
+  c.k8s_token_file = k8s.String("token_file", c.k8s_token_file);
+  c.k8s_ca_file = k8s.String("ca_file", c.k8s_ca_file);
+  c.k8s_namespace = k8s.String("namespace", "");
+  c.k8s_cache_ttl = k8s.Duration("cache_ttl", c.k8s_cache_ttl, absl::Seconds(1), absl::Hours(1));
+
+  if (c.type == "jwt" || c.type == "oidc") {
+    if (c.algorithms.empty()) section.AddError("algorithms", "required for jwt and oidc");
+    bool asymmetric = false;
+    for (const std::string& alg : c.algorithms) {
+      if (alg == "HS256") {
+        if (c.hs256_secret.empty()) section.AddError("hs256_secret", "required with HS256");
+      } else if (alg == "RS256" || alg == "ES256") {
+        asymmetric = true;
+      } else {
+        section.AddError("algorithms", "each must be HS256, RS256 or ES256");
+      }
+    }
+    if (asymmetric && c.jwks_file.empty() == c.discovery_url.empty()) {
+      section.AddError("jwks_file", "RS256/ES256 need exactly one of jwks_file, discovery_url");
+    }
+    if (c.type == "oidc" && c.issuer.empty()) section.AddError("issuer", "required for oidc");
+  }
+  return c;
+}
+
+RateLimit ReadLimit(config::Reader section) {
+  RateLimit limit;
+  limit.rate = section.Double("rate", 0, 0);
+  limit.burst = section.Double("burst", limit.rate, 0);
+  return limit;
+}
+
+}  // namespace
 
 GatewayConfig ReadGatewayConfig(config::Reader& root) {
   GatewayConfig c;
-  config::Reader up = root.Section("upstreams");
-  c.upstreams.registry = up.Address("registry", "127.0.0.1:6570");
+  c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
+  if (root.Has("nats")) c.nats = bus::ReadNatsOptions(root.Section("nats"));
+  config::Reader gateway = root.Section("gateway");
+  c.projects = registry_client::ReadServedProjects(gateway);
+  config::Reader up = gateway.Section("upstreams");
+  c.upstreams.registry = c.registry.address;
   c.upstreams.serving = up.Address("serving", "127.0.0.1:6571");
   c.upstreams.ingestion = up.Address("ingestion", "127.0.0.1:6572");
   c.upstreams.materializer = up.Address("materializer", "127.0.0.1:6573");
+  c.auth = ReadAuth(gateway.Section("auth"));
+  config::Reader signature = gateway.Section("signature");
+  c.signature_secret = signature.SecretValue("secret");
+  c.signature_ttl = signature.Duration("ttl", c.signature_ttl, absl::Seconds(1), absl::Minutes(10));
+  if (c.signature_secret.empty()) {
+    signature.AddError("secret", "required: the key the backends verify callers with");
+  }
+  c.audit_path = gateway.Section("audit").String("path", "stdout");
+  config::Reader http = gateway.Section("http");
+  c.http.address = http.Address("address", "0.0.0.0:6566");
+  c.http.threads = static_cast<int>(http.Int("threads", 8, 1, 256));
+  c.http.max_body_bytes = static_cast<size_t>(http.Bytes("max_body", 8 << 20, 1024, 1 << 30));
+  c.http_timeout = http.Duration("timeout", c.http_timeout, absl::Milliseconds(10), absl::Hours(1));
+  std::string library = http.String("library", "civetweb");
+  if (library == "httplib") {
+    c.http_library = HttpLibrary::kHttplib;
+  } else if (library != "civetweb") {
+    http.AddError("library", "expected civetweb or httplib");
+  }
+  config::Reader limits = gateway.Section("rate_limits");
+  c.rate_limits.default_limit = ReadLimit(limits.Section("default"));
+  for (config::Reader item : limits.List("roles")) {
+    std::string role = item.RequiredString("role");
+    c.rate_limits.by_role[role] = ReadLimit(item);
+  }
   return c;
 }
 

@@ -1,16 +1,49 @@
 // The gateway's configuration (besides the shared `server:` section).
 //
-//   upstreams:
-//     registry: 127.0.0.1:6570
-//     serving: 127.0.0.1:6571
-//     ingestion: 127.0.0.1:6572
-//     materializer: 127.0.0.1:6573
+//   registry: {address: 127.0.0.1:6570, poll_interval: 30s}   # shared with the services
+//   nats: {url: nats://127.0.0.1:4222}   # optional: permission changes apply at once
+//   gateway:
+//     project: driver_stats            # of requests that name none
+//     projects: [driver_stats]         # watched from the start (others when first named)
+//     upstreams: {serving: 127.0.0.1:6571, ingestion: 127.0.0.1:6572,
+//                 materializer: 127.0.0.1:6573}
+//     auth:
+//       type: jwt                      # none | jwt | oidc | kubernetes
+//       algorithms: [HS256]            # jwt/oidc: any of HS256, RS256, ES256
+//       hs256_secret: {file: .granary/jwt.secret}
+//       jwks_file: /etc/granary/jwks.json               # RS256/ES256 keys, or:
+//       discovery_url: https://idp/realms/x/.well-known/openid-configuration
+//       issuer: https://idp/realms/x   # checked when set; required for oidc
+//       audiences: [granary]           # checked when set
+//       leeway: 30s
+//       claims: {roles: roles, client_id: granary, groups: groups,
+//                user: [preferred_username, sub]}
+//       none: {user: developer, roles: [writer]}        # the identity every caller gets
+//       kubernetes: {api_server: https://kubernetes.default.svc, namespace: granary,
+//                    cache_ttl: 60s}
+//     signature: {secret: {file: .granary/gateway.secret}, ttl: 60s}
+//     audit: {path: stdout}            # stdout, a file, or "" for none
+//     http: {address: 0.0.0.0:6566, threads: 8, max_body: 8MiB, timeout: 30s,
+//            library: civetweb}      # or httplib (see README, "HTTP server")
+//     rate_limits:
+//       default: {rate: 0, burst: 0}   # requests per second per user; 0: unlimited
+//       roles: [{role: reader, rate: 500, burst: 1000}]   # the most generous role wins
 #ifndef GRANARY_SERVICES_GATEWAY_CONFIG_H_
 #define GRANARY_SERVICES_GATEWAY_CONFIG_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/time/time.h"
+
+#include "libs/auth/identity.h"
+#include "libs/bus/options.h"
 #include "libs/config/reader.h"
+#include "libs/config/secret.h"
+#include "libs/registry_client/registry_client.h"
+#include "services/gateway/http_server.h"
+#include "services/gateway/rate_limiter.h"
 
 namespace granary::gateway {
 
@@ -21,8 +54,41 @@ struct Upstreams {
   std::string materializer;
 };
 
+struct AuthConfig {
+  std::string type = "none";
+  std::vector<std::string> algorithms;
+  config::Secret hs256_secret;
+  std::string jwks_file;
+  std::string discovery_url;
+  std::string issuer;
+  std::vector<std::string> audiences;
+  absl::Duration leeway = absl::Seconds(30);
+  std::string roles_claim = "roles";
+  std::string client_id;
+  std::string groups_claim = "groups";
+  std::vector<std::string> user_claims = {"preferred_username", "sub"};
+  auth::Identity none_identity;
+  std::string k8s_api_server = "https://kubernetes.default.svc";
+  std::string k8s_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string k8s_ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+  std::string k8s_namespace;
+  absl::Duration k8s_cache_ttl = absl::Seconds(60);
+};
+
 struct GatewayConfig {
   Upstreams upstreams;
+  registry_client::ServedProjects projects;
+  registry_client::RegistryClientOptions registry;
+  AuthConfig auth;
+  config::Secret signature_secret;
+  absl::Duration signature_ttl = absl::Seconds(60);
+  std::string audit_path = "stdout";
+  RateLimitConfig rate_limits;
+  std::optional<bus::NatsOptions> nats;
+  // Empty address: no HTTP door.
+  HttpServerOptions http;
+  HttpLibrary http_library = HttpLibrary::kCivetweb;
+  absl::Duration http_timeout = absl::Seconds(30);
 };
 
 GatewayConfig ReadGatewayConfig(config::Reader& root);

@@ -3,6 +3,7 @@
 #include "services/gateway/gateway_service.h"
 
 #include <atomic>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -13,6 +14,7 @@
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
+#include "libs/testing/temp_dir.h"
 
 namespace granary::gateway {
 namespace {
@@ -24,10 +26,18 @@ using ::testing::Contains;
 
 constexpr char kFastChecks[] = "server: {dependency_check_interval: 50ms}\n";
 
-std::string GatewayConfig(int registry, int serving, int ingestion, int materializer) {
-  return absl::StrCat(kFastChecks, "upstreams:\n  registry: 127.0.0.1:", registry,
-                      "\n  serving: 127.0.0.1:", serving, "\n  ingestion: 127.0.0.1:", ingestion,
-                      "\n  materializer: 127.0.0.1:", materializer, "\n");
+// The gateway's config: upstreams on these ports, a signature secret in a file, HTTP on a
+// free port.
+std::string GatewayConfig(const testing::TempDir& dir, int registry, int serving, int ingestion,
+                          int materializer) {
+  std::ofstream(dir.path() + "/gateway.secret")
+      << "a-gateway-signature-secret-of-32-bytes-at-least";
+  return absl::StrCat(kFastChecks, "registry: {address: 127.0.0.1:", registry,
+                      "}\ngateway: {project: p, upstreams: {serving: 127.0.0.1:", serving,
+                      ", ingestion: 127.0.0.1:", ingestion,
+                      ", materializer: 127.0.0.1:", materializer, "}, signature: {secret: {file: '",
+                      dir.path(),
+                      "/gateway.secret'}}, http: {address: 127.0.0.1:0}, audit: {path: ''}}\n");
 }
 
 std::shared_ptr<grpc::Channel> ChannelTo(const server::ServiceRuntime& rt) {
@@ -45,9 +55,10 @@ TEST(GatewayServiceTest, HealthFollowsTheRegistryOnly) {
       server::StartInProcess(server::EchoDefinition(&materializer_up), kFastChecks));
   // Free ports: nothing listens there, so serving and ingestion are down.
   ASSERT_OK_AND_ASSIGN(std::vector<int> nobody, testing::PickFreePorts(2));
+  ASSERT_OK_AND_ASSIGN(testing::TempDir dir, testing::TempDir::Create("gateway"));
   ASSERT_OK_AND_ASSIGN(
       auto gateway,
-      server::StartInProcess(Definition(), GatewayConfig(registry->grpc_port(), nobody[0],
+      server::StartInProcess(Definition(), GatewayConfig(dir, registry->grpc_port(), nobody[0],
                                                          nobody[1], materializer->grpc_port())));
   auto channel = ChannelTo(*gateway);
   ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
@@ -66,9 +77,10 @@ TEST(GatewayServiceTest, SeesARestartedRegistryWithinSeconds) {
                                              ", dependency_check_interval: 50ms}\n");
   ASSERT_OK_AND_ASSIGN(auto registry,
                        server::StartInProcess(server::EchoDefinition(), registry_config));
+  ASSERT_OK_AND_ASSIGN(testing::TempDir dir, testing::TempDir::Create("gateway"));
   ASSERT_OK_AND_ASSIGN(
-      auto gateway,
-      server::StartInProcess(Definition(), GatewayConfig(ports[0], ports[1], ports[2], ports[3])));
+      auto gateway, server::StartInProcess(
+                        Definition(), GatewayConfig(dir, ports[0], ports[1], ports[2], ports[3])));
   auto channel = ChannelTo(*gateway);
   ASSERT_OK(WaitForHealth(channel, "", HealthCheckResponse::SERVING, absl::Seconds(10)));
 

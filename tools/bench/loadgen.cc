@@ -85,6 +85,7 @@ class Generator {
     auto* call = new Call;
     call->due = due;
     call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+    for (const auto& [key, value] : options_.metadata) call->context.AddMetadata(key, value);
     call->reader = stubs_[n % stubs_.size()]->PrepareUnaryCall(
         &call->context, options_.method, payloads_[n % payloads_.size()], &cq_);
     in_flight_.fetch_add(1);

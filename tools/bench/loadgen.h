@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -35,6 +36,8 @@ struct LoadOptions {
   absl::Duration timeout = absl::Seconds(1);
   // Sent in turn; each is serialized once, before the run.
   const std::vector<serving::v1::GetOnlineFeaturesRequest>* requests = nullptr;
+  // Metadata every call carries (an authorization header through the gateway).
+  std::vector<std::pair<std::string, std::string>> metadata;
   // Check responses (e.g. every status PRESENT); a false counts as an error.
   bool (*check)(const serving::v1::GetOnlineFeaturesResponse&) = nullptr;
   // Parse and check one successful response in this many (parsing costs the client CPU it

@@ -58,22 +58,6 @@ constexpr int kOpenLoopInFlight = 1000;
 const BenchView kNarrow{"narrow", "driver_id", 50};
 const BenchView kWide{"wide", "rider_id", 250};
 
-// `count` requests of `rows` random entities each, for every feature of the view.
-std::vector<Request> Requests(const BenchView& view, int entities, int rows, int count) {
-  std::mt19937_64 rng(42);
-  std::uniform_int_distribution<int64_t> pick(0, entities - 1);
-  Request base;
-  for (int i = 0; i < view.features; ++i) {
-    base.mutable_features()->add_val(absl::StrFormat("%s:f%03d", view.name, i));
-  }
-  std::vector<Request> out(count, base);
-  for (Request& r : out) {
-    auto& column = (*r.mutable_entities())[view.join_key];
-    for (int i = 0; i < rows; ++i) column.add_val()->set_int64_val(pick(rng));
-  }
-  return out;
-}
-
 // Every entity was populated: anything but PRESENT is a wrong answer.
 bool AllPresent(const Response& r) {
   if (r.results_size() < 2) return false;
@@ -326,9 +310,9 @@ int Run(const Flags& flags) {
 
   Report report("serving");
   Context c{flags, s, report, *raw_max, *raw_one, *raw_wide, *raw_batch};
-  c.one_narrow = Requests(kNarrow, flags.entities, 1, 10'000);
-  c.one_wide = Requests(kWide, flags.wide_entities, 1, 5'000);
-  c.batch = Requests(kNarrow, flags.entities, 100, 1'000);
+  c.one_narrow = BenchRequests(kNarrow, flags.entities, 1, 10'000);
+  c.one_wide = BenchRequests(kWide, flags.wide_entities, 1, 5'000);
+  c.batch = BenchRequests(kNarrow, flags.entities, 100, 1'000);
   auto part = [&](const char* name) {
     if (!flags.Runs(name)) return false;
     std::cout << "measuring: " << name << std::endl;

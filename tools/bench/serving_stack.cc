@@ -1,5 +1,7 @@
 #include "tools/bench/serving_stack.h"
 
+#include <random>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -83,6 +85,23 @@ absl::Status AppendHset(redis::Connection& conn, const std::string& key,
 }
 
 }  // namespace
+
+std::vector<serving::v1::GetOnlineFeaturesRequest> BenchRequests(const BenchView& view,
+                                                                 int entities, int rows,
+                                                                 int count) {
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<int64_t> pick(0, entities - 1);
+  serving::v1::GetOnlineFeaturesRequest base;
+  for (int i = 0; i < view.features; ++i) {
+    base.mutable_features()->add_val(absl::StrFormat("%s:f%03d", view.name, i));
+  }
+  std::vector<serving::v1::GetOnlineFeaturesRequest> out(count, base);
+  for (auto& r : out) {
+    auto& column = (*r.mutable_entities())[view.join_key];
+    for (int i = 0; i < rows; ++i) column.add_val()->set_int64_val(pick(rng));
+  }
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
     const ServingStackOptions& options) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "granary/serving/v1/serving.pb.h"
 
 #include "libs/testing/test_stack.h"
 #include "tools/bench/raw_tools.h"
@@ -39,6 +40,11 @@ inline std::string WriteTimeViewOf(const BenchView& view) { return view.name + "
 
 // The fields serving reads per view: its "_ts:" and "_created:" fields, then the features.
 inline int FieldsRead(const BenchView& view) { return view.features + 2; }
+
+// `count` requests of `rows` random entities each (ids below `entities`), for every feature of
+// the view.
+std::vector<serving::v1::GetOnlineFeaturesRequest> BenchRequests(const BenchView& view,
+                                                                 int entities, int rows, int count);
 
 struct ServingStackOptions {
   // Where services/serving/serving is.
@@ -66,6 +72,8 @@ class ServingStack {
   double ServingMetric(const std::string& series) const { return serving_->Metric(series); }
   pid_t serving_pid() const { return serving_->pid(); }
   pid_t redis_pid() const { return stack_->redis().pid(); }
+  // The stack under it, to spawn more services (the gateway benchmark's gateways).
+  testing::TestStack& test_stack() { return *stack_; }
 
  private:
   ServingStack() = default;

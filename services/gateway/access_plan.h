@@ -1,0 +1,62 @@
+// What one call needs the caller to be allowed, decided from its request before it is
+// forwarded (access_rules.h), and what an authorizer decides it with (authorizer.h).
+#ifndef GRANARY_SERVICES_GATEWAY_ACCESS_PLAN_H_
+#define GRANARY_SERVICES_GATEWAY_ACCESS_PLAN_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "granary/registry/v1/objects.pb.h"
+
+#include "libs/auth/permission_index.h"
+#include "libs/registry_client/catalog.h"
+
+namespace granary::gateway {
+
+using registry::v1::ObjectKind;
+using registry::v1::Permission;
+
+// One action on one object.
+struct Check {
+  std::string project;
+  Permission::Action action = Permission::ACTION_UNSPECIFIED;
+  ObjectKind kind = registry::v1::OBJECT_KIND_UNSPECIFIED;
+  std::string name;
+  // Points into AccessPlan::keep (a catalog or the decoded request); null: no tags.
+  const auth::Tags* tags = nullptr;
+};
+
+struct AccessPlan {
+  std::vector<Check> checks;
+  // The request's project (its default filled in), for response filters.
+  std::string project;
+  // Set when the request must be forwarded changed (its default project made explicit).
+  std::optional<std::string> rewritten;
+  // What the checks' tags point into.
+  std::vector<std::shared_ptr<const void>> keep;
+  // Job calls name only a job: its project decides, learned by asking the materializer
+  // (the proxy does, then checks `job_action` on that project).
+  std::string job_id;
+  Permission::Action job_action = Permission::ACTION_UNSPECIFIED;
+};
+
+// The catalogs decisions are made from. Thread-safe.
+class Catalogs {
+ public:
+  virtual ~Catalogs() = default;
+  // NOT_FOUND when the registry says the project does not exist; UNAVAILABLE when its
+  // catalog is not loaded (the gateway then refuses rather than guess).
+  virtual absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> Find(
+      const std::string& project) = 0;
+  // The project of requests that name none.
+  virtual const std::string& default_project() const = 0;
+  // Every project the gateway serves (for requests that span projects).
+  virtual const std::vector<std::string>& projects() const = 0;
+};
+
+}  // namespace granary::gateway
+
+#endif  // GRANARY_SERVICES_GATEWAY_ACCESS_PLAN_H_

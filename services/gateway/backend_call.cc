@@ -1,0 +1,78 @@
+#include "services/gateway/backend_call.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "grpcpp/grpcpp.h"
+
+#include "libs/base/grpc_status.h"
+
+namespace granary::gateway {
+namespace {
+
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
+                                               const std::string& request,
+                                               const auth::Identity& who, absl::Duration timeout,
+                                               AuditEntry* entry) {
+  const Route* route = FindRoute(method);
+  if (route == nullptr || route->client_streaming || route->server_streaming) {
+    return absl::InternalError(absl::StrCat("no unary route for ", method));
+  }
+  auto plan = route->plan(request, deps_->authorizer->catalogs());
+  if (!plan.ok()) {
+    entry->decision = absl::IsUnavailable(plan.status()) ? "unavailable" : "invalid";
+    return plan.status();
+  }
+  for (const Check& check : plan->checks) {
+    entry->resources.push_back(absl::StrCat(auth::ActionName(check.action), " ", Describe(check)));
+  }
+  absl::Status decision = deps_->authorizer->Decide(who, plan->checks);
+  if (!decision.ok()) {
+    entry->decision = absl::IsPermissionDenied(decision) ? "deny" : "unavailable";
+    return decision;
+  }
+  entry->decision = "allow";
+
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(deps_->clock->Now() + timeout));
+  context.AddMetadata(auth::kCallerSignatureHeader,
+                      deps_->signer->Sign(who, method, deps_->clock->Now()));
+  if (!entry->trace_id.empty()) context.AddMetadata("x-request-id", entry->trace_id);
+  grpc::Slice slice(plan->rewritten.has_value() ? *plan->rewritten : request);
+  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer response_buffer;
+  grpc::Status status;
+  absl::Notification done;
+  deps_->stubs[static_cast<int>(route->upstream)]->UnaryCall(&context, method, grpc::StubOptions(),
+                                                             &request_buffer, &response_buffer,
+                                                             [&](grpc::Status s) {
+                                                               status = std::move(s);
+                                                               done.Notify();
+                                                             });
+  done.WaitForNotification();
+  if (!status.ok()) return base::FromGrpcStatus(status);
+  std::string response = Flatten(response_buffer);
+  if (route->filter) {
+    absl::Status allowed = route->filter(&response, *plan, who, *deps_->authorizer);
+    if (!allowed.ok()) {
+      entry->decision = "deny";
+      return allowed;
+    }
+  }
+  return response;
+}
+
+}  // namespace granary::gateway

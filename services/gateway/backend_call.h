@@ -1,0 +1,38 @@
+// One unary call to a backend on behalf of a caller, the way the gRPC proxy makes it: the
+// route's checks decided, the identity signed, the route's response filter applied. The HTTP
+// routes transcode to the same gRPC methods through this, so both doors enforce one table.
+#ifndef GRANARY_SERVICES_GATEWAY_BACKEND_CALL_H_
+#define GRANARY_SERVICES_GATEWAY_BACKEND_CALL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+#include "libs/auth/identity.h"
+#include "services/gateway/audit_log.h"
+#include "services/gateway/proxy.h"
+
+namespace granary::gateway {
+
+class BackendCall {
+ public:
+  explicit BackendCall(std::shared_ptr<ProxyDeps> deps) : deps_(std::move(deps)) {}
+
+  // The response bytes. PERMISSION_DENIED (naming the action and object), the backend's own
+  // status, or UNAVAILABLE when it cannot be reached. Records the checked resources and the
+  // decision in `entry`. Blocks (HTTP handlers run on their own threads).
+  absl::StatusOr<std::string> Unary(const std::string& method, const std::string& request,
+                                    const auth::Identity& who, absl::Duration timeout,
+                                    AuditEntry* entry);
+
+  ProxyDeps& deps() { return *deps_; }
+
+ private:
+  std::shared_ptr<ProxyDeps> deps_;
+};
+
+}  // namespace granary::gateway
+
+#endif  // GRANARY_SERVICES_GATEWAY_BACKEND_CALL_H_

@@ -1,0 +1,297 @@
+// Serving, ingestion and materializer methods: reads and writes of feature data need the
+// READ_* / WRITE_* action on each view or feature service they touch; job and dead-letter
+// calls need DESCRIBE (to look) or UPDATE (to act) on the project they belong to.
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "granary/deadletter/v1/deadletter.pb.h"
+#include "granary/ingestion/v1/ingestion.pb.h"
+#include "granary/materialization/v1/materialization.pb.h"
+#include "granary/serving/v1/serving.pb.h"
+
+#include "services/gateway/catalog_objects.h"
+#include "services/gateway/route_helpers.h"
+#include "services/gateway/routes.h"
+
+namespace granary::gateway {
+namespace {
+
+namespace v1 = registry::v1;
+namespace dl = deadletter::v1;
+namespace mat = materialization::v1;
+
+// Checks `action` on the view of each "view:feature" reference (a feature view or an
+// on-demand view, whichever the catalog has), once per view.
+absl::Status AddViewChecks(AccessPlan& plan, Catalogs& catalogs, Permission::Action action,
+                           const google::protobuf::RepeatedPtrField<std::string>& refs,
+                           absl::string_view field) {
+  auto catalog = catalogs.Find(plan.project);
+  std::set<std::string> views;
+  for (int i = 0; i < refs.size(); ++i) {
+    size_t colon = refs[i].find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: '", refs[i], "' is not a \"view:feature\" reference"));
+    }
+    views.insert(refs[i].substr(0, colon));
+  }
+  for (const std::string& view : views) {
+    bool on_demand = catalog.ok() && (*catalog)->FindOnDemandFeatureView(view) != nullptr;
+    AddCheck(plan, catalogs, plan.project, action,
+             on_demand ? v1::ON_DEMAND_FEATURE_VIEW : v1::FEATURE_VIEW, view);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AccessPlan> PlanOnlineRead(const std::string& bytes, Catalogs& catalogs) {
+  auto request = ParseRequest<serving::v1::GetOnlineFeaturesRequest>(bytes);
+  if (!request.ok()) return request.status();
+  AccessPlan plan;
+  plan.project = ResolveProject(request->project(), bytes, 1000, catalogs, plan);
+  if (request->has_features()) {
+    absl::Status status = AddViewChecks(plan, catalogs, Permission::READ_ONLINE,
+                                        request->features().val(), "features");
+    if (!status.ok()) return status;
+  } else {
+    AddCheck(plan, catalogs, plan.project, Permission::READ_ONLINE, v1::FEATURE_SERVICE,
+             request->feature_service());
+  }
+  return plan;
+}
+
+absl::StatusOr<AccessPlan> PlanPush(const ingestion::v1::PushRequest& request, Catalogs& catalogs) {
+  AccessPlan plan;
+  plan.project = ProjectOr(request.project(), catalogs);
+  std::vector<Permission::Action> actions;
+  switch (request.to()) {
+    case ingestion::v1::OFFLINE:
+      actions = {Permission::WRITE_OFFLINE};
+      break;
+    case ingestion::v1::ONLINE_AND_OFFLINE:
+      actions = {Permission::WRITE_ONLINE, Permission::WRITE_OFFLINE};
+      break;
+    default:
+      actions = {Permission::WRITE_ONLINE};
+  }
+  auto catalog = catalogs.Find(plan.project);
+  if (!catalog.ok() && !absl::IsNotFound(catalog.status())) return catalog.status();
+  std::vector<std::string> views;
+  if (catalog.ok()) {
+    for (const auto& view : (*catalog)->repo().feature_views()) {
+      if (view.stream_source() == request.push_source_name()) views.push_back(view.name());
+    }
+  }
+  for (Permission::Action action : actions) {
+    // The views the push source feeds (Feast's rule); a source no view uses is checked itself,
+    // so that nobody writes its offline table unchecked.
+    for (const std::string& view : views) {
+      AddCheck(plan, catalogs, plan.project, action, v1::FEATURE_VIEW, view);
+    }
+    if (views.empty()) {
+      AddCheck(plan, catalogs, plan.project, action, v1::DATA_SOURCE, request.push_source_name());
+    }
+  }
+  return plan;
+}
+
+template <typename Request>
+absl::StatusOr<AccessPlan> PlanMaterialize(const std::string& bytes, Catalogs& catalogs) {
+  auto request = ParseRequest<Request>(bytes);
+  if (!request.ok()) return request.status();
+  AccessPlan plan;
+  plan.project = ResolveProject(request->project(), bytes, 1, catalogs, plan);
+  std::vector<std::string> views(request->feature_views().begin(), request->feature_views().end());
+  if (views.empty()) {
+    // Every online view of the project.
+    auto catalog = catalogs.Find(plan.project);
+    if (!catalog.ok()) return catalog.status();
+    for (const auto& view : (*catalog)->repo().feature_views()) {
+      if (!view.has_online() || view.online()) views.push_back(view.name());
+    }
+  }
+  for (const std::string& view : views) {
+    AddCheck(plan, catalogs, plan.project, Permission::WRITE_ONLINE, v1::FEATURE_VIEW, view);
+  }
+  return plan;
+}
+
+absl::StatusOr<AccessPlan> PlanHistorical(const std::string& bytes, Catalogs& catalogs) {
+  auto request = ParseRequest<mat::GetHistoricalFeaturesRequest>(bytes);
+  if (!request.ok()) return request.status();
+  AccessPlan plan;
+  plan.project = ResolveProject(request->project(), bytes, 1, catalogs, plan);
+  if (request->has_features()) {
+    absl::Status status = AddViewChecks(plan, catalogs, Permission::READ_OFFLINE,
+                                        request->features().val(), "features");
+    if (!status.ok()) return status;
+  } else {
+    AddCheck(plan, catalogs, plan.project, Permission::READ_OFFLINE, v1::FEATURE_SERVICE,
+             request->feature_service());
+  }
+  return plan;
+}
+
+// A call on one job: the job's project decides (the proxy asks the materializer for it).
+template <typename Request>
+PlanFn OnJob(Permission::Action action) {
+  return [action](const std::string& bytes, Catalogs&) -> absl::StatusOr<AccessPlan> {
+    auto request = ParseRequest<Request>(bytes);
+    if (!request.ok()) return request.status();
+    if (request->job_id().empty()) return absl::InvalidArgumentError("job_id: required");
+    AccessPlan plan;
+    plan.job_id = request->job_id();
+    plan.job_action = action;
+    return plan;
+  };
+}
+
+// `action` on the project a filter names, or on every project served when it names none.
+void AddProjectChecks(AccessPlan& plan, Catalogs& catalogs, const std::string& project,
+                      Permission::Action action) {
+  if (!project.empty()) {
+    plan.project = project;
+    AddCheck(plan, catalogs, project, action, v1::PROJECT, project);
+    return;
+  }
+  for (const std::string& p : catalogs.projects()) {
+    AddCheck(plan, catalogs, p, action, v1::PROJECT, p);
+  }
+}
+
+template <typename Request>
+PlanFn OnDeadLetters(Permission::Action action) {
+  return [action](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
+    auto request = ParseRequest<Request>(bytes);
+    if (!request.ok()) return request.status();
+    // Acting on every project's dead letters would reach projects this gateway does not
+    // serve (and so cannot authorize): through the gateway a change names its project.
+    if (action != Permission::DESCRIBE && request->filter().project().empty()) {
+      return absl::InvalidArgumentError("filter.project: required through the gateway");
+    }
+    AccessPlan plan;
+    AddProjectChecks(plan, catalogs, request->filter().project(), action);
+    return plan;
+  };
+}
+
+bool MayDescribeProject(const auth::Identity& who, Authorizer& authorizer,
+                        const std::string& project) {
+  AccessPlan plan;
+  AddCheck(plan, authorizer.catalogs(), project, Permission::DESCRIBE, v1::PROJECT, project);
+  return authorizer.Allows(who, plan.checks.front());
+}
+
+// A single job or dead letter: refused unless the caller may DESCRIBE its project.
+template <typename Response>
+absl::Status RequireDescribableProject(std::string* bytes, const AccessPlan&,
+                                       const auth::Identity& who, Authorizer& authorizer) {
+  Response response;
+  if (!response.ParseFromString(*bytes)) return absl::InternalError("bad response from backend");
+  if (!MayDescribeProject(who, authorizer, response.project())) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("'", who.user, "' may not DESCRIBE project '", response.project(), "'"));
+  }
+  return absl::OkStatus();
+}
+
+// Lists of jobs or dead letters keep those of projects the caller may DESCRIBE.
+template <typename Response, typename Items>
+FilterFn KeepDescribableProjects(Items* (Response::*items)()) {
+  return [items](std::string* bytes, const AccessPlan&, const auth::Identity& who,
+                 Authorizer& authorizer) -> absl::Status {
+    Response response;
+    if (!response.ParseFromString(*bytes)) return absl::InternalError("bad response from backend");
+    Items* list = (response.*items)();
+    auto end = std::stable_partition(list->begin(), list->end(), [&](const auto& item) {
+      return MayDescribeProject(who, authorizer, item.project());
+    });
+    list->DeleteSubrange(static_cast<int>(end - list->begin()),
+                         static_cast<int>(list->end() - end));
+    *bytes = response.SerializeAsString();
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace
+
+void AddDataRoutes(const std::function<void(std::string, Route)>& add) {
+  for (const char* service :
+       {"/granary.serving.v1.ServingService/", "/feast.serving.ServingService/"}) {
+    add(absl::StrCat(service, "GetFeastServingInfo"),
+        Route{Upstream::kServing, false, false,
+              [](const std::string&, Catalogs&) -> absl::StatusOr<AccessPlan> {
+                return AccessPlan{};  // any authenticated caller
+              }});
+    add(absl::StrCat(service, "GetOnlineFeatures"),
+        Route{Upstream::kServing, false, false, PlanOnlineRead});
+  }
+
+  const std::string ingestion = "/granary.ingestion.v1.IngestionService/";
+  add(ingestion + "Push",
+      Route{Upstream::kIngestion, false, false,
+            [](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
+              auto request = ParseRequest<ingestion::v1::PushRequest>(bytes);
+              if (!request.ok()) return request.status();
+              auto plan = PlanPush(*request, catalogs);
+              if (plan.ok()) ResolveProject(request->project(), bytes, 1, catalogs, *plan);
+              return plan;
+            }});
+  // Each batch of the stream is checked on its own.
+  add(ingestion + "PushStream",
+      Route{Upstream::kIngestion, true, true,
+            [](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
+              auto request = ParseRequest<ingestion::v1::PushStreamRequest>(bytes);
+              if (!request.ok()) return request.status();
+              auto plan = PlanPush(request->batch(), catalogs);
+              if (plan.ok() && request->batch().project().empty()) {
+                request->mutable_batch()->set_project(plan->project);
+                plan->rewritten = request->SerializeAsString();
+              }
+              return plan;
+            }});
+
+  const std::string jobs = "/granary.materialization.v1.MaterializationService/";
+  add(jobs + "Materialize",
+      Route{Upstream::kMaterializer, false, false, PlanMaterialize<mat::MaterializeRequest>});
+  add(jobs + "MaterializeIncremental", Route{Upstream::kMaterializer, false, false,
+                                             PlanMaterialize<mat::MaterializeIncrementalRequest>});
+  add(jobs + "GetJob", Route{Upstream::kMaterializer, false, false,
+                             OnJob<mat::GetJobRequest>(Permission::DESCRIBE)});
+  add(jobs + "ListJobs",
+      Route{Upstream::kMaterializer, false, false,
+            [](const std::string& bytes, Catalogs&) -> absl::StatusOr<AccessPlan> {
+              auto request = ParseRequest<mat::ListJobsRequest>(bytes);
+              if (!request.ok()) return request.status();
+              AccessPlan plan;
+              plan.project = request->project();
+              return plan;
+            },
+            KeepDescribableProjects(&mat::ListJobsResponse::mutable_jobs)});
+  add(jobs + "CancelJob", Route{Upstream::kMaterializer, false, false,
+                                OnJob<mat::CancelJobRequest>(Permission::UPDATE)});
+  add(jobs + "WatchJob", Route{Upstream::kMaterializer, false, true,
+                               OnJob<mat::WatchJobRequest>(Permission::DESCRIBE)});
+  add(jobs + "GetHistoricalFeatures", Route{Upstream::kMaterializer, false, true, PlanHistorical});
+
+  const std::string letters = "/granary.deadletter.v1.DeadLetterService/";
+  add(letters + "ListDeadLetters",
+      Route{Upstream::kMaterializer, false, false,
+            OnDeadLetters<dl::ListDeadLettersRequest>(Permission::DESCRIBE),
+            KeepDescribableProjects(&dl::ListDeadLettersResponse::mutable_letters)});
+  add(letters + "GetDeadLetter",
+      Route{Upstream::kMaterializer, false, false,
+            [](const std::string& bytes, Catalogs&) -> absl::StatusOr<AccessPlan> {
+              auto request = ParseRequest<dl::GetDeadLetterRequest>(bytes);
+              if (!request.ok()) return request.status();
+              return AccessPlan{};
+            },
+            RequireDescribableProject<dl::DeadLetter>});
+  add(letters + "ReplayDeadLetters",
+      Route{Upstream::kMaterializer, false, false,
+            OnDeadLetters<dl::ReplayDeadLettersRequest>(Permission::UPDATE)});
+  add(letters + "PurgeDeadLetters",
+      Route{Upstream::kMaterializer, false, false,
+            OnDeadLetters<dl::PurgeDeadLettersRequest>(Permission::UPDATE)});
+}
+
+}  // namespace granary::gateway

@@ -1,0 +1,78 @@
+// The gateway's HTTP/JSON door: Feast's feature-server routes with Feast's JSON shapes, a
+// read-only REST view of the registry, health, and the OpenAPI document of all of it. Every
+// data and registry route authenticates like the gRPC door, transcodes to the same gRPC method
+// and goes through the same route table (BackendCall), so one permission table governs both.
+//
+//   POST /get-online-features        serving GetOnlineFeatures            (Feast)
+//   POST /push                       ingestion Push                       (Feast)
+//   POST /write-to-online-store      ingestion Push, to the view's push source, online (Feast)
+//   POST /materialize                materializer Materialize             (Feast)
+//   POST /materialize-incremental    materializer MaterializeIncremental  (Feast)
+//   GET  /health                     200 while the gateway runs           (Feast)
+//   GET  /api/v1/projects[/{project}[/{kind}[/{name}]]]   registry List/Get, filtered
+//   GET  /openapi.json, /docs        the OpenAPI 3 document, and a page of it
+//
+// Errors: {"code": "INVALID_ARGUMENT", "message": "entities.driver_id[1]: ..."} with 400 for
+// bad input, 401 without valid credentials, 403 when a permission is missing, 404 for an
+// unknown route or object, 405 for a known route with another method, 413 for a body over the
+// limit, 429 past a rate limit (with Retry-After), 503 when a backend is down.
+#ifndef GRANARY_SERVICES_GATEWAY_HTTP_API_H_
+#define GRANARY_SERVICES_GATEWAY_HTTP_API_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
+#include "services/gateway/backend_call.h"
+#include "services/gateway/http_server.h"
+
+namespace granary::gateway {
+
+// A route as documented: "POST", "/push".
+struct HttpRoute {
+  std::string method;
+  std::string path;  // OpenAPI template: "/api/v1/projects/{project}/{kind}"
+  std::string summary;
+};
+
+class HttpApi {
+ public:
+  HttpApi(std::shared_ptr<BackendCall> backend, absl::Duration timeout)
+      : backend_(std::move(backend)), timeout_(timeout) {}
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  static const std::vector<HttpRoute>& Routes();
+  // The OpenAPI 3 document of Routes().
+  static nlohmann::json OpenApi();
+
+ private:
+  // One request's state.
+  struct Call {
+    auth::Identity who;
+    AuditEntry entry;
+  };
+
+  HttpResponse Dispatch(const HttpRequest& request, Call& call);
+  HttpResponse OnlineFeatures(const HttpRequest& request, Call& call);
+  HttpResponse Push(const HttpRequest& request, Call& call, bool write_to_online_store);
+  HttpResponse Materialize(const HttpRequest& request, Call& call, bool incremental);
+  HttpResponse Registry(const HttpRequest& request, Call& call);
+  absl::StatusOr<std::string> Backend(const std::string& method, const std::string& request,
+                                      Call& call);
+
+  std::shared_ptr<BackendCall> backend_;
+  const absl::Duration timeout_;
+};
+
+// The HTTP status that means `code` (INVALID_ARGUMENT 400, UNAUTHENTICATED 401, ...).
+int HttpStatusOf(absl::StatusCode code);
+HttpResponse ErrorResponse(const absl::Status& status);
+
+}  // namespace granary::gateway
+
+#endif  // GRANARY_SERVICES_GATEWAY_HTTP_API_H_

@@ -1,0 +1,210 @@
+#include "services/gateway/http_server.h"
+
+#include <civetweb.h>
+#include <httplib.h>
+
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace granary::gateway {
+namespace {
+
+HttpResponse TooLarge(size_t limit) {
+  return {413, "application/json",
+          absl::StrCat(R"({"error":"body: larger than the limit of )", limit, R"( bytes"})")};
+}
+
+// "host:port" into its parts; the port defaults to 0.
+std::pair<std::string, int> Split(const std::string& address) {
+  size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos) return {address, 0};
+  (void)absl::SimpleAtoi(address.substr(colon + 1), &port);
+  return {address.substr(0, colon), port};
+}
+
+// ---- civetweb ----------------------------------------------------------------------------
+
+class CivetwebServer : public HttpServer {
+ public:
+  CivetwebServer(HttpHandler handler, size_t max_body)
+      : handler_(std::move(handler)), max_body_(max_body) {}
+  ~CivetwebServer() override { Stop(); }
+
+  absl::Status Start(const HttpServerOptions& options) {
+    mg_init_library(0);
+    auto [host, port] = Split(options.address);
+    std::string listen = absl::StrCat(host, ":", port);
+    std::string threads = std::to_string(options.threads);
+    const char* config[] = {"listening_ports",
+                            listen.c_str(),
+                            "num_threads",
+                            threads.c_str(),
+                            "enable_keep_alive",
+                            "yes",
+                            "request_timeout_ms",
+                            "30000",
+                            nullptr};
+    mg_callbacks callbacks{};
+    ctx_ = mg_start(&callbacks, this, config);
+    if (ctx_ == nullptr) {
+      return absl::UnavailableError(absl::StrCat("http: cannot listen on ", options.address));
+    }
+    mg_set_request_handler(ctx_, "/", &CivetwebServer::Handle, this);
+    mg_server_port ports[1];
+    if (mg_get_server_ports(ctx_, 1, ports) < 1) return absl::InternalError("http: no port");
+    port_ = ports[0].port;
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+  void Stop() override {
+    if (ctx_ != nullptr) mg_stop(ctx_);
+    ctx_ = nullptr;
+  }
+
+ private:
+  static int Handle(mg_connection* conn, void* self) {
+    return static_cast<CivetwebServer*>(self)->Serve(conn);
+  }
+
+  int Serve(mg_connection* conn) {
+    const mg_request_info* info = mg_get_request_info(conn);
+    HttpResponse response;
+    if (info->content_length > 0 && static_cast<size_t>(info->content_length) > max_body_) {
+      response = TooLarge(max_body_);
+    } else {
+      HttpRequest request;
+      request.method = info->request_method;
+      request.path = info->local_uri != nullptr ? info->local_uri : "/";
+      if (info->query_string != nullptr) {
+        for (absl::string_view pair : absl::StrSplit(info->query_string, '&', absl::SkipEmpty())) {
+          std::vector<std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+          std::string key(kv[0].size() + 1, '\0');
+          std::string value(kv.size() > 1 ? kv[1].size() + 1 : 1, '\0');
+          int klen = mg_url_decode(kv[0].c_str(), kv[0].size(), key.data(), key.size(), 1);
+          int vlen = kv.size() > 1
+                         ? mg_url_decode(kv[1].c_str(), kv[1].size(), value.data(), value.size(), 1)
+                         : 0;
+          request.query.emplace(key.substr(0, std::max(klen, 0)),
+                                value.substr(0, std::max(vlen, 0)));
+        }
+      }
+      for (int i = 0; i < info->num_headers; ++i) {
+        request.headers[absl::AsciiStrToLower(info->http_headers[i].name)] =
+            info->http_headers[i].value;
+      }
+      char buffer[16384];
+      bool too_large = false;
+      for (int n; (n = mg_read(conn, buffer, sizeof(buffer))) > 0;) {
+        request.body.append(buffer, n);
+        if (request.body.size() > max_body_) {
+          too_large = true;
+          break;
+        }
+      }
+      response = too_large ? TooLarge(max_body_) : handler_(request);
+    }
+    mg_response_header_start(conn, response.status);
+    mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
+    std::string length = std::to_string(response.body.size());
+    mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+    for (const auto& [name, value] : response.headers) {
+      mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    }
+    mg_response_header_send(conn);
+    mg_write(conn, response.body.data(), response.body.size());
+    return response.status;
+  }
+
+  HttpHandler handler_;
+  const size_t max_body_;
+  mg_context* ctx_ = nullptr;
+  int port_ = 0;
+};
+
+// ---- cpp-httplib -------------------------------------------------------------------------
+
+class HttplibServer : public HttpServer {
+ public:
+  HttplibServer(HttpHandler handler, size_t max_body)
+      : handler_(std::move(handler)), max_body_(max_body) {}
+  ~HttplibServer() override { Stop(); }
+
+  absl::Status Start(const HttpServerOptions& options) {
+    int threads = options.threads;
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_.set_payload_max_length(max_body_);
+    auto serve = [this](const httplib::Request& req, httplib::Response& res) {
+      HttpRequest request;
+      request.method = req.method;
+      request.path = req.path;
+      for (const auto& [key, value] : req.params) request.query.emplace(key, value);
+      for (const auto& [key, value] : req.headers) {
+        request.headers[absl::AsciiStrToLower(key)] = value;
+      }
+      request.body = req.body;
+      HttpResponse response = handler_(request);
+      res.status = response.status;
+      for (const auto& [name, value] : response.headers) res.set_header(name, value);
+      res.set_content(response.body, response.content_type.c_str());
+    };
+    for (const char* pattern : {R"(/.*)"}) {
+      server_.Get(pattern, serve);
+      server_.Post(pattern, serve);
+      server_.Put(pattern, serve);
+      server_.Delete(pattern, serve);
+      server_.Patch(pattern, serve);
+    }
+    server_.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+      if (res.status == 413) {
+        HttpResponse r = TooLarge(max_body_);
+        res.set_content(r.body, r.content_type.c_str());
+      }
+    });
+    auto [host, port] = Split(options.address);
+    port_ =
+        port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
+    if (port_ < 0) {
+      return absl::UnavailableError(absl::StrCat("http: cannot listen on ", options.address));
+    }
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+  void Stop() override {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  HttpHandler handler_;
+  const size_t max_body_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> StartHttpServer(HttpLibrary library,
+                                                            const HttpServerOptions& options,
+                                                            HttpHandler handler) {
+  if (library == HttpLibrary::kCivetweb) {
+    auto server = std::make_unique<CivetwebServer>(std::move(handler), options.max_body_bytes);
+    absl::Status started = server->Start(options);
+    if (!started.ok()) return started;
+    return std::unique_ptr<HttpServer>(std::move(server));
+  }
+  auto server = std::make_unique<HttplibServer>(std::move(handler), options.max_body_bytes);
+  absl::Status started = server->Start(options);
+  if (!started.ok()) return started;
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace granary::gateway

@@ -1,0 +1,420 @@
+#include "services/gateway/proxy.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "granary/materialization/v1/materialization.pb.h"
+#include "grpcpp/grpcpp.h"
+
+#include "libs/base/grpc_status.h"
+#include "services/gateway/catalog_objects.h"
+
+namespace granary::gateway {
+namespace {
+
+constexpr char kGetJob[] = "/granary.materialization.v1.MaterializationService/GetJob";
+constexpr size_t kMaxAuditResources = 20;
+
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
+}
+
+grpc::ByteBuffer FromString(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+absl::string_view View(const grpc::string_ref& ref) { return {ref.data(), ref.size()}; }
+
+// Metadata that is the transport's, or this hop's, and must not be copied across.
+bool HopByHop(absl::string_view key) {
+  return absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") || key == "authorization" ||
+         key == "te" || key == "content-type" || key == "user-agent" ||
+         key == auth::kCallerSignatureHeader;
+}
+
+// The W3C trace id of a `traceparent` ("00-<trace id>-<span id>-<flags>"), else x-request-id.
+std::string TraceId(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  auto it = metadata.find("traceparent");
+  if (it != metadata.end()) {
+    std::vector<absl::string_view> parts = absl::StrSplit(View(it->second), '-');
+    if (parts.size() == 4 && parts[1].size() == 32) return std::string(parts[1]);
+  }
+  it = metadata.find("x-request-id");
+  if (it != metadata.end()) return std::string(View(it->second).substr(0, 128));
+  return "";
+}
+
+class ProxyCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ProxyCall(std::shared_ptr<ProxyDeps> deps, grpc::GenericCallbackServerContext* ctx)
+      : deps_(std::move(deps)), ctx_(ctx), started_(deps_->clock->Now()) {
+    entry_.time = started_;
+    entry_.method = ctx->method();
+    entry_.trace_id = TraceId(ctx->client_metadata());
+  }
+
+  void Begin() {
+    route_ = FindRoute(ctx_->method());
+    if (route_ == nullptr) {
+      Refuse(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                          absl::StrCat("the gateway does not forward ", ctx_->method())),
+             "invalid");
+      return;
+    }
+    auto header = ctx_->client_metadata().find("authorization");
+    std::string token =
+        header == ctx_->client_metadata().end() ? std::string() : BearerToken(View(header->second));
+    auto who = deps_->authenticator->Authenticate(token);
+    if (!who.ok()) {
+      Refuse(base::ToGrpcStatus(who.status()),
+             absl::IsUnavailable(who.status()) ? "unavailable" : "unauthenticated");
+      return;
+    }
+    entry_.who = *std::move(who);
+    absl::Duration wait = deps_->limiter->Admit(entry_.who);
+    if (wait > absl::ZeroDuration()) {
+      int64_t seconds =
+          std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+      ctx_->AddTrailingMetadata("retry-after", std::to_string(seconds));
+      Refuse(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("rate limit of '", entry_.who.user, "' reached; retry in ",
+                                       seconds, "s")),
+             "rate_limited");
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The caller half-closed (or went away).
+      bool close_upstream = false;
+      bool nothing_sent = false;
+      {
+        absl::MutexLock lock(&mu_);
+        if (finished_) return;
+        close_upstream = upstream_started_;
+        nothing_sent = !upstream_started_ && !preflight_pending_;
+      }
+      if (close_upstream) {
+        upstream_.StartWritesDone();
+      } else if (nothing_sent) {
+        FinishOnce(route_->client_streaming
+                       ? grpc::Status::OK
+                       : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+      }
+      return;
+    }
+    std::string bytes = Flatten(request_);
+    auto plan = route_->plan(bytes, deps_->authorizer->catalogs());
+    if (!plan.ok()) {
+      Refuse(base::ToGrpcStatus(plan.status()),
+             absl::IsUnavailable(plan.status()) ? "unavailable" : "invalid");
+      return;
+    }
+    plan_ = *std::move(plan);
+    if (!plan_.job_id.empty()) {
+      LookUpJob();
+      return;
+    }
+    DecideAndForward();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      write_pending_ = false;
+      if (pending_finish_.has_value()) {
+        finish = std::move(pending_finish_);
+        pending_finish_.reset();
+        finished_ = true;
+      }
+    }
+    if (finish.has_value()) {
+      Finish(*finish);
+    } else if (!ok) {
+      upstream_context_.TryCancel();
+    } else {
+      upstream_.StartRead(&response_);
+    }
+  }
+
+  void OnCancel() override {
+    bool started;
+    {
+      absl::MutexLock lock(&mu_);
+      started = upstream_started_;
+    }
+    if (started) {
+      upstream_context_.TryCancel();
+    } else {
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the caller"));
+    }
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&mu_);
+      server_done_ = true;
+    }
+    MaybeDelete();
+  }
+
+ private:
+  class UpstreamReactor final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit UpstreamReactor(ProxyCall* call) : call_(call) {}
+    void OnReadInitialMetadataDone(bool ok) override {
+      if (ok) call_->CopyInitialMetadata();
+    }
+    void OnReadDone(bool ok) override { call_->OnUpstreamRead(ok); }
+    void OnWriteDone(bool ok) override { call_->OnUpstreamWrite(ok); }
+    void OnDone(const grpc::Status& status) override { call_->OnUpstreamDone(status); }
+
+   private:
+    ProxyCall* call_;
+  };
+
+  void Record(const AccessPlan& plan) {
+    for (const Check& check : plan.checks) {
+      if (entry_.resources.size() >= kMaxAuditResources) break;
+      entry_.resources.push_back(
+          absl::StrCat(auth::ActionName(check.action), " ", Describe(check)));
+    }
+  }
+
+  void DecideAndForward() {
+    Record(plan_);
+    absl::Status decision = deps_->authorizer->Decide(entry_.who, plan_.checks);
+    if (!decision.ok()) {
+      Refuse(base::ToGrpcStatus(decision),
+             absl::IsPermissionDenied(decision) ? "deny" : "unavailable");
+      return;
+    }
+    entry_.decision = "allow";
+    Forward();
+  }
+
+  // Job calls: ask the materializer which project the job is in, then decide on that.
+  void LookUpJob() {
+    {
+      absl::MutexLock lock(&mu_);
+      preflight_pending_ = true;
+    }
+    materialization::v1::GetJobRequest request;
+    request.set_job_id(plan_.job_id);
+    job_request_ = FromString(request.SerializeAsString());
+    job_context_.set_deadline(ctx_->deadline());
+    job_context_.AddMetadata(auth::kCallerSignatureHeader,
+                             deps_->signer->Sign(entry_.who, kGetJob, deps_->clock->Now()));
+    deps_->stubs[static_cast<int>(Upstream::kMaterializer)]->UnaryCall(
+        &job_context_, kGetJob, grpc::StubOptions(), &job_request_, &job_response_,
+        [this](grpc::Status status) { OnJobLookedUp(std::move(status)); });
+  }
+
+  void OnJobLookedUp(grpc::Status status) {
+    {
+      absl::MutexLock lock(&mu_);
+      preflight_pending_ = false;
+    }
+    if (!status.ok()) {
+      // NOT_FOUND for an unknown job: nothing about other projects is revealed.
+      entry_.decision = "invalid";
+      FinishOnce(status);
+    } else {
+      materialization::v1::Job job;
+      if (!job.ParseFromString(Flatten(job_response_))) {
+        Refuse(grpc::Status(grpc::StatusCode::INTERNAL, "bad job from the materializer"),
+               "invalid");
+      } else {
+        AddCheck(plan_, deps_->authorizer->catalogs(), job.project(), plan_.job_action,
+                 registry::v1::PROJECT, job.project());
+        plan_.project = job.project();
+        DecideAndForward();
+      }
+    }
+    MaybeDelete();
+  }
+
+  void Forward() {
+    bool first;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      first = !upstream_started_;
+      upstream_started_ = true;
+    }
+    to_upstream_ = plan_.rewritten.has_value() ? FromString(*plan_.rewritten) : request_;
+    if (!first) {
+      upstream_.StartWrite(&to_upstream_);
+      return;
+    }
+    upstream_context_.set_deadline(ctx_->deadline());
+    for (const auto& [key, value] : ctx_->client_metadata()) {
+      if (!HopByHop(View(key))) {
+        upstream_context_.AddMetadata(std::string(View(key)), std::string(View(value)));
+      }
+    }
+    upstream_context_.AddMetadata(
+        auth::kCallerSignatureHeader,
+        deps_->signer->Sign(entry_.who, ctx_->method(), deps_->clock->Now()));
+    deps_->stubs[static_cast<int>(route_->upstream)]->PrepareBidiStreamingCall(
+        &upstream_context_, ctx_->method(), grpc::StubOptions(), &upstream_);
+    upstream_.StartRead(&response_);
+    if (route_->client_streaming) {
+      upstream_.StartWrite(&to_upstream_);
+    } else {
+      upstream_.StartWriteLast(&to_upstream_, grpc::WriteOptions());
+    }
+    upstream_.StartCall();
+  }
+
+  void OnUpstreamWrite(bool ok) {
+    // One message at a time: the next is read from the caller once this one is on its way.
+    if (ok && route_->client_streaming) StartRead(&request_);
+  }
+
+  void CopyInitialMetadata() {
+    absl::MutexLock lock(&mu_);
+    if (initial_copied_) return;
+    initial_copied_ = true;
+    for (const auto& [key, value] : upstream_context_.GetServerInitialMetadata()) {
+      if (!HopByHop(View(key))) {
+        ctx_->AddInitialMetadata(std::string(View(key)), std::string(View(value)));
+      }
+    }
+  }
+
+  void OnUpstreamRead(bool ok) {
+    if (!ok) return;  // the status follows in OnUpstreamDone
+    CopyInitialMetadata();
+    if (route_->filter) {
+      std::string bytes = Flatten(response_);
+      absl::Status allowed = route_->filter(&bytes, plan_, entry_.who, *deps_->authorizer);
+      if (!allowed.ok()) {
+        entry_.decision = "deny";
+        upstream_context_.TryCancel();
+        FinishOnce(base::ToGrpcStatus(allowed));
+        return;
+      }
+      to_client_ = FromString(bytes);
+    } else {
+      to_client_ = response_;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      write_pending_ = true;
+    }
+    StartWrite(&to_client_);
+  }
+
+  void OnUpstreamDone(const grpc::Status& status) {
+    for (const auto& [key, value] : upstream_context_.GetServerTrailingMetadata()) {
+      if (!HopByHop(View(key))) {
+        ctx_->AddTrailingMetadata(std::string(View(key)), std::string(View(value)));
+      }
+    }
+    FinishOnce(status);
+    {
+      absl::MutexLock lock(&mu_);
+      upstream_done_ = true;
+    }
+    MaybeDelete();
+  }
+
+  void Refuse(const grpc::Status& status, const char* decision) {
+    entry_.decision = decision;
+    FinishOnce(status);
+  }
+
+  void FinishOnce(const grpc::Status& status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || pending_finish_.has_value()) return;
+      // The audit line is written before the caller can see the outcome: whoever reads the
+      // log after a call returned finds its line.
+      entry_.status = absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+      entry_.latency = deps_->clock->Now() - started_;
+      if (deps_->audit != nullptr) deps_->audit->Write(entry_);
+      if (write_pending_) {
+        pending_finish_ = status;  // sent when the write in flight completes
+        return;
+      }
+      finished_ = true;
+    }
+    Finish(status);
+  }
+
+  void MaybeDelete() {
+    bool done;
+    {
+      absl::MutexLock lock(&mu_);
+      done = server_done_ && !preflight_pending_ && (!upstream_started_ || upstream_done_);
+      if (done && deleting_) return;
+      if (done) deleting_ = true;
+    }
+    if (done) delete this;
+  }
+
+  std::shared_ptr<ProxyDeps> deps_;
+  grpc::GenericCallbackServerContext* ctx_;
+  const absl::Time started_;
+  const Route* route_ = nullptr;
+  AuditEntry entry_;
+  AccessPlan plan_;
+
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer to_upstream_;
+  grpc::ByteBuffer response_;
+  grpc::ByteBuffer to_client_;
+  grpc::ClientContext upstream_context_;
+  UpstreamReactor upstream_{this};
+
+  grpc::ClientContext job_context_;
+  grpc::ByteBuffer job_request_;
+  grpc::ByteBuffer job_response_;
+
+  absl::Mutex mu_;
+  bool upstream_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool upstream_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool preflight_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool server_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool initial_copied_ ABSL_GUARDED_BY(mu_) = false;
+  bool deleting_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::string BearerToken(absl::string_view authorization) {
+  absl::string_view value = absl::StripAsciiWhitespace(authorization);
+  if (value.size() < 7 || !absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) return "";
+  return std::string(absl::StripAsciiWhitespace(value.substr(7)));
+}
+
+grpc::ServerGenericBidiReactor* ProxyService::CreateReactor(
+    grpc::GenericCallbackServerContext* ctx) {
+  auto* call = new ProxyCall(deps_, ctx);
+  call->Begin();
+  return call;
+}
+
+}  // namespace granary::gateway

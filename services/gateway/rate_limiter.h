@@ -1,0 +1,54 @@
+// Requests per second per caller, as token buckets: each user gets `rate` tokens a second up
+// to `burst`; the limit is the most generous of the caller's roles' limits, else the default.
+// A rate of 0 means unlimited. Past the limit a call is refused with how long to wait.
+#ifndef GRANARY_SERVICES_GATEWAY_RATE_LIMITER_H_
+#define GRANARY_SERVICES_GATEWAY_RATE_LIMITER_H_
+
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+#include "libs/auth/identity.h"
+#include "libs/base/clock.h"
+
+namespace granary::gateway {
+
+struct RateLimit {
+  double rate = 0;  // per second; 0: unlimited
+  double burst = 0;
+};
+
+struct RateLimitConfig {
+  RateLimit default_limit;
+  std::map<std::string, RateLimit> by_role;
+};
+
+class RateLimiter {
+ public:
+  RateLimiter(RateLimitConfig config, const base::Clock& clock)
+      : config_(std::move(config)), clock_(clock) {}
+
+  // Zero when the call may go now; else how long until a token is there.
+  absl::Duration Admit(const auth::Identity& who);
+
+ private:
+  RateLimit LimitOf(const auth::Identity& who) const;
+
+  struct Bucket {
+    double tokens = 0;
+    absl::Time refilled;
+  };
+
+  const RateLimitConfig config_;
+  const base::Clock& clock_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace granary::gateway
+
+#endif  // GRANARY_SERVICES_GATEWAY_RATE_LIMITER_H_

@@ -1,0 +1,474 @@
+// The gateway's gRPC door, attacked and used through the real gateway process: every kind of
+// bad credential is refused UNAUTHENTICATED, every missing permission PERMISSION_DENIED naming
+// the action and object, each decision leaves an audit line, backends refuse what does not
+// carry the gateway's signature, and the happy paths (unary and streaming) work per role.
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "granary/ingestion/v1/ingestion.grpc.pb.h"
+#include "granary/materialization/v1/materialization.grpc.pb.h"
+#include "granary/registry/v1/registry_service.grpc.pb.h"
+#include "granary/serving/v1/serving.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+
+#include "libs/auth/caller_signature.h"
+#include "libs/base/proto_time.h"
+#include "libs/testing/eventually.h"
+#include "libs/testing/status_matchers.h"
+#include "tests/gateway/gateway_stack.h"
+
+namespace granary::testing {
+namespace {
+
+// gRPC statuses, checked with their message shown.
+#define EXPECT_GRPC_OK(expr)                              \
+  do {                                                    \
+    const grpc::Status status_ = (expr);                  \
+    EXPECT_TRUE(status_.ok()) << status_.error_message(); \
+  } while (0)
+#define ASSERT_GRPC_OK(expr)                              \
+  do {                                                    \
+    const grpc::Status status_ = (expr);                  \
+    ASSERT_TRUE(status_.ok()) << status_.error_message(); \
+  } while (0)
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+namespace serving_v1 = serving::v1;
+namespace reg = registry::v1;
+namespace mat = materialization::v1;
+
+class GatewayGrpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(stack().ok()) << stack().status(); }
+  static GatewayStack& stack() { return GatewayStack::Get(); }
+
+  static serving_v1::GetOnlineFeaturesRequest Read(const std::vector<std::string>& features) {
+    serving_v1::GetOnlineFeaturesRequest request;
+    for (const std::string& f : features) request.mutable_features()->add_val(f);
+    (*request.mutable_entities())["driver_id"].add_val()->set_int64_val(1001);
+    (*request.mutable_entities())["driver_id"].add_val()->set_int64_val(1002);
+    return request;
+  }
+
+  // GetOnlineFeatures through the gateway with `token` (none when empty), tagged `trace`.
+  static grpc::Status ReadOnline(const std::string& token,
+                                 const serving_v1::GetOnlineFeaturesRequest& request,
+                                 const std::string& trace = "",
+                                 serving_v1::GetOnlineFeaturesResponse* response = nullptr) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    if (!token.empty()) GatewayStack::Authorize(ctx, token);
+    if (!trace.empty()) ctx.AddMetadata("x-request-id", trace);
+    serving_v1::GetOnlineFeaturesResponse ignored;
+    return serving_v1::ServingService::NewStub(stack().channel())
+        ->GetOnlineFeatures(&ctx, request, response != nullptr ? response : &ignored);
+  }
+
+  static ingestion::v1::PushRequest PushRow(int64_t driver, float conv_rate) {
+    ingestion::v1::PushRequest push;
+    push.set_push_source_name("driver_stats_push");
+    auto& columns = *push.mutable_columns();
+    columns["driver_id"].add_val()->set_int64_val(driver);
+    columns["event_timestamp"].add_val()->set_unix_timestamp_val(absl::ToUnixSeconds(absl::Now()));
+    columns["created"].add_val()->set_unix_timestamp_val(absl::ToUnixSeconds(absl::Now()));
+    columns["conv_rate"].add_val()->set_float_val(conv_rate);
+    columns["acc_rate"].add_val()->set_float_val(0.5f);
+    columns["avg_daily_trips"].add_val()->set_int64_val(7);
+    return push;
+  }
+
+  static grpc::Status Push(const std::string& token, const ingestion::v1::PushRequest& push,
+                           const std::string& trace = "") {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    GatewayStack::Authorize(ctx, token);
+    if (!trace.empty()) ctx.AddMetadata("x-request-id", trace);
+    ingestion::v1::PushResponse response;
+    return ingestion::v1::IngestionService::NewStub(stack().channel())->Push(&ctx, push, &response);
+  }
+};
+
+TEST_F(GatewayGrpcTest, EveryBadCredentialIsRefusedUnauthenticatedWithAnAuditLine) {
+  const std::string reader = "ana";
+  nlohmann::json expired = GatewayStack::GoodClaims(reader, {"reader"});
+  expired["exp"] = absl::ToUnixSeconds(absl::Now()) - 600;
+  nlohmann::json early = GatewayStack::GoodClaims(reader, {"reader"});
+  early["nbf"] = absl::ToUnixSeconds(absl::Now()) + 600;
+  nlohmann::json wrong_issuer = GatewayStack::GoodClaims(reader, {"reader"});
+  wrong_issuer["iss"] = "someone-else";
+  nlohmann::json wrong_audience = GatewayStack::GoodClaims(reader, {"reader"});
+  wrong_audience["aud"] = "another-service";
+  std::string good = stack().Token(reader, {"reader"});
+  std::string bad_signature = good;
+  bad_signature[bad_signature.size() - 3] =
+      bad_signature[bad_signature.size() - 3] == 'A' ? 'B' : 'A';
+  std::string payload = GatewayStack::GoodClaims(reader, {"writer"}).dump();
+  auto hmac_with_public_key =
+      auth::test::SignToken("HS256", stack().rsa_key().public_pem, payload, "rsa-1");
+  ASSERT_OK(hmac_with_public_key.status());
+  ASSERT_OK_AND_ASSIGN(auth::test::TestKey stranger, auth::test::GenerateRsaKey("unknown-kid"));
+  auto unknown_kid = auth::test::SignToken("RS256", stranger.private_pem, payload, "unknown-kid");
+  ASSERT_OK(unknown_kid.status());
+  auto other_key_same_kid = auth::test::SignToken("RS256", stranger.private_pem, payload, "rsa-1");
+  ASSERT_OK(other_key_same_kid.status());
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"no-token", ""},
+      {"malformed", "not.a.token"},
+      {"garbage", "Zm9v"},
+      {"alg-none", auth::test::AssembleToken(R"({"alg":"none","typ":"JWT"})", payload, "")},
+      {"hs256-with-rsa-public-key", *hmac_with_public_key},
+      {"expired", stack().Hs256(expired)},
+      {"not-yet-valid", stack().Hs256(early)},
+      {"wrong-issuer", stack().Hs256(wrong_issuer)},
+      {"wrong-audience", stack().Hs256(wrong_audience)},
+      {"bad-signature", bad_signature},
+      {"unknown-kid", *unknown_kid},
+      {"rsa-signed-by-another-key", *other_key_same_kid},
+  };
+  for (const auto& [name, token] : cases) {
+    std::string trace = absl::StrCat("unauth-", name);
+    grpc::Status status = ReadOnline(token, Read({"driver_hourly_stats:conv_rate"}), trace);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << name << ": " << status.error_message();
+    std::vector<nlohmann::json> lines = stack().AuditLines(trace);
+    ASSERT_THAT(lines, SizeIs(1)) << name;
+    EXPECT_EQ(lines[0]["decision"], "unauthenticated") << name;
+    EXPECT_EQ(lines[0]["status"], "UNAUTHENTICATED") << name;
+    EXPECT_EQ(lines[0]["method"], "/granary.serving.v1.ServingService/GetOnlineFeatures");
+    // The audit never holds a token.
+    if (token.size() > 8) {
+      EXPECT_THAT(stack().AuditText(), ::testing::Not(HasSubstr(token)));
+    }
+  }
+  // The same token, well formed, is accepted: the refusals above were about the token.
+  EXPECT_GRPC_OK(ReadOnline(good, Read({"driver_hourly_stats:conv_rate"})));
+}
+
+TEST_F(GatewayGrpcTest, ReaderReadsOnlineAndIsDeniedWritesNamingActionAndObject) {
+  std::string reader = stack().Token("ana", {"reader"});
+  serving_v1::GetOnlineFeaturesResponse response;
+  ASSERT_GRPC_OK(
+      ReadOnline(reader, Read({"driver_hourly_stats:conv_rate"}), "reader-read", &response));
+  EXPECT_THAT(response.metadata().feature_names().val(),
+              ::testing::ElementsAre("driver_id", "conv_rate"));
+  std::vector<nlohmann::json> lines = stack().AuditLines("reader-read");
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_EQ(lines[0]["user"], "ana");
+  EXPECT_EQ(lines[0]["roles"], nlohmann::json::array({"reader"}));
+  EXPECT_EQ(lines[0]["decision"], "allow");
+  EXPECT_EQ(lines[0]["status"], "OK");
+  EXPECT_THAT(
+      lines[0]["resources"].dump(),
+      HasSubstr("READ_ONLINE feature view 'driver_hourly_stats' in project 'driver_stats'"));
+
+  grpc::Status push = Push(reader, PushRow(1001, 0.1f), "reader-push");
+  EXPECT_EQ(push.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(push.error_message(),
+              HasSubstr("may not WRITE_ONLINE feature view 'driver_hourly_stats'"));
+  lines = stack().AuditLines("reader-push");
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_EQ(lines[0]["decision"], "deny");
+  EXPECT_EQ(lines[0]["status"], "PERMISSION_DENIED");
+
+  // Apply with a changed description: UPDATE on the view, which readers lack.
+  reg::ApplyRequest apply;
+  *apply.mutable_repo() = stack().stack().repo();
+  apply.mutable_repo()->mutable_feature_views(0)->set_description("changed by a reader");
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, reader);
+  reg::ApplyResponse applied;
+  grpc::Status status =
+      reg::RegistryService::NewStub(stack().channel())->Apply(&ctx, apply, &applied);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("may not UPDATE feature view"));
+
+  grpc::ClientContext materialize_ctx;
+  GatewayStack::Authorize(materialize_ctx, reader);
+  mat::MaterializeRequest materialize;
+  materialize.add_feature_views("driver_hourly_stats");
+  *materialize.mutable_start_time() = base::ToProtoTime(absl::Now() - absl::Hours(1));
+  *materialize.mutable_end_time() = base::ToProtoTime(absl::Now());
+  mat::Job job;
+  status = mat::MaterializationService::NewStub(stack().channel())
+               ->Materialize(&materialize_ctx, materialize, &job);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("WRITE_ONLINE feature view 'driver_hourly_stats'"));
+}
+
+TEST_F(GatewayGrpcTest, ARoleNoPermissionGrantsIsDenied) {
+  grpc::Status status =
+      ReadOnline(stack().Token("eve", {"visitor"}), Read({"driver_hourly_stats:conv_rate"}));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("'eve' may not READ_ONLINE feature view 'driver_hourly_stats'"));
+}
+
+TEST_F(GatewayGrpcTest, NamePatternsAndRequiredTagsDecide) {
+  std::string pattern_reader = stack().Token("pat", {"pattern_reader"});
+  EXPECT_GRPC_OK(ReadOnline(pattern_reader, Read({"driver_hourly_stats:conv_rate"})));
+  serving_v1::GetOnlineFeaturesRequest on_demand =
+      Read({"transformed_conv_rate:conv_rate_plus_val1"});
+  (*on_demand.mutable_request_context())["val_to_add"].add_val()->set_int64_val(1);
+  (*on_demand.mutable_request_context())["val_to_add"].add_val()->set_int64_val(2);
+  (*on_demand.mutable_request_context())["val_to_add_2"].add_val()->set_int64_val(1);
+  (*on_demand.mutable_request_context())["val_to_add_2"].add_val()->set_int64_val(2);
+  grpc::Status status = ReadOnline(pattern_reader, on_demand);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("on demand feature view 'transformed_conv_rate'"));
+
+  // Groups: the view is tagged team=driver_performance.
+  EXPECT_GRPC_OK(ReadOnline(stack().Token("dt", {}, {"driver-team"}),
+                            Read({"driver_hourly_stats:conv_rate"})));
+  status = ReadOnline(stack().Token("pt", {}, {"pricing-team"}),
+                      Read({"driver_hourly_stats:conv_rate"}));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GatewayGrpcTest, ListsShowOnlyWhatTheCallerMayDescribe) {
+  auto list = [](const std::string& token) {
+    grpc::ClientContext ctx;
+    GatewayStack::Authorize(ctx, token);
+    reg::ListObjectsRequest request;
+    request.set_project("driver_stats");
+    reg::ListPermissionsResponse response;
+    grpc::Status status =
+        reg::RegistryService::NewStub(stack().channel())->ListPermissions(&ctx, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const auto& p : response.permissions()) names.push_back(p.name());
+    return names;
+  };
+  // Readers may not DESCRIBE permissions; writers may DESCRIBE everything.
+  EXPECT_THAT(list(stack().Token("ana", {"reader"})), IsEmpty());
+  EXPECT_THAT(
+      list(stack().Token("wes", {"writer"})),
+      ::testing::IsSupersetOf({"readers", "writers", "driver_prefixed_readers",
+                               "driver_team_readers", "other_team_readers", "limited_readers"}));
+
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+  reg::GetObjectRequest get;
+  get.set_project("driver_stats");
+  get.set_name("writers");
+  reg::Permission permission;
+  grpc::Status status =
+      reg::RegistryService::NewStub(stack().channel())->GetPermission(&ctx, get, &permission);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GatewayGrpcTest, WriterPushesUnaryAndStreamedAndReadsItBack) {
+  std::string writer = stack().Token("wes", {"writer"});
+  ASSERT_GRPC_OK(Push(writer, PushRow(7001, 0.25f)));
+
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, writer);
+  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
+  for (int64_t driver : {7002, 7003}) {
+    ingestion::v1::PushStreamRequest batch;
+    *batch.mutable_batch() = PushRow(driver, 0.5f);
+    batch.mutable_batch()->set_batch_id(absl::StrCat("gw-stream-", driver));
+    ASSERT_TRUE(stream->Write(batch));
+  }
+  stream->WritesDone();
+  std::vector<std::string> acked;
+  ingestion::v1::PushStreamResponse answer;
+  while (stream->Read(&answer)) {
+    EXPECT_TRUE(answer.has_ack()) << answer.DebugString();
+    acked.push_back(answer.batch_id());
+  }
+  ASSERT_GRPC_OK(stream->Finish());
+  EXPECT_THAT(acked, ::testing::UnorderedElementsAre("gw-stream-7002", "gw-stream-7003"));
+
+  // Every pushed row is served, read through the gateway.
+  serving_v1::GetOnlineFeaturesRequest read;
+  read.mutable_features()->add_val("driver_hourly_stats:conv_rate");
+  for (int64_t driver : {7001, 7002, 7003}) {
+    (*read.mutable_entities())["driver_id"].add_val()->set_int64_val(driver);
+  }
+  EXPECT_TRUE(Eventually(
+      [&] {
+        serving_v1::GetOnlineFeaturesResponse response;
+        if (!ReadOnline(writer, read, "", &response).ok()) return false;
+        const auto& column = response.results(1);
+        return column.statuses(0) == serving_v1::PRESENT &&
+               column.statuses(1) == serving_v1::PRESENT &&
+               column.statuses(2) == serving_v1::PRESENT && column.values(0).float_val() == 0.25f &&
+               column.values(2).float_val() == 0.5f;
+      },
+      absl::Seconds(30)));
+}
+
+TEST_F(GatewayGrpcTest, AStreamedBatchThePushSourceForbidsEndsTheStream) {
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
+  ingestion::v1::PushStreamRequest batch;
+  *batch.mutable_batch() = PushRow(7100, 0.5f);
+  stream->Write(batch);
+  stream->WritesDone();
+  ingestion::v1::PushStreamResponse answer;
+  EXPECT_FALSE(stream->Read(&answer));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GatewayGrpcTest, JobsAndHistoricalRetrievalStreamThroughTheGateway) {
+  std::string writer = stack().Token("wes", {"writer"});
+  auto jobs = mat::MaterializationService::NewStub(stack().channel());
+  mat::Job job;
+  {
+    grpc::ClientContext ctx;
+    GatewayStack::Authorize(ctx, writer);
+    mat::MaterializeRequest request;
+    request.add_feature_views("driver_hourly_stats");
+    *request.mutable_start_time() = base::ToProtoTime(absl::FromUnixSeconds(0));
+    *request.mutable_end_time() = base::ToProtoTime(absl::Now());
+    ASSERT_GRPC_OK(jobs->Materialize(&ctx, request, &job));
+  }
+  {
+    grpc::ClientContext ctx;
+    GatewayStack::Authorize(ctx, writer);
+    mat::WatchJobRequest watch;
+    watch.set_job_id(job.job_id());
+    auto reader = jobs->WatchJob(&ctx, watch);
+    mat::Job update;
+    mat::JobState last = mat::JOB_STATE_UNSPECIFIED;
+    int updates = 0;
+    while (reader->Read(&update)) {
+      ++updates;
+      last = update.state();
+    }
+    ASSERT_GRPC_OK(reader->Finish());
+    EXPECT_GE(updates, 1);
+    EXPECT_EQ(last, mat::SUCCEEDED);
+  }
+  // A job of a project the caller may not see: refused, naming only that project.
+  {
+    grpc::ClientContext ctx;
+    GatewayStack::Authorize(ctx, stack().Token("eve", {"visitor"}));
+    mat::GetJobRequest get;
+    get.set_job_id(job.job_id());
+    mat::Job seen;
+    grpc::Status status = jobs->GetJob(&ctx, get, &seen);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(status.error_message(), HasSubstr("project 'driver_stats'"));
+  }
+  // Historical retrieval streams its header and batches back to a reader.
+  {
+    grpc::ClientContext ctx;
+    GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+    mat::GetHistoricalFeaturesRequest request;
+    request.mutable_features()->add_val("driver_hourly_stats:conv_rate");
+    auto* table = request.mutable_entity_table();
+    (*table->mutable_columns())["driver_id"].add_val()->set_int64_val(1001);
+    *table->add_event_timestamps() = base::ToProtoTime(absl::Now());
+    auto reader = jobs->GetHistoricalFeatures(&ctx, request);
+    mat::GetHistoricalFeaturesResponse part;
+    int headers = 0;
+    int batches = 0;
+    while (reader->Read(&part)) {
+      if (part.has_header()) ++headers;
+      if (part.has_batch()) ++batches;
+    }
+    ASSERT_GRPC_OK(reader->Finish());
+    EXPECT_EQ(headers, 1);
+    EXPECT_GE(batches, 1);
+  }
+}
+
+TEST_F(GatewayGrpcTest, BackendsRefuseForgedOrReplayedIdentities) {
+  // A channel of our own: the stack's channels sign their calls as a service.
+  auto serving = serving_v1::ServingService::NewStub(
+      grpc::CreateChannel(stack().serving().address(), grpc::InsecureChannelCredentials()));
+  const std::string method = "/granary.serving.v1.ServingService/GetOnlineFeatures";
+  auto call = [&](const std::string& header) {
+    grpc::ClientContext ctx;
+    if (!header.empty()) ctx.AddMetadata(auth::kCallerSignatureHeader, header);
+    serving_v1::GetOnlineFeaturesResponse response;
+    return serving->GetOnlineFeatures(&ctx, Read({"driver_hourly_stats:conv_rate"}), &response);
+  };
+  auth::Identity admin{"mallory", {"writer"}, {}};
+  auth::CallerSigner forger(config::Secret::FromValue("a-secret-the-backends-do-not-share"),
+                            absl::Seconds(60));
+  auth::CallerSigner gateway(config::Secret::FromValue(stack().signature_secret()),
+                             absl::Seconds(60));
+  EXPECT_EQ(call("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(call(R"({"user":"mallory","roles":["writer"]})").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(call(forger.Sign(admin, method, absl::Now())).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // A signature the gateway made, replayed after it expired.
+  grpc::Status replayed = call(gateway.Sign(admin, method, absl::Now() - absl::Minutes(10)));
+  EXPECT_EQ(replayed.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(replayed.error_message(), HasSubstr("expired"));
+  // ... or replayed on another method.
+  EXPECT_EQ(call(gateway.Sign(admin, "/granary.ingestion.v1.IngestionService/Push", absl::Now()))
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // The real thing passes: the refusals were about the signature.
+  EXPECT_GRPC_OK(call(gateway.Sign(admin, method, absl::Now())));
+
+  // The registry, reached directly, refuses an unsigned Apply (and every other method).
+  auto registry = reg::RegistryService::NewStub(
+      grpc::CreateChannel(stack().stack().registry_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-granary-caller", "mallory");
+  reg::ApplyRequest apply;
+  *apply.mutable_repo() = stack().stack().repo();
+  reg::ApplyResponse applied;
+  EXPECT_EQ(registry->Apply(&ctx, apply, &applied).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GatewayGrpcTest, PastItsRateLimitACallerIsToldWhenToRetry) {
+  std::string limited = stack().Token("lim", {"limited"});
+  EXPECT_GRPC_OK(ReadOnline(limited, Read({"driver_hourly_stats:conv_rate"})));
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, limited);
+  ctx.AddMetadata("x-request-id", "rate-limited");
+  serving_v1::GetOnlineFeaturesResponse response;
+  grpc::Status status =
+      serving_v1::ServingService::NewStub(stack().channel())
+          ->GetOnlineFeatures(&ctx, Read({"driver_hourly_stats:conv_rate"}), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  auto retry = ctx.GetServerTrailingMetadata().find("retry-after");
+  ASSERT_NE(retry, ctx.GetServerTrailingMetadata().end());
+  int seconds = std::stoi(std::string(retry->second.data(), retry->second.size()));
+  EXPECT_GT(seconds, 0);
+  std::vector<nlohmann::json> lines = stack().AuditLines("rate-limited");
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_EQ(lines[0]["decision"], "rate_limited");
+}
+
+TEST_F(GatewayGrpcTest, FeastServiceNameIsRouted) {
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+  grpc::GenericStub generic(stack().channel());
+  serving_v1::GetOnlineFeaturesRequest request = Read({"driver_hourly_stats:conv_rate"});
+  grpc::Slice slice(request.SerializeAsString());
+  grpc::ByteBuffer send(&slice, 1);
+  grpc::ByteBuffer receive;
+  grpc::Status status;
+  absl::Notification done;
+  generic.UnaryCall(&ctx, "/feast.serving.ServingService/GetOnlineFeatures", grpc::StubOptions(),
+                    &send, &receive, [&](grpc::Status s) {
+                      status = s;
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  ASSERT_GRPC_OK(status);
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(receive.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  serving_v1::GetOnlineFeaturesResponse response;
+  ASSERT_TRUE(response.ParseFromString(bytes));
+  EXPECT_THAT(response.metadata().feature_names().val(),
+              ::testing::ElementsAre("driver_id", "conv_rate"));
+}
+
+}  // namespace
+}  // namespace granary::testing

@@ -1,0 +1,250 @@
+// The gateway's HTTP door through the real process: Feast's JSON routes field by field, the
+// same authentication and permissions as gRPC, errors with meaningful statuses, the registry
+// REST view, and an OpenAPI document that matches the routes served.
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+
+#include "libs/testing/eventually.h"
+#include "services/gateway/http_api.h"
+#include "tests/gateway/gateway_stack.h"
+
+namespace granary::testing {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+
+class GatewayHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(stack().ok()) << stack().status();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", stack().http_port());
+    client_->set_read_timeout(30, 0);
+  }
+  static GatewayStack& stack() { return GatewayStack::Get(); }
+
+  httplib::Result Post(const std::string& path, const std::string& body, const std::string& token,
+                       const std::string& trace = "") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", absl::StrCat("Bearer ", token));
+    if (!trace.empty()) headers.emplace("X-Request-Id", trace);
+    return client_->Post(path.c_str(), headers, body, "application/json");
+  }
+  httplib::Result Get(const std::string& path, const std::string& token = "") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", absl::StrCat("Bearer ", token));
+    return client_->Get(path.c_str(), headers);
+  }
+
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(GatewayHttpTest, FeastPushThenGetOnlineFeaturesFieldByField) {
+  std::string writer = stack().Token("wes", {"writer"});
+  // Within the view's TTL of now, whole seconds.
+  absl::Time now = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  std::string first =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now - absl::Minutes(90), absl::UTCTimeZone());
+  std::string second =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now - absl::Minutes(1), absl::UTCTimeZone());
+  json push = {{"push_source_name", "driver_stats_push"},
+               {"df",
+                {{"driver_id", {8001, 8002}},
+                 {"event_timestamp", {first, second}},
+                 {"created", {first, second}},
+                 {"conv_rate", {0.5, 0.25}},
+                 {"acc_rate", {0.75, 1}},
+                 {"avg_daily_trips", {10, 20}}}},
+               {"to", "online"}};
+  auto pushed = Post("/push", push.dump(), writer);
+  ASSERT_TRUE(pushed);
+  ASSERT_EQ(pushed->status, 200) << pushed->body;
+
+  std::string reader = stack().Token("ana", {"reader"});
+  json read = {
+      {"entities", {{"driver_id", {8001, 8002, 9999999}}}},
+      {"features", {"driver_hourly_stats:conv_rate", "driver_hourly_stats:avg_daily_trips"}}};
+  json answer;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto r = Post("/get-online-features", read.dump(), reader);
+        if (!r || r->status != 200) return false;
+        answer = json::parse(r->body);
+        return answer["results"][1]["statuses"][1] == "PRESENT";
+      },
+      absl::Seconds(30)))
+      << answer.dump();
+  EXPECT_EQ(answer["metadata"]["feature_names"],
+            json({"driver_id", "conv_rate", "avg_daily_trips"}));
+  ASSERT_EQ(answer["results"].size(), 3u);
+  EXPECT_EQ(answer["results"][0]["values"], json({8001, 8002, 9999999}));
+  EXPECT_EQ(answer["results"][0]["statuses"], json({"PRESENT", "PRESENT", "PRESENT"}));
+  EXPECT_EQ(answer["results"][1]["values"], json({0.5, 0.25, nullptr}));
+  EXPECT_EQ(answer["results"][1]["statuses"], json({"PRESENT", "PRESENT", "NOT_FOUND"}));
+  EXPECT_EQ(answer["results"][1]["event_timestamps"][0], first);
+  EXPECT_EQ(answer["results"][1]["event_timestamps"][1], second);
+  EXPECT_EQ(answer["results"][2]["values"], json({10, 20, nullptr}));
+  EXPECT_FALSE(answer.contains("status"));  // Feast's server leaves the proto's bool out
+}
+
+TEST_F(GatewayHttpTest, AuthAndPermissionsAreTheGrpcDoorsOnes) {
+  json read = {{"entities", {{"driver_id", {1001}}}},
+               {"features", {"driver_hourly_stats:conv_rate"}}};
+  auto none = Post("/get-online-features", read.dump(), "", "http-no-token");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(json::parse(none->body)["code"], "UNAUTHENTICATED");
+  auto lines = stack().AuditLines("http-no-token");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["method"], "POST /get-online-features");
+  EXPECT_EQ(lines[0]["status"], "401");
+
+  auto denied = Post("/get-online-features", read.dump(), stack().Token("eve", {"visitor"}));
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403);
+  EXPECT_THAT(json::parse(denied->body)["message"].get<std::string>(),
+              HasSubstr("may not READ_ONLINE feature view 'driver_hourly_stats'"));
+
+  json push = {{"push_source_name", "driver_stats_push"},
+               {"df", {{"driver_id", {1}}, {"event_timestamp", {"2026-12-01T10:00:00Z"}}}}};
+  auto reader_push = Post("/push", push.dump(), stack().Token("ana", {"reader"}));
+  ASSERT_TRUE(reader_push);
+  EXPECT_EQ(reader_push->status, 403);
+  json materialize = {{"start_ts", "2026-01-01T00:00:00Z"}, {"end_ts", "2026-01-02T00:00:00Z"}};
+  auto reader_materialize =
+      Post("/materialize", materialize.dump(), stack().Token("ana", {"reader"}));
+  ASSERT_TRUE(reader_materialize);
+  EXPECT_EQ(reader_materialize->status, 403);
+
+  auto limited = stack().Token("lim-http", {"limited"});
+  ASSERT_EQ(Post("/get-online-features", read.dump(), limited)->status, 200);
+  auto throttled = Post("/get-online-features", read.dump(), limited);
+  ASSERT_TRUE(throttled);
+  EXPECT_EQ(throttled->status, 429);
+  EXPECT_FALSE(throttled->get_header_value("Retry-After").empty());
+}
+
+TEST_F(GatewayHttpTest, BadInputIsA400NamingTheField) {
+  std::string reader = stack().Token("ana", {"reader"});
+  auto not_json = Post("/get-online-features", "{nope", reader);
+  ASSERT_TRUE(not_json);
+  EXPECT_EQ(not_json->status, 400);
+  EXPECT_THAT(not_json->body, HasSubstr("body"));
+
+  json wrong_type = {{"entities", {{"driver_id", {{{"a", 1}}}}}},
+                     {"features", {"driver_hourly_stats:conv_rate"}}};
+  auto typed = Post("/get-online-features", wrong_type.dump(), reader);
+  ASSERT_TRUE(typed);
+  EXPECT_EQ(typed->status, 400);
+  EXPECT_THAT(json::parse(typed->body)["message"].get<std::string>(),
+              HasSubstr("entities.driver_id[0]"));
+
+  std::string writer = stack().Token("wes", {"writer"});
+  json bad_cell = {{"push_source_name", "driver_stats_push"},
+                   {"df", {{"driver_id", {1}}, {"conv_rate", {"high"}}}}};
+  auto cell = Post("/push", bad_cell.dump(), writer);
+  ASSERT_TRUE(cell);
+  EXPECT_EQ(cell->status, 400);
+  EXPECT_THAT(json::parse(cell->body)["message"].get<std::string>(), HasSubstr("df.conv_rate[0]"));
+
+  json bad_time = {{"end_ts", "yesterday"}};
+  auto time = Post("/materialize-incremental", bad_time.dump(), writer);
+  ASSERT_TRUE(time);
+  EXPECT_EQ(time->status, 400);
+  EXPECT_THAT(time->body, HasSubstr("end_ts"));
+
+  std::string huge(9 << 20, ' ');
+  auto oversized = Post("/get-online-features", huge, reader);
+  ASSERT_TRUE(oversized);
+  EXPECT_EQ(oversized->status, 413);
+
+  auto unknown = Post("/no-such-route", "{}", reader);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  auto wrong_method = Get("/push", reader);
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+}
+
+TEST_F(GatewayHttpTest, RegistryRestIsFilteredAndPaged) {
+  std::string reader = stack().Token("ana", {"reader"});
+  auto views =
+      Get("/api/v1/projects/driver_stats/feature-views?tag=team:driver_performance", reader);
+  ASSERT_TRUE(views);
+  ASSERT_EQ(views->status, 200) << views->body;
+  json body = json::parse(views->body);
+  ASSERT_TRUE(body.contains("feature_views")) << views->body;
+  EXPECT_EQ(body["feature_views"][0]["name"], "driver_hourly_stats");
+
+  auto one = Get("/api/v1/projects/driver_stats/feature-views/driver_hourly_stats", reader);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(json::parse(one->body)["name"], "driver_hourly_stats");
+
+  auto permissions = Get("/api/v1/projects/driver_stats/permissions", reader);
+  ASSERT_TRUE(permissions);
+  EXPECT_EQ(permissions->status, 200);
+  EXPECT_FALSE(json::parse(permissions->body).contains("permissions"));  // filtered to none
+
+  auto page = Get("/api/v1/projects/driver_stats/entities?page_size=1", reader);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_LE(json::parse(page->body).value("entities", json::array()).size(), 1u);
+
+  auto missing = Get("/api/v1/projects/driver_stats/feature-views/nope", reader);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto bad_kind = Get("/api/v1/projects/driver_stats/spaceships", reader);
+  ASSERT_TRUE(bad_kind);
+  EXPECT_EQ(bad_kind->status, 404);
+  auto no_token = Get("/api/v1/projects");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 401);
+}
+
+TEST_F(GatewayHttpTest, TheOpenApiDocumentMatchesTheRoutesServed) {
+  auto doc = Get("/openapi.json");
+  ASSERT_TRUE(doc);
+  ASSERT_EQ(doc->status, 200);
+  json openapi = json::parse(doc->body);
+  EXPECT_EQ(openapi["openapi"], "3.0.3");
+  std::set<std::string> documented;
+  for (const auto& [path, methods] : openapi["paths"].items()) {
+    for (const auto& [method, op] : methods.items()) {
+      documented.insert(absl::StrCat(method, " ", path));
+    }
+  }
+  std::set<std::string> served;
+  std::string writer = stack().Token("wes", {"writer"});
+  for (const gateway::HttpRoute& route : gateway::HttpApi::Routes()) {
+    std::string method = route.method == "GET" ? "get" : "post";
+    served.insert(absl::StrCat(method, " ", route.path));
+    // Each documented route answers (not 404) at a concrete path.
+    std::string path = route.path;
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"{project}", "driver_stats"}, {"{kind}", "entities"}, {"{name}", "driver"}}) {
+      size_t at = path.find(from);
+      if (at != std::string::npos) path.replace(at, from.size(), to);
+    }
+    auto answer = route.method == "GET" ? Get(path, writer) : Post(path, "{}", writer);
+    ASSERT_TRUE(answer) << path;
+    EXPECT_NE(answer->status, 404) << route.method << " " << path << ": " << answer->body;
+    EXPECT_NE(answer->status, 405) << route.method << " " << path;
+  }
+  EXPECT_EQ(documented, served);
+  auto page = Get("/docs");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("/get-online-features"));
+  auto health = Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+}  // namespace
+}  // namespace granary::testing
