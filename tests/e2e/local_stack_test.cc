@@ -1,8 +1,10 @@
 // The local stack end to end, through the script users run: `tools/dev up` starts Redis,
-// PostgreSQL, NATS and the five services; `granary status` reports them SERVING; each
-// /metrics shows request counters and latency histograms; stopping Redis turns the services
-// that need it NOT_SERVING and starting it brings them back without a restart; `tools/dev
-// down` leaves no process behind. Ports are picked free; binaries come from this build.
+// PostgreSQL, NATS and the five services, secure by default; the CLI reaches every service
+// through the gateway with the token `up` wrote, a call without a token is refused, and so is
+// a call that skips the gateway; `tools/dev status` reports each process SERVING; each /metrics
+// shows request counters and latency histograms; stopping Redis turns the services that need
+// it NOT_SERVING and starting it brings them back without a restart; `tools/dev down` leaves
+// no process behind. Ports are picked free; binaries come from this build.
 #include <signal.h>
 
 #include <cstdlib>
@@ -13,10 +15,14 @@
 #include <regex>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "granary/registry/v1/registry_service.grpc.pb.h"
+#include "granary/serving/v1/serving.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include <sys/prctl.h>
@@ -63,6 +69,13 @@ std::string CommandLine(pid_t pid) {
   return s;
 }
 
+// A file's text without its trailing line break.
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return std::string(absl::StripTrailingAsciiWhitespace(s));
+}
+
 // A time as the training set's CSV writes it.
 std::string RfcSeconds(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -76,15 +89,19 @@ class LocalStackTest : public ::testing::Test {
     ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     runfiles_ = absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"));
     home_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/stack");
-    env_ = {absl::StrCat("GRANARY_HOME=", home_), absl::StrCat("GRANARY_BIN_DIR=", runfiles_)};
+    // The CLI finds the stack as a user's shell would after `up`: its token in GRANARY_HOME,
+    // the gateway's (free) port in the endpoints file. No token from the environment.
+    env_ = {absl::StrCat("GRANARY_HOME=", home_), absl::StrCat("GRANARY_BIN_DIR=", runfiles_),
+            absl::StrCat("GRANARY_ENDPOINTS=", home_, "/endpoints.yaml"), "GRANARY_TOKEN="};
     // However this test ends (even killed by a timeout), whatever tools/dev started goes.
     ASSERT_OK_AND_ASSIGN(
         guard_, ProcessGuard::Start(absl::StrCat(
                     "for f in ", home_, "/pids/*.pid; do p=$(cat \"$f\" 2>/dev/null) && ",
                     "kill -9 -- \"-$p\" \"$p\" 2>/dev/null; done; d=$(readlink -f ", home_,
                     "/postgres); case \"$d\" in /tmp/granary-postgres-*) rm -rf \"$d\";; esac")));
-    ASSERT_OK_AND_ASSIGN(std::vector<int> ports, PickFreePorts(13));
+    ASSERT_OK_AND_ASSIGN(std::vector<int> ports, PickFreePorts(14));
     size_t next = 0;
+    env_.push_back(absl::StrCat("GRANARY_GATEWAY_HTTP_PORT=", ports[next++]));
     for (const char* name : {"redis", "postgres", "nats"}) {
       ports_[name] = ports[next++];
       env_.push_back(absl::StrCat("GRANARY_", Upper(name), "_PORT=", ports_[name]));
@@ -157,20 +174,57 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   // The example repo was applied: the registry knows its feature view.
   EXPECT_THAT(last_output_, HasSubstr("Project driver_stats is now at version 1"));
 
-  // `granary status`: one line per service, all SERVING, exit 0.
-  std::string endpoints = home_ + "/endpoints.yaml";
-  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "status", "--endpoints", endpoints}), 0);
+  // `tools/dev status`: each process's own health, one line each, all SERVING, exit 0.
+  ASSERT_EXIT_CODE(Run({"tools/dev", "status"}), 0);
   for (const char* svc : kServices) {
     EXPECT_THAT(last_output_,
                 ContainsRegex(absl::StrCat(svc, " +127.0.0.1:", ports_[svc], " +SERVING")));
   }
+  // `granary status` with the endpoints file `up` wrote: every service through the gateway.
+  std::string endpoints = home_ + "/endpoints.yaml";
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "status", "--endpoints", endpoints}), 0);
+  for (const char* svc : kServices) {
+    EXPECT_THAT(last_output_,
+                ContainsRegex(absl::StrCat(svc, " +127.0.0.1:", ports_["gateway"], " +SERVING")));
+  }
+
+  // Secure by default. Without a token the gateway refuses the call; a service reached
+  // directly refuses it too (no gateway signature); health stays open.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    registry::v1::ListProjectsRequest req;
+    registry::v1::ListProjectsResponse resp;
+    grpc::Status s =
+        registry::v1::RegistryService::NewStub(Channel("gateway"))->ListProjects(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    ctx.AddMetadata("authorization", "Bearer " + ReadFile(home_ + "/token"));
+    serving::v1::GetOnlineFeaturesRequest req;
+    serving::v1::GetOnlineFeaturesResponse resp;
+    grpc::Status s = serving::v1::ServingService::NewStub(Channel("serving"))
+                         ->GetOnlineFeatures(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  }
+  // The CLI sends the writer's token `up` wrote (.granary/token): it reads the catalog ...
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "list", "feature-views", "--project", "driver_stats"}),
+                   0);
+  EXPECT_THAT(last_output_, HasSubstr("driver_hourly_stats"));
+  // ... and a token the gateway did not issue is refused, the message naming where it came
+  // from and never the token itself.
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "list", "feature-views", "--project", "driver_stats",
+                        "--token", "not.a-real.token"}),
+                   1);
+  EXPECT_THAT(last_output_, HasSubstr("the token from --token was refused"));
 
   // The example answers real values: fresh, past the ttl, unknown.
-  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-online-features", "--feature-service",
-                        "driver_activity", "--entity", "driver_id=1001,1005,9999", "--project",
-                        "driver_stats", "--serving", absl::StrCat("127.0.0.1:", ports_["serving"]),
-                        "--endpoint", absl::StrCat("127.0.0.1:", ports_["registry"])}),
-                   0);
+  ASSERT_EXIT_CODE(
+      Run({"tools/cli/granary", "get-online-features", "--feature-service", "driver_activity",
+           "--entity", "driver_id=1001,1005,9999", "--project", "driver_stats"}),
+      0);
   // Generated and materialized by `up`: 1001 is fresh, 1005 retired (no row in the last 36
   // hours: past the one-day ttl), 9999 never existed.
   EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate +0\\.[0-9]+ +PRESENT +20[0-9-]+T"));
@@ -179,12 +233,11 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
 
   // An on-demand feature: driver 1001's conv_rate (read in the same round trip, not returned
   // unless asked) plus the value sent with the request.
-  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-online-features", "--features",
-                        "driver_hourly_stats:conv_rate,transformed_conv_rate:conv_rate_plus_val1",
-                        "--entity", "driver_id=1001", "--request", "val_to_add=10", "--project",
-                        "driver_stats", "--serving", absl::StrCat("127.0.0.1:", ports_["serving"]),
-                        "--endpoint", absl::StrCat("127.0.0.1:", ports_["registry"])}),
-                   0);
+  ASSERT_EXIT_CODE(
+      Run({"tools/cli/granary", "get-online-features", "--features",
+           "driver_hourly_stats:conv_rate,transformed_conv_rate:conv_rate_plus_val1", "--entity",
+           "driver_id=1001", "--request", "val_to_add=10", "--project", "driver_stats"}),
+      0);
   {
     std::smatch conv, plus;
     const std::regex conv_line("1001 +conv_rate +([0-9.]+) +PRESENT");
@@ -201,9 +254,7 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
       Run({"tools/cli/granary", "get-online-features", "--features",
            "driver_hourly_stats:conv_rate,driver_hourly_stats:acc_rate,driver_rates:completed_"
            "share",
-           "--entity", "driver_id=1001,9999", "--project", "driver_stats", "--serving",
-           absl::StrCat("127.0.0.1:", ports_["serving"]), "--endpoint",
-           absl::StrCat("127.0.0.1:", ports_["registry"])}),
+           "--entity", "driver_id=1001,9999", "--project", "driver_stats"}),
       0);
   {
     std::smatch conv, acc, share;
@@ -218,27 +269,21 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
     EXPECT_THAT(last_output_, ContainsRegex("9999 +completed_share +- +NOT_FOUND"));
   }
   // Both kinds through a feature service.
-  ASSERT_EXIT_CODE(
-      Run({"tools/cli/granary", "get-online-features", "--feature-service", "driver_ranking",
-           "--entity", "driver_id=1001", "--request", "val_to_add=10", "--project", "driver_stats",
-           "--serving", absl::StrCat("127.0.0.1:", ports_["serving"]), "--endpoint",
-           absl::StrCat("127.0.0.1:", ports_["registry"])}),
-      0);
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-online-features", "--feature-service",
+                        "driver_ranking", "--entity", "driver_id=1001", "--request",
+                        "val_to_add=10", "--project", "driver_stats"}),
+                   0);
   EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate_plus_val1 +[0-9.]+ +PRESENT"));
   EXPECT_THAT(last_output_, ContainsRegex("1001 +completed_share +[0-9.e-]+ +PRESENT"));
 
   // The two jobs `up` ran, and a training set from the example's entity rows.
-  const std::string materializer =
-      absl::StrCat("--materializer=127.0.0.1:", ports_["materializer"]);
-  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "jobs", "--project", "driver_stats", materializer}),
-                   0);
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "jobs", "--project", "driver_stats"}), 0);
   EXPECT_THAT(last_output_, ContainsRegex("SUCCEEDED +[0-9]+/[0-9]+ .*driver_hourly_stats"));
   const std::string train = home_ + "/train.csv";
-  ASSERT_EXIT_CODE(
-      Run({"tools/cli/granary", "get-historical-features", "--entities",
-           "examples/driver_stats/entities.csv", "--feature-service", "driver_activity",
-           "--project", "driver_stats", "--out", train, materializer}),
-      0);
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-historical-features", "--entities",
+                        "examples/driver_stats/entities.csv", "--feature-service",
+                        "driver_activity", "--project", "driver_stats", "--out", train}),
+                   0);
   std::ifstream in(train);
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
@@ -257,7 +302,7 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   const std::string ranking = home_ + "/ranking.csv";
   ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-historical-features", "--entities",
                         "examples/driver_stats/entities.csv", "--feature-service", "driver_ranking",
-                        "--project", "driver_stats", "--out", ranking, materializer}),
+                        "--project", "driver_stats", "--out", ranking}),
                    0);
   {
     std::ifstream ranking_in(ranking);
@@ -295,7 +340,7 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
     std::ofstream(asked_csv) << entities;
     ASSERT_EXIT_CODE(Run({"tools/cli/granary", "get-historical-features", "--entities", asked_csv,
                           "--feature-service", "driver_activity", "--project", "driver_stats",
-                          "--out", asked_train, materializer}),
+                          "--out", asked_train}),
                      0);
     const std::string offline = home_ + "/offline_rows.txt";
     ASSERT_OK_AND_ASSIGN(
@@ -371,40 +416,46 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   }
 
   // Materializing again from where the last job ended: the CLI follows it to its summary.
-  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "materialize-incremental", "now", "--project",
-                        "driver_stats", materializer}),
-                   0);
+  ASSERT_EXIT_CODE(
+      Run({"tools/cli/granary", "materialize-incremental", "now", "--project", "driver_stats"}), 0);
   EXPECT_THAT(last_output_, ContainsRegex("job [^ ]+ SUCCEEDED: [0-9]+/[0-9]+ tasks, [0-9,]+ rows "
                                           "read, [0-9,]+ written"));
 
   // A push reaches serving: driver 1005's stale row is replaced by the sample's fresh one.
-  const std::vector<std::string> registry_flags = {"--project", "driver_stats", "--endpoint",
-                                                   absl::StrCat("127.0.0.1:", ports_["registry"])};
-  std::vector<std::string> push = {"tools/cli/granary",
-                                   "push",
-                                   "--push-source",
-                                   "driver_stats_push",
-                                   "--file",
-                                   "examples/driver_stats/push_sample.csv",
-                                   "--to",
-                                   "online_and_offline",
-                                   "--ingestion",
-                                   absl::StrCat("127.0.0.1:", ports_["ingestion"])};
-  push.insert(push.end(), registry_flags.begin(), registry_flags.end());
+  const std::vector<std::string> push = {"tools/cli/granary",
+                                         "push",
+                                         "--push-source",
+                                         "driver_stats_push",
+                                         "--file",
+                                         "examples/driver_stats/push_sample.csv",
+                                         "--to",
+                                         "online_and_offline",
+                                         "--project",
+                                         "driver_stats"};
   ASSERT_EXIT_CODE(Run(push), 0);
   EXPECT_THAT(last_output_, HasSubstr("pushed 5 rows"));
   std::vector<std::string> read = {
-      "tools/cli/granary", "get-online-features",
-      "--features",        "driver_hourly_stats:conv_rate",
-      "--entity",          "driver_id=1005",
-      "--serving",         absl::StrCat("127.0.0.1:", ports_["serving"])};
-  read.insert(read.end(), registry_flags.begin(), registry_flags.end());
+      "tools/cli/granary", "get-online-features", "--features", "driver_hourly_stats:conv_rate",
+      "--entity",          "driver_id=1005",      "--project",  "driver_stats"};
   bool served = false;
   for (absl::Time give_up = absl::Now() + absl::Seconds(10); !served && absl::Now() < give_up;) {
     ASSERT_EXIT_CODE(Run(read), 0);
     served = ::testing::Matches(ContainsRegex("1005 +conv_rate +0.57 +PRESENT"))(last_output_);
   }
   EXPECT_TRUE(served) << last_output_;
+
+  // A reader's token from `granary token` (the secret `up` made, found in GRANARY_HOME): the
+  // example's permissions let it read features, not write them.
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "token", "--user", "ana", "--roles", "reader"}), 0);
+  const std::string reader(absl::StripAsciiWhitespace(last_output_));
+  read.insert(read.end(), {"--token", reader});
+  ASSERT_EXIT_CODE(Run(read), 0);
+  EXPECT_THAT(last_output_, ContainsRegex("1005 +conv_rate +0.57 +PRESENT"));
+  std::vector<std::string> reader_push = push;
+  reader_push.insert(reader_push.end(), {"--token", reader});
+  ASSERT_EXIT_CODE(Run(reader_push), 1);
+  EXPECT_THAT(last_output_, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(last_output_, ::testing::Not(HasSubstr(reader)));
 
   // Each /metrics has per-method request counters and latency histograms: the status calls
   // above went through every service's health endpoint.
@@ -426,7 +477,7 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
                           absl::Seconds(20)));
   ASSERT_OK_AND_ASSIGN(auto registry, testing::CheckHealth(Channel("registry")));
   EXPECT_EQ(registry, HealthCheckResponse::SERVING);
-  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "status", "--endpoints", endpoints}), 1);
+  ASSERT_EXIT_CODE(Run({"tools/dev", "status"}), 1);
   EXPECT_THAT(last_output_, ContainsRegex("serving +127.0.0.1:[0-9]+ +NOT_SERVING"));
 
   // Redis is back: the same processes recover by themselves.

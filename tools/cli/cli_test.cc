@@ -50,9 +50,23 @@ TEST(CliTest, BadUsageExitsTwo) {
   EXPECT_EQ(endpoints.exit_code, 2);
   EXPECT_THAT(endpoints.output, HasSubstr("/nonexistent/endpoints.yaml"));
   EXPECT_EQ(Granary({"push", "--file", "rows.csv"}).exit_code, 2);  // no --push-source
+  // The global flags follow any verb.
+  Result global = Granary({"status", "--token", "t", "--gateway", "1.2.3.4:5", "--timeout", "x"});
+  EXPECT_EQ(global.exit_code, 2);
+  EXPECT_THAT(global.output, HasSubstr("--timeout"));
+  EXPECT_EQ(Granary({"token", "--roles", "reader"}).exit_code, 2);  // no --user
+  Result ttl = Granary({"token", "--user", "ana", "--ttl", "soon"});
+  EXPECT_EQ(ttl.exit_code, 2);
+  EXPECT_THAT(ttl.output, HasSubstr("--ttl"));
   Result to = Granary({"push", "--push-source", "s", "--file", "rows.csv", "--to", "redis"});
   EXPECT_EQ(to.exit_code, 2);
   EXPECT_THAT(to.output, HasSubstr("--to: expected online, offline or online_and_offline"));
+}
+
+TEST(CliTest, TokenWithoutASecretFailsNamingIt) {
+  Result r = Granary({"token", "--user", "ana", "--secret-file", "/nonexistent/jwt.secret"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("/nonexistent/jwt.secret"));
 }
 
 TEST(CliTest, PushHelpExplainsNowInTimestamps) {

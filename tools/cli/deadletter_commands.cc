@@ -13,7 +13,6 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/proto_time.h"
-#include "libs/rpc/health.h"
 #include "tools/cli/command.h"
 #include "tools/cli/output.h"
 #include "tools/cli/time_text.h"
@@ -33,19 +32,20 @@ absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string&
   return t;
 }
 
-std::unique_ptr<dv1::DeadLetterService::Stub> Stub(const std::string& materializer) {
-  return dv1::DeadLetterService::NewStub(rpc::InsecureChannel(materializer));
+std::unique_ptr<dv1::DeadLetterService::Stub> Stub(const Target& materializer) {
+  return dv1::DeadLetterService::NewStub(OpenChannel(materializer));
 }
 
 void Deadline(grpc::ClientContext& ctx) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
 }
 
-int Fail(absl::string_view verb, const std::string& materializer, const grpc::Status& status,
+int Fail(absl::string_view verb, const Target& materializer, const grpc::Status& status,
          CommandIo io) {
   io.err << "granary deadletter " << verb << ": " << status.error_message() << " ("
-         << base::StatusCodeName(status.error_code()) << ", materializer at " << materializer
-         << ")\n";
+         << base::StatusCodeName(status.error_code()) << ", materializer at "
+         << materializer.address << ")"
+         << AuthHint(materializer, static_cast<absl::StatusCode>(status.error_code())) << "\n";
   return kExitFailure;
 }
 
@@ -79,7 +79,7 @@ absl::StatusOr<dv1::DeadLetterFilter> BuildFilter(const DeadLetterQuery& query, 
   return filter;
 }
 
-int DeadLetterList(const std::string& materializer, const DeadLetterQuery& query, CommandIo io) {
+int DeadLetterList(const Target& materializer, const DeadLetterQuery& query, CommandIo io) {
   absl::StatusOr<dv1::DeadLetterFilter> filter = BuildFilter(query, absl::Now());
   if (!filter.ok()) {
     io.err << "granary deadletter list: " << filter.status().message() << "\n";
@@ -123,7 +123,7 @@ int DeadLetterList(const std::string& materializer, const DeadLetterQuery& query
   return 0;
 }
 
-int DeadLetterShow(const std::string& materializer, uint64_t sequence, CommandIo io) {
+int DeadLetterShow(const Target& materializer, uint64_t sequence, CommandIo io) {
   dv1::GetDeadLetterRequest request;
   request.set_sequence(sequence);
   dv1::DeadLetter letter;
@@ -170,7 +170,7 @@ std::string RefusedFilter(const grpc::Status& status) {
 
 }  // namespace
 
-int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& query, CommandIo io) {
+int DeadLetterReplay(const Target& materializer, const DeadLetterQuery& query, CommandIo io) {
   absl::StatusOr<dv1::DeadLetterFilter> filter = BuildFilter(query, absl::Now());
   if (!filter.ok()) {
     io.err << "granary deadletter replay: " << filter.status().message() << "\n";
@@ -201,7 +201,7 @@ int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& que
   return 0;
 }
 
-int DeadLetterPurge(const std::string& materializer, const DeadLetterQuery& query, CommandIo io) {
+int DeadLetterPurge(const Target& materializer, const DeadLetterQuery& query, CommandIo io) {
   absl::StatusOr<dv1::DeadLetterFilter> filter = BuildFilter(query, absl::Now());
   if (!filter.ok()) {
     io.err << "granary deadletter purge: " << filter.status().message() << "\n";
@@ -241,7 +241,8 @@ void AddDeadLetterCommands(CLI::App& app, int* exit_code) {
   deadletter->require_subcommand(1);
   auto add_common = [s](CLI::App* cmd) {
     cmd->add_option("--materializer", s->materializer,
-                    "The materializer, host:port (default: granary.yaml materializer_endpoint)");
+                    "The materializer, host:port (default: granary.yaml materializer_endpoint, "
+                    "else through the gateway)");
     cmd->add_option("--repo,-r", s->repo, "The feature repository folder (default: .)");
     cmd->add_flag("--json", s->json, "Print JSON for scripts");
   };
@@ -259,12 +260,15 @@ void AddDeadLetterCommands(CLI::App& app, int* exit_code) {
     add_common(cmd);
   };
   // Runs `run` against the materializer of the flags, else of granary.yaml.
-  auto on_materializer = [s, exit_code](const std::function<int(const std::string&)>& run) {
+  auto on_materializer = [deadletter, s, exit_code](const std::function<int(const Target&)>& run) {
     absl::StatusOr<RepoConfig> defaults = RepoDefaults(s->repo);
     if (!defaults.ok()) {
       return void(*exit_code = Failure("deadletter", defaults.status().message()));
     }
-    *exit_code = run(Either(s->materializer, defaults->materializer_endpoint));
+    absl::StatusOr<Targets> targets =
+        ResolveTargets(GlobalFlagsOf(deadletter), {.materializer = s->materializer}, *defaults);
+    if (!targets.ok()) return void(*exit_code = Failure("deadletter", targets.status().message()));
+    *exit_code = run(targets->materializer);
   };
   auto io = [s] { return CommandIo{std::cout, std::cerr, s->json}; };
 
@@ -274,13 +278,13 @@ void AddDeadLetterCommands(CLI::App& app, int* exit_code) {
   list->callback([=] {
     if (s->letters.limit < 1)
       return void(*exit_code = Usage("deadletter list", "--limit: at least 1"));
-    on_materializer([&](const std::string& m) { return DeadLetterList(m, s->letters, io()); });
+    on_materializer([&](const Target& m) { return DeadLetterList(m, s->letters, io()); });
   });
   CLI::App* show = deadletter->add_subcommand("show", "One dead letter in full");
   show->add_option("sequence", s->sequence, "Its sequence (from list)")->required();
   add_common(show);
   show->callback([=] {
-    on_materializer([&](const std::string& m) { return DeadLetterShow(m, s->sequence, io()); });
+    on_materializer([&](const Target& m) { return DeadLetterShow(m, s->sequence, io()); });
   });
   CLI::App* replay = deadletter->add_subcommand(
       "replay",
@@ -289,13 +293,13 @@ void AddDeadLetterCommands(CLI::App& app, int* exit_code) {
   add_filters(replay, true);
   replay->add_flag("--all", s->letters.all, "Every dead letter (when no filter is given)");
   replay->callback([=] {
-    on_materializer([&](const std::string& m) { return DeadLetterReplay(m, s->letters, io()); });
+    on_materializer([&](const Target& m) { return DeadLetterReplay(m, s->letters, io()); });
   });
   CLI::App* purge = deadletter->add_subcommand("purge", "Delete matching dead letters for good");
   add_filters(purge, true);
   purge->add_flag("--all", s->letters.all, "Every dead letter (when no filter is given)");
   purge->callback([=] {
-    on_materializer([&](const std::string& m) { return DeadLetterPurge(m, s->letters, io()); });
+    on_materializer([&](const Target& m) { return DeadLetterPurge(m, s->letters, io()); });
   });
 }
 

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "granary/deadletter/v1/deadletter.pb.h"
 
+#include "tools/cli/channel.h"
 #include "tools/cli/command.h"
 
 namespace granary::cli {
@@ -41,10 +42,10 @@ absl::StatusOr<deadletter::v1::DeadLetterFilter> BuildFilter(const DeadLetterQue
                                                              absl::Time now);
 
 // Each returns the exit code: 0 done, 1 failed (the reason written to io.err), 2 bad usage.
-int DeadLetterList(const std::string& materializer, const DeadLetterQuery& query, CommandIo io);
-int DeadLetterShow(const std::string& materializer, uint64_t sequence, CommandIo io);
-int DeadLetterReplay(const std::string& materializer, const DeadLetterQuery& query, CommandIo io);
-int DeadLetterPurge(const std::string& materializer, const DeadLetterQuery& query, CommandIo io);
+int DeadLetterList(const Target& materializer, const DeadLetterQuery& query, CommandIo io);
+int DeadLetterShow(const Target& materializer, uint64_t sequence, CommandIo io);
+int DeadLetterReplay(const Target& materializer, const DeadLetterQuery& query, CommandIo io);
+int DeadLetterPurge(const Target& materializer, const DeadLetterQuery& query, CommandIo io);
 
 // Registers deadletter list, show, replay and purge on `app`; the one that runs sets *exit_code.
 void AddDeadLetterCommands(CLI::App& app, int* exit_code);

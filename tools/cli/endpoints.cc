@@ -6,6 +6,17 @@
 #include "libs/config/reader.h"
 
 namespace granary::cli {
+namespace {
+
+// The first non-empty of the layers, highest first.
+std::string First(std::initializer_list<const std::string*> layers) {
+  for (const std::string* s : layers) {
+    if (!s->empty()) return *s;
+  }
+  return "";
+}
+
+}  // namespace
 
 std::vector<std::pair<std::string, std::string>> Endpoints::All() const {
   return {{"gateway", gateway},
@@ -15,8 +26,8 @@ std::vector<std::pair<std::string, std::string>> Endpoints::All() const {
           {"materializer", materializer}};
 }
 
-absl::StatusOr<Endpoints> ResolveEndpoints(const EndpointFlags& flags) {
-  Endpoints e;
+absl::StatusOr<Endpoints> ResolveEndpoints(const EndpointFlags& flags, const Endpoints& repo) {
+  Endpoints from_file;
   std::string file = flags.file;
   if (file.empty()) {
     if (const char* env = std::getenv("GRANARY_ENDPOINTS")) file = env;
@@ -24,19 +35,22 @@ absl::StatusOr<Endpoints> ResolveEndpoints(const EndpointFlags& flags) {
   if (!file.empty()) {
     ASSIGN_OR_RETURN(config::Reader root, config::Reader::FromFile(file));
     config::Reader section = root.Section("endpoints");
-    e.gateway = section.Address("gateway", e.gateway);
-    e.registry = section.Address("registry", e.registry);
-    e.serving = section.Address("serving", e.serving);
-    e.ingestion = section.Address("ingestion", e.ingestion);
-    e.materializer = section.Address("materializer", e.materializer);
+    from_file.gateway = section.Address("gateway", "");
+    from_file.registry = section.Address("registry", "");
+    from_file.serving = section.Address("serving", "");
+    from_file.ingestion = section.Address("ingestion", "");
+    from_file.materializer = section.Address("materializer", "");
     RETURN_IF_ERROR(root.Finish());
   }
   const Endpoints& o = flags.overrides;
-  if (!o.gateway.empty()) e.gateway = o.gateway;
-  if (!o.registry.empty()) e.registry = o.registry;
-  if (!o.serving.empty()) e.serving = o.serving;
-  if (!o.ingestion.empty()) e.ingestion = o.ingestion;
-  if (!o.materializer.empty()) e.materializer = o.materializer;
+  const std::string fallback = kDefaultGateway;
+  Endpoints e;
+  e.gateway = First({&o.gateway, &from_file.gateway, &repo.gateway, &fallback});
+  e.registry = First({&o.registry, &from_file.registry, &repo.registry, &e.gateway});
+  e.serving = First({&o.serving, &from_file.serving, &repo.serving, &e.gateway});
+  e.ingestion = First({&o.ingestion, &from_file.ingestion, &repo.ingestion, &e.gateway});
+  e.materializer =
+      First({&o.materializer, &from_file.materializer, &repo.materializer, &e.gateway});
   return e;
 }
 

@@ -19,12 +19,40 @@ std::string Write(const std::string& name, const std::string& text) {
   return path;
 }
 
-TEST(EndpointsTest, DefaultsAreTheLocalPorts) {
+TEST(EndpointsTest, EverythingGoesThroughTheLocalGatewayByDefault) {
   unsetenv("GRANARY_ENDPOINTS");
   ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints({}));
   EXPECT_EQ(e.gateway, "127.0.0.1:6565");
-  EXPECT_EQ(e.registry, "127.0.0.1:6570");
-  EXPECT_EQ(e.materializer, "127.0.0.1:6573");
+  EXPECT_EQ(e.registry, "127.0.0.1:6565");
+  EXPECT_EQ(e.serving, "127.0.0.1:6565");
+  EXPECT_EQ(e.materializer, "127.0.0.1:6565");
+}
+
+TEST(EndpointsTest, ServicesFollowTheGatewayWhereverItIsNamed) {
+  unsetenv("GRANARY_ENDPOINTS");
+  EndpointFlags flags;
+  flags.overrides.gateway = "10.0.0.5:443";
+  ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints(flags));
+  EXPECT_EQ(e.ingestion, "10.0.0.5:443");
+  flags.file = Write("gateway.yaml", "endpoints: {gateway: 10.0.0.6:443}\n");
+  flags.overrides.gateway.clear();
+  ASSERT_OK_AND_ASSIGN(e, ResolveEndpoints(flags, {.gateway = "10.0.0.7:443"}));
+  EXPECT_EQ(e.serving, "10.0.0.6:443");
+}
+
+TEST(EndpointsTest, GranaryYamlIsBelowTheFileAndTheFlags) {
+  unsetenv("GRANARY_ENDPOINTS");
+  Endpoints repo{.gateway = "10.0.0.7:443", .serving = "10.0.0.8:6571"};
+  ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints({}, repo));
+  EXPECT_EQ(e.registry, "10.0.0.7:443");
+  EXPECT_EQ(e.serving, "10.0.0.8:6571");
+  EndpointFlags flags;
+  flags.file = Write("serving.yaml", "endpoints: {serving: 10.0.0.9:1}\n");
+  flags.overrides.registry = "10.0.0.9:2";
+  ASSERT_OK_AND_ASSIGN(e, ResolveEndpoints(flags, repo));
+  EXPECT_EQ(e.serving, "10.0.0.9:1");
+  EXPECT_EQ(e.registry, "10.0.0.9:2");
+  EXPECT_EQ(e.materializer, "10.0.0.7:443");
 }
 
 TEST(EndpointsTest, FlagsBeatTheFileWhichBeatsDefaults) {
@@ -36,7 +64,7 @@ TEST(EndpointsTest, FlagsBeatTheFileWhichBeatsDefaults) {
   ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints(flags));
   EXPECT_EQ(e.serving, "10.0.0.9:9");
   EXPECT_EQ(e.registry, "10.0.0.1:2");
-  EXPECT_EQ(e.ingestion, "127.0.0.1:6572");
+  EXPECT_EQ(e.ingestion, "127.0.0.1:6565");  // not named: through the gateway
 }
 
 TEST(EndpointsTest, EnvironmentNamesTheFile) {

@@ -4,29 +4,28 @@
 #include "granary/registry/v1/registry_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
-#include "libs/rpc/health.h"
-
 namespace granary::cli {
 
-std::map<std::string, types::v1::ValueType::Enum> EntityTypes(const std::string& registry,
+std::map<std::string, types::v1::ValueType::Enum> EntityTypes(const Target& registry,
                                                               const std::string& project,
                                                               absl::string_view verb,
                                                               std::ostream& err) {
   std::map<std::string, types::v1::ValueType::Enum> types;
-  if (registry.empty() || project.empty()) {
+  if (registry.address.empty() || project.empty()) {
     err << "granary " << verb << ": no project or registry to ask for entity types; values are "
         << "typed by what they look like\n";
     return types;
   }
-  auto stub = registry::v1::RegistryService::NewStub(rpc::InsecureChannel(registry));
+  auto stub = registry::v1::RegistryService::NewStub(OpenChannel(registry));
   registry::v1::GetSnapshotRequest req;
   req.set_project(project);
   registry::v1::GetSnapshotResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   if (grpc::Status s = stub->GetSnapshot(&ctx, req, &resp); !s.ok()) {
-    err << "granary " << verb << ": cannot ask the registry at " << registry
+    err << "granary " << verb << ": cannot ask the registry at " << registry.address
         << " for entity types (" << s.error_message()
+        << AuthHint(registry, static_cast<absl::StatusCode>(s.error_code()))
         << "); values are typed by what they look like\n";
     return types;
   }

@@ -14,12 +14,14 @@
 #include "absl/strings/string_view.h"
 #include "granary/types/v1/value.pb.h"
 
+#include "tools/cli/channel.h"
+
 namespace granary::cli {
 
 // Join key -> its entity's type, and request-source column -> its declared type. Empty, with a
 // warning on `err` naming `verb`, when the registry cannot be asked: the values are then typed by
 // what they look like.
-std::map<std::string, types::v1::ValueType::Enum> EntityTypes(const std::string& registry,
+std::map<std::string, types::v1::ValueType::Enum> EntityTypes(const Target& registry,
                                                               const std::string& project,
                                                               absl::string_view verb,
                                                               std::ostream& err);

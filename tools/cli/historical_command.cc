@@ -15,7 +15,6 @@
 #include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
 #include "libs/feast_json/value_json.h"
-#include "libs/rpc/health.h"
 #include "tools/cli/command.h"
 #include "tools/cli/entity_types.h"
 #include "tools/cli/push_file.h"
@@ -128,10 +127,11 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--repo,-r", flags->repo, "The feature repository folder (default: .)");
   cmd->add_option("--project,-p", flags->project, "The project (default: granary.yaml)");
   cmd->add_option("--materializer", flags->materializer,
-                  "The materializer, host:port (default: granary.yaml materializer_endpoint)");
+                  "The materializer, host:port (default: granary.yaml materializer_endpoint, "
+                  "else through the gateway)");
   cmd->add_option("--endpoint", flags->registry,
-                  "The registry, asked for the join keys' types (default: granary.yaml endpoint)");
-  cmd->callback([flags, exit_code] {
+                  "The registry, asked for the join keys' types (default: through the gateway)");
+  cmd->callback([cmd, flags, exit_code] {
     const char* verb = "granary get-historical-features: ";
     if (flags->features.empty() == flags->feature_service.empty()) {
       std::cerr << verb << "give --features or --feature-service (one of them)\n";
@@ -142,7 +142,14 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
       std::cerr << verb << defaults.status().message() << "\n";
       return void(*exit_code = kExitFailure);
     }
-    const std::string materializer = Either(flags->materializer, defaults->materializer_endpoint);
+    absl::StatusOr<Targets> targets = ResolveTargets(
+        GlobalFlagsOf(cmd), {.registry = flags->registry, .materializer = flags->materializer},
+        *defaults);
+    if (!targets.ok()) {
+      std::cerr << verb << targets.status().message() << "\n";
+      return void(*exit_code = kExitFailure);
+    }
+    const Target& materializer = targets->materializer;
 
     std::ifstream in(flags->entities, std::ios::binary);
     if (!in) {
@@ -152,10 +159,9 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     v1::GetHistoricalFeaturesRequest request;
     request.set_project(Either(flags->project, defaults->project.name()));
-    absl::StatusOr<v1::EntityTable> table =
-        EntityTableFromCsv(text, flags->timestamp_column, absl::Now(),
-                           EntityTypes(Either(flags->registry, defaults->endpoint),
-                                       request.project(), "get-historical-features", std::cerr));
+    absl::StatusOr<v1::EntityTable> table = EntityTableFromCsv(
+        text, flags->timestamp_column, absl::Now(),
+        EntityTypes(targets->registry, request.project(), "get-historical-features", std::cerr));
     if (!table.ok()) {
       std::cerr << verb << flags->entities << ": " << table.status().message() << "\n";
       return void(*exit_code = kExitFailure);
@@ -186,7 +192,7 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
     const bool live = isatty(STDERR_FILENO) != 0;
     const absl::Time started = absl::Now();
     grpc::ClientContext context;
-    auto reader = v1::MaterializationService::NewStub(rpc::InsecureChannel(materializer))
+    auto reader = v1::MaterializationService::NewStub(OpenChannel(materializer))
                       ->GetHistoricalFeatures(&context, request);
     v1::GetHistoricalFeaturesResponse part;
     int64_t rows = 0;
@@ -226,7 +232,9 @@ void AddHistoricalCommand(CLI::App& app, int* exit_code) {
                 << (status.ok() ? "could not write the training set"
                                 : absl::StrCat(status.error_message(), " (",
                                                base::StatusCodeName(status.error_code()),
-                                               ", materializer at ", materializer, ")"))
+                                               ", materializer at ", materializer.address, ")",
+                                               AuthHint(materializer, static_cast<absl::StatusCode>(
+                                                                          status.error_code()))))
                 << "\n";
       return void(*exit_code = kExitFailure);
     }

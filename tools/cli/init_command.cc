@@ -20,10 +20,13 @@ constexpr char kConfig[] =
 # would change in the registry; both read every *.yaml file in this folder.
 project: PROJECT
 description: ""
-# Where the CLI sends requests: the registry.
-endpoint: 127.0.0.1:6570
+# Where the CLI sends requests: the gateway, which forwards each to its service.
+endpoint: 127.0.0.1:6565
+# Every call carries a bearer token: --token, else $GRANARY_TOKEN, else this file, else the
+# nearest .granary/token (`tools/dev up` writes one). `granary token` mints development ones.
 auth:
-  type: none
+  type: bearer
+  # token_file: ~/.granary/token
 )";
 
 constexpr char kExample[] = R"(# An example to start from: what a driver did, hour by hour.

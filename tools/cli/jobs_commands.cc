@@ -12,7 +12,6 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/proto_time.h"
-#include "libs/rpc/health.h"
 #include "tools/cli/command.h"
 #include "tools/cli/output.h"
 #include "tools/cli/repo_loader.h"
@@ -31,38 +30,48 @@ struct JobFlags {
   std::string project;
   std::string materializer;
   bool json = false;
+  // Resolved from the above, the global flags and granary.yaml.
+  Target target;
 };
 
 void AddCommonFlags(CLI::App* cmd, JobFlags& flags) {
   cmd->add_option("--repo,-r", flags.repo, "The feature repository folder (default: .)");
   cmd->add_option("--project,-p", flags.project, "The project (default: granary.yaml)");
   cmd->add_option("--materializer", flags.materializer,
-                  "The materializer, host:port (default: granary.yaml materializer_endpoint)");
+                  "The materializer, host:port (default: granary.yaml materializer_endpoint, "
+                  "else through the gateway)");
   cmd->add_flag("--json", flags.json, "Print JSON for scripts");
 }
 
 // Flags first, then granary.yaml, then the defaults; false (said why) when granary.yaml is
 // there and cannot be read.
-bool Resolve(const std::string& verb, JobFlags& flags) {
+bool Resolve(const CLI::App* cmd, const std::string& verb, JobFlags& flags) {
   absl::StatusOr<RepoConfig> defaults = RepoDefaults(flags.repo);
   if (!defaults.ok()) {
     Failure(verb, defaults.status().message());
     return false;
   }
+  absl::StatusOr<Targets> targets =
+      ResolveTargets(GlobalFlagsOf(cmd), {.materializer = flags.materializer}, *defaults);
+  if (!targets.ok()) {
+    Failure(verb, targets.status().message());
+    return false;
+  }
   flags.project = Either(flags.project, defaults->project.name());
-  flags.materializer = Either(flags.materializer, defaults->materializer_endpoint);
+  flags.target = targets->materializer;
   return true;
 }
 
 int Fail(const std::string& verb, const JobFlags& flags, const grpc::Status& status) {
   std::cerr << "granary " << verb << ": " << status.error_message() << " ("
             << base::StatusCodeName(status.error_code()) << ", materializer at "
-            << flags.materializer << ")\n";
+            << flags.target.address << ")"
+            << AuthHint(flags.target, static_cast<absl::StatusCode>(status.error_code())) << "\n";
   return kExitFailure;
 }
 
 std::unique_ptr<v1::MaterializationService::Stub> Stub(const JobFlags& flags) {
-  return v1::MaterializationService::NewStub(rpc::InsecureChannel(flags.materializer));
+  return v1::MaterializationService::NewStub(OpenChannel(flags.target));
 }
 
 std::string Count(int64_t n) {
@@ -223,7 +232,7 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
   add_job_flags(materialize);
   materialize->callback([=] {
     const std::string verb = "materialize";
-    if (!Resolve(verb, *flags)) return void(*exit_code = kExitFailure);
+    if (!Resolve(materialize, verb, *flags)) return void(*exit_code = kExitFailure);
     const absl::Time now = absl::Now();
     v1::MaterializeRequest request;
     request.set_project(flags->project);
@@ -254,7 +263,7 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
   add_job_flags(incremental);
   incremental->callback([=] {
     const std::string verb = "materialize-incremental";
-    if (!Resolve(verb, *flags)) return void(*exit_code = kExitFailure);
+    if (!Resolve(incremental, verb, *flags)) return void(*exit_code = kExitFailure);
     absl::StatusOr<absl::Time> end = ParseTimeText(*end_text, absl::Now());
     if (!end.ok()) {
       std::cerr << "granary " << verb << ": END: " << end.status().message() << "\n";
@@ -294,7 +303,7 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
   AddCommonFlags(cancel, *flags);
 
   show->callback([=] {
-    if (!Resolve("jobs show", *flags)) return void(*exit_code = kExitFailure);
+    if (!Resolve(show, "jobs show", *flags)) return void(*exit_code = kExitFailure);
     v1::GetJobRequest request;
     request.set_job_id(*job_id);
     v1::Job job;
@@ -320,7 +329,7 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
     *exit_code = 0;
   });
   cancel->callback([=] {
-    if (!Resolve("jobs cancel", *flags)) return void(*exit_code = kExitFailure);
+    if (!Resolve(cancel, "jobs cancel", *flags)) return void(*exit_code = kExitFailure);
     v1::CancelJobRequest request;
     request.set_job_id(*job_id);
     v1::Job job;
@@ -333,7 +342,7 @@ void AddJobCommands(CLI::App& app, int* exit_code) {
   });
   jobs->callback([=] {
     if (show->parsed() || cancel->parsed()) return;
-    if (!Resolve("jobs", *flags)) return void(*exit_code = kExitFailure);
+    if (!Resolve(jobs, "jobs", *flags)) return void(*exit_code = kExitFailure);
     v1::ListJobsRequest request;
     if (!*all_projects) request.set_project(flags->project);
     if (!state->empty() && !v1::JobState_Parse(*state, nullptr)) {

@@ -15,6 +15,7 @@
 #include "tools/cli/registry_commands.h"
 #include "tools/cli/serving_commands.h"
 #include "tools/cli/status_command.h"
+#include "tools/cli/token_command.h"
 
 namespace granary::cli {
 
@@ -22,6 +23,9 @@ int Main(int argc, char** argv) {
   CLI::App app{"granary: the command line for the Granary feature store"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("granary ") + base::kVersion);
+
+  // Before the verbs, which inherit that the global flags may follow them.
+  AddGlobalFlags(app);
 
   int exit_code = -1;
   app.add_subcommand("version", "Print the CLI's version")->callback([&exit_code] {
@@ -36,6 +40,7 @@ int Main(int argc, char** argv) {
   AddDeadLetterCommands(app, &exit_code);
   AddJobCommands(app, &exit_code);
   AddHistoricalCommand(app, &exit_code);
+  AddTokenCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

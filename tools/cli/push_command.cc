@@ -20,7 +20,6 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/retry_after.h"
-#include "libs/rpc/health.h"
 #include "tools/cli/command.h"
 #include "tools/cli/push_file.h"
 #include "tools/cli/push_stream.h"
@@ -39,15 +38,15 @@ const DataSource* FindSource(const registry::v1::FeatureRepo& repo, const std::s
 }
 
 // The push source's schema; nullopt (with a warning) when the registry cannot be asked.
-absl::StatusOr<std::optional<PushSchema>> AskRegistry(const std::string& registry,
+absl::StatusOr<std::optional<PushSchema>> AskRegistry(const Target& registry,
                                                       const PushOptions& options,
                                                       std::ostream& err) {
   const char* fallback = "; column types are guessed from the values\n";
-  if (registry.empty() || options.project.empty()) {
+  if (registry.address.empty() || options.project.empty()) {
     err << "granary push: no project or registry to ask for the push source's schema" << fallback;
     return std::nullopt;
   }
-  auto stub = registry::v1::RegistryService::NewStub(rpc::InsecureChannel(registry));
+  auto stub = registry::v1::RegistryService::NewStub(OpenChannel(registry));
   registry::v1::GetSnapshotRequest req;
   req.set_project(options.project);
   registry::v1::GetSnapshotResponse resp;
@@ -56,8 +55,9 @@ absl::StatusOr<std::optional<PushSchema>> AskRegistry(const std::string& registr
   if (grpc::Status s = stub->GetSnapshot(&ctx, req, &resp); !s.ok()) {
     absl::Status status = base::FromGrpcStatus(s);
     if (absl::IsNotFound(status)) return status;  // the push would fail the same way
-    err << "granary push: cannot ask the registry at " << registry << " for the schema of "
-        << options.push_source << " (" << status.message() << ")" << fallback;
+    err << "granary push: cannot ask the registry at " << registry.address << " for the schema of "
+        << options.push_source << " (" << status.message() << AuthHint(registry, status.code())
+        << ")" << fallback;
     return std::nullopt;
   }
   return PushSourceSchema(resp.snapshot().repo(), options.push_source);
@@ -175,7 +175,7 @@ std::string BatchIdPrefix(absl::string_view content, const PushOptions& options,
       absl::string_view(reinterpret_cast<const char*>(digest), std::min(length, 16u)));
 }
 
-int RunPush(const std::string& ingestion, const std::string& registry, const PushOptions& options,
+int RunPush(const Target& ingestion, const Target& registry, const PushOptions& options,
             CommandIo io) {
   if (options.batch_rows < 1) {
     io.err << "granary push: --batch-rows: at least 1\n";
@@ -183,7 +183,7 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
   }
   absl::StatusOr<std::optional<PushSchema>> schema = AskRegistry(registry, options, io.err);
   if (!schema.ok()) {
-    io.err << "granary push: " << schema.status().message() << " (registry at " << registry
+    io.err << "granary push: " << schema.status().message() << " (registry at " << registry.address
            << ")\n";
     return kExitFailure;
   }
@@ -221,7 +221,7 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
   if (table->rows > 0) {
     const absl::Time give_up = start + stream.timeout;
     while (true) {
-      report = PushBatches(rpc::InsecureChannel(ingestion), *table, stream);
+      report = PushBatches(OpenChannel(ingestion), *table, stream);
       // Refused before anything was taken, with a hint of when to come back (ingestion has
       // as many streams open as it allows): open it again then; batch ids are the same, so
       // nothing is stored twice. Any other end (a message too large, say) is reported.
@@ -253,7 +253,8 @@ int RunPush(const std::string& ingestion, const std::string& registry, const Pus
   const absl::Status& end = report.stream_status;
   if (!end.ok()) {
     io.err << "granary push: " << end.message() << " (" << absl::StatusCodeToString(end.code())
-           << ", ingestion at " << ingestion << ")\n";
+           << ", ingestion at " << ingestion.address << ")" << AuthHint(ingestion, end.code())
+           << "\n";
     errors.push_back({{"code", absl::StatusCodeToString(end.code())}, {"message", end.message()}});
   }
   const bool failed = !errors.empty();
@@ -300,7 +301,8 @@ void AddPushCommand(CLI::App& app, int* exit_code) {
                   "Bytes of values per batch at most (default 524288): each feature view's "
                   "share of a batch must fit one NATS message (max_payload, 1 MiB by default)");
   cmd->add_option("--ingestion", s->ingestion,
-                  "ingestion, host:port (default: granary.yaml ingestion_endpoint)");
+                  "ingestion, host:port (default: granary.yaml ingestion_endpoint, else through "
+                  "the gateway)");
   AddRepoFlags(cmd, s->flags);
   cmd->footer(
       "Files: .csv with a header line of column names (RFC 4180 quoting; an empty cell is\n"
@@ -314,7 +316,7 @@ void AddPushCommand(CLI::App& app, int* exit_code) {
       "Pushing the same file again stores nothing twice: batch ids derive from the file's\n"
       "hash, and the ingestion service answers repeats as duplicates (files with `now`\n"
       "cells count as new data each time).");
-  cmd->callback([s, exit_code] {
+  cmd->callback([cmd, s, exit_code] {
     absl::StatusOr<ingestion::v1::PushTarget> to = ParsePushTarget(s->to);
     if (!to.ok()) return void(*exit_code = Usage("push", to.status().message()));
     // Project, registry and ingestion: flags first, then granary.yaml, then the defaults.
@@ -323,8 +325,10 @@ void AddPushCommand(CLI::App& app, int* exit_code) {
     s->options.project = Either(s->flags.project, defaults->project.name());
     s->options.to = *to;
     s->options.progress = isatty(STDERR_FILENO) != 0;
-    *exit_code = RunPush(Either(s->ingestion, defaults->ingestion_endpoint),
-                         Either(s->flags.registry, defaults->endpoint), s->options,
+    absl::StatusOr<Targets> targets = ResolveTargets(
+        GlobalFlagsOf(cmd), {.registry = s->flags.registry, .ingestion = s->ingestion}, *defaults);
+    if (!targets.ok()) return void(*exit_code = Failure("push", targets.status().message()));
+    *exit_code = RunPush(targets->ingestion, targets->registry, s->options,
                          {std::cout, std::cerr, s->flags.json});
   });
 }

@@ -69,7 +69,7 @@ std::string BatchIdPrefix(absl::string_view content, const PushOptions& options,
 
 // Returns the exit code: 0 every batch stored, 1 failed (the reasons written to io.err),
 // 2 bad usage.
-int RunPush(const std::string& ingestion, const std::string& registry, const PushOptions& options,
+int RunPush(const Target& ingestion, const Target& registry, const PushOptions& options,
             CommandIo io);
 
 // Registers push on `app`; when it runs it sets *exit_code.

@@ -2,7 +2,6 @@
 // each batch and acks it, refusing null join keys as the real service does) and the registry
 // (GetSnapshot answers the driver_stats catalog).
 #include "tools/cli/push_command.h"
-#include "tools/cli/push_stream.h"
 
 #include <atomic>
 #include <fstream>
@@ -24,6 +23,7 @@
 #include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
 #include "libs/testing/temp_dir.h"
+#include "tools/cli/push_stream.h"
 
 namespace granary::cli {
 namespace {
@@ -193,7 +193,7 @@ class PushCommandTest : public ::testing::Test {
   int Run(const std::string& ingestion, const std::string& registry, bool json = false) {
     out_.str("");
     err_.str("");
-    return RunPush(ingestion, registry, options_, {out_, err_, json});
+    return RunPush({.address = ingestion}, {.address = registry}, options_, {out_, err_, json});
   }
   int Run(bool json = false) { return Run(address_, address_, json); }
 

@@ -14,7 +14,6 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/status_macros.h"
-#include "libs/rpc/health.h"
 #include "tools/cli/output.h"
 #include "tools/cli/yaml_proto.h"
 
@@ -133,18 +132,18 @@ absl::StatusOr<std::unique_ptr<Message>> GetObject(Stub& stub, v1::ObjectKind ki
 
 }  // namespace
 
-RegistryCommands::RegistryCommands(const std::string& endpoint, std::string caller, CommandIo io)
-    : stub_(v1::RegistryService::NewStub(rpc::InsecureChannel(endpoint))),
-      endpoint_(endpoint),
+RegistryCommands::RegistryCommands(const Target& registry, std::string caller, CommandIo io)
+    : stub_(v1::RegistryService::NewStub(OpenChannel(registry))),
+      registry_(registry),
       caller_(std::move(caller)),
       io_(io) {}
 
 int RegistryCommands::Fail(absl::string_view verb, const absl::Status& status) {
   io_.err << "granary " << verb << ": " << status.message();
   if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
-    io_.err << " (is the registry running at " << endpoint_ << "?)";
+    io_.err << " (is the registry, or the gateway, running at " << registry_.address << "?)";
   }
-  io_.err << "\n";
+  io_.err << AuthHint(registry_, status.code()) << "\n";
   return 1;
 }
 
@@ -366,25 +365,24 @@ namespace {
 
 // The project and registry for verbs that do not read definitions: flags first, then
 // granary.yaml (needed only for what the flags leave out).
-absl::StatusOr<std::pair<std::string, std::string>> Target(const RepoFlags& flags) {
-  if (!flags.project.empty() && !flags.registry.empty()) {
-    return std::make_pair(flags.project, flags.registry);
-  }
+absl::StatusOr<std::pair<std::string, Target>> ProjectAndRegistry(const CLI::App* cmd,
+                                                                  const RepoFlags& flags) {
   absl::StatusOr<RepoConfig> config = ReadRepoConfig(flags.repo);
   if (!config.ok()) {
-    if (!flags.project.empty() && absl::IsNotFound(config.status())) {
-      return std::make_pair(flags.project, Either(flags.registry, RepoConfig().endpoint));
-    }
-    return config.status();
+    // A project named by its flag needs no granary.yaml.
+    if (flags.project.empty() || !absl::IsNotFound(config.status())) return config.status();
+    config = RepoConfig();
+    config->dir = flags.repo;
   }
-  return std::make_pair(Either(flags.project, config->project.name()),
-                        Either(flags.registry, config->endpoint));
+  ASSIGN_OR_RETURN(Targets targets,
+                   ResolveTargets(GlobalFlagsOf(cmd), {.registry = flags.registry}, *config));
+  return std::make_pair(Either(flags.project, config->project.name()), targets.registry);
 }
 
 // Runs `run` with the commands of the target's registry, or fails saying why there is none.
-int OnTarget(const std::string& verb, const RepoFlags& flags,
+int OnTarget(const CLI::App* cmd, const std::string& verb, const RepoFlags& flags,
              const std::function<int(RegistryCommands&, const std::string&)>& run) {
-  absl::StatusOr<std::pair<std::string, std::string>> target = Target(flags);
+  absl::StatusOr<std::pair<std::string, Target>> target = ProjectAndRegistry(cmd, flags);
   if (!target.ok()) return Failure(verb, target.status().message());
   RegistryCommands commands(target->second, Caller(), {std::cout, std::cerr, flags.json});
   return run(commands, target->first);
@@ -414,11 +412,13 @@ void AddRegistryCommands(CLI::App& app, int* exit_code) {
   auto definitions_verb = [&app, s, exit_code](const char* verb, const char* help) {
     CLI::App* cmd = app.add_subcommand(verb, help);
     AddRepoFlags(cmd, s->flags, /*reads_definitions=*/true);
-    cmd->callback([s, exit_code, verb = std::string(verb)] {
+    cmd->callback([cmd, s, exit_code, verb = std::string(verb)] {
       absl::StatusOr<LoadedRepo> repo = LoadRepo(s->flags.repo);
       if (!repo.ok()) return void(*exit_code = Failure(verb, repo.status().message()));
-      RegistryCommands commands(Either(s->flags.registry, repo->config.endpoint), Caller(),
-                                {std::cout, std::cerr, s->flags.json});
+      absl::StatusOr<Targets> targets =
+          ResolveTargets(GlobalFlagsOf(cmd), {.registry = s->flags.registry}, repo->config);
+      if (!targets.ok()) return void(*exit_code = Failure(verb, targets.status().message()));
+      RegistryCommands commands(targets->registry, Caller(), {std::cout, std::cerr, s->flags.json});
       *exit_code = verb == "plan" ? commands.Plan(*repo)
                                   : commands.Apply(*repo, s->allow_breaking, s->comment);
     });
@@ -436,7 +436,7 @@ void AddRegistryCommands(CLI::App& app, int* exit_code) {
   list->add_option("kind", s->kind, "What to list")->required();
   list->add_option("--tags", s->tags, "Only objects with these tags (key=value, repeatable)");
   AddRepoFlags(list, s->flags);
-  list->callback([s, exit_code] {
+  list->callback([list, s, exit_code] {
     absl::StatusOr<catalog::ObjectKind> kind = KindArgument(s->kind, s->flags);
     if (!kind.ok()) return void(*exit_code = Usage("list", kind.status().message()));
     std::map<std::string, std::string> tags;
@@ -447,22 +447,23 @@ void AddRegistryCommands(CLI::App& app, int* exit_code) {
       }
       tags.insert(kv);
     }
-    *exit_code = OnTarget("list", s->flags, [&](RegistryCommands& c, const std::string& project) {
-      return c.List(project, *kind, tags);
-    });
+    *exit_code =
+        OnTarget(list, "list", s->flags, [&](RegistryCommands& c, const std::string& project) {
+          return c.List(project, *kind, tags);
+        });
   });
 
   CLI::App* describe = app.add_subcommand("describe", "Show one object in full");
   describe->add_option("kind", s->kind, "Its kind (e.g. feature-view)")->required();
   describe->add_option("name", s->name, "Its name")->required();
   AddRepoFlags(describe, s->flags);
-  describe->callback([s, exit_code] {
+  describe->callback([describe, s, exit_code] {
     absl::StatusOr<catalog::ObjectKind> kind = KindArgument(s->kind, s->flags);
     if (!kind.ok()) return void(*exit_code = Usage("describe", kind.status().message()));
-    *exit_code =
-        OnTarget("describe", s->flags, [&](RegistryCommands& c, const std::string& project) {
-          return c.Describe(project, *kind, s->name);
-        });
+    *exit_code = OnTarget(describe, "describe", s->flags,
+                          [&](RegistryCommands& c, const std::string& project) {
+                            return c.Describe(project, *kind, s->name);
+                          });
   });
 
   CLI::App* del = app.add_subcommand("delete", "Delete one object, or a whole project");
@@ -470,33 +471,34 @@ void AddRegistryCommands(CLI::App& app, int* exit_code) {
   del->add_option("name", s->name, "Its name")->required();
   del->add_flag("--allow-breaking", s->allow_breaking, "Delete even if it breaks consumers");
   AddRepoFlags(del, s->flags);
-  del->callback([s, exit_code] {
+  del->callback([del, s, exit_code] {
     absl::StatusOr<catalog::ObjectKind> kind = KindArgument(s->kind, s->flags);
     if (!kind.ok()) return void(*exit_code = Usage("delete", kind.status().message()));
-    *exit_code = OnTarget("delete", s->flags, [&](RegistryCommands& c, const std::string& project) {
-      return c.Delete(project, *kind, s->name, s->allow_breaking);
-    });
+    *exit_code =
+        OnTarget(del, "delete", s->flags, [&](RegistryCommands& c, const std::string& project) {
+          return c.Delete(project, *kind, s->name, s->allow_breaking);
+        });
   });
 
   CLI::App* dump = app.add_subcommand("registry-dump", "The project's whole catalog as JSON");
   AddRepoFlags(dump, s->flags);
-  dump->callback([s, exit_code] {
+  dump->callback([dump, s, exit_code] {
     *exit_code =
-        OnTarget("registry-dump", s->flags,
+        OnTarget(dump, "registry-dump", s->flags,
                  [](RegistryCommands& c, const std::string& project) { return c.Dump(project); });
   });
 
   CLI::App* history = app.add_subcommand("history", "The project's committed changes");
   history->add_option("--limit,-n", s->limit, "How many, newest first (default 20)");
   AddRepoFlags(history, s->flags);
-  history->callback([s, exit_code] {
+  history->callback([history, s, exit_code] {
     if (s->limit < 1 || s->limit > 1000) {
       return void(*exit_code = Usage("history", "--limit: between 1 and 1000"));
     }
-    *exit_code =
-        OnTarget("history", s->flags, [&](RegistryCommands& c, const std::string& project) {
-          return c.History(project, s->limit);
-        });
+    *exit_code = OnTarget(history, "history", s->flags,
+                          [&](RegistryCommands& c, const std::string& project) {
+                            return c.History(project, s->limit);
+                          });
   });
 }
 

@@ -2,7 +2,7 @@
 // history. Each writes for a person (or JSON for scripts) and returns the exit code: 0 done,
 // 1 failed (the reason written to the error stream).
 //
-//   RegistryCommands commands(endpoint, caller, {std::cout, std::cerr, /*json=*/false});
+//   RegistryCommands commands(registry, caller, {std::cout, std::cerr, /*json=*/false});
 //   return commands.Apply(repo, /*allow_breaking=*/false, "");
 #ifndef GRANARY_TOOLS_CLI_REGISTRY_COMMANDS_H_
 #define GRANARY_TOOLS_CLI_REGISTRY_COMMANDS_H_
@@ -16,6 +16,7 @@
 #include "granary/registry/v1/registry_service.grpc.pb.h"
 
 #include "libs/catalog/object_kinds.h"
+#include "tools/cli/channel.h"
 #include "tools/cli/command.h"
 #include "tools/cli/repo_loader.h"
 
@@ -27,8 +28,9 @@ void AddRegistryCommands(CLI::App& app, int* exit_code);
 
 class RegistryCommands {
  public:
-  // `caller` names who runs the command in the registry's history.
-  RegistryCommands(const std::string& endpoint, std::string caller, CommandIo io);
+  // `caller` names who runs the command in the registry's history (the gateway names the
+  // token's user instead).
+  RegistryCommands(const Target& registry, std::string caller, CommandIo io);
 
   int Plan(const LoadedRepo& repo);
   int Apply(const LoadedRepo& repo, bool allow_breaking, const std::string& comment);
@@ -44,7 +46,7 @@ class RegistryCommands {
   int Fail(absl::string_view verb, const absl::Status& status);
 
   std::unique_ptr<registry::v1::RegistryService::Stub> stub_;
-  std::string endpoint_;
+  Target registry_;
   std::string caller_;
   CommandIo io_;
 };

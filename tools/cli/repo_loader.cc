@@ -1,6 +1,7 @@
 #include "tools/cli/repo_loader.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <vector>
 
@@ -36,16 +37,25 @@ void ReadConfigFrom(config::Reader& root, RepoConfig* config) {
   config->project.set_description(root.String("description", ""));
   config->project.set_owner(root.String("owner", ""));
   for (const auto& [k, v] : root.StringMap("tags")) (*config->project.mutable_tags())[k] = v;
-  config->endpoint = root.Address("endpoint", config->endpoint);
-  config->serving_endpoint = root.Address("serving_endpoint", config->serving_endpoint);
-  config->ingestion_endpoint = root.Address("ingestion_endpoint", config->ingestion_endpoint);
-  config->materializer_endpoint =
-      root.Address("materializer_endpoint", config->materializer_endpoint);
+  config->endpoint = root.Address("endpoint", "");
+  config->registry_endpoint = root.Address("registry_endpoint", "");
+  config->serving_endpoint = root.Address("serving_endpoint", "");
+  config->ingestion_endpoint = root.Address("ingestion_endpoint", "");
+  config->materializer_endpoint = root.Address("materializer_endpoint", "");
   config::Reader auth = root.Section("auth");
-  std::string type = auth.String("type", "none");
-  if (type != "none") {
-    auth.AddError("type", absl::StrCat("\"", type, "\" is not supported yet (only none)"));
+  config->auth_type = auth.String("type", config->auth_type);
+  if (config->auth_type != "bearer" && config->auth_type != "none") {
+    auth.AddError("type", absl::StrCat("\"", config->auth_type,
+                                       "\" is not supported yet (only bearer or none)"));
   }
+  std::string token_file = auth.String("token_file", "");
+  if (!token_file.empty() && config->auth_type == "none") {
+    auth.AddError("token_file", "a token file with type none: drop one of them");
+  }
+  if (absl::StartsWith(token_file, "~/")) {
+    if (const char* home = std::getenv("HOME")) token_file = home + token_file.substr(1);
+  }
+  if (!token_file.empty()) config->token_file = (fs::path(config->dir) / token_file).string();
 }
 
 // Definition files: *.yaml and *.yml below dir, granary.yaml and hidden folders excepted,

@@ -3,8 +3,8 @@
 //
 //   # granary.yaml
 //   project: driver_stats
-//   endpoint: 127.0.0.1:6570
-//   auth: {type: none}
+//   endpoint: 127.0.0.1:6565          # the gateway
+//   auth: {token_file: ~/.granary/token}
 //
 //   # driver.yaml
 //   entities:
@@ -34,14 +34,19 @@ struct RepoConfig {
   std::string dir;
   // The project; the repo's objects all belong to it.
   registry::v1::Project project;
-  // Where requests go: the registry (later the gateway), host:port.
-  std::string endpoint = "127.0.0.1:6570";
-  // Where online reads go (get-online-features), host:port.
-  std::string serving_endpoint = "127.0.0.1:6571";
-  // Where pushed rows go (push), host:port.
-  std::string ingestion_endpoint = "127.0.0.1:6572";
-  // The materializer (deadletter), host:port.
-  std::string materializer_endpoint = "127.0.0.1:6573";
+  // Where requests go, host:port: the gateway, which forwards each call to its service. Empty
+  // when granary.yaml names none (tools/cli/endpoints.h then decides).
+  std::string endpoint;
+  // A service reached at an address of its own instead, host:port; empty: through `endpoint`.
+  std::string registry_endpoint;
+  std::string serving_endpoint;
+  std::string ingestion_endpoint;
+  std::string materializer_endpoint;
+  // `auth: {type: bearer|none, token_file: PATH}`: with none, the CLI sends a token only when
+  // given one with --token or $GRANARY_TOKEN.
+  std::string auth_type = "bearer";
+  // The file holding the token to send (relative paths from `dir`); empty when not named.
+  std::string token_file;
 };
 
 struct LoadedRepo {

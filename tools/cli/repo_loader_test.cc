@@ -77,17 +77,25 @@ TEST_F(RepoLoaderTest, TheConfigFile) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        AllOf(HasSubstr("project: required"), HasSubstr("projekt: unknown key"),
                              HasSubstr("auth.type: \"oidc\" is not supported yet"))));
+  Write("granary.yaml", "project: shop\nauth: {type: none, token_file: t}\n");
+  EXPECT_THAT(ReadRepoConfig(dir_.path()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("auth.token_file")));
   EXPECT_THAT(ReadRepoConfig(dir_.path() + "/nowhere"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no granary.yaml")));
 }
 
-TEST_F(RepoLoaderTest, ServiceEndpointsDefaultToTheLocalPorts) {
+TEST_F(RepoLoaderTest, ServiceEndpointsAreUnsetUnlessNamed) {
+  // Unset: through the gateway (endpoints.h).
   ASSERT_OK_AND_ASSIGN(RepoConfig defaults, ReadRepoConfig(dir_.path()));
-  EXPECT_EQ(defaults.serving_endpoint, "127.0.0.1:6571");
-  EXPECT_EQ(defaults.ingestion_endpoint, "127.0.0.1:6572");
-  Write("granary.yaml", "project: shop\ningestion_endpoint: 10.0.0.2:7000\n");
+  EXPECT_EQ(defaults.serving_endpoint, "");
+  EXPECT_EQ(defaults.ingestion_endpoint, "");
+  EXPECT_EQ(defaults.auth_type, "bearer");
+  EXPECT_EQ(defaults.token_file, "");
+  Write("granary.yaml",
+        "project: shop\ningestion_endpoint: 10.0.0.2:7000\nauth: {token_file: secrets/t}\n");
   ASSERT_OK_AND_ASSIGN(RepoConfig config, ReadRepoConfig(dir_.path()));
   EXPECT_EQ(config.ingestion_endpoint, "10.0.0.2:7000");
+  EXPECT_EQ(config.token_file, dir_.path() + "/secrets/t");  // from the repo's folder
 }
 
 TEST_F(RepoLoaderTest, RegistryProblemsPointAtTheirFile) {

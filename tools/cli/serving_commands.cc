@@ -18,7 +18,6 @@
 #include "libs/base/status_macros.h"
 #include "libs/feast_json/online_features_json.h"
 #include "libs/feast_json/value_json.h"
-#include "libs/rpc/health.h"
 #include "tools/cli/command.h"
 #include "tools/cli/entity_types.h"
 #include "tools/cli/output.h"
@@ -157,15 +156,15 @@ std::vector<std::vector<std::string>> OnlineTable(
   return rows;
 }
 
-int GetOnlineFeatures(const std::string& serving, const std::string& registry,
-                      const OnlineQuery& query, CommandIo io) {
+int GetOnlineFeatures(const Target& serving, const Target& registry, const OnlineQuery& query,
+                      CommandIo io) {
   absl::StatusOr<serving::v1::GetOnlineFeaturesRequest> req = BuildOnlineRequest(
       query, EntityTypes(registry, query.project, "get-online-features", io.err));
   if (!req.ok()) {
     io.err << "granary get-online-features: " << req.status().message() << "\n";
     return kExitUsage;
   }
-  auto stub = serving::v1::ServingService::NewStub(rpc::InsecureChannel(serving));
+  auto stub = serving::v1::ServingService::NewStub(OpenChannel(serving));
   serving::v1::GetOnlineFeaturesResponse resp;
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + kTimeout));
@@ -173,7 +172,8 @@ int GetOnlineFeatures(const std::string& serving, const std::string& registry,
   if (!s.ok()) {
     absl::Status status = base::FromGrpcStatus(s);
     io.err << "granary get-online-features: " << status.message() << " ("
-           << absl::StatusCodeToString(status.code()) << ", serving at " << serving << ")\n";
+           << absl::StatusCodeToString(status.code()) << ", serving at " << serving.address << ")"
+           << AuthHint(serving, status.code()) << "\n";
     return kExitFailure;
   }
   if (io.json) {
@@ -207,17 +207,22 @@ void AddServingCommands(CLI::App& app, int* exit_code) {
   cmd->add_flag("--full-feature-names", s->query.full_feature_names,
                 "Name features <view>__<feature>");
   cmd->add_option("--serving", s->serving,
-                  "serving, host:port (default: granary.yaml serving_endpoint)");
+                  "serving, host:port (default: granary.yaml serving_endpoint, else through "
+                  "the gateway)");
   AddRepoFlags(cmd, s->flags);
-  cmd->callback([s, exit_code] {
+  cmd->callback([cmd, s, exit_code] {
     // Project, registry and serving: flags first, then granary.yaml, then the defaults.
     absl::StatusOr<RepoConfig> defaults = RepoDefaults(s->flags.repo);
     if (!defaults.ok()) {
       return void(*exit_code = Failure("get-online-features", defaults.status().message()));
     }
+    absl::StatusOr<Targets> targets = ResolveTargets(
+        GlobalFlagsOf(cmd), {.registry = s->flags.registry, .serving = s->serving}, *defaults);
+    if (!targets.ok()) {
+      return void(*exit_code = Failure("get-online-features", targets.status().message()));
+    }
     s->query.project = Either(s->flags.project, defaults->project.name());
-    *exit_code = GetOnlineFeatures(Either(s->serving, defaults->serving_endpoint),
-                                   Either(s->flags.registry, defaults->endpoint), s->query,
+    *exit_code = GetOnlineFeatures(targets->serving, targets->registry, s->query,
                                    {std::cout, std::cerr, s->flags.json});
   });
 }

@@ -47,8 +47,8 @@ std::vector<std::vector<std::string>> OnlineTable(
     const serving::v1::GetOnlineFeaturesResponse& response, int join_keys);
 
 // Returns the exit code: 0 answered, 1 failed (the reason written to io.err), 2 bad usage.
-int GetOnlineFeatures(const std::string& serving, const std::string& registry,
-                      const OnlineQuery& query, CommandIo io);
+int GetOnlineFeatures(const Target& serving, const Target& registry, const OnlineQuery& query,
+                      CommandIo io);
 
 // Registers get-online-features on `app`; when it runs it sets *exit_code.
 void AddServingCommands(CLI::App& app, int* exit_code);

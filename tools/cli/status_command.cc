@@ -2,6 +2,7 @@
 
 #include <future>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "nlohmann/json.hpp"
 
 #include "libs/rpc/health.h"
+#include "tools/cli/channel.h"
 #include "tools/cli/command.h"
 
 namespace granary::cli {
@@ -24,11 +26,11 @@ struct Probe {
   absl::Duration latency;
 };
 
-Probe Check(const std::string& name, const std::string& address, absl::Duration timeout) {
-  Probe p{.name = name, .address = address};
+Probe Check(const std::string& address, absl::Duration timeout) {
+  Probe p{.address = address};
   absl::Time start = absl::Now();
   absl::StatusOr<rpc::HealthState> state =
-      rpc::CheckHealth(rpc::InsecureChannel(address), "", timeout);
+      rpc::CheckHealth(OpenChannel({.address = address}), "", timeout);
   p.latency = absl::Now() - start;
   if (state.ok()) {
     p.state = std::string(rpc::HealthStateName(*state));
@@ -42,15 +44,19 @@ Probe Check(const std::string& name, const std::string& address, absl::Duration 
 }  // namespace
 
 int RunStatus(const Endpoints& endpoints, const StatusOptions& options, std::ostream& out) {
-  // All at once: a down service costs one timeout, not one per service.
-  std::vector<std::future<Probe>> pending;
+  // All at once: a down service costs one timeout, not one per service. Services reached
+  // through the gateway share its address, which is asked once.
+  std::map<std::string, std::shared_future<Probe>> by_address;
   for (const auto& [name, address] : endpoints.All()) {
-    pending.push_back(std::async(std::launch::async, Check, name, address, options.timeout));
+    if (by_address.count(address) == 0) {
+      by_address[address] = std::async(std::launch::async, Check, address, options.timeout).share();
+    }
   }
   bool all_serving = true;
   nlohmann::json report = nlohmann::json::array();
-  for (auto& f : pending) {
-    Probe p = f.get();
+  for (const auto& [name, address] : endpoints.All()) {
+    Probe p = by_address[address].get();
+    p.name = name;
     all_serving = all_serving && p.state == "SERVING";
     if (options.json) {
       report.push_back({{"service", p.name},
@@ -71,29 +77,32 @@ int RunStatus(const Endpoints& endpoints, const StatusOptions& options, std::ost
 
 void AddStatusCommand(CLI::App& app, int* exit_code) {
   struct State {
-    EndpointFlags endpoints;
+    Endpoints services;
     std::string timeout = "2s";
     bool json = false;
   };
   auto s = std::make_shared<State>();
   CLI::App* cmd = app.add_subcommand(
       "status", "Health of each service, one line each; exit 1 unless all are SERVING");
-  cmd->add_option("--endpoints", s->endpoints.file,
-                  "YAML file with an `endpoints:` section (default: $GRANARY_ENDPOINTS)");
-  cmd->add_option("--gateway", s->endpoints.overrides.gateway, "gateway address host:port");
-  cmd->add_option("--registry", s->endpoints.overrides.registry, "registry address host:port");
-  cmd->add_option("--serving", s->endpoints.overrides.serving, "serving address host:port");
-  cmd->add_option("--ingestion", s->endpoints.overrides.ingestion, "ingestion address host:port");
-  cmd->add_option("--materializer", s->endpoints.overrides.materializer,
-                  "materializer address host:port");
+  cmd->add_option("--registry", s->services.registry, "registry address host:port");
+  cmd->add_option("--serving", s->services.serving, "serving address host:port");
+  cmd->add_option("--ingestion", s->services.ingestion, "ingestion address host:port");
+  cmd->add_option("--materializer", s->services.materializer, "materializer address host:port");
   cmd->add_option("--timeout", s->timeout, "How long to wait for each service (e.g. 2s)");
   cmd->add_flag("--json", s->json, "Print JSON for scripts");
-  cmd->callback([s, exit_code] {
+  cmd->footer(
+      "Addresses: the flags above, the global --endpoints FILE (else $GRANARY_ENDPOINTS)\n"
+      "and --gateway, else 127.0.0.1:6565 (granary.yaml is not read). A service reached\n"
+      "through the gateway shows the gateway's health. Health needs no token.");
+  cmd->callback([cmd, s, exit_code] {
     StatusOptions options{.json = s->json};
     if (!absl::ParseDuration(s->timeout, &options.timeout)) {
       return void(*exit_code = Usage("status", "--timeout: expected a duration such as 2s"));
     }
-    absl::StatusOr<Endpoints> endpoints = ResolveEndpoints(s->endpoints);
+    GlobalFlags globals = GlobalFlagsOf(cmd);
+    EndpointFlags flags{.file = globals.endpoints, .overrides = s->services};
+    flags.overrides.gateway = globals.gateway;
+    absl::StatusOr<Endpoints> endpoints = ResolveEndpoints(flags);
     if (!endpoints.ok()) return void(*exit_code = Usage("status", endpoints.status().message()));
     *exit_code = RunStatus(*endpoints, options, std::cout);
   });

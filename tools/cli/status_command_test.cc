@@ -45,6 +45,16 @@ TEST_F(StatusCommandTest, AllServingExitsZeroWithOneLineEach) {
   EXPECT_THAT(lines[4], ContainsRegex("^materializer +127.0.0.1:[0-9]+ +SERVING"));
 }
 
+TEST_F(StatusCommandTest, ServicesThroughTheGatewayShowItsHealth) {
+  const std::string gateway = endpoints_.gateway;
+  Endpoints through{gateway, gateway, gateway, gateway, gateway};
+  std::ostringstream out;
+  EXPECT_EQ(RunStatus(through, {}, out), 0);
+  std::vector<std::string> lines = absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+  ASSERT_THAT(lines, SizeIs(5));
+  EXPECT_THAT(lines[2], ContainsRegex("^serving +" + gateway + " +SERVING"));
+}
+
 TEST_F(StatusCommandTest, NotServingOrUnreachableExitsOne) {
   // Health is known when a runtime starts: this one answers NOT_SERVING from the first call.
   std::atomic<bool> down{false};
