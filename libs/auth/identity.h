@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+
 namespace granary::auth {
 
 struct Identity {
@@ -14,6 +16,9 @@ struct Identity {
   // What permissions' policies match on.
   std::vector<std::string> roles;
   std::vector<std::string> groups;
+  // Until when what proved it stays good (a token's exp plus the leeway): how long an
+  // authenticator's answer may be reused for the same credential.
+  absl::Time valid_until = absl::InfiniteFuture();
 };
 
 }  // namespace granary::auth

@@ -294,7 +294,10 @@ absl::StatusOr<Identity> JwtAuthenticator::Authenticate(absl::string_view token)
   if (claims.is_discarded() || !claims.is_object()) return Malformed();
 
   RETURN_IF_ERROR(CheckClaims(claims, options_, clock_.Now()));
-  return MapClaims(claims, options_.claims);
+  ASSIGN_OR_RETURN(Identity who, MapClaims(claims, options_.claims));
+  ASSIGN_OR_RETURN(std::optional<absl::Time> exp, NumericDate(claims, "exp"));
+  if (exp.has_value()) who.valid_until = *exp + options_.leeway;
+  return who;
 }
 
 absl::StatusOr<std::string> MintHs256Token(absl::string_view secret, const Identity& who,

@@ -52,12 +52,9 @@ absl::StatusOr<double> Number(const json& v) {
 // Seconds since the epoch: an integer, or an RFC 3339 string.
 absl::StatusOr<int64_t> Timestamp(const json& v) {
   if (v.is_string()) {
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, v.get<std::string>(), &t, &error)) {
-      return Expected("an RFC 3339 time", v);
-    }
-    return absl::ToUnixSeconds(t);
+    std::optional<absl::Time> t = ParseFeastTime(v.get_ref<const std::string&>());
+    if (!t.has_value()) return Expected("an RFC 3339 time", v);
+    return absl::ToUnixSeconds(*t);
   }
   return Integer(v);
 }
@@ -174,6 +171,18 @@ absl::Status Field(absl::string_view name, absl::Status status) {
 }
 
 }  // namespace
+
+std::optional<absl::Time> ParseFeastTime(absl::string_view text) {
+  std::string normal(text);
+  if (normal.size() > 10 && normal[10] == ' ') normal[10] = 'T';
+  absl::Time t;
+  std::string error;
+  if (absl::ParseTime(absl::RFC3339_full, normal, &t, &error)) return t;
+  // No zone: UTC.
+  if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*S", normal, absl::UTCTimeZone(), &t, &error)) return t;
+  if (absl::ParseTime("%Y-%m-%d", normal, absl::UTCTimeZone(), &t, &error)) return t;
+  return std::nullopt;
+}
 
 absl::StatusOr<Value> TypedValueFromJson(const json& input, ValueType::Enum dtype) {
   Value value;

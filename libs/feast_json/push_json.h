@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "granary/ingestion/v1/ingestion.pb.h"
 #include "granary/types/v1/value.pb.h"
 #include "nlohmann/json.hpp"
@@ -45,6 +46,11 @@ absl::StatusOr<PushBody> ParsePushBody(absl::string_view body, absl::string_view
 // caller). INVALID_ARGUMENT naming the cell ("df.conv_rate[2]: expected a number, found ...").
 absl::Status FillPushColumns(const nlohmann::json& df, const ColumnTypes& types,
                              ingestion::v1::PushRequest* request);
+
+// A time as Feast's clients write it: RFC 3339 ("2021-04-12T10:59:42Z", with an offset or
+// fraction), the same without a zone or with a space for the T (read as UTC, as pandas and
+// Feast's server do); nullopt for anything else.
+std::optional<absl::Time> ParseFeastTime(absl::string_view text);
 
 // One JSON value as `dtype` (lists element-wise); null is a null value. The message says what
 // was found, for the caller to prefix with the cell's name.

@@ -1,5 +1,5 @@
 // What one call needs the caller to be allowed, decided from its request before it is
-// forwarded (access_rules.h), and what an authorizer decides it with (authorizer.h).
+// forwarded (routes.h), and what an authorizer decides it with (authorizer.h).
 #ifndef GRANARY_SERVICES_GATEWAY_ACCESS_PLAN_H_
 #define GRANARY_SERVICES_GATEWAY_ACCESS_PLAN_H_
 
@@ -27,6 +27,10 @@ struct Check {
   std::string name;
   // Points into AccessPlan::keep (a catalog or the decoded request); null: no tags.
   const auth::Tags* tags = nullptr;
+  // Part of an Apply that creates the project: the one thing allowed on a project that does
+  // not exist (it has no permissions yet, so Feast's rule opens it to every authenticated
+  // caller). Anything else on a missing project is refused.
+  bool creates_project = false;
 };
 
 struct AccessPlan {

@@ -4,6 +4,7 @@
 #include "libs/auth/jwt_authenticator.h"
 #include "libs/auth/kubernetes_authenticator.h"
 #include "libs/auth/oidc_key_source.h"
+#include "services/gateway/token_cache.h"
 
 namespace granary::gateway {
 
@@ -41,7 +42,8 @@ absl::StatusOr<std::unique_ptr<auth::Authenticator>> MakeAuthenticator(const Aut
   options.claims.user_claims = config.user_claims;
   auto authenticator = auth::JwtAuthenticator::Create(std::move(options));
   if (!authenticator.ok()) return authenticator.status();
-  return std::unique_ptr<auth::Authenticator>(std::move(*authenticator));
+  return std::unique_ptr<auth::Authenticator>(
+      std::make_unique<TokenCache>(std::move(*authenticator), base::Clock::Real()));
 }
 
 }  // namespace granary::gateway

@@ -5,14 +5,7 @@
 #include "absl/strings/str_replace.h"
 
 namespace granary::gateway {
-namespace {
-
-const google::protobuf::RepeatedPtrField<Permission>& NoPermissions() {
-  static const auto* none = new google::protobuf::RepeatedPtrField<Permission>();
-  return *none;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string Describe(const Check& check) {
   std::string kind = absl::AsciiStrToLower(auth::KindName(check.kind));
@@ -22,27 +15,21 @@ std::string Describe(const Check& check) {
 }
 
 absl::StatusOr<std::shared_ptr<const auth::PermissionIndex>> Authorizer::IndexOf(
-    const std::string& project) {
-  auto catalog = catalogs_.Find(project);
-  if (absl::IsNotFound(catalog.status())) {
-    // Feast's rule: a project without permissions (here: not created yet) is open to every
-    // authenticated caller.
-    absl::MutexLock lock(&mu_);
-    if (open_ == nullptr) open_ = std::make_shared<auth::PermissionIndex>(NoPermissions());
-    return open_;
-  }
-  if (!catalog.ok()) return catalog.status();
+    const registry_client::Catalog& catalog) {
   absl::MutexLock lock(&mu_);
-  auto& [serial, index] = indexes_[project];
-  if (index == nullptr || serial != (*catalog)->serial()) {
-    index = std::make_shared<auth::PermissionIndex>((*catalog)->repo().permissions());
-    serial = (*catalog)->serial();
+  auto& [serial, index] = indexes_[catalog.project()];
+  if (index == nullptr || serial != catalog.serial()) {
+    index = std::make_shared<auth::PermissionIndex>(catalog.repo().permissions());
+    serial = catalog.serial();
   }
   return index;
 }
 
 absl::StatusOr<bool> Authorizer::Evaluate(const auth::Identity& who, const Check& check) {
-  auto index = IndexOf(check.project);
+  auto catalog = catalogs_.Find(check.project);
+  if (absl::IsNotFound(catalog.status())) return check.creates_project;
+  if (!catalog.ok()) return catalog.status();
+  auto index = IndexOf(**catalog);
   if (!index.ok()) return index.status();
   return (*index)->Allows(who, check.action, {check.kind, check.name, check.tags});
 }

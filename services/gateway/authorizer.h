@@ -31,12 +31,12 @@ class Authorizer {
   Catalogs& catalogs() { return catalogs_; }
 
  private:
-  // The index of the project's current catalog; an open one when the project does not exist.
-  absl::StatusOr<std::shared_ptr<const auth::PermissionIndex>> IndexOf(const std::string& project);
+  // The index of the catalog, built once per catalog version.
+  absl::StatusOr<std::shared_ptr<const auth::PermissionIndex>> IndexOf(
+      const registry_client::Catalog& catalog);
   absl::StatusOr<bool> Evaluate(const auth::Identity& who, const Check& check);
 
   Catalogs& catalogs_;
-  std::shared_ptr<const auth::PermissionIndex> open_;
   absl::Mutex mu_;
   // By project: the catalog serial the index was built from, and the index.
   absl::flat_hash_map<std::string,

@@ -23,8 +23,8 @@
 //                    cache_ttl: 60s}
 //     signature: {secret: {file: .granary/gateway.secret}, ttl: 60s}
 //     audit: {path: stdout}            # stdout, a file, or "" for none
-//     http: {address: 0.0.0.0:6566, threads: 8, max_body: 8MiB, timeout: 30s,
-//            library: civetweb}      # or httplib (see README, "HTTP server")
+//     http: {address: 0.0.0.0:6566, threads: 32, max_body: 8MiB, timeout: 30s,
+//            library: httplib}       # or civetweb (see README, "HTTP server")
 //     rate_limits:
 //       default: {rate: 0, burst: 0}   # requests per second per user; 0: unlimited
 //       roles: [{role: reader, rate: 500, burst: 1000}]   # the most generous role wins
@@ -87,7 +87,7 @@ struct GatewayConfig {
   std::optional<bus::NatsOptions> nats;
   // Empty address: no HTTP door.
   HttpServerOptions http;
-  HttpLibrary http_library = HttpLibrary::kCivetweb;
+  HttpLibrary http_library = HttpLibrary::kHttplib;
   absl::Duration http_timeout = absl::Seconds(30);
 };
 

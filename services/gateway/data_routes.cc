@@ -35,10 +35,24 @@ absl::Status AddViewChecks(AccessPlan& plan, Catalogs& catalogs, Permission::Act
     }
     views.insert(refs[i].substr(0, colon));
   }
+  std::set<std::string> sources;
   for (const std::string& view : views) {
-    bool on_demand = catalog.ok() && (*catalog)->FindOnDemandFeatureView(view) != nullptr;
+    const v1::OnDemandFeatureView* on_demand =
+        catalog.ok() ? (*catalog)->FindOnDemandFeatureView(view) : nullptr;
     AddCheck(plan, catalogs, plan.project, action,
-             on_demand ? v1::ON_DEMAND_FEATURE_VIEW : v1::FEATURE_VIEW, view);
+             on_demand != nullptr ? v1::ON_DEMAND_FEATURE_VIEW : v1::FEATURE_VIEW, view);
+    // An on-demand view computes from its source views: reading it reads them, so the caller
+    // must be allowed those too (else an identity expression would hand them out).
+    if (on_demand != nullptr) {
+      for (const auto& source : on_demand->sources()) {
+        if (source.has_feature_view()) sources.insert(source.feature_view().feature_view());
+      }
+    }
+  }
+  for (const std::string& source : sources) {
+    if (views.count(source) == 0) {
+      AddCheck(plan, catalogs, plan.project, action, v1::FEATURE_VIEW, source);
+    }
   }
   return absl::OkStatus();
 }
@@ -118,6 +132,12 @@ absl::StatusOr<AccessPlan> PlanMaterialize(const std::string& bytes, Catalogs& c
 absl::StatusOr<AccessPlan> PlanHistorical(const std::string& bytes, Catalogs& catalogs) {
   auto request = ParseRequest<mat::GetHistoricalFeaturesRequest>(bytes);
   if (!request.ok()) return request.status();
+  // A query of the caller's own runs with the materializer's database rights, over every
+  // table there: no permission can say which tables it may read, so it is not forwarded.
+  if (request->has_entity_sql()) {
+    return absl::PermissionDeniedError(
+        "entity_sql is not accepted through the gateway: send the entity rows (entity_table)");
+  }
   AccessPlan plan;
   plan.project = ResolveProject(request->project(), bytes, 1, catalogs, plan);
   if (request->has_features()) {
@@ -145,19 +165,6 @@ PlanFn OnJob(Permission::Action action) {
   };
 }
 
-// `action` on the project a filter names, or on every project served when it names none.
-void AddProjectChecks(AccessPlan& plan, Catalogs& catalogs, const std::string& project,
-                      Permission::Action action) {
-  if (!project.empty()) {
-    plan.project = project;
-    AddCheck(plan, catalogs, project, action, v1::PROJECT, project);
-    return;
-  }
-  for (const std::string& p : catalogs.projects()) {
-    AddCheck(plan, catalogs, p, action, v1::PROJECT, p);
-  }
-}
-
 template <typename Request>
 PlanFn OnDeadLetters(Permission::Action action) {
   return [action](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
@@ -169,7 +176,10 @@ PlanFn OnDeadLetters(Permission::Action action) {
       return absl::InvalidArgumentError("filter.project: required through the gateway");
     }
     AccessPlan plan;
-    AddProjectChecks(plan, catalogs, request->filter().project(), action);
+    // A list naming no project is filtered to the projects the caller may DESCRIBE.
+    if (action == Permission::DESCRIBE && request->filter().project().empty()) return plan;
+    plan.project = request->filter().project();
+    AddCheck(plan, catalogs, plan.project, action, v1::PROJECT, plan.project);
     return plan;
   };
 }

@@ -80,13 +80,15 @@ absl::Status Build(const GatewayConfig& config, server::ServiceHost& host) {
        "granary.materialization.v1.MaterializationService",
        "granary.deadletter.v1.DeadLetterService"});
 
-  auto api = std::make_shared<HttpApi>(std::make_shared<BackendCall>(deps), config.http_timeout);
-  ASSIGN_OR_RETURN(
-      std::shared_ptr<HttpServer> http,
-      StartHttpServer(config.http_library, config.http,
-                      [api](const HttpRequest& request) { return api->Handle(request); }));
-  base::LogInfo("http listening").With("port", http->port());
-  host.OnStop([http] { http->Stop(); });
+  if (!config.http.address.empty()) {
+    auto api = std::make_shared<HttpApi>(std::make_shared<BackendCall>(deps), config.http_timeout);
+    ASSIGN_OR_RETURN(
+        std::shared_ptr<HttpServer> http,
+        StartHttpServer(config.http_library, config.http,
+                        [api](const HttpRequest& request) { return api->Handle(request); }));
+    base::LogInfo("http listening").With("port", http->port());
+    host.OnStop([http] { http->Stop(); });
+  }
 
   // Nothing can be authorized without the registry's permissions, so it gates health. The
   // others are watched only: reads keep flowing while, say, the materializer restarts.

@@ -10,6 +10,7 @@
 
 #include "libs/feast_json/online_features_json.h"
 #include "libs/feast_json/push_json.h"
+#include "services/gateway/catalog_objects.h"
 #include "services/gateway/proxy.h"
 
 namespace granary::gateway {
@@ -41,12 +42,13 @@ absl::StatusOr<google::protobuf::Timestamp> TimeField(const json& body, const ch
   if (it == body.end() || it->is_null()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   }
-  absl::Time t;
-  std::string error;
-  if (!it->is_string() ||
-      !absl::ParseTime(absl::RFC3339_full, it->get<std::string>(), &t, &error)) {
+  std::optional<absl::Time> parsed =
+      it->is_string() ? feast_json::ParseFeastTime(it->get_ref<const std::string&>())
+                      : std::nullopt;
+  if (!parsed.has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": expected an RFC 3339 time"));
   }
+  absl::Time t = *parsed;
   google::protobuf::Timestamp ts;
   ts.set_seconds(absl::ToUnixSeconds(t));
   ts.set_nanos(
@@ -101,7 +103,7 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) {
   Call call;
   call.entry.time = deps.clock->Now();
   call.entry.method = absl::StrCat(request.method, " ", request.path);
-  call.entry.trace_id = request.Header("x-request-id").substr(0, 128);
+  call.entry.trace_id = TraceIdOf(request.Header("traceparent"), request.Header("x-request-id"));
   HttpResponse response = Dispatch(request, call);
   call.entry.status = std::to_string(response.status);
   call.entry.latency = deps.clock->Now() - call.entry.time;
@@ -123,12 +125,18 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request, Call& call) {
   if (!known) return ErrorResponse(absl::NotFoundError(absl::StrCat("no route ", path)));
   const bool post = request.method == "POST";
   const bool get = request.method == "GET";
-  if (path == "/health") {
-    if (!get) return ErrorResponse(absl::InvalidArgumentError("GET /health only"));
-    return Json(200, {{"status", "SERVING"}});
+  // A known route asked with another method: 405, saying which one it takes.
+  for (const HttpRoute& route : Routes()) {
+    if (route.path == path && route.method != request.method) {
+      HttpResponse response = Json(405, {{"code", "INVALID_ARGUMENT"},
+                                         {"message", absl::StrCat(path, " takes ", route.method)}});
+      response.headers.emplace_back("Allow", route.method);
+      return response;
+    }
   }
-  if (path == "/openapi.json" && get) return Json(200, OpenApi());
-  if (path == "/docs" && get) {
+  if (path == "/health") return Json(200, {{"status", "SERVING"}});
+  if (path == "/openapi.json") return Json(200, OpenApi());
+  if (path == "/docs") {
     std::string html =
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Granary HTTP API</title>"
         "</head><body><h1>Granary HTTP API</h1><p>OpenAPI 3 document: <a href=\"/openapi.json\">"
@@ -213,6 +221,15 @@ HttpResponse HttpApi::Push(const HttpRequest& request, Call& call, bool write_to
   push.set_project(project);
   push.set_to(body->to);
   if (write_to_online_store) {
+    // Whether the view exists is told only to a caller who may write it.
+    AccessPlan named;
+    AddCheck(named, catalogs, project, Permission::WRITE_ONLINE, registry::v1::FEATURE_VIEW,
+             body->feature_view_name);
+    absl::Status allowed = backend_->deps().authorizer->Decide(call.who, named.checks);
+    if (!allowed.ok()) {
+      call.entry.decision = "deny";
+      return ErrorResponse(allowed);
+    }
     // Feast writes a view's rows straight to the online store; here they take the view's push
     // source, online only, like every other write (one write path, validated once).
     const auto* view = (*catalog)->FindFeatureView(body->feature_view_name);

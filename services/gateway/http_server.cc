@@ -15,7 +15,8 @@ namespace {
 
 HttpResponse TooLarge(size_t limit) {
   return {413, "application/json",
-          absl::StrCat(R"({"error":"body: larger than the limit of )", limit, R"( bytes"})")};
+          absl::StrCat(R"({"code":"INVALID_ARGUMENT","message":"body: larger than the limit of )",
+                       limit, R"( bytes"})")};
 }
 
 // "host:port" into its parts; the port defaults to 0.
@@ -139,6 +140,7 @@ class HttplibServer : public HttpServer {
     int threads = options.threads;
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server_.set_payload_max_length(max_body_);
+    server_.set_tcp_nodelay(true);
     auto serve = [this](const httplib::Request& req, httplib::Response& res) {
       HttpRequest request;
       request.method = req.method;

@@ -1,7 +1,7 @@
-// The gateway's HTTP/1.1 server, behind one small interface so that the library under it can
-// be chosen by measurement (tools/bench/http_candidates, README "HTTP server"): two Debian
-// libraries implement it, civetweb and cpp-httplib. Handlers run on the server's thread pool
-// and may block (they call the backends synchronously).
+// The gateway's HTTP/1.1 server, behind one small interface so that the library under it is
+// chosen by measurement (tools/bench/run gateway, README "HTTP server"): two Debian libraries
+// implement it, cpp-httplib (the default, measured faster) and civetweb. Handlers run on the
+// server's thread pool and may block (they call the backends synchronously).
 #ifndef GRANARY_SERVICES_GATEWAY_HTTP_SERVER_H_
 #define GRANARY_SERVICES_GATEWAY_HTTP_SERVER_H_
 
@@ -39,7 +39,9 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 struct HttpServerOptions {
   std::string address = "0.0.0.0:6566";  // port 0: a free one
-  int threads = 8;
+  // Both libraries serve a connection on one thread while it is kept alive: this is how many
+  // clients are served at once.
+  int threads = 32;
   // Larger bodies are refused with 413 before they are read.
   size_t max_body_bytes = 8 << 20;
 };

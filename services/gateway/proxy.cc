@@ -43,19 +43,15 @@ absl::string_view View(const grpc::string_ref& ref) { return {ref.data(), ref.si
 bool HopByHop(absl::string_view key) {
   return absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") || key == "authorization" ||
          key == "te" || key == "content-type" || key == "user-agent" ||
-         key == auth::kCallerSignatureHeader;
+         key == auth::kCallerSignatureHeader || key == "x-granary-caller";
 }
 
-// The W3C trace id of a `traceparent` ("00-<trace id>-<span id>-<flags>"), else x-request-id.
 std::string TraceId(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
-  auto it = metadata.find("traceparent");
-  if (it != metadata.end()) {
-    std::vector<absl::string_view> parts = absl::StrSplit(View(it->second), '-');
-    if (parts.size() == 4 && parts[1].size() == 32) return std::string(parts[1]);
-  }
-  it = metadata.find("x-request-id");
-  if (it != metadata.end()) return std::string(View(it->second).substr(0, 128));
-  return "";
+  auto value = [&metadata](const char* key) {
+    auto it = metadata.find(key);
+    return it == metadata.end() ? absl::string_view() : View(it->second);
+  };
+  return TraceIdOf(value("traceparent"), value("x-request-id"));
 }
 
 class ProxyCall final : public grpc::ServerGenericBidiReactor {
@@ -156,10 +152,13 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void OnCancel() override {
     bool started;
+    bool looking_up;
     {
       absl::MutexLock lock(&mu_);
       started = upstream_started_;
+      looking_up = preflight_pending_;
     }
+    if (looking_up) job_context_.TryCancel();
     if (started) {
       upstream_context_.TryCancel();
     } else {
@@ -190,7 +189,29 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     ProxyCall* call_;
   };
 
+  // Unary methods (most of them) take gRPC's unary path upstream: one batch of operations
+  // instead of a stream's several.
+  class UnaryUpstream final : public grpc::ClientUnaryReactor {
+   public:
+    explicit UnaryUpstream(ProxyCall* call) : call_(call) {}
+    void OnReadInitialMetadataDone(bool ok) override {
+      if (ok) call_->CopyInitialMetadata();
+    }
+    void OnDone(const grpc::Status& status) override { call_->OnUnaryDone(status); }
+
+   private:
+    ProxyCall* call_;
+  };
+
+  // entry_ is read by FinishOnce, which may run on the upstream's thread while a stream's
+  // next message is decided here: every write to it holds mu_.
+  void SetDecision(const char* decision) {
+    absl::MutexLock lock(&mu_);
+    entry_.decision = decision;
+  }
+
   void Record(const AccessPlan& plan) {
+    absl::MutexLock lock(&mu_);
     for (const Check& check : plan.checks) {
       if (entry_.resources.size() >= kMaxAuditResources) break;
       entry_.resources.push_back(
@@ -206,7 +227,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
              absl::IsPermissionDenied(decision) ? "deny" : "unavailable");
       return;
     }
-    entry_.decision = "allow";
+    SetDecision("allow");
     Forward();
   }
 
@@ -228,13 +249,9 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   }
 
   void OnJobLookedUp(grpc::Status status) {
-    {
-      absl::MutexLock lock(&mu_);
-      preflight_pending_ = false;
-    }
     if (!status.ok()) {
       // NOT_FOUND for an unknown job: nothing about other projects is revealed.
-      entry_.decision = "invalid";
+      SetDecision("invalid");
       FinishOnce(status);
     } else {
       materialization::v1::Job job;
@@ -247,6 +264,11 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
         plan_.project = job.project();
         DecideAndForward();
       }
+    }
+    // Only now may the call be deleted (OnDone may already have run).
+    {
+      absl::MutexLock lock(&mu_);
+      preflight_pending_ = false;
     }
     MaybeDelete();
   }
@@ -273,6 +295,13 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     upstream_context_.AddMetadata(
         auth::kCallerSignatureHeader,
         deps_->signer->Sign(entry_.who, ctx_->method(), deps_->clock->Now()));
+    if (!route_->client_streaming && !route_->server_streaming) {
+      deps_->stubs[static_cast<int>(route_->upstream)]->PrepareUnaryCall(
+          &upstream_context_, ctx_->method(), grpc::StubOptions(), &to_upstream_, &response_,
+          &unary_upstream_);
+      unary_upstream_.StartCall();
+      return;
+    }
     deps_->stubs[static_cast<int>(route_->upstream)]->PrepareBidiStreamingCall(
         &upstream_context_, ctx_->method(), grpc::StubOptions(), &upstream_);
     upstream_.StartRead(&response_);
@@ -291,7 +320,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void CopyInitialMetadata() {
     absl::MutexLock lock(&mu_);
-    if (initial_copied_) return;
+    if (initial_copied_ || finished_) return;
     initial_copied_ = true;
     for (const auto& [key, value] : upstream_context_.GetServerInitialMetadata()) {
       if (!HopByHop(View(key))) {
@@ -307,7 +336,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       std::string bytes = Flatten(response_);
       absl::Status allowed = route_->filter(&bytes, plan_, entry_.who, *deps_->authorizer);
       if (!allowed.ok()) {
-        entry_.decision = "deny";
+        SetDecision("deny");
         upstream_context_.TryCancel();
         FinishOnce(base::ToGrpcStatus(allowed));
         return;
@@ -325,11 +354,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   }
 
   void OnUpstreamDone(const grpc::Status& status) {
-    for (const auto& [key, value] : upstream_context_.GetServerTrailingMetadata()) {
-      if (!HopByHop(View(key))) {
-        ctx_->AddTrailingMetadata(std::string(View(key)), std::string(View(value)));
-      }
-    }
+    CopyTrailingMetadata();
     FinishOnce(status);
     {
       absl::MutexLock lock(&mu_);
@@ -338,12 +363,58 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     MaybeDelete();
   }
 
-  void Refuse(const grpc::Status& status, const char* decision) {
-    entry_.decision = decision;
-    FinishOnce(status);
+  void OnUnaryDone(const grpc::Status& status) {
+    CopyTrailingMetadata();
+    if (!status.ok()) {
+      FinishOnce(status);
+    } else if (route_->filter) {
+      std::string bytes = Flatten(response_);
+      absl::Status allowed = route_->filter(&bytes, plan_, entry_.who, *deps_->authorizer);
+      if (!allowed.ok()) {
+        SetDecision("deny");
+        FinishOnce(base::ToGrpcStatus(allowed));
+      } else {
+        to_client_ = FromString(bytes);
+        FinishOnce(status, &to_client_);
+      }
+    } else {
+      to_client_ = response_;
+      FinishOnce(status, &to_client_);
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      upstream_done_ = true;
+    }
+    MaybeDelete();
   }
 
-  void FinishOnce(const grpc::Status& status) {
+  void CopyTrailingMetadata() {
+    // Not once the call ended (refused, or cancelled): its trailers may be on their way.
+    absl::MutexLock lock(&mu_);
+    if (finished_ || pending_finish_.has_value()) return;
+    for (const auto& [key, value] : upstream_context_.GetServerTrailingMetadata()) {
+      if (!HopByHop(View(key))) {
+        ctx_->AddTrailingMetadata(std::string(View(key)), std::string(View(value)));
+      }
+    }
+  }
+
+  // Ends the call with a refusal; a stream already open upstream is cancelled with it (a
+  // later PushStream batch refused must not leave the backend's stream waiting).
+  void Refuse(const grpc::Status& status, const char* decision) {
+    bool started;
+    {
+      absl::MutexLock lock(&mu_);
+      entry_.decision = decision;
+      started = upstream_started_;
+    }
+    FinishOnce(status);
+    if (started) upstream_context_.TryCancel();
+  }
+
+  // Ends the call once, with `message` as its last (for a unary method, only) message when
+  // given.
+  void FinishOnce(const grpc::Status& status, const grpc::ByteBuffer* message = nullptr) {
     {
       absl::MutexLock lock(&mu_);
       if (finished_ || pending_finish_.has_value()) return;
@@ -358,7 +429,11 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       }
       finished_ = true;
     }
-    Finish(status);
+    if (message != nullptr) {
+      StartWriteAndFinish(message, grpc::WriteOptions(), status);
+    } else {
+      Finish(status);
+    }
   }
 
   void MaybeDelete() {
@@ -385,6 +460,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer to_client_;
   grpc::ClientContext upstream_context_;
   UpstreamReactor upstream_{this};
+  UnaryUpstream unary_upstream_{this};
 
   grpc::ClientContext job_context_;
   grpc::ByteBuffer job_request_;
@@ -403,6 +479,12 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 };
 
 }  // namespace
+
+std::string TraceIdOf(absl::string_view traceparent, absl::string_view request_id) {
+  std::vector<absl::string_view> parts = absl::StrSplit(traceparent, '-');
+  if (parts.size() == 4 && parts[1].size() == 32) return std::string(parts[1]);
+  return std::string(request_id.substr(0, 128));
+}
 
 std::string BearerToken(absl::string_view authorization) {
   absl::string_view value = absl::StripAsciiWhitespace(authorization);

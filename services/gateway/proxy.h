@@ -46,6 +46,10 @@ class ProxyService : public grpc::CallbackGenericService {
 // "bearer"); empty when there is none.
 std::string BearerToken(absl::string_view authorization);
 
+// What audit lines call a trace: the W3C traceparent's trace id, else x-request-id (cut to 128
+// characters); empty when neither is there.
+std::string TraceIdOf(absl::string_view traceparent, absl::string_view request_id);
+
 }  // namespace granary::gateway
 
 #endif  // GRANARY_SERVICES_GATEWAY_PROXY_H_

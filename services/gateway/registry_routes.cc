@@ -32,11 +32,23 @@ bool SameDefinition(const Message& a, const Message& b) {
 absl::StatusOr<AccessPlan> PlanApply(const std::string& bytes, Catalogs& catalogs) {
   auto request = ParseRequest<v1::ApplyRequest>(bytes);
   if (!request.ok()) return request.status();
+  auto catalog_now = catalogs.Find(request->repo().project().name());
+  int64_t decided_version = catalog_now.ok() ? (*catalog_now)->version() : 0;
+  // Decided on this version of the catalog: the registry must apply on it or refuse
+  // (ABORTED), else objects added meanwhile could be deleted or changed unchecked.
+  if (!request->has_expected_version()) {
+    request->set_expected_version(decided_version);
+  } else if (request->expected_version() != decided_version) {
+    return absl::AbortedError(absl::StrCat("expected_version ", request->expected_version(),
+                                           " is not the version the gateway holds (",
+                                           decided_version, "): plan again"));
+  }
   auto owned = std::make_shared<v1::ApplyRequest>(std::move(*request));
   const v1::FeatureRepo& repo = owned->repo();
   AccessPlan plan;
   plan.project = repo.project().name();
   plan.keep.push_back(owned);
+  plan.rewritten = owned->SerializeAsString();
   auto catalog = catalogs.Find(plan.project);
   if (!catalog.ok() && !absl::IsNotFound(catalog.status())) return catalog.status();
 
@@ -52,8 +64,8 @@ absl::StatusOr<AccessPlan> PlanApply(const std::string& bytes, Catalogs& catalog
     return o.GetReflection()->GetString(o, o.GetDescriptor()->FindFieldByName("name"));
   };
   if (!catalog.ok()) {
-    plan.checks.push_back(
-        {plan.project, Permission::CREATE, v1::PROJECT, plan.project, &repo.project().tags()});
+    plan.checks.push_back({plan.project, Permission::CREATE, v1::PROJECT, plan.project,
+                           &repo.project().tags(), /*creates_project=*/true});
   } else if (!SameDefinition(repo.project(), (*catalog)->repo().project())) {
     plan.checks.push_back({plan.project, Permission::UPDATE, v1::PROJECT, plan.project,
                            &(*catalog)->repo().project().tags()});
@@ -62,7 +74,7 @@ absl::StatusOr<AccessPlan> PlanApply(const std::string& bytes, Catalogs& catalog
     std::string name = name_of(o);
     auto it = current.find({kind, name});
     if (it == current.end()) {
-      plan.checks.push_back({plan.project, Permission::CREATE, kind, name, &tags});
+      plan.checks.push_back({plan.project, Permission::CREATE, kind, name, &tags, !catalog.ok()});
       return;
     }
     if (!SameDefinition(o, *it->second)) {
@@ -142,6 +154,65 @@ FilterFn KeepDescribable(ObjectKind kind, Objects* (Response::*objects_of)()) {
   };
 }
 
+// Keeps, of a diff, the changes to objects the caller may DESCRIBE (a diff carries old values).
+void KeepDescribableChanges(v1::Diff* diff, const std::string& project, const auth::Identity& who,
+                            Authorizer& authorizer) {
+  // A project that does not exist yet hides nothing: its diff is the caller's own repo.
+  if (absl::IsNotFound(authorizer.catalogs().Find(project).status())) return;
+  auto* changes = diff->mutable_changes();
+  auto end =
+      std::stable_partition(changes->begin(), changes->end(), [&](const v1::ObjectChange& c) {
+        const std::string& name = c.kind() == v1::PROJECT ? project : c.name();
+        return MayDescribe(who, authorizer, project, c.kind(), name);
+      });
+  changes->DeleteSubrange(static_cast<int>(end - changes->begin()),
+                          static_cast<int>(changes->end() - end));
+}
+
+template <typename Response>
+absl::Status FilterDiff(std::string* bytes, const AccessPlan& plan, const auth::Identity& who,
+                        Authorizer& authorizer) {
+  Response response;
+  if (!response.ParseFromString(*bytes)) return absl::InternalError("bad response from registry");
+  KeepDescribableChanges(response.mutable_diff(), plan.project, who, authorizer);
+  *bytes = response.SerializeAsString();
+  return absl::OkStatus();
+}
+
+absl::Status FilterHistory(std::string* bytes, const AccessPlan& plan, const auth::Identity& who,
+                           Authorizer& authorizer) {
+  v1::ListHistoryResponse response;
+  if (!response.ParseFromString(*bytes)) return absl::InternalError("bad response from registry");
+  for (auto& entry : *response.mutable_entries()) {
+    KeepDescribableChanges(entry.mutable_diff(), plan.project, who, authorizer);
+  }
+  *bytes = response.SerializeAsString();
+  return absl::OkStatus();
+}
+
+// Deleting a project deletes every object in it: DELETE on each, as Apply would need, on the
+// version decided on.
+absl::StatusOr<AccessPlan> PlanDeleteProject(const std::string& bytes, Catalogs& catalogs) {
+  auto request = ParseRequest<v1::DeleteProjectRequest>(bytes);
+  if (!request.ok()) return request.status();
+  AccessPlan plan;
+  plan.project = ProjectOr(request->project(), catalogs);
+  request->set_project(plan.project);
+  auto catalog = catalogs.Find(plan.project);
+  if (!catalog.ok()) return catalog.status();
+  if (!request->has_expected_version()) request->set_expected_version((*catalog)->version());
+  plan.rewritten = request->SerializeAsString();
+  plan.keep.push_back(*catalog);
+  plan.checks.push_back({plan.project, Permission::DELETE, v1::PROJECT, plan.project,
+                         &(*catalog)->repo().project().tags()});
+  ForEachObject((*catalog)->repo(), [&](ObjectKind kind, const Message& o, const auth::Tags& tags) {
+    plan.checks.push_back(
+        {plan.project, Permission::DELETE, kind,
+         o.GetReflection()->GetString(o, o.GetDescriptor()->FindFieldByName("name")), &tags});
+  });
+  return plan;
+}
+
 absl::Status FilterProjects(std::string* bytes, const AccessPlan&, const auth::Identity& who,
                             Authorizer& authorizer) {
   v1::ListProjectsResponse response;
@@ -187,15 +258,20 @@ void AddRegistryRoutes(const std::function<void(std::string, Route)>& add) {
     add(absl::StrCat(kService, method),
         Route{Upstream::kRegistry, false, false, std::move(plan), std::move(filter)});
   };
-  route("Plan", [](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
-    auto request = ParseRequest<v1::PlanRequest>(bytes);
-    if (!request.ok()) return request.status();
-    AccessPlan plan;
-    plan.project = request->repo().project().name();
-    AddCheck(plan, catalogs, plan.project, Permission::DESCRIBE, v1::PROJECT, plan.project);
-    return plan;
-  });
-  route("Apply", PlanApply);
+  route(
+      "Plan",
+      [](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
+        auto request = ParseRequest<v1::PlanRequest>(bytes);
+        if (!request.ok()) return request.status();
+        AccessPlan plan;
+        plan.project = request->repo().project().name();
+        AddCheck(plan, catalogs, plan.project, Permission::DESCRIBE, v1::PROJECT, plan.project);
+        // Planning a project that does not exist yet reveals nothing: allowed as its creation is.
+        plan.checks.back().creates_project = true;
+        return plan;
+      },
+      FilterDiff<v1::PlanResponse>);
+  route("Apply", PlanApply, FilterDiff<v1::ApplyResponse>);
   route("GetProject", OnProject<v1::GetProjectRequest>(Permission::DESCRIBE));
   route(
       "ListProjects",
@@ -205,7 +281,7 @@ void AddRegistryRoutes(const std::function<void(std::string, Route)>& add) {
         return AccessPlan{};
       },
       FilterProjects);
-  route("DeleteProject", OnProject<v1::DeleteProjectRequest>(Permission::DELETE));
+  route("DeleteProject", PlanDeleteProject);
   const std::pair<const char*, ObjectKind> kinds[] = {
       {"Entit", v1::ENTITY},
       {"DataSource", v1::DATA_SOURCE},
@@ -236,6 +312,14 @@ void AddRegistryRoutes(const std::function<void(std::string, Route)>& add) {
           auto request = ParseRequest<v1::DeleteObjectRequest>(bytes);
           if (!request.ok()) return request.status();
           AccessPlan plan;
+          // Decided on the catalog held: deleted on that version or refused.
+          auto catalog = catalogs.Find(ProjectOr(request->project(), catalogs));
+          if (!catalog.ok()) return catalog.status();
+          if (!request->has_expected_version()) {
+            request->set_project(ProjectOr(request->project(), catalogs));
+            request->set_expected_version((*catalog)->version());
+            plan.rewritten = request->SerializeAsString();
+          }
           plan.project = ResolveProject(request->project(), bytes, 1, catalogs, plan);
           AddCheck(plan, catalogs, plan.project, Permission::DELETE, request->kind(),
                    request->name());
@@ -252,7 +336,7 @@ void AddRegistryRoutes(const std::function<void(std::string, Route)>& add) {
         return plan;
       },
       FilterSnapshot);
-  route("ListHistory", OnProject<v1::ListHistoryRequest>(Permission::DESCRIBE));
+  route("ListHistory", OnProject<v1::ListHistoryRequest>(Permission::DESCRIBE), FilterHistory);
   route("GetMaterializationState",
         [](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
           auto request = ParseRequest<v1::GetMaterializationStateRequest>(bytes);

@@ -2,6 +2,8 @@
 // bad credential is refused UNAUTHENTICATED, every missing permission PERMISSION_DENIED naming
 // the action and object, each decision leaves an audit line, backends refuse what does not
 // carry the gateway's signature, and the happy paths (unary and streaming) work per role.
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
@@ -9,6 +11,7 @@
 #include "granary/materialization/v1/materialization.grpc.pb.h"
 #include "granary/registry/v1/registry_service.grpc.pb.h"
 #include "granary/serving/v1/serving.grpc.pb.h"
+#include "granary/types/v1/value.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 
@@ -314,6 +317,110 @@ TEST_F(GatewayGrpcTest, AStreamedBatchThePushSourceForbidsEndsTheStream) {
   EXPECT_FALSE(stream->Read(&answer));
   grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GatewayGrpcTest, ALaterBatchThatIsRefusedEndsTheStreamAfterTheAllowedOnes) {
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("wes", {"writer"}));
+  ctx.AddMetadata("x-request-id", "stream-later-denied");
+  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
+  ingestion::v1::PushStreamRequest allowed;
+  *allowed.mutable_batch() = PushRow(7200, 0.5f);
+  allowed.mutable_batch()->set_batch_id("later-denied-1");
+  ASSERT_TRUE(stream->Write(allowed));
+  ingestion::v1::PushStreamResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));  // the first batch went through and was acknowledged
+  EXPECT_EQ(answer.batch_id(), "later-denied-1");
+  EXPECT_TRUE(answer.has_ack());
+  // The second names a project that does not exist: nothing there may be written.
+  ingestion::v1::PushStreamRequest refused;
+  *refused.mutable_batch() = PushRow(7201, 0.5f);
+  refused.mutable_batch()->set_project("no_such_project");
+  stream->Write(refused);
+  stream->WritesDone();
+  while (stream->Read(&answer)) {
+  }
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("no_such_project"));
+}
+
+TEST_F(GatewayGrpcTest, EntitySqlIsNotForwarded) {
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+  mat::GetHistoricalFeaturesRequest request;
+  request.mutable_features()->add_val("driver_hourly_stats:conv_rate");
+  request.set_entity_sql("SELECT * FROM registry.objects");
+  auto reader =
+      mat::MaterializationService::NewStub(stack().channel())->GetHistoricalFeatures(&ctx, request);
+  mat::GetHistoricalFeaturesResponse part;
+  EXPECT_FALSE(reader->Read(&part));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("entity_sql"));
+}
+
+TEST_F(GatewayGrpcTest, PlanShowsOnlyChangesToObjectsTheCallerMayDescribe) {
+  // Planning the repo without its permissions would delete them: a reader, who may not
+  // DESCRIBE permissions, sees none of those changes (they carry the old values).
+  reg::PlanRequest plan;
+  *plan.mutable_repo() = stack().stack().repo();
+  plan.mutable_repo()->clear_permissions();
+  plan.mutable_repo()->mutable_feature_views(0)->set_description("planned by a reader");
+  auto changes = [&](const std::string& token) {
+    grpc::ClientContext ctx;
+    GatewayStack::Authorize(ctx, token);
+    reg::PlanResponse response;
+    grpc::Status status =
+        reg::RegistryService::NewStub(stack().channel())->Plan(&ctx, plan, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::map<int, int> by_kind;
+    for (const auto& change : response.diff().changes()) ++by_kind[change.kind()];
+    return by_kind;
+  };
+  std::map<int, int> reader = changes(stack().Token("ana", {"reader"}));
+  std::map<int, int> writer = changes(stack().Token("wes", {"writer"}));
+  EXPECT_GE(writer[reg::PERMISSION], 2);
+  EXPECT_EQ(reader.count(reg::PERMISSION), 0u);
+  EXPECT_EQ(reader[reg::FEATURE_VIEW], writer[reg::FEATURE_VIEW]);
+}
+
+TEST_F(GatewayGrpcTest, ANewProjectIsPlannedAndCreatedThroughTheGateway) {
+  reg::FeatureRepo repo;
+  repo.mutable_project()->set_name("gateway_new_project");
+  repo.add_entities()->set_name("rider");
+  repo.mutable_entities(0)->set_join_key("rider_id");
+  repo.mutable_entities(0)->set_value_type(types::v1::ValueType::INT64);
+  std::string token = stack().Token("nina", {"someone"});
+  auto registry = reg::RegistryService::NewStub(stack().channel());
+  {
+    grpc::ClientContext ctx;
+    GatewayStack::Authorize(ctx, token);
+    reg::PlanRequest plan;
+    *plan.mutable_repo() = repo;
+    reg::PlanResponse planned;
+    ASSERT_GRPC_OK(registry->Plan(&ctx, plan, &planned));
+    EXPECT_GE(planned.diff().changes_size(), 1);  // the caller's own objects, all shown
+  }
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, token);
+  reg::ApplyRequest apply;
+  *apply.mutable_repo() = repo;
+  reg::ApplyResponse applied;
+  ASSERT_GRPC_OK(registry->Apply(&ctx, apply, &applied));
+  EXPECT_EQ(applied.version(), 1);
+  // Once it exists it is governed by its permissions (none: open), no longer "missing".
+  reg::GetObjectRequest get;
+  get.set_project("gateway_new_project");
+  get.set_name("rider");
+  reg::Entity entity;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        grpc::ClientContext c;
+        GatewayStack::Authorize(c, token);
+        return registry->GetEntity(&c, get, &entity).ok();
+      },
+      absl::Seconds(30)));
 }
 
 TEST_F(GatewayGrpcTest, JobsAndHistoricalRetrievalStreamThroughTheGateway) {

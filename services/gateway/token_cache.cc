@@ -1,0 +1,28 @@
+#include "services/gateway/token_cache.h"
+
+#include <algorithm>
+
+namespace granary::gateway {
+
+absl::StatusOr<auth::Identity> TokenCache::Authenticate(absl::string_view token) {
+  if (token.empty()) return inner_->Authenticate(token);
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(token);
+    if (it != entries_.end()) {
+      if (now < it->second.expires) return it->second.who;
+      entries_.erase(it);
+    }
+  }
+  absl::StatusOr<auth::Identity> who = inner_->Authenticate(token);
+  if (!who.ok()) return who;
+  absl::Time expires = std::min(who->valid_until, now + max_age_);
+  absl::MutexLock lock(&mu_);
+  // Full: start over rather than track recency; a busy gateway refills it within a second.
+  if (entries_.size() >= max_entries_) entries_.clear();
+  entries_[std::string(token)] = {*who, expires};
+  return who;
+}
+
+}  // namespace granary::gateway
