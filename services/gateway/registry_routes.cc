@@ -7,6 +7,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "granary/registry/v1/registry_service.pb.h"
 
+#include "libs/catalog/normalize.h"
 #include "services/gateway/catalog_objects.h"
 #include "services/gateway/route_helpers.h"
 #include "services/gateway/routes.h"
@@ -44,8 +45,13 @@ absl::StatusOr<AccessPlan> PlanApply(const std::string& bytes, Catalogs& catalog
                                            decided_version, "): plan again"));
   }
   auto owned = std::make_shared<v1::ApplyRequest>(std::move(*request));
-  const v1::FeatureRepo& repo = owned->repo();
   AccessPlan plan;
+  // Compared in the registry's canonical form (defaults explicit), as the registry diffs it:
+  // a repo that leaves a default implicit changes nothing.
+  auto normalized = std::make_shared<v1::FeatureRepo>(owned->repo());
+  catalog::Normalize(normalized.get());
+  plan.keep.push_back(normalized);
+  const v1::FeatureRepo& repo = *normalized;
   plan.project = repo.project().name();
   plan.keep.push_back(owned);
   plan.rewritten = owned->SerializeAsString();

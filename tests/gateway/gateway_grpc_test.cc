@@ -202,6 +202,25 @@ TEST_F(GatewayGrpcTest, ReaderReadsOnlineAndIsDeniedWritesNamingActionAndObject)
   EXPECT_THAT(status.error_message(), HasSubstr("WRITE_ONLINE feature view 'driver_hourly_stats'"));
 }
 
+TEST_F(GatewayGrpcTest, ApplyChecksOnlyWhatReallyChanges) {
+  // The repo as the CLI reads it (defaults left implicit) with only the project's description
+  // changed: one UPDATE on the project, nothing on the objects the registry would not change.
+  reg::ApplyRequest apply;
+  *apply.mutable_repo() = stack().repo();
+  apply.mutable_repo()->mutable_project()->set_description("changed by a reader");
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+  ctx.AddMetadata("x-request-id", "apply-project-only");
+  reg::ApplyResponse applied;
+  grpc::Status status =
+      reg::RegistryService::NewStub(stack().channel())->Apply(&ctx, apply, &applied);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  std::vector<nlohmann::json> lines = stack().AuditLines("apply-project-only");
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_EQ(lines[0]["resources"], nlohmann::json::array({"UPDATE project 'driver_stats'"}))
+      << lines[0].dump();
+}
+
 TEST_F(GatewayGrpcTest, ARoleNoPermissionGrantsIsDenied) {
   grpc::Status status =
       ReadOnline(stack().Token("eve", {"visitor"}), Read({"driver_hourly_stats:conv_rate"}));

@@ -67,9 +67,9 @@ absl::Status GatewayStack::Start() {
   const std::string signature_file = secrets_->path() + "/gateway.secret";
   RETURN_IF_ERROR(WriteFile(signature_file, signature_secret_));
   ASSIGN_OR_RETURN(stack_, TestStack::Start({.gateway_signature_secret_file = signature_file}));
-  registry::v1::FeatureRepo repo = stack_->repo();
-  AddTestPermissions(repo);
-  RETURN_IF_ERROR(stack_->Apply(repo).status());
+  repo_ = stack_->repo();
+  AddTestPermissions(repo_);
+  RETURN_IF_ERROR(stack_->Apply(repo_).status());
 
   const std::string dir = stack_->dir();
   hs256_secret_ = "test-hs256-secret-of-at-least-32-bytes-0123456789";

@@ -33,6 +33,8 @@ class GatewayStack {
   const absl::Status& status() const { return status_; }
 
   TestStack& stack() { return *stack_; }
+  // The example repo as applied here (with this suite's extra permissions).
+  const registry::v1::FeatureRepo& repo() const { return repo_; }
   TestService& gateway() { return *gateway_; }
   TestService& serving() { return *serving_; }
   TestService& ingestion() { return *ingestion_; }
@@ -63,6 +65,7 @@ class GatewayStack {
   absl::Status status_;
   std::unique_ptr<TempDir> secrets_;
   std::unique_ptr<TestStack> stack_;
+  registry::v1::FeatureRepo repo_;
   TestService* gateway_ = nullptr;
   TestService* serving_ = nullptr;
   TestService* ingestion_ = nullptr;
