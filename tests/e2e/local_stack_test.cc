@@ -101,7 +101,8 @@ class LocalStackTest : public ::testing::Test {
                     "/postgres); case \"$d\" in /tmp/granary-postgres-*) rm -rf \"$d\";; esac")));
     ASSERT_OK_AND_ASSIGN(std::vector<int> ports, PickFreePorts(14));
     size_t next = 0;
-    env_.push_back(absl::StrCat("GRANARY_GATEWAY_HTTP_PORT=", ports[next++]));
+    http_port_ = ports[next++];
+    env_.push_back(absl::StrCat("GRANARY_GATEWAY_HTTP_PORT=", http_port_));
     for (const char* name : {"redis", "postgres", "nats"}) {
       ports_[name] = ports[next++];
       env_.push_back(absl::StrCat("GRANARY_", Upper(name), "_PORT=", ports_[name]));
@@ -155,6 +156,7 @@ class LocalStackTest : public ::testing::Test {
   std::vector<std::string> env_;
   std::map<std::string, int> ports_;
   std::map<std::string, int> metrics_ports_;
+  int http_port_ = 0;
   std::string last_output_;
   std::unique_ptr<ProcessGuard> guard_;
 };
@@ -456,6 +458,14 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   ASSERT_EXIT_CODE(Run(reader_push), 1);
   EXPECT_THAT(last_output_, HasSubstr("PERMISSION_DENIED"));
   EXPECT_THAT(last_output_, ::testing::Not(HasSubstr(reader)));
+  // The refusal is in the gateway's audit log, with who and what; the token is not.
+  const std::string audit = ReadFile(home_ + "/logs/audit.log");
+  EXPECT_THAT(audit, ContainsRegex("\"decision\":\"deny\".*\"roles\":\\[\"reader\"\\]"
+                                   ".*\"user\":\"ana\""));
+  EXPECT_THAT(audit, ::testing::Not(HasSubstr(reader)));
+  // The HTTP door documents itself.
+  ASSERT_OK_AND_ASSIGN(std::string docs, HttpGet("127.0.0.1", http_port_, "/docs"));
+  EXPECT_THAT(docs, HasSubstr("/get-online-features"));
 
   // Each /metrics has per-method request counters and latency histograms: the status calls
   // above went through every service's health endpoint.
