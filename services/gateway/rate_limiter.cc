@@ -10,10 +10,12 @@ RateLimit RateLimiter::LimitOf(const auth::Identity& who) const {
   for (const std::string& role : who.roles) {
     auto it = config_.by_role.find(role);
     if (it == config_.by_role.end()) continue;
-    // Unlimited beats any rate.
-    if (!any || it->second.rate == 0 || (best.rate != 0 && it->second.rate > best.rate)) {
-      best = it->second;
-    }
+    const RateLimit& limit = it->second;
+    // Unlimited beats any rate; then the higher rate, then the larger burst.
+    bool better =
+        !any || (best.rate != 0 && (limit.rate == 0 || limit.rate > best.rate ||
+                                    (limit.rate == best.rate && limit.burst > best.burst)));
+    if (better) best = limit;
     any = true;
   }
   return any ? best : config_.default_limit;
