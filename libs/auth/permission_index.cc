@@ -41,6 +41,7 @@ PermissionIndex::PermissionIndex(
       rule->name_patterns.push_back(std::move(re));
     }
     for (const auto& [key, value] : p.required_tags()) rule->required_tags.emplace_back(key, value);
+    for (int action : p.actions()) rule->actions |= 1u << action;
 
     std::vector<int> kinds(p.types().begin(), p.types().end());
     if (kinds.empty()) {
@@ -70,11 +71,17 @@ const std::vector<const PermissionIndex::Rule*>* PermissionIndex::Candidates(
 
 bool PermissionIndex::Allows(const Identity& who, Permission::Action action,
                              const Resource& resource) const {
+  return AllowsBoth(who, action, Permission::ACTION_UNSPECIFIED, resource);
+}
+
+bool PermissionIndex::AllowsBoth(const Identity& who, Permission::Action action,
+                                 Permission::Action and_action, const Resource& resource) const {
   if (open()) return true;
+  const uint32_t also = and_action == Permission::ACTION_UNSPECIFIED ? 0 : 1u << and_action;
   auto any_covers = [&](const std::vector<const Rule*>* rules) {
     if (rules == nullptr) return false;
     for (const Rule* rule : *rules) {
-      if (rule->Covers(resource)) return true;
+      if ((rule->actions & also) == also && rule->Covers(resource)) return true;
     }
     return false;
   };

@@ -46,6 +46,10 @@ class PermissionIndex {
 
   bool Allows(const Identity& who, registry::v1::Permission::Action action,
               const Resource& resource) const;
+  // Both actions from one permission (Feast's rule for a request that needs several: a push
+  // online and offline, an update of an object the caller must also see).
+  bool AllowsBoth(const Identity& who, registry::v1::Permission::Action action,
+                  registry::v1::Permission::Action and_action, const Resource& resource) const;
 
   // No permissions defined: every authenticated caller may do anything.
   bool open() const { return rules_.empty(); }
@@ -54,6 +58,7 @@ class PermissionIndex {
   struct Rule {
     std::vector<std::unique_ptr<RE2>> name_patterns;  // empty: every name
     std::vector<std::pair<std::string, std::string>> required_tags;
+    uint32_t actions = 0;  // bit per Permission::Action
     bool Covers(const Resource& resource) const;
   };
   // (kind, action, "r:" + role or "g:" + group)

@@ -92,6 +92,19 @@ TEST(PermissionIndexTest, RequiredTagsMustAllBePresentWithTheirValues) {
   EXPECT_TRUE(index.Allows(analyst, Permission::READ_OFFLINE, {FEATURE_SERVICE, "s", &prod}));
 }
 
+TEST(PermissionIndexTest, TwoActionsAtOnceMustComeFromOnePermission) {
+  PermissionIndex index(Permissions().permissions());
+  // Two permissions grant these separately, none both.
+  Identity both = Who({"reader"}, {"drivers-team"});
+  EXPECT_TRUE(index.Allows(both, Permission::WRITE_ONLINE, {FEATURE_VIEW, "driver_a"}));
+  EXPECT_TRUE(index.Allows(both, Permission::DESCRIBE, {FEATURE_VIEW, "driver_a"}));
+  EXPECT_FALSE(index.AllowsBoth(both, Permission::WRITE_ONLINE, Permission::DESCRIBE,
+                                {FEATURE_VIEW, "driver_a"}));
+  // One that grants both is enough.
+  EXPECT_TRUE(index.AllowsBoth(Who({"reader"}), Permission::READ_ONLINE, Permission::DESCRIBE,
+                               {FEATURE_VIEW, "v"}));
+}
+
 TEST(PermissionIndexTest, AnyOneGrantingPermissionIsEnough) {
   PermissionIndex index(Permissions().permissions());
   Identity both = Who({"nobody", "reader"}, {"drivers-team"});

@@ -31,6 +31,8 @@ struct Check {
   // not exist (it has no permissions yet, so Feast's rule opens it to every authenticated
   // caller). Anything else on a missing project is refused.
   bool creates_project = false;
+  // A second action the same permission must grant with `action` (unspecified: none).
+  Permission::Action and_action = Permission::ACTION_UNSPECIFIED;
 };
 
 struct AccessPlan {

@@ -7,6 +7,11 @@
 namespace granary::gateway {
 namespace {}  // namespace
 
+std::string ActionsOf(const Check& check) {
+  if (check.and_action == Permission::ACTION_UNSPECIFIED) return auth::ActionName(check.action);
+  return absl::StrCat(auth::ActionName(check.action), "+", auth::ActionName(check.and_action));
+}
+
 std::string Describe(const Check& check) {
   std::string kind = absl::AsciiStrToLower(auth::KindName(check.kind));
   absl::StrReplaceAll({{"_", " "}}, &kind);
@@ -31,7 +36,8 @@ absl::StatusOr<bool> Authorizer::Evaluate(const auth::Identity& who, const Check
   if (!catalog.ok()) return catalog.status();
   auto index = IndexOf(**catalog);
   if (!index.ok()) return index.status();
-  return (*index)->Allows(who, check.action, {check.kind, check.name, check.tags});
+  return (*index)->AllowsBoth(who, check.action, check.and_action,
+                              {check.kind, check.name, check.tags});
 }
 
 absl::Status Authorizer::Decide(const auth::Identity& who, const std::vector<Check>& checks) {
@@ -39,8 +45,8 @@ absl::Status Authorizer::Decide(const auth::Identity& who, const std::vector<Che
     auto allowed = Evaluate(who, check);
     if (!allowed.ok()) return allowed.status();
     if (!*allowed) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "'", who.user, "' may not ", auth::ActionName(check.action), " ", Describe(check)));
+      return absl::PermissionDeniedError(
+          absl::StrCat("'", who.user, "' may not ", ActionsOf(check), " ", Describe(check)));
     }
   }
   return absl::OkStatus();

@@ -45,6 +45,8 @@ class Authorizer {
 };
 
 std::string Describe(const Check& check);
+// "READ_ONLINE", or "WRITE_ONLINE+WRITE_OFFLINE" when one permission must grant both.
+std::string ActionsOf(const Check& check);
 
 }  // namespace granary::gateway
 

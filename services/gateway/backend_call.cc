@@ -37,7 +37,7 @@ absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
     return plan.status();
   }
   for (const Check& check : plan->checks) {
-    entry->resources.push_back(absl::StrCat(auth::ActionName(check.action), " ", Describe(check)));
+    entry->resources.push_back(absl::StrCat(ActionsOf(check), " ", Describe(check)));
   }
   absl::Status decision = deps_->authorizer->Decide(who, plan->checks);
   if (!decision.ok()) {

@@ -76,16 +76,18 @@ absl::StatusOr<AccessPlan> PlanOnlineRead(const std::string& bytes, Catalogs& ca
 absl::StatusOr<AccessPlan> PlanPush(const ingestion::v1::PushRequest& request, Catalogs& catalogs) {
   AccessPlan plan;
   plan.project = ProjectOr(request.project(), catalogs);
-  std::vector<Permission::Action> actions;
+  // Online and offline at once must be granted by one permission (Feast's rule).
+  Permission::Action action = Permission::WRITE_ONLINE;
+  Permission::Action and_action = Permission::ACTION_UNSPECIFIED;
   switch (request.to()) {
     case ingestion::v1::OFFLINE:
-      actions = {Permission::WRITE_OFFLINE};
+      action = Permission::WRITE_OFFLINE;
       break;
     case ingestion::v1::ONLINE_AND_OFFLINE:
-      actions = {Permission::WRITE_ONLINE, Permission::WRITE_OFFLINE};
+      and_action = Permission::WRITE_OFFLINE;
       break;
     default:
-      actions = {Permission::WRITE_ONLINE};
+      break;
   }
   auto catalog = catalogs.Find(plan.project);
   if (!catalog.ok() && !absl::IsNotFound(catalog.status())) return catalog.status();
@@ -95,15 +97,15 @@ absl::StatusOr<AccessPlan> PlanPush(const ingestion::v1::PushRequest& request, C
       if (view.stream_source() == request.push_source_name()) views.push_back(view.name());
     }
   }
-  for (Permission::Action action : actions) {
-    // The views the push source feeds (Feast's rule); a source no view uses is checked itself,
-    // so that nobody writes its offline table unchecked.
-    for (const std::string& view : views) {
-      AddCheck(plan, catalogs, plan.project, action, v1::FEATURE_VIEW, view);
-    }
-    if (views.empty()) {
-      AddCheck(plan, catalogs, plan.project, action, v1::DATA_SOURCE, request.push_source_name());
-    }
+  // The views the push source feeds (Feast's rule); a source no view uses is checked itself,
+  // so that nobody writes its offline table unchecked.
+  for (const std::string& view : views) {
+    AddCheck(plan, catalogs, plan.project, action, v1::FEATURE_VIEW, view);
+    plan.checks.back().and_action = and_action;
+  }
+  if (views.empty()) {
+    AddCheck(plan, catalogs, plan.project, action, v1::DATA_SOURCE, request.push_source_name());
+    plan.checks.back().and_action = and_action;
   }
   return plan;
 }

@@ -214,8 +214,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     absl::MutexLock lock(&mu_);
     for (const Check& check : plan.checks) {
       if (entry_.resources.size() >= kMaxAuditResources) break;
-      entry_.resources.push_back(
-          absl::StrCat(auth::ActionName(check.action), " ", Describe(check)));
+      entry_.resources.push_back(absl::StrCat(ActionsOf(check), " ", Describe(check)));
     }
   }
 

@@ -73,8 +73,10 @@ absl::StatusOr<AccessPlan> PlanApply(const std::string& bytes, Catalogs& catalog
     plan.checks.push_back({plan.project, Permission::CREATE, v1::PROJECT, plan.project,
                            &repo.project().tags(), /*creates_project=*/true});
   } else if (!SameDefinition(repo.project(), (*catalog)->repo().project())) {
+    // Feast's rule for an update: the caller must see what it changes, so one permission
+    // must grant UPDATE and DESCRIBE.
     plan.checks.push_back({plan.project, Permission::UPDATE, v1::PROJECT, plan.project,
-                           &(*catalog)->repo().project().tags()});
+                           &(*catalog)->repo().project().tags(), false, Permission::DESCRIBE});
   }
   ForEachObject(repo, [&](ObjectKind kind, const Message& o, const auth::Tags& tags) {
     std::string name = name_of(o);
@@ -86,9 +88,10 @@ absl::StatusOr<AccessPlan> PlanApply(const std::string& bytes, Catalogs& catalog
     if (!SameDefinition(o, *it->second)) {
       // Both the object as it is and as it would be must be the caller's: retagging an object
       // must not move it out of another team's permissions.
-      plan.checks.push_back({plan.project, Permission::UPDATE, kind, name, &tags});
       plan.checks.push_back(
-          {plan.project, Permission::UPDATE, kind, name, TagsIn(**catalog, kind, name)});
+          {plan.project, Permission::UPDATE, kind, name, &tags, false, Permission::DESCRIBE});
+      plan.checks.push_back({plan.project, Permission::UPDATE, kind, name,
+                             TagsIn(**catalog, kind, name), false, Permission::DESCRIBE});
     }
     current.erase(it);
   });

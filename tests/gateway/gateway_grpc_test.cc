@@ -187,7 +187,7 @@ TEST_F(GatewayGrpcTest, ReaderReadsOnlineAndIsDeniedWritesNamingActionAndObject)
   grpc::Status status =
       reg::RegistryService::NewStub(stack().channel())->Apply(&ctx, apply, &applied);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(status.error_message(), HasSubstr("may not UPDATE feature view"));
+  EXPECT_THAT(status.error_message(), HasSubstr("may not UPDATE+DESCRIBE feature view"));
 
   grpc::ClientContext materialize_ctx;
   GatewayStack::Authorize(materialize_ctx, reader);
@@ -217,7 +217,8 @@ TEST_F(GatewayGrpcTest, ApplyChecksOnlyWhatReallyChanges) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   std::vector<nlohmann::json> lines = stack().AuditLines("apply-project-only");
   ASSERT_THAT(lines, SizeIs(1));
-  EXPECT_EQ(lines[0]["resources"], nlohmann::json::array({"UPDATE project 'driver_stats'"}))
+  EXPECT_EQ(lines[0]["resources"],
+            nlohmann::json::array({"UPDATE+DESCRIBE project 'driver_stats'"}))
       << lines[0].dump();
 }
 
