@@ -135,6 +135,12 @@ absl::StatusOr<OidcKeySource::Fetched> OidcKeySource::Fetch(bool with_discovery)
     if (issuer == doc.end() || !issuer->is_string() || issuer->get<std::string>().empty()) {
       return Unavailable("OIDC discovery", url, "no issuer");
     }
+    if (!options_.expected_issuer.empty() &&
+        issuer->get<std::string>() != options_.expected_issuer) {
+      return Unavailable("OIDC discovery", url,
+                         absl::StrCat("names issuer '", issuer->get<std::string>(),
+                                      "', not the configured '", options_.expected_issuer, "'"));
+    }
     jwks_uri_ = jwks_uri->get<std::string>();
     issuer_from_discovery_ = issuer->get<std::string>();
   }

@@ -40,6 +40,9 @@ struct OidcOptions {
   absl::Duration min_refresh_interval = absl::Seconds(30);
   // A PEM bundle to verify the issuer with instead of the system's CAs.
   std::string ca_file;
+  // When set, the discovery document must name this issuer (OIDC Discovery 1.0, 4.3): a URL
+  // pointing at another issuer's document is a misconfiguration whose keys are not used.
+  std::string expected_issuer;
 };
 
 class OidcKeySource : public KeySource {
@@ -52,7 +55,8 @@ class OidcKeySource : public KeySource {
   absl::StatusOr<std::shared_ptr<const KeySet>> KeysAfterUnknownKid() override;
 
   // The `issuer` of the last discovery document fetched, empty before the first. OIDC requires
-  // it to equal the configured issuer (and the tokens' `iss`); the caller checks that.
+  // it to equal the configured issuer (checked when OidcOptions::expected_issuer is set) and
+  // the tokens' `iss` (the JWT authenticator's check).
   std::string issuer() const;
 
  private:

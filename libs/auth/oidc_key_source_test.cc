@@ -110,6 +110,20 @@ TEST_F(OidcKeySourceTest, FetchesDiscoveryAndJwksOnceThenCaches) {
   EXPECT_EQ(jwks_fetches(), 2);
 }
 
+TEST_F(OidcKeySourceTest, ADiscoveryDocumentOfAnotherIssuerIsNotUsed) {
+  options_.expected_issuer = "https://idp.example.com/realms/other";
+  OidcKeySource source(options_, clock_);
+  absl::StatusOr<std::shared_ptr<const KeySet>> keys = source.Keys();
+  EXPECT_EQ(keys.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(keys.status().message(), HasSubstr("not the configured"));
+  EXPECT_EQ(jwks_fetches(), 0);
+  // The right one is.
+  options_.expected_issuer = issuer_;
+  OidcKeySource right(options_, clock_);
+  ASSERT_OK_AND_ASSIGN(auto held, right.Keys());
+  EXPECT_THAT(Kids(held), ElementsAre("k1"));
+}
+
 TEST_F(OidcKeySourceTest, UnknownKidRefreshPicksUpRotatedKeys) {
   OidcKeySource source(options_, clock_);
   ASSERT_OK(source.Keys());

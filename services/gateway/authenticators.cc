@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<auth::Authenticator>> MakeAuthenticator(const Aut
   } else if (!config.discovery_url.empty()) {
     auth::OidcOptions oidc;
     oidc.discovery_url = config.discovery_url;
+    oidc.expected_issuer = config.issuer;
     options.keys = std::make_shared<auth::OidcKeySource>(oidc, base::Clock::Real());
   }
   options.issuer = config.issuer;
