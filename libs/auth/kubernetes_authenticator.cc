@@ -185,9 +185,10 @@ absl::StatusOr<KubernetesAuthenticator::Review> KubernetesAuthenticator::CachedR
 
 absl::StatusOr<KubernetesAuthenticator::Review> KubernetesAuthenticator::CallTokenReview(
     absl::string_view token) {
-  const json request = {{"apiVersion", "authentication.k8s.io/v1"},
-                        {"kind", "TokenReview"},
-                        {"spec", {{"token", std::string(token)}}}};
+  json request = {{"apiVersion", "authentication.k8s.io/v1"},
+                  {"kind", "TokenReview"},
+                  {"spec", {{"token", std::string(token)}}}};
+  if (!options_.audiences.empty()) request["spec"]["audiences"] = options_.audiences;
   ASSIGN_OR_RETURN(std::string text,
                    CallApi("POST", "/apis/authentication.k8s.io/v1/tokenreviews",
                            request.dump(-1, ' ', false, json::error_handler_t::replace),

@@ -54,6 +54,10 @@ struct KubernetesOptions {
   absl::Duration cache_ttl = absl::Seconds(60);
   // For each call to the API server.
   absl::Duration timeout = absl::Seconds(5);
+  // The audiences a caller's token must be meant for (TokenReview spec.audiences): set them
+  // (and have callers use projected tokens with that audience) so that a token meant for
+  // another service cannot be replayed here. Empty: the API server's own audience.
+  std::vector<std::string> audiences;
 };
 
 class KubernetesAuthenticator : public Authenticator {

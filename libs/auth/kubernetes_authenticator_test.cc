@@ -226,6 +226,24 @@ TEST_F(KubernetesAuthenticatorTest, RequestsCarryTheGatewayTokenAndTheTokenRevie
                             "spec": {"token": "trainer-token"}})"));
 }
 
+TEST_F(KubernetesAuthenticatorTest, ConfiguredAudiencesGoIntoTheReview) {
+  std::vector<TestHttpRequest> seen;
+  absl::Mutex seen_mu;
+  server_->Handle("POST", kReviewPath, [&](const TestHttpRequest& request) {
+    {
+      absl::MutexLock lock(&seen_mu);
+      seen.push_back(request);
+    }
+    return Review(request);
+  });
+  options_.audiences = {"granary-gateway"};
+  auto authenticator = Make();
+  ASSERT_OK(authenticator->Authenticate(kTrainerToken));
+  server_->Stop();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(json::parse(seen[0].body)["spec"]["audiences"], json::array({"granary-gateway"}));
+}
+
 TEST_F(KubernetesAuthenticatorTest, ReviewsAndBindingsAreCachedForTheTtl) {
   auto authenticator = Make();
   for (int i = 0; i < 5; ++i) ASSERT_OK(authenticator->Authenticate(kTrainerToken));

@@ -17,6 +17,7 @@ absl::StatusOr<std::unique_ptr<auth::Authenticator>> MakeAuthenticator(const Aut
     options.ca_file = config.k8s_ca_file;
     options.namespace_name = config.k8s_namespace;
     options.cache_ttl = config.k8s_cache_ttl;
+    options.audiences = config.k8s_audiences;
     auto authenticator = auth::KubernetesAuthenticator::Create(options, base::Clock::Real());
     if (!authenticator.ok()) return authenticator.status();
     return std::unique_ptr<auth::Authenticator>(std::move(*authenticator));

@@ -31,6 +31,7 @@ AuthConfig ReadAuth(config::Reader section) {
   c.k8s_ca_file = k8s.String("ca_file", c.k8s_ca_file);
   c.k8s_namespace = k8s.String("namespace", "");
   c.k8s_cache_ttl = k8s.Duration("cache_ttl", c.k8s_cache_ttl, absl::Seconds(1), absl::Hours(1));
+  c.k8s_audiences = k8s.StringList("audiences");
 
   if (c.type == "jwt" || c.type == "oidc") {
     if (c.algorithms.empty()) section.AddError("algorithms", "required for jwt and oidc");

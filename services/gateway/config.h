@@ -20,7 +20,7 @@
 //                user: [preferred_username, sub]}
 //       none: {user: developer, roles: [writer]}        # the identity every caller gets
 //       kubernetes: {api_server: https://kubernetes.default.svc, namespace: granary,
-//                    cache_ttl: 60s}
+//                    cache_ttl: 60s, audiences: [granary-gateway]}
 //     signature: {secret: {file: .granary/gateway.secret}, ttl: 60s}
 //     audit: {path: stdout}            # stdout, a file, or "" for none
 //     http: {address: 0.0.0.0:6566, threads: 32, max_body: 8MiB, timeout: 30s,
@@ -73,6 +73,7 @@ struct AuthConfig {
   std::string k8s_ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
   std::string k8s_namespace;
   absl::Duration k8s_cache_ttl = absl::Seconds(60);
+  std::vector<std::string> k8s_audiences;
 };
 
 struct GatewayConfig {
