@@ -166,13 +166,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     }
   }
 
-  void OnDone() override {
-    {
-      absl::MutexLock lock(&mu_);
-      server_done_ = true;
-    }
-    MaybeDelete();
-  }
+  void OnDone() override { Settle(&ProxyCall::server_done_, true); }
 
  private:
   class UpstreamReactor final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
@@ -265,11 +259,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       }
     }
     // Only now may the call be deleted (OnDone may already have run).
-    {
-      absl::MutexLock lock(&mu_);
-      preflight_pending_ = false;
-    }
-    MaybeDelete();
+    Settle(&ProxyCall::preflight_pending_, false);
   }
 
   void Forward() {
@@ -355,11 +345,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   void OnUpstreamDone(const grpc::Status& status) {
     CopyTrailingMetadata();
     FinishOnce(status);
-    {
-      absl::MutexLock lock(&mu_);
-      upstream_done_ = true;
-    }
-    MaybeDelete();
+    Settle(&ProxyCall::upstream_done_, true);
   }
 
   void OnUnaryDone(const grpc::Status& status) {
@@ -380,11 +366,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       to_client_ = response_;
       FinishOnce(status, &to_client_);
     }
-    {
-      absl::MutexLock lock(&mu_);
-      upstream_done_ = true;
-    }
-    MaybeDelete();
+    Settle(&ProxyCall::upstream_done_, true);
   }
 
   void CopyTrailingMetadata() {
@@ -435,13 +417,15 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     }
   }
 
-  void MaybeDelete() {
+  // Sets one of the flags the call's end waits for, and deletes the call when that made it
+  // end. Setting and checking in one critical section means exactly one callback, the last,
+  // sees the end: none touches the call after another deleted it.
+  void Settle(bool ProxyCall::*flag, bool value) {
     bool done;
     {
       absl::MutexLock lock(&mu_);
+      this->*flag = value;
       done = server_done_ && !preflight_pending_ && (!upstream_started_ || upstream_done_);
-      if (done && deleting_) return;
-      if (done) deleting_ = true;
     }
     if (done) delete this;
   }
@@ -473,7 +457,6 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool write_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool initial_copied_ ABSL_GUARDED_BY(mu_) = false;
-  bool deleting_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(mu_);
 };
 
