@@ -97,6 +97,7 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   }
   config::Reader limits = gateway.Section("rate_limits");
   c.rate_limits.default_limit = ReadLimit(limits.Section("default"));
+  if (limits.Has("failures")) c.rate_limits.failures = ReadLimit(limits.Section("failures"));
   for (config::Reader item : limits.List("roles")) {
     std::string role = item.RequiredString("role");
     c.rate_limits.by_role[role] = ReadLimit(item);

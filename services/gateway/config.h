@@ -28,6 +28,7 @@
 //     rate_limits:
 //       default: {rate: 0, burst: 0}   # requests per second per user; 0: unlimited
 //       roles: [{role: reader, rate: 500, burst: 1000}]   # the most generous role wins
+//       failures: {rate: 20, burst: 100}   # failed authentications per client address
 #ifndef GRANARY_SERVICES_GATEWAY_CONFIG_H_
 #define GRANARY_SERVICES_GATEWAY_CONFIG_H_
 

@@ -151,8 +151,20 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request, Call& call) {
 
   // Everything else acts on the caller's behalf: who is it, and may it call now?
   ProxyDeps& deps = backend_->deps();
+  const std::string address = "http:" + request.remote_addr;
+  absl::Duration blocked = deps.limiter->FailuresBlock(address);
+  if (blocked > absl::ZeroDuration()) {
+    call.entry.decision = "rate_limited";
+    int64_t seconds = RetryAfterSeconds(blocked);
+    HttpResponse response = ErrorResponse(absl::ResourceExhaustedError(
+        absl::StrCat("too many failed authentications from ", request.remote_addr, "; retry in ",
+                     seconds, "s")));
+    response.headers.emplace_back("Retry-After", std::to_string(seconds));
+    return response;
+  }
   auto who = deps.authenticator->Authenticate(BearerToken(request.Header("authorization")));
   if (!who.ok()) {
+    if (absl::IsUnauthenticated(who.status())) deps.limiter->ChargeFailure(address);
     call.entry.decision = absl::IsUnavailable(who.status()) ? "unavailable" : "unauthenticated";
     return ErrorResponse(who.status());
   }
@@ -161,8 +173,7 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request, Call& call) {
   absl::Duration wait = deps.limiter->Admit(call.who);
   if (wait > absl::ZeroDuration()) {
     call.entry.decision = "rate_limited";
-    int64_t seconds =
-        std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+    int64_t seconds = RetryAfterSeconds(wait);
     HttpResponse response = ErrorResponse(absl::ResourceExhaustedError(
         absl::StrCat("rate limit of '", call.who.user, "' reached; retry in ", seconds, "s")));
     response.headers.emplace_back("Retry-After", std::to_string(seconds));

@@ -81,6 +81,7 @@ class CivetwebServer : public HttpServer {
     } else {
       HttpRequest request;
       request.method = info->request_method;
+      request.remote_addr = info->remote_addr;
       request.path = info->local_uri != nullptr ? info->local_uri : "/";
       if (info->query_string != nullptr) {
         for (absl::string_view pair : absl::StrSplit(info->query_string, '&', absl::SkipEmpty())) {
@@ -150,6 +151,7 @@ class HttplibServer : public HttpServer {
         request.headers[absl::AsciiStrToLower(key)] = value;
       }
       request.body = req.body;
+      request.remote_addr = req.remote_addr;
       HttpResponse response = handler_(request);
       res.status = response.status;
       for (const auto& [name, value] : response.headers) res.set_header(name, value);

@@ -22,6 +22,7 @@ struct HttpRequest {
   std::multimap<std::string, std::string> query;  // decoded
   std::map<std::string, std::string> headers;     // names in lower case
   std::string body;
+  std::string remote_addr;  // the client's address, without its port
   std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? "" : it->second;

@@ -71,11 +71,18 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
              "invalid");
       return;
     }
+    const std::string address = AddressOf(ctx_->peer());
+    absl::Duration blocked = deps_->limiter->FailuresBlock(address);
+    if (blocked > absl::ZeroDuration()) {
+      RefuseRateLimited(blocked, absl::StrCat("too many failed authentications from ", address));
+      return;
+    }
     auto header = ctx_->client_metadata().find("authorization");
     std::string token =
         header == ctx_->client_metadata().end() ? std::string() : BearerToken(View(header->second));
     auto who = deps_->authenticator->Authenticate(token);
     if (!who.ok()) {
+      if (absl::IsUnauthenticated(who.status())) deps_->limiter->ChargeFailure(address);
       Refuse(base::ToGrpcStatus(who.status()),
              absl::IsUnavailable(who.status()) ? "unavailable" : "unauthenticated");
       return;
@@ -83,13 +90,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     entry_.who = *std::move(who);
     absl::Duration wait = deps_->limiter->Admit(entry_.who);
     if (wait > absl::ZeroDuration()) {
-      int64_t seconds =
-          std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
-      ctx_->AddTrailingMetadata("retry-after", std::to_string(seconds));
-      Refuse(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("rate limit of '", entry_.who.user, "' reached; retry in ",
-                                       seconds, "s")),
-             "rate_limited");
+      RefuseRateLimited(wait, absl::StrCat("rate limit of '", entry_.who.user, "' reached"));
       return;
     }
     StartRead(&request_);
@@ -382,6 +383,14 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   // Ends the call with a refusal; a stream already open upstream is cancelled with it (a
   // later PushStream batch refused must not leave the backend's stream waiting).
+  void RefuseRateLimited(absl::Duration wait, const std::string& why) {
+    int64_t seconds = RetryAfterSeconds(wait);
+    ctx_->AddTrailingMetadata("retry-after", std::to_string(seconds));
+    Refuse(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat(why, "; retry in ", seconds, "s")),
+           "rate_limited");
+  }
+
   void Refuse(const grpc::Status& status, const char* decision) {
     bool started;
     {
@@ -461,6 +470,15 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 };
 
 }  // namespace
+
+std::string AddressOf(absl::string_view peer) {
+  size_t colon = peer.rfind(':');
+  return std::string(colon == absl::string_view::npos ? peer : peer.substr(0, colon));
+}
+
+int64_t RetryAfterSeconds(absl::Duration wait) {
+  return std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
+}
 
 std::string TraceIdOf(absl::string_view traceparent, absl::string_view request_id) {
   std::vector<absl::string_view> parts = absl::StrSplit(traceparent, '-');

@@ -50,6 +50,12 @@ std::string BearerToken(absl::string_view authorization);
 // characters); empty when neither is there.
 std::string TraceIdOf(absl::string_view traceparent, absl::string_view request_id);
 
+// A caller's address without its port ("ipv4:10.0.0.7:53412" -> "ipv4:10.0.0.7"): what failed
+// authentications are counted by.
+std::string AddressOf(absl::string_view peer);
+// Retry-After in whole seconds, at least 1.
+int64_t RetryAfterSeconds(absl::Duration wait);
+
 }  // namespace granary::gateway
 
 #endif  // GRANARY_SERVICES_GATEWAY_PROXY_H_

@@ -21,13 +21,13 @@ RateLimit RateLimiter::LimitOf(const auth::Identity& who) const {
   return any ? best : config_.default_limit;
 }
 
-absl::Duration RateLimiter::Admit(const auth::Identity& who) {
-  RateLimit limit = LimitOf(who);
+absl::Duration RateLimiter::Take(const std::string& key, const RateLimit& limit, bool spend,
+                                 bool force) {
   if (limit.rate <= 0) return absl::ZeroDuration();
   double burst = std::max(limit.burst, 1.0);
   absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
-  auto [it, fresh] = buckets_.try_emplace(who.user, Bucket{burst, now});
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst, now});
   Bucket& bucket = it->second;
   if (!fresh) {
     double earned = absl::ToDoubleSeconds(now - bucket.refilled) * limit.rate;
@@ -35,10 +35,25 @@ absl::Duration RateLimiter::Admit(const auth::Identity& who) {
     bucket.refilled = now;
   }
   if (bucket.tokens >= 1) {
-    bucket.tokens -= 1;
+    if (spend) bucket.tokens -= 1;
     return absl::ZeroDuration();
   }
+  // A failure is counted even when the bucket is empty, so that trying again while refused
+  // keeps the address refused.
+  if (force) bucket.tokens = std::max(bucket.tokens - 1, -burst);
   return absl::Seconds((1 - bucket.tokens) / limit.rate);
+}
+
+absl::Duration RateLimiter::Admit(const auth::Identity& who) {
+  return Take("user:" + who.user, LimitOf(who), /*spend=*/true, /*force=*/false);
+}
+
+absl::Duration RateLimiter::FailuresBlock(const std::string& address) {
+  return Take("failed:" + address, config_.failures, /*spend=*/false, /*force=*/false);
+}
+
+void RateLimiter::ChargeFailure(const std::string& address) {
+  Take("failed:" + address, config_.failures, /*spend=*/true, /*force=*/true);
 }
 
 }  // namespace granary::gateway

@@ -25,6 +25,9 @@ struct RateLimit {
 struct RateLimitConfig {
   RateLimit default_limit;
   std::map<std::string, RateLimit> by_role;
+  // Failed authentications per client address: past it, that address's calls are refused
+  // before any token is checked (a flood of made-up tokens costs a signature check each).
+  RateLimit failures = {.rate = 20, .burst = 100};
 };
 
 class RateLimiter {
@@ -35,8 +38,15 @@ class RateLimiter {
   // Zero when the call may go now; else how long until a token is there.
   absl::Duration Admit(const auth::Identity& who);
 
+  // For credentials that failed: how long the address must wait before it may try again (zero:
+  // it may), without spending anything; and the failure's charge.
+  absl::Duration FailuresBlock(const std::string& address);
+  void ChargeFailure(const std::string& address);
+
  private:
   RateLimit LimitOf(const auth::Identity& who) const;
+  // Refills `key`'s bucket; spends a token when `spend` and one is there.
+  absl::Duration Take(const std::string& key, const RateLimit& limit, bool spend, bool force);
 
   struct Bucket {
     double tokens = 0;

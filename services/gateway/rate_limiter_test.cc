@@ -52,5 +52,37 @@ TEST(RateLimiterTest, TokensNeverPileUpPastTheBurst) {
   EXPECT_GT(limiter.Admit(ana), absl::ZeroDuration());
 }
 
+TEST(RateLimiterTest, AnAddressWhoseAuthenticationsKeepFailingIsHeldBack) {
+  base::FakeClock clock;
+  RateLimitConfig config;
+  config.failures = {.rate = 1, .burst = 3};
+  RateLimiter limiter(config, clock);
+  const std::string mallory = "ipv4:10.0.0.66";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(limiter.FailuresBlock(mallory), absl::ZeroDuration()) << i;
+    limiter.ChargeFailure(mallory);
+  }
+  EXPECT_GT(limiter.FailuresBlock(mallory), absl::ZeroDuration());
+  // Asking does not spend: another address, and users, are not affected.
+  EXPECT_EQ(limiter.FailuresBlock("ipv4:10.0.0.7"), absl::ZeroDuration());
+  EXPECT_EQ(limiter.Admit(Who("ana", {})), absl::ZeroDuration());
+  // Failing again while held back keeps it held back longer.
+  limiter.ChargeFailure(mallory);
+  clock.Advance(absl::Seconds(1));
+  EXPECT_GT(limiter.FailuresBlock(mallory), absl::ZeroDuration());
+  clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(limiter.FailuresBlock(mallory), absl::ZeroDuration());
+}
+
+TEST(RateLimiterTest, AUserNamedLikeAnAddressHasABucketOfItsOwn) {
+  base::FakeClock clock;
+  RateLimitConfig config;
+  config.default_limit = {.rate = 1, .burst = 1};
+  config.failures = {.rate = 1, .burst = 1};
+  RateLimiter limiter(config, clock);
+  limiter.ChargeFailure("ipv4:10.0.0.66");
+  EXPECT_EQ(limiter.Admit(Who("failed:ipv4:10.0.0.66", {})), absl::ZeroDuration());
+}
+
 }  // namespace
 }  // namespace granary::gateway
