@@ -365,6 +365,27 @@ TEST_F(GatewayGrpcTest, ALaterBatchThatIsRefusedEndsTheStreamAfterTheAllowedOnes
   EXPECT_THAT(status.error_message(), HasSubstr("no_such_project"));
 }
 
+TEST_F(GatewayGrpcTest, ACallerCancellingEndsTheBackendsStreamToo) {
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("wes", {"writer"}));
+  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
+  ingestion::v1::PushStreamRequest batch;
+  *batch.mutable_batch() = PushRow(7300, 0.5f);
+  ASSERT_TRUE(stream->Write(batch));
+  ingestion::v1::PushStreamResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  // The stream is open at ingestion, behind the gateway...
+  TestService& ingestion = stack().ingestion();
+  ASSERT_TRUE(Eventually([&] { return ingestion.Metric("granary_ingestion_open_streams") == 1; },
+                         absl::Seconds(10)));
+  // ... and the caller going away closes it there: nothing else would (no deadline, no
+  // half-close).
+  ctx.TryCancel();
+  EXPECT_TRUE(Eventually([&] { return ingestion.Metric("granary_ingestion_open_streams") == 0; },
+                         absl::Seconds(10)));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 TEST_F(GatewayGrpcTest, EntitySqlIsNotForwarded) {
   grpc::ClientContext ctx;
   GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
