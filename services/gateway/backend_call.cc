@@ -7,21 +7,9 @@
 #include "grpcpp/grpcpp.h"
 
 #include "libs/base/grpc_status.h"
+#include "services/gateway/byte_buffers.h"
 
 namespace granary::gateway {
-namespace {
-
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& slice : slices) {
-    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return out;
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
                                                const std::string& request,
@@ -51,8 +39,8 @@ absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
   context.AddMetadata(auth::kCallerSignatureHeader,
                       deps_->signer->Sign(who, method, deps_->clock->Now()));
   if (!entry->trace_id.empty()) context.AddMetadata("x-request-id", entry->trace_id);
-  grpc::Slice slice(plan->rewritten.has_value() ? *plan->rewritten : request);
-  grpc::ByteBuffer request_buffer(&slice, 1);
+  grpc::ByteBuffer request_buffer =
+      FromString(plan->rewritten.has_value() ? *plan->rewritten : request);
   grpc::ByteBuffer response_buffer;
   grpc::Status status;
   absl::Notification done;

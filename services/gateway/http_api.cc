@@ -24,19 +24,6 @@ HttpResponse Json(int status, const json& body) {
       status, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
 
-HttpResponse ProtoJson(const std::string& bytes, google::protobuf::Message* message) {
-  if (!message->ParseFromString(bytes)) {
-    return ErrorResponse(absl::InternalError("bad response from the backend"));
-  }
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(*message, &text, options).ok()) {
-    return ErrorResponse(absl::InternalError("response does not print as JSON"));
-  }
-  return {200, "application/json", text, {}};
-}
-
 absl::StatusOr<google::protobuf::Timestamp> TimeField(const json& body, const char* field) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) {
@@ -86,6 +73,19 @@ int HttpStatusOf(absl::StatusCode code) {
     default:
       return 500;
   }
+}
+
+HttpResponse ProtoJson(const std::string& bytes, google::protobuf::Message* message) {
+  if (!message->ParseFromString(bytes)) {
+    return ErrorResponse(absl::InternalError("bad response from the backend"));
+  }
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(*message, &text, options).ok()) {
+    return ErrorResponse(absl::InternalError("response does not print as JSON"));
+  }
+  return {200, "application/json", text, {}};
 }
 
 HttpResponse ErrorResponse(const absl::Status& status) {

@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 
 #include "services/gateway/backend_call.h"
@@ -72,6 +73,9 @@ class HttpApi {
 // The HTTP status that means `code` (INVALID_ARGUMENT 400, UNAUTHENTICATED 401, ...).
 int HttpStatusOf(absl::StatusCode code);
 HttpResponse ErrorResponse(const absl::Status& status);
+// `bytes` parsed into `message` and printed as proto JSON (field names as in the .proto): 200,
+// or 500 when the backend's answer does not parse.
+HttpResponse ProtoJson(const std::string& bytes, google::protobuf::Message* message);
 
 }  // namespace granary::gateway
 

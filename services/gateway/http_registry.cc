@@ -45,19 +45,6 @@ const std::vector<Kind>& Kinds() {
   return *kinds;
 }
 
-HttpResponse Printed(const std::string& bytes, google::protobuf::Message& message) {
-  if (!message.ParseFromString(bytes)) {
-    return ErrorResponse(absl::InternalError("bad response from the registry"));
-  }
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
-    return ErrorResponse(absl::InternalError("response does not print as JSON"));
-  }
-  return {200, "application/json", text, {}};
-}
-
 // page_size, page_token and tag=key:value (repeatable) into a list request.
 template <typename Request>
 absl::Status ReadListQuery(const HttpRequest& http, Request* request) {
@@ -101,7 +88,7 @@ HttpResponse HttpApi::Registry(const HttpRequest& request, Call& call) {
     auto answer = Backend(absl::StrCat(kRegistry, "ListProjects"), list.SerializeAsString(), call);
     if (!answer.ok()) return ErrorResponse(answer.status());
     v1::ListProjectsResponse response;
-    return Printed(*answer, response);
+    return ProtoJson(*answer, &response);
   }
   if (parts.size() == 1) {
     if (!request.query.empty()) return invalid(absl::InvalidArgumentError("query: none expected"));
@@ -110,7 +97,7 @@ HttpResponse HttpApi::Registry(const HttpRequest& request, Call& call) {
     auto answer = Backend(absl::StrCat(kRegistry, "GetProject"), get.SerializeAsString(), call);
     if (!answer.ok()) return ErrorResponse(answer.status());
     v1::Project project;
-    return Printed(*answer, project);
+    return ProtoJson(*answer, &project);
   }
   const Kind* kind = nullptr;
   for (const Kind& k : Kinds()) {
@@ -130,7 +117,7 @@ HttpResponse HttpApi::Registry(const HttpRequest& request, Call& call) {
     auto answer =
         Backend(absl::StrCat(kRegistry, "List", kind->plural), list.SerializeAsString(), call);
     if (!answer.ok()) return ErrorResponse(answer.status());
-    return Printed(*answer, *kind->list());
+    return ProtoJson(*answer, kind->list().get());
   }
   if (!request.query.empty()) return invalid(absl::InvalidArgumentError("query: none expected"));
   v1::GetObjectRequest get;
@@ -138,7 +125,7 @@ HttpResponse HttpApi::Registry(const HttpRequest& request, Call& call) {
   get.set_name(parts[2]);
   auto answer = Backend(absl::StrCat(kRegistry, "Get", kind->noun), get.SerializeAsString(), call);
   if (!answer.ok()) return ErrorResponse(answer.status());
-  return Printed(*answer, *kind->one());
+  return ProtoJson(*answer, kind->one().get());
 }
 
 }  // namespace granary::gateway

@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 
 #include "libs/base/grpc_status.h"
+#include "services/gateway/byte_buffers.h"
 #include "services/gateway/catalog_objects.h"
 
 namespace granary::gateway {
@@ -21,21 +22,6 @@ namespace {
 
 constexpr char kGetJob[] = "/granary.materialization.v1.MaterializationService/GetJob";
 constexpr size_t kMaxAuditResources = 20;
-
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& slice : slices) {
-    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return out;
-}
-
-grpc::ByteBuffer FromString(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
 
 absl::string_view View(const grpc::string_ref& ref) { return {ref.data(), ref.size()}; }
 

@@ -2,39 +2,10 @@
 // bad credential is refused UNAUTHENTICATED, every missing permission PERMISSION_DENIED naming
 // the action and object, each decision leaves an audit line, backends refuse what does not
 // carry the gateway's signature, and the happy paths (unary and streaming) work per role.
-#include <map>
-
-#include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
-#include "gmock/gmock.h"
-#include "granary/ingestion/v1/ingestion.grpc.pb.h"
-#include "granary/materialization/v1/materialization.grpc.pb.h"
-#include "granary/registry/v1/registry_service.grpc.pb.h"
-#include "granary/serving/v1/serving.grpc.pb.h"
-#include "granary/types/v1/value.pb.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "gtest/gtest.h"
-
-#include "libs/auth/caller_signature.h"
-#include "libs/base/proto_time.h"
-#include "libs/testing/eventually.h"
-#include "libs/testing/status_matchers.h"
-#include "tests/gateway/gateway_stack.h"
+#include "tests/gateway/gateway_grpc_fixture.h"
 
 namespace granary::testing {
 namespace {
-
-// gRPC statuses, checked with their message shown.
-#define EXPECT_GRPC_OK(expr)                              \
-  do {                                                    \
-    const grpc::Status status_ = (expr);                  \
-    EXPECT_TRUE(status_.ok()) << status_.error_message(); \
-  } while (0)
-#define ASSERT_GRPC_OK(expr)                              \
-  do {                                                    \
-    const grpc::Status status_ = (expr);                  \
-    ASSERT_TRUE(status_.ok()) << status_.error_message(); \
-  } while (0)
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -42,57 +13,6 @@ using ::testing::SizeIs;
 namespace serving_v1 = serving::v1;
 namespace reg = registry::v1;
 namespace mat = materialization::v1;
-
-class GatewayGrpcTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(stack().ok()) << stack().status(); }
-  static GatewayStack& stack() { return GatewayStack::Get(); }
-
-  static serving_v1::GetOnlineFeaturesRequest Read(const std::vector<std::string>& features) {
-    serving_v1::GetOnlineFeaturesRequest request;
-    for (const std::string& f : features) request.mutable_features()->add_val(f);
-    (*request.mutable_entities())["driver_id"].add_val()->set_int64_val(1001);
-    (*request.mutable_entities())["driver_id"].add_val()->set_int64_val(1002);
-    return request;
-  }
-
-  // GetOnlineFeatures through the gateway with `token` (none when empty), tagged `trace`.
-  static grpc::Status ReadOnline(const std::string& token,
-                                 const serving_v1::GetOnlineFeaturesRequest& request,
-                                 const std::string& trace = "",
-                                 serving_v1::GetOnlineFeaturesResponse* response = nullptr) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-    if (!token.empty()) GatewayStack::Authorize(ctx, token);
-    if (!trace.empty()) ctx.AddMetadata("x-request-id", trace);
-    serving_v1::GetOnlineFeaturesResponse ignored;
-    return serving_v1::ServingService::NewStub(stack().channel())
-        ->GetOnlineFeatures(&ctx, request, response != nullptr ? response : &ignored);
-  }
-
-  static ingestion::v1::PushRequest PushRow(int64_t driver, float conv_rate) {
-    ingestion::v1::PushRequest push;
-    push.set_push_source_name("driver_stats_push");
-    auto& columns = *push.mutable_columns();
-    columns["driver_id"].add_val()->set_int64_val(driver);
-    columns["event_timestamp"].add_val()->set_unix_timestamp_val(absl::ToUnixSeconds(absl::Now()));
-    columns["created"].add_val()->set_unix_timestamp_val(absl::ToUnixSeconds(absl::Now()));
-    columns["conv_rate"].add_val()->set_float_val(conv_rate);
-    columns["acc_rate"].add_val()->set_float_val(0.5f);
-    columns["avg_daily_trips"].add_val()->set_int64_val(7);
-    return push;
-  }
-
-  static grpc::Status Push(const std::string& token, const ingestion::v1::PushRequest& push,
-                           const std::string& trace = "") {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-    GatewayStack::Authorize(ctx, token);
-    if (!trace.empty()) ctx.AddMetadata("x-request-id", trace);
-    ingestion::v1::PushResponse response;
-    return ingestion::v1::IngestionService::NewStub(stack().channel())->Push(&ctx, push, &response);
-  }
-};
 
 TEST_F(GatewayGrpcTest, EveryBadCredentialIsRefusedUnauthenticatedWithAnAuditLine) {
   const std::string reader = "ana";
@@ -283,124 +203,6 @@ TEST_F(GatewayGrpcTest, ListsShowOnlyWhatTheCallerMayDescribe) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_F(GatewayGrpcTest, WriterPushesUnaryAndStreamedAndReadsItBack) {
-  std::string writer = stack().Token("wes", {"writer"});
-  ASSERT_GRPC_OK(Push(writer, PushRow(7001, 0.25f)));
-
-  grpc::ClientContext ctx;
-  GatewayStack::Authorize(ctx, writer);
-  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
-  for (int64_t driver : {7002, 7003}) {
-    ingestion::v1::PushStreamRequest batch;
-    *batch.mutable_batch() = PushRow(driver, 0.5f);
-    batch.mutable_batch()->set_batch_id(absl::StrCat("gw-stream-", driver));
-    ASSERT_TRUE(stream->Write(batch));
-  }
-  stream->WritesDone();
-  std::vector<std::string> acked;
-  ingestion::v1::PushStreamResponse answer;
-  while (stream->Read(&answer)) {
-    EXPECT_TRUE(answer.has_ack()) << answer.DebugString();
-    acked.push_back(answer.batch_id());
-  }
-  ASSERT_GRPC_OK(stream->Finish());
-  EXPECT_THAT(acked, ::testing::UnorderedElementsAre("gw-stream-7002", "gw-stream-7003"));
-
-  // Every pushed row is served, read through the gateway.
-  serving_v1::GetOnlineFeaturesRequest read;
-  read.mutable_features()->add_val("driver_hourly_stats:conv_rate");
-  for (int64_t driver : {7001, 7002, 7003}) {
-    (*read.mutable_entities())["driver_id"].add_val()->set_int64_val(driver);
-  }
-  EXPECT_TRUE(Eventually(
-      [&] {
-        serving_v1::GetOnlineFeaturesResponse response;
-        if (!ReadOnline(writer, read, "", &response).ok()) return false;
-        const auto& column = response.results(1);
-        return column.statuses(0) == serving_v1::PRESENT &&
-               column.statuses(1) == serving_v1::PRESENT &&
-               column.statuses(2) == serving_v1::PRESENT && column.values(0).float_val() == 0.25f &&
-               column.values(2).float_val() == 0.5f;
-      },
-      absl::Seconds(30)));
-}
-
-TEST_F(GatewayGrpcTest, AStreamedBatchThePushSourceForbidsEndsTheStream) {
-  grpc::ClientContext ctx;
-  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
-  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
-  ingestion::v1::PushStreamRequest batch;
-  *batch.mutable_batch() = PushRow(7100, 0.5f);
-  stream->Write(batch);
-  stream->WritesDone();
-  ingestion::v1::PushStreamResponse answer;
-  EXPECT_FALSE(stream->Read(&answer));
-  grpc::Status status = stream->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-}
-
-TEST_F(GatewayGrpcTest, ALaterBatchThatIsRefusedEndsTheStreamAfterTheAllowedOnes) {
-  grpc::ClientContext ctx;
-  GatewayStack::Authorize(ctx, stack().Token("wes", {"writer"}));
-  ctx.AddMetadata("x-request-id", "stream-later-denied");
-  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
-  ingestion::v1::PushStreamRequest allowed;
-  *allowed.mutable_batch() = PushRow(7200, 0.5f);
-  allowed.mutable_batch()->set_batch_id("later-denied-1");
-  ASSERT_TRUE(stream->Write(allowed));
-  ingestion::v1::PushStreamResponse answer;
-  ASSERT_TRUE(stream->Read(&answer));  // the first batch went through and was acknowledged
-  EXPECT_EQ(answer.batch_id(), "later-denied-1");
-  EXPECT_TRUE(answer.has_ack());
-  // The second names a project that does not exist: nothing there may be written.
-  ingestion::v1::PushStreamRequest refused;
-  *refused.mutable_batch() = PushRow(7201, 0.5f);
-  refused.mutable_batch()->set_project("no_such_project");
-  stream->Write(refused);
-  stream->WritesDone();
-  while (stream->Read(&answer)) {
-  }
-  grpc::Status status = stream->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
-  EXPECT_THAT(status.error_message(), HasSubstr("no_such_project"));
-}
-
-TEST_F(GatewayGrpcTest, ACallerCancellingEndsTheBackendsStreamToo) {
-  grpc::ClientContext ctx;
-  GatewayStack::Authorize(ctx, stack().Token("wes", {"writer"}));
-  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
-  ingestion::v1::PushStreamRequest batch;
-  *batch.mutable_batch() = PushRow(7300, 0.5f);
-  ASSERT_TRUE(stream->Write(batch));
-  ingestion::v1::PushStreamResponse answer;
-  ASSERT_TRUE(stream->Read(&answer));
-  // The stream is open at ingestion, behind the gateway...
-  TestService& ingestion = stack().ingestion();
-  ASSERT_TRUE(Eventually([&] { return ingestion.Metric("granary_ingestion_open_streams") == 1; },
-                         absl::Seconds(10)));
-  // ... and the caller going away closes it there: nothing else would (no deadline, no
-  // half-close).
-  ctx.TryCancel();
-  EXPECT_TRUE(Eventually([&] { return ingestion.Metric("granary_ingestion_open_streams") == 0; },
-                         absl::Seconds(10)));
-  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
-}
-
-TEST_F(GatewayGrpcTest, EntitySqlIsNotForwarded) {
-  grpc::ClientContext ctx;
-  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
-  mat::GetHistoricalFeaturesRequest request;
-  request.mutable_features()->add_val("driver_hourly_stats:conv_rate");
-  request.set_entity_sql("SELECT * FROM registry.objects");
-  auto reader =
-      mat::MaterializationService::NewStub(stack().channel())->GetHistoricalFeatures(&ctx, request);
-  mat::GetHistoricalFeaturesResponse part;
-  EXPECT_FALSE(reader->Read(&part));
-  grpc::Status status = reader->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(status.error_message(), HasSubstr("entity_sql"));
-}
-
 TEST_F(GatewayGrpcTest, PlanShowsOnlyChangesToObjectsTheCallerMayDescribe) {
   // Planning the repo without its permissions would delete them: a reader, who may not
   // DESCRIBE permissions, sees none of those changes (they carry the old values).
@@ -464,70 +266,6 @@ TEST_F(GatewayGrpcTest, ANewProjectIsPlannedAndCreatedThroughTheGateway) {
       absl::Seconds(30)));
 }
 
-TEST_F(GatewayGrpcTest, JobsAndHistoricalRetrievalStreamThroughTheGateway) {
-  std::string writer = stack().Token("wes", {"writer"});
-  auto jobs = mat::MaterializationService::NewStub(stack().channel());
-  mat::Job job;
-  {
-    grpc::ClientContext ctx;
-    GatewayStack::Authorize(ctx, writer);
-    mat::MaterializeRequest request;
-    request.add_feature_views("driver_hourly_stats");
-    *request.mutable_start_time() = base::ToProtoTime(absl::FromUnixSeconds(0));
-    *request.mutable_end_time() = base::ToProtoTime(absl::Now());
-    ASSERT_GRPC_OK(jobs->Materialize(&ctx, request, &job));
-  }
-  {
-    grpc::ClientContext ctx;
-    GatewayStack::Authorize(ctx, writer);
-    mat::WatchJobRequest watch;
-    watch.set_job_id(job.job_id());
-    auto reader = jobs->WatchJob(&ctx, watch);
-    mat::Job update;
-    mat::JobState last = mat::JOB_STATE_UNSPECIFIED;
-    int updates = 0;
-    while (reader->Read(&update)) {
-      ++updates;
-      last = update.state();
-    }
-    ASSERT_GRPC_OK(reader->Finish());
-    EXPECT_GE(updates, 1);
-    EXPECT_EQ(last, mat::SUCCEEDED);
-  }
-  // A job of a project the caller may not see: refused, naming only that project.
-  {
-    grpc::ClientContext ctx;
-    GatewayStack::Authorize(ctx, stack().Token("eve", {"visitor"}));
-    mat::GetJobRequest get;
-    get.set_job_id(job.job_id());
-    mat::Job seen;
-    grpc::Status status = jobs->GetJob(&ctx, get, &seen);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-    EXPECT_THAT(status.error_message(), HasSubstr("project 'driver_stats'"));
-  }
-  // Historical retrieval streams its header and batches back to a reader.
-  {
-    grpc::ClientContext ctx;
-    GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
-    mat::GetHistoricalFeaturesRequest request;
-    request.mutable_features()->add_val("driver_hourly_stats:conv_rate");
-    auto* table = request.mutable_entity_table();
-    (*table->mutable_columns())["driver_id"].add_val()->set_int64_val(1001);
-    *table->add_event_timestamps() = base::ToProtoTime(absl::Now());
-    auto reader = jobs->GetHistoricalFeatures(&ctx, request);
-    mat::GetHistoricalFeaturesResponse part;
-    int headers = 0;
-    int batches = 0;
-    while (reader->Read(&part)) {
-      if (part.has_header()) ++headers;
-      if (part.has_batch()) ++batches;
-    }
-    ASSERT_GRPC_OK(reader->Finish());
-    EXPECT_EQ(headers, 1);
-    EXPECT_GE(batches, 1);
-  }
-}
-
 TEST_F(GatewayGrpcTest, BackendsRefuseForgedOrReplayedIdentities) {
   // A channel of our own: the stack's channels sign their calls as a service.
   auto serving = serving_v1::ServingService::NewStub(
@@ -589,33 +327,6 @@ TEST_F(GatewayGrpcTest, PastItsRateLimitACallerIsToldWhenToRetry) {
   std::vector<nlohmann::json> lines = stack().AuditLines("rate-limited");
   ASSERT_THAT(lines, SizeIs(1));
   EXPECT_EQ(lines[0]["decision"], "rate_limited");
-}
-
-TEST_F(GatewayGrpcTest, FeastServiceNameIsRouted) {
-  grpc::ClientContext ctx;
-  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
-  grpc::GenericStub generic(stack().channel());
-  serving_v1::GetOnlineFeaturesRequest request = Read({"driver_hourly_stats:conv_rate"});
-  grpc::Slice slice(request.SerializeAsString());
-  grpc::ByteBuffer send(&slice, 1);
-  grpc::ByteBuffer receive;
-  grpc::Status status;
-  absl::Notification done;
-  generic.UnaryCall(&ctx, "/feast.serving.ServingService/GetOnlineFeatures", grpc::StubOptions(),
-                    &send, &receive, [&](grpc::Status s) {
-                      status = s;
-                      done.Notify();
-                    });
-  done.WaitForNotification();
-  ASSERT_GRPC_OK(status);
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(receive.Dump(&slices).ok());
-  std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  serving_v1::GetOnlineFeaturesResponse response;
-  ASSERT_TRUE(response.ParseFromString(bytes));
-  EXPECT_THAT(response.metadata().feature_names().val(),
-              ::testing::ElementsAre("driver_id", "conv_rate"));
 }
 
 }  // namespace
