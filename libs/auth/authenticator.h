@@ -18,6 +18,9 @@ class Authenticator {
   // UNAVAILABLE when the key source or the API server that would decide cannot be reached.
   // The reason never quotes the token. Thread-safe.
   virtual absl::StatusOr<Identity> Authenticate(absl::string_view token) = 0;
+  // Whether Authenticate(token) might wait on the network now (a key set or a review not
+  // held yet). A caller on an event loop hands such tokens to a thread that may wait.
+  virtual bool MayWait(absl::string_view /*token*/) { return false; }
 };
 
 }  // namespace granary::auth

@@ -43,6 +43,8 @@ class KeySource {
   // A token named a kid the held keys lack (the issuer rotated keys): fetch again, unless a
   // fetch happened within the rate limit, and return what is held then.
   virtual absl::StatusOr<std::shared_ptr<const KeySet>> KeysAfterUnknownKid() = 0;
+  // Whether Keys() or KeysAfterUnknownKid() may fetch over the network.
+  virtual bool Remote() const { return false; }
 };
 
 }  // namespace granary::auth

@@ -151,6 +151,26 @@ absl::StatusOr<Identity> KubernetesAuthenticator::Authenticate(absl::string_view
   return who;
 }
 
+bool KubernetesAuthenticator::MayWait(absl::string_view token) {
+  absl::StatusOr<std::string> key = Sha256(token);
+  if (!key.ok()) return false;  // Authenticate refuses it without a fetch
+  const absl::Time now = clock_.Now();
+  {
+    absl::ReaderMutexLock lock(&reviews_mu_);
+    auto it = reviews_.find(*key);
+    if (it == reviews_.end() || now >= it->second.expires) return true;
+  }
+  // As Bindings() decides: a held list that is fresh, being refreshed or recently tried.
+  const absl::Duration retry = std::min(options_.cache_ttl, kBindingsRetryInterval);
+  absl::ReaderMutexLock lock(&bindings_mu_);
+  const bool recently_tried = now - bindings_attempted_at_ < retry;
+  if (bindings_ != nullptr) {
+    return !(now - bindings_fetched_at_ < options_.cache_ttl || bindings_fetching_ ||
+             recently_tried);
+  }
+  return bindings_fetching_ || !recently_tried;
+}
+
 absl::StatusOr<KubernetesAuthenticator::Review> KubernetesAuthenticator::CachedReview(
     absl::string_view token) {
   ASSIGN_OR_RETURN(const std::string key, Sha256(token));

@@ -73,6 +73,8 @@ class KubernetesAuthenticator : public Authenticator {
   // refuses the gateway's own credentials (401/403: the caller is not at fault). Only
   // "system:serviceaccount:<ns>:<name>" users get roles; any authenticated user gets groups.
   absl::StatusOr<Identity> Authenticate(absl::string_view token) override;
+  // False only when the token's review is held and fresh and the RoleBindings need no fetch.
+  bool MayWait(absl::string_view token) override;
 
  private:
   struct Review {

@@ -264,6 +264,18 @@ TEST_F(KubernetesAuthenticatorTest, ReviewsAndBindingsAreCachedForTheTtl) {
   EXPECT_EQ(lists(), 2);
 }
 
+TEST_F(KubernetesAuthenticatorTest, MayWaitUntilReviewAndBindingsAreHeld) {
+  auto authenticator = Make();
+  EXPECT_TRUE(authenticator->MayWait(kTrainerToken));  // nothing fetched yet
+  ASSERT_OK(authenticator->Authenticate(kTrainerToken));
+  EXPECT_FALSE(authenticator->MayWait(kTrainerToken));
+  EXPECT_TRUE(authenticator->MayWait(kOtherToken));  // its review is not held
+  clock_.Advance(absl::Seconds(60));                 // the review and the list are stale
+  EXPECT_TRUE(authenticator->MayWait(kTrainerToken));
+  ASSERT_OK(authenticator->Authenticate(kTrainerToken));
+  EXPECT_FALSE(authenticator->MayWait(kTrainerToken));
+}
+
 TEST_F(KubernetesAuthenticatorTest, CachedReviewEndsWhenTheTokenExpires) {
   // A JWT-shaped token whose exp is 10 s away: its review is not reused past that.
   const std::string jwt =

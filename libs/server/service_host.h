@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "grpcpp/completion_queue.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/impl/service_type.h"
 #include "prometheus/collectable.h"
@@ -51,6 +52,15 @@ class ServiceHost {
                          std::vector<std::string> counted_as = {}) {
     generic_service_ = std::move(service);
     generic_counted_as_ = std::move(counted_as);
+  }
+  // A service whose methods are async (completion-queue) ones, with `queues` completion queues
+  // made for it. `start` gets them once the server listens and drives them on threads of its
+  // own; the service shuts them down in an OnStop hook (those run once the server has stopped
+  // taking calls) after its calls in flight ended. Queues it never shut down are shut down
+  // and drained when the runtime ends.
+  void AddAsyncService(std::unique_ptr<grpc::Service> service, int queues,
+                       std::function<void(std::vector<grpc::ServerCompletionQueue*>)> start) {
+    async_services_.push_back({std::move(service), queues, std::move(start)});
   }
   // A backend the service cannot work without: health is SERVING only while every check passes.
   void AddDependency(std::string name, std::function<absl::Status()> check) {
@@ -90,6 +100,12 @@ class ServiceHost {
   CallerCheck callers_;
   rpc::ServiceCaller service_caller_;
   std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> services_;
+  struct AsyncService {
+    std::unique_ptr<grpc::Service> service;
+    int queues = 0;
+    std::function<void(std::vector<grpc::ServerCompletionQueue*>)> start;
+  };
+  std::vector<AsyncService> async_services_;
   std::unique_ptr<grpc::CallbackGenericService> generic_service_;
   std::vector<std::string> generic_counted_as_;
   std::vector<Dependency> dependencies_;

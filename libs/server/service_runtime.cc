@@ -105,6 +105,16 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
     builder.RegisterService(service.get());
     rt->grpc_metrics_->AddService(name);
   }
+  // Each async service's queues, in order: given to it once the server listens.
+  std::vector<std::vector<grpc::ServerCompletionQueue*>> async_queues;
+  for (auto& async : rt->host_->async_services_) {
+    builder.RegisterService(async.service.get());
+    async_queues.emplace_back();
+    for (int i = 0; i < async.queues; ++i) {
+      rt->queues_.push_back(builder.AddCompletionQueue());
+      async_queues.back().push_back(rt->queues_.back().get());
+    }
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(rt->grpc_metrics_->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(creators));
@@ -122,6 +132,9 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
       DependencyMonitor::Options{.interval = config.dependency_check_interval},
       [self](bool healthy) { self->SetServing(healthy); }, *rt->metrics_);
   rt->monitor_->Start();
+  for (size_t i = 0; i < async_queues.size(); ++i) {
+    rt->host_->async_services_[i].start(async_queues[i]);
+  }
   for (auto& fn : rt->host_->on_start_) fn();
 
   size_t colon = config.grpc_address.rfind(':');
@@ -176,6 +189,16 @@ void ServiceRuntime::Shutdown() {
   base::LogInfo("stopped").With("drain", absl::Now() - start);
 }
 
-ServiceRuntime::~ServiceRuntime() { Shutdown(); }
+ServiceRuntime::~ServiceRuntime() {
+  Shutdown();
+  // Idempotent for queues their service already shut down and drained.
+  for (auto& queue : queues_) {
+    queue->Shutdown();
+    void* tag;
+    bool ok;
+    while (queue->Next(&tag, &ok)) {
+    }
+  }
+}
 
 }  // namespace granary::server

@@ -59,6 +59,8 @@ class ServiceRuntime {
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<GrpcMetrics> grpc_metrics_;
   std::unique_ptr<ServiceHost> host_;
+  // Before server_: a completion queue must outlive the server that posts to it.
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<DependencyMonitor> monitor_;
   int grpc_port_ = 0;

@@ -1,5 +1,7 @@
 #include "services/gateway/config.h"
 
+#include "services/gateway/unary_fast_path.h"
+
 namespace granary::gateway {
 namespace {
 
@@ -95,6 +97,8 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   } else if (library != "httplib") {
     http.AddError("library", "expected civetweb or httplib");
   }
+  c.fast_path_threads = static_cast<int>(
+      gateway.Section("fast_path").Int("threads", UnaryFastPath::DefaultThreads(), 0, 64));
   config::Reader limits = gateway.Section("rate_limits");
   c.rate_limits.default_limit = ReadLimit(limits.Section("default"));
   if (limits.Has("failures")) c.rate_limits.failures = ReadLimit(limits.Section("failures"));

@@ -11,6 +11,7 @@
 #include "services/gateway/http_api.h"
 #include "services/gateway/proxy.h"
 #include "services/gateway/registry_catalogs.h"
+#include "services/gateway/unary_fast_path.h"
 
 namespace granary::gateway {
 namespace {
@@ -72,6 +73,14 @@ absl::Status Build(const GatewayConfig& config, server::ServiceHost& host) {
     channels[static_cast<int>(upstream)] = rpc::InsecureChannel(address);
     deps->stubs[static_cast<int>(upstream)] =
         std::make_unique<grpc::GenericStub>(channels[static_cast<int>(upstream)]);
+  }
+  if (config.fast_path_threads > 0) {
+    auto fast_path = std::make_shared<UnaryFastPath>(deps);
+    host.AddAsyncService(fast_path->TakeService(), config.fast_path_threads,
+                         [fast_path](std::vector<grpc::ServerCompletionQueue*> queues) {
+                           fast_path->Start(std::move(queues));
+                         });
+    host.OnStop([fast_path] { fast_path->Stop(); });
   }
   host.SetGenericService(
       std::make_unique<ProxyService>(deps),

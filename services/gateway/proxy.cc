@@ -15,30 +15,13 @@
 
 #include "libs/base/grpc_status.h"
 #include "services/gateway/byte_buffers.h"
+#include "services/gateway/call_gate.h"
 #include "services/gateway/catalog_objects.h"
 
 namespace granary::gateway {
 namespace {
 
 constexpr char kGetJob[] = "/granary.materialization.v1.MaterializationService/GetJob";
-constexpr size_t kMaxAuditResources = 20;
-
-absl::string_view View(const grpc::string_ref& ref) { return {ref.data(), ref.size()}; }
-
-// Metadata that is the transport's, or this hop's, and must not be copied across.
-bool HopByHop(absl::string_view key) {
-  return absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") || key == "authorization" ||
-         key == "te" || key == "content-type" || key == "user-agent" ||
-         key == auth::kCallerSignatureHeader || key == "x-granary-caller";
-}
-
-std::string TraceId(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
-  auto value = [&metadata](const char* key) {
-    auto it = metadata.find(key);
-    return it == metadata.end() ? absl::string_view() : View(it->second);
-  };
-  return TraceIdOf(value("traceparent"), value("x-request-id"));
-}
 
 class ProxyCall final : public grpc::ServerGenericBidiReactor {
  public:
@@ -52,31 +35,19 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   void Begin() {
     route_ = FindRoute(ctx_->method());
     if (route_ == nullptr) {
-      Refuse(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                          absl::StrCat("the gateway does not forward ", ctx_->method())),
-             "invalid");
+      Refuse({grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                           absl::StrCat("the gateway does not forward ", ctx_->method()))});
       return;
     }
     const std::string address = AddressOf(ctx_->peer());
-    absl::Duration blocked = deps_->limiter->FailuresBlock(address);
-    if (blocked > absl::ZeroDuration()) {
-      RefuseRateLimited(blocked, absl::StrCat("too many failed authentications from ", address));
-      return;
+    std::optional<Refusal> refusal = CheckAddress(*deps_, address);
+    if (!refusal.has_value()) {
+      refusal =
+          Admit(*deps_, address,
+                deps_->authenticator->Authenticate(TokenOf(ctx_->client_metadata())), &entry_.who);
     }
-    auto header = ctx_->client_metadata().find("authorization");
-    std::string token =
-        header == ctx_->client_metadata().end() ? std::string() : BearerToken(View(header->second));
-    auto who = deps_->authenticator->Authenticate(token);
-    if (!who.ok()) {
-      if (absl::IsUnauthenticated(who.status())) deps_->limiter->ChargeFailure(address);
-      Refuse(base::ToGrpcStatus(who.status()),
-             absl::IsUnavailable(who.status()) ? "unavailable" : "unauthenticated");
-      return;
-    }
-    entry_.who = *std::move(who);
-    absl::Duration wait = deps_->limiter->Admit(entry_.who);
-    if (wait > absl::ZeroDuration()) {
-      RefuseRateLimited(wait, absl::StrCat("rate limit of '", entry_.who.user, "' reached"));
+    if (refusal.has_value()) {
+      Refuse(*refusal);
       return;
     }
     StartRead(&request_);
@@ -105,8 +76,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     std::string bytes = Flatten(request_);
     auto plan = route_->plan(bytes, deps_->authorizer->catalogs());
     if (!plan.ok()) {
-      Refuse(base::ToGrpcStatus(plan.status()),
-             absl::IsUnavailable(plan.status()) ? "unavailable" : "invalid");
+      Refuse(PlanRefusal(plan.status()));
       return;
     }
     plan_ = *std::move(plan);
@@ -191,20 +161,14 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     entry_.decision = decision;
   }
 
-  void Record(const AccessPlan& plan) {
-    absl::MutexLock lock(&mu_);
-    for (const Check& check : plan.checks) {
-      if (entry_.resources.size() >= kMaxAuditResources) break;
-      entry_.resources.push_back(absl::StrCat(ActionsOf(check), " ", Describe(check)));
-    }
-  }
-
   void DecideAndForward() {
-    Record(plan_);
-    absl::Status decision = deps_->authorizer->Decide(entry_.who, plan_.checks);
-    if (!decision.ok()) {
-      Refuse(base::ToGrpcStatus(decision),
-             absl::IsPermissionDenied(decision) ? "deny" : "unavailable");
+    {
+      absl::MutexLock lock(&mu_);
+      entry_.resources = AuditResources(plan_);
+    }
+    std::optional<Refusal> refusal = Decide(*deps_, entry_.who, plan_);
+    if (refusal.has_value()) {
+      Refuse(*refusal);
       return;
     }
     SetDecision("allow");
@@ -236,8 +200,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     } else {
       materialization::v1::Job job;
       if (!job.ParseFromString(Flatten(job_response_))) {
-        Refuse(grpc::Status(grpc::StatusCode::INTERNAL, "bad job from the materializer"),
-               "invalid");
+        Refuse({grpc::Status(grpc::StatusCode::INTERNAL, "bad job from the materializer")});
       } else {
         AddCheck(plan_, deps_->authorizer->catalogs(), job.project(), plan_.job_action,
                  registry::v1::PROJECT, job.project());
@@ -263,14 +226,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       return;
     }
     upstream_context_.set_deadline(ctx_->deadline());
-    for (const auto& [key, value] : ctx_->client_metadata()) {
-      if (!HopByHop(View(key))) {
-        upstream_context_.AddMetadata(std::string(View(key)), std::string(View(value)));
-      }
-    }
-    upstream_context_.AddMetadata(
-        auth::kCallerSignatureHeader,
-        deps_->signer->Sign(entry_.who, ctx_->method(), deps_->clock->Now()));
+    ForwardMetadata(*deps_, ctx_->client_metadata(), entry_.who, ctx_->method(),
+                    &upstream_context_);
     if (!route_->client_streaming && !route_->server_streaming) {
       deps_->stubs[static_cast<int>(route_->upstream)]->PrepareUnaryCall(
           &upstream_context_, ctx_->method(), grpc::StubOptions(), &to_upstream_, &response_,
@@ -369,22 +326,17 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   // Ends the call with a refusal; a stream already open upstream is cancelled with it (a
   // later PushStream batch refused must not leave the backend's stream waiting).
-  void RefuseRateLimited(absl::Duration wait, const std::string& why) {
-    int64_t seconds = RetryAfterSeconds(wait);
-    ctx_->AddTrailingMetadata("retry-after", std::to_string(seconds));
-    Refuse(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat(why, "; retry in ", seconds, "s")),
-           "rate_limited");
-  }
-
-  void Refuse(const grpc::Status& status, const char* decision) {
+  void Refuse(const Refusal& refusal) {
     bool started;
     {
       absl::MutexLock lock(&mu_);
-      entry_.decision = decision;
+      entry_.decision = refusal.decision;
       started = upstream_started_;
+      if (refusal.retry_after_seconds > 0 && !finished_) {
+        ctx_->AddTrailingMetadata("retry-after", std::to_string(refusal.retry_after_seconds));
+      }
     }
-    FinishOnce(status);
+    FinishOnce(refusal.status);
     if (started) upstream_context_.TryCancel();
   }
 

@@ -25,4 +25,13 @@ absl::StatusOr<auth::Identity> TokenCache::Authenticate(absl::string_view token)
   return who;
 }
 
+bool TokenCache::MayWait(absl::string_view token) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(token);
+    if (it != entries_.end() && clock_.Now() < it->second.expires) return false;
+  }
+  return inner_->MayWait(token);
+}
+
 }  // namespace granary::gateway

@@ -25,6 +25,8 @@ class TokenCache : public auth::Authenticator {
       : inner_(std::move(inner)), clock_(clock), max_age_(max_age), max_entries_(max_entries) {}
 
   absl::StatusOr<auth::Identity> Authenticate(absl::string_view token) override;
+  // A remembered token never waits.
+  bool MayWait(absl::string_view token) override;
 
  private:
   struct Entry {

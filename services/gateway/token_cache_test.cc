@@ -18,9 +18,24 @@ class Counting : public auth::Authenticator {
     who.valid_until = valid_until;
     return who;
   }
+  bool MayWait(absl::string_view) override { return may_wait; }
   int calls = 0;
+  bool may_wait = false;
   absl::Time valid_until = absl::InfiniteFuture();
 };
+
+TEST(TokenCacheTest, ARememberedTokenNeverWaits) {
+  base::FakeClock clock;
+  auto inner = std::make_unique<Counting>();
+  inner->may_wait = true;
+  TokenCache cache(std::move(inner), clock, absl::Seconds(60));
+  EXPECT_TRUE(cache.MayWait("ana"));  // the inner check would fetch
+  ASSERT_OK(cache.Authenticate("ana").status());
+  EXPECT_FALSE(cache.MayWait("ana"));
+  EXPECT_TRUE(cache.MayWait("bob"));
+  clock.Advance(absl::Seconds(61));  // past max_age: checked (and maybe fetched) again
+  EXPECT_TRUE(cache.MayWait("ana"));
+}
 
 TEST(TokenCacheTest, ASecondCallWithTheSameTokenIsNotCheckedAgain) {
   base::FakeClock clock;

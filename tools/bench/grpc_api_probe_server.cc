@@ -238,6 +238,10 @@ int Main(int argc, char** argv) {
   app.add_option("--port", port)->required();
   app.add_option("--threads", threads, "completion-queue threads (cq only)");
   app.add_option("--redis", redis, "host:port to HMGET from per request");
+  bool health = false;
+  app.add_flag("--health", health,
+               "also serve gRPC's default health service (callback-based: it brings gRPC's "
+               "callback threads into the process)");
   CLI11_PARSE(app, argc, argv);
 
   std::string redis_host;
@@ -253,6 +257,7 @@ int Main(int argc, char** argv) {
   }
   Work work(redis_host, redis_port);
 
+  grpc::EnableDefaultHealthCheckService(health);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials());
   SyncService sync(work);
