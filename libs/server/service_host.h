@@ -53,14 +53,29 @@ class ServiceHost {
     generic_service_ = std::move(service);
     generic_counted_as_ = std::move(counted_as);
   }
-  // A service whose methods are async (completion-queue) ones, with `queues` completion queues
-  // made for it. `start` gets them once the server listens and drives them on threads of its
-  // own; the service shuts them down in an OnStop hook (those run once the server has stopped
-  // taking calls) after its calls in flight ended. Queues it never shut down are shut down
-  // and drained when the runtime ends.
-  void AddAsyncService(std::unique_ptr<grpc::Service> service, int queues,
-                       std::function<void(std::vector<grpc::ServerCompletionQueue*>)> start) {
-    async_services_.push_back({std::move(service), queues, std::move(start)});
+  // Serve on `threads` completion queues the runtime drives, one thread each, instead of
+  // gRPC's callback threads: the services are async ones (AddAsyncService,
+  // SetAsyncGenericService) and health is served on the queues too (queue_health.h). Every
+  // tag posted to the queues must be a QueueEvent (queue_event.h). On two cores the callback
+  // API's threads, taking turns at polling, doubled the CPU per call (tools/bench/README.md).
+  // `start` gets the queues once the server listens; the service's OnStop hooks must wait
+  // until its calls have ended (they run once the server stopped taking calls), after which
+  // the runtime shuts the queues down.
+  void UseQueues(int threads,
+                 std::function<void(const std::vector<grpc::ServerCompletionQueue*>&)> start) {
+    queue_threads_ = threads;
+    on_queues_ = std::move(start);
+  }
+  // A service whose methods are async (completion-queue) ones: with UseQueues only.
+  void AddAsyncService(std::unique_ptr<grpc::Service> service) {
+    async_services_.push_back(std::move(service));
+  }
+  // Answers every method no registered service has, on the queues (the gateway's proxy).
+  // `counted_as`: as for SetGenericService.
+  void SetAsyncGenericService(std::unique_ptr<grpc::AsyncGenericService> service,
+                              std::vector<std::string> counted_as = {}) {
+    async_generic_service_ = std::move(service);
+    generic_counted_as_ = std::move(counted_as);
   }
   // A backend the service cannot work without: health is SERVING only while every check passes.
   void AddDependency(std::string name, std::function<absl::Status()> check) {
@@ -100,12 +115,10 @@ class ServiceHost {
   CallerCheck callers_;
   rpc::ServiceCaller service_caller_;
   std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> services_;
-  struct AsyncService {
-    std::unique_ptr<grpc::Service> service;
-    int queues = 0;
-    std::function<void(std::vector<grpc::ServerCompletionQueue*>)> start;
-  };
-  std::vector<AsyncService> async_services_;
+  int queue_threads_ = 0;
+  std::function<void(const std::vector<grpc::ServerCompletionQueue*>&)> on_queues_;
+  std::vector<std::unique_ptr<grpc::Service>> async_services_;
+  std::unique_ptr<grpc::AsyncGenericService> async_generic_service_;
   std::unique_ptr<grpc::CallbackGenericService> generic_service_;
   std::vector<std::string> generic_counted_as_;
   std::vector<Dependency> dependencies_;

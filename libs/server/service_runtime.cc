@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/ext/health_check_service_server_builder_option.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -16,6 +17,8 @@
 #include "libs/base/version.h"
 #include "libs/server/grpc_metrics.h"
 #include "libs/server/metrics_endpoint.h"
+#include "libs/server/queue_event.h"
+#include "libs/server/queue_health.h"
 
 namespace granary::server {
 
@@ -97,22 +100,28 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
   if (rt->host_->generic_service_ != nullptr) {
     builder.RegisterCallbackGenericService(rt->host_->generic_service_.get());
-    for (const std::string& name : rt->host_->generic_counted_as_) {
-      rt->grpc_metrics_->AddService(name);
-    }
+  }
+  if (rt->host_->async_generic_service_ != nullptr) {
+    builder.RegisterAsyncGenericService(rt->host_->async_generic_service_.get());
+  }
+  for (const std::string& name : rt->host_->generic_counted_as_) {
+    rt->grpc_metrics_->AddService(name);
   }
   for (auto& [service, name] : rt->host_->services_) {
     builder.RegisterService(service.get());
     rt->grpc_metrics_->AddService(name);
   }
-  // Each async service's queues, in order: given to it once the server listens.
-  std::vector<std::vector<grpc::ServerCompletionQueue*>> async_queues;
-  for (auto& async : rt->host_->async_services_) {
-    builder.RegisterService(async.service.get());
-    async_queues.emplace_back();
-    for (int i = 0; i < async.queues; ++i) {
+  std::vector<grpc::ServerCompletionQueue*> queues;
+  if (rt->host_->queue_threads_ > 0) {
+    // gRPC's own health service is callback-based: this server has none, and serves health
+    // on its queues.
+    builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
+    rt->queue_health_ = std::make_unique<QueueHealth>();
+    builder.RegisterService(rt->queue_health_->service());
+    for (auto& service : rt->host_->async_services_) builder.RegisterService(service.get());
+    for (int i = 0; i < rt->host_->queue_threads_; ++i) {
       rt->queues_.push_back(builder.AddCompletionQueue());
-      async_queues.back().push_back(rt->queues_.back().get());
+      queues.push_back(rt->queues_.back().get());
     }
   }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
@@ -132,8 +141,16 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
       DependencyMonitor::Options{.interval = config.dependency_check_interval},
       [self](bool healthy) { self->SetServing(healthy); }, *rt->metrics_);
   rt->monitor_->Start();
-  for (size_t i = 0; i < async_queues.size(); ++i) {
-    rt->host_->async_services_[i].start(async_queues[i]);
+  if (rt->queue_health_ != nullptr) {
+    rt->queue_health_->Start(queues);
+    if (rt->host_->on_queues_) rt->host_->on_queues_(queues);
+    for (grpc::ServerCompletionQueue* queue : queues) {
+      rt->queue_threads_.emplace_back([queue] {
+        void* tag;
+        bool ok;
+        while (queue->Next(&tag, &ok)) static_cast<QueueEvent*>(tag)->Run(ok);
+      });
+    }
   }
   for (auto& fn : rt->host_->on_start_) fn();
 
@@ -153,13 +170,20 @@ void ServiceRuntime::SetServing(bool serving) {
   absl::MutexLock lock(&health_mu_);
   if (shut_down_ || server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
+  if (health == nullptr && queue_health_ == nullptr) return;
   // Our own view first, so that whoever learns the news from health finds it here too.
   gauges_->is_serving.store(serving);
   gauges_->serving->Set(serving ? 1 : 0);
   // The overall status ("") and each service's own, for clients that check by service name.
-  health->SetServingStatus("", serving);
-  for (const auto& [service, name] : host_->services_) health->SetServingStatus(name, serving);
+  std::vector<std::string> names = {""};
+  for (const auto& [service, name] : host_->services_) names.push_back(name);
+  for (const std::string& name : names) {
+    if (queue_health_ != nullptr) {
+      queue_health_->Set(name, serving);
+    } else {
+      health->SetServingStatus(name, serving);
+    }
+  }
   base::LogInfo(serving ? "serving" : "not serving");
 }
 
@@ -173,6 +197,7 @@ void ServiceRuntime::Shutdown() {
     if (server_ == nullptr) return;
     // Health watchers (load balancers, the gateway) learn first; calls are still served.
     if (auto* health = server_->GetHealthCheckService()) health->Shutdown();
+    if (queue_health_ != nullptr) queue_health_->Shutdown();
     gauges_->is_serving.store(false);
     gauges_->serving->Set(0);
   }
@@ -181,10 +206,17 @@ void ServiceRuntime::Shutdown() {
       .With("timeout", config_.drain_timeout);
   absl::Time start = absl::Now();
   if (config_.drain_delay > absl::ZeroDuration()) absl::SleepFor(config_.drain_delay);
+  // Watch streams never end by themselves: the server's shutdown would wait its whole timeout.
+  if (queue_health_ != nullptr) queue_health_->EndWatches();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_timeout));
   // The monitor goes before the hooks: a check must not reconnect a client a hook just closed.
   if (monitor_ != nullptr) monitor_->Stop();
   for (auto it = host_->on_stop_.rbegin(); it != host_->on_stop_.rend(); ++it) (*it)();
+  // The hooks waited for the services' calls on the queues; health's next, then the queues
+  // can go.
+  if (queue_health_ != nullptr) queue_health_->Quiesce();
+  for (auto& queue : queues_) queue->Shutdown();
+  for (std::thread& thread : queue_threads_) thread.join();
   server_->Wait();
   base::LogInfo("stopped").With("drain", absl::Now() - start);
 }

@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -26,6 +28,7 @@ class Server;
 namespace granary::server {
 
 class GrpcMetrics;
+class QueueHealth;
 class MetricsEndpoint;
 
 using BuildFn = std::function<absl::Status(ServiceHost&)>;
@@ -61,6 +64,8 @@ class ServiceRuntime {
   std::unique_ptr<ServiceHost> host_;
   // Before server_: a completion queue must outlive the server that posts to it.
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> queue_threads_;
+  std::unique_ptr<QueueHealth> queue_health_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<DependencyMonitor> monitor_;
   int grpc_port_ = 0;

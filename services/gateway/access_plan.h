@@ -57,6 +57,9 @@ class Catalogs {
   // catalog is not loaded (the gateway then refuses rather than guess).
   virtual absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> Find(
       const std::string& project) = 0;
+  // Whether Find(project) answers without waiting (the catalog is loaded, or known not to
+  // exist).
+  virtual bool Held(const std::string& /*project*/) { return true; }
   // The project of requests that name none.
   virtual const std::string& default_project() const = 0;
   // Every project the gateway serves (for requests that span projects).

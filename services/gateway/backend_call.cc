@@ -7,9 +7,19 @@
 #include "grpcpp/grpcpp.h"
 
 #include "libs/base/grpc_status.h"
+#include "libs/server/queue_event.h"
 #include "services/gateway/byte_buffers.h"
 
 namespace granary::gateway {
+namespace {
+
+// Tells the waiting HTTP thread its call ended.
+struct Waiter final : server::QueueEvent {
+  absl::Notification done;
+  void Run(bool) override { done.Notify(); }
+};
+
+}  // namespace
 
 absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
                                                const std::string& request,
@@ -43,14 +53,28 @@ absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
       FromString(plan->rewritten.has_value() ? *plan->rewritten : request);
   grpc::ByteBuffer response_buffer;
   grpc::Status status;
-  absl::Notification done;
-  deps_->stubs[static_cast<int>(route->upstream)]->UnaryCall(&context, method, grpc::StubOptions(),
-                                                             &request_buffer, &response_buffer,
-                                                             [&](grpc::Status s) {
-                                                               status = std::move(s);
-                                                               done.Notify();
-                                                             });
-  done.WaitForNotification();
+  grpc::GenericStub& stub = *deps_->stubs[static_cast<int>(route->upstream)];
+  if (grpc::CompletionQueue* shared = queue_.load()) {
+    // The runtime's queue thread reads the answer; this thread sleeps until it has. (Dozens of
+    // HTTP threads each polling would take turns at gRPC's poller, a wake-up every time.)
+    Waiter waiter;
+    auto call = stub.PrepareUnaryCall(&context, method, request_buffer, shared);
+    call->StartCall();
+    call->Finish(&response_buffer, &status, &waiter);
+    waiter.done.WaitForNotification();
+  } else {
+    // Before the queues exist: a queue of the call's own, polled by this thread.
+    grpc::CompletionQueue queue;
+    auto call = stub.PrepareUnaryCall(&context, method, request_buffer, &queue);
+    call->StartCall();
+    call->Finish(&response_buffer, &status, &queue);
+    void* tag;
+    bool ok;
+    queue.Next(&tag, &ok);
+    queue.Shutdown();
+    while (queue.Next(&tag, &ok)) {
+    }
+  }
   if (!status.ok()) return base::FromGrpcStatus(status);
   std::string response = Flatten(response_buffer);
   if (route->filter) {

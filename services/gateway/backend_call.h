@@ -4,11 +4,13 @@
 #ifndef GRANARY_SERVICES_GATEWAY_BACKEND_CALL_H_
 #define GRANARY_SERVICES_GATEWAY_BACKEND_CALL_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpcpp/completion_queue.h"
 
 #include "libs/auth/identity.h"
 #include "services/gateway/audit_log.h"
@@ -29,8 +31,16 @@ class BackendCall {
 
   ProxyDeps& deps() { return *deps_; }
 
+  // The runtime's queue the backend calls are made on from now on (its thread polls the
+  // backend's answers; the calling thread only waits for the outcome). Until it is set, and
+  // after ForgetQueue (the drain, before the queue is shut down), each call polls a queue of
+  // its own.
+  void UseQueue(grpc::CompletionQueue* queue) { queue_.store(queue); }
+  void ForgetQueue() { queue_.store(nullptr); }
+
  private:
   std::shared_ptr<ProxyDeps> deps_;
+  std::atomic<grpc::CompletionQueue*> queue_{nullptr};
 };
 
 }  // namespace granary::gateway

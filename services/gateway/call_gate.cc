@@ -50,13 +50,11 @@ Refusal PlanRefusal(const absl::Status& status) {
   return {base::ToGrpcStatus(status), absl::IsUnavailable(status) ? "unavailable" : "invalid"};
 }
 
-std::vector<std::string> AuditResources(const AccessPlan& plan) {
-  std::vector<std::string> resources;
+void AddAuditResources(const AccessPlan& plan, std::vector<std::string>* resources) {
   for (const Check& check : plan.checks) {
-    if (resources.size() >= kMaxAuditResources) break;
-    resources.push_back(absl::StrCat(ActionsOf(check), " ", Describe(check)));
+    if (resources->size() >= kMaxAuditResources) break;
+    resources->push_back(absl::StrCat(ActionsOf(check), " ", Describe(check)));
   }
-  return resources;
 }
 
 std::optional<Refusal> Decide(const ProxyDeps& deps, const auth::Identity& who,
@@ -65,6 +63,15 @@ std::optional<Refusal> Decide(const ProxyDeps& deps, const auth::Identity& who,
   if (decision.ok()) return std::nullopt;
   return Refusal{base::ToGrpcStatus(decision),
                  absl::IsPermissionDenied(decision) ? "deny" : "unavailable"};
+}
+
+absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> HeldCatalogs::Find(
+    const std::string& project) {
+  if (!inner_.Held(project)) {
+    missed_ = true;
+    return absl::UnavailableError(absl::StrCat("the catalog of '", project, "' is not loaded"));
+  }
+  return inner_.Find(project);
 }
 
 bool HopByHop(absl::string_view key) {

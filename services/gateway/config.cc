@@ -1,6 +1,8 @@
 #include "services/gateway/config.h"
 
-#include "services/gateway/unary_fast_path.h"
+#include <algorithm>
+
+#include "libs/base/cpus.h"
 
 namespace granary::gateway {
 namespace {
@@ -97,8 +99,9 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   } else if (library != "httplib") {
     http.AddError("library", "expected civetweb or httplib");
   }
-  c.fast_path_threads = static_cast<int>(
-      gateway.Section("fast_path").Int("threads", UnaryFastPath::DefaultThreads(), 0, 64));
+  // Half the CPUs: the rest is left to the kernel's network work and the backends beside it.
+  c.grpc_threads =
+      static_cast<int>(gateway.Int("grpc_threads", std::max(1, base::UsableCpus() / 2), 1, 64));
   config::Reader limits = gateway.Section("rate_limits");
   c.rate_limits.default_limit = ReadLimit(limits.Section("default"));
   if (limits.Has("failures")) c.rate_limits.failures = ReadLimit(limits.Section("failures"));

@@ -25,7 +25,7 @@
 //     audit: {path: stdout}            # stdout, a file, or "" for none
 //     http: {address: 0.0.0.0:6566, threads: 32, max_body: 8MiB, timeout: 30s,
 //            library: httplib}       # or civetweb (see README, "HTTP server")
-//     fast_path: {threads: 1}          # default: half the usable CPUs; 0: off
+//     grpc_threads: 1                  # default: half the CPUs this process may use
 //     rate_limits:
 //       default: {rate: 0, burst: 0}   # requests per second per user; 0: unlimited
 //       roles: [{role: reader, rate: 500, burst: 1000}]   # the most generous role wins
@@ -92,9 +92,9 @@ struct GatewayConfig {
   HttpServerOptions http;
   HttpLibrary http_library = HttpLibrary::kHttplib;
   absl::Duration http_timeout = absl::Seconds(30);
-  // Threads driving the data plane's unary methods (unary_fast_path.h); 0: those go through
-  // the generic proxy like every other method.
-  int fast_path_threads = 1;
+  // Threads driving the completion queues every gRPC call is served on (generic_proxy.h,
+  // unary_fast_path.h).
+  int grpc_threads = 1;
 };
 
 GatewayConfig ReadGatewayConfig(config::Reader& root);

@@ -8,8 +8,10 @@
 #include "libs/bus/connection.h"
 #include "libs/rpc/health.h"
 #include "services/gateway/authenticators.h"
+#include "services/gateway/generic_proxy.h"
 #include "services/gateway/http_api.h"
 #include "services/gateway/proxy.h"
+#include "services/gateway/queue_calls.h"
 #include "services/gateway/registry_catalogs.h"
 #include "services/gateway/unary_fast_path.h"
 
@@ -74,23 +76,34 @@ absl::Status Build(const GatewayConfig& config, server::ServiceHost& host) {
     deps->stubs[static_cast<int>(upstream)] =
         std::make_unique<grpc::GenericStub>(channels[static_cast<int>(upstream)]);
   }
-  if (config.fast_path_threads > 0) {
-    auto fast_path = std::make_shared<UnaryFastPath>(deps);
-    host.AddAsyncService(fast_path->TakeService(), config.fast_path_threads,
-                         [fast_path](std::vector<grpc::ServerCompletionQueue*> queues) {
-                           fast_path->Start(std::move(queues));
-                         });
-    host.OnStop([fast_path] { fast_path->Stop(); });
-  }
-  host.SetGenericService(
-      std::make_unique<ProxyService>(deps),
+  // Every call on completion queues the runtime drives (no callback thread of gRPC's in this
+  // process): the data plane's unary methods as raw methods, the rest through the generic
+  // proxy.
+  auto calls = std::make_shared<QueueCalls>(deps);
+  auto fast_path = std::make_shared<UnaryFastPath>(calls);
+  auto proxy = std::make_shared<GenericProxy>(calls);
+  host.AddAsyncService(fast_path->TakeService());
+  host.SetAsyncGenericService(
+      proxy->TakeService(),
       {"granary.registry.v1.RegistryService", "granary.serving.v1.ServingService",
        "feast.serving.ServingService", "granary.ingestion.v1.IngestionService",
        "granary.materialization.v1.MaterializationService",
        "granary.deadletter.v1.DeadLetterService"});
+  auto backend = std::make_shared<BackendCall>(deps);
+  host.UseQueues(config.grpc_threads, [fast_path, proxy, backend](
+                                          const std::vector<grpc::ServerCompletionQueue*>& queues) {
+    fast_path->Start(queues);
+    proxy->Start(queues);
+    backend->UseQueue(queues.front());
+  });
+  // Runs after the HTTP door stopped (hooks run in reverse order).
+  host.OnStop([calls, backend] {
+    backend->ForgetQueue();
+    calls->Drain();
+  });
 
   if (!config.http.address.empty()) {
-    auto api = std::make_shared<HttpApi>(std::make_shared<BackendCall>(deps), config.http_timeout);
+    auto api = std::make_shared<HttpApi>(backend, config.http_timeout);
     ASSIGN_OR_RETURN(
         std::shared_ptr<HttpServer> http,
         StartHttpServer(config.http_library, config.http,

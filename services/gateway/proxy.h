@@ -1,15 +1,12 @@
-// Forwards every routed gRPC method to its backend as bytes (a generic service in front, a
-// generic stub behind): the first request message is decoded only as far as authorization
-// needs (routes.h); deadlines, cancellation, metadata both ways and streams in either
-// direction pass through; the caller's identity reaches the backend signed
-// (libs/auth/caller_signature.h). Each call ends with one audit line.
+// What every door of the gateway (generic_proxy.h, unary_fast_path.h, the HTTP routes) needs
+// to authenticate, authorize, sign, limit, audit and forward a call, and the small rules they
+// share about tokens, traces and addresses.
 #ifndef GRANARY_SERVICES_GATEWAY_PROXY_H_
 #define GRANARY_SERVICES_GATEWAY_PROXY_H_
 
 #include <array>
 #include <memory>
 
-#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/generic/generic_stub.h"
 
 #include "libs/auth/authenticator.h"
@@ -31,15 +28,6 @@ struct ProxyDeps {
   // By Upstream.
   std::array<std::unique_ptr<grpc::GenericStub>, 4> stubs;
   const base::Clock* clock = &base::Clock::Real();
-};
-
-class ProxyService : public grpc::CallbackGenericService {
- public:
-  explicit ProxyService(std::shared_ptr<ProxyDeps> deps) : deps_(std::move(deps)) {}
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
-
- private:
-  std::shared_ptr<ProxyDeps> deps_;
 };
 
 // What a bearer token looks like in metadata or an HTTP header: "Bearer <token>" (any case of

@@ -20,4 +20,9 @@ absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> RegistryCatalogs
   return client_->Lookup(project);
 }
 
+bool RegistryCatalogs::Held(const std::string& project) {
+  auto catalog = client_->Lookup(project);
+  return catalog.ok() || absl::IsNotFound(catalog.status()) || !catalog::IsProjectName(project);
+}
+
 }  // namespace granary::gateway

@@ -1,11 +1,7 @@
 #include "services/gateway/unary_fast_path.h"
 
 #include <algorithm>
-#include <atomic>
-#include <deque>
-#include <functional>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
@@ -14,8 +10,8 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/rpc_service_method.h"
 
-#include "libs/base/cpus.h"
 #include "libs/base/grpc_status.h"
+#include "libs/server/queue_event.h"
 #include "services/gateway/byte_buffers.h"
 #include "services/gateway/call_gate.h"
 #include "services/gateway/routes.h"
@@ -40,76 +36,21 @@ class RawService final : public grpc::Service {
   }
 };
 
-// Runs checks that may wait on the network, off the queue threads.
-class WaitingLane {
- public:
-  explicit WaitingLane(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
-  }
-  ~WaitingLane() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    for (std::thread& t : threads_) t.join();
-  }
-  void Run(std::function<void()> work) {
-    absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(work));
-  }
-
- private:
-  void Loop() {
-    for (;;) {
-      std::function<void()> work;
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](WaitingLane* self) { return self->stopping_ || !self->queue_.empty(); }, this));
-        if (queue_.empty()) return;
-        work = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      work();
-    }
-  }
-
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> threads_;
-};
-
 }  // namespace
 
 class UnaryFastPath::Impl {
  public:
-  explicit Impl(std::shared_ptr<ProxyDeps> deps)
-      : deps_(std::move(deps)), owned_service_(std::make_unique<RawService>(Methods())) {
+  explicit Impl(std::shared_ptr<QueueCalls> calls)
+      : calls_(std::move(calls)), owned_service_(std::make_unique<RawService>(Methods())) {
     service_ = owned_service_.get();
     for (const std::string& method : Methods()) routes_.push_back(FindRoute(method));
   }
-
-  void Start(std::vector<grpc::ServerCompletionQueue*> queues);
-  void Stop();
   void Spawn(grpc::ServerCompletionQueue* queue, int method);
-  void Ended() {
-    absl::MutexLock lock(&mu_);
-    --live_;
-  }
-  bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
 
-  std::shared_ptr<ProxyDeps> deps_;
+  std::shared_ptr<QueueCalls> calls_;
   std::unique_ptr<RawService> owned_service_;
   RawService* service_;
   std::vector<const Route*> routes_;
-  std::unique_ptr<WaitingLane> waiting_ = std::make_unique<WaitingLane>(2);
-  std::vector<grpc::ServerCompletionQueue*> queues_;
-  std::vector<std::thread> threads_;
-  absl::Mutex mu_;
-  int live_ ABSL_GUARDED_BY(mu_) = 0;
-  std::atomic<bool> stopping_{false};
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 namespace {
@@ -119,24 +60,23 @@ namespace {
 // needs no lock; it deletes itself when the last of its outstanding tags came back.
 class FastCall {
  public:
-  enum Event { kRequested, kDone, kChecked, kUpstream, kFinished, kEvents };
-  struct Tag {
-    FastCall* call;
-    Event event;
+  enum Event { kRequested, kDone, kChecked, kPlanned, kUpstream, kFinished, kEvents };
+  struct Tag final : server::QueueEvent {
+    FastCall* call = nullptr;
+    Event event = kRequested;
+    void Run(bool ok) override { call->On(event, ok); }
   };
 
   FastCall(UnaryFastPath::Impl& path, grpc::ServerCompletionQueue* queue, int method)
-      : path_(path), deps_(*path.deps_), queue_(queue), method_(method) {
-    for (int e = 0; e < kEvents; ++e) tags_[e] = {this, static_cast<Event>(e)};
+      : path_(path), deps_(path.calls_->deps()), queue_(queue), method_(method) {
+    for (int e = 0; e < kEvents; ++e) {
+      tags_[e].call = this;
+      tags_[e].event = static_cast<Event>(e);
+    }
     // Before the request: the done tag comes back only for a call that started.
     ctx_.AsyncNotifyWhenDone(&tags_[kDone]);
     outstanding_ = 1;
     path_.service_->Request(method, &ctx_, &request_, &responder_, queue, &tags_[kRequested]);
-  }
-
-  static void Dispatch(void* tag, bool ok) {
-    auto* t = static_cast<Tag*>(tag);
-    t->call->On(t->event, ok);
   }
 
  private:
@@ -146,7 +86,7 @@ class FastCall {
       case kRequested:
         if (ok) {
           ++outstanding_;  // the done tag
-          if (!path_.stopping()) path_.Spawn(queue_, method_);
+          path_.Spawn(queue_, method_);
           Begin();
         }
         break;
@@ -159,6 +99,9 @@ class FastCall {
       case kChecked:
         Continue();
         break;
+      case kPlanned:
+        Planned();
+        break;
       case kUpstream:
         upstream_ended_ = true;
         OnUpstream();
@@ -168,7 +111,7 @@ class FastCall {
         break;
     }
     if (outstanding_ == 0) {
-      path_.Ended();
+      path_.calls_->Leave();
       delete this;
     }
   }
@@ -188,7 +131,7 @@ class FastCall {
       return Continue();
     }
     ++outstanding_;
-    path_.waiting_->Run([this, token = std::move(token)] {
+    path_.calls_->RunWaiting([this, token = std::move(token)] {
       authenticated_ = deps_.authenticator->Authenticate(token);
       alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &tags_[kChecked]);
     });
@@ -198,10 +141,22 @@ class FastCall {
     if (std::optional<Refusal> refusal = Admit(deps_, address_, authenticated_, &entry_.who)) {
       return Refuse(*refusal);
     }
-    auto plan = route_->plan(Flatten(request_), deps_.authorizer->catalogs());
-    if (!plan.ok()) return Refuse(PlanRefusal(plan.status()));
-    plan_ = *std::move(plan);
-    entry_.resources = AuditResources(plan_);
+    std::string bytes = Flatten(request_);
+    HeldCatalogs held(deps_.authorizer->catalogs());
+    planned_ = route_->plan(bytes, held);
+    if (!held.missed()) return Planned();
+    // A project no request named before: its first load waits, off this thread.
+    ++outstanding_;
+    path_.calls_->RunWaiting([this, bytes = std::move(bytes)] {
+      planned_ = route_->plan(bytes, deps_.authorizer->catalogs());
+      alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &tags_[kPlanned]);
+    });
+  }
+
+  void Planned() {
+    if (!planned_.ok()) return Refuse(PlanRefusal(planned_.status()));
+    plan_ = *std::move(planned_);
+    AddAuditResources(plan_, &entry_.resources);
     if (std::optional<Refusal> refusal = Decide(deps_, entry_.who, plan_)) {
       return Refuse(*refusal);
     }
@@ -285,6 +240,7 @@ class FastCall {
   grpc::Alarm alarm_;
   AuditEntry entry_;
   AccessPlan plan_;
+  absl::StatusOr<AccessPlan> planned_;
 
   grpc::ClientContext upstream_ctx_;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> upstream_;
@@ -295,41 +251,7 @@ class FastCall {
 }  // namespace
 
 void UnaryFastPath::Impl::Spawn(grpc::ServerCompletionQueue* queue, int method) {
-  {
-    absl::MutexLock lock(&mu_);
-    ++live_;
-  }
-  new FastCall(*this, queue, method);
-}
-
-void UnaryFastPath::Impl::Start(std::vector<grpc::ServerCompletionQueue*> queues) {
-  queues_ = std::move(queues);
-  for (grpc::ServerCompletionQueue* queue : queues_) {
-    for (size_t method = 0; method < Methods().size(); ++method) {
-      Spawn(queue, static_cast<int>(method));
-    }
-    threads_.emplace_back([queue] {
-      void* tag;
-      bool ok;
-      while (queue->Next(&tag, &ok)) FastCall::Dispatch(tag, ok);
-    });
-  }
-}
-
-void UnaryFastPath::Impl::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    stopping_.store(true);
-    // The server stopped: waiting requests come back refused, calls in flight end (the
-    // server cancelled what outlived its drain, and with it their upstream calls).
-    mu_.Await(absl::Condition(
-        +[](int* live) { return *live == 0; }, &live_));
-  }
-  for (grpc::ServerCompletionQueue* queue : queues_) queue->Shutdown();
-  for (std::thread& thread : threads_) thread.join();
-  waiting_.reset();
+  if (calls_->Enter()) new FastCall(*this, queue, method);
 }
 
 const std::vector<std::string>& UnaryFastPath::Methods() {
@@ -343,21 +265,21 @@ const std::vector<std::string>& UnaryFastPath::Methods() {
   return *methods;
 }
 
-int UnaryFastPath::DefaultThreads() { return std::max(1, base::UsableCpus() / 2); }
+UnaryFastPath::UnaryFastPath(std::shared_ptr<QueueCalls> calls)
+    : impl_(std::make_unique<Impl>(std::move(calls))) {}
 
-UnaryFastPath::UnaryFastPath(std::shared_ptr<ProxyDeps> deps)
-    : impl_(std::make_unique<Impl>(std::move(deps))) {}
-
-UnaryFastPath::~UnaryFastPath() { Stop(); }
+UnaryFastPath::~UnaryFastPath() = default;
 
 std::unique_ptr<grpc::Service> UnaryFastPath::TakeService() {
   return std::move(impl_->owned_service_);
 }
 
-void UnaryFastPath::Start(std::vector<grpc::ServerCompletionQueue*> queues) {
-  impl_->Start(std::move(queues));
+void UnaryFastPath::Start(const std::vector<grpc::ServerCompletionQueue*>& queues) {
+  for (grpc::ServerCompletionQueue* queue : queues) {
+    for (size_t method = 0; method < Methods().size(); ++method) {
+      impl_->Spawn(queue, static_cast<int>(method));
+    }
+  }
 }
-
-void UnaryFastPath::Stop() { impl_->Stop(); }
 
 }  // namespace granary::gateway

@@ -8,7 +8,8 @@
 // the generic proxy. Same checks, audit line and metadata rules as there (call_gate.h).
 //
 // A token whose check may wait on the network (an OIDC key fetch, a Kubernetes TokenReview)
-// is checked on a thread of its own, so that no queue thread ever waits on one.
+// is checked on a thread of its own, so that no queue thread ever waits on one. The queues
+// and their threads are the service runtime's (ServiceHost::UseQueues).
 #ifndef GRANARY_SERVICES_GATEWAY_UNARY_FAST_PATH_H_
 #define GRANARY_SERVICES_GATEWAY_UNARY_FAST_PATH_H_
 
@@ -19,7 +20,7 @@
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/impl/service_type.h"
 
-#include "services/gateway/proxy.h"
+#include "services/gateway/queue_calls.h"
 
 namespace granary::gateway {
 
@@ -27,20 +28,14 @@ class UnaryFastPath {
  public:
   // The gRPC paths it serves; each is also routed (routes.h), unary, to serving or ingestion.
   static const std::vector<std::string>& Methods();
-  // Queue threads when the config does not say: half the CPUs this process may use (at least
-  // one), leaving the rest to the kernel's network work and the backends beside it.
-  static int DefaultThreads();
 
-  explicit UnaryFastPath(std::shared_ptr<ProxyDeps> deps);
+  explicit UnaryFastPath(std::shared_ptr<QueueCalls> calls);
   ~UnaryFastPath();
 
   // The service to register (once) before the server starts.
   std::unique_ptr<grpc::Service> TakeService();
-  // One thread per queue, each queue with a call waiting for every method.
-  void Start(std::vector<grpc::ServerCompletionQueue*> queues);
-  // Once the server stopped taking calls: waits for the calls in flight to end, then shuts the
-  // queues down and joins the threads. Idempotent.
-  void Stop();
+  // A call waiting for every method on every queue. The drain is the QueueCalls'.
+  void Start(const std::vector<grpc::ServerCompletionQueue*>& queues);
 
   class Impl;
 

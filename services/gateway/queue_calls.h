@@ -1,0 +1,52 @@
+// What the gateway's calls on completion queues (the generic proxy and the unary fast path)
+// share: their dependencies, a few threads for the checks that may wait on the network (so
+// that no queue thread ever does), and the count of calls alive, which the drain waits on
+// before the queues are shut down.
+#ifndef GRANARY_SERVICES_GATEWAY_QUEUE_CALLS_H_
+#define GRANARY_SERVICES_GATEWAY_QUEUE_CALLS_H_
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+#include "services/gateway/proxy.h"
+
+namespace granary::gateway {
+
+class QueueCalls {
+ public:
+  explicit QueueCalls(std::shared_ptr<ProxyDeps> deps, int waiting_threads = 2);
+  ~QueueCalls();
+
+  ProxyDeps& deps() { return *deps_; }
+
+  // A call is made (true) or not, because the drain began (false).
+  bool Enter();
+  void Leave();
+  // Runs `work` on a thread that may wait (a key fetch, a TokenReview).
+  void RunWaiting(std::function<void()> work);
+  // No call is made from now on; returns once every call alive has ended. The server must have
+  // stopped taking calls (its waiting requests then come back refused). Idempotent.
+  void Drain();
+
+ private:
+  void WaitingLoop();
+
+  std::shared_ptr<ProxyDeps> deps_;
+  absl::Mutex mu_;
+  int live_ ABSL_GUARDED_BY(mu_) = 0;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace granary::gateway
+
+#endif  // GRANARY_SERVICES_GATEWAY_QUEUE_CALLS_H_
