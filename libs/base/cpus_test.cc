@@ -12,7 +12,8 @@ namespace {
 TEST(UsableCpus, FollowsTheAffinityMaskNotTheHost) {
   cpu_set_t all;
   ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
-  EXPECT_EQ(UsableCpus(), CPU_COUNT(&all));
+  EXPECT_LE(UsableCpus(), CPU_COUNT(&all));  // a cgroup quota may lower it
+  EXPECT_GE(UsableCpus(), 1);
 
   // A thread narrowed to one CPU sees one, whatever the host has.
   int seen = 0;

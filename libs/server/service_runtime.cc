@@ -71,6 +71,11 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   for (auto& hook : rt->host_->on_scrape_) rt->metrics_endpoint_->AddScrapeHook(hook);
   for (auto& c : rt->host_->collectables_) rt->metrics_endpoint_->AddCollectable(c);
 
+  if (rt->host_->queue_threads_ <= 0 &&
+      (!rt->host_->async_services_.empty() || rt->host_->async_generic_service_ != nullptr)) {
+    return absl::InternalError(
+        absl::StrCat("building ", service_name, ": async services need UseQueues"));
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   rt->grpc_metrics_ = std::make_unique<GrpcMetrics>(*rt->metrics_);

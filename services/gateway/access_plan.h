@@ -57,13 +57,31 @@ class Catalogs {
   // catalog is not loaded (the gateway then refuses rather than guess).
   virtual absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> Find(
       const std::string& project) = 0;
-  // Whether Find(project) answers without waiting (the catalog is loaded, or known not to
-  // exist).
-  virtual bool Held(const std::string& /*project*/) { return true; }
   // The project of requests that name none.
   virtual const std::string& default_project() const = 0;
   // Every project the gateway serves (for requests that span projects).
   virtual const std::vector<std::string>& projects() const = 0;
+};
+
+// While one is alive on a thread, Catalogs::Find on that thread never waits: a catalog not
+// loaded yet (whose first load would wait for the registry) fails at once with UNAVAILABLE
+// and the scope notes it, so that the caller can do the same work again on a thread that may
+// wait. The gateway's queue threads decide inside one.
+class NoWaitScope {
+ public:
+  NoWaitScope();
+  ~NoWaitScope();
+  NoWaitScope(const NoWaitScope&) = delete;
+  NoWaitScope& operator=(const NoWaitScope&) = delete;
+
+  bool missed() const { return missed_; }
+  // The scope alive on this thread, or null.
+  static NoWaitScope* Current();
+  void NoteMiss() { missed_ = true; }
+
+ private:
+  NoWaitScope* outer_;
+  bool missed_ = false;
 };
 
 }  // namespace granary::gateway

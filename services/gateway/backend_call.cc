@@ -54,7 +54,8 @@ absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
   grpc::ByteBuffer response_buffer;
   grpc::Status status;
   grpc::GenericStub& stub = *deps_->stubs[static_cast<int>(route->upstream)];
-  if (grpc::CompletionQueue* shared = queue_.load()) {
+  grpc::CompletionQueue* shared = queue_.load();
+  if (shared != nullptr && calls_->Enter()) {
     // The runtime's queue thread reads the answer; this thread sleeps until it has. (Dozens of
     // HTTP threads each polling would take turns at gRPC's poller, a wake-up every time.)
     Waiter waiter;
@@ -62,6 +63,7 @@ absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
     call->StartCall();
     call->Finish(&response_buffer, &status, &waiter);
     waiter.done.WaitForNotification();
+    calls_->Leave();
   } else {
     // Before the queues exist: a queue of the call's own, polled by this thread.
     grpc::CompletionQueue queue;

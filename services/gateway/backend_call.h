@@ -15,6 +15,7 @@
 #include "libs/auth/identity.h"
 #include "services/gateway/audit_log.h"
 #include "services/gateway/proxy.h"
+#include "services/gateway/queue_calls.h"
 
 namespace granary::gateway {
 
@@ -32,14 +33,17 @@ class BackendCall {
   ProxyDeps& deps() { return *deps_; }
 
   // The runtime's queue the backend calls are made on from now on (its thread polls the
-  // backend's answers; the calling thread only waits for the outcome). Until it is set, and
-  // after ForgetQueue (the drain, before the queue is shut down), each call polls a queue of
-  // its own.
-  void UseQueue(grpc::CompletionQueue* queue) { queue_.store(queue); }
-  void ForgetQueue() { queue_.store(nullptr); }
+  // backend's answers; the calling thread only waits for the outcome), each counted among
+  // `calls` so that the drain waits for it before the queue is shut down. Until then, and
+  // once the drain began, each call polls a queue of its own.
+  void UseQueue(grpc::CompletionQueue* queue, std::shared_ptr<QueueCalls> calls) {
+    calls_ = std::move(calls);
+    queue_.store(queue);
+  }
 
  private:
   std::shared_ptr<ProxyDeps> deps_;
+  std::shared_ptr<QueueCalls> calls_;  // set before queue_
   std::atomic<grpc::CompletionQueue*> queue_{nullptr};
 };
 

@@ -65,15 +65,6 @@ std::optional<Refusal> Decide(const ProxyDeps& deps, const auth::Identity& who,
                  absl::IsPermissionDenied(decision) ? "deny" : "unavailable"};
 }
 
-absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> HeldCatalogs::Find(
-    const std::string& project) {
-  if (!inner_.Held(project)) {
-    missed_ = true;
-    return absl::UnavailableError(absl::StrCat("the catalog of '", project, "' is not loaded"));
-  }
-  return inner_.Find(project);
-}
-
 bool HopByHop(absl::string_view key) {
   return absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") || key == "authorization" ||
          key == "te" || key == "content-type" || key == "user-agent" ||

@@ -51,24 +51,6 @@ void AddAuditResources(const AccessPlan& plan, std::vector<std::string>* resourc
 std::optional<Refusal> Decide(const ProxyDeps& deps, const auth::Identity& who,
                               const AccessPlan& plan);
 
-// The catalogs as far as they are held now, for threads that must not wait: a project not
-// loaded yet fails Find at once and is remembered, so that the plan can be made again on a
-// thread that may wait (its first load waits for the registry).
-class HeldCatalogs : public Catalogs {
- public:
-  explicit HeldCatalogs(Catalogs& inner) : inner_(inner) {}
-  absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> Find(
-      const std::string& project) override;
-  const std::string& default_project() const override { return inner_.default_project(); }
-  const std::vector<std::string>& projects() const override { return inner_.projects(); }
-  // Whether a Find needed a catalog that is not held.
-  bool missed() const { return missed_; }
-
- private:
-  Catalogs& inner_;
-  bool missed_ = false;
-};
-
 // Metadata that is the transport's, or this hop's, and must not be copied across.
 bool HopByHop(absl::string_view key);
 

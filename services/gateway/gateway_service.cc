@@ -90,17 +90,13 @@ absl::Status Build(const GatewayConfig& config, server::ServiceHost& host) {
        "granary.materialization.v1.MaterializationService",
        "granary.deadletter.v1.DeadLetterService"});
   auto backend = std::make_shared<BackendCall>(deps);
-  host.UseQueues(config.grpc_threads, [fast_path, proxy, backend](
+  host.UseQueues(config.grpc_threads, [fast_path, proxy, backend, calls](
                                           const std::vector<grpc::ServerCompletionQueue*>& queues) {
     fast_path->Start(queues);
     proxy->Start(queues);
-    backend->UseQueue(queues.front());
+    backend->UseQueue(queues.front(), calls);
   });
-  // Runs after the HTTP door stopped (hooks run in reverse order).
-  host.OnStop([calls, backend] {
-    backend->ForgetQueue();
-    calls->Drain();
-  });
+  host.OnStop([calls] { calls->Drain(); });
 
   if (!config.http.address.empty()) {
     auto api = std::make_shared<HttpApi>(backend, config.http_timeout);

@@ -1,10 +1,14 @@
 #include "services/gateway/generic_proxy.h"
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "granary/materialization/v1/materialization.pb.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -36,6 +40,7 @@ class GenericProxy::Impl {
 namespace {
 
 constexpr char kGetJob[] = "/granary.materialization.v1.MaterializationService/GetJob";
+constexpr absl::Duration kJobLookupTimeout = absl::Seconds(10);
 
 // One call, from the request it waits for to its end. Every step runs on its queue's thread
 // (a check that may wait comes back through an alarm on that queue), so the call needs no
@@ -94,10 +99,15 @@ class ProxyCall {
       return Admitted();
     }
     ++outstanding_;
-    proxy_.calls_->RunWaiting([this, token = std::move(token)] {
-      authenticated_ = deps_.authenticator->Authenticate(token);
+    bool queued = proxy_.calls_->RunWaiting([this, token = std::move(token)] {
+      if (!abandoned_.load()) authenticated_ = deps_.authenticator->Authenticate(token);
       alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &checked_);
     });
+    if (!queued) {
+      --outstanding_;  // this handler's own Step still holds the call
+      Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                           "the gateway is checking too many new tokens; retry")});
+    }
   }
 
   void OnChecked(bool) {
@@ -133,44 +143,67 @@ class ProxyCall {
                                                  : grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                                                 "no request message"));
     }
-    std::string bytes = Flatten(request_);
-    HeldCatalogs held(deps_.authorizer->catalogs());
-    planned_result_ = route_->plan(bytes, held);
-    if (!held.missed()) return Planned();
-    // A project no request named before: its first load waits, off this thread.
-    ++outstanding_;
-    proxy_.calls_->RunWaiting([this, bytes = std::move(bytes)] {
-      planned_result_ = route_->plan(bytes, deps_.authorizer->catalogs());
-      alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &planned_);
-    });
+    Judge(
+        [this, bytes = Flatten(request_)] {
+          planned_ = route_->plan(bytes, deps_.authorizer->catalogs());
+          verdict_.reset();
+          if (planned_.ok() && planned_->job_id.empty()) {
+            verdict_ = Decide(deps_, entry_.who, *planned_);
+          }
+        },
+        &ProxyCall::Planned);
   }
 
-  void OnPlanned(bool) {
+  // Runs `work` here, inside a NoWaitScope; when it needed a catalog not loaded yet (a
+  // project no request named before), runs it again on a thread that may wait and goes on
+  // from the alarm. Then `next`. The work only recomputes its results from its inputs.
+  void Judge(std::function<void()> work, void (ProxyCall::*next)()) {
+    {
+      NoWaitScope scope;
+      work();
+      if (!scope.missed()) return (this->*next)();
+    }
+    next_ = next;
+    ++outstanding_;
+    bool queued = proxy_.calls_->RunWaiting([this, work = std::move(work)] {
+      if (!abandoned_.load()) work();
+      alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &judged_);
+    });
+    if (!queued) {
+      --outstanding_;  // this handler's own Step still holds the call
+      Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                           "the gateway is loading catalogs for too many calls; retry")});
+    }
+  }
+
+  void OnJudged(bool) {
     if (finished_) return;
-    Planned();
+    if (Cancelled()) return FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    (this->*next_)();
   }
 
   void Planned() {
-    if (!planned_result_.ok()) return Refuse(PlanRefusal(planned_result_.status()));
-    plan_ = *std::move(planned_result_);
+    if (!planned_.ok()) return Refuse(PlanRefusal(planned_.status()));
+    plan_ = *std::move(planned_);
     if (!plan_.job_id.empty()) return LookUpJob();
-    DecideAndForward();
+    Decided();
   }
 
-  void DecideAndForward() {
+  void Decided() {
     AddAuditResources(plan_, &entry_.resources);
-    if (std::optional<Refusal> refusal = Decide(deps_, entry_.who, plan_)) {
-      return Refuse(*refusal);
-    }
+    if (verdict_.has_value()) return Refuse(*verdict_);
     entry_.decision = "allow";
     Forward();
   }
 
   // Job calls: ask the materializer which project the job is in, then decide on that.
   void LookUpJob() {
+    if (Cancelled()) return FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
     materialization::v1::GetJobRequest request;
     request.set_job_id(plan_.job_id);
-    job_ctx_.set_deadline(ctx_.deadline());
+    // Never longer than a lookup needs, whatever the caller's deadline (or none).
+    job_ctx_.set_deadline(
+        std::min(ctx_.deadline(), absl::ToChronoTime(absl::Now() + kJobLookupTimeout)));
     job_ctx_.AddMetadata(auth::kCallerSignatureHeader,
                          deps_.signer->Sign(entry_.who, kGetJob, deps_.clock->Now()));
     job_ = deps_.stubs[static_cast<int>(Upstream::kMaterializer)]->PrepareUnaryCall(
@@ -191,10 +224,20 @@ class ProxyCall {
     if (!job.ParseFromString(Flatten(job_response_))) {
       return Refuse({grpc::Status(grpc::StatusCode::INTERNAL, "bad job from the materializer")});
     }
-    AddCheck(plan_, deps_.authorizer->catalogs(), job.project(), plan_.job_action,
-             registry::v1::PROJECT, job.project());
-    plan_.project = job.project();
-    DecideAndForward();
+    Judge(
+        [this, project = job.project()] {
+          job_plan_ = plan_;
+          AddCheck(job_plan_, deps_.authorizer->catalogs(), project, job_plan_.job_action,
+                   registry::v1::PROJECT, project);
+          job_plan_.project = project;
+          verdict_ = Decide(deps_, entry_.who, job_plan_);
+        },
+        &ProxyCall::JobDecided);
+  }
+
+  void JobDecided() {
+    plan_ = std::move(job_plan_);
+    Decided();
   }
 
   void Forward() {
@@ -242,18 +285,27 @@ class ProxyCall {
     upstream_reading_ = false;
     if (!ok || finished_) return FinishUpstream();  // the status follows
     CopyInitialMetadata();
-    grpc::ByteBuffer message = response_;
-    if (route_->filter) {
-      std::string bytes = Flatten(response_);
-      absl::Status allowed = route_->filter(&bytes, plan_, entry_.who, *deps_.authorizer);
-      if (!allowed.ok()) {
-        entry_.decision = "deny";
-        upstream_ctx_.TryCancel();
-        FinishUpstream();
-        return FinishOnce(base::ToGrpcStatus(allowed));
-      }
-      message = FromString(bytes);
+    if (!route_->filter) return Pass(response_);
+    Judge(
+        [this, bytes = Flatten(response_)] {
+          filtered_ = bytes;
+          filter_status_ = route_->filter(&filtered_, plan_, entry_.who, *deps_.authorizer);
+        },
+        &ProxyCall::Filtered);
+  }
+
+  void Filtered() {
+    if (!filter_status_.ok()) {
+      entry_.decision = "deny";
+      upstream_ctx_.TryCancel();
+      FinishUpstream();
+      return FinishOnce(base::ToGrpcStatus(filter_status_));
     }
+    Pass(FromString(filtered_));
+  }
+
+  // A message from the backend, as the caller may see it, on its way.
+  void Pass(grpc::ByteBuffer message) {
     if (!route_->server_streaming) {
       // The one answer: sent with the status once the backend gives it.
       held_ = std::move(message);
@@ -315,6 +367,7 @@ class ProxyCall {
   void OnDone(bool) {
     done_seen_ = true;
     if (!ctx_.IsCancelled()) return;
+    abandoned_.store(true);  // work waiting off this thread is skipped
     if (upstream_ != nullptr) upstream_ctx_.TryCancel();
     if (job_ != nullptr) job_ctx_.TryCancel();
   }
@@ -376,8 +429,15 @@ class ProxyCall {
   grpc::Alarm alarm_;
   AuditEntry entry_;
   AccessPlan plan_;
-  absl::StatusOr<AccessPlan> planned_result_;
   grpc::ByteBuffer request_;
+  // What Judge's work leaves for the step after it.
+  void (ProxyCall::*next_)() = nullptr;
+  std::atomic<bool> abandoned_{false};
+  absl::StatusOr<AccessPlan> planned_;
+  std::optional<Refusal> verdict_;
+  AccessPlan job_plan_;
+  std::string filtered_;
+  absl::Status filter_status_;
 
   grpc::ClientContext upstream_ctx_;
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> upstream_;
@@ -396,7 +456,7 @@ class ProxyCall {
   Step requested_{this, &ProxyCall::OnRequested};
   Step done_{this, &ProxyCall::OnDone};
   Step checked_{this, &ProxyCall::OnChecked};
-  Step planned_{this, &ProxyCall::OnPlanned};
+  Step judged_{this, &ProxyCall::OnJudged};
   Step caller_read_{this, &ProxyCall::OnCallerRead};
   Step caller_written_{this, &ProxyCall::OnCallerWritten};
   Step caller_finished_{this, &ProxyCall::OnCallerFinished};

@@ -18,27 +18,31 @@ QueueCalls::~QueueCalls() {
 }
 
 bool QueueCalls::Enter() {
-  absl::MutexLock lock(&mu_);
-  if (draining_) return false;
-  ++live_;
-  return true;
+  live_.fetch_add(1);
+  if (!draining_.load()) return true;
+  Leave();
+  return false;
 }
 
 void QueueCalls::Leave() {
-  absl::MutexLock lock(&mu_);
-  --live_;
+  if (live_.fetch_sub(1) == 1 && draining_.load()) {
+    // The drain may be waiting for this one: wake it (under the lock it waits with).
+    absl::MutexLock lock(&mu_);
+  }
 }
 
-void QueueCalls::RunWaiting(std::function<void()> work) {
+bool QueueCalls::RunWaiting(std::function<void()> work) {
   absl::MutexLock lock(&mu_);
+  if (waiting_.size() >= kMaxWaiting) return false;
   waiting_.push_back(std::move(work));
+  return true;
 }
 
 void QueueCalls::Drain() {
+  draining_.store(true);
   absl::MutexLock lock(&mu_);
-  draining_ = true;
   mu_.Await(absl::Condition(
-      +[](int* live) { return *live == 0; }, &live_));
+      +[](std::atomic<int>* live) { return live->load() == 0; }, &live_));
 }
 
 void QueueCalls::WaitingLoop() {

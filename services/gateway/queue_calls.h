@@ -26,11 +26,15 @@ class QueueCalls {
 
   ProxyDeps& deps() { return *deps_; }
 
-  // A call is made (true) or not, because the drain began (false).
+  // A call is made (true) or not, because the drain began (false). No lock: every call
+  // passes here.
   bool Enter();
   void Leave();
-  // Runs `work` on a thread that may wait (a key fetch, a TokenReview).
-  void RunWaiting(std::function<void()> work);
+  // Runs `work` on a thread that may wait (a key fetch, a TokenReview, a catalog's first
+  // load); false, and nothing runs, when kMaxWaiting pieces of work are queued already (the
+  // caller refuses UNAVAILABLE rather than queue without bound).
+  bool RunWaiting(std::function<void()> work);
+  static constexpr size_t kMaxWaiting = 1000;
   // No call is made from now on; returns once every call alive has ended. The server must have
   // stopped taking calls (its waiting requests then come back refused). Idempotent.
   void Drain();
@@ -39,9 +43,9 @@ class QueueCalls {
   void WaitingLoop();
 
   std::shared_ptr<ProxyDeps> deps_;
-  absl::Mutex mu_;
-  int live_ ABSL_GUARDED_BY(mu_) = 0;
-  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int> live_{0};
+  std::atomic<bool> draining_{false};
+  absl::Mutex mu_;  // the drain's wait, and the waiting work
   std::deque<std::function<void()>> waiting_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;

@@ -13,16 +13,15 @@ absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> RegistryCatalogs
         absl::StrCat("project: '", project, "' is not a project name"));
   }
   // Not loaded: a project no request named before. Watch it from now on, and wait for the
-  // first load (or the registry's word that it does not exist) once.
+  // first load (or the registry's word that it does not exist) once, where waiting is allowed.
+  if (NoWaitScope* scope = NoWaitScope::Current()) {
+    scope->NoteMiss();
+    return absl::UnavailableError(absl::StrCat("the catalog of '", project, "' is not loaded"));
+  }
   client_->Watch(project);
   client_->WaitUntil(
       project, [](const registry_client::Catalog* c) { return c != nullptr; }, first_load_timeout_);
   return client_->Lookup(project);
-}
-
-bool RegistryCatalogs::Held(const std::string& project) {
-  auto catalog = client_->Lookup(project);
-  return catalog.ok() || absl::IsNotFound(catalog.status()) || !catalog::IsProjectName(project);
 }
 
 }  // namespace granary::gateway

@@ -22,7 +22,6 @@ class RegistryCatalogs : public Catalogs {
 
   absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> Find(
       const std::string& project) override;
-  bool Held(const std::string& project) override;
   const std::string& default_project() const override { return projects_.default_project; }
   const std::vector<std::string>& projects() const override { return projects_.projects; }
 

@@ -1,6 +1,8 @@
 #include "services/gateway/unary_fast_path.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <optional>
 #include <utility>
 
@@ -43,7 +45,16 @@ class UnaryFastPath::Impl {
   explicit Impl(std::shared_ptr<QueueCalls> calls)
       : calls_(std::move(calls)), owned_service_(std::make_unique<RawService>(Methods())) {
     service_ = owned_service_.get();
-    for (const std::string& method : Methods()) routes_.push_back(FindRoute(method));
+    for (const std::string& method : Methods()) {
+      const Route* route = FindRoute(method);
+      // Unary, to serving or ingestion, nothing to filter in the answer: no step here needs a
+      // project's catalog after the plan, or a job lookup.
+      if (route == nullptr || route->client_streaming || route->server_streaming || route->filter ||
+          (route->upstream != Upstream::kServing && route->upstream != Upstream::kIngestion)) {
+        std::abort();
+      }
+      routes_.push_back(route);
+    }
   }
   void Spawn(grpc::ServerCompletionQueue* queue, int method);
 
@@ -92,12 +103,17 @@ class FastCall {
         break;
       case kDone:
         done_ = true;
+        if (ctx_.IsCancelled()) abandoned_.store(true);  // waiting work is skipped
         if (ctx_.IsCancelled() && upstream_ != nullptr && !upstream_ended_) {
           upstream_ctx_.TryCancel();
         }
         break;
       case kChecked:
-        Continue();
+        if (done_ && ctx_.IsCancelled()) {
+          FinishCall(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the caller"));
+        } else {
+          Continue();
+        }
         break;
       case kPlanned:
         Planned();
@@ -131,10 +147,15 @@ class FastCall {
       return Continue();
     }
     ++outstanding_;
-    path_.calls_->RunWaiting([this, token = std::move(token)] {
-      authenticated_ = deps_.authenticator->Authenticate(token);
+    bool queued = path_.calls_->RunWaiting([this, token = std::move(token)] {
+      if (!abandoned_.load()) authenticated_ = deps_.authenticator->Authenticate(token);
       alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &tags_[kChecked]);
     });
+    if (!queued) {
+      --outstanding_;  // On() itself still holds the call
+      Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                           "the gateway is checking too many new tokens; retry")});
+    }
   }
 
   void Continue() {
@@ -142,24 +163,40 @@ class FastCall {
       return Refuse(*refusal);
     }
     std::string bytes = Flatten(request_);
-    HeldCatalogs held(deps_.authorizer->catalogs());
-    planned_ = route_->plan(bytes, held);
-    if (!held.missed()) return Planned();
-    // A project no request named before: its first load waits, off this thread.
+    {
+      // Nothing here may wait: a project whose catalog is not loaded yet (its first load
+      // waits for the registry) is planned and decided again off this thread.
+      NoWaitScope scope;
+      Judge(bytes);
+      if (!scope.missed()) return Planned();
+    }
     ++outstanding_;
-    path_.calls_->RunWaiting([this, bytes = std::move(bytes)] {
-      planned_ = route_->plan(bytes, deps_.authorizer->catalogs());
+    bool queued = path_.calls_->RunWaiting([this, bytes = std::move(bytes)] {
+      if (!abandoned_.load()) Judge(bytes);
       alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &tags_[kPlanned]);
     });
+    if (!queued) {
+      --outstanding_;  // On() itself still holds the call
+      return Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "the gateway is loading catalogs for too many calls; retry")});
+    }
+  }
+
+  // The plan and the verdict on it; only recomputes its results from the request.
+  void Judge(const std::string& bytes) {
+    planned_ = route_->plan(bytes, deps_.authorizer->catalogs());
+    verdict_.reset();
+    if (planned_.ok()) verdict_ = Decide(deps_, entry_.who, *planned_);
   }
 
   void Planned() {
+    if (done_ && ctx_.IsCancelled()) {
+      return FinishCall(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the caller"));
+    }
     if (!planned_.ok()) return Refuse(PlanRefusal(planned_.status()));
     plan_ = *std::move(planned_);
     AddAuditResources(plan_, &entry_.resources);
-    if (std::optional<Refusal> refusal = Decide(deps_, entry_.who, plan_)) {
-      return Refuse(*refusal);
-    }
+    if (verdict_.has_value()) return Refuse(*verdict_);
     entry_.decision = "allow";
     if (done_ && ctx_.IsCancelled()) {
       return FinishCall(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the caller"));
@@ -187,17 +224,8 @@ class FastCall {
         ctx_.AddTrailingMetadata(std::string(View(key)), std::string(View(value)));
       }
     }
-    if (!upstream_status_.ok() || !route_->filter) {
-      return FinishCall(upstream_status_, upstream_status_.ok() ? &response_ : nullptr);
-    }
-    std::string bytes = Flatten(response_);
-    absl::Status allowed = route_->filter(&bytes, plan_, entry_.who, *deps_.authorizer);
-    if (!allowed.ok()) {
-      entry_.decision = "deny";
-      return FinishCall(base::ToGrpcStatus(allowed));
-    }
-    response_ = FromString(bytes);
-    FinishCall(grpc::Status::OK, &response_);
+    // Its methods have no response filter (UnaryFastPath::Methods).
+    FinishCall(upstream_status_, upstream_status_.ok() ? &response_ : nullptr);
   }
 
   void Refuse(const Refusal& refusal) {
@@ -241,6 +269,8 @@ class FastCall {
   AuditEntry entry_;
   AccessPlan plan_;
   absl::StatusOr<AccessPlan> planned_;
+  std::optional<Refusal> verdict_;
+  std::atomic<bool> abandoned_{false};
 
   grpc::ClientContext upstream_ctx_;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> upstream_;

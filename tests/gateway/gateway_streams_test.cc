@@ -1,6 +1,9 @@
 // The gateway's gRPC door carrying data: unary and streamed pushes, a refused or cancelled
 // stream ending at the backend too, job and historical streams, Feast's service name, and
 // what is never forwarded (entity_sql).
+#include <chrono>
+#include <future>
+
 #include "tests/gateway/gateway_grpc_fixture.h"
 
 namespace granary::testing {
@@ -220,6 +223,32 @@ TEST_F(GatewayGrpcTest, FeastServiceNameIsRouted) {
   ASSERT_TRUE(response.ParseFromString(bytes));
   EXPECT_THAT(response.metadata().feature_names().val(),
               ::testing::ElementsAre("driver_id", "conv_rate"));
+}
+
+}  // namespace
+}  // namespace granary::testing
+
+namespace granary::testing {
+namespace {
+
+// A project no request named before is loaded off the gateway's queue thread (its first load
+// waits for the registry, up to its timeout): calls sent after it on the same connection are
+// answered meanwhile.
+TEST_F(GatewayGrpcTest, AProjectBeingLoadedDoesNotHoldUpOtherCalls) {
+  const std::string reader = stack().Token("ana", {"reader"});
+  serving::v1::GetOnlineFeaturesRequest unloaded = Read({"driver_hourly_stats:conv_rate"});
+  unloaded.set_project("not_loaded_yet");
+  auto slow = std::async(std::launch::async,
+                         [&] { return ReadOnline(reader, unloaded, "not-loaded-yet"); });
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_GRPC_OK(ReadOnline(reader, Read({"driver_hourly_stats:conv_rate"})));
+    // Had the queue thread waited for the load, this answer would have come after it.
+    ASSERT_EQ(slow.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+        << "the load ended before the calls behind it were answered";
+  }
+  grpc::Status status = slow.get();
+  EXPECT_NE(status.error_code(), grpc::StatusCode::OK);
+  EXPECT_THAT(status.error_message(), HasSubstr("not_loaded_yet"));
 }
 
 }  // namespace
