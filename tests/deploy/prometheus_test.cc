@@ -1,0 +1,130 @@
+// deploy/prometheus as an operator gets it: promtool accepts the scrape config and the rules,
+// the rules' unit tests pass (each alert fires on its series, and not before its `for`), and
+// every metric the rules name is one the services export (a live scrape of each).
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "granary/ingestion/v1/ingestion.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "re2/re2.h"
+
+#include "libs/testing/eventually.h"
+#include "libs/testing/grpc_probes.h"
+#include "libs/testing/status_matchers.h"
+#include "libs/testing/subprocess.h"
+#include "libs/testing/test_stack.h"
+
+namespace granary::testing {
+namespace {
+
+constexpr char kConfig[] = "deploy/prometheus/prometheus.yml";
+constexpr char kRules[] = "deploy/prometheus/rules/granary.rules.yml";
+constexpr char kRulesTest[] = "deploy/prometheus/rules/granary.rules.test.yml";
+
+// promtool's exit status and output.
+std::pair<int, std::string> Promtool(std::vector<std::string> args) {
+  args.insert(args.begin(), "promtool");
+  auto process = Subprocess::Start({.argv = args});
+  if (!process.ok()) return {-1, process.status().ToString()};
+  absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(60));
+  return {code.ok() ? *code : -1, (*process)->Output()};
+}
+
+TEST(PrometheusTest, PromtoolAcceptsTheConfigAndTheRulesAndTheirTestsPass) {
+  auto [config_code, config_out] = Promtool({"check", "config", kConfig});
+  EXPECT_EQ(config_code, 0) << config_out;
+  auto [rules_code, rules_out] = Promtool({"check", "rules", kRules});
+  EXPECT_EQ(rules_code, 0) << rules_out;
+  auto [test_code, test_out] = Promtool({"test", "rules", kRulesTest});
+  EXPECT_EQ(test_code, 0) << test_out;
+  EXPECT_THAT(test_out, ::testing::HasSubstr("SUCCESS"));
+}
+
+// The metric names a rules file uses (histogram series named by their family).
+std::set<std::string> MetricsNamedIn(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::set<std::string> names;
+  re2::StringPiece input(text.str());
+  std::string name;
+  while (RE2::FindAndConsume(&input, R"(\b((?:granary|grpc_server)_[a-z_]+))", &name)) {
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (absl::EndsWith(name, suffix) && name.find("_seconds") != std::string::npos) {
+        name.resize(name.size() - strlen(suffix));
+      }
+    }
+    names.insert(name);
+  }
+  return names;
+}
+
+// The families a scrape exports ("# TYPE <name> <type>").
+std::set<std::string> Families(const std::string& scrape) {
+  std::set<std::string> families;
+  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
+    std::vector<absl::string_view> words = absl::StrSplit(line, ' ');
+    if (words.size() >= 3 && words[0] == "#" && words[1] == "TYPE") {
+      families.insert(std::string(words[2]));
+    }
+  }
+  return families;
+}
+
+TEST(PrometheusTest, EveryMetricTheRulesNameIsExported) {
+  std::set<std::string> named = MetricsNamedIn(kRules);
+  ASSERT_GE(named.size(), 8u) << "the rules name fewer metrics than expected";
+  ASSERT_OK_AND_ASSIGN(auto stack, TestStack::Start({}));
+  std::vector<TestService*> services;
+  for (const char* service : {"serving", "ingestion", "materializer"}) {
+    ASSERT_OK_AND_ASSIGN(TestService * spawned, stack->Spawn(service));
+    services.push_back(spawned);
+  }
+  // One pushed row written online: the per-view freshness series exist from then on.
+  ingestion::v1::PushRequest push;
+  push.set_push_source_name("driver_stats_push");
+  auto& columns = *push.mutable_columns();
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  columns["driver_id"].add_val()->set_int64_val(1001);
+  columns["event_timestamp"].add_val()->set_unix_timestamp_val(now);
+  columns["created"].add_val()->set_unix_timestamp_val(now);
+  columns["conv_rate"].add_val()->set_float_val(0.5f);
+  columns["acc_rate"].add_val()->set_float_val(0.5f);
+  columns["avg_daily_trips"].add_val()->set_int64_val(7);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  ingestion::v1::PushResponse response;
+  auto channel = grpc::CreateChannel(services[1]->address(), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(ingestion::v1::IngestionService::NewStub(channel)->Push(&ctx, push, &response).ok());
+
+  std::set<std::string> exported;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        exported.clear();
+        for (TestService* service : services) {
+          auto scrape = HttpGet("127.0.0.1", service->metrics_port(), "/metrics");
+          if (!scrape.ok()) return false;
+          std::set<std::string> families = Families(*scrape);
+          exported.insert(families.begin(), families.end());
+        }
+        return exported.count("granary_materializer_newest_event_age_seconds") > 0;
+      },
+      absl::Seconds(30)))
+      << "the pushed row's freshness never appeared in the materializer's metrics";
+  for (const std::string& name : named) {
+    EXPECT_TRUE(exported.count(name))
+        << name << " is named by " << kRules << " but no service exports it";
+  }
+}
+
+}  // namespace
+}  // namespace granary::testing
