@@ -8,6 +8,7 @@
 
 #include "libs/base/clock.h"
 #include "libs/base/periodic.h"
+#include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
 #include "libs/bus/connection.h"
 #include "libs/bus/jetstream.h"
@@ -37,7 +38,6 @@ namespace {
 absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) {
   auto metrics = std::make_shared<WriterMetrics>(host.metrics());
   host.AddCollectable(metrics->histograms());
-  host.OnScrape([metrics] { metrics->UpdateAges(absl::Now()); });
 
   ASSIGN_OR_RETURN(std::shared_ptr<bus::Connection> nats, bus::Connection::Open(config.nats));
   ASSIGN_OR_RETURN(std::shared_ptr<bus::JetStream> js, bus::JetStream::Create(nats));
@@ -71,6 +71,19 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
         project, [](const registry_client::Catalog* c) { return c != nullptr; }, absl::Seconds(2));
     return registry->Lookup(project);
   };
+  // Freshness beside each written view's TTL, from the catalog held (nothing waits here).
+  host.OnScrape([metrics, registry] {
+    metrics->UpdateAges(absl::Now(),
+                        [&registry](const std::string& project,
+                                    const std::string& view) -> std::optional<absl::Duration> {
+                          std::shared_ptr<const registry_client::Catalog> catalog =
+                              registry->Get(project);
+                          if (catalog == nullptr) return std::nullopt;
+                          const registry::v1::FeatureView* found = catalog->FindFeatureView(view);
+                          if (found == nullptr || !found->has_ttl()) return std::nullopt;
+                          return base::FromProtoDuration(found->ttl());
+                        });
+  });
 
   auto offline_writer = std::make_shared<OfflineWriter>(offline, lookup, metrics);
   auto migrated = std::make_shared<std::atomic<bool>>(false);

@@ -41,6 +41,10 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                      .Name("granary_materializer_newest_event_age_seconds")
                      .Help("Age of the newest event written online, per feature view.")
                      .Register(registry);
+  view_ttl_ = &prometheus::BuildGauge()
+                   .Name("granary_materializer_feature_view_ttl_seconds")
+                   .Help("A written view's TTL as its catalog says (views without one: absent).")
+                   .Register(registry);
   stalled_ = &prometheus::BuildGauge()
                   .Name("granary_materializer_worker_stalled_seconds")
                   .Help("How long a worker has been failing without any success (0: it is not).")
@@ -121,11 +125,16 @@ void WriterMetrics::SetPushStream(const bus::TrimState& state) {
   }
 }
 
-void WriterMetrics::UpdateAges(absl::Time now) {
+void WriterMetrics::UpdateAges(absl::Time now, const TtlOf& ttl_of) {
   absl::MutexLock lock(&mu_);
   for (const auto& [key, newest] : newest_) {
-    newest_age_->Add({{"project", key.first}, {"feature_view", key.second}})
-        .Set(absl::ToDoubleSeconds(now - newest));
+    const std::map<std::string, std::string> labels = {{"project", key.first},
+                                                       {"feature_view", key.second}};
+    newest_age_->Add(labels).Set(absl::ToDoubleSeconds(now - newest));
+    std::optional<absl::Duration> ttl = ttl_of ? ttl_of(key.first, key.second) : std::nullopt;
+    if (ttl.has_value() && *ttl > absl::ZeroDuration()) {
+      view_ttl_->Add(labels).Set(absl::ToDoubleSeconds(*ttl));
+    }
   }
 }
 

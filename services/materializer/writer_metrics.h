@@ -23,8 +23,10 @@
 #ifndef GRANARY_SERVICES_MATERIALIZER_WRITER_METRICS_H_
 #define GRANARY_SERVICES_MATERIALIZER_WRITER_METRICS_H_
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -54,8 +56,12 @@ class WriterMetrics {
   // A batch reached Redis: how long after ingestion received it, and its newest event.
   void RecordOnline(const std::string& project, const std::string& view, absl::Duration latency,
                     absl::Time newest_event);
-  // Sets the age gauges from the newest events recorded (before each scrape).
-  void UpdateAges(absl::Time now);
+  // A view's TTL as its catalog says now (nullopt: unknown, or the view has none).
+  using TtlOf = std::function<std::optional<absl::Duration>(const std::string& project,
+                                                            const std::string& view)>;
+  // Sets the age gauges from the newest events recorded, and beside each the view's TTL when
+  // `ttl_of` knows it, so that an alert can compare the two (before each scrape).
+  void UpdateAges(absl::Time now, const TtlOf& ttl_of = nullptr);
   // A worker's state (before each scrape).
   void SetWorkerState(const std::string& consumer, absl::Duration stalled_for, int64_t in_hand,
                       absl::Duration oldest_failing);
@@ -69,6 +75,7 @@ class WriterMetrics {
   prometheus::Family<prometheus::Counter>* rows_;
   prometheus::Family<prometheus::Counter>* on_demand_failures_;
   prometheus::Family<prometheus::Gauge>* newest_age_;
+  prometheus::Family<prometheus::Gauge>* view_ttl_;
   prometheus::Family<prometheus::Gauge>* stalled_;
   prometheus::Family<prometheus::Gauge>* in_hand_;
   prometheus::Family<prometheus::Gauge>* oldest_failing_;
