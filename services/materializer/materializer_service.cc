@@ -80,7 +80,7 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
                               registry->Get(project);
                           if (catalog == nullptr) return std::nullopt;
                           const registry::v1::FeatureView* found = catalog->FindFeatureView(view);
-                          if (found == nullptr || !found->has_ttl()) return std::nullopt;
+                          if (found == nullptr || !found->has_ttl()) return absl::ZeroDuration();
                           return base::FromProtoDuration(found->ttl());
                         });
   });

@@ -126,14 +126,23 @@ void WriterMetrics::SetPushStream(const bus::TrimState& state) {
 }
 
 void WriterMetrics::UpdateAges(absl::Time now, const TtlOf& ttl_of) {
-  absl::MutexLock lock(&mu_);
-  for (const auto& [key, newest] : newest_) {
+  // A copy, so that writers recording a batch do not wait for the catalog lookups below.
+  std::map<std::pair<std::string, std::string>, absl::Time> newest;
+  {
+    absl::MutexLock lock(&mu_);
+    newest.insert(newest_.begin(), newest_.end());
+  }
+  for (const auto& [key, event] : newest) {
     const std::map<std::string, std::string> labels = {{"project", key.first},
                                                        {"feature_view", key.second}};
-    newest_age_->Add(labels).Set(absl::ToDoubleSeconds(now - newest));
+    newest_age_->Add(labels).Set(absl::ToDoubleSeconds(now - event));
     std::optional<absl::Duration> ttl = ttl_of ? ttl_of(key.first, key.second) : std::nullopt;
-    if (ttl.has_value() && *ttl > absl::ZeroDuration()) {
-      view_ttl_->Add(labels).Set(absl::ToDoubleSeconds(*ttl));
+    if (!ttl.has_value()) continue;
+    prometheus::Gauge& gauge = view_ttl_->Add(labels);
+    if (*ttl > absl::ZeroDuration()) {
+      gauge.Set(absl::ToDoubleSeconds(*ttl));
+    } else {
+      view_ttl_->Remove(&gauge);  // no TTL (any more): nothing to alert against
     }
   }
 }

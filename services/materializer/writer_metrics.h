@@ -15,6 +15,8 @@
 //                                                          -> written to Redis
 //   granary_materializer_newest_event_age_seconds{project,feature_view}
 //                                                          age of the newest event written online
+//   granary_materializer_feature_view_ttl_seconds{project,feature_view}
+//                                                          that view's TTL, when it has one
 //   granary_materializer_on_demand_failures_total{consumer}  on-demand outputs whose expression
 //                                                          failed for a row: online-writer and
 //                                                          task-runner (write-time views, stored
@@ -56,7 +58,8 @@ class WriterMetrics {
   // A batch reached Redis: how long after ingestion received it, and its newest event.
   void RecordOnline(const std::string& project, const std::string& view, absl::Duration latency,
                     absl::Time newest_event);
-  // A view's TTL as its catalog says now (nullopt: unknown, or the view has none).
+  // A view's TTL as its catalog says now: nullopt when the catalog is not held (the last
+  // figure stays), zero when the view has none or is gone (its TTL series is removed).
   using TtlOf = std::function<std::optional<absl::Duration>(const std::string& project,
                                                             const std::string& view)>;
   // Sets the age gauges from the newest events recorded, and beside each the view's TTL when
