@@ -262,6 +262,18 @@ absl::StatusOr<std::vector<TaskSpec>> JobStore::Tasks(const std::string& job_id)
   return out;
 }
 
+absl::StatusOr<std::map<v1::JobState, int64_t>> JobStore::CountByState() {
+  RETURN_IF_ERROR(Ready());
+  std::map<v1::JobState, int64_t> counts;
+  RETURN_IF_ERROR(pool_->Transact([&](pqxx::work& tx) {
+    for (const auto& row : tx.exec("SELECT state, count(*) FROM jobs.jobs GROUP BY state")) {
+      counts[static_cast<v1::JobState>(row[0].as<int>())] = row[1].as<int64_t>();
+    }
+    return absl::OkStatus();
+  }));
+  return counts;
+}
+
 absl::Status JobStore::MarkPublished(const std::string& job_id) {
   RETURN_IF_ERROR(Ready());
   return pool_->Transact([&](pqxx::work& tx) {

@@ -12,6 +12,7 @@
 #define GRANARY_SERVICES_MATERIALIZER_JOB_STORE_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,9 @@ class JobStore {
   absl::StatusOr<materialization::v1::Job> Cancel(const std::string& job_id);
   // Whether a job ended (no task of it is to run any more).
   static bool Final(materialization::v1::JobState state);
+
+  // How many jobs are in each state (states with none are absent): for the jobs gauge.
+  absl::StatusOr<std::map<materialization::v1::JobState, int64_t>> CountByState();
 
   // A worker took task `index`. To run, it is RUNNING and its attempt counted: *attempt (when
   // given) is that attempt's number, which the calls below name, so that a run another worker

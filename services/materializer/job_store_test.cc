@@ -108,6 +108,19 @@ TEST_F(JobStoreTest, AJobRunsFromPendingToSucceededWithCountsFromItsTasks) {
   EXPECT_THAT(store_->StartTask(job.job_id(), 2, "w2"), IsOkAndHolds(TaskStart::kDone));
 }
 
+TEST_F(JobStoreTest, JobsAreCountedByState) {
+  // Other tests share the database: compare with the counts before.
+  ASSERT_OK_AND_ASSIGN(auto before, store_->CountByState());
+  ASSERT_OK_AND_ASSIGN(v1::Job pending, store_->Create(Plan({"count_a"}, 1), false));
+  ASSERT_OK_AND_ASSIGN(v1::Job cancelled, store_->Create(Plan({"count_b"}, 1), false));
+  ASSERT_OK(store_->Cancel(cancelled.job_id()).status());
+  ASSERT_OK_AND_ASSIGN(auto after, store_->CountByState());
+  EXPECT_EQ(after[v1::PENDING], before[v1::PENDING] + 1);
+  EXPECT_EQ(after[v1::CANCELLED], before[v1::CANCELLED] + 1);
+  EXPECT_EQ(after[v1::FAILED], before[v1::FAILED]);
+  ASSERT_OK(store_->Cancel(pending.job_id()).status());
+}
+
 TEST_F(JobStoreTest, OneRunningJobPerViewUnlessForced) {
   ASSERT_OK_AND_ASSIGN(v1::Job first, store_->Create(Plan({"a", "b"}, 1), false));
   ASSERT_OK(store_->StartTask(first.job_id(), 0, "w").status());

@@ -20,6 +20,7 @@
 #include "services/materializer/dead_letter_grpc.h"
 #include "services/materializer/dead_letters.h"
 #include "services/materializer/historical.h"
+#include "services/materializer/job_metrics.h"
 #include "services/materializer/job_store.h"
 #include "services/materializer/jobs.h"
 #include "services/materializer/materialization_grpc.h"
@@ -150,12 +151,15 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
         .With("online_writer_threads", config.online_writer.threads)
         .With("offline_writer_threads", config.offline_writer.threads);
   }
-  host.OnStart([workers, trimmer, requeue] {
+  auto job_metrics = std::make_shared<JobMetrics>(host.metrics(), job_store, absl::Seconds(15));
+  host.OnStart([workers, trimmer, requeue, job_metrics] {
     for (const auto& w : workers) w->Start();
     trimmer->Start();
     requeue->Start();
+    job_metrics->Start();
   });
-  host.OnStop([workers, trimmer, requeue, registry] {
+  host.OnStop([workers, trimmer, requeue, registry, job_metrics] {
+    job_metrics->Stop();
     requeue->Stop();
     trimmer->Stop();
     for (const auto& w : workers) w->Stop();
