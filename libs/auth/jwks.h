@@ -43,8 +43,9 @@ class KeySource {
   // A token named a kid the held keys lack (the issuer rotated keys): fetch again, unless a
   // fetch happened within the rate limit, and return what is held then.
   virtual absl::StatusOr<std::shared_ptr<const KeySet>> KeysAfterUnknownKid() = 0;
-  // Whether Keys() or KeysAfterUnknownKid() may fetch over the network.
-  virtual bool Remote() const { return false; }
+  // Whether verifying a token with this kid and alg would wait for a fetch now (the keys are
+  // not held, are stale and due, or lack the kid and a refetch is due).
+  virtual bool MayWait(absl::string_view /*kid*/, absl::string_view /*alg*/) const { return false; }
 };
 
 }  // namespace granary::auth

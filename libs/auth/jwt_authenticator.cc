@@ -259,6 +259,13 @@ absl::StatusOr<std::string> JwtAuthenticator::KeyFor(absl::string_view alg,
   return key->pem;
 }
 
+bool JwtAuthenticator::MayWait(absl::string_view token) {
+  if (options_.keys == nullptr) return false;
+  absl::StatusOr<Header> header = ParseHeader(token.substr(0, token.find('.')));
+  if (!header.ok() || header->alg == "HS256" || !IsSupported(header->alg)) return false;
+  return options_.keys->MayWait(header->kid, header->alg);
+}
+
 absl::StatusOr<Identity> JwtAuthenticator::Authenticate(absl::string_view token) {
   if (token.empty()) return Refused("no bearer token");
   if (token.size() > kMaxTokenBytes) return Malformed();

@@ -74,10 +74,9 @@ class JwtAuthenticator : public Authenticator {
   // not yet valid", "wrong issuer", "wrong audience", "token names no user"); the key
   // source's UNAVAILABLE passes through. `exp` is required; `nbf` is checked when present.
   absl::StatusOr<Identity> Authenticate(absl::string_view token) override;
-  // Keys fetched from an issuer may have to be fetched (first use, an unknown kid).
-  bool MayWait(absl::string_view) override {
-    return options_.keys != nullptr && options_.keys->Remote();
-  }
+  // Only a token verified with keys its source would fetch first (not held, stale, or lacking
+  // its kid); a malformed or HS256 token never waits.
+  bool MayWait(absl::string_view token) override;
 
  private:
   JwtAuthenticator(JwtOptions options, const base::Clock& clock);

@@ -120,6 +120,33 @@ test::TestKey* JwtAuthenticatorTest::ec_ = nullptr;
 
 // --- happy paths ---
 
+// A key source that would fetch for every kid but "held": MayWait asks it only about tokens
+// that are verified with its keys.
+class FetchingSource : public KeySource {
+ public:
+  explicit FetchingSource(std::shared_ptr<KeySource> inner) : inner_(std::move(inner)) {}
+  absl::StatusOr<std::shared_ptr<const KeySet>> Keys() override { return inner_->Keys(); }
+  absl::StatusOr<std::shared_ptr<const KeySet>> KeysAfterUnknownKid() override {
+    return inner_->KeysAfterUnknownKid();
+  }
+  bool MayWait(absl::string_view kid, absl::string_view) const override { return kid != "held"; }
+
+ private:
+  std::shared_ptr<KeySource> inner_;
+};
+
+TEST_F(JwtAuthenticatorTest, OnlyTokensVerifiedWithKeysToFetchMayWait) {
+  JwtOptions options = Options({"HS256", "RS256"});
+  options.keys = std::make_shared<FetchingSource>(source_);
+  ASSERT_OK_AND_ASSIGN(auto authenticator, JwtAuthenticator::Create(options, clock_));
+  EXPECT_TRUE(authenticator->MayWait(Sign("RS256", Claims())));   // its kid is not "held"
+  EXPECT_FALSE(authenticator->MayWait(Sign("HS256", Claims())));  // the secret is local
+  EXPECT_FALSE(authenticator->MayWait("not-a-token"));            // refused at once
+  EXPECT_FALSE(authenticator->MayWait(""));
+  // With a local JWKS file nothing ever waits.
+  EXPECT_FALSE(Make({"RS256"})->MayWait(Sign("RS256", Claims())));
+}
+
 TEST_F(JwtAuthenticatorTest, Hs256MapsUserRolesAndGroups) {
   auto auth = Make({"HS256"});
   std::string token =

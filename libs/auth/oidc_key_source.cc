@@ -64,6 +64,19 @@ absl::StatusOr<std::shared_ptr<const KeySet>> OidcKeySource::Keys() {
   return Refresh(/*unknown_kid=*/false);
 }
 
+bool OidcKeySource::MayWait(absl::string_view kid, absl::string_view alg) const {
+  const absl::Time now = clock_.Now();
+  absl::ReaderMutexLock lock(&mu_);
+  // As Keys() decides, then KeysAfterUnknownKid() for a kid the held keys lack.
+  if (keys_ == nullptr) return fetching_ || DueLocked(now, /*unknown_kid=*/false);
+  if (!(now - fetched_at_ < options_.cache_ttl || fetching_ ||
+        !DueLocked(now, /*unknown_kid=*/false))) {
+    return true;
+  }
+  if (keys_->Find(kid, alg) != nullptr) return false;
+  return fetching_ || DueLocked(now, /*unknown_kid=*/true);
+}
+
 absl::StatusOr<std::shared_ptr<const KeySet>> OidcKeySource::KeysAfterUnknownKid() {
   {
     const absl::Time now = clock_.Now();

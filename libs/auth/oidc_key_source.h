@@ -53,7 +53,7 @@ class OidcKeySource : public KeySource {
   // UNAVAILABLE (naming the URL and what went wrong) when no keys were ever fetched.
   absl::StatusOr<std::shared_ptr<const KeySet>> Keys() override;
   absl::StatusOr<std::shared_ptr<const KeySet>> KeysAfterUnknownKid() override;
-  bool Remote() const override { return true; }
+  bool MayWait(absl::string_view kid, absl::string_view alg) const override;
 
   // The `issuer` of the last discovery document fetched, empty before the first. OIDC requires
   // it to equal the configured issuer (checked when OidcOptions::expected_issuer is set) and

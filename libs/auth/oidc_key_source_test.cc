@@ -110,6 +110,22 @@ TEST_F(OidcKeySourceTest, FetchesDiscoveryAndJwksOnceThenCaches) {
   EXPECT_EQ(jwks_fetches(), 2);
 }
 
+TEST_F(OidcKeySourceTest, MayWaitSaysWhenAVerificationWouldFetch) {
+  OidcKeySource source(options_, clock_);
+  EXPECT_TRUE(source.MayWait("k1", "RS256"));  // nothing held yet
+  ASSERT_OK(source.Keys().status());
+  EXPECT_FALSE(source.MayWait("k1", "RS256"));  // held and fresh
+  // A kid the keys lack: refused at once while a refetch is not due, fetched after.
+  EXPECT_FALSE(source.MayWait("k9", "RS256"));
+  clock_.Advance(options_.min_refresh_interval);
+  EXPECT_TRUE(source.MayWait("k9", "RS256"));
+  EXPECT_FALSE(source.MayWait("k1", "RS256"));
+  // Past the cache's lifetime every verification would fetch first.
+  clock_.Advance(options_.cache_ttl);
+  EXPECT_TRUE(source.MayWait("k1", "RS256"));
+  EXPECT_EQ(jwks_fetches(), 1);  // asking fetched nothing
+}
+
 TEST_F(OidcKeySourceTest, ADiscoveryDocumentOfAnotherIssuerIsNotUsed) {
   options_.expected_issuer = "https://idp.example.com/realms/other";
   OidcKeySource source(options_, clock_);
