@@ -185,6 +185,12 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
     }
     ASSIGN_OR_RETURN(onlinestore::WriteResult result,
                      session->WriteNewer(write, absl::Now() + options_.write_timeout));
+    if (result.written > 0) {
+      // Freshness covers views fed by materialization too, not only pushed ones.
+      absl::Time newest = absl::InfinitePast();
+      for (const onlinestore::RowWrite& row : write.rows) newest = std::max(newest, row.event_time);
+      metrics_->RecordNewestOnline(task.project(), task.feature_view(), newest);
+    }
     if (!result.wrong_type_rows.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           result.wrong_type_rows.size(), " key(s) of feature view ", task.feature_view(),

@@ -103,6 +103,11 @@ void WriterMetrics::RecordOnDemandFailures(const std::string& consumer, int64_t 
 void WriterMetrics::RecordOnline(const std::string& project, const std::string& view,
                                  absl::Duration latency, absl::Time newest_event) {
   freshness_->Observe(absl::ToDoubleSeconds(latency));
+  RecordNewestOnline(project, view, newest_event);
+}
+
+void WriterMetrics::RecordNewestOnline(const std::string& project, const std::string& view,
+                                       absl::Time newest_event) {
   absl::MutexLock lock(&mu_);
   absl::Time& newest = newest_[{project, view}];
   if (newest_event > newest) newest = newest_event;

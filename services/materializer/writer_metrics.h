@@ -58,6 +58,10 @@ class WriterMetrics {
   // A batch reached Redis: how long after ingestion received it, and its newest event.
   void RecordOnline(const std::string& project, const std::string& view, absl::Duration latency,
                     absl::Time newest_event);
+  // Rows of a materialization task reached Redis, the newest of them at `newest_event` (no
+  // push latency: they came from the offline store).
+  void RecordNewestOnline(const std::string& project, const std::string& view,
+                          absl::Time newest_event);
   // A view's TTL as its catalog says now: nullopt when the catalog is not held (the last
   // figure stays), zero when the view has none or is gone (its TTL series is removed).
   using TtlOf = std::function<std::optional<absl::Duration>(const std::string& project,
