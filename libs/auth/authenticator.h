@@ -3,6 +3,8 @@
 #ifndef GRANARY_LIBS_AUTH_AUTHENTICATOR_H_
 #define GRANARY_LIBS_AUTH_AUTHENTICATOR_H_
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -21,6 +23,13 @@ class Authenticator {
   // Whether Authenticate(token) might wait on the network now (a key set or a review not
   // held yet). A caller on an event loop hands such tokens to a thread that may wait.
   virtual bool MayWait(absl::string_view /*token*/) { return false; }
+  // Authenticate(token) when it would not wait, else nullopt (one look at the caches where an
+  // implementation keeps them, rather than MayWait's and then Authenticate's).
+  virtual std::optional<absl::StatusOr<Identity>> AuthenticateUnlessWaiting(
+      absl::string_view token) {
+    if (MayWait(token)) return std::nullopt;
+    return Authenticate(token);
+  }
 };
 
 }  // namespace granary::auth

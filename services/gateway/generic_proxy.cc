@@ -94,15 +94,16 @@ class ProxyCall {
     address_ = AddressOf(ctx_.peer());
     if (std::optional<Refusal> refusal = CheckAddress(deps_, address_)) return Refuse(*refusal);
     std::string token = TokenOf(ctx_.client_metadata());
-    if (!deps_.authenticator->MayWait(token)) {
-      authenticated_ = deps_.authenticator->Authenticate(token);
+    if (auto checked = deps_.authenticator->AuthenticateUnlessWaiting(token)) {
+      authenticated_ = *std::move(checked);
       return Admitted();
     }
     ++outstanding_;
-    bool queued = proxy_.calls_->RunWaiting([this, token = std::move(token)] {
-      if (!abandoned_.load()) authenticated_ = deps_.authenticator->Authenticate(token);
-      alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &checked_);
-    });
+    bool queued = proxy_.calls_->RunWaiting(
+        [this, token = std::move(token)] {
+          authenticated_ = deps_.authenticator->Authenticate(token);
+        },
+        &abandoned_, &alarm_, queue_, &checked_);
     if (!queued) {
       --outstanding_;  // this handler's own Step still holds the call
       Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -165,10 +166,8 @@ class ProxyCall {
     }
     next_ = next;
     ++outstanding_;
-    bool queued = proxy_.calls_->RunWaiting([this, work = std::move(work)] {
-      if (!abandoned_.load()) work();
-      alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &judged_);
-    });
+    bool queued =
+        proxy_.calls_->RunWaiting(std::move(work), &abandoned_, &alarm_, queue_, &judged_);
     if (!queued) {
       --outstanding_;  // this handler's own Step still holds the call
       Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -425,7 +424,8 @@ class ProxyCall {
   const Route* route_ = nullptr;
   absl::Time started_;
   std::string address_;
-  absl::StatusOr<auth::Identity> authenticated_;
+  // Until the check ran (work skipped for a cancelled call leaves it so): never UNKNOWN.
+  absl::StatusOr<auth::Identity> authenticated_ = absl::CancelledError("not checked");
   grpc::Alarm alarm_;
   AuditEntry entry_;
   AccessPlan plan_;
@@ -433,7 +433,7 @@ class ProxyCall {
   // What Judge's work leaves for the step after it.
   void (ProxyCall::*next_)() = nullptr;
   std::atomic<bool> abandoned_{false};
-  absl::StatusOr<AccessPlan> planned_;
+  absl::StatusOr<AccessPlan> planned_ = absl::CancelledError("not planned");
   std::optional<Refusal> verdict_;
   AccessPlan job_plan_;
   std::string filtered_;

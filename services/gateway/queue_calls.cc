@@ -31,10 +31,14 @@ void QueueCalls::Leave() {
   }
 }
 
-bool QueueCalls::RunWaiting(std::function<void()> work) {
+bool QueueCalls::RunWaiting(std::function<void()> work, const std::atomic<bool>* abandoned,
+                            grpc::Alarm* alarm, grpc::CompletionQueue* queue, void* tag) {
   absl::MutexLock lock(&mu_);
   if (waiting_.size() >= kMaxWaiting) return false;
-  waiting_.push_back(std::move(work));
+  waiting_.push_back([work = std::move(work), abandoned, alarm, queue, tag] {
+    if (!abandoned->load()) work();
+    alarm->Set(queue, gpr_now(GPR_CLOCK_MONOTONIC), tag);
+  });
   return true;
 }
 

@@ -14,6 +14,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/alarm.h"
+#include "grpcpp/completion_queue.h"
 
 #include "services/gateway/proxy.h"
 
@@ -31,9 +33,12 @@ class QueueCalls {
   bool Enter();
   void Leave();
   // Runs `work` on a thread that may wait (a key fetch, a TokenReview, a catalog's first
-  // load); false, and nothing runs, when kMaxWaiting pieces of work are queued already (the
-  // caller refuses UNAVAILABLE rather than queue without bound).
-  bool RunWaiting(std::function<void()> work);
+  // load), skipped once `*abandoned` (the call was cancelled meanwhile), then brings the call
+  // back to its queue: `alarm` posts `tag` there. False, and nothing runs and no tag comes,
+  // when kMaxWaiting pieces of work are queued already (the caller refuses UNAVAILABLE rather
+  // than queue without bound).
+  bool RunWaiting(std::function<void()> work, const std::atomic<bool>* abandoned,
+                  grpc::Alarm* alarm, grpc::CompletionQueue* queue, void* tag);
   static constexpr size_t kMaxWaiting = 1000;
   // No call is made from now on; returns once every call alive has ended. The server must have
   // stopped taking calls (its waiting requests then come back refused). Idempotent.

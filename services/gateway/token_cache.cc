@@ -5,6 +5,16 @@
 namespace granary::gateway {
 
 absl::StatusOr<auth::Identity> TokenCache::Authenticate(absl::string_view token) {
+  return *Check(token, /*unless_waiting=*/false);
+}
+
+std::optional<absl::StatusOr<auth::Identity>> TokenCache::AuthenticateUnlessWaiting(
+    absl::string_view token) {
+  return Check(token, /*unless_waiting=*/true);
+}
+
+std::optional<absl::StatusOr<auth::Identity>> TokenCache::Check(absl::string_view token,
+                                                                bool unless_waiting) {
   if (token.empty()) return inner_->Authenticate(token);
   const absl::Time now = clock_.Now();
   {
@@ -15,6 +25,7 @@ absl::StatusOr<auth::Identity> TokenCache::Authenticate(absl::string_view token)
       entries_.erase(it);
     }
   }
+  if (unless_waiting && inner_->MayWait(token)) return std::nullopt;
   absl::StatusOr<auth::Identity> who = inner_->Authenticate(token);
   if (!who.ok()) return who;
   absl::Time expires = std::min(who->valid_until, now + max_age_);

@@ -27,12 +27,17 @@ class TokenCache : public auth::Authenticator {
   absl::StatusOr<auth::Identity> Authenticate(absl::string_view token) override;
   // A remembered token never waits.
   bool MayWait(absl::string_view token) override;
+  std::optional<absl::StatusOr<auth::Identity>> AuthenticateUnlessWaiting(
+      absl::string_view token) override;
 
  private:
   struct Entry {
     auth::Identity who;
     absl::Time expires;
   };
+
+  // Authenticate, or with `unless_waiting` nullopt when the inner check would wait.
+  std::optional<absl::StatusOr<auth::Identity>> Check(absl::string_view token, bool unless_waiting);
 
   std::unique_ptr<auth::Authenticator> inner_;
   const base::Clock& clock_;

@@ -37,6 +37,26 @@ TEST(TokenCacheTest, ARememberedTokenNeverWaits) {
   EXPECT_TRUE(cache.MayWait("ana"));
 }
 
+TEST(TokenCacheTest, AuthenticateUnlessWaitingAnswersOnlyWhatNeedNotWait) {
+  base::FakeClock clock;
+  auto inner = std::make_unique<Counting>();
+  Counting* counting = inner.get();
+  inner->may_wait = true;
+  TokenCache cache(std::move(inner), clock);
+  EXPECT_EQ(cache.AuthenticateUnlessWaiting("ana"), std::nullopt);  // would wait: not checked
+  EXPECT_EQ(counting->calls, 0);
+  ASSERT_OK(cache.Authenticate("ana").status());
+  auto remembered = cache.AuthenticateUnlessWaiting("ana");
+  ASSERT_TRUE(remembered.has_value());
+  ASSERT_OK(remembered->status());
+  EXPECT_EQ((*remembered)->user, "ana");
+  EXPECT_EQ(counting->calls, 1);
+  counting->may_wait = false;  // a local check runs at once
+  auto local = cache.AuthenticateUnlessWaiting("bad");
+  ASSERT_TRUE(local.has_value());
+  EXPECT_EQ(local->status().code(), absl::StatusCode::kUnauthenticated);
+}
+
 TEST(TokenCacheTest, ASecondCallWithTheSameTokenIsNotCheckedAgain) {
   base::FakeClock clock;
   auto inner = std::make_unique<Counting>();

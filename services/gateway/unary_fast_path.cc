@@ -142,15 +142,16 @@ class FastCall {
     address_ = AddressOf(ctx_.peer());
     if (std::optional<Refusal> refusal = CheckAddress(deps_, address_)) return Refuse(*refusal);
     std::string token = TokenOf(ctx_.client_metadata());
-    if (!deps_.authenticator->MayWait(token)) {
-      authenticated_ = deps_.authenticator->Authenticate(token);
+    if (auto checked = deps_.authenticator->AuthenticateUnlessWaiting(token)) {
+      authenticated_ = *std::move(checked);
       return Continue();
     }
     ++outstanding_;
-    bool queued = path_.calls_->RunWaiting([this, token = std::move(token)] {
-      if (!abandoned_.load()) authenticated_ = deps_.authenticator->Authenticate(token);
-      alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &tags_[kChecked]);
-    });
+    bool queued = path_.calls_->RunWaiting(
+        [this, token = std::move(token)] {
+          authenticated_ = deps_.authenticator->Authenticate(token);
+        },
+        &abandoned_, &alarm_, queue_, &tags_[kChecked]);
     if (!queued) {
       --outstanding_;  // On() itself still holds the call
       Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -171,10 +172,8 @@ class FastCall {
       if (!scope.missed()) return Planned();
     }
     ++outstanding_;
-    bool queued = path_.calls_->RunWaiting([this, bytes = std::move(bytes)] {
-      if (!abandoned_.load()) Judge(bytes);
-      alarm_.Set(queue_, gpr_now(GPR_CLOCK_MONOTONIC), &tags_[kPlanned]);
-    });
+    bool queued = path_.calls_->RunWaiting([this, bytes = std::move(bytes)] { Judge(bytes); },
+                                           &abandoned_, &alarm_, queue_, &tags_[kPlanned]);
     if (!queued) {
       --outstanding_;  // On() itself still holds the call
       return Refuse({grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -264,11 +263,12 @@ class FastCall {
   const Route* route_ = nullptr;
   absl::Time started_;
   std::string address_;
-  absl::StatusOr<auth::Identity> authenticated_;
+  // Until the check ran (work skipped for a cancelled call leaves it so): never UNKNOWN.
+  absl::StatusOr<auth::Identity> authenticated_ = absl::CancelledError("not checked");
   grpc::Alarm alarm_;
   AuditEntry entry_;
   AccessPlan plan_;
-  absl::StatusOr<AccessPlan> planned_;
+  absl::StatusOr<AccessPlan> planned_ = absl::CancelledError("not planned");
   std::optional<Refusal> verdict_;
   std::atomic<bool> abandoned_{false};
 
