@@ -59,6 +59,11 @@ MaterializerConfig ReadMaterializerConfig(config::Reader& root) {
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));
   c.offline_store = pg::ReadPgOptions(root.Section("offline_store"));
+  // Without a writer's connection of its own, the one connection reads and writes (a
+  // single-role deployment, as in tests); with one, offline_store needs only SELECT.
+  if (root.Has("offline_store_writer")) {
+    c.offline_store_writer = pg::ReadPgOptions(root.Section("offline_store_writer"));
+  }
   return c;
 }
 

@@ -25,9 +25,12 @@
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}
 //   redis: {address: 127.0.0.1:6379, user: materializer, password: {file: ...}}
-//   offline_store: {address: 127.0.0.1:5432, database: granary, user: granary, ...}
+//   offline_store: {address: 127.0.0.1:5432, database: granary, user: granary_offline_reader, ...}
+//   offline_store_writer: {address: ..., user: granary_offline_writer, ...}   # optional
 #ifndef GRANARY_SERVICES_MATERIALIZER_CONFIG_H_
 #define GRANARY_SERVICES_MATERIALIZER_CONFIG_H_
+
+#include <optional>
 
 #include "absl/time/time.h"
 
@@ -61,8 +64,14 @@ struct MaterializerConfig {
   bus::JetStreamSettings jetstream;
   // The online store it writes.
   redis::RedisOptions redis;
-  // The offline store it reads (and appends pushed rows to), plus job state.
+  // The offline store it reads: materialization tasks, job planning, historical retrieval.
+  // The reader role of deploy/postgres/roles.sql (SELECT, and TEMP for retrieval's entity
+  // tables) is enough.
   pg::PgOptions offline_store;
+  // Where it writes: pushed rows appended to offline tables, job state (schema jobs) and the
+  // offline writer's ledger (schema granary_ingest). The writer role; when absent, the
+  // offline_store connection writes too.
+  std::optional<pg::PgOptions> offline_store_writer;
 };
 
 MaterializerConfig ReadMaterializerConfig(config::Reader& root);

@@ -48,11 +48,16 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   absl::Duration ping_timeout = config.redis.command_timeout;
   host.AddDependency("redis",
                      [probe, ping_timeout] { return probe->Ping(absl::Now() + ping_timeout); });
+  // Reads and writes go through connections of their own, so each may use a role with only
+  // the privileges it needs (deploy/postgres/roles.sql).
   auto offline = std::make_shared<pg::Pool>(config.offline_store);
+  std::shared_ptr<pg::Pool> offline_writes =
+      config.offline_store_writer ? std::make_shared<pg::Pool>(*config.offline_store_writer)
+                                  : offline;
   // Job state and the offline writer's ledger live with the offline store; their schemas are
   // brought up to date now, or, when PostgreSQL does not answer yet, by the health check that
   // sees it answer (the service is NOT_SERVING until then), never by a first write.
-  auto job_store = std::make_shared<JobStore>(offline);
+  auto job_store = std::make_shared<JobStore>(offline_writes);
 
   // Every call to the registry (snapshots, materialization intervals) is signed as this
   // service, so a registry that requires the gateway's signature answers it.
@@ -86,7 +91,7 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
                         });
   });
 
-  auto offline_writer = std::make_shared<OfflineWriter>(offline, lookup, metrics);
+  auto offline_writer = std::make_shared<OfflineWriter>(offline_writes, lookup, metrics);
   auto migrated = std::make_shared<std::atomic<bool>>(false);
   auto migrate = [job_store, offline_writer, migrated]() -> absl::Status {
     if (migrated->load()) return absl::OkStatus();
@@ -96,8 +101,9 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     return absl::OkStatus();
   };
   if (absl::Status now = migrate(); !now.ok() && !absl::IsUnavailable(now)) return now;
-  host.AddDependency("postgres", [offline, migrate] {
+  host.AddDependency("postgres", [offline, offline_writes, migrate] {
     RETURN_IF_ERROR(offline->Ping());
+    if (offline_writes != offline) RETURN_IF_ERROR(offline_writes->Ping());
     return migrate();
   });
   const base::Clock* clock = &base::Clock::Real();
