@@ -18,8 +18,10 @@ constexpr absl::Duration kReadyTimeout = absl::Seconds(30);
 }  // namespace
 
 absl::Status BackendProcess::StartOn(int port) {
-  SubprocessOptions options{
-      .argv = spec_.argv(port), .log_path = spec_.log_path, .run_as_user = spec_.run_as_user};
+  SubprocessOptions options{.argv = spec_.argv(port),
+                            .env = spec_.env,
+                            .log_path = spec_.log_path,
+                            .run_as_user = spec_.run_as_user};
   ASSIGN_OR_RETURN(process_, Subprocess::Start(std::move(options)));
   absl::Status ready = process_->WaitForOutput(spec_.ready_line, kReadyTimeout);
   if (!ready.ok()) {

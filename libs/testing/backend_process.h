@@ -28,6 +28,8 @@ struct BackendSpec {
   int stop_signal = SIGTERM;
   std::optional<std::string> run_as_user;
   std::string log_path;
+  // NAME=VALUE entries on top of the test's environment.
+  std::vector<std::string> env;
 };
 
 class BackendProcess {
