@@ -75,6 +75,12 @@ int RunStatus(const Endpoints& endpoints, const StatusOptions& options, std::ost
   return all_serving ? 0 : 1;
 }
 
+int RunHealth(const std::string& address, absl::Duration timeout, std::ostream& out) {
+  Probe p = Check(address, timeout);
+  out << p.state << (p.detail.empty() ? "" : absl::StrCat(": ", p.detail)) << "\n";
+  return p.state == "SERVING" ? 0 : 1;
+}
+
 void AddStatusCommand(CLI::App& app, int* exit_code) {
   struct State {
     Endpoints services;
@@ -105,6 +111,26 @@ void AddStatusCommand(CLI::App& app, int* exit_code) {
     absl::StatusOr<Endpoints> endpoints = ResolveEndpoints(flags);
     if (!endpoints.ok()) return void(*exit_code = Usage("status", endpoints.status().message()));
     *exit_code = RunStatus(*endpoints, options, std::cout);
+  });
+
+  // The probe of container health checks: one address, nothing read from files or the
+  // environment, so it works in an image that has only the binaries.
+  struct HealthState {
+    std::string address;
+    std::string timeout = "2s";
+  };
+  auto h = std::make_shared<HealthState>();
+  CLI::App* health = app.add_subcommand(
+      "health", "Health of the process at ADDRESS: prints its state, exit 0 only when SERVING");
+  health->add_option("address", h->address, "host:port of a service's gRPC port")->required();
+  health->add_option("--timeout", h->timeout, "How long to wait for the answer (e.g. 2s)");
+  health->footer("For container health checks: HEALTHCHECK CMD granary health 127.0.0.1:6571");
+  health->callback([h, exit_code] {
+    absl::Duration timeout;
+    if (!absl::ParseDuration(h->timeout, &timeout)) {
+      return void(*exit_code = Usage("health", "--timeout: expected a duration such as 2s"));
+    }
+    *exit_code = RunHealth(h->address, timeout, std::cout);
   });
 }
 

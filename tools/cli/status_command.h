@@ -7,6 +7,7 @@
 #define GRANARY_TOOLS_CLI_STATUS_COMMAND_H_
 
 #include <ostream>
+#include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
@@ -23,7 +24,11 @@ struct StatusOptions {
 // Writes the report to `out`; returns the process exit code.
 int RunStatus(const Endpoints& endpoints, const StatusOptions& options, std::ostream& out);
 
-// Registers status on `app`; when it runs it sets *exit_code.
+// `granary health ADDRESS`: one process's state on one line; 0 when SERVING, else 1
+// (NOT_SERVING, or UNREACHABLE with the reason).
+int RunHealth(const std::string& address, absl::Duration timeout, std::ostream& out);
+
+// Registers status and health on `app`; when they run they set *exit_code.
 void AddStatusCommand(CLI::App& app, int* exit_code);
 
 }  // namespace granary::cli

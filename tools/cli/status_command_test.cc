@@ -83,5 +83,23 @@ TEST_F(StatusCommandTest, JsonForScripts) {
   EXPECT_EQ(report[4]["status"], "NOT_SERVING");
 }
 
+TEST_F(StatusCommandTest, HealthOfOneProcessForContainerChecks) {
+  std::ostringstream serving;
+  EXPECT_EQ(RunHealth(endpoints_.serving, absl::Seconds(2), serving), 0);
+  EXPECT_EQ(serving.str(), "SERVING\n");
+
+  std::atomic<bool> down{false};
+  ASSERT_OK_AND_ASSIGN(auto rt, server::StartInProcess(server::EchoDefinition(&down), ""));
+  std::ostringstream not_serving;
+  EXPECT_EQ(RunHealth(absl::StrCat("127.0.0.1:", rt->grpc_port()), absl::Seconds(2), not_serving),
+            1);
+  EXPECT_EQ(not_serving.str(), "NOT_SERVING\n");
+
+  ASSERT_OK_AND_ASSIGN(int nobody, testing::PickFreePort());
+  std::ostringstream unreachable;
+  EXPECT_EQ(RunHealth(absl::StrCat("127.0.0.1:", nobody), absl::Seconds(2), unreachable), 1);
+  EXPECT_THAT(unreachable.str(), ContainsRegex("^UNREACHABLE: "));
+}
+
 }  // namespace
 }  // namespace granary::cli
