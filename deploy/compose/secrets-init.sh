@@ -1,0 +1,39 @@
+#!/bin/sh
+# Creates every secret of the compose stack once, in the granary-secrets volume (compose.yaml's
+# one-shot `secrets` service runs it before anything else starts). A secret that exists is
+# kept, so `docker compose up` again does not change passwords the backends already hold.
+#
+# Each secret is 32 random bytes as 64 hex digits: hex, so it needs no quoting in a Redis ACL
+# line, a NATS config variable or a psql argument.
+#
+# Permissions: the files are 0444. The volume is private to this stack and mounted only into
+# its containers, but the readers run as different users: Granary as 10001, Redis and
+# PostgreSQL as their images' users (999), NATS as root; there is no group they share. So in
+# compose every container of the stack can read every secret of it (a weakness of this quick
+# start, not of the backends' separation: each service still logs in as its own user). In
+# Kubernetes each pod mounts only the keys it needs (deploy/k8s).
+set -eu
+
+DIR=${GRANARY_SECRETS_DIR:-/run/granary-secrets}
+NAMES="jwt.secret gateway.secret redis-serving redis-writer postgres-admin pg-registry
+pg-offline-reader pg-offline-writer nats-registry nats-serving nats-ingestion
+nats-materializer nats-gateway grafana-admin"
+
+mkdir -p "$DIR"
+umask 077
+made=0
+total=0
+for name in $NAMES; do
+  total=$((total + 1))
+  file=$DIR/$name
+  if [ ! -s "$file" ]; then
+    # Written aside and renamed: a run cut short never leaves a half-written secret that a
+    # later run would keep.
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file.new"
+    mv "$file.new" "$file"
+    made=$((made + 1))
+  fi
+  chmod 0444 "$file"
+done
+chmod 0755 "$DIR"
+echo "secrets-init: $made secret(s) created in $DIR, $total in all"
