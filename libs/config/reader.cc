@@ -20,6 +20,8 @@ struct Reader::State {
   std::vector<std::string> errors;
   // Paths that were read: sections are checked key by key, values as a whole.
   std::map<std::string, bool> read_paths;  // path -> is_section
+  bool allow_inline_secrets = false;
+  std::vector<std::string> inline_secrets;
 };
 
 namespace {
@@ -251,9 +253,14 @@ namespace {
 
 absl::optional<int64_t> ParseBytes(absl::string_view text) {
   static constexpr std::pair<absl::string_view, int64_t> kUnits[] = {
-      {"KiB", int64_t{1} << 10}, {"MiB", int64_t{1} << 20}, {"GiB", int64_t{1} << 30},
-      {"TiB", int64_t{1} << 40}, {"KB", 1000},       {"MB", 1000 * 1000},
-      {"GB", 1000 * 1000 * 1000}, {"TB", int64_t{1000} * 1000 * 1000 * 1000},
+      {"KiB", int64_t{1} << 10},
+      {"MiB", int64_t{1} << 20},
+      {"GiB", int64_t{1} << 30},
+      {"TiB", int64_t{1} << 40},
+      {"KB", 1000},
+      {"MB", 1000 * 1000},
+      {"GB", 1000 * 1000 * 1000},
+      {"TB", int64_t{1000} * 1000 * 1000 * 1000},
       {"B", 1}};
   text = absl::StripAsciiWhitespace(text);
   int64_t unit = 1;
@@ -278,8 +285,8 @@ int64_t Reader::Bytes(absl::string_view key, int64_t default_value, int64_t min,
   if (!Scalar(key, &text)) return default_value;
   absl::optional<int64_t> v = ParseBytes(text);
   if (!v.has_value()) {
-    AddError(key, absl::StrCat("expected a size such as 65536, 512KiB, 64MiB or 1GiB, got \"",
-                               text, "\""));
+    AddError(key, absl::StrCat("expected a size such as 65536, 512KiB, 64MiB or 1GiB, got \"", text,
+                               "\""));
     return default_value;
   }
   if (*v < min || *v > max) {
@@ -379,6 +386,10 @@ std::map<std::string, std::string> Reader::StringMap(absl::string_view key) {
 Secret Reader::SecretValue(absl::string_view key) {
   std::unique_ptr<YAML::Node> child = Get(key);
   if (child == nullptr) return Secret();
+  if (state_->allow_inline_secrets && child->IsScalar()) {
+    state_->inline_secrets.push_back(Path(key));
+    return Secret::FromValue(child->Scalar(), absl::StrCat("inline:", Path(key)));
+  }
   bool ok = child->IsMap() && child->size() == 1 &&
             ((*child)["file"].IsScalar() || (*child)["env"].IsScalar());
   if (!ok) {
@@ -394,6 +405,10 @@ Secret Reader::SecretValue(absl::string_view key) {
   }
   return *std::move(secret);
 }
+
+void Reader::AllowInlineSecrets() { state_->allow_inline_secrets = true; }
+
+std::vector<std::string> Reader::InlineSecrets() const { return state_->inline_secrets; }
 
 absl::Status Reader::Finish() const {
   std::vector<std::string> all = state_->errors;

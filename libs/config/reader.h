@@ -90,6 +90,12 @@ class Reader {
   // `key: {file: /path}` or `key: {env: NAME}`, read now. Missing key: an empty Secret.
   // A literal value is refused: secrets do not live in config files.
   Secret SecretValue(absl::string_view key);
+  // For files that only describe a deployment to check (`granary verify`), never for a
+  // service's own config: SecretValue then accepts a literal too, and remembers its path, so
+  // that the checker can warn that the secret is written in clear.
+  void AllowInlineSecrets();
+  // Paths of the secrets given as literals (with AllowInlineSecrets).
+  std::vector<std::string> InlineSecrets() const;
 
   // Records the key as read without reading it (a key left empty on purpose).
   void Skip(absl::string_view key);

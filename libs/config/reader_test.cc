@@ -9,6 +9,7 @@
 namespace granary::config {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -155,6 +156,18 @@ TEST(ReaderTest, SecretsFromFileAndEnvironmentNeverInline) {
   absl::Status s = root.Finish();
   EXPECT_THAT(s.message(), HasSubstr("c: expected {file: PATH} or {env: VARIABLE}"));
   EXPECT_THAT(s.message(), Not(HasSubstr("plain")));
+}
+
+TEST(ReaderTest, InlineSecretsOnlyWhereAllowedAndThenNamed) {
+  Reader root = Parse("db:\n  password: hunter2\n  token: {env: GRANARY_SURELY_UNSET_VARIABLE}\n");
+  root.AllowInlineSecrets();
+  Reader db = root.Section("db");
+  EXPECT_EQ(db.SecretValue("password").value(), "hunter2");
+  EXPECT_EQ(db.SecretValue("password").source(), "inline:db.password");
+  db.SecretValue("token");
+  EXPECT_THAT(root.InlineSecrets(), ElementsAre("db.password", "db.password"));
+  // A reference that cannot be read is still an error.
+  EXPECT_THAT(root.Finish().message(), HasSubstr("db.token: environment variable"));
 }
 
 TEST(ReaderTest, UnreadableSecretIsAnError) {

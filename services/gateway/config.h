@@ -39,6 +39,7 @@
 
 #include "absl/time/time.h"
 
+#include "libs/auth/auth_config.h"
 #include "libs/auth/identity.h"
 #include "libs/bus/options.h"
 #include "libs/config/reader.h"
@@ -56,27 +57,8 @@ struct Upstreams {
   std::string materializer;
 };
 
-struct AuthConfig {
-  std::string type = "none";
-  std::vector<std::string> algorithms;
-  config::Secret hs256_secret;
-  std::string jwks_file;
-  std::string discovery_url;
-  std::string issuer;
-  std::vector<std::string> audiences;
-  absl::Duration leeway = absl::Seconds(30);
-  std::string roles_claim = "roles";
-  std::string client_id;
-  std::string groups_claim = "groups";
-  std::vector<std::string> user_claims = {"preferred_username", "sub"};
-  auth::Identity none_identity;
-  std::string k8s_api_server = "https://kubernetes.default.svc";
-  std::string k8s_token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-  std::string k8s_ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
-  std::string k8s_namespace;
-  absl::Duration k8s_cache_ttl = absl::Seconds(60);
-  std::vector<std::string> k8s_audiences;
-};
+// How callers are authenticated (libs/auth/auth_config.h).
+using auth::AuthConfig;
 
 struct GatewayConfig {
   Upstreams upstreams;

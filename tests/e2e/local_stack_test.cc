@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -133,6 +134,21 @@ class LocalStackTest : public ::testing::Test {
     last_output_ = p->RecentOutput();
     if (!status.ok()) return status.status();
     return WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+  }
+
+  // SQL as the stack's superuser (its password is the one `up` made).
+  absl::Status AdminSql(const std::string& sql) {
+    std::vector<std::string> env = env_;
+    env.push_back(absl::StrCat(
+        "PGPASSWORD=", absl::StripAsciiWhitespace(ReadFile(home_ + "/secrets/postgres-admin"))));
+    ASSIGN_OR_RETURN(auto p, Subprocess::Start({.argv = {"/usr/bin/psql", "-X", "-q", "-v",
+                                                         "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+                                                         absl::StrCat(ports_["postgres"]), "-U",
+                                                         "postgres", "-d", "granary", "-c", sql},
+                                                .env = env}));
+    ASSIGN_OR_RETURN(int status, p->Wait(absl::Seconds(60)));
+    if (status != 0) return absl::InternalError(p->RecentOutput());
+    return absl::OkStatus();
   }
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& svc) {
@@ -345,16 +361,20 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
                           "--out", asked_train}),
                      0);
     const std::string offline = home_ + "/offline_rows.txt";
+    // As the offline reader `up` created, with the password it made (SELECT is all it needs).
+    std::vector<std::string> reader_env = env_;
+    reader_env.push_back(absl::StrCat(
+        "PGPASSWORD=", absl::StripAsciiWhitespace(ReadFile(home_ + "/secrets/pg-offline-reader"))));
     ASSERT_OK_AND_ASSIGN(
         auto psql,
         Subprocess::Start(
             {.argv = {"/usr/bin/psql", "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p",
-                      absl::StrCat(ports_["postgres"]), "-U", "granary", "-d", "granary", "-o",
-                      offline, "-c",
+                      absl::StrCat(ports_["postgres"]), "-U", "granary_offline_reader", "-d",
+                      "granary", "-o", offline, "-c",
                       "SELECT driver_id, (extract(epoch FROM event_timestamp) * 1e6)::bigint, "
                       "(extract(epoch FROM created) * 1e6)::bigint, conv_rate, acc_rate, "
                       "avg_daily_trips FROM driver_stats WHERE driver_id BETWEEN 1001 AND 1012"},
-             .env = env_}));
+             .env = reader_env}));
     ASSERT_OK_AND_ASSIGN(int psql_status, psql->Wait(absl::Seconds(60)));
     ASSERT_EQ(psql_status, 0) << psql->RecentOutput();
     struct OfflineRow {
@@ -478,6 +498,70 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
         << svc;
     EXPECT_THAT(text, HasSubstr(absl::StrCat("granary_build_info{service=\"", svc, "\"")));
   }
+
+  // Each service ran all of the above as its own backend user (deploy/) and was refused nothing.
+  const std::string nats_log = ReadFile(home_ + "/logs/nats.log");
+  EXPECT_THAT(nats_log, HasSubstr("Using configuration file"));
+  EXPECT_THAT(nats_log, ::testing::Not(HasSubstr("Violation")));
+  EXPECT_THAT(nats_log, ::testing::Not(HasSubstr("authentication error")));
+  const std::string postgres_log = ReadFile(home_ + "/logs/postgres.log");
+  EXPECT_THAT(postgres_log, ::testing::Not(HasSubstr("permission denied")));
+  EXPECT_THAT(postgres_log, ::testing::Not(HasSubstr("password authentication failed")));
+
+  // `granary init` writes a deploy.yaml for this stack; `granary verify` passes (after the log
+  // checks above: its refused publishes are logged as violations, on purpose).
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "init", "demo", "--dir", home_}), 0);
+  const std::string deploy = home_ + "/demo/deploy.yaml";
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "verify", "-f", deploy}), 0);
+  EXPECT_THAT(last_output_, ContainsRegex(" 0 failed"));
+  EXPECT_THAT(last_output_,
+              HasSubstr("PASS  redis     serving's user granary-serving may only read"));
+  EXPECT_THAT(last_output_, HasSubstr("PASS  postgres  the offline reader granary_offline_reader "
+                                      "has exactly the offline reader's privileges"));
+  EXPECT_THAT(last_output_, HasSubstr("PASS  nats      ingestion's user granary-ingestion is "
+                                      "refused granary.registry.verify"));
+  // A wrong password: the line names the credential and PostgreSQL's reason.
+  const std::string wrong = home_ + "/wrong-password";  // a file with another password
+  std::ofstream(wrong) << "not-the-password\n";
+  std::string text = ReadFile(deploy);
+  const std::string reader_secret = home_ + "/secrets/pg-offline-reader";
+  ASSERT_THAT(text, HasSubstr(reader_secret));
+  std::ofstream(home_ + "/wrong.yaml") << absl::StrReplaceAll(text, {{reader_secret, wrong}});
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "verify", "-f", home_ + "/wrong.yaml"}), 1);
+  EXPECT_THAT(last_output_, HasSubstr("FAIL  postgres  the offline reader granary_offline_reader "
+                                      "cannot log in: "));
+  EXPECT_THAT(last_output_, HasSubstr("password authentication failed"));
+  // A role with more than it needs, then one with less.
+  ASSERT_OK(AdminSql("GRANT INSERT ON driver_stats TO granary_offline_reader"));
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "verify", "-f", deploy}), 1);
+  EXPECT_THAT(last_output_, HasSubstr("may do more than the offline reader needs: INSERT into "
+                                      "driver_stats"));
+  ASSERT_OK(AdminSql("REVOKE INSERT, SELECT ON driver_stats FROM granary_offline_reader"));
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "verify", "-f", deploy}), 1);
+  EXPECT_THAT(last_output_, HasSubstr("granary_offline_reader lacks SELECT on driver_stats"));
+  ASSERT_OK(AdminSql("GRANT SELECT ON driver_stats TO granary_offline_reader"));
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "verify", "-f", deploy}), 0);
+
+  // `granary deploy --overlay prod --dry-run` prints the prod manifests with these settings
+  // (from a copy of the checkout: kustomize refuses the symbolic links of runfiles).
+  const std::string repo = home_ + "/repo";
+  for (const char* dir : {"/deploy", "/tools"}) std::filesystem::create_directories(repo + dir);
+  std::filesystem::copy(runfiles_ + "/deploy/k8s", repo + "/deploy/k8s",
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy(runfiles_ + "/tools/dev", repo + "/tools/dev");
+  const std::string dry_run = home_ + "/deploy-dry-run.txt";  // all of it, not a tail
+  ASSERT_OK_AND_ASSIGN(
+      auto deploying,
+      Subprocess::Start({.argv = {runfiles_ + "/tools/cli/granary", "deploy", "-f", deploy,
+                                  "--overlay", "prod", "--dry-run", "--repo", repo},
+                         .env = env_,
+                         .log_path = dry_run}));
+  ASSERT_OK_AND_ASSIGN(int deployed, deploying->Wait(absl::Seconds(120)));
+  const std::string manifests = ReadFile(dry_run);
+  ASSERT_EQ(deployed, 0) << manifests;
+  EXPECT_THAT(manifests, HasSubstr("image: granary:latest"));  // deploy.yaml's, in each
+  EXPECT_THAT(manifests, HasSubstr("name: granary-serving\n  namespace: granary\n"));
+  EXPECT_THAT(manifests, HasSubstr("(the local stack): the manifests keep the overlay's"));
 
   // Redis goes away: serving and the materializer need it; the others do not.
   ASSERT_EXIT_CODE(Run({"tools/dev", "stop", "redis"}), 0);

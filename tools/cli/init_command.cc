@@ -9,6 +9,8 @@
 #include "absl/strings/str_replace.h"
 
 #include "libs/catalog/rules.h"
+#include "tools/cli/credentials.h"
+#include "tools/cli/deploy_config.h"
 
 namespace granary::cli {
 namespace {
@@ -82,9 +84,14 @@ int RunInit(const std::string& name, const std::string& parent, std::ostream& ou
     err << "granary init: cannot create " << dir.string() << ": " << ec.message() << "\n";
     return 1;
   }
+  // deploy.yaml describes the local stack when there is one (its ports and secrets), so that
+  // `granary verify` runs against it at once; else it is a template to fill in.
+  const std::string ports = FindStateFile("ports.env", {parent});
+  const std::string stack = ports.empty() ? "" : fs::path(ports).parent_path().string();
   for (const auto& [file, text] :
        {std::make_pair("granary.yaml", absl::StrReplaceAll(kConfig, {{"PROJECT", name}})),
-        std::make_pair("example.yaml", std::string(kExample))}) {
+        std::make_pair("example.yaml", std::string(kExample)),
+        std::make_pair("deploy.yaml", DeployYamlFor(stack))}) {
     std::ofstream out(dir / file);
     out << text;
     if (!out.flush()) {
@@ -92,8 +99,11 @@ int RunInit(const std::string& name, const std::string& parent, std::ostream& ou
       return 1;
     }
   }
-  out << "Created feature repository " << dir.string() << " for project " << name << ".\nNext: cd "
-      << dir.string() << " && granary plan\n";
+  out << "Created feature repository " << dir.string() << " for project " << name << ".\n"
+      << "deploy.yaml describes "
+      << (stack.empty() ? "a deployment to fill in" : "the local stack at " + stack)
+      << ": granary verify checks it against the backends.\nNext: cd " << dir.string()
+      << " && granary verify && granary plan\n";
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "libs/base/version.h"
 #include "tools/cli/command.h"
 #include "tools/cli/deadletter_commands.h"
+#include "tools/cli/deploy_command.h"
 #include "tools/cli/historical_command.h"
 #include "tools/cli/init_command.h"
 #include "tools/cli/jobs_commands.h"
@@ -16,6 +17,7 @@
 #include "tools/cli/serving_commands.h"
 #include "tools/cli/status_command.h"
 #include "tools/cli/token_command.h"
+#include "tools/cli/verify_command.h"
 
 namespace granary::cli {
 
@@ -41,6 +43,8 @@ int Main(int argc, char** argv) {
   AddJobCommands(app, &exit_code);
   AddHistoricalCommand(app, &exit_code);
   AddTokenCommand(app, &exit_code);
+  AddVerifyCommand(app, &exit_code);
+  AddDeployCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -58,8 +58,9 @@ void ReadConfigFrom(config::Reader& root, RepoConfig* config) {
   if (!token_file.empty()) config->token_file = (fs::path(config->dir) / token_file).string();
 }
 
-// Definition files: *.yaml and *.yml below dir, granary.yaml and hidden folders excepted,
-// in a stable order.
+// Definition files: *.yaml and *.yml below dir, in a stable order. Not definitions: hidden
+// folders, and at the top granary.yaml, deploy.yaml (granary verify/deploy) and the
+// compose.override.yaml that `granary deploy` writes beside it.
 std::vector<fs::path> DefinitionFiles(const std::string& dir) {
   std::vector<fs::path> files;
   std::error_code ec;
@@ -70,8 +71,11 @@ std::vector<fs::path> DefinitionFiles(const std::string& dir) {
       continue;
     }
     std::string ext = p.extension().string();
+    const bool top = p.parent_path() == fs::path(dir);
+    const std::string name = p.filename().string();
     if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml") &&
-        !(p.parent_path() == fs::path(dir) && p.filename() == kRepoConfigFile)) {
+        !(top && (name == kRepoConfigFile || name == "deploy.yaml" ||
+                  name == "compose.override.yaml"))) {
       files.push_back(p);
     }
   }

@@ -41,6 +41,9 @@ TEST_F(RepoLoaderTest, ReadsEveryDefinitionFileIncludingSubfolders) {
         "      - {name: total, dtype: DOUBLE}\n    batch_source: orders\n");
   Write(".hidden/ignored.yaml", "this is: [not even valid\n");
   Write("notes.txt", "not yaml");
+  // The deployment's files beside the definitions (granary init, granary deploy).
+  Write("deploy.yaml", "target: local\nservices: {}\n");
+  Write("compose.override.yaml", "services: {}\n");
   ASSERT_OK_AND_ASSIGN(LoadedRepo repo, LoadRepo(dir_.path()));
   EXPECT_EQ(repo.config.project.name(), "shop");
   EXPECT_EQ(repo.config.endpoint, "10.0.0.1:6570");

@@ -1,0 +1,137 @@
+// `granary deploy`'s two renderings: the prod overlay with deploy.yaml's namespace, image,
+// replicas and backends (loopback ones, the local stack's, left to the overlay with a note),
+// and the compose override that docker-compose merges with compose.yaml.
+#include "tools/cli/deploy_command.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
+
+#include "libs/testing/status_matchers.h"
+#include "libs/testing/temp_dir.h"
+#include "tools/cli/program.h"
+
+namespace granary::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+DeployConfig Config() {
+  DeployConfig c;
+  c.path = "deploy.yaml";
+  c.target = "kubernetes";
+  c.kubernetes_namespace = "ml-features";
+  c.image = "registry.example/granary:1.2";
+  c.replicas = {{"serving", 5}, {"gateway", 1}};
+  redis::RedisOptions redis;
+  redis.host = "redis.infra.svc";
+  redis.port = 6380;
+  redis.user = "granary-serving";
+  c.serving_redis = redis;
+  pg::PgOptions local;  // the local stack's: loopback
+  local.host = "127.0.0.1";
+  local.user = "granary_registry";
+  c.registry_postgres = local;
+  bus::NatsOptions nats;
+  nats.url = "nats://nats.infra.svc:4222";
+  nats.user = "granary-materializer";
+  c.nats["materializer"] = nats;
+  return c;
+}
+
+class DeployCommandTest : public ::testing::Test {
+ protected:
+  // The overlay rendered as deploy renders it, from a copy: kustomize does not read a
+  // kustomization.yaml that is a symbolic link, as runfiles are.
+  std::string Render(const std::string& overlay) {
+    auto dir = testing::TempDir::Create("k8s");
+    EXPECT_OK(dir);
+    const fs::path copy = fs::path(dir->path()) / "k8s";
+    fs::copy("deploy/k8s", copy, fs::copy_options::recursive);
+    dirs_.push_back(std::move(*dir));
+    absl::StatusOr<std::string> rendered =
+        CaptureProgram({"kubectl", "kustomize", (copy / "overlays" / overlay).string()});
+    EXPECT_OK(rendered);
+    return rendered.ok() ? *rendered : "";
+  }
+  std::vector<testing::TempDir> dirs_;
+};
+
+TEST_F(DeployCommandTest, TheOverlayGetsTheNamespaceImageReplicasAndBackends) {
+  std::ostringstream notes;
+  ASSERT_OK_AND_ASSIGN(std::string manifests, CustomizeManifests(Render("prod"), Config(), notes));
+  std::vector<YAML::Node> docs = YAML::LoadAll(manifests);
+  std::map<std::string, YAML::Node> by_name;  // kind/name
+  for (const YAML::Node& doc : docs) {
+    const std::string kind = doc["kind"].as<std::string>();
+    by_name[kind + "/" + doc["metadata"]["name"].as<std::string>()] = doc;
+    if (kind != "ClusterRole" && kind != "ClusterRoleBinding") {
+      EXPECT_EQ(doc["metadata"]["namespace"].as<std::string>(""), "ml-features") << kind;
+    }
+    if (kind == "Deployment") {
+      for (const YAML::Node& c : doc["spec"]["template"]["spec"]["containers"]) {
+        EXPECT_EQ(c["image"].as<std::string>(), "registry.example/granary:1.2");
+      }
+    }
+  }
+  EXPECT_EQ(by_name["Deployment/granary-serving"]["spec"]["replicas"].as<int>(), 5);
+  EXPECT_EQ(by_name["Deployment/granary-gateway"]["spec"]["replicas"].as<int>(), 1);
+  // Not in deploy.yaml: the overlay's.
+  EXPECT_EQ(by_name["Deployment/granary-materializer"]["spec"]["replicas"].as<int>(), 2);
+  YAML::Node hpa = by_name["HorizontalPodAutoscaler/granary-serving"];
+  ASSERT_TRUE(hpa);
+  EXPECT_EQ(hpa["spec"]["minReplicas"].as<int>(), 5);
+  EXPECT_GE(hpa["spec"]["maxReplicas"].as<int>(), 5);
+  YAML::Node binding = by_name["ClusterRoleBinding/granary-gateway-tokenreview"];
+  ASSERT_TRUE(binding);
+  EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(), "ml-features");
+  YAML::Node keda = by_name["ScaledObject/granary-materializer"];
+  ASSERT_TRUE(keda);
+  for (const YAML::Node& trigger : keda["spec"]["triggers"]) {
+    EXPECT_EQ(trigger["metadata"]["natsServerMonitoringEndpoint"].as<std::string>(),
+              "nats.infra.svc:8222");
+  }
+  // Backends: serving's Redis from deploy.yaml; the registry's PostgreSQL is the local
+  // stack's (loopback), so the overlay's address stays, and the operator is told.
+  std::string serving, registry;
+  for (const auto& [key, doc] : by_name) {
+    if (key.rfind("ConfigMap/granary-serving-config", 0) == 0) {
+      serving = doc["data"]["serving.yaml"].as<std::string>();
+    }
+    if (key.rfind("ConfigMap/granary-registry-config", 0) == 0) {
+      registry = doc["data"]["registry.yaml"].as<std::string>();
+    }
+  }
+  YAML::Node serving_config = YAML::Load(serving);
+  EXPECT_EQ(serving_config["redis"]["address"].as<std::string>(), "redis.infra.svc:6380");
+  EXPECT_EQ(serving_config["redis"]["user"].as<std::string>(), "granary-serving");
+  // The password is still the mounted Secret's file, never a value.
+  EXPECT_TRUE(serving_config["redis"]["password"]["file"]);
+  YAML::Node registry_config = YAML::Load(registry);
+  EXPECT_THAT(registry_config["postgres"]["address"].as<std::string>(),
+              ::testing::Not(HasSubstr("127.0.0.1")));
+  EXPECT_THAT(notes.str(), HasSubstr("PostgreSQL is at 127.0.0.1:5432"));
+}
+
+TEST_F(DeployCommandTest, DockerComposeAcceptsTheOverrideWithComposeYaml) {
+  ASSERT_OK_AND_ASSIGN(testing::TempDir dir, testing::TempDir::Create("compose"));
+  const std::string path = dir.path() + "/compose.override.yaml";
+  std::ofstream(path) << ComposeOverride(Config());
+  absl::StatusOr<std::string> merged =
+      CaptureProgram({"docker-compose", "-f", "compose.yaml", "-f", path, "config"});
+  ASSERT_OK(merged);
+  YAML::Node services = YAML::Load(*merged)["services"];
+  EXPECT_EQ(services["serving"]["image"].as<std::string>(), "registry.example/granary:1.2");
+  EXPECT_EQ(services["serving"]["deploy"]["replicas"].as<int>(), 5);
+  EXPECT_FALSE(services["registry"]["deploy"]["replicas"]);  // not in deploy.yaml
+}
+
+}  // namespace
+}  // namespace granary::cli
