@@ -29,9 +29,9 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::Open(const NatsOptions& 
     url = std::string(absl::StripAsciiWhitespace(url));
     servers.push_back(url.c_str());
   }
-  RETURN_IF_ERROR(FromNats(
-      natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size())),
-      "servers"));
+  RETURN_IF_ERROR(
+      FromNats(natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size())),
+               "servers"));
   RETURN_IF_ERROR(FromNats(natsOptions_SetName(opts.get(), options.name.c_str()), "name"));
   RETURN_IF_ERROR(FromNats(
       natsOptions_SetTimeout(opts.get(), absl::ToInt64Milliseconds(options.connect_timeout)),
@@ -58,6 +58,11 @@ absl::StatusOr<std::shared_ptr<Connection>> Connection::Open(const NatsOptions& 
     RETURN_IF_ERROR(FromNats(
         natsOptions_SetUserInfo(opts.get(), options.user.c_str(), options.password.value().c_str()),
         "user"));
+    // Replies (JetStream acks, fetched messages, stream reads) come back on inboxes only this
+    // user may subscribe to (deploy/nats/nats.conf), not on _INBOX.> where any user could.
+    RETURN_IF_ERROR(
+        FromNats(natsOptions_SetCustomInboxPrefix(opts.get(), InboxPrefix(options.user).c_str()),
+                 "inbox prefix"));
   }
   if (!options.token.empty()) {
     RETURN_IF_ERROR(

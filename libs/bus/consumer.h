@@ -50,7 +50,7 @@ class MessageSource {
   // UNAVAILABLE while the server is unreachable (the source resumes after a reconnect); any
   // other error means the source is no use any more (bind again).
   virtual absl::StatusOr<std::vector<std::unique_ptr<Message>>> Fetch(int max,
-                                                                       absl::Duration timeout) = 0;
+                                                                      absl::Duration timeout) = 0;
 };
 
 class DurableConsumers {

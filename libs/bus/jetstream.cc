@@ -91,11 +91,10 @@ std::vector<std::string> StreamDifferences(const jsStreamConfig& have, const Str
   std::vector<std::string> out;
   std::vector<std::string> subjects(have.Subjects, have.Subjects + have.SubjectsLen);
   Compare("subjects", absl::StrJoin(subjects, ","), absl::StrJoin(want.subjects, ","), &out);
-  Compare("retention", std::string(RetentionName(have.Retention == js_InterestPolicy
-                                                     ? Retention::kInterest
-                                                 : have.Retention == js_WorkQueuePolicy
-                                                     ? Retention::kWorkQueue
-                                                     : Retention::kLimits)),
+  Compare("retention",
+          std::string(RetentionName(have.Retention == js_InterestPolicy    ? Retention::kInterest
+                                    : have.Retention == js_WorkQueuePolicy ? Retention::kWorkQueue
+                                                                           : Retention::kLimits)),
           std::string(RetentionName(want.retention)), &out);
   Compare("duplicate_window", absl::FormatDuration(absl::Nanoseconds(have.Duplicates)),
           absl::FormatDuration(want.duplicate_window), &out);
@@ -108,8 +107,8 @@ std::vector<std::string> StreamDifferences(const jsStreamConfig& have, const Str
   // Declared streams are on disk, with no per-subject or message-count limits.
   Compare("storage", std::string(have.Storage == js_MemoryStorage ? "memory" : "file"),
           std::string("file"), &out);
-  Compare("max_msgs_per_subject", have.MaxMsgsPerSubject <= 0 ? int64_t{-1} : have.MaxMsgsPerSubject,
-          int64_t{-1}, &out);
+  Compare("max_msgs_per_subject",
+          have.MaxMsgsPerSubject <= 0 ? int64_t{-1} : have.MaxMsgsPerSubject, int64_t{-1}, &out);
   Compare("max_msgs", have.MaxMsgs <= 0 ? int64_t{-1} : have.MaxMsgs, int64_t{-1}, &out);
   return out;
 }
@@ -161,7 +160,7 @@ class PullSource : public MessageSource {
   ~PullSource() override { natsSubscription_Destroy(sub_); }
 
   absl::StatusOr<std::vector<std::unique_ptr<Message>>> Fetch(int max,
-                                                               absl::Duration timeout) override {
+                                                              absl::Duration timeout) override {
     if (!connection_->connected()) return absl::UnavailableError("nats: not connected");
     natsMsgList list{};
     jsErrCode code = static_cast<jsErrCode>(0);
@@ -213,8 +212,8 @@ absl::StatusOr<std::unique_ptr<JetStream>> JetStream::Create(std::shared_ptr<Con
   opts.PublishAsync.StallWait = 50;
   opts.PublishAsync.AckHandler = &State::OnAck;
   opts.PublishAsync.AckHandlerClosure = state.get();
-  RETURN_IF_ERROR(
-      FromNats(natsConnection_JetStream(&state->js, connection->raw(), &opts), "jetstream context"));
+  RETURN_IF_ERROR(FromNats(natsConnection_JetStream(&state->js, connection->raw(), &opts),
+                           "jetstream context"));
   return std::unique_ptr<JetStream>(new JetStream(std::move(state)));
 }
 
@@ -270,7 +269,8 @@ absl::StatusOr<std::vector<std::string>> JetStream::EnsureStream(const StreamSpe
   return std::vector<std::string>();
 }
 
-absl::StatusOr<std::vector<std::string>> JetStream::EnsureConsumer(const ConsumerSpec& spec) {
+absl::StatusOr<std::vector<std::string>> JetStream::EnsureConsumer(const ConsumerSpec& spec,
+                                                                   bool create) {
   jsConsumerInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus s = js_GetConsumerInfo(&info, state_->js, spec.stream.c_str(), spec.durable.c_str(),
@@ -291,12 +291,15 @@ absl::StatusOr<std::vector<std::string>> JetStream::EnsureConsumer(const Consume
             std::string("explicit"), &out);
     Compare("deliver_policy", std::string(have.DeliverPolicy == js_DeliverAll ? "all" : "other"),
             std::string("all"), &out);
+    // A finite max_deliver drops a message after that many tries, acknowledged or not.
+    Compare("max_deliver", int64_t{have.MaxDeliver <= 0 ? -1 : have.MaxDeliver}, int64_t{-1}, &out);
     if (spec.replicas > 0) Compare("replicas", have.Replicas, int64_t{spec.replicas}, &out);
     jsConsumerInfo_Destroy(info);
     return out;
   }
   absl::Status looked = FromJs(s, code, absl::StrCat("consumer ", spec.durable));
   if (!absl::IsNotFound(looked)) return looked;
+  if (!create) return std::vector<std::string>();
 
   jsConsumerConfig cfg;
   RETURN_IF_ERROR(FromNats(jsConsumerConfig_Init(&cfg), "consumer config"));
@@ -311,7 +314,7 @@ absl::StatusOr<std::vector<std::string>> JetStream::EnsureConsumer(const Consume
   code = static_cast<jsErrCode>(0);
   s = js_AddConsumer(&info, state_->js, spec.stream.c_str(), &cfg, nullptr, &code);
   if (info != nullptr) jsConsumerInfo_Destroy(info);
-  if (s != NATS_OK && code == JSConsumerNameExistErr) return EnsureConsumer(spec);
+  if (s != NATS_OK && code == JSConsumerNameExistErr) return EnsureConsumer(spec, create);
   RETURN_IF_ERROR(FromJs(s, code, absl::StrCat("create consumer ", spec.durable)));
   return std::vector<std::string>();
 }
@@ -338,9 +341,9 @@ absl::StatusOr<ConsumerState> JetStream::GetConsumerState(const std::string& str
                                                           const std::string& durable) {
   jsConsumerInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  RETURN_IF_ERROR(FromJs(
-      js_GetConsumerInfo(&info, state_->js, stream.c_str(), durable.c_str(), nullptr, &code), code,
-      absl::StrCat("consumer ", durable)));
+  RETURN_IF_ERROR(
+      FromJs(js_GetConsumerInfo(&info, state_->js, stream.c_str(), durable.c_str(), nullptr, &code),
+             code, absl::StrCat("consumer ", durable)));
   ConsumerState out{.ack_pending = info->NumAckPending,
                     .pending = info->NumPending,
                     .redelivered = info->NumRedelivered,
@@ -449,8 +452,7 @@ void JetStream::PublishAsync(absl::string_view subject, absl::string_view data,
   failed(status);
 }
 
-void JetStream::State::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae,
-                             void* closure) {
+void JetStream::State::OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
   auto* self = static_cast<State*>(closure);
   PublishDone done;
   {

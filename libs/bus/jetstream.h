@@ -102,8 +102,11 @@ class JetStream : public AckedPublisher, public DurableConsumers, public StreamS
   // from `spec`, one line per setting, empty when it does not. UNAVAILABLE while NATS is
   // unreachable.
   absl::StatusOr<std::vector<std::string>> EnsureStream(const StreamSpec& spec);
-  // The same for a durable consumer.
-  absl::StatusOr<std::vector<std::string>> EnsureConsumer(const ConsumerSpec& spec);
+  // The same for a durable consumer. With `create` false a missing consumer is left missing
+  // (and reported as no difference): for services that only check the consumers another
+  // service owns (their NATS users may not create consumers).
+  absl::StatusOr<std::vector<std::string>> EnsureConsumer(const ConsumerSpec& spec,
+                                                          bool create = true);
 
   absl::StatusOr<ConsumerState> GetConsumerState(const std::string& stream,
                                                  const std::string& durable);

@@ -174,16 +174,14 @@ TEST_F(JetStreamTest, InterestRetentionKeepsAMessageUntilEveryConsumerAcknowledg
   ASSERT_EQ(got.size(), 1u);
   ASSERT_OK(got[0]->Ack());
   // Acknowledged by both: the server deletes it as it processes the second ack.
-  EXPECT_TRUE(testing::Eventually(
-      [&] { return absl::IsNotFound(js_->GetMessage("INTEREST", 1).status()); },
-      absl::Seconds(10)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return absl::IsNotFound(js_->GetMessage("INTEREST", 1).status()); },
+                          absl::Seconds(10)));
 }
 
 TEST_F(JetStreamTest, AFullStreamRefusesNewMessagesAndKeepsWhatItHas) {
-  const StreamSpec bounded{.name = "SMALL",
-                           .subjects = {"small.>"},
-                           .max_bytes = 4096,
-                           .discard_new = true};
+  const StreamSpec bounded{
+      .name = "SMALL", .subjects = {"small.>"}, .max_bytes = 4096, .discard_new = true};
   ASSERT_OK(js_->EnsureStream(bounded));
   const std::string kilobyte(1000, 'x');
   absl::Status refused;

@@ -36,4 +36,6 @@ NatsOptions ReadNatsOptions(config::Reader section) {
   return o;
 }
 
+std::string InboxPrefix(const std::string& user) { return "_INBOX_" + user; }
+
 }  // namespace granary::bus

@@ -34,6 +34,9 @@ struct NatsOptions {
 // Reads the section; problems are recorded in the reader.
 NatsOptions ReadNatsOptions(config::Reader section);
 
+// The prefix of a user's reply inboxes: _INBOX_<user> (e.g. _INBOX_granary-ingestion).
+std::string InboxPrefix(const std::string& user);
+
 }  // namespace granary::bus
 
 #endif  // GRANARY_LIBS_BUS_OPTIONS_H_

@@ -2,7 +2,8 @@
 // need (dead letters are listed, shown and purged this way). JetStream implements it.
 //
 //   ASSIGN_OR_RETURN(StreamState state, store.GetStreamState("GRANARY_DEADLETTER"));
-//   ASSIGN_OR_RETURN(StoredMessage m, store.GetMessage("GRANARY_DEADLETTER", state.first_sequence));
+//   ASSIGN_OR_RETURN(StoredMessage m, store.GetMessage("GRANARY_DEADLETTER",
+//   state.first_sequence));
 #ifndef GRANARY_LIBS_BUS_STREAM_STORE_H_
 #define GRANARY_LIBS_BUS_STREAM_STORE_H_
 

@@ -85,7 +85,8 @@ std::vector<ConsumerSpec> GranaryConsumers(const JetStreamSettings& settings) {
 }
 
 absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
-                                                        const JetStreamSettings& settings) {
+                                                        const JetStreamSettings& settings,
+                                                        bool create_consumers) {
   std::vector<std::string> differences;
   for (const StreamSpec& spec : GranaryStreams(settings)) {
     ASSIGN_OR_RETURN(std::vector<std::string> found, js.EnsureStream(spec));
@@ -93,7 +94,7 @@ absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
       differences.push_back(absl::StrCat("stream ", spec.name, " ", d));
   }
   for (const ConsumerSpec& spec : GranaryConsumers(settings)) {
-    ASSIGN_OR_RETURN(std::vector<std::string> found, js.EnsureConsumer(spec));
+    ASSIGN_OR_RETURN(std::vector<std::string> found, js.EnsureConsumer(spec, create_consumers));
     for (const std::string& d : found) {
       differences.push_back(absl::StrCat("consumer ", spec.stream, "/", spec.durable, " ", d));
     }
@@ -124,17 +125,16 @@ bool BreaksGuarantees(absl::string_view difference) {
     }
   }
   if (!absl::StartsWith(difference, "consumer ")) return false;
-  for (absl::string_view setting : {" filter_subject:", " ack_policy:", " deliver_policy:"}) {
+  for (absl::string_view setting :
+       {" filter_subject:", " ack_policy:", " deliver_policy:", " max_deliver:"}) {
     if (absl::StrContains(difference, setting)) return true;
   }
   return false;
 }
 
-std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
-                                             std::shared_ptr<JetStream> js,
-                                             JetStreamSettings settings,
-                                             absl::Duration redeclare_every,
-                                             std::shared_ptr<StreamSafety> safety) {
+std::function<absl::Status()> JetStreamCheck(
+    std::shared_ptr<Connection> nats, std::shared_ptr<JetStream> js, JetStreamSettings settings,
+    absl::Duration redeclare_every, std::shared_ptr<StreamSafety> safety, bool create_consumers) {
   struct State {
     absl::Mutex mu;
     absl::Time next ABSL_GUARDED_BY(mu) = absl::InfinitePast();
@@ -142,13 +142,14 @@ std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
     absl::Status verdict ABSL_GUARDED_BY(mu);
   };
   auto state = std::make_shared<State>();
-  return [nats, js, settings, state, redeclare_every, safety]() -> absl::Status {
+  return [nats, js, settings, state, redeclare_every, safety, create_consumers]() -> absl::Status {
     RETURN_IF_ERROR(nats->Ping());
     absl::MutexLock lock(&state->mu);
     if (absl::Now() < state->next) return state->verdict;
     // Declared again now and then: a stream or consumer deleted meanwhile (by an operator, or
     // lost by a cluster) is created again without restarting every service.
-    ASSIGN_OR_RETURN(std::vector<std::string> differences, DeclareStreams(*js, settings));
+    ASSIGN_OR_RETURN(std::vector<std::string> differences,
+                     DeclareStreams(*js, settings, create_consumers));
     state->next = absl::Now() + redeclare_every;
     if (differences != state->logged) {
       for (const std::string& d : differences) {

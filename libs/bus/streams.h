@@ -77,9 +77,12 @@ std::vector<StreamSpec> GranaryStreams(const JetStreamSettings& settings);
 std::vector<ConsumerSpec> GranaryConsumers(const JetStreamSettings& settings);
 
 // Creates every stream and consumer that is missing; returns how existing ones differ from
-// the settings, one line each, naming the stream or consumer.
+// the settings, one line each, naming the stream or consumer. Without `create_consumers` the
+// consumers are only compared (the materializer, which consumes, creates them; the others'
+// NATS users may not: deploy/nats/nats.conf).
 absl::StatusOr<std::vector<std::string>> DeclareStreams(JetStream& js,
-                                                        const JetStreamSettings& settings);
+                                                        const JetStreamSettings& settings,
+                                                        bool create_consumers = true);
 
 // A health check for a service that uses JetStream: NATS answers, and everything is declared.
 // NATS may be down at start, so the declaration happens on the first check that reaches it
@@ -101,12 +104,13 @@ class StreamSafety {
       absl::UnavailableError("JetStream's streams have not been checked yet");
 };
 
-// `safety`, when given, gets each verdict.
+// `safety`, when given, gets each verdict; `create_consumers` as for DeclareStreams.
 std::function<absl::Status()> JetStreamCheck(std::shared_ptr<Connection> nats,
                                              std::shared_ptr<JetStream> js,
                                              JetStreamSettings settings,
                                              absl::Duration redeclare_every = absl::Seconds(30),
-                                             std::shared_ptr<StreamSafety> safety = nullptr);
+                                             std::shared_ptr<StreamSafety> safety = nullptr,
+                                             bool create_consumers = true);
 
 // Whether a difference DeclareStreams reported lets a batch or dead letter vanish unprocessed:
 // GRANARY_PUSH's or GRANARY_DEADLETTER's retention, max_age, discard, replicas, storage or

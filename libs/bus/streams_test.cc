@@ -1,9 +1,8 @@
 #include "libs/bus/streams.h"
 
-#include <nats/nats.h>
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include <nats/nats.h>
 
 #include "libs/bus/stream_trimmer.h"
 #include "libs/testing/eventually.h"
@@ -34,8 +33,8 @@ JetStreamSettings Read(const std::string& yaml, const std::string& url) {
 TEST(JetStreamSettingsTest, ReplicasDefaultToTheClusterSizeTheUrlsName) {
   EXPECT_EQ(Read("{}", "nats://a:4222").replicas, 1);
   EXPECT_EQ(Read("{}", "nats://a:4222,nats://b:4222,nats://c:4222").replicas, 3);
-  JetStreamSettings s =
-      Read("jetstream: {replicas: 1, push_max_bytes: 64MiB, ack_wait: 5s}", "nats://a:1,nats://b:2,nats://c:3");
+  JetStreamSettings s = Read("jetstream: {replicas: 1, push_max_bytes: 64MiB, ack_wait: 5s}",
+                             "nats://a:1,nats://b:2,nats://c:3");
   EXPECT_EQ(s.replicas, 1);
   EXPECT_EQ(s.push_max_bytes, 64 << 20);
   EXPECT_EQ(s.ack_wait, absl::Seconds(5));
@@ -76,8 +75,9 @@ TEST(DeclareStreamsTest, DeclaresEveryStreamAndConsumerOnceAndNamesDrift) {
   JetStreamSettings other = settings;
   other.push_max_bytes = 16 << 20;
   ASSERT_OK_AND_ASSIGN(std::vector<std::string> drift, DeclareStreams(*js, other));
-  EXPECT_THAT(drift,
-              ElementsAre("stream GRANARY_PUSH max_bytes: 8388608 on the server, 16777216 declared"));
+  EXPECT_THAT(
+      drift,
+      ElementsAre("stream GRANARY_PUSH max_bytes: 8388608 on the server, 16777216 declared"));
   ASSERT_OK_AND_ASSIGN(drift, DeclareStreams(*js, other));
   EXPECT_EQ(drift.size(), 1u);
 }
@@ -157,8 +157,9 @@ TEST(JetStreamCheckTest, FailsOnSettingsUnderWhichBatchesCanBeLost) {
   }
   // A byte bound alone is a difference to log, not a danger.
   EXPECT_FALSE(BreaksGuarantees("stream GRANARY_PUSH max_bytes: 1 on the server, 2 declared"));
-  EXPECT_TRUE(BreaksGuarantees("consumer GRANARY_PUSH/online-writer ack_policy: all on the "
-                               "server, explicit declared"));
+  EXPECT_TRUE(
+      BreaksGuarantees("consumer GRANARY_PUSH/online-writer ack_policy: all on the "
+                       "server, explicit declared"));
 }
 
 TEST(JetStreamCheckTest, TellsItsVerdictToWhoeverMustNotAcceptPushesMeanwhile) {

@@ -22,7 +22,8 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
                    bus::JetStream::Create(nats, {.publish_timeout = config.publish_timeout}));
   auto safety = std::make_shared<bus::StreamSafety>();
   host.AddDependency("nats",
-                     bus::JetStreamCheck(nats, js, config.jetstream, absl::Seconds(30), safety));
+                     bus::JetStreamCheck(nats, js, config.jetstream, absl::Seconds(30), safety,
+                                         /*create_consumers=*/false));
 
   // Signed as this service: a registry that requires the gateway's signature answers it.
   registry_client::RegistryClientOptions registry_options = config.registry;

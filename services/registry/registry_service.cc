@@ -33,7 +33,9 @@ absl::Status Build(const RegistryConfig& config, server::ServiceHost& host) {
   });
   // Watched, not required: an apply commits without NATS (caches then learn of it by polling,
   // cleanups wait in the outbox), so a NATS outage must not take the registry out of rotation.
-  host.AddOptionalDependency("nats", bus::JetStreamCheck(nats, js, config.jetstream));
+  host.AddOptionalDependency(
+      "nats", bus::JetStreamCheck(nats, js, config.jetstream, absl::Seconds(30), nullptr,
+                                  /*create_consumers=*/false));
   host.OnStart([announcer] { announcer->Start(); });
   host.OnStop([announcer] { announcer->Stop(); });
   host.AddGrpcService(std::make_unique<RegistryGrpc>(registry, host.callers()),

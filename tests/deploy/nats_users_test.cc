@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
@@ -91,6 +92,14 @@ class NatsUsersTest : public ::testing::Test {
     return state.ok() ? state->messages : 0;
   }
 
+  // The server's log once it holds `text` (it writes a violation as it answers it, so a
+  // round trip does not guarantee the line is in the file yet).
+  static std::string LogWith(const std::string& text) {
+    std::string log;
+    Eventually([&] { return absl::StrContains(log = Log(), text); }, absl::Seconds(10));
+    return log;
+  }
+
   static std::string Log() {
     std::ifstream in(server_->log_path());
     std::stringstream text;
@@ -107,8 +116,9 @@ class NatsUsersTest : public ::testing::Test {
         << service << " " << subject;
     ASSERT_OK(c.nats->Ping(absl::Seconds(30)));
     EXPECT_EQ(Messages(stream), before) << service << " " << subject;
-    EXPECT_THAT(Log(), HasSubstr(absl::StrCat("Publish Violation - User \"granary-", service,
-                                              "\", Subject \"", subject, "\"")));
+    const std::string line = absl::StrCat("Publish Violation - User \"granary-", service,
+                                          "\", Subject \"", subject, "\"");
+    EXPECT_THAT(LogWith(line), HasSubstr(line));
   }
 
   static NatsServer* server_;
@@ -116,12 +126,49 @@ class NatsUsersTest : public ::testing::Test {
 
 NatsServer* NatsUsersTest::server_ = nullptr;
 
-TEST_F(NatsUsersTest, EachJetStreamServiceDeclaresTheStreamsAndConsumers) {
+TEST_F(NatsUsersTest, EachJetStreamServiceDeclaresWhatItMayAndOnlyTheMaterializerConsumers) {
+  // As the services do: the registry and ingestion declare the streams and only compare the
+  // consumers; the materializer, which consumes, creates them.
   for (const char* service : {"registry", "ingestion", "materializer"}) {
     Client c = Connect(service);
-    auto differences = bus::DeclareStreams(*c.js, bus::JetStreamSettings{});
+    const bool consumes = std::string(service) == "materializer";
+    auto differences = bus::DeclareStreams(*c.js, bus::JetStreamSettings{}, consumes);
     ASSERT_OK(differences) << service;
     EXPECT_THAT(*differences, ::testing::IsEmpty()) << service;
+  }
+  // Ingestion cannot make or remake a consumer (a max_deliver of its choosing would drop
+  // batches the writers never stored).
+  Client ingestion = Connect("ingestion");
+  EXPECT_FALSE(ingestion.js
+                   ->EnsureConsumer({.stream = bus::kPushStream,
+                                     .durable = "rogue",
+                                     .filter_subject = bus::kPushSubjects,
+                                     .ack_wait = absl::Seconds(30),
+                                     .max_ack_pending = 10})
+                   .ok());
+  ASSERT_OK(ingestion.nats->Ping(absl::Seconds(30)));
+  LogWith("Subject \"$JS.API.CONSUMER.");
+  EXPECT_THAT(Log(), ::testing::ContainsRegex("Publish Violation - User \"granary-ingestion\", "
+                                              "Subject \"\\$JS.API.CONSUMER.(DURABLE.)?CREATE."
+                                              "GRANARY_PUSH"));
+}
+
+// Replies (acks, fetched batches, dead letters read) travel on each user's own inboxes: no
+// other user may listen there, and serving and the gateway, which ask nothing, have none.
+TEST_F(NatsUsersTest, NobodyReadsAnotherUsersReplies) {
+  struct Case {
+    const char* service;
+    std::string subject;
+  };
+  for (const Case& c :
+       {Case{"serving", "_INBOX.>"}, Case{"gateway", "_INBOX_granary-registry.>"},
+        Case{"ingestion", "_INBOX_granary-materializer.>"}, Case{"registry", "_INBOX.>"}}) {
+    Client client = Connect(c.service);
+    auto subscription = client.nats->Subscribe(c.subject, [](auto, auto) {});
+    ASSERT_OK(client.nats->Ping(absl::Seconds(30)));
+    const std::string line = absl::StrCat("Subscription Violation - User \"granary-", c.service,
+                                          "\", Subject \"", c.subject, "\"");
+    EXPECT_THAT(LogWith(line), HasSubstr(line));
   }
 }
 
@@ -131,18 +178,20 @@ TEST_F(NatsUsersTest, NobodyConnectsWithoutAUserOrWithAWrongPassword) {
   anonymous.connect_timeout = absl::Seconds(5);
   auto nobody = bus::Connection::Open(anonymous);
   EXPECT_FALSE(nobody.ok() && (*nobody)->Ping(absl::Seconds(5)).ok());
-  EXPECT_THAT(Log(), HasSubstr("authentication error - User \"\""));
+  EXPECT_THAT(LogWith("authentication error - User \"\""),
+              HasSubstr("authentication error - User \"\""));
   bus::NatsOptions wrong = As("ingestion", "not-the-password");
   wrong.connect_timeout = absl::Seconds(5);
   auto connection = bus::Connection::Open(wrong);
   EXPECT_FALSE(connection.ok() && (*connection)->Ping(absl::Seconds(5)).ok());
-  EXPECT_THAT(Log(), HasSubstr("authentication error - User \"granary-ingestion\""));
+  EXPECT_THAT(LogWith("authentication error - User \"granary-ingestion\""),
+              HasSubstr("authentication error - User \"granary-ingestion\""));
 }
 
 TEST_F(NatsUsersTest, IngestionPublishesPushedBatchesAndNothingElse) {
   {
-    Client registry = Connect("registry");
-    ASSERT_OK(bus::DeclareStreams(*registry.js, bus::JetStreamSettings{}).status());
+    Client materializer = Connect("materializer");
+    ASSERT_OK(bus::DeclareStreams(*materializer.js, bus::JetStreamSettings{}).status());
   }
   Client ingestion = Connect("ingestion");
   const uint64_t pushed = Messages(bus::kPushStream);
@@ -158,6 +207,11 @@ TEST_F(NatsUsersTest, IngestionPublishesPushedBatchesAndNothingElse) {
   ASSERT_OK_AND_ASSIGN(auto stolen, ingestion.js->Bind(bus::kPushStream, bus::kOnlineWriter));
   auto none = stolen->Fetch(1, absl::Seconds(1));
   EXPECT_TRUE(!none.ok() || none->empty());
+  ASSERT_OK(ingestion.nats->Ping(absl::Seconds(30)));
+  const std::string stolen_line =
+      "Publish Violation - User \"granary-ingestion\", Subject "
+      "\"$JS.API.CONSUMER.MSG.NEXT.GRANARY_PUSH.online-writer\"";
+  EXPECT_THAT(LogWith(stolen_line), HasSubstr(stolen_line));
   Client materializer = Connect("materializer");
   ASSERT_OK_AND_ASSIGN(auto source, materializer.js->Bind(bus::kPushStream, bus::kOnlineWriter));
   bool acked = false;
@@ -209,7 +263,7 @@ TEST_F(NatsUsersTest, TheMaterializerRunsItsPathsAndCannotDeleteConsumers) {
 TEST_F(NatsUsersTest, ServingAndTheGatewayOnlyWatchCatalogChanges) {
   {
     Client registry = Connect("registry");
-    ASSERT_OK(bus::DeclareStreams(*registry.js, bus::JetStreamSettings{}).status());
+    ASSERT_OK(bus::DeclareStreams(*registry.js, bus::JetStreamSettings{}, false).status());
   }
   for (const char* service : {"serving", "gateway"}) {
     ExpectPublishRefused(service, "granary.push.shop.stats", bus::kPushStream);

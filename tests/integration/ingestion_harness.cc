@@ -16,8 +16,7 @@ absl::StatusOr<std::unique_ptr<IngestionHarness>> IngestionHarness::Start(Harnes
   h->options_ = options;
   h->base_time_ = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now() - absl::Hours(1)));
   ASSIGN_OR_RETURN(h->stack_, testing::TestStack::Start(options.stack));
-  ASSIGN_OR_RETURN(h->ingestion_,
-                   h->stack_->Spawn("ingestion", {.section = options.ingestion}));
+  ASSIGN_OR_RETURN(h->ingestion_, h->stack_->Spawn("ingestion", {.section = options.ingestion}));
   if (options.serving) {
     ASSIGN_OR_RETURN(h->serving_, h->stack_->Spawn("serving"));
   }
@@ -28,6 +27,16 @@ absl::StatusOr<std::unique_ptr<IngestionHarness>> IngestionHarness::Start(Harnes
   ASSIGN_OR_RETURN(h->nats_, bus::Connection::Open(nats));
   if (!h->nats_->WaitConnected(absl::Seconds(10))) return absl::UnavailableError("nats");
   ASSIGN_OR_RETURN(h->js_, bus::JetStream::Create(h->nats_));
+  if (options.materializers == 0) {
+    // As after a materializer ran once: its durable consumers exist and hold what is pushed
+    // (ingestion declares the streams, and only the materializer makes the consumers). Their
+    // replicas follow the stream's, which ingestion made.
+    bus::JetStreamSettings settings;
+    settings.replicas = 0;
+    for (const bus::ConsumerSpec& spec : bus::GranaryConsumers(settings)) {
+      RETURN_IF_ERROR(h->js_->EnsureConsumer(spec).status());
+    }
+  }
   return h;
 }
 
@@ -87,11 +96,11 @@ absl::StatusOr<std::map<int64_t, Served>> IngestionHarness::ReadAll(
     const auto& column = resp.results(1);
     for (size_t i = begin; i < end; ++i) {
       const int row = static_cast<int>(i - begin);
-      out[drivers[i]] = Served{
-          .status = column.statuses(row),
-          .trips = column.values(row).int64_val(),
-          .event = absl::FromUnixSeconds(column.event_timestamps(row).seconds()) +
-                   absl::Nanoseconds(column.event_timestamps(row).nanos())};
+      out[drivers[i]] =
+          Served{.status = column.statuses(row),
+                 .trips = column.values(row).int64_val(),
+                 .event = absl::FromUnixSeconds(column.event_timestamps(row).seconds()) +
+                          absl::Nanoseconds(column.event_timestamps(row).nanos())};
     }
   }
   return out;
