@@ -37,7 +37,8 @@ constexpr char kInitRoles[] = "deploy/postgres/init-roles.sh";
 constexpr char kBefore[] =
     "CREATE TABLE stats (driver_id bigint, ts timestamptz, created timestamptz, note text, "
     "seen timestamptz, trips bigint); "
-    "INSERT INTO stats VALUES (1, now(), now(), 'history', now(), 3)";
+    "INSERT INTO stats VALUES (1, now(), now(), 'history', now(), 3); "
+    "CREATE TABLE serials (id bigserial, x int)";
 constexpr char kAfter[] = "CREATE TABLE later (id bigint); INSERT INTO later VALUES (7)";
 
 class PostgresRolesTest : public ::testing::Test {
@@ -120,9 +121,10 @@ class PostgresRolesTest : public ::testing::Test {
 PostgresServer* PostgresRolesTest::pg_ = nullptr;
 TempDir* PostgresRolesTest::secrets_ = nullptr;
 
-TEST_F(PostgresRolesTest, ThePasswordsFromTheFilesAreTheRolesPasswords) {
-  // Trust authentication on the test server accepts any password, so the stored verifiers are
-  // checked instead: each is the SCRAM hash of its file's content (without the newline).
+TEST_F(PostgresRolesTest, EachRoleLogsInWithAPasswordAndNoAdminAttributes) {
+  // The test server trusts loopback, so a login does not prove the password; what is checked
+  // is that each role got one (a SCRAM verifier, from its file: the script ran with passwords
+  // holding a quote and a backslash) and no attribute beyond LOGIN.
   pqxx::connection conn(pg_->ConnInfo("granary"));
   pqxx::nontransaction tx(conn);
   for (const std::string role :
@@ -158,6 +160,16 @@ TEST_F(PostgresRolesTest, TheRegistryMigratesItsSchemaAndCannotReadOfflineData) 
                 "ON CONFLICT DO NOTHING"));
   ExpectRefused("granary_registry", "SELECT * FROM stats");
   ExpectRefused("granary_registry", "INSERT INTO stats (driver_id) VALUES (1)");
+  // No role may create schemas: one that could would shadow public in another role's search
+  // path (a schema named after that role comes first).
+  ExpectRefused("granary_registry", "CREATE SCHEMA granary_offline_reader");
+  ExpectRefused("granary_offline_writer", "CREATE SCHEMA granary_offline_reader");
+  for (const std::string role :
+       {"granary_registry", "granary_offline_reader", "granary_offline_writer"}) {
+    pqxx::connection conn(pg::ConnInfo(As(role)));
+    pqxx::nontransaction tx(conn);
+    EXPECT_EQ(tx.exec1("SHOW search_path")[0].as<std::string>(), "public") << role;
+  }
 }
 
 TEST_F(PostgresRolesTest, TheWriterAppendsPushedRowsAndKeepsJobsButCannotRewriteHistory) {
@@ -190,6 +202,8 @@ TEST_F(PostgresRolesTest, TheWriterAppendsPushedRowsAndKeepsJobsButCannotRewrite
   pqxx::nontransaction tx(conn);
   EXPECT_EQ(tx.exec1("SELECT count(*) FROM stats WHERE note = 'pushed'")[0].as<int>(), 1);
   EXPECT_OK(Run("granary_offline_writer", "INSERT INTO later VALUES (8)"));
+  // A serial column draws from its sequence.
+  EXPECT_OK(Run("granary_offline_writer", "INSERT INTO serials (x) VALUES (1)"));
 
   ExpectRefused("granary_offline_writer", "UPDATE stats SET trips = 0");
   ExpectRefused("granary_offline_writer", "DELETE FROM stats");
