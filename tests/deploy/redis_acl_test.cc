@@ -103,7 +103,10 @@ TEST_F(RedisAclTest, TheWriterWritesAndRemovesButCannotDoWhatNoWriterDoes) {
                                              {"DEL", Key(1)},
                                              {"EVAL", "return 1", "0"},
                                              {"ACL", "LIST"},
-                                             {"SET", "x", "1"}}) {
+                                             {"SET", "x", "1"},
+                                             // MULTI and DISCARD are allowed (granary verify
+                                             // queues probes), a transaction never runs.
+                                             {"EXEC"}}) {
     EXPECT_THAT(ErrorOf(*conn, refused), ::testing::HasSubstr("NOPERM")) << refused[0];
   }
 }
@@ -142,7 +145,8 @@ TEST_F(RedisAclTest, ServingReadsAndIsRefusedEveryWrite) {
                                              {"SET", "x", "1"},
                                              {"FLUSHALL"},
                                              {"EVAL", "return 1", "0"},
-                                             {"SCRIPT", "LOAD", "return 1"}}) {
+                                             {"SCRIPT", "LOAD", "return 1"},
+                                             {"EXEC"}}) {
     EXPECT_THAT(ErrorOf(*conn, refused), ::testing::HasSubstr("NOPERM")) << refused[0];
   }
   EXPECT_EQ(ErrorOf(*conn, {"HMGET", Key(2), "f1"}), "");
