@@ -29,18 +29,26 @@ constexpr char kNatsFix[] = "give the user the permissions of deploy/nats/nats.c
 // A key no Granary layout uses: the no-op writes below find nothing to change.
 constexpr char kAbsentKey[] = "granary:verify:absent";
 
-// OK, NOPERM (refused for want of a permission) or another error.
+// Whether the user may run a command, asked without running it: inside MULTI, Redis checks
+// the ACL as it queues the command (QUEUED or NOPERM), and DISCARD drops the queue, so even
+// FLUSHALL is only ever queued.
 enum class Outcome { kAllowed, kRefused, kError };
 
 Outcome Try(redis::Connection& conn, const std::vector<std::string>& args, std::string* error) {
-  absl::StatusOr<redis::Reply> reply = conn.Command(args);
-  if (!reply.ok()) {
-    *error = std::string(reply.status().message());
+  absl::StatusOr<std::vector<redis::Reply>> replies = conn.Pipeline({{"MULTI"}, args, {"DISCARD"}});
+  if (!replies.ok() || replies->size() != 3) {
+    *error = replies.ok() ? "unexpected replies" : std::string(replies.status().message());
     return Outcome::kError;
   }
-  if (reply->is_error() && absl::StartsWith(reply->str, "NOPERM")) return Outcome::kRefused;
-  // Any other answer (a result, NOSCRIPT for an unknown script) means the command ran.
-  return Outcome::kAllowed;
+  const redis::Reply& queued = (*replies)[1];
+  if (!queued.is_error() && queued.str == "QUEUED") return Outcome::kAllowed;
+  if ((*replies)[0].is_error()) {  // MULTI itself refused: the probe cannot tell
+    *error = absl::StrCat("cannot ask without running commands: MULTI: ", (*replies)[0].str);
+    return Outcome::kError;
+  }
+  // NOPERM, or a command the server does not have (renamed away on managed Redis): either way
+  // the user cannot run it.
+  return Outcome::kRefused;
 }
 
 // ---- PostgreSQL -----------------------------------------------------------------------------
@@ -69,27 +77,29 @@ std::vector<TablePrivileges> OfflineTables(pqxx::work& tx) {
                "has_table_privilege(c.oid, 'INSERT'), has_table_privilege(c.oid, 'UPDATE'), "
                "has_table_privilege(c.oid, 'DELETE'), has_table_privilege(c.oid, 'TRUNCATE') "
                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-               "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1")) {
+               // Partitions are read and written through their parent.
+               "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition "
+               "ORDER BY 1")) {
     out.push_back({r[0].c_str(), r[1].as<bool>(), r[2].as<bool>(), r[3].as<bool>(), r[4].as<bool>(),
                    r[5].as<bool>()});
   }
   return out;
 }
 
-// Whether the role may create its schemas: CREATE on the database, or it owns all of them.
-bool MayHaveSchemas(pqxx::work& tx, const std::vector<std::string>& schemas) {
-  if (tx.exec1("SELECT has_database_privilege(current_database(), 'CREATE')")[0].as<bool>()) {
-    return true;
-  }
+// The role's schemas it does not own (missing ones too): roles.sql makes them, owned by it.
+std::vector<std::string> SchemasNotOwned(pqxx::work& tx, const std::vector<std::string>& schemas) {
+  std::vector<std::string> out;
   for (const std::string& schema : schemas) {
     pqxx::result owned = tx.exec_params(
         "SELECT 1 FROM pg_namespace WHERE nspname = $1 AND nspowner = "
         "(SELECT oid FROM pg_roles WHERE rolname = current_user)",
         schema);
-    if (owned.empty()) return false;
+    if (owned.empty()) out.push_back(absl::StrCat("ownership of schema ", schema));
   }
-  return true;
+  return out;
 }
+
+bool Has(pqxx::work& tx, const std::string& query) { return tx.exec1(query)[0].as<bool>(); }
 
 void CheckPgPrivileges(pqxx::work& tx, PgRole role, const std::string& who, VerifyReport* report) {
   pqxx::row attrs = tx.exec1(
@@ -105,15 +115,21 @@ void CheckPgPrivileges(pqxx::work& tx, PgRole role, const std::string& who, Veri
   std::vector<TablePrivileges> tables = OfflineTables(tx);
   std::vector<std::string> lacking, exceeding;
   const std::string kind = RoleName(role);
+  // None may create schemas: it could put one named after another role first in that role's
+  // search path.
+  if (Has(tx, "SELECT has_database_privilege(current_database(), 'CREATE')")) {
+    exceeding.push_back("CREATE on the database");
+  }
+  if (Has(tx, "SELECT has_schema_privilege('public', 'CREATE')")) {
+    exceeding.push_back("CREATE in schema public");
+  }
   switch (role) {
     case PgRole::kRegistry:
-      if (!MayHaveSchemas(tx, {"registry"})) {
-        report->Fail("postgres", absl::StrCat(who, " cannot create or own schema registry"),
-                     kRolesFix);
-        return;
+      lacking = SchemasNotOwned(tx, {"registry"});
+      for (const auto& t : tables) {
+        if (t.select || t.insert) exceeding.push_back(absl::StrCat("access to ", t.table));
       }
-      report->Pass("postgres", absl::StrCat(who, " may keep the catalog (schema registry)"));
-      return;
+      break;
     case PgRole::kOfflineReader:
       for (const auto& t : tables) {
         if (!t.select) lacking.push_back(absl::StrCat("SELECT on ", t.table));
@@ -122,14 +138,8 @@ void CheckPgPrivileges(pqxx::work& tx, PgRole role, const std::string& who, Veri
         if (t.del) exceeding.push_back(absl::StrCat("DELETE from ", t.table));
         if (t.truncate) exceeding.push_back(absl::StrCat("TRUNCATE of ", t.table));
       }
-      if (!tx.exec1("SELECT has_database_privilege(current_database(), 'TEMP')")[0].as<bool>()) {
+      if (!Has(tx, "SELECT has_database_privilege(current_database(), 'TEMP')")) {
         lacking.push_back("TEMP (historical retrieval's entity table)");
-      }
-      if (tx.exec1("SELECT has_database_privilege(current_database(), 'CREATE')")[0].as<bool>()) {
-        exceeding.push_back("CREATE on the database");
-      }
-      if (tx.exec1("SELECT has_schema_privilege('public', 'CREATE')")[0].as<bool>()) {
-        exceeding.push_back("CREATE in schema public");
       }
       break;
     case PgRole::kOfflineWriter:
@@ -139,12 +149,20 @@ void CheckPgPrivileges(pqxx::work& tx, PgRole role, const std::string& who, Veri
         if (t.del) exceeding.push_back(absl::StrCat("DELETE from ", t.table));
         if (t.truncate) exceeding.push_back(absl::StrCat("TRUNCATE of ", t.table));
       }
-      if (!MayHaveSchemas(tx, {"jobs", "granary_ingest"})) {
-        lacking.push_back("CREATE on the database (schemas jobs and granary_ingest)");
+      for (const auto& r :
+           // CASE: has_sequence_privilege fails on a table, and AND may evaluate it first.
+           tx.exec("SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON "
+                   "n.oid = c.relnamespace WHERE n.nspname = 'public' AND CASE WHEN "
+                   "c.relkind = 'S' THEN NOT has_sequence_privilege(c.oid, 'USAGE') ELSE false "
+                   "END ORDER BY 1")) {
+        lacking.push_back(absl::StrCat("USAGE of sequence ", r[0].c_str()));
+      }
+      for (std::string& schema : SchemasNotOwned(tx, {"jobs", "granary_ingest"})) {
+        lacking.push_back(std::move(schema));
       }
       break;
   }
-  if (tables.empty()) {
+  if (tables.empty() && role != PgRole::kRegistry) {
     report->Warn("postgres",
                  absl::StrCat("no offline tables in schema public yet: ", who,
                               "'s table privileges are unchecked"),
@@ -159,9 +177,11 @@ void CheckPgPrivileges(pqxx::work& tx, PgRole role, const std::string& who, Veri
                               " needs: ", absl::StrJoin(exceeding, ", ")),
                  "REVOKE those privileges (deploy/postgres/roles.sql grants only what is needed)");
   }
-  if (lacking.empty() && exceeding.empty() && !tables.empty()) {
-    report->Pass("postgres", absl::StrCat(who, " has exactly the ", kind, "'s privileges on ",
-                                          tables.size(), " offline table(s)"));
+  if (lacking.empty() && exceeding.empty() && (!tables.empty() || role == PgRole::kRegistry)) {
+    report->Pass("postgres", role == PgRole::kRegistry
+                                 ? absl::StrCat(who, " owns schema registry and no offline data")
+                                 : absl::StrCat(who, " has exactly the ", kind, "'s privileges on ",
+                                                tables.size(), " offline table(s)"));
   }
 }
 
@@ -192,6 +212,8 @@ absl::StatusOr<NatsPtr> ConnectOnce(const bus::NatsOptions& options) {
   natsOptions_SetAllowReconnect(opts.get(), false);
   if (!options.user.empty()) {
     natsOptions_SetUserInfo(opts.get(), options.user.c_str(), options.password.value().c_str());
+    // The services' own inboxes (libs/bus): requests get their replies where they would.
+    natsOptions_SetCustomInboxPrefix(opts.get(), bus::InboxPrefix(options.user).c_str());
   }
   if (!options.token.empty()) natsOptions_SetToken(opts.get(), options.token.value().c_str());
   natsConnection* nc = nullptr;
@@ -200,12 +222,14 @@ absl::StatusOr<NatsPtr> ConnectOnce(const bus::NatsOptions& options) {
   return NatsPtr(nc);
 }
 
-// Whether the server refused what was sent so far on `nc` for want of a permission: its
-// -ERR comes before the PONG that ends the flush.
-bool Refused(natsConnection* nc) {
-  natsConnection_FlushTimeout(nc, 2000);
+// What the server said to what was sent so far on `nc`: a refusal for want of a permission
+// comes as an -ERR before the PONG that ends the flush; no answer in time is not a verdict.
+enum class Verdict { kAllowed, kRefused, kUnknown };
+Verdict Judge(natsConnection* nc) {
+  natsStatus flushed = natsConnection_FlushTimeout(nc, 5000);
   const char* text = nullptr;
-  return natsConnection_GetLastError(nc, &text) == NATS_NOT_PERMITTED;
+  if (natsConnection_GetLastError(nc, &text) == NATS_NOT_PERMITTED) return Verdict::kRefused;
+  return flushed == NATS_OK ? Verdict::kAllowed : Verdict::kUnknown;
 }
 
 bool DeclaresStreams(const std::string& service) {
@@ -232,16 +256,26 @@ bool VerifyReport::failed() const {
 }
 
 void VerifyReport::Print(std::ostream& out) const {
-  int counts[3] = {0, 0, 0};
-  for (const Line& l : lines_) {
+  auto print = [&out](const Line& l) {
     const char* word = l.result == Result::kPass   ? "PASS"
                        : l.result == Result::kWarn ? "WARN"
                                                    : "FAIL";
-    ++counts[static_cast<int>(l.result)];
     out << absl::StrFormat("%-5s %-9s %s\n", word, l.area, l.what);
     if (!l.fix.empty()) out << absl::StrFormat("%-15s fix: %s\n", "", l.fix);
+  };
+  int counts[3] = {0, 0, 0};
+  for (const Line& l : lines_) {
+    ++counts[static_cast<int>(l.result)];
+    print(l);
   }
   out << absl::StrFormat("%d passed, %d warnings, %d failed\n", counts[0], counts[1], counts[2]);
+  // The failures again, last, where a long report's reader looks first.
+  if (counts[2] > 0) {
+    out << "failed:\n";
+    for (const Line& l : lines_) {
+      if (l.result == Result::kFail) print(l);
+    }
+  }
 }
 
 void VerifyRedis(const std::string& service, const redis::RedisOptions& options, RedisRole role,
@@ -257,36 +291,60 @@ void VerifyRedis(const std::string& service, const redis::RedisOptions& options,
     return;
   }
   report->Pass("redis", absl::StrCat(who, " logs in to ", options.host, ":", options.port));
-  // What the service runs (each a no-op on an absent key), and what it must not be able to.
+  // Without a user and password nobody may do anything: else the separation is moot (asked
+  // once, with serving's address).
+  redis::RedisOptions anonymous = options;
+  anonymous.user.clear();
+  anonymous.password = config::Secret();
+  if (absl::StatusOr<std::unique_ptr<redis::Connection>> nobody =
+          redis::Connection::Open(anonymous);
+      role == RedisRole::kReader && nobody.ok()) {
+    absl::StatusOr<redis::Reply> ping = (*nobody)->Command({"PING"});
+    if (ping.ok() && !ping->is_error()) {
+      report->Fail("redis",
+                   absl::StrCat(options.host, ":", options.port,
+                                " answers a client without a user or password"),
+                   "turn the default user off (deploy/redis/users.acl: user default off)");
+    }
+  }
+  // What the service runs, and what it must not be able to (probed inside MULTI: nothing runs).
   std::vector<std::vector<std::string>> needed = {{"HMGET", kAbsentKey, "f"}};
-  std::vector<std::vector<std::string>> forbidden = {{"DEL", kAbsentKey},
+  std::vector<std::vector<std::string>> forbidden = {{"SET", kAbsentKey, "x"},
+                                                     {"DEL", kAbsentKey},
+                                                     {"FLUSHALL"},
+                                                     {"FLUSHDB"},
                                                      {"CONFIG", "GET", "maxmemory"},
                                                      {"EVAL", "return 1", "0"},
-                                                     {"KEYS", "granary:verify:none*"}};
-  if (role == RedisRole::kReader) {
-    forbidden.push_back({"HDEL", kAbsentKey, "f"});
-    forbidden.push_back({"EXPIRE", kAbsentKey, "10"});
-  } else {
-    needed.push_back({"HDEL", kAbsentKey, "f"});
-    needed.push_back({"EXPIRE", kAbsentKey, "10"});
-    needed.push_back({"SCAN", "0", "MATCH", "granary:verify:none*", "COUNT", "1"});
-    // An unknown script: NOSCRIPT when allowed, NOPERM when not.
-    needed.push_back({"EVALSHA", std::string(40, '0'), "0"});
-  }
+                                                     {"KEYS", "granary:verify:*"},
+                                                     {"SCRIPT", "FLUSH"},
+                                                     {"ACL", "WHOAMI"}};
+  const std::vector<std::vector<std::string>> writes = {
+      {"HSET", kAbsentKey, "f", "v"}, {"HGET", kAbsentKey, "f"},
+      {"HDEL", kAbsentKey, "f"},      {"EXPIRE", kAbsentKey, "10"},
+      {"SCAN", "0", "COUNT", "1"},    {"EVALSHA", std::string(40, '0'), "0"},
+      {"SCRIPT", "LOAD", "return 1"}};
+  for (const auto& w : writes) (role == RedisRole::kReader ? forbidden : needed).push_back(w);
   std::vector<std::string> lacking, exceeding;
   std::string error;
   for (const auto& args : needed) {
     Outcome o = Try(**conn, args, &error);
     if (o == Outcome::kError) break;
-    if (o == Outcome::kRefused) lacking.push_back(args[0]);
+    if (o == Outcome::kRefused)
+      lacking.push_back(
+          absl::StrJoin(args.begin(), args.begin() + (args[0] == "SCRIPT" ? 2 : 1), " "));
   }
   for (const auto& args : forbidden) {
     if (!error.empty()) break;
     Outcome o = Try(**conn, args, &error);
-    if (o == Outcome::kAllowed) exceeding.push_back(args[0] == "CONFIG" ? "CONFIG GET" : args[0]);
+    if (o == Outcome::kAllowed) {
+      const bool two_words = args[0] == "CONFIG" || args[0] == "SCRIPT" || args[0] == "ACL";
+      exceeding.push_back(absl::StrJoin(args.begin(), args.begin() + (two_words ? 2 : 1), " "));
+    }
   }
   if (!error.empty()) {
-    report->Fail("redis", absl::StrCat(who, ": ", error), "check that Redis is healthy");
+    report->Fail("redis", absl::StrCat(who, ": ", error),
+                 "give the user +multi +discard (not +exec), as deploy/redis/users.acl does, and "
+                 "check that Redis answers");
     return;
   }
   if (!lacking.empty()) {
@@ -352,29 +410,53 @@ void VerifyNats(const std::string& service, const bus::NatsOptions& options, Ver
   } else {
     natsSubscription* sub = nullptr;
     natsConnection_SubscribeSync(&sub, nc->get(), "granary.registry.changed.>");
-    bool refused = Refused(nc->get());
+    Verdict v = Judge(nc->get());
     natsSubscription_Destroy(sub);
-    if (refused) {
+    if (v == Verdict::kAllowed) {
+      report->Pass("nats", absl::StrCat(who, " may watch catalog changes"));
+    } else {
       report->Fail("nats", absl::StrCat(who, " may not watch granary.registry.changed.>"),
                    kNatsFix);
-    } else {
-      report->Pass("nats", absl::StrCat(who, " may watch catalog changes"));
     }
   }
-  // Outside its subjects (and outside every stream's, so nothing is stored if it goes through).
-  std::vector<std::string> subjects = {absl::StrCat("granary.verify.", service)};
-  if (service == "ingestion") subjects.push_back("granary.registry.verify");
-  for (const std::string& subject : subjects) {
-    absl::StatusOr<NatsPtr> fresh = ConnectOnce(options);  // a fresh last error
-    if (!fresh.ok()) continue;
-    natsConnection_PublishString(fresh->get(), subject.c_str(), "");
-    if (Refused(fresh->get())) {
-      report->Pass("nats", absl::StrCat(who, " is refused ", subject));
-    } else {
+  // What it must not do, each on a fresh connection (a refusal sticks to the connection):
+  // publish outside its subjects (to subjects no stream holds, so nothing is stored if it goes
+  // through) and read other users' replies.
+  struct Probe {
+    bool publish;
+    std::string subject;
+  };
+  std::vector<Probe> probes = {{true, absl::StrCat("granary.verify.", service)},
+                               {false, "_INBOX.>"}};
+  if (service == "ingestion") probes.push_back({true, "granary.registry.verify"});
+  if (service != "materializer") probes.push_back({false, "_INBOX_granary-materializer.>"});
+  for (const Probe& probe : probes) {
+    const std::string what =
+        absl::StrCat(probe.publish ? "publish to " : "subscribe to ", probe.subject);
+    absl::StatusOr<NatsPtr> fresh = ConnectOnce(options);
+    if (!fresh.ok()) {
       report->Fail("nats",
-                   absl::StrCat(who, " may publish to ", subject,
-                                ": its permissions reach beyond its own subjects"),
+                   absl::StrCat(who, ": cannot check ", what, ": ", fresh.status().message()),
+                   "run verify again when NATS answers");
+      continue;
+    }
+    natsSubscription* sub = nullptr;
+    if (probe.publish) {
+      natsConnection_PublishString(fresh->get(), probe.subject.c_str(), "");
+    } else {
+      natsConnection_SubscribeSync(&sub, fresh->get(), probe.subject.c_str());
+    }
+    Verdict v = Judge(fresh->get());
+    if (sub != nullptr) natsSubscription_Destroy(sub);
+    if (v == Verdict::kRefused) {
+      report->Pass("nats", absl::StrCat(who, " may not ", what));
+    } else if (v == Verdict::kAllowed) {
+      report->Fail("nats",
+                   absl::StrCat(who, " may ", what, ": its permissions reach beyond its own"),
                    kNatsFix);
+    } else {
+      report->Fail("nats", absl::StrCat(who, ": NATS did not answer a check of ", what),
+                   "run verify again when NATS answers");
     }
   }
 }
