@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -22,24 +23,52 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool ClusterScoped(const std::string& kind) {
-  static const std::set<std::string> kinds = {"ClusterRole",      "ClusterRoleBinding",
-                                              "Namespace",        "CustomResourceDefinition",
-                                              "PersistentVolume", "StorageClass"};
-  return kinds.count(kind) > 0;
-}
-
 bool Loopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
          absl::StartsWith(host, "127.");
 }
 
-// The host of nats://host:port (the first URL of a list).
+// The host of scheme://[user:password@]host:port (the first URL of a list); IPv6 in brackets.
 std::string NatsHost(const std::string& url) {
-  std::string first = url.substr(0, url.find(','));
-  absl::string_view rest = first;
-  absl::ConsumePrefix(&rest, "nats://");
+  absl::string_view rest = absl::string_view(url).substr(0, url.find(','));
+  if (size_t scheme = rest.find("://"); scheme != absl::string_view::npos) {
+    rest.remove_prefix(scheme + 3);
+  }
+  if (size_t at = rest.rfind('@'); at != absl::string_view::npos) rest.remove_prefix(at + 1);
+  if (absl::StartsWith(rest, "[")) return std::string(rest.substr(0, rest.find(']') + 1));
   return std::string(rest.substr(0, rest.find(':')));
+}
+
+// A scalar quoted in kustomize's output stays quoted ("true", "9565" must stay strings for the
+// API server: annotations and KEDA's trigger metadata are maps of strings); yaml-cpp keeps the
+// distinction only as the node's tag, "!" for a quoted scalar.
+void Emit(YAML::Emitter& out, const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      out << YAML::BeginMap;
+      for (const auto& kv : node) {
+        out << YAML::Key;
+        Emit(out, kv.first);
+        out << YAML::Value;
+        Emit(out, kv.second);
+      }
+      out << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      out << YAML::BeginSeq;
+      for (const auto& item : node) Emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (node.Tag() == "!") {
+        out << YAML::DoubleQuoted << node.Scalar();
+      } else {
+        out << node.Scalar();
+      }
+      break;
+    default:
+      out << YAML::Null;
+  }
 }
 
 // deploy.yaml's replicas for a service, or 0 when it leaves them to the overlay.
@@ -163,23 +192,68 @@ absl::StatusOr<std::string> CustomizeManifests(const std::string& rendered,
   }
   const std::string& ns = config.kubernetes_namespace;
   ConfigRewriter configs(config, notes);
+  // First what the others refer to: which Deployments an autoscaler sizes, and the ConfigMaps,
+  // renamed with a hash of their new content (as kustomize names them) so that a changed
+  // config rolls the pods that mount it.
+  std::set<std::string> autoscaled;
+  std::map<std::string, std::string> renamed;
+  for (YAML::Node doc : docs) {
+    if (!doc || !doc["kind"]) continue;
+    const std::string kind = doc["kind"].as<std::string>();
+    if (kind == "HorizontalPodAutoscaler" || kind == "ScaledObject") {
+      autoscaled.insert(doc["spec"]["scaleTargetRef"]["name"].as<std::string>(""));
+    }
+    if (kind != "ConfigMap" || !doc["data"]) continue;
+    bool changed = false;
+    for (const char* service : kDeployServices) {
+      const std::string key = absl::StrCat(service, ".yaml");
+      if (!doc["data"][key]) continue;
+      doc["data"][key] = configs.Rewrite(service, doc["data"][key].as<std::string>());
+      changed = true;
+    }
+    if (!changed) continue;
+    const std::string name = doc["metadata"]["name"].as<std::string>();
+    uint32_t hash = 2166136261u;  // FNV-1a of the data
+    for (const auto& kv : doc["data"]) {
+      for (char c : kv.second.as<std::string>())
+        hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+    }
+    // Without kustomize's suffix (the last dash), then ours.
+    const std::string base = name.substr(0, name.rfind('-'));
+    renamed[name] = absl::StrCat(base, "-", absl::Hex(hash, absl::kZeroPad8));
+    doc["metadata"]["name"] = renamed[name];
+  }
   std::string out;
   for (YAML::Node doc : docs) {
     if (!doc || !doc["kind"]) continue;
     const std::string kind = doc["kind"].as<std::string>();
     const std::string name = doc["metadata"]["name"].as<std::string>("");
     std::string old_ns = doc["metadata"]["namespace"].as<std::string>("");
-    if (!ClusterScoped(kind)) doc["metadata"]["namespace"] = ns;
+    // Only what the overlay put in a namespace: the rest is cluster-wide.
+    if (!old_ns.empty()) doc["metadata"]["namespace"] = ns;
     if ((kind == "RoleBinding" || kind == "ClusterRoleBinding") && doc["subjects"]) {
       for (YAML::Node subject : doc["subjects"]) {
         if (subject["kind"].as<std::string>("") == "ServiceAccount") subject["namespace"] = ns;
       }
     }
+    // One per namespace: two deployments in two namespaces must not replace each other's.
+    if (kind == "ClusterRoleBinding" && old_ns.empty() && ns != "granary") {
+      doc["metadata"]["name"] = absl::StrCat(name, "-", ns);
+    }
     if (kind == "Deployment") {
       std::string service = ServiceOf(name);
-      if (int n = ReplicasOf(config, service); n > 0) doc["spec"]["replicas"] = n;
-      for (YAML::Node container : doc["spec"]["template"]["spec"]["containers"]) {
-        container["image"] = config.image;
+      if (autoscaled.count(name) > 0) {
+        // The autoscaler owns the count: a count here would reset it at every apply.
+        doc["spec"].remove("replicas");
+      } else if (int n = ReplicasOf(config, service); n > 0) {
+        doc["spec"]["replicas"] = n;
+      }
+      YAML::Node pod = doc["spec"]["template"]["spec"];
+      for (YAML::Node container : pod["containers"]) container["image"] = config.image;
+      for (YAML::Node volume : pod["volumes"]) {
+        if (!volume["configMap"]) continue;
+        auto it = renamed.find(volume["configMap"]["name"].as<std::string>(""));
+        if (it != renamed.end()) volume["configMap"]["name"] = it->second;
       }
     }
     if (kind == "HorizontalPodAutoscaler") {
@@ -208,16 +282,8 @@ absl::StatusOr<std::string> CustomizeManifests(const std::string& rendered,
         }
       }
     }
-    if (kind == "ConfigMap" && doc["data"]) {
-      for (const char* service : kDeployServices) {
-        const std::string key = absl::StrCat(service, ".yaml");
-        if (doc["data"][key]) {
-          doc["data"][key] = configs.Rewrite(service, doc["data"][key].as<std::string>());
-        }
-      }
-    }
     YAML::Emitter emitter;
-    emitter << doc;
+    Emit(emitter, doc);
     absl::StrAppend(&out, "---\n", emitter.c_str(), "\n");
   }
   return out;

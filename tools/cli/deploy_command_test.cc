@@ -29,7 +29,7 @@ DeployConfig Config() {
   c.target = "kubernetes";
   c.kubernetes_namespace = "ml-features";
   c.image = "registry.example/granary:1.2";
-  c.replicas = {{"serving", 5}, {"gateway", 1}};
+  c.replicas = {{"serving", 5}, {"gateway", 1}, {"ingestion", 3}};
   redis::RedisOptions redis;
   redis.host = "redis.infra.svc";
   redis.port = 6380;
@@ -81,15 +81,37 @@ TEST_F(DeployCommandTest, TheOverlayGetsTheNamespaceImageReplicasAndBackends) {
       }
     }
   }
-  EXPECT_EQ(by_name["Deployment/granary-serving"]["spec"]["replicas"].as<int>(), 5);
-  EXPECT_EQ(by_name["Deployment/granary-gateway"]["spec"]["replicas"].as<int>(), 1);
-  // Not in deploy.yaml: the overlay's.
-  EXPECT_EQ(by_name["Deployment/granary-materializer"]["spec"]["replicas"].as<int>(), 2);
+  // An autoscaler sizes serving, the gateway and the materializer: their Deployments carry no
+  // count (one would reset the autoscaler's at every apply); deploy.yaml's is its minimum.
+  for (const char* service : {"serving", "gateway", "materializer"}) {
+    EXPECT_FALSE(by_name[absl::StrCat("Deployment/granary-", service)]["spec"]["replicas"])
+        << service;
+  }
+  EXPECT_EQ(by_name["Deployment/granary-ingestion"]["spec"]["replicas"].as<int>(), 3);
+  EXPECT_EQ(by_name["Deployment/granary-registry"]["spec"]["replicas"].as<int>(), 2);  // overlay's
   YAML::Node hpa = by_name["HorizontalPodAutoscaler/granary-serving"];
   ASSERT_TRUE(hpa);
   EXPECT_EQ(hpa["spec"]["minReplicas"].as<int>(), 5);
   EXPECT_GE(hpa["spec"]["maxReplicas"].as<int>(), 5);
-  YAML::Node binding = by_name["ClusterRoleBinding/granary-gateway-tokenreview"];
+  // What the API server takes only as strings stays quoted: annotations, KEDA's metadata.
+  for (const char* service : {"serving", "gateway"}) {
+    YAML::Node annotations = by_name[absl::StrCat("Deployment/granary-", service)]["spec"]
+                                    ["template"]["metadata"]["annotations"];
+    ASSERT_TRUE(annotations.IsMap()) << service;
+    int checked = 0;
+    for (const auto& kv : annotations) {
+      const std::string value = kv.second.Scalar();
+      if (value != "true" && value != "false" &&
+          value.find_first_not_of("0123456789") != std::string::npos) {
+        continue;  // a plain scalar that is a string anyway
+      }
+      ++checked;
+      EXPECT_EQ(kv.second.Tag(), "!") << kv.first.as<std::string>() << " is not a string";
+    }
+    EXPECT_GE(checked, 2) << service;  // prometheus.io/scrape and prometheus.io/port
+  }
+  // Cluster-wide, so named for its namespace: another namespace's deployment keeps its own.
+  YAML::Node binding = by_name["ClusterRoleBinding/granary-gateway-tokenreview-ml-features"];
   ASSERT_TRUE(binding);
   EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(), "ml-features");
   YAML::Node keda = by_name["ScaledObject/granary-materializer"];
@@ -97,18 +119,28 @@ TEST_F(DeployCommandTest, TheOverlayGetsTheNamespaceImageReplicasAndBackends) {
   for (const YAML::Node& trigger : keda["spec"]["triggers"]) {
     EXPECT_EQ(trigger["metadata"]["natsServerMonitoringEndpoint"].as<std::string>(),
               "nats.infra.svc:8222");
+    EXPECT_EQ(trigger["metadata"]["lagThreshold"].Tag(), "!");
   }
   // Backends: serving's Redis from deploy.yaml; the registry's PostgreSQL is the local
   // stack's (loopback), so the overlay's address stays, and the operator is told.
-  std::string serving, registry;
+  std::string serving, registry, serving_map;
   for (const auto& [key, doc] : by_name) {
     if (key.rfind("ConfigMap/granary-serving-config", 0) == 0) {
       serving = doc["data"]["serving.yaml"].as<std::string>();
+      serving_map = doc["metadata"]["name"].as<std::string>();
     }
     if (key.rfind("ConfigMap/granary-registry-config", 0) == 0) {
       registry = doc["data"]["registry.yaml"].as<std::string>();
     }
   }
+  // A changed config is a ConfigMap of another name, which the Deployment mounts: it rolls.
+  EXPECT_THAT(Render("prod"), ::testing::Not(HasSubstr(serving_map)));
+  bool mounted = false;
+  for (const YAML::Node& volume :
+       by_name["Deployment/granary-serving"]["spec"]["template"]["spec"]["volumes"]) {
+    mounted = mounted || volume["configMap"]["name"].as<std::string>("") == serving_map;
+  }
+  EXPECT_TRUE(mounted) << serving_map;
   YAML::Node serving_config = YAML::Load(serving);
   EXPECT_EQ(serving_config["redis"]["address"].as<std::string>(), "redis.infra.svc:6380");
   EXPECT_EQ(serving_config["redis"]["user"].as<std::string>(), "granary-serving");
