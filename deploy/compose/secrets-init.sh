@@ -15,25 +15,27 @@
 set -eu
 
 DIR=${GRANARY_SECRETS_DIR:-/run/granary-secrets}
-NAMES="jwt.secret gateway.secret redis-serving redis-writer postgres-admin pg-registry
+# The admins' passwords go to a volume of their own, which no Granary service mounts.
+ADMIN_DIR=${GRANARY_ADMIN_SECRETS_DIR:-/run/granary-admin-secrets}
+NAMES="jwt.secret gateway.secret redis-serving redis-writer pg-registry
 pg-offline-reader pg-offline-writer nats-registry nats-serving nats-ingestion
-nats-materializer nats-gateway grafana-admin"
+nats-materializer nats-gateway"
+ADMIN_NAMES="postgres-admin grafana-admin"
 
-mkdir -p "$DIR"
 umask 077
 made=0
 total=0
-for name in $NAMES; do
+for entry in $(for n in $NAMES; do echo "$DIR/$n"; done; for n in $ADMIN_NAMES; do echo "$ADMIN_DIR/$n"; done); do
   total=$((total + 1))
-  file=$DIR/$name
-  if [ ! -s "$file" ]; then
+  mkdir -p "$(dirname "$entry")"
+  chmod 0755 "$(dirname "$entry")"
+  if [ ! -s "$entry" ]; then
     # Written aside and renamed: a run cut short never leaves a half-written secret that a
     # later run would keep.
-    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file.new"
-    mv "$file.new" "$file"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$entry.new"
+    mv "$entry.new" "$entry"
     made=$((made + 1))
   fi
-  chmod 0444 "$file"
+  chmod 0444 "$entry"
 done
-chmod 0755 "$DIR"
-echo "secrets-init: $made secret(s) created in $DIR, $total in all"
+echo "secrets-init: $made secret(s) created in $DIR and $ADMIN_DIR, $total in all"

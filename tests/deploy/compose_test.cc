@@ -174,6 +174,22 @@ TEST_F(ComposeTest, EachGranaryServiceChecksItsOwnGrpcHealth) {
 
 // The probe the health checks run is a command the CLI has: with nothing listening it exits
 // 1, "not serving", where an unknown command exits otherwise (CLI11's usage errors).
+// NATS's start script turns the secret files into the variables deploy/nats/nats.conf reads,
+// and nats-server accepts them even when a password reads as a number (12345e1234 is one to
+// a config parser; generated hex passwords are like that one time in fourteen).
+TEST(NatsStartTest, PasswordsThatLookLikeNumbersStillStartTheServer) {
+  const std::string secrets = TempPath("nats-secrets");
+  fs::create_directories(secrets);
+  for (const char* service : {"registry", "serving", "ingestion", "materializer", "gateway"}) {
+    std::ofstream(absl::StrCat(secrets, "/nats-", service)) << "12345e1234";
+  }
+  Result check = RunProgram(
+      {"/bin/sh", "deploy/compose/nats-start.sh", "-t"}, "",
+      {absl::StrCat("GRANARY_SECRETS_DIR=", secrets), "GRANARY_NATS_CONF=deploy/nats/nats.conf"});
+  EXPECT_EQ(check.status, 0) << check.output;
+  EXPECT_THAT(check.output, ::testing::HasSubstr("is valid"));
+}
+
 TEST_F(ComposeTest, TheCliHasTheHealthCommand) {
   Result probe = RunProgram({"tools/cli/granary", "health", "127.0.0.1:1"});
   EXPECT_TRUE(WIFEXITED(probe.status) && WEXITSTATUS(probe.status) == 1)
@@ -253,10 +269,19 @@ TEST_F(ComposeTest, EveryMountedFileExistsInTheRepository) {
     }
   }
   EXPECT_GE(binds, 15) << "fewer bind mounts than compose.yaml has";
-  for (const char* name : {"redis", "postgres", "nats", "grafana", "registry", "serving",
-                           "ingestion", "materializer", "gateway"}) {
+  for (const char* name : {"redis", "postgres", "nats", "registry", "serving", "ingestion",
+                           "materializer", "gateway"}) {
     EXPECT_EQ(MountedFrom(name, kSecretsDir), "granary-secrets")
         << name << " does not mount the granary-secrets volume at " << kSecretsDir;
+  }
+  // The admins' passwords only where they are used: never in a Granary service.
+  for (auto entry : (*config_)["services"]) {
+    const std::string name = entry.first.as<std::string>();
+    bool admin = false;
+    for (const auto& [source, target] : Mounts(name))
+      admin = admin || source == "granary-admin-secrets";
+    const bool allowed = name == "secrets" || name == "postgres" || name == "grafana";
+    EXPECT_EQ(admin, allowed) << name;
   }
 }
 
@@ -266,15 +291,17 @@ TEST_F(ComposeTest, EveryServiceAcceptsItsConfigWithTheSecretsThatAreMade) {
   const std::string secrets = TempPath("secrets");
   const std::string script = MountedFrom("secrets", "/etc/granary/secrets-init.sh");
   ASSERT_FALSE(script.empty());
-  Result init =
-      RunProgram({"/bin/sh", script}, "", {absl::StrCat("GRANARY_SECRETS_DIR=", secrets)});
+  const std::vector<std::string> env = {
+      absl::StrCat("GRANARY_SECRETS_DIR=", secrets),
+      absl::StrCat("GRANARY_ADMIN_SECRETS_DIR=", secrets, "-admin")};
+  Result init = RunProgram({"/bin/sh", script}, "", env);
   ASSERT_EQ(init.status, 0) << init.output;
   // A second run keeps what exists.
   const std::string jwt = ReadFile(secrets + "/jwt.secret");
   EXPECT_EQ(jwt.size(), 64u);
-  ASSERT_EQ(
-      RunProgram({"/bin/sh", script}, "", {absl::StrCat("GRANARY_SECRETS_DIR=", secrets)}).status,
-      0);
+  ASSERT_EQ(RunProgram({"/bin/sh", script}, "", env).status, 0);
+  EXPECT_EQ(ReadFile(secrets + "-admin/postgres-admin").size(), 64u);
+  EXPECT_FALSE(fs::exists(secrets + "/postgres-admin"));
   EXPECT_EQ(ReadFile(secrets + "/jwt.secret"), jwt);
   for (const char* name : kServices) {
     const std::string source = MountedFrom(name, absl::StrCat("/etc/granary/", name, ".yaml"));
