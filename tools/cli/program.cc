@@ -53,9 +53,11 @@ absl::StatusOr<Spawned> Spawn(const std::vector<std::string>& argv, bool pipe_in
   return s;
 }
 
+// Its exit status (128 + the signal that killed it), or 255 when it cannot be waited for.
 int Wait(pid_t pid) {
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return 255;
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
