@@ -132,7 +132,7 @@ YAML::Node* ComposeTest::config_ = nullptr;
 TEST_F(ComposeTest, EveryPieceOfTheStackIsThere) {
   for (const char* name :
        {"secrets", "redis", "postgres", "nats", "registry", "serving", "ingestion", "materializer",
-        "gateway", "prometheus", "grafana", "otel-collector"}) {
+        "gateway", "prometheus", "alertmanager", "grafana", "otel-collector"}) {
     EXPECT_TRUE(Service(name).IsMap()) << "no service " << name << " in " << kCompose;
   }
   EXPECT_EQ(Service("redis")["image"].as<std::string>(""), "redis:7");

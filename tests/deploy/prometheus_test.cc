@@ -34,6 +34,7 @@ constexpr char kConfig[] = "deploy/prometheus/prometheus.yml";
 constexpr char kRules[] = "deploy/prometheus/rules/granary.rules.yml";
 constexpr char kRulesTest[] = "deploy/prometheus/rules/granary.rules.test.yml";
 constexpr char kDashboard[] = "deploy/grafana/dashboards/granary.json";
+constexpr char kAlertmanager[] = "deploy/prometheus/alertmanager.yml";
 
 // promtool's exit status and output.
 std::pair<int, std::string> Promtool(std::vector<std::string> args) {
@@ -87,6 +88,32 @@ TEST(PrometheusTest, TheDashboardIsGrafanaJsonAndEveryQueryParses) {
   std::ofstream(path) << rules;
   auto [code, out] = Promtool({"check", "rules", path});
   EXPECT_EQ(code, 0) << out << rules;
+}
+
+// Alertmanager takes the routing and the inhibit rules, and every alert an inhibit rule names
+// is one the rules define (a renamed alert would otherwise silently page twice again).
+TEST(PrometheusTest, AmtoolAcceptsTheAlertmanagerConfigAndItsAlertsExist) {
+  auto process = Subprocess::Start({.argv = {"amtool", "check-config", kAlertmanager}});
+  ASSERT_OK(process.status());
+  absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(60));
+  ASSERT_OK(code.status());
+  EXPECT_EQ(*code, 0) << (*process)->Output();
+  EXPECT_THAT((*process)->Output(), ::testing::HasSubstr("3 inhibit rules"));
+
+  std::set<std::string> defined;
+  const std::string rules = ReadFile(kRules);
+  re2::StringPiece input(rules);
+  std::string name;
+  while (RE2::FindAndConsume(&input, R"(- alert: (\w+))", &name)) defined.insert(name);
+  ASSERT_GE(defined.size(), 10u);
+  const std::string config = ReadFile(kAlertmanager);
+  re2::StringPiece named(config);
+  int checked = 0;
+  while (RE2::FindAndConsume(&named, R"((Granary\w+))", &name)) {
+    EXPECT_EQ(defined.count(name), 1u) << kAlertmanager << " names " << name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 6);
 }
 
 // The metric names a rules file or dashboard uses (histogram series named by their family).
