@@ -69,10 +69,12 @@ class PostgresRolesTest : public ::testing::Test {
     delete secrets_;
   }
 
-  static std::pair<int, std::string> InitRoles() {
+  static std::pair<int, std::string> InitRoles(const std::string& admin = "postgres",
+                                               const std::string& database = "granary") {
     auto process = Subprocess::Start(
         {.argv = {"sh", kInitRoles},
-         .env = {"PGHOST=127.0.0.1", absl::StrCat("PGPORT=", pg_->port()), "PGUSER=postgres",
+         .env = {"PGHOST=127.0.0.1", absl::StrCat("PGPORT=", pg_->port()),
+                 absl::StrCat("PGUSER=", admin), absl::StrCat("GRANARY_DATABASE=", database),
                  absl::StrCat("GRANARY_SECRETS_DIR=", secrets_->path())}});
     if (!process.ok()) return {-1, process.status().ToString()};
     absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(60));
@@ -241,6 +243,29 @@ TEST_F(PostgresRolesTest, TheReaderReadsAndMakesTemporaryTablesAndWritesNothing)
   ExpectRefused("granary_offline_reader", "SELECT * FROM jobs.jobs");
   ExpectRefused("granary_offline_reader", "DELETE FROM jobs.jobs");
   ExpectRefused("granary_offline_reader", "DROP SCHEMA jobs CASCADE");
+}
+
+// A managed PostgreSQL gives no superuser: its admin owns the database and may create roles.
+// The script works as that admin too, and leaves it no member of Granary's roles.
+TEST_F(PostgresRolesTest, ADatabaseOwnerThatIsNotASuperuserCanRunIt) {
+  ASSERT_OK(pg_->Execute("CREATE ROLE dbadmin LOGIN CREATEROLE"));
+  ASSERT_OK(pg_->Execute("CREATE DATABASE managed OWNER dbadmin"));
+  auto [code, output] = InitRoles("dbadmin", "managed");
+  ASSERT_EQ(code, 0) << output;
+  pqxx::connection conn(pg_->ConnInfo("managed"));
+  pqxx::nontransaction tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = "
+                     "'registry'")[0]
+                .as<std::string>(),
+            "granary_registry");
+  EXPECT_EQ(tx.exec1("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = "
+                     "'jobs'")[0]
+                .as<std::string>(),
+            "granary_offline_writer");
+  EXPECT_FALSE(
+      tx.exec1("SELECT pg_has_role('dbadmin', 'granary_registry', 'MEMBER')")[0].as<bool>());
+  EXPECT_FALSE(
+      tx.exec1("SELECT pg_has_role('dbadmin', 'granary_offline_writer', 'MEMBER')")[0].as<bool>());
 }
 
 TEST_F(PostgresRolesTest, ARoleOfNoJobCannotConnectToTheDatabase) {
