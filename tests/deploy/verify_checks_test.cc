@@ -68,6 +68,9 @@ redis::RedisOptions RedisAs(const RedisServer& server, const std::string& user,
 
 TEST(VerifyRedisTest, TheFilesUsersPassAndNothingRuns) {
   ASSERT_OK_AND_ASSIGN(auto redis, RedisServer::Start({.config_lines = AclLines()}));
+  // A key that a FLUSHALL, FLUSHDB or DEL that ran would take away.
+  ASSERT_OK_AND_ASSIGN(auto writer, redis::Connection::Open(RedisAs(*redis, "granary-writer")));
+  ASSERT_OK(writer->Command({"HSET", "granary:verify:sentinel", "f", "kept"}).status());
   cli::VerifyReport report;
   cli::VerifyRedis("serving", RedisAs(*redis, "granary-serving"), cli::RedisRole::kReader, &report);
   cli::VerifyRedis("materializer", RedisAs(*redis, "granary-writer"), cli::RedisRole::kWriter,
@@ -76,12 +79,15 @@ TEST(VerifyRedisTest, TheFilesUsersPassAndNothingRuns) {
   EXPECT_FALSE(report.failed()) << out;
   EXPECT_THAT(out, HasSubstr("PASS  redis     serving's user granary-serving may only read"));
   EXPECT_THAT(out, HasSubstr("granary-writer may run the online store's writes and no more"));
-  // The probes were only queued: the key they name was never written, nothing was flushed.
-  redis::RedisOptions writer = RedisAs(*redis, "granary-writer");
-  ASSERT_OK_AND_ASSIGN(auto conn, redis::Connection::Open(writer));
-  ASSERT_OK_AND_ASSIGN(redis::Reply fields, conn->Command({"HMGET", "granary:verify:absent", "f"}));
-  ASSERT_EQ(fields.elements.size(), 1u);
-  EXPECT_TRUE(fields.elements[0].is_nil());
+  // The probes were only queued: the key they name was never written, nothing was flushed or
+  // deleted.
+  ASSERT_OK_AND_ASSIGN(redis::Reply absent,
+                       writer->Command({"HMGET", "granary:verify:absent", "f"}));
+  ASSERT_EQ(absent.elements.size(), 1u);
+  EXPECT_TRUE(absent.elements[0].is_nil());
+  ASSERT_OK_AND_ASSIGN(redis::Reply kept,
+                       writer->Command({"HGET", "granary:verify:sentinel", "f"}));
+  EXPECT_EQ(kept.str, "kept");
 }
 
 TEST(VerifyRedisTest, AWrongPasswordMoreOrLessThanNeededAndAnOpenDoorFail) {

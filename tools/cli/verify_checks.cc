@@ -47,8 +47,14 @@ Outcome Try(redis::Connection& conn, const std::vector<std::string>& args, std::
     return Outcome::kError;
   }
   // NOPERM, or a command the server does not have (renamed away on managed Redis): either way
-  // the user cannot run it.
-  return Outcome::kRefused;
+  // the user cannot run it. Anything else (OOM, READONLY, LOADING, MOVED, ...) says nothing
+  // about permissions.
+  if (absl::StartsWith(queued.str, "NOPERM") ||
+      absl::StartsWith(queued.str, "ERR unknown command")) {
+    return Outcome::kRefused;
+  }
+  *error = absl::StrCat("cannot tell whether it may run ", args[0], ": ", queued.str);
+  return Outcome::kError;
 }
 
 // ---- PostgreSQL -----------------------------------------------------------------------------
@@ -86,7 +92,8 @@ std::vector<TablePrivileges> OfflineTables(pqxx::work& tx) {
   return out;
 }
 
-// The role's schemas it does not own (missing ones too): roles.sql makes them, owned by it.
+// The role's schemas (missing ones too) and tables in them it does not own: roles.sql makes
+// them, owned by it.
 std::vector<std::string> SchemasNotOwned(pqxx::work& tx, const std::vector<std::string>& schemas) {
   std::vector<std::string> out;
   for (const std::string& schema : schemas) {
@@ -95,6 +102,14 @@ std::vector<std::string> SchemasNotOwned(pqxx::work& tx, const std::vector<std::
         "(SELECT oid FROM pg_roles WHERE rolname = current_user)",
         schema);
     if (owned.empty()) out.push_back(absl::StrCat("ownership of schema ", schema));
+    // Its tables too: a schema handed over with another role's tables cannot be migrated.
+    for (const auto& r : tx.exec_params(
+             "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON "
+             "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND "
+             "c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user) ORDER BY 1",
+             schema)) {
+      out.push_back(absl::StrCat("ownership of table ", r[0].c_str()));
+    }
   }
   return out;
 }
