@@ -557,8 +557,8 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
                         "--dry-run", "--repo", repo}),
                    0);
   const std::string manifests = last_output_;
-  EXPECT_THAT(manifests, HasSubstr("image: granary:latest"));  // deploy.yaml's, in each
-  EXPECT_THAT(manifests, HasSubstr("name: granary-serving\n  namespace: granary\n"));
+  EXPECT_THAT(manifests, HasSubstr("image: \"granary:latest\""));  // deploy.yaml's, in each
+  EXPECT_THAT(manifests, HasSubstr("name: granary-serving\n  namespace: \"granary\"\n"));
   EXPECT_THAT(manifests, HasSubstr("(the local stack): the manifests keep the overlay's"));
 
   // Redis goes away: serving and the materializer need it; the others do not.

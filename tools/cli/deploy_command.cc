@@ -71,6 +71,33 @@ void Emit(YAML::Emitter& out, const YAML::Node& node) {
   }
 }
 
+// Sets a string the API server must read as one: quoted on output (a namespace "2024" or an
+// image tag "1.10" must not become a number).
+void SetString(YAML::Node node, const std::string& value) {
+  node = value;
+  node.SetTag("!");
+}
+
+// Points every reference to a renamed ConfigMap in a pod template at its new name: volumes
+// and projected volumes (configMap), envFrom (configMapRef), env (configMapKeyRef), in any
+// container list.
+void RenameConfigMapRefs(YAML::Node node, const std::map<std::string, std::string>& renamed) {
+  if (node.IsSequence()) {
+    for (YAML::Node item : node) RenameConfigMapRefs(item, renamed);
+    return;
+  }
+  if (!node.IsMap()) return;
+  for (auto kv : node) {
+    const std::string key = kv.first.as<std::string>("");
+    if ((key == "configMap" || key == "configMapRef" || key == "configMapKeyRef") &&
+        kv.second.IsMap() && kv.second["name"]) {
+      auto it = renamed.find(kv.second["name"].as<std::string>(""));
+      if (it != renamed.end()) SetString(kv.second["name"], it->second);
+    }
+    RenameConfigMapRefs(kv.second, renamed);
+  }
+}
+
 // deploy.yaml's replicas for a service, or 0 when it leaves them to the overlay.
 int ReplicasOf(const DeployConfig& config, const std::string& service) {
   auto it = config.replicas.find(service);
@@ -221,7 +248,7 @@ absl::StatusOr<std::string> CustomizeManifests(const std::string& rendered,
     // Without kustomize's suffix (the last dash), then ours.
     const std::string base = name.substr(0, name.rfind('-'));
     renamed[name] = absl::StrCat(base, "-", absl::Hex(hash, absl::kZeroPad8));
-    doc["metadata"]["name"] = renamed[name];
+    SetString(doc["metadata"]["name"], renamed[name]);
   }
   std::string out;
   for (YAML::Node doc : docs) {
@@ -230,15 +257,17 @@ absl::StatusOr<std::string> CustomizeManifests(const std::string& rendered,
     const std::string name = doc["metadata"]["name"].as<std::string>("");
     std::string old_ns = doc["metadata"]["namespace"].as<std::string>("");
     // Only what the overlay put in a namespace: the rest is cluster-wide.
-    if (!old_ns.empty()) doc["metadata"]["namespace"] = ns;
+    if (!old_ns.empty()) SetString(doc["metadata"]["namespace"], ns);
     if ((kind == "RoleBinding" || kind == "ClusterRoleBinding") && doc["subjects"]) {
       for (YAML::Node subject : doc["subjects"]) {
-        if (subject["kind"].as<std::string>("") == "ServiceAccount") subject["namespace"] = ns;
+        if (subject["kind"].as<std::string>("") == "ServiceAccount") {
+          SetString(subject["namespace"], ns);
+        }
       }
     }
     // One per namespace: two deployments in two namespaces must not replace each other's.
     if (kind == "ClusterRoleBinding" && old_ns.empty() && ns != "granary") {
-      doc["metadata"]["name"] = absl::StrCat(name, "-", ns);
+      SetString(doc["metadata"]["name"], absl::StrCat(name, "-", ns));
     }
     if (kind == "Deployment") {
       std::string service = ServiceOf(name);
@@ -249,12 +278,8 @@ absl::StatusOr<std::string> CustomizeManifests(const std::string& rendered,
         doc["spec"]["replicas"] = n;
       }
       YAML::Node pod = doc["spec"]["template"]["spec"];
-      for (YAML::Node container : pod["containers"]) container["image"] = config.image;
-      for (YAML::Node volume : pod["volumes"]) {
-        if (!volume["configMap"]) continue;
-        auto it = renamed.find(volume["configMap"]["name"].as<std::string>(""));
-        if (it != renamed.end()) volume["configMap"]["name"] = it->second;
-      }
+      for (YAML::Node container : pod["containers"]) SetString(container["image"], config.image);
+      RenameConfigMapRefs(pod, renamed);
     }
     if (kind == "HorizontalPodAutoscaler") {
       std::string service = ServiceOf(doc["spec"]["scaleTargetRef"]["name"].as<std::string>(""));
@@ -274,11 +299,11 @@ absl::StatusOr<std::string> CustomizeManifests(const std::string& rendered,
         YAML::Node endpoint = trigger["metadata"]["natsServerMonitoringEndpoint"];
         if (!endpoint) continue;
         if (nats != config.nats.end() && !Loopback(NatsHost(nats->second.url))) {
-          endpoint = absl::StrCat(NatsHost(nats->second.url), ":8222");
+          SetString(endpoint, absl::StrCat(NatsHost(nats->second.url), ":8222"));
         } else if (!old_ns.empty()) {
-          endpoint = absl::StrReplaceAll(
-              endpoint.as<std::string>(),
-              {{absl::StrCat(".", old_ns, ".svc"), absl::StrCat(".", ns, ".svc")}});
+          SetString(endpoint, absl::StrReplaceAll(endpoint.as<std::string>(),
+                                                  {{absl::StrCat(".", old_ns, ".svc"),
+                                                    absl::StrCat(".", ns, ".svc")}}));
         }
       }
     }

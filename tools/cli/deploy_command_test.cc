@@ -27,7 +27,7 @@ DeployConfig Config() {
   DeployConfig c;
   c.path = "deploy.yaml";
   c.target = "kubernetes";
-  c.kubernetes_namespace = "ml-features";
+  c.kubernetes_namespace = "2024";  // reads as a number unless quoted
   c.image = "registry.example/granary:1.2";
   c.replicas = {{"serving", 5}, {"gateway", 1}, {"ingestion", 3}};
   redis::RedisOptions redis;
@@ -73,7 +73,8 @@ TEST_F(DeployCommandTest, TheOverlayGetsTheNamespaceImageReplicasAndBackends) {
     const std::string kind = doc["kind"].as<std::string>();
     by_name[kind + "/" + doc["metadata"]["name"].as<std::string>()] = doc;
     if (kind != "ClusterRole" && kind != "ClusterRoleBinding") {
-      EXPECT_EQ(doc["metadata"]["namespace"].as<std::string>(""), "ml-features") << kind;
+      EXPECT_EQ(doc["metadata"]["namespace"].as<std::string>(""), "2024") << kind;
+      EXPECT_EQ(doc["metadata"]["namespace"].Tag(), "!") << kind << ": 2024 must stay a string";
     }
     if (kind == "Deployment") {
       for (const YAML::Node& c : doc["spec"]["template"]["spec"]["containers"]) {
@@ -111,9 +112,9 @@ TEST_F(DeployCommandTest, TheOverlayGetsTheNamespaceImageReplicasAndBackends) {
     EXPECT_GE(checked, 2) << service;  // prometheus.io/scrape and prometheus.io/port
   }
   // Cluster-wide, so named for its namespace: another namespace's deployment keeps its own.
-  YAML::Node binding = by_name["ClusterRoleBinding/granary-gateway-tokenreview-ml-features"];
+  YAML::Node binding = by_name["ClusterRoleBinding/granary-gateway-tokenreview-2024"];
   ASSERT_TRUE(binding);
-  EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(), "ml-features");
+  EXPECT_EQ(binding["subjects"][0]["namespace"].as<std::string>(), "2024");
   YAML::Node keda = by_name["ScaledObject/granary-materializer"];
   ASSERT_TRUE(keda);
   for (const YAML::Node& trigger : keda["spec"]["triggers"]) {
