@@ -23,6 +23,13 @@ nats-materializer nats-gateway"
 ADMIN_NAMES="postgres-admin grafana-admin"
 
 umask 077
+# A stack from before the admin volume kept its admin passwords with the others: they move
+# (PostgreSQL and Grafana hold these already; new ones would not match).
+mkdir -p "$ADMIN_DIR"
+for n in $ADMIN_NAMES; do
+  if [ -s "$DIR/$n" ] && [ ! -s "$ADMIN_DIR/$n" ]; then mv "$DIR/$n" "$ADMIN_DIR/$n"; fi
+  rm -f "$DIR/$n"
+done
 made=0
 total=0
 for entry in $(for n in $NAMES; do echo "$DIR/$n"; done; for n in $ADMIN_NAMES; do echo "$ADMIN_DIR/$n"; done); do

@@ -294,13 +294,17 @@ TEST_F(ComposeTest, EveryServiceAcceptsItsConfigWithTheSecretsThatAreMade) {
   const std::vector<std::string> env = {
       absl::StrCat("GRANARY_SECRETS_DIR=", secrets),
       absl::StrCat("GRANARY_ADMIN_SECRETS_DIR=", secrets, "-admin")};
+  // A stack from before the admin volume: its admin password moves there, unchanged.
+  fs::create_directories(secrets);
+  std::ofstream(secrets + "/postgres-admin") << "old-admin-password";
   Result init = RunProgram({"/bin/sh", script}, "", env);
   ASSERT_EQ(init.status, 0) << init.output;
   // A second run keeps what exists.
   const std::string jwt = ReadFile(secrets + "/jwt.secret");
   EXPECT_EQ(jwt.size(), 64u);
   ASSERT_EQ(RunProgram({"/bin/sh", script}, "", env).status, 0);
-  EXPECT_EQ(ReadFile(secrets + "-admin/postgres-admin").size(), 64u);
+  EXPECT_EQ(ReadFile(secrets + "-admin/postgres-admin"), "old-admin-password");
+  EXPECT_EQ(ReadFile(secrets + "-admin/grafana-admin").size(), 64u);
   EXPECT_FALSE(fs::exists(secrets + "/postgres-admin"));
   EXPECT_EQ(ReadFile(secrets + "/jwt.secret"), jwt);
   for (const char* name : kServices) {
