@@ -8,6 +8,7 @@
 #include "libs/base/grpc_status.h"
 #include "libs/base/status_macros.h"
 #include "libs/bus/streams.h"
+#include "libs/config/reader.h"
 
 namespace granary::integration {
 
@@ -28,11 +29,13 @@ absl::StatusOr<std::unique_ptr<IngestionHarness>> IngestionHarness::Start(Harnes
   if (!h->nats_->WaitConnected(absl::Seconds(10))) return absl::UnavailableError("nats");
   ASSIGN_OR_RETURN(h->js_, bus::JetStream::Create(h->nats_));
   if (options.materializers == 0) {
-    // As after a materializer ran once: its durable consumers exist and hold what is pushed
-    // (ingestion declares the streams, and only the materializer makes the consumers). Their
-    // replicas follow the stream's, which ingestion made.
-    bus::JetStreamSettings settings;
-    settings.replicas = 0;
+    // As after a materializer ran once: its durable consumers exist, declared with the
+    // stack's settings, and hold what is pushed (ingestion declares the streams; only the
+    // materializer makes the consumers).
+    ASSIGN_OR_RETURN(config::Reader root, config::Reader::FromString(absl::StrCat(
+                                              "jetstream: ", options.stack.jetstream)));
+    bus::JetStreamSettings settings = bus::ReadJetStreamSettings(root.Section("jetstream"), nats);
+    RETURN_IF_ERROR(root.Finish());
     for (const bus::ConsumerSpec& spec : bus::GranaryConsumers(settings)) {
       RETURN_IF_ERROR(h->js_->EnsureConsumer(spec).status());
     }
