@@ -16,6 +16,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "libs/bus/connection.h"
+#include "libs/bus/jetstream.h"
+#include "libs/bus/streams.h"
 #include "libs/redis/connection.h"
 #include "libs/testing/nats_server.h"
 #include "libs/testing/redis_server.h"
@@ -147,12 +150,25 @@ class VerifyNatsTest : public ::testing::Test {
 TEST_F(VerifyNatsTest, EveryUserOfTheFilePasses) {
   auto nats = Start({});
   ASSERT_NE(nats, nullptr);
+  // The streams exist, as in a running deployment: verify's publishes must store nothing.
+  ASSERT_OK_AND_ASSIGN(auto connection, bus::Connection::Open(As(*nats, "materializer")));
+  ASSERT_TRUE(connection->WaitConnected(absl::Seconds(30)));
+  ASSERT_OK_AND_ASSIGN(auto js, bus::JetStream::Create(connection));
+  ASSERT_OK(bus::DeclareStreams(*js, bus::JetStreamSettings{}).status());
   cli::VerifyReport report;
   for (const char* service : {"registry", "serving", "ingestion", "materializer", "gateway"}) {
     cli::VerifyNats(service, As(*nats, service), &report);
   }
   const std::string out = Report(report);
   EXPECT_FALSE(report.failed()) << out;
+  EXPECT_THAT(out, HasSubstr("refuses a client without a user"));
+  EXPECT_THAT(out, HasSubstr("PASS  nats      ingestion's user granary-ingestion may publish to "
+                             "granary.push.verify.verify"));
+  EXPECT_THAT(out, HasSubstr("granary-materializer may publish to granary.tasks.verify"));
+  for (const char* stream : {bus::kPushStream, bus::kTaskStream, bus::kCleanupStream}) {
+    ASSERT_OK_AND_ASSIGN(bus::StreamState state, js->GetStreamState(stream));
+    EXPECT_EQ(state.messages, 0u) << stream << " got verify's probe";
+  }
   EXPECT_THAT(out,
               HasSubstr("PASS  nats      ingestion's user granary-ingestion reaches JetStream"));
   EXPECT_THAT(out, HasSubstr("PASS  nats      serving's user granary-serving may watch catalog "

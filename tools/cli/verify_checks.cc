@@ -408,6 +408,16 @@ void VerifyNats(const std::string& service, const bus::NatsOptions& options, Ver
     return;
   }
   report->Pass("nats", absl::StrCat(who, " logs in to ", options.url));
+  if (service == "registry") {  // once per server: nobody logs in without a user
+    bus::NatsOptions anonymous;
+    anonymous.url = options.url;
+    if (ConnectOnce(anonymous).ok()) {
+      report->Fail("nats", absl::StrCat(options.url, " lets a client in without a user"),
+                   "list only Granary's users (deploy/nats/nats.conf), with no no_auth_user");
+    } else {
+      report->Pass("nats", absl::StrCat(options.url, " refuses a client without a user"));
+    }
+  }
   if (DeclaresStreams(service)) {
     natsMsg* reply = nullptr;
     natsStatus s = natsConnection_RequestString(&reply, nc->get(), "$JS.API.INFO", "", 2000);
@@ -421,6 +431,25 @@ void VerifyNats(const std::string& service, const bus::NatsOptions& options, Ver
           absl::StrCat("enable JetStream (-js) and ", kNatsFix));
     } else {
       report->Pass("nats", absl::StrCat(who, " reaches JetStream"));
+    }
+    // What it publishes, without storing anything: a stream takes a message only when its
+    // Nats-Expected-Stream header names it, and this one names no stream (the permission is
+    // checked before that).
+    const std::string subject = service == "ingestion"  ? "granary.push.verify.verify"
+                                : service == "registry" ? "granary.cleanup.verify"
+                                                        : "granary.tasks.verify";
+    absl::StatusOr<NatsPtr> fresh = ConnectOnce(options);
+    if (fresh.ok()) {
+      natsMsg* msg = nullptr;
+      natsMsg_Create(&msg, subject.c_str(), nullptr, "", 0);
+      natsMsgHeader_Set(msg, "Nats-Expected-Stream", "granary-verify-none");
+      natsConnection_PublishMsg(fresh->get(), msg);
+      natsMsg_Destroy(msg);
+      if (Judge(fresh->get()) == Verdict::kAllowed) {
+        report->Pass("nats", absl::StrCat(who, " may publish to ", subject));
+      } else {
+        report->Fail("nats", absl::StrCat(who, " may not publish to ", subject), kNatsFix);
+      }
     }
   } else {
     natsSubscription* sub = nullptr;
