@@ -12,7 +12,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,7 +26,7 @@
 #include "yaml-cpp/yaml.h"
 #include <sys/wait.h>
 
-#include "libs/testing/subprocess.h"
+#include "tests/deploy/programs.h"
 
 namespace granary::testing {
 namespace {
@@ -37,46 +36,6 @@ namespace fs = std::filesystem;
 constexpr char kCompose[] = "compose.yaml";
 constexpr char kSecretsDir[] = "/run/granary-secrets";
 const char* const kServices[] = {"registry", "serving", "ingestion", "materializer", "gateway"};
-
-struct Result {
-  int status = -1;
-  std::string output;
-};
-
-// Runs argv to its end; with `stdout_path`, stdout goes to that file (docker-compose and
-// promtool print warnings on stderr, which must not land in what is parsed).
-Result RunProgram(std::vector<std::string> argv, const std::string& stdout_path = "",
-                  std::vector<std::string> env = {}) {
-  if (!stdout_path.empty()) {
-    argv.insert(argv.begin(),
-                {"/bin/sh", "-c", "out=$1; shift; exec \"$@\" >\"$out\"", "sh", stdout_path});
-  }
-  auto process = Subprocess::Start({.argv = argv, .env = env});
-  if (!process.ok()) return {-1, process.status().ToString()};
-  absl::StatusOr<int> status = (*process)->Wait(absl::Seconds(120));
-  return {status.ok() ? *status : -1, (*process)->Output()};
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A program on PATH, else in /usr/bin: Bazel's test environment may give a short PATH.
-std::string FindProgram(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {
-    const std::string candidate = absl::StrCat(dir, "/", name);
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return absl::StrCat("/usr/bin/", name);
-}
-
-std::string TempPath(const std::string& name) {
-  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
-}
 
 // The port of a host:port.
 std::string PortOf(const std::string& address) { return address.substr(address.rfind(':') + 1); }

@@ -14,7 +14,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,7 +26,7 @@
 #include "re2/re2.h"
 #include "yaml-cpp/yaml.h"
 
-#include "libs/testing/subprocess.h"
+#include "tests/deploy/programs.h"
 
 namespace granary::testing {
 namespace {
@@ -37,45 +36,6 @@ namespace fs = std::filesystem;
 constexpr char kSecretName[] = "granary-secrets";
 constexpr char kSecretsDir[] = "/run/granary-secrets";
 const char* const kServices[] = {"registry", "serving", "ingestion", "materializer", "gateway"};
-
-struct Result {
-  int status = -1;
-  std::string output;
-};
-
-// Runs argv to its end; with `stdout_path`, stdout goes to that file (today's kustomize warns
-// on stderr that `bases:` is deprecated, which must not land in what is parsed).
-Result RunProgram(std::vector<std::string> argv, const std::string& stdout_path = "") {
-  if (!stdout_path.empty()) {
-    argv.insert(argv.begin(),
-                {"/bin/sh", "-c", "out=$1; shift; exec \"$@\" >\"$out\"", "sh", stdout_path});
-  }
-  auto process = Subprocess::Start({.argv = argv});
-  if (!process.ok()) return {-1, process.status().ToString()};
-  absl::StatusOr<int> status = (*process)->Wait(absl::Seconds(120));
-  return {status.ok() ? *status : -1, (*process)->Output()};
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// kubectl on PATH, else /usr/bin/kubectl: Bazel's test environment may give a short PATH.
-std::string Kubectl() {
-  const char* path = std::getenv("PATH");
-  for (absl::string_view dir : absl::StrSplit(path ? path : "", ':', absl::SkipEmpty())) {
-    const std::string candidate = absl::StrCat(dir, "/kubectl");
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "/usr/bin/kubectl";
-}
-
-std::string TempPath(const std::string& name) {
-  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
-}
 
 // Whether `selector` (matchLabels, and matchExpressions with In / NotIn / Exists) selects
 // `labels`. An empty selector selects everything, as in Kubernetes.
@@ -109,8 +69,8 @@ class OverlayTest : public ::testing::TestWithParam<std::string> {
     fs::remove_all(copy);
     fs::copy("deploy/k8s", copy, fs::copy_options::recursive);
     const std::string rendered = TempPath(absl::StrCat(GetParam(), ".yaml"));
-    Result kustomize =
-        RunProgram({Kubectl(), "kustomize", (copy / "overlays" / GetParam()).string()}, rendered);
+    Result kustomize = RunProgram(
+        {FindProgram("kubectl"), "kustomize", (copy / "overlays" / GetParam()).string()}, rendered);
     ASSERT_EQ(kustomize.status, 0) << "kubectl kustomize overlays/" << GetParam() << ":\n"
                                    << kustomize.output;
     for (YAML::Node object : YAML::LoadAll(ReadFile(rendered))) {

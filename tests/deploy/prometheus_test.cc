@@ -7,7 +7,6 @@
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,8 +23,8 @@
 #include "libs/testing/eventually.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/status_matchers.h"
-#include "libs/testing/subprocess.h"
 #include "libs/testing/test_stack.h"
+#include "tests/deploy/programs.h"
 
 namespace granary::testing {
 namespace {
@@ -39,10 +38,8 @@ constexpr char kAlertmanager[] = "deploy/prometheus/alertmanager.yml";
 // promtool's exit status and output.
 std::pair<int, std::string> Promtool(std::vector<std::string> args) {
   args.insert(args.begin(), "promtool");
-  auto process = Subprocess::Start({.argv = args});
-  if (!process.ok()) return {-1, process.status().ToString()};
-  absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(60));
-  return {code.ok() ? *code : -1, (*process)->Output()};
+  Result r = RunProgram(args);
+  return {r.status, r.output};
 }
 
 TEST(PrometheusTest, PromtoolAcceptsTheConfigAndTheRulesAndTheirTestsPass) {
@@ -53,13 +50,6 @@ TEST(PrometheusTest, PromtoolAcceptsTheConfigAndTheRulesAndTheirTestsPass) {
   auto [test_code, test_out] = Promtool({"test", "rules", kRulesTest});
   EXPECT_EQ(test_code, 0) << test_out;
   EXPECT_THAT(test_out, ::testing::HasSubstr("SUCCESS"));
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 TEST(PrometheusTest, TheDashboardIsGrafanaJsonAndEveryQueryParses) {
@@ -93,12 +83,9 @@ TEST(PrometheusTest, TheDashboardIsGrafanaJsonAndEveryQueryParses) {
 // Alertmanager takes the routing and the inhibit rules, and every alert an inhibit rule names
 // is one the rules define (a renamed alert would otherwise silently page twice again).
 TEST(PrometheusTest, AmtoolAcceptsTheAlertmanagerConfigAndItsAlertsExist) {
-  auto process = Subprocess::Start({.argv = {"amtool", "check-config", kAlertmanager}});
-  ASSERT_OK(process.status());
-  absl::StatusOr<int> code = (*process)->Wait(absl::Seconds(60));
-  ASSERT_OK(code.status());
-  EXPECT_EQ(*code, 0) << (*process)->Output();
-  EXPECT_THAT((*process)->Output(), ::testing::HasSubstr("2 inhibit rules"));
+  Result amtool = RunProgram({"amtool", "check-config", kAlertmanager});
+  EXPECT_EQ(amtool.status, 0) << amtool.output;
+  EXPECT_THAT(amtool.output, ::testing::HasSubstr("2 inhibit rules"));
 
   std::set<std::string> defined;
   const std::string rules = ReadFile(kRules);

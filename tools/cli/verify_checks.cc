@@ -308,13 +308,13 @@ void VerifyRedis(const std::string& service, const redis::RedisOptions& options,
   report->Pass("redis", absl::StrCat(who, " logs in to ", options.host, ":", options.port));
   // Without a user and password nobody may do anything: else the separation is moot (asked
   // once, with serving's address).
-  redis::RedisOptions anonymous = options;
-  anonymous.user.clear();
-  anonymous.password = config::Secret();
-  if (absl::StatusOr<std::unique_ptr<redis::Connection>> nobody =
-          redis::Connection::Open(anonymous);
-      role == RedisRole::kReader && nobody.ok()) {
-    absl::StatusOr<redis::Reply> ping = (*nobody)->Command({"PING"});
+  if (role == RedisRole::kReader) {
+    redis::RedisOptions anonymous = options;
+    anonymous.user.clear();
+    anonymous.password = config::Secret();
+    absl::StatusOr<std::unique_ptr<redis::Connection>> nobody = redis::Connection::Open(anonymous);
+    absl::StatusOr<redis::Reply> ping =
+        nobody.ok() ? (*nobody)->Command({"PING"}) : absl::StatusOr<redis::Reply>(nobody.status());
     if (ping.ok() && !ping->is_error()) {
       report->Fail("redis",
                    absl::StrCat(options.host, ":", options.port,
