@@ -29,6 +29,8 @@ class Message {
   virtual absl::string_view data() const = 0;
   // The id its publisher gave it for deduplication; empty when none.
   virtual absl::string_view message_id() const = 0;
+  // The W3C traceparent its publisher sent with it (libs/trace); empty when none.
+  virtual absl::string_view traceparent() const { return {}; }
   // 1 on the first delivery.
   virtual uint64_t deliveries() const = 0;
   virtual uint64_t stream_sequence() const = 0;

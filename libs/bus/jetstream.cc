@@ -125,6 +125,10 @@ class JetStreamMessage : public Message {
     }
     const char* id = nullptr;
     if (natsMsgHeader_Get(msg_, "Nats-Msg-Id", &id) == NATS_OK && id != nullptr) id_ = id;
+    const char* traceparent = nullptr;
+    if (natsMsgHeader_Get(msg_, "traceparent", &traceparent) == NATS_OK && traceparent != nullptr) {
+      traceparent_ = traceparent;
+    }
   }
   ~JetStreamMessage() override { natsMsg_Destroy(msg_); }
 
@@ -133,6 +137,7 @@ class JetStreamMessage : public Message {
     return absl::string_view(natsMsg_GetData(msg_), natsMsg_GetDataLength(msg_));
   }
   absl::string_view message_id() const override { return id_; }
+  absl::string_view traceparent() const override { return traceparent_; }
   uint64_t deliveries() const override { return deliveries_; }
   uint64_t stream_sequence() const override { return stream_sequence_; }
 
@@ -148,6 +153,7 @@ class JetStreamMessage : public Message {
  private:
   natsMsg* msg_;
   std::string id_;
+  std::string traceparent_;
   uint64_t deliveries_ = 0;
   uint64_t stream_sequence_ = 0;
 };
@@ -408,7 +414,8 @@ int64_t JetStream::max_payload() const {
 }
 
 void JetStream::PublishAsync(absl::string_view subject, absl::string_view data,
-                             absl::string_view msg_id, PublishDone done) {
+                             absl::string_view msg_id, absl::string_view traceparent,
+                             PublishDone done) {
   // A disconnected client would buffer the message and only time out later; answer now.
   if (!state_->connection->connected()) {
     done(absl::UnavailableError("nats: not connected"));
@@ -418,6 +425,10 @@ void JetStream::PublishAsync(absl::string_view subject, absl::string_view data,
   std::string subject_z(subject);
   natsStatus s =
       natsMsg_Create(&msg, subject_z.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  if (s == NATS_OK && !traceparent.empty()) {
+    s = natsMsgHeader_Set(msg, "traceparent", std::string(traceparent).c_str());
+    if (s != NATS_OK) natsMsg_Destroy(msg);
+  }
   if (s != NATS_OK) {
     done(FromNats(s, "message"));
     return;

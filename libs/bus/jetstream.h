@@ -118,8 +118,9 @@ class JetStream : public AckedPublisher, public DurableConsumers, public StreamS
   // For operators' tools and tests: a durable consumer gone (declared again by the services).
   absl::Status DeleteConsumer(const std::string& stream, const std::string& durable);
 
+  using AckedPublisher::PublishAsync;
   void PublishAsync(absl::string_view subject, absl::string_view data, absl::string_view msg_id,
-                    PublishDone done) override;
+                    absl::string_view traceparent, PublishDone done) override;
   int64_t max_payload() const override;
   absl::StatusOr<std::unique_ptr<MessageSource>> Bind(const std::string& stream,
                                                       const std::string& durable) override;

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -82,6 +83,23 @@ TEST_F(JetStreamTest, PublishedMessageIsDeliveredWithMetadataAndItsId) {
   EXPECT_EQ(got[0]->deliveries(), 1u);
   EXPECT_EQ(got[0]->stream_sequence(), 1u);
   EXPECT_OK(got[0]->Ack());
+}
+
+TEST_F(JetStreamTest, ATraceContextTravelsInTheHeaders) {
+  constexpr char kTraceparent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  absl::Notification stored;
+  js_->PublishAsync("test.a", "traced", "t-1", kTraceparent, [&](absl::StatusOr<PublishAck> ack) {
+    EXPECT_TRUE(ack.ok()) << ack.status();
+    stored.Notify();
+  });
+  ASSERT_TRUE(stored.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_OK(js_->Publish("test.a", "untraced", "t-2").status());
+  auto source = Source();
+  ASSERT_OK_AND_ASSIGN(auto got, source->Fetch(10, absl::Seconds(5)));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->traceparent(), kTraceparent);
+  EXPECT_EQ(got[0]->message_id(), "t-1") << "the id header is still there beside it";
+  EXPECT_EQ(got[1]->traceparent(), "");
 }
 
 TEST_F(JetStreamTest, SameMessageIdIsStoredOnce) {

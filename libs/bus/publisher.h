@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -36,9 +37,16 @@ class AckedPublisher {
   //   RESOURCE_EXHAUSTED   the stream is full (nothing stored; try again later);
   //   INVALID_ARGUMENT     the message is larger than the server takes.
   // `done` may run before this returns, or on the client's thread; it must not block.
-  // `msg_id` empty: no deduplication.
+  // `msg_id` empty: no deduplication. `traceparent` (W3C trace context, libs/trace) travels
+  // in the message's headers to whoever processes it; empty: none.
   virtual void PublishAsync(absl::string_view subject, absl::string_view data,
-                            absl::string_view msg_id, PublishDone done) = 0;
+                            absl::string_view msg_id, absl::string_view traceparent,
+                            PublishDone done) = 0;
+  // Without a trace context.
+  void PublishAsync(absl::string_view subject, absl::string_view data, absl::string_view msg_id,
+                    PublishDone done) {
+    PublishAsync(subject, data, msg_id, absl::string_view(), std::move(done));
+  }
 
   // The largest message (payload and headers) the server accepts; 0 while that is not known
   // (never connected).

@@ -14,6 +14,14 @@
 //       required: false             # true: refuse every call the gateway did not sign
 //       secret_file: /run/secrets/gateway  # or secret_env: NAME; one of them when required
 //       leeway: 5s
+//     tracing:                      # OpenTelemetry (libs/trace/tracer.h)
+//       otlp_endpoint: otel-collector:4317   # empty: no spans exported (trace ids still flow)
+//       otlp_tls: false
+//       sample_ratio: 1.0           # share of the traces starting here that are recorded
+//       export_interval: 5s
+//       max_batch: 512
+//       max_queue: 2048
+//       export_timeout: 10s
 #ifndef GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
 #define GRANARY_LIBS_SERVER_SERVER_CONFIG_H_
 
@@ -24,6 +32,7 @@
 #include "libs/base/log.h"
 #include "libs/config/reader.h"
 #include "libs/config/secret.h"
+#include "libs/trace/tracer.h"
 
 namespace granary::server {
 
@@ -65,6 +74,7 @@ struct ServerConfig {
   // is not seen), unless MALLOC_ARENA_MAX is set.
   int malloc_arenas = 0;
   GatewaySignatureConfig gateway_signature;
+  trace::TracingConfig tracing;
 };
 
 // The malloc arenas `config` asks for, applied to this process (before its threads start):

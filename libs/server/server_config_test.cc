@@ -35,6 +35,34 @@ std::string SecretFile(absl::string_view contents) {
   return path;
 }
 
+TEST(ServerConfigTest, TracingExportsNothingUntilAnEndpointIsGiven) {
+  ServerConfig c;
+  ASSERT_OK(Read("server: {}", &c));
+  EXPECT_EQ(c.tracing.otlp_endpoint, "");
+  EXPECT_EQ(c.tracing.sample_ratio, 1.0);
+  ASSERT_OK(
+      Read("server: {tracing: {otlp_endpoint: 'otel:4317', sample_ratio: 0.1, "
+           "export_interval: 1s, max_batch: 100, max_queue: 1000, otlp_tls: true}}",
+           &c));
+  EXPECT_EQ(c.tracing.otlp_endpoint, "otel:4317");
+  EXPECT_EQ(c.tracing.sample_ratio, 0.1);
+  EXPECT_EQ(c.tracing.export_interval, absl::Seconds(1));
+  EXPECT_EQ(c.tracing.max_batch, 100);
+  EXPECT_EQ(c.tracing.max_queue, 1000);
+  EXPECT_TRUE(c.tracing.otlp_tls);
+}
+
+TEST(ServerConfigTest, BadTracingSettingsAreNamed) {
+  EXPECT_THAT(Read("server: {tracing: {otlp_endpoint: otel}}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("otlp_endpoint")));
+  EXPECT_THAT(Read("server: {tracing: {sample_ratio: 2}}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sample_ratio")));
+  EXPECT_THAT(Read("server: {tracing: {max_batch: 100, max_queue: 10}}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_queue")));
+  EXPECT_THAT(Read("server: {tracing: {exporter: zipkin}}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exporter")));
+}
+
 TEST(ServerConfigTest, TheGatewaySignatureIsNotRequiredByDefault) {
   ServerConfig c;
   ASSERT_OK(Read("", &c));

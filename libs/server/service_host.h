@@ -28,17 +28,20 @@
 #include "libs/rpc/service_channel.h"
 #include "libs/server/caller_check.h"
 #include "libs/server/dependency_monitor.h"
+#include "libs/trace/tracer.h"
 
 namespace granary::server {
 
 class ServiceHost {
  public:
   ServiceHost(std::string service_name, std::shared_ptr<prometheus::Registry> metrics,
-              CallerCheck callers = CallerCheck(), rpc::ServiceCaller service_caller = {})
+              CallerCheck callers = CallerCheck(), rpc::ServiceCaller service_caller = {},
+              trace::Tracer* tracer = nullptr)
       : service_name_(std::move(service_name)),
         metrics_(std::move(metrics)),
         callers_(std::move(callers)),
-        service_caller_(std::move(service_caller)) {}
+        service_caller_(std::move(service_caller)),
+        tracer_(tracer) {}
 
   // Serves `service` (owned from now on) under its full protobuf name, which also names it in
   // health checks and metrics.
@@ -106,6 +109,10 @@ class ServiceHost {
   // there is one (libs/rpc/service_channel.h), so backends that require the gateway's
   // signature answer it. Every channel to another Granary service is made with it.
   const rpc::ServiceCaller& service_caller() const { return service_caller_; }
+  // The process's tracer (server.tracing), for spans of work that is not a gRPC call served
+  // (those get theirs from the runtime): HTTP routes, NATS messages processed. Null only in
+  // hosts built by hand in tests; it outlives every OnStop hook.
+  trace::Tracer* tracer() const { return tracer_; }
 
  private:
   friend class ServiceRuntime;
@@ -114,6 +121,7 @@ class ServiceHost {
   std::shared_ptr<prometheus::Registry> metrics_;
   CallerCheck callers_;
   rpc::ServiceCaller service_caller_;
+  trace::Tracer* tracer_;
   std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> services_;
   int queue_threads_ = 0;
   std::function<void(const std::vector<grpc::ServerCompletionQueue*>&)> on_queues_;

@@ -1,5 +1,7 @@
 #include "libs/server/service_runtime.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <exception>
 #include <vector>
@@ -19,6 +21,8 @@
 #include "libs/server/metrics_endpoint.h"
 #include "libs/server/queue_event.h"
 #include "libs/server/queue_health.h"
+#include "libs/trace/grpc_server_tracing.h"
+#include "libs/trace/otlp_exporter.h"
 
 namespace granary::server {
 
@@ -32,6 +36,26 @@ ServiceRuntime::ServiceRuntime(const std::string& service_name, const ServerConf
       config_(config),
       metrics_(std::make_shared<prometheus::Registry>()),
       gauges_(std::make_unique<Gauges>()) {}
+
+namespace {
+
+// "serving" on host h, pid 42: service.name "granary-serving", instance "h-42".
+std::unique_ptr<trace::Tracer> MakeTracer(const std::string& service_name,
+                                          const trace::TracingConfig& config,
+                                          prometheus::Registry& metrics) {
+  std::unique_ptr<trace::SpanExporter> exporter;
+  if (!config.otlp_endpoint.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    exporter = trace::OtlpGrpcExporter::ForConfig(
+        config, trace::ResourceInfo{.service_name = absl::StrCat("granary-", service_name),
+                                    .service_version = base::kVersion,
+                                    .instance_id = absl::StrCat(host, "-", getpid())});
+  }
+  return std::make_unique<trace::Tracer>(config, std::move(exporter), &metrics);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
     const std::string& service_name, const ServerConfig& config, const BuildFn& build) {
@@ -59,9 +83,11 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
                    MetricsEndpoint::Start(config.metrics_address, rt->metrics_));
   rt->metrics_port_ = rt->metrics_endpoint_->port();
 
+  rt->tracer_ = MakeTracer(service_name, config.tracing, *rt->metrics_);
   rt->host_ = std::make_unique<ServiceHost>(
       service_name, rt->metrics_, CallerCheck(config.gateway_signature),
-      rpc::ServiceCaller{.service = service_name, .secret = config.gateway_signature.secret});
+      rpc::ServiceCaller{.service = service_name, .secret = config.gateway_signature.secret},
+      rt->tracer_.get());
   absl::Status built = build(*rt->host_);
   if (!built.ok()) {
     return absl::Status(built.code(),
@@ -131,6 +157,8 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(rt->grpc_metrics_->InterceptorFactory());
+  // After the metrics: it sees the status they may have turned from UNKNOWN into INTERNAL.
+  creators.push_back(trace::ServerTracing(rt->tracer_.get()));
   builder.experimental().SetInterceptorCreators(std::move(creators));
   rt->server_ = builder.BuildAndStart();
   if (rt->server_ == nullptr || rt->grpc_port_ == 0) {
@@ -167,7 +195,9 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
             absl::StrCat(config.metrics_address.substr(0, config.metrics_address.rfind(':')), ":",
                          rt->metrics_port_))
       .With("serving", rt->serving())
-      .With("gateway_signature_required", config.gateway_signature.required);
+      .With("gateway_signature_required", config.gateway_signature.required)
+      .With("otlp_endpoint", config.tracing.otlp_endpoint)
+      .With("trace_sample_ratio", config.tracing.sample_ratio);
   return rt;
 }
 
@@ -223,6 +253,8 @@ void ServiceRuntime::Shutdown() {
   for (auto& queue : queues_) queue->Shutdown();
   for (std::thread& thread : queue_threads_) thread.join();
   server_->Wait();
+  // The last calls' spans, before the process goes.
+  tracer_->Shutdown();
   base::LogInfo("stopped").With("drain", absl::Now() - start);
 }
 

@@ -20,6 +20,7 @@
 
 #include "libs/server/server_config.h"
 #include "libs/server/service_host.h"
+#include "libs/trace/tracer.h"
 
 namespace grpc {
 class Server;
@@ -61,6 +62,8 @@ class ServiceRuntime {
   std::shared_ptr<prometheus::Registry> metrics_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<GrpcMetrics> grpc_metrics_;
+  // Before host_: what the service built may hold it until it is destroyed.
+  std::unique_ptr<trace::Tracer> tracer_;
   std::unique_ptr<ServiceHost> host_;
   // Before server_: a completion queue must outlive the server that posts to it.
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;

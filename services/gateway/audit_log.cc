@@ -23,6 +23,7 @@ std::string AuditLine(const AuditEntry& entry) {
       {"status", entry.status},
       {"latency_ms", absl::ToDoubleMilliseconds(entry.latency)},
       {"trace_id", entry.trace_id}};
+  if (!entry.request_id.empty()) line["request_id"] = entry.request_id;
   // Invalid UTF-8 (a user name from a token) is replaced, never a reason to drop the line.
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

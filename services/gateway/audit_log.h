@@ -5,7 +5,12 @@
 //   {"time":"2026-12-06T21:00:00.123Z","user":"ana","roles":["reader"],
 //    "method":"/granary.serving.v1.ServingService/GetOnlineFeatures",
 //    "resources":["READ_ONLINE feature view 'driver_hourly_stats' in project 'driver_stats'"],
-//    "decision":"allow","status":"OK","latency_ms":0.41,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}
+//    "decision":"allow","status":"OK","latency_ms":0.41,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",
+//    "request_id":"job-7"}
+//
+// trace_id is the OpenTelemetry trace the call belongs to (the caller's traceparent, or the
+// trace the gateway started for it), the same id as in the services' spans and log lines;
+// request_id is the caller's x-request-id, when it sent one.
 #ifndef GRANARY_SERVICES_GATEWAY_AUDIT_LOG_H_
 #define GRANARY_SERVICES_GATEWAY_AUDIT_LOG_H_
 
@@ -32,6 +37,7 @@ struct AuditEntry {
   std::string status;  // a gRPC code name or an HTTP status
   absl::Duration latency;
   std::string trace_id;
+  std::string request_id;  // x-request-id, cut to 128 characters; not written when empty
 };
 
 std::string AuditLine(const AuditEntry& entry);

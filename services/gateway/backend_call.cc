@@ -24,7 +24,7 @@ struct Waiter final : server::QueueEvent {
 absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
                                                const std::string& request,
                                                const auth::Identity& who, absl::Duration timeout,
-                                               AuditEntry* entry) {
+                                               const std::string& traceparent, AuditEntry* entry) {
   const Route* route = FindRoute(method);
   if (route == nullptr || route->client_streaming || route->server_streaming) {
     return absl::InternalError(absl::StrCat("no unary route for ", method));
@@ -48,7 +48,8 @@ absl::StatusOr<std::string> BackendCall::Unary(const std::string& method,
   context.set_deadline(absl::ToChronoTime(deps_->clock->Now() + timeout));
   context.AddMetadata(auth::kCallerSignatureHeader,
                       deps_->signer->Sign(who, method, deps_->clock->Now()));
-  if (!entry->trace_id.empty()) context.AddMetadata("x-request-id", entry->trace_id);
+  if (!traceparent.empty()) context.AddMetadata("traceparent", traceparent);
+  if (!entry->request_id.empty()) context.AddMetadata("x-request-id", entry->request_id);
   grpc::ByteBuffer request_buffer =
       FromString(plan->rewritten.has_value() ? *plan->rewritten : request);
   grpc::ByteBuffer response_buffer;

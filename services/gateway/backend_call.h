@@ -25,10 +25,11 @@ class BackendCall {
 
   // The response bytes. PERMISSION_DENIED (naming the action and object), the backend's own
   // status, or UNAVAILABLE when it cannot be reached. Records the checked resources and the
-  // decision in `entry`. Blocks (HTTP handlers run on their own threads).
+  // decision in `entry`. `traceparent` (the caller's span) goes to the backend. Blocks (HTTP
+  // handlers run on their own threads).
   absl::StatusOr<std::string> Unary(const std::string& method, const std::string& request,
                                     const auth::Identity& who, absl::Duration timeout,
-                                    AuditEntry* entry);
+                                    const std::string& traceparent, AuditEntry* entry);
 
   ProxyDeps& deps() { return *deps_; }
 

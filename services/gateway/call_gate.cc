@@ -5,6 +5,7 @@
 
 #include "libs/auth/caller_signature.h"
 #include "libs/base/grpc_status.h"
+#include "libs/trace/trace_context.h"
 #include "services/gateway/catalog_objects.h"
 
 namespace granary::gateway {
@@ -79,12 +80,13 @@ void ForwardMetadata(const ProxyDeps& deps, const Metadata& from, const auth::Id
   to->AddMetadata(auth::kCallerSignatureHeader, deps.signer->Sign(who, method, deps.clock->Now()));
 }
 
-std::string TraceId(const Metadata& metadata) {
+void SetTraceIds(const Metadata& metadata, AuditEntry* entry) {
   auto value = [&metadata](const char* key) {
     auto it = metadata.find(key);
     return it == metadata.end() ? absl::string_view() : View(it->second);
   };
-  return TraceIdOf(value("traceparent"), value("x-request-id"));
+  entry->trace_id = trace::TraceIdOf(value("traceparent"));
+  entry->request_id = RequestIdOf(value("x-request-id"));
 }
 
 }  // namespace granary::gateway

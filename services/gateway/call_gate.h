@@ -59,8 +59,9 @@ bool HopByHop(absl::string_view key);
 void ForwardMetadata(const ProxyDeps& deps, const Metadata& from, const auth::Identity& who,
                      const std::string& method, grpc::ClientContext* to);
 
-// The trace id of the call's metadata (TraceIdOf of traceparent or x-request-id).
-std::string TraceId(const Metadata& metadata);
+// The audit entry's trace_id and request_id, from the call's metadata: its traceparent is the
+// gateway's own span by the time a handler reads it (libs/trace/grpc_server_tracing.h).
+void SetTraceIds(const Metadata& metadata, AuditEntry* entry);
 
 inline absl::string_view View(const grpc::string_ref& ref) { return {ref.data(), ref.size()}; }
 

@@ -65,6 +65,7 @@ absl::Status Build(const GatewayConfig& config, server::ServiceHost& host) {
   deps->signer = state->signer.get();
   deps->limiter = state->limiter.get();
   deps->audit = state->audit.get();
+  deps->tracer = host.tracer();
   const std::pair<Upstream, std::string> upstreams[] = {
       {Upstream::kRegistry, config.upstreams.registry},
       {Upstream::kServing, config.upstreams.serving},

@@ -85,7 +85,7 @@ class ProxyCall {
     started_ = deps_.clock->Now();
     entry_.time = started_;
     entry_.method = ctx_.method();
-    entry_.trace_id = TraceId(ctx_.client_metadata());
+    SetTraceIds(ctx_.client_metadata(), &entry_);
     route_ = FindRoute(ctx_.method());
     if (route_ == nullptr) {
       return Refuse({grpc::Status(grpc::StatusCode::UNIMPLEMENTED,

@@ -10,6 +10,8 @@
 
 #include "libs/feast_json/online_features_json.h"
 #include "libs/feast_json/push_json.h"
+#include "libs/trace/span.h"
+#include "libs/trace/trace_context.h"
 #include "services/gateway/catalog_objects.h"
 #include "services/gateway/proxy.h"
 
@@ -98,13 +100,42 @@ HttpResponse ErrorResponse(const absl::Status& status) {
   return response;
 }
 
+std::string RouteTemplate(const std::string& path) {
+  for (const HttpRoute& route : HttpApi::Routes()) {
+    if (route.path == path) return route.path;
+  }
+  // The longest templated route whose fixed prefix the path starts with.
+  const HttpRoute* best = nullptr;
+  size_t best_prefix = 0;
+  for (const HttpRoute& route : HttpApi::Routes()) {
+    size_t brace = route.path.find('{');
+    if (brace == std::string::npos || !absl::StartsWith(path, route.path.substr(0, brace)))
+      continue;
+    if (best == nullptr || brace > best_prefix) {
+      best = &route;
+      best_prefix = brace;
+    }
+  }
+  return best != nullptr ? best->path : "unknown route";
+}
+
 HttpResponse HttpApi::Handle(const HttpRequest& request) {
   ProxyDeps& deps = backend_->deps();
   Call call;
   call.entry.time = deps.clock->Now();
   call.entry.method = absl::StrCat(request.method, " ", request.path);
-  call.entry.trace_id = TraceIdOf(request.Header("traceparent"), request.Header("x-request-id"));
+  // Named by the route's template, not the path: a span name must not grow with the objects.
+  trace::Span span(deps.tracer, absl::StrCat(request.method, " ", RouteTemplate(request.path)),
+                   trace::SpanKind::kServer,
+                   trace::ParseTraceparent(request.Header("traceparent")));
+  span.SetAttribute("http.request.method", request.method);
+  span.SetAttribute("url.path", request.path);
+  call.traceparent = span.context().Traceparent();
+  call.entry.trace_id = span.context().TraceIdHex();
+  call.entry.request_id = RequestIdOf(request.Header("x-request-id"));
   HttpResponse response = Dispatch(request, call);
+  span.SetAttribute("http.response.status_code", int64_t{response.status});
+  if (response.status >= 500) span.SetError(absl::StrCat("HTTP ", response.status));
   call.entry.status = std::to_string(response.status);
   call.entry.latency = deps.clock->Now() - call.entry.time;
   // Health checks and documentation decide nothing: no audit line for them.
@@ -195,7 +226,7 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request, Call& call) {
 
 absl::StatusOr<std::string> HttpApi::Backend(const std::string& method, const std::string& request,
                                              Call& call) {
-  return backend_->Unary(method, request, call.who, timeout_, &call.entry);
+  return backend_->Unary(method, request, call.who, timeout_, call.traceparent, &call.entry);
 }
 
 HttpResponse HttpApi::OnlineFeatures(const HttpRequest& request, Call& call) {

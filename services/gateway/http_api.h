@@ -40,6 +40,10 @@ struct HttpRoute {
   std::string summary;
 };
 
+// The template of the route a path falls under ("/api/v1/projects/{project}/{kind}"), or
+// "unknown route": what names an HTTP request's span.
+std::string RouteTemplate(const std::string& path);
+
 class HttpApi {
  public:
   HttpApi(std::shared_ptr<BackendCall> backend, absl::Duration timeout)
@@ -56,6 +60,8 @@ class HttpApi {
   struct Call {
     auth::Identity who;
     AuditEntry entry;
+    // The request's span, as the backend call's parent.
+    std::string traceparent;
   };
 
   HttpResponse Dispatch(const HttpRequest& request, Call& call);

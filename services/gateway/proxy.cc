@@ -19,10 +19,8 @@ int64_t RetryAfterSeconds(absl::Duration wait) {
   return std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))));
 }
 
-std::string TraceIdOf(absl::string_view traceparent, absl::string_view request_id) {
-  std::vector<absl::string_view> parts = absl::StrSplit(traceparent, '-');
-  if (parts.size() == 4 && parts[1].size() == 32) return std::string(parts[1]);
-  return std::string(request_id.substr(0, 128));
+std::string RequestIdOf(absl::string_view x_request_id) {
+  return std::string(x_request_id.substr(0, 128));
 }
 
 std::string BearerToken(absl::string_view authorization) {

@@ -12,6 +12,7 @@
 #include "libs/auth/authenticator.h"
 #include "libs/auth/caller_signature.h"
 #include "libs/base/clock.h"
+#include "libs/trace/tracer.h"
 #include "services/gateway/audit_log.h"
 #include "services/gateway/authorizer.h"
 #include "services/gateway/rate_limiter.h"
@@ -28,15 +29,16 @@ struct ProxyDeps {
   // By Upstream.
   std::array<std::unique_ptr<grpc::GenericStub>, 4> stubs;
   const base::Clock* clock = &base::Clock::Real();
+  // Spans of the HTTP routes (gRPC calls get theirs from the runtime). Null: none.
+  trace::Tracer* tracer = nullptr;
 };
 
 // What a bearer token looks like in metadata or an HTTP header: "Bearer <token>" (any case of
 // "bearer"); empty when there is none.
 std::string BearerToken(absl::string_view authorization);
 
-// What audit lines call a trace: the W3C traceparent's trace id, else x-request-id (cut to 128
-// characters); empty when neither is there.
-std::string TraceIdOf(absl::string_view traceparent, absl::string_view request_id);
+// A caller's x-request-id as audit lines keep it (cut to 128 characters).
+std::string RequestIdOf(absl::string_view x_request_id);
 
 // A caller's address without its port ("ipv4:10.0.0.7:53412" -> "ipv4:10.0.0.7"): what failed
 // authentications are counted by.

@@ -138,7 +138,7 @@ class FastCall {
     started_ = deps_.clock->Now();
     entry_.time = started_;
     entry_.method = method;
-    entry_.trace_id = TraceId(ctx_.client_metadata());
+    SetTraceIds(ctx_.client_metadata(), &entry_);
     address_ = AddressOf(ctx_.peer());
     if (std::optional<Refusal> refusal = CheckAddress(deps_, address_)) return Refuse(*refusal);
     std::string token = TokenOf(ctx_.client_metadata());

@@ -12,6 +12,7 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/retry_after.h"
+#include "libs/trace/grpc_server_tracing.h"
 
 namespace granary::ingestion {
 namespace {
@@ -35,11 +36,13 @@ google::protobuf::ArenaOptions BatchArenaOptions() {
 // callback outlives the reactor.
 class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
+  // `traceparent`: the stream's span, the parent of every batch's messages.
   PushStreamReactor(std::shared_ptr<Pusher> pusher, size_t max_in_flight,
-                    std::shared_ptr<std::atomic<int>> open_streams)
+                    std::shared_ptr<std::atomic<int>> open_streams, std::string traceparent)
       : pusher_(std::move(pusher)),
         max_in_flight_(max_in_flight),
-        open_streams_(std::move(open_streams)) {
+        open_streams_(std::move(open_streams)),
+        traceparent_(std::move(traceparent)) {
     StartRead(&request_);
   }
 
@@ -70,9 +73,12 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
       } else if (!request->has_batch() || batch_id.empty()) {
         Complete(batch_id, absl::InvalidArgumentError("batch.batch_id: required on PushStream"));
       } else {
-        pusher_->Push(request->batch(), [this, batch_id](absl::StatusOr<v1::PushResponse> result) {
-          Complete(batch_id, std::move(result));
-        });
+        pusher_->Push(
+            request->batch(),
+            [this, batch_id](absl::StatusOr<v1::PushResponse> result) {
+              Complete(batch_id, std::move(result));
+            },
+            traceparent_);
       }
       // Push turned the batch into messages: the parsed rows go with the arena, here.
     }
@@ -165,6 +171,7 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   const std::shared_ptr<Pusher> pusher_;
   const size_t max_in_flight_;
   const std::shared_ptr<std::atomic<int>> open_streams_;
+  const std::string traceparent_;
   grpc::ByteBuffer request_;
   absl::Mutex mu_;
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
@@ -287,9 +294,10 @@ grpc::ServerUnaryReactor* IngestionGrpc::Push(grpc::CallbackServerContext* conte
     return reactor;
   }
   auto call = std::make_shared<UnaryPush>(context, response);
-  pusher_->Push(*request, [call](absl::StatusOr<v1::PushResponse> result) {
-    call->Answer(std::move(result));
-  });
+  pusher_->Push(
+      *request,
+      [call](absl::StatusOr<v1::PushResponse> result) { call->Answer(std::move(result)); },
+      trace::TraceparentOf(*context));
   grpc::ServerUnaryReactor* reactor = call->reactor();
   call->RequestUsed();
   return reactor;
@@ -313,7 +321,8 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestionGrpc::Push
     base::AddRetryPushback(full, context);
     return new RefusedStream(base::ToGrpcStatus(full));
   }
-  return new PushStreamReactor(pusher_, limits_.max_in_flight, open_streams_);
+  return new PushStreamReactor(pusher_, limits_.max_in_flight, open_streams_,
+                               std::string(trace::TraceparentOf(*context)));
 }
 
 }  // namespace granary::ingestion

@@ -104,7 +104,7 @@ absl::StatusOr<std::vector<std::string>> Pusher::Serialize(
   return out;
 }
 
-void Pusher::Push(const v1::PushRequest& request, Done done) {
+void Pusher::Push(const v1::PushRequest& request, Done done, absl::string_view traceparent) {
   const absl::Time received = clock_->Now();
   const size_t rows = RowsOf(request);
   auto fail = [&](const absl::Status& status) {
@@ -116,8 +116,8 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
       return fail(absl::UnavailableError(absl::StrCat("not accepting pushes: ", safe.message())));
     }
   }
-  absl::StatusOr<InFlightBudget::Lease> lease = budget_->Acquire(
-      static_cast<int64_t>(request.ByteSizeLong()) * kInFlightBytesPerRequestByte);
+  absl::StatusOr<InFlightBudget::Lease> lease =
+      budget_->Acquire(static_cast<int64_t>(request.ByteSizeLong()) * kInFlightBytesPerRequestByte);
   if (!lease.ok()) return fail(lease.status());
   const std::string project =
       request.project().empty() ? options_.default_project : request.project();
@@ -149,7 +149,7 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
   for (size_t i = 0; i < batches->size(); ++i) {
     const events::v1::PushBatch& batch = (*batches)[i];
     publisher_->PublishAsync(
-        PushSubject(batch), (*messages)[i], PushMessageId(batch),
+        PushSubject(batch), (*messages)[i], PushMessageId(batch), traceparent,
         [pending, metrics = metrics_, clock = clock_,
          full_retry = options_.stream_full_retry_after](absl::StatusOr<bus::PublishAck> ack) {
           bool last = false;
@@ -167,8 +167,9 @@ void Pusher::Push(const v1::PushRequest& request, Done done) {
           if (!error.ok()) {
             metrics->RecordFailed(pending->rows, error);
             // Some views' messages may be stored: a retry must reuse the id to store them once.
-            absl::Status answer(error.code(), absl::StrCat(error.message(), " (retry with batch_id ",
-                                                           pending->response.batch_id(), ")"));
+            absl::Status answer(error.code(),
+                                absl::StrCat(error.message(), " (retry with batch_id ",
+                                             pending->response.batch_id(), ")"));
             if (absl::IsResourceExhausted(error)) answer = base::WithRetryAfter(answer, full_retry);
             pending->done(answer);
             return;

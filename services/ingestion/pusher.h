@@ -71,7 +71,9 @@ class Pusher {
   // UNAVAILABLE when the registry snapshot or JetStream cannot be had, or while JetStream's
   // settings could lose what it acknowledges (options.streams_safe). Unless the answer is an
   // ack, a retry with the same batch id is safe (it stores what is missing, once).
-  void Push(const v1::PushRequest& request, Done done);
+  // `traceparent`: the push's trace context (the ingestion call's span), sent on with every
+  // message so that the workers' spans join the producer's trace.
+  void Push(const v1::PushRequest& request, Done done, absl::string_view traceparent = {});
 
  private:
   absl::StatusOr<std::vector<events::v1::PushBatch>> Prepare(const v1::PushRequest& request,

@@ -55,9 +55,11 @@ constexpr char kRepo[] = R"pb(
 // Stores messages by id; a subject in `refuse` fails with that status instead.
 class MemoryPublisher : public bus::AckedPublisher {
  public:
+  using bus::AckedPublisher::PublishAsync;
   void PublishAsync(absl::string_view subject, absl::string_view data, absl::string_view msg_id,
-                    bus::PublishDone done) override {
+                    absl::string_view traceparent, bus::PublishDone done) override {
     ++calls;
+    traceparents.emplace_back(traceparent);
     auto refused = refuse.find(std::string(subject));
     if (refused != refuse.end()) return done(refused->second);
     auto [it, added] = stored.emplace(std::string(msg_id), std::string(data));
@@ -69,6 +71,7 @@ class MemoryPublisher : public bus::AckedPublisher {
   int calls = 0;
   std::map<std::string, absl::Status> refuse;
   std::map<std::string, std::string> stored;
+  std::vector<std::string> traceparents;
 };
 
 class PusherTest : public ::testing::Test {
@@ -106,9 +109,11 @@ class PusherTest : public ::testing::Test {
     return req;
   }
   // The pusher answers synchronously with this publisher.
-  absl::StatusOr<v1::PushResponse> Push(const v1::PushRequest& request) {
+  absl::StatusOr<v1::PushResponse> Push(const v1::PushRequest& request,
+                                        absl::string_view traceparent = {}) {
     absl::StatusOr<v1::PushResponse> out = absl::InternalError("no answer");
-    pusher_->Push(request, [&](absl::StatusOr<v1::PushResponse> r) { out = std::move(r); });
+    pusher_->Push(
+        request, [&](absl::StatusOr<v1::PushResponse> r) { out = std::move(r); }, traceparent);
     return out;
   }
 
@@ -153,6 +158,16 @@ TEST_F(PusherTest, ABatchTooLargeForOneMessageIsRefusedBeforeAnythingIsPublished
   EXPECT_EQ(publisher_->calls, 0);
   ASSERT_OK(Push(Request(2)).status());
   EXPECT_EQ(publisher_->calls, 2);
+}
+
+TEST_F(PusherTest, EveryMessageCarriesThePushsTraceContext) {
+  constexpr char kTraceparent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_OK(Push(Request(3), kTraceparent).status());
+  ASSERT_EQ(publisher_->traceparents.size(), 2u);  // one message per view
+  for (const std::string& sent : publisher_->traceparents) EXPECT_EQ(sent, kTraceparent);
+  ASSERT_OK(Push(Request(3, "untraced")).status());
+  ASSERT_EQ(publisher_->traceparents.size(), 4u);
+  EXPECT_EQ(publisher_->traceparents[2], "");
 }
 
 TEST_F(PusherTest, APushWithoutABatchIdGetsOneFromItsContent) {

@@ -107,15 +107,20 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
     return migrate();
   });
   const base::Clock* clock = &base::Clock::Real();
+  // Each worker's options with the runtime's tracer.
+  auto traced = [&host](StreamWorkerOptions options) {
+    options.tracer = host.tracer();
+    return options;
+  };
   std::vector<std::shared_ptr<StreamWorker>> workers = {
-      std::make_shared<StreamWorker>(config.online_writer, js, js,
+      std::make_shared<StreamWorker>(traced(config.online_writer), js, js,
                                      std::make_shared<PushHandler>(std::make_shared<OnlineWriter>(
                                          store, lookup, metrics, config.write_timeout)),
                                      metrics, clock),
-      std::make_shared<StreamWorker>(config.offline_writer, js, js,
+      std::make_shared<StreamWorker>(traced(config.offline_writer), js, js,
                                      std::make_shared<PushHandler>(offline_writer), metrics, clock),
       std::make_shared<StreamWorker>(
-          config.online_cleaner, js, js,
+          traced(config.online_cleaner), js, js,
           std::make_shared<OnlineCleaner>(store, metrics, config.write_timeout), metrics, clock),
   };
   auto ledger = std::make_shared<RegistryLedger>(registry_options);
@@ -125,7 +130,7 @@ absl::Status Build(const MaterializerConfig& config, server::ServiceHost& host) 
   task_options.worker = absl::StrCat(host_name, ":", getpid());
   if (config.task_runner.threads > 0) {
     workers.push_back(std::make_shared<StreamWorker>(
-        config.task_runner, js, js,
+        traced(config.task_runner), js, js,
         std::make_shared<TaskRunner>(task_options, job_store, offline, store, lookup, ledger,
                                      metrics),
         metrics, clock));

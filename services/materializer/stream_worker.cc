@@ -8,6 +8,8 @@
 #include "libs/base/log.h"
 #include "libs/base/proto_time.h"
 #include "libs/bus/streams.h"
+#include "libs/trace/span.h"
+#include "libs/trace/trace_context.h"
 
 namespace granary::materializer {
 
@@ -187,20 +189,44 @@ void StreamWorker::Loop() {
     messages.reserve(got->size());
     for (std::unique_ptr<bus::Message>& message : *got) messages.push_back(message.get());
     std::vector<bool> settled(messages.size(), false);
-    handler_->HandleAll(messages, {.every = options_.ack_wait / 3, .clock = clock_},
-                        [&](size_t i, Handled handled) {
-                          if (i >= messages.size() || settled[i]) return;
-                          settled[i] = true;
-                          Settle(*messages[i], std::move(handled));
-                          --in_hand_;
-                        });
+    std::vector<std::unique_ptr<trace::Span>> spans = StartSpans(messages);
+    auto settle = [&](size_t i, Handled handled) {
+      if (i >= messages.size() || settled[i]) return;
+      settled[i] = true;
+      if (spans[i] != nullptr && !handled.status.ok()) {
+        spans[i]->SetError(handled.status.ToString());
+      }
+      Settle(*messages[i], std::move(handled));
+      spans[i].reset();
+      --in_hand_;
+    };
+    handler_->HandleAll(messages, {.every = options_.ack_wait / 3, .clock = clock_}, settle);
     // A handler that left one unanswered must not lose it: it is retried.
     for (size_t i = 0; i < messages.size(); ++i) {
-      if (settled[i]) continue;
-      Settle(*messages[i], Handled{absl::InternalError("the handler gave no answer")});
-      --in_hand_;
+      if (!settled[i]) settle(i, Handled{absl::InternalError("the handler gave no answer")});
     }
   }
+}
+
+std::vector<std::unique_ptr<trace::Span>> StreamWorker::StartSpans(
+    const std::vector<bus::Message*>& messages) const {
+  std::vector<std::unique_ptr<trace::Span>> spans(messages.size());
+  if (options_.tracer == nullptr) return spans;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    // Only messages that belong to a trace: the rest (tasks of a job) would each start one.
+    std::optional<trace::TraceContext> parent = trace::ParseTraceparent(messages[i]->traceparent());
+    if (!parent) continue;
+    spans[i] =
+        std::make_unique<trace::Span>(options_.tracer, absl::StrCat("process ", options_.durable),
+                                      trace::SpanKind::kConsumer, parent);
+    spans[i]->SetAttribute("messaging.system", std::string("nats"));
+    spans[i]->SetAttribute("messaging.destination.name", std::string(messages[i]->subject()));
+    spans[i]->SetAttribute("messaging.consumer.group.name", options_.durable);
+    spans[i]->SetAttribute("messaging.message.id", std::string(messages[i]->message_id()));
+    spans[i]->SetAttribute("messaging.nats.deliveries",
+                           static_cast<int64_t>(messages[i]->deliveries()));
+  }
+  return spans;
 }
 
 void StreamWorker::Settle(bus::Message& message, Handled handled) {
@@ -213,6 +239,7 @@ void StreamWorker::Settle(bus::Message& message, Handled handled) {
       metrics_->RecordBatch(options_.durable, BatchOutcome::kPartlyDeadLettered);
       base::LogError("part of a message dead-lettered")
           .With("consumer", options_.durable)
+          .With("trace_id", trace::TraceIdOf(message.traceparent()))
           .With("subject", message.subject())
           .With("sequence", message.stream_sequence())
           .With("reason", handled.rejected->reason);
@@ -240,6 +267,7 @@ void StreamWorker::Settle(bus::Message& message, Handled handled) {
       metrics_->RecordBatch(options_.durable, BatchOutcome::kDeadLettered);
       base::LogError("message dead-lettered")
           .With("consumer", options_.durable)
+          .With("trace_id", trace::TraceIdOf(message.traceparent()))
           .With("subject", message.subject())
           .With("sequence", message.stream_sequence())
           .With("reason", status);
@@ -257,6 +285,7 @@ void StreamWorker::Settle(bus::Message& message, Handled handled) {
   metrics_->RecordBatch(options_.durable, BatchOutcome::kRetried);
   base::LogWarning("message not processed; it will be delivered again")
       .With("consumer", options_.durable)
+      .With("trace_id", trace::TraceIdOf(message.traceparent()))
       .With("subject", message.subject())
       .With("deliveries", message.deliveries())
       .With("error", status);

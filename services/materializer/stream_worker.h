@@ -36,6 +36,8 @@
 #include "libs/base/clock.h"
 #include "libs/bus/consumer.h"
 #include "libs/bus/publisher.h"
+#include "libs/trace/span.h"
+#include "libs/trace/tracer.h"
 #include "services/materializer/writer_metrics.h"
 
 namespace granary::materializer {
@@ -100,6 +102,9 @@ struct StreamWorkerOptions {
   absl::Duration max_backoff = absl::Seconds(10);
   // How long failing without any success counts as stalled.
   absl::Duration stall_after = absl::Seconds(30);
+  // Where the spans of messages that carry a trace context go (a CONSUMER span from fetch to
+  // settlement, child of the publisher's span). Null: none. Not from config: the runtime's.
+  trace::Tracer* tracer = nullptr;
 };
 
 class StreamWorker {
@@ -129,6 +134,9 @@ class StreamWorker {
 
  private:
   void Loop();
+  // A span for each message that carries a trace context (null for the others).
+  std::vector<std::unique_ptr<trace::Span>> StartSpans(
+      const std::vector<bus::Message*>& messages) const;
   void Settle(bus::Message& message, Handled handled);
   absl::Status DeadLetter(const bus::Message& message, const std::string& payload,
                           const std::string& reason, const std::string& part);

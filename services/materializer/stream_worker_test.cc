@@ -62,8 +62,9 @@ class Hub : public bus::DurableConsumers, public bus::AckedPublisher {
   }
   absl::StatusOr<std::unique_ptr<bus::MessageSource>> Bind(const std::string&,
                                                            const std::string&) override;
+  using bus::AckedPublisher::PublishAsync;
   void PublishAsync(absl::string_view subject, absl::string_view data, absl::string_view msg_id,
-                    bus::PublishDone done) override {
+                    absl::string_view /*traceparent*/, bus::PublishDone done) override {
     absl::Status refused;
     {
       absl::MutexLock lock(&mu_);

@@ -78,10 +78,14 @@ absl::Status GatewayStack::Start() {
   RETURN_IF_ERROR(WriteFile(dir + "/jwks.json", auth::test::JwksJson({rsa_})));
   audit_path_ = dir + "/audit.log";
 
-  // Every backend requires the gateway's signature (the stack's option).
-  ASSIGN_OR_RETURN(serving_, stack_->Spawn("serving"));
-  ASSIGN_OR_RETURN(ingestion_, stack_->Spawn("ingestion"));
-  ASSIGN_OR_RETURN(materializer_, stack_->Spawn("materializer"));
+  // Every backend requires the gateway's signature (the stack's option); every service sends
+  // its spans to this process's receiver, soon after they end.
+  traces_ = std::make_unique<trace::TestReceiver>();
+  const std::string tracing =
+      absl::StrCat("tracing: {otlp_endpoint: '", traces_->address(), "', export_interval: 50ms}");
+  ASSIGN_OR_RETURN(serving_, stack_->Spawn("serving", {.server = tracing}));
+  ASSIGN_OR_RETURN(ingestion_, stack_->Spawn("ingestion", {.server = tracing}));
+  ASSIGN_OR_RETURN(materializer_, stack_->Spawn("materializer", {.server = tracing}));
   ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(1));
   http_port_ = ports[0];
   std::string section = absl::StrCat(
@@ -92,7 +96,7 @@ absl::Status GatewayStack::Start() {
       kAudience, "], leeway: 5s}, signature: {secret: {file: '", signature_file,
       "'}}, audit: {path: '", audit_path_, "'}, http: {address: '127.0.0.1:", http_port_,
       "', threads: 4}, rate_limits: {roles: [{role: limited, rate: 0.001, burst: 1}]}");
-  ASSIGN_OR_RETURN(gateway_, stack_->Spawn("gateway", {.section = section}));
+  ASSIGN_OR_RETURN(gateway_, stack_->Spawn("gateway", {.section = section, .server = tracing}));
   return absl::OkStatus();
 }
 
@@ -126,11 +130,14 @@ std::string GatewayStack::AuditText() const {
   return text.str();
 }
 
-std::vector<nlohmann::json> GatewayStack::AuditLines(const std::string& trace_id) const {
+std::vector<nlohmann::json> GatewayStack::AuditLines(const std::string& id) const {
   std::vector<nlohmann::json> lines;
   for (absl::string_view line : absl::StrSplit(AuditText(), '\n', absl::SkipEmpty())) {
     nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
-    if (parsed.is_object() && parsed.value("trace_id", "") == trace_id) lines.push_back(parsed);
+    if (parsed.is_object() &&
+        (parsed.value("request_id", "") == id || parsed.value("trace_id", "") == id)) {
+      lines.push_back(parsed);
+    }
   }
   return lines;
 }

@@ -19,6 +19,7 @@
 #include "libs/auth/test_keys.h"
 #include "libs/testing/temp_dir.h"
 #include "libs/testing/test_stack.h"
+#include "libs/trace/test_receiver.h"
 
 namespace granary::testing {
 
@@ -41,6 +42,8 @@ class GatewayStack {
   std::shared_ptr<grpc::Channel> channel() { return gateway_->channel(); }
   int http_port() const { return http_port_; }
   const std::string& signature_secret() const { return signature_secret_; }
+  // The OTLP receiver every service of the stack exports its spans to.
+  trace::TestReceiver& traces() { return *traces_; }
   const auth::test::TestKey& rsa_key() const { return rsa_; }
   const std::string& hs256_secret() const { return hs256_secret_; }
 
@@ -54,8 +57,8 @@ class GatewayStack {
 
   static void Authorize(grpc::ClientContext& ctx, const std::string& token);
 
-  // The audit file's lines whose trace_id is `trace_id` (the x-request-id sent).
-  std::vector<nlohmann::json> AuditLines(const std::string& trace_id) const;
+  // The audit file's lines whose request_id (the x-request-id sent) or trace_id is `id`.
+  std::vector<nlohmann::json> AuditLines(const std::string& id) const;
   std::string AuditText() const;
 
  private:
@@ -64,6 +67,8 @@ class GatewayStack {
 
   absl::Status status_;
   std::unique_ptr<TempDir> secrets_;
+  // Before stack_: it outlives the services that send to it.
+  std::unique_ptr<trace::TestReceiver> traces_;
   std::unique_ptr<TestStack> stack_;
   registry::v1::FeatureRepo repo_;
   TestService* gateway_ = nullptr;

@@ -1,0 +1,105 @@
+// The process's tracer: decides which traces are recorded (sampling) and exports the spans of
+// those off the request path. A finished span goes into a bounded queue (a lock held for a
+// push_back); one background thread sends the queue in batches, when a batch is full or every
+// `export_interval`, whichever comes first. A full queue drops spans (counted) rather than
+// slow or grow the service: tracing must never cost a request.
+//
+//   granary_trace_spans_total{outcome="exported"|"dropped"|"failed"}
+//
+//   Tracer tracer(config, std::make_unique<OtlpGrpcExporter>(...), &registry);
+//   { Span span(&tracer, "work", SpanKind::kInternal, std::nullopt); ... }
+//   tracer.Shutdown();   // exports what is queued (the destructor does too)
+#ifndef GRANARY_LIBS_TRACE_TRACER_H_
+#define GRANARY_LIBS_TRACE_TRACER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
+
+#include "libs/trace/span.h"
+
+namespace granary::trace {
+
+// The `server.tracing:` config section (libs/server/server_config.h).
+struct TracingConfig {
+  // host:port of an OTLP/gRPC receiver (an OpenTelemetry Collector). Empty: no span is
+  // exported; trace contexts are still read, made and passed on, and trace ids still logged.
+  std::string otlp_endpoint;
+  // TLS to the receiver, with the system's roots (false: plaintext, for a local collector).
+  bool otlp_tls = false;
+  // Share of the traces that start here that are recorded (0 to 1). A trace that arrives with
+  // a traceparent is recorded as its sampled flag says, so a trace is recorded whole or not at
+  // all.
+  double sample_ratio = 1.0;
+  // The longest a finished span waits before it is sent.
+  absl::Duration export_interval = absl::Seconds(5);
+  // The most spans sent in one Export call; a batch this full is sent at once.
+  int max_batch = 512;
+  // The most spans waiting; more are dropped (granary_trace_spans_total{outcome="dropped"}).
+  int max_queue = 2048;
+  // One Export call's deadline.
+  absl::Duration export_timeout = absl::Seconds(10);
+};
+
+// Where batches of spans go (OTLP/gRPC in production, a list in tests).
+class SpanExporter {
+ public:
+  virtual ~SpanExporter() = default;
+  virtual absl::Status Export(const std::vector<SpanRecord>& spans) = 0;
+};
+
+class Tracer {
+ public:
+  // `exporter` null: spans are never recorded (sampling still decides the flag passed on).
+  // `metrics` may be null.
+  Tracer(TracingConfig config, std::unique_ptr<SpanExporter> exporter,
+         prometheus::Registry* metrics);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  double sample_ratio() const { return config_.sample_ratio; }
+  bool exporting() const { return exporter_ != nullptr; }
+
+  // Queues a finished span (Span::End calls it).
+  void Finish(SpanRecord span);
+  // Sends everything queued now and returns once it was sent (or failed).
+  void Flush();
+  // Flushes and stops the export thread; later spans are dropped. Idempotent.
+  void Shutdown();
+
+ private:
+  void Loop();
+  // Sends up to max_batch queued spans; false when there were none.
+  bool ExportBatch();
+
+  const TracingConfig config_;
+  const std::unique_ptr<SpanExporter> exporter_;
+  prometheus::Counter* exported_ = nullptr;
+  prometheus::Counter* dropped_ = nullptr;
+  prometheus::Counter* failed_ = nullptr;
+
+  absl::Mutex mu_;
+  std::vector<SpanRecord> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Flush requests not served yet, and those served (Flush waits for its own).
+  int64_t flushes_asked_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t flushes_done_ ABSL_GUARDED_BY(mu_) = 0;
+  // One export at a time (the thread's, or Flush after Shutdown).
+  absl::Mutex export_mu_;
+  absl::Time last_failure_log_ = absl::InfinitePast();
+  std::thread thread_;
+};
+
+}  // namespace granary::trace
+
+#endif  // GRANARY_LIBS_TRACE_TRACER_H_

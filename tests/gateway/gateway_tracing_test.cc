@@ -1,0 +1,196 @@
+// A trace a client starts reaches the OTLP receiver with a span from every process on its path:
+// the gateway, the service behind it and, for a push, the materializer's workers that took the
+// message from NATS, each the child of the one before.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+
+#include "libs/trace/test_receiver.h"
+#include "libs/trace/trace_context.h"
+#include "tests/gateway/gateway_grpc_fixture.h"
+
+namespace granary::testing {
+namespace {
+
+using trace::ReceivedSpan;
+
+std::string Hex(const std::string& bytes) {
+  std::string out;
+  for (unsigned char c : bytes) absl::StrAppend(&out, absl::Hex(c, absl::kZeroPad2));
+  return out;
+}
+
+// A new sampled client context, as an instrumented model server would send it.
+trace::TraceContext ClientSpan() { return trace::ChildOf(std::nullopt, 1.0); }
+
+std::vector<ReceivedSpan> OfTrace(const std::vector<ReceivedSpan>& spans,
+                                  const std::string& trace_id) {
+  std::vector<ReceivedSpan> out;
+  for (const auto& s : spans) {
+    if (Hex(s.span.trace_id()) == trace_id) out.push_back(s);
+  }
+  return out;
+}
+
+// The span of `service` named `name` in the trace, whose parent is `parent_span_id`.
+const ReceivedSpan* Find(const std::vector<ReceivedSpan>& spans, const std::string& service,
+                         const std::string& name, const std::string& parent_span_id) {
+  for (const auto& s : spans) {
+    if (s.service == service && s.span.name() == name &&
+        Hex(s.span.parent_span_id()) == parent_span_id) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+std::string Describe(const std::vector<ReceivedSpan>& spans) {
+  std::string out;
+  for (const auto& s : spans) {
+    absl::StrAppend(&out, "\n  ", s.service, " ", s.span.name(), " span ", Hex(s.span.span_id()),
+                    " parent ", Hex(s.span.parent_span_id()));
+  }
+  return out;
+}
+
+class GatewayTracingTest : public GatewayGrpcTest {
+ protected:
+  // The trace's spans once `count` of them arrived (or what came within a minute).
+  std::vector<ReceivedSpan> WaitForTrace(const std::string& trace_id, size_t count) {
+    return OfTrace(stack().traces().WaitForSpans(
+                       [&](const std::vector<ReceivedSpan>& all) {
+                         return OfTrace(all, trace_id).size() >= count;
+                       },
+                       absl::Seconds(60)),
+                   trace_id);
+  }
+};
+
+TEST_F(GatewayTracingTest, AReadIsOneTraceThroughTheGatewayAndServing) {
+  trace::TraceContext client = ClientSpan();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+  ctx.AddMetadata("traceparent", client.Traceparent());
+  ctx.AddMetadata("x-request-id", "traced-read");
+  serving::v1::GetOnlineFeaturesResponse response;
+  ASSERT_GRPC_OK(serving::v1::ServingService::NewStub(stack().channel())
+                     ->GetOnlineFeatures(&ctx, Read({"driver_hourly_stats:conv_rate"}), &response));
+
+  const std::string method = "/granary.serving.v1.ServingService/GetOnlineFeatures";
+  std::vector<ReceivedSpan> spans = WaitForTrace(client.TraceIdHex(), 2);
+  const ReceivedSpan* gateway = Find(spans, "granary-gateway", method, client.SpanIdHex());
+  ASSERT_NE(gateway, nullptr) << Describe(spans);
+  const ReceivedSpan* serving =
+      Find(spans, "granary-serving", method, Hex(gateway->span.span_id()));
+  ASSERT_NE(serving, nullptr) << "serving's span is the gateway's child" << Describe(spans);
+  EXPECT_LE(gateway->span.start_time_unix_nano(), serving->span.start_time_unix_nano());
+  EXPECT_GE(gateway->span.end_time_unix_nano(), serving->span.end_time_unix_nano());
+
+  // The audit line names the same trace.
+  std::vector<nlohmann::json> lines = stack().AuditLines("traced-read");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["trace_id"], client.TraceIdHex());
+}
+
+TEST_F(GatewayTracingTest, ACallWithoutATraceGetsOneFromTheGateway) {
+  ASSERT_GRPC_OK(ReadOnline(stack().Token("ana", {"reader"}),
+                            Read({"driver_hourly_stats:conv_rate"}), "untraced-read"));
+  std::vector<nlohmann::json> lines = stack().AuditLines("untraced-read");
+  ASSERT_EQ(lines.size(), 1u);
+  const std::string trace_id = lines[0]["trace_id"];
+  ASSERT_EQ(trace_id.size(), 32u) << "the gateway started a trace and audited its id";
+  std::vector<ReceivedSpan> spans = WaitForTrace(trace_id, 2);
+  const std::string method = "/granary.serving.v1.ServingService/GetOnlineFeatures";
+  const ReceivedSpan* gateway = Find(spans, "granary-gateway", method, "");
+  ASSERT_NE(gateway, nullptr) << "the gateway's span is the root" << Describe(spans);
+  EXPECT_NE(Find(spans, "granary-serving", method, Hex(gateway->span.span_id())), nullptr)
+      << Describe(spans);
+}
+
+TEST_F(GatewayTracingTest, AnHttpReadIsTracedLikeAGrpcOne) {
+  trace::TraceContext client = ClientSpan();
+  httplib::Client http("127.0.0.1", stack().http_port());
+  http.set_read_timeout(30, 0);
+  httplib::Headers headers = {
+      {"Authorization", absl::StrCat("Bearer ", stack().Token("ana", {"reader"}))},
+      {"traceparent", client.Traceparent()}};
+  nlohmann::json read = {{"entities", {{"driver_id", {1001}}}},
+                         {"features", {"driver_hourly_stats:conv_rate"}}};
+  auto answer = http.Post("/get-online-features", headers, read.dump(), "application/json");
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->status, 200) << answer->body;
+
+  std::vector<ReceivedSpan> spans = WaitForTrace(client.TraceIdHex(), 2);
+  const ReceivedSpan* gateway =
+      Find(spans, "granary-gateway", "POST /get-online-features", client.SpanIdHex());
+  ASSERT_NE(gateway, nullptr) << Describe(spans);
+  EXPECT_NE(Find(spans, "granary-serving", "/granary.serving.v1.ServingService/GetOnlineFeatures",
+                 Hex(gateway->span.span_id())),
+            nullptr)
+      << Describe(spans);
+}
+
+TEST_F(GatewayTracingTest, APushIsFollowedThroughNatsToTheWorkers) {
+  trace::TraceContext client = ClientSpan();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  GatewayStack::Authorize(ctx, stack().Token("wes", {"writer"}));
+  ctx.AddMetadata("traceparent", client.Traceparent());
+  ingestion::v1::PushResponse pushed;
+  ASSERT_GRPC_OK(ingestion::v1::IngestionService::NewStub(stack().channel())
+                     ->Push(&ctx, PushRow(1001, 0.25f), &pushed));
+
+  const std::string method = "/granary.ingestion.v1.IngestionService/Push";
+  // The gateway's, ingestion's, and one per worker that took the message (online, offline).
+  std::vector<ReceivedSpan> spans = WaitForTrace(client.TraceIdHex(), 4);
+  const ReceivedSpan* gateway = Find(spans, "granary-gateway", method, client.SpanIdHex());
+  ASSERT_NE(gateway, nullptr) << Describe(spans);
+  const ReceivedSpan* ingestion =
+      Find(spans, "granary-ingestion", method, Hex(gateway->span.span_id()));
+  ASSERT_NE(ingestion, nullptr) << Describe(spans);
+  const std::string published_by = Hex(ingestion->span.span_id());
+  const ReceivedSpan* online =
+      Find(spans, "granary-materializer", "process online-writer", published_by);
+  const ReceivedSpan* offline =
+      Find(spans, "granary-materializer", "process offline-writer", published_by);
+  ASSERT_NE(online, nullptr) << "the traceparent travelled in the NATS headers" << Describe(spans);
+  ASSERT_NE(offline, nullptr) << Describe(spans);
+  EXPECT_EQ(online->span.kind(), opentelemetry::proto::trace::v1::Span::SPAN_KIND_CONSUMER);
+  EXPECT_FALSE(online->span.has_status()) << "written: no error";
+}
+
+TEST_F(GatewayTracingTest, AnUnsampledTraceIsFollowedButNotRecorded) {
+  trace::TraceContext client = ClientSpan();
+  client.sampled = false;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  GatewayStack::Authorize(ctx, stack().Token("ana", {"reader"}));
+  ctx.AddMetadata("traceparent", client.Traceparent());
+  ctx.AddMetadata("x-request-id", "unsampled-read");
+  serving::v1::GetOnlineFeaturesResponse response;
+  ASSERT_GRPC_OK(serving::v1::ServingService::NewStub(stack().channel())
+                     ->GetOnlineFeatures(&ctx, Read({"driver_hourly_stats:conv_rate"}), &response));
+  // A sampled read after it: once its spans arrived, the unsampled one's would have too.
+  trace::TraceContext after = ClientSpan();
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  GatewayStack::Authorize(ctx2, stack().Token("ana", {"reader"}));
+  ctx2.AddMetadata("traceparent", after.Traceparent());
+  ASSERT_GRPC_OK(
+      serving::v1::ServingService::NewStub(stack().channel())
+          ->GetOnlineFeatures(&ctx2, Read({"driver_hourly_stats:conv_rate"}), &response));
+  ASSERT_EQ(WaitForTrace(after.TraceIdHex(), 2).size(), 2u);
+  EXPECT_TRUE(OfTrace(stack().traces().Spans(), client.TraceIdHex()).empty());
+  // Its id is still in the audit line.
+  std::vector<nlohmann::json> lines = stack().AuditLines("unsampled-read");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["trace_id"], client.TraceIdHex());
+}
+
+}  // namespace
+}  // namespace granary::testing
