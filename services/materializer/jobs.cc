@@ -40,15 +40,17 @@ absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> Jobs::CatalogOf(
 }
 
 absl::StatusOr<v1::Job> Jobs::Materialize(const v1::MaterializeRequest& request,
-                                          const std::string& caller, bool force) {
+                                          const std::string& caller, bool force,
+                                          const std::string& traceparent) {
   ASSIGN_OR_RETURN(auto catalog, CatalogOf(request.project()));
   ASSIGN_OR_RETURN(JobPlan plan, PlanMaterialize(request, *catalog, options_.plan));
   plan.created_by = caller;
-  return Start(std::move(plan), *catalog, force);
+  return Start(std::move(plan), *catalog, force, traceparent);
 }
 
 absl::StatusOr<v1::Job> Jobs::MaterializeIncremental(
-    const v1::MaterializeIncrementalRequest& request, const std::string& caller, bool force) {
+    const v1::MaterializeIncrementalRequest& request, const std::string& caller, bool force,
+    const std::string& traceparent) {
   ASSIGN_OR_RETURN(auto catalog, CatalogOf(request.project()));
   const std::string project = catalog->project();
   LastEndFn last_end = [&](const std::string& view) -> absl::StatusOr<std::optional<absl::Time>> {
@@ -63,11 +65,11 @@ absl::StatusOr<v1::Job> Jobs::MaterializeIncremental(
   };
   ASSIGN_OR_RETURN(JobPlan plan, PlanIncremental(request, *catalog, last_end, options_.plan));
   plan.created_by = caller;
-  return Start(std::move(plan), *catalog, force);
+  return Start(std::move(plan), *catalog, force, traceparent);
 }
 
 absl::StatusOr<v1::Job> Jobs::Start(JobPlan plan, const registry_client::Catalog& catalog,
-                                    bool force) {
+                                    bool force, const std::string& traceparent) {
   // A missing table or column is the caller's to hear now, not a job failing later.
   RETURN_IF_ERROR(offline_->WithConnection([&](pqxx::connection& conn) -> absl::Status {
     pqxx::transaction<pqxx::read_committed, pqxx::read_only> tx(conn);
@@ -80,7 +82,7 @@ absl::StatusOr<v1::Job> Jobs::Start(JobPlan plan, const registry_client::Catalog
   }));
   ASSIGN_OR_RETURN(v1::Job job, store_->Create(plan, force));
   if (job.tasks_total() > 0) {
-    absl::Status queued = Queue(job.job_id(), plan.project, plan.registry_version);
+    absl::Status queued = Queue(job.job_id(), plan.project, plan.registry_version, traceparent);
     if (!queued.ok()) {
       // The job is stored: a replica queues it again (RequeueUnpublished).
       base::LogWarning("a job's tasks could not all be queued; they will be again")
@@ -92,7 +94,7 @@ absl::StatusOr<v1::Job> Jobs::Start(JobPlan plan, const registry_client::Catalog
 }
 
 absl::Status Jobs::Queue(const std::string& job_id, const std::string& project,
-                         int64_t registry_version) {
+                         int64_t registry_version, const std::string& traceparent) {
   ASSIGN_OR_RETURN(std::vector<TaskSpec> specs, store_->Tasks(job_id));
   const std::string subject = absl::StrCat("granary.tasks.", project);
   absl::Mutex mu;
@@ -111,7 +113,7 @@ absl::Status Jobs::Queue(const std::string& job_id, const std::string& project,
     task.set_shard_count(spec.shard_count);
     task.set_registry_version(registry_version);
     tasks_->PublishAsync(subject, task.SerializeAsString(), absl::StrCat(job_id, "/", i),
-                         [&](absl::StatusOr<bus::PublishAck> ack) {
+                         traceparent, [&](absl::StatusOr<bus::PublishAck> ack) {
                            absl::MutexLock lock(&mu);
                            if (!ack.ok() && first_error.ok()) first_error = ack.status();
                            --pending;
@@ -132,7 +134,7 @@ absl::Status Jobs::RequeueUnpublished() {
   absl::Status first_error;
   for (const JobStore::Unqueued& job : jobs) {
     // One job that cannot be queued does not hold the others back.
-    absl::Status queued = Queue(job.job_id, job.project, job.registry_version);
+    absl::Status queued = Queue(job.job_id, job.project, job.registry_version, /*traceparent=*/"");
     if (!queued.ok()) {
       if (first_error.ok()) first_error = queued;
       continue;

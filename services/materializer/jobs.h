@@ -43,12 +43,14 @@ class Jobs {
        std::shared_ptr<bus::AckedPublisher> tasks, CatalogLookup lookup,
        std::shared_ptr<MaterializationLedger> ledger, std::shared_ptr<pg::Pool> offline);
 
+  // `traceparent`: the call's trace context, which the job's task messages carry to the
+  // workers that run them (empty: none).
   absl::StatusOr<materialization::v1::Job> Materialize(
       const materialization::v1::MaterializeRequest& request, const std::string& caller,
-      bool force = false);
+      bool force = false, const std::string& traceparent = "");
   absl::StatusOr<materialization::v1::Job> MaterializeIncremental(
       const materialization::v1::MaterializeIncrementalRequest& request, const std::string& caller,
-      bool force = false);
+      bool force = false, const std::string& traceparent = "");
   absl::StatusOr<materialization::v1::Job> Get(const std::string& job_id);
   absl::StatusOr<materialization::v1::ListJobsResponse> List(
       const materialization::v1::ListJobsRequest& request);
@@ -67,9 +69,9 @@ class Jobs {
       const std::string& project);
   // Checks the plan's sources, stores it and queues its tasks.
   absl::StatusOr<materialization::v1::Job> Start(JobPlan plan, const registry_client::Catalog&,
-                                                 bool force);
+                                                 bool force, const std::string& traceparent);
   absl::Status Queue(const std::string& job_id, const std::string& project,
-                     int64_t registry_version);
+                     int64_t registry_version, const std::string& traceparent);
 
   const JobsOptions options_;
   const std::shared_ptr<JobStore> store_;

@@ -1,6 +1,7 @@
 #include "services/materializer/materialization_grpc.h"
 
 #include "libs/base/grpc_status.h"
+#include "libs/trace/grpc_server_tracing.h"
 
 namespace granary::materializer {
 
@@ -18,7 +19,9 @@ grpc::Status MaterializationGrpc::Materialize(grpc::ServerContext* context,
                                               v1::Job* response) {
   absl::StatusOr<std::string> caller = callers_.CallerUser(*context, kService, "Materialize");
   if (!caller.ok()) return base::ToGrpcStatus(caller.status());
-  return Reply(jobs_->Materialize(*request, *caller, request->force()), response);
+  return Reply(jobs_->Materialize(*request, *caller, request->force(),
+                                  std::string(trace::TraceparentOf(*context))),
+               response);
 }
 
 grpc::Status MaterializationGrpc::MaterializeIncremental(
@@ -27,7 +30,9 @@ grpc::Status MaterializationGrpc::MaterializeIncremental(
   absl::StatusOr<std::string> caller =
       callers_.CallerUser(*context, kService, "MaterializeIncremental");
   if (!caller.ok()) return base::ToGrpcStatus(caller.status());
-  return Reply(jobs_->MaterializeIncremental(*request, *caller, request->force()), response);
+  return Reply(jobs_->MaterializeIncremental(*request, *caller, request->force(),
+                                             std::string(trace::TraceparentOf(*context))),
+               response);
 }
 
 grpc::Status MaterializationGrpc::GetJob(grpc::ServerContext* context,

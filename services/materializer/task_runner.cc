@@ -16,6 +16,7 @@
 #include "libs/keys/hash_field.h"
 #include "libs/offlinestore/latest_rows.h"
 #include "libs/offlinestore/view_source.h"
+#include "libs/trace/trace_context.h"
 #include "services/materializer/write_time_writes.h"
 
 namespace granary::materializer {
@@ -131,6 +132,7 @@ Handled TaskRunner::Handle(bus::Message& message) {
       const bool final =
           IsPermanent(ran) || absl::IsNotFound(ran) || attempt >= options_.max_attempts;
       base::LogWarning("materialization task failed")
+          .With("trace_id", trace::TraceIdOf(message.traceparent()))
           .With("job", task.job_id())
           .With("task", index)
           .With("attempt", attempt)

@@ -1,6 +1,7 @@
 // A trace a client starts reaches the OTLP receiver with a span from every process on its path:
 // the gateway, the service behind it and, for a push, the materializer's workers that took the
 // message from NATS, each the child of the one before.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 
+#include "libs/base/proto_time.h"
 #include "libs/trace/test_receiver.h"
 #include "libs/trace/trace_context.h"
 #include "tests/gateway/gateway_grpc_fixture.h"
@@ -162,6 +164,44 @@ TEST_F(GatewayTracingTest, APushIsFollowedThroughNatsToTheWorkers) {
   ASSERT_NE(offline, nullptr) << Describe(spans);
   EXPECT_EQ(online->span.kind(), opentelemetry::proto::trace::v1::Span::SPAN_KIND_CONSUMER);
   EXPECT_FALSE(online->span.has_status()) << "written: no error";
+}
+
+TEST_F(GatewayTracingTest, AMaterializationsTasksJoinTheTraceOfTheCallThatStartedIt) {
+  trace::TraceContext client = ClientSpan();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  GatewayStack::Authorize(ctx, stack().Token("wes", {"writer"}));
+  ctx.AddMetadata("traceparent", client.Traceparent());
+  materialization::v1::MaterializeRequest request;
+  request.add_feature_views("driver_hourly_stats");
+  *request.mutable_start_time() = base::ToProtoTime(absl::FromUnixSeconds(0));
+  *request.mutable_end_time() = base::ToProtoTime(absl::Now());
+  materialization::v1::Job job;
+  ASSERT_GRPC_OK(materialization::v1::MaterializationService::NewStub(stack().channel())
+                     ->Materialize(&ctx, request, &job));
+  ASSERT_GT(job.tasks_total(), 0);
+
+  const std::string method = "/granary.materialization.v1.MaterializationService/Materialize";
+  const size_t expected = 2 + static_cast<size_t>(job.tasks_total());
+  std::vector<ReceivedSpan> spans = WaitForTrace(client.TraceIdHex(), expected);
+  const ReceivedSpan* gateway = Find(spans, "granary-gateway", method, client.SpanIdHex());
+  ASSERT_NE(gateway, nullptr) << Describe(spans);
+  const ReceivedSpan* materializer =
+      Find(spans, "granary-materializer", method, Hex(gateway->span.span_id()));
+  ASSERT_NE(materializer, nullptr) << Describe(spans);
+  // By task message (a task run twice would have two spans).
+  std::set<std::string> tasks;
+  for (const auto& s : spans) {
+    if (s.span.name() != "process task-runner" ||
+        Hex(s.span.parent_span_id()) != Hex(materializer->span.span_id())) {
+      continue;
+    }
+    for (const auto& kv : s.span.attributes()) {
+      if (kv.key() == "messaging.message.id") tasks.insert(kv.value().string_value());
+    }
+  }
+  EXPECT_EQ(tasks.size(), static_cast<size_t>(job.tasks_total()))
+      << "a span for each task, the call's child" << Describe(spans);
 }
 
 TEST_F(GatewayTracingTest, AnUnsampledTraceIsFollowedButNotRecorded) {
