@@ -317,6 +317,27 @@ TEST_F(ComposeTest, PrometheusAndTheCollectorScrapeEveryService) {
   EXPECT_THAT(check.output, ::testing::HasSubstr("1 rule files found"));
 }
 
+// Every service sends its spans to the collector's OTLP/gRPC receiver.
+TEST_F(ComposeTest, EveryServiceExportsItsSpansToTheCollector) {
+  YAML::Node collector =
+      YAML::LoadFile(MountedFrom("otel-collector", "/etc/otelcol-contrib/config.yaml"));
+  const std::string receiver =
+      collector["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].as<std::string>("");
+  ASSERT_FALSE(receiver.empty());
+  bool traces_received = false;
+  for (YAML::Node r : collector["service"]["pipelines"]["traces"]["receivers"]) {
+    traces_received = traces_received || r.as<std::string>("") == "otlp";
+  }
+  EXPECT_TRUE(traces_received) << "the traces pipeline does not take OTLP";
+  for (const char* name : kServices) {
+    YAML::Node config =
+        YAML::LoadFile(MountedFrom(name, absl::StrCat("/etc/granary/", name, ".yaml")));
+    EXPECT_EQ(config["server"]["tracing"]["otlp_endpoint"].as<std::string>(""),
+              absl::StrCat("otel-collector:", PortOf(receiver)))
+        << name;
+  }
+}
+
 // The shared libraries the binaries need themselves (DT_NEEDED), each with the Debian
 // packages that ship it: {soname -> packages}, empty for a library no package has.
 std::map<std::string, std::set<std::string>> PackagesLinkedBy(

@@ -138,6 +138,7 @@ class ConfigRewriter {
     if (service == "gateway" && c_.gateway_auth && root["gateway"]["auth"]) {
       Auth(root["gateway"]["auth"]);
     }
+    if (c_.tracing) Tracing(root["server"]["tracing"]);
     YAML::Emitter out;
     out << root;
     return absl::StrCat("# Set by granary deploy from ", c_.path, ".\n", out.c_str(), "\n");
@@ -169,6 +170,12 @@ class ConfigRewriter {
       section["address"] = absl::StrCat(o->host, ":", o->port);
     }
     if (!o->user.empty()) section["user"] = o->user;
+  }
+  void Tracing(YAML::Node tracing) {
+    const trace::TracingConfig& t = *c_.tracing;
+    tracing["otlp_endpoint"] = t.otlp_endpoint;
+    tracing["otlp_tls"] = t.otlp_tls;
+    tracing["sample_ratio"] = t.sample_ratio;
   }
   void Auth(YAML::Node auth) {
     const auth::AuthConfig& a = *c_.gateway_auth;

@@ -43,6 +43,10 @@ DeployConfig Config() {
   nats.url = "nats://nats.infra.svc:4222";
   nats.user = "granary-materializer";
   c.nats["materializer"] = nats;
+  trace::TracingConfig tracing;
+  tracing.otlp_endpoint = "otel-collector.observability:4317";
+  tracing.sample_ratio = 0.05;
+  c.tracing = tracing;
   return c;
 }
 
@@ -151,6 +155,14 @@ TEST_F(DeployCommandTest, TheOverlayGetsTheNamespaceImageReplicasAndBackends) {
   EXPECT_THAT(registry_config["postgres"]["address"].as<std::string>(),
               ::testing::Not(HasSubstr("127.0.0.1")));
   EXPECT_THAT(notes.str(), HasSubstr("PostgreSQL is at 127.0.0.1:5432"));
+  // Every service exports its spans where deploy.yaml says, with its ratio.
+  for (const YAML::Node* config : {&serving_config, &registry_config}) {
+    EXPECT_EQ((*config)["server"]["tracing"]["otlp_endpoint"].as<std::string>(""),
+              "otel-collector.observability:4317");
+    EXPECT_EQ((*config)["server"]["tracing"]["sample_ratio"].as<double>(0), 0.05);
+    // The rest of server: is the overlay's.
+    EXPECT_TRUE((*config)["server"]["grpc_address"]);
+  }
 }
 
 TEST_F(DeployCommandTest, DockerComposeAcceptsTheOverrideWithComposeYaml) {

@@ -10,6 +10,7 @@
 
 #include "libs/base/status_macros.h"
 #include "libs/config/reader.h"
+#include "libs/trace/tracing_config.h"
 
 namespace granary::cli {
 namespace {
@@ -64,6 +65,9 @@ services:
       hs256_secret: {file: '@SECRETS@/jwt.secret'}
       issuer: granary-dev
       audiences: [granary]
+# OpenTelemetry: every service sends its spans to this OTLP/gRPC receiver (a collector), a
+# share of the traces that start at Granary (a caller's sampled trace is always followed).
+# tracing: {otlp_endpoint: 'otel-collector:4317', sample_ratio: 0.1}
 )";
 
 }  // namespace
@@ -134,6 +138,7 @@ absl::StatusOr<DeployConfig> ReadDeployConfig(const std::string& path) {
   }
   config::Reader gateway = services.Section("gateway");
   if (gateway.Has("auth")) c.gateway_auth = auth::ReadAuthConfig(gateway.Section("auth"));
+  if (root.Has("tracing")) c.tracing = trace::ReadTracingConfig(root.Section("tracing"));
   RETURN_IF_ERROR(root.Finish());
   c.inline_secrets = root.InlineSecrets();
   return c;

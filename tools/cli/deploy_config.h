@@ -18,6 +18,8 @@
 //     materializer: {redis: {...}, nats: {...}, offline_store: {...},
 //                    offline_store_writer: {...}}
 //     gateway:      {nats: {...}, auth: {...}}
+//   tracing: {otlp_endpoint: otel-collector:4317, sample_ratio: 0.1}   # every service's
+//                                                                      # server.tracing
 //
 // Secrets are {file: PATH} or {env: NAME} (a relative PATH is from the current folder). A
 // literal is accepted here (and only here) so that verify can say so rather than fail to read.
@@ -35,6 +37,7 @@
 #include "libs/bus/options.h"
 #include "libs/pg/options.h"
 #include "libs/redis/options.h"
+#include "libs/trace/tracer.h"
 
 namespace granary::cli {
 
@@ -57,6 +60,8 @@ struct DeployConfig {
   std::optional<pg::PgOptions> offline_writer;   // materializer.offline_store_writer
   std::map<std::string, bus::NatsOptions> nats;  // by service
   std::optional<auth::AuthConfig> gateway_auth;
+  // Given: every service's server.tracing (libs/trace/tracing_config.h).
+  std::optional<trace::TracingConfig> tracing;
 
   // Secrets written in clear, by path ("services.serving.redis.password").
   std::vector<std::string> inline_secrets;

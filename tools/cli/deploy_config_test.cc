@@ -17,7 +17,9 @@
 #include "libs/testing/ports.h"
 #include "libs/testing/status_matchers.h"
 #include "libs/testing/temp_dir.h"
+#include "libs/trace/test_receiver.h"
 #include "tools/cli/verify_command.h"
+#include "tools/cli/verify_tracing.h"
 
 namespace granary::cli {
 namespace {
@@ -124,6 +126,47 @@ TEST_F(DeployConfigTest, VerifyNamesASecretInClearAndFailsOnBackendsThatDoNotAns
               HasSubstr("FAIL  nats      ingestion's user granary-ingestion cannot log in"));
   EXPECT_THAT(out.str(), HasSubstr("PASS  auth      the HS256 secret is readable and long enough"));
   EXPECT_THAT(out.str(), HasSubstr("fix: check the address, the user and its password"));
+}
+
+TEST_F(DeployConfigTest, TracingIsReadAndItsReceiverChecked) {
+  trace::TestReceiver receiver;
+  ASSERT_OK_AND_ASSIGN(
+      DeployConfig c,
+      ReadDeployConfig(
+          Write("traced.yaml", absl::StrCat(DeployYamlFor(stack_), "tracing: {otlp_endpoint: '",
+                                            receiver.address(), "', sample_ratio: 0.25}\n"))));
+  ASSERT_TRUE(c.tracing.has_value());
+  EXPECT_EQ(c.tracing->otlp_endpoint, receiver.address());
+  EXPECT_EQ(c.tracing->sample_ratio, 0.25);
+  VerifyReport report;
+  VerifyTracing(*c.tracing, &report);
+  ASSERT_EQ(report.lines().size(), 1u);
+  EXPECT_EQ(report.lines()[0].result, VerifyReport::Result::kPass) << report.lines()[0].what;
+  EXPECT_THAT(report.lines()[0].what, HasSubstr("takes spans; 25% of the traces"));
+  EXPECT_EQ(receiver.calls(), 1) << "one empty export, and nothing recorded";
+  EXPECT_TRUE(receiver.Spans().empty());
+
+  // Nothing listens there.
+  c.tracing->otlp_endpoint = absl::StrCat("127.0.0.1:", Port());
+  VerifyReport unreachable;
+  VerifyTracing(*c.tracing, &unreachable);
+  ASSERT_EQ(unreachable.lines().size(), 1u);
+  EXPECT_EQ(unreachable.lines()[0].result, VerifyReport::Result::kFail);
+  EXPECT_THAT(unreachable.lines()[0].what, HasSubstr("did not take an export"));
+  EXPECT_THAT(unreachable.lines()[0].fix, HasSubstr("4317"));
+
+  // A refusing receiver (wrong protocol or port) fails too.
+  receiver.Refuse(true);
+  c.tracing->otlp_endpoint = receiver.address();
+  VerifyReport refused;
+  VerifyTracing(*c.tracing, &refused);
+  ASSERT_EQ(refused.lines().size(), 1u);
+  EXPECT_EQ(refused.lines()[0].result, VerifyReport::Result::kFail);
+
+  EXPECT_THAT(
+      ReadDeployConfig(Write("bad-tracing.yaml",
+                             absl::StrCat(DeployYamlFor(stack_), "tracing: {sample_ratio: 3}\n"))),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tracing.sample_ratio")));
 }
 
 }  // namespace

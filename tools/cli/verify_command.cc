@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "tools/cli/verify_tracing.h"
+
 namespace granary::cli {
 
 VerifyReport Verify(const DeployConfig& config) {
@@ -43,6 +45,7 @@ VerifyReport Verify(const DeployConfig& config) {
                 "add offline_store_writer with the granary_offline_writer role");
   }
   if (config.gateway_auth) VerifyAuth(*config.gateway_auth, &report);
+  if (config.tracing) VerifyTracing(*config.tracing, &report);
   if (config.serving_redis) {
     VerifyRedis("serving", *config.serving_redis, RedisRole::kReader, &report);
   }
