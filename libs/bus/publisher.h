@@ -54,7 +54,7 @@ class AckedPublisher {
 
   // PublishAsync, waiting for the outcome.
   absl::StatusOr<PublishAck> Publish(absl::string_view subject, absl::string_view data,
-                                     absl::string_view msg_id);
+                                     absl::string_view msg_id, absl::string_view traceparent = {});
 };
 
 }  // namespace granary::bus

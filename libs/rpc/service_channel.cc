@@ -10,6 +10,7 @@
 
 #include "libs/auth/caller_signature.h"
 #include "libs/rpc/health.h"
+#include "libs/trace/trace_context.h"
 
 namespace granary::rpc {
 namespace {
@@ -40,6 +41,13 @@ class SigningInterceptor : public Interceptor {
       if (metadata->count(auth::kCallerSignatureHeader) == 0) {
         metadata->emplace(auth::kCallerSignatureHeader,
                           signing_->signer.Sign(signing_->who, method_, signing_->clock->Now()));
+      }
+      // A service's own call (a catalog poll) that no trace started: its own trace, which
+      // the callee follows (ids in its logs) but does not record, so that background polls
+      // do not fill the traces.
+      if (metadata->count(std::string(trace::kTraceparentHeader)) == 0) {
+        trace::TraceContext unrecorded = trace::ChildOf(std::nullopt, /*sample_ratio=*/0.0);
+        metadata->emplace(std::string(trace::kTraceparentHeader), unrecorded.Traceparent());
       }
     }
     methods->Proceed();

@@ -49,6 +49,8 @@ class GrpcMetrics {
 
   // The series of "/package.Service/Method", or the "unknown" series.
   Method& ForPath(absl::string_view path);
+  // Whether the path is a method of a service added (or gRPC's own).
+  bool Knows(absl::string_view path) const { return methods_.contains(path); }
 
   // Counts one call that ended with `code`.
   void CountHandled(Method& method, int code);

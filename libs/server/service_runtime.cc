@@ -158,7 +158,10 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(rt->grpc_metrics_->InterceptorFactory());
   // After the metrics: it sees the status they may have turned from UNKNOWN into INTERNAL.
-  creators.push_back(trace::ServerTracing(rt->tracer_.get()));
+  creators.push_back(trace::ServerTracing(
+      rt->tracer_.get(), [metrics = rt->grpc_metrics_.get()](absl::string_view path) {
+        return metrics->Knows(path);
+      }));
   builder.experimental().SetInterceptorCreators(std::move(creators));
   rt->server_ = builder.BuildAndStart();
   if (rt->server_ == nullptr || rt->grpc_port_ == 0) {

@@ -34,6 +34,7 @@ bool ServerError(grpc::StatusCode code) {
 
 class TracingInterceptor : public grpc::experimental::Interceptor {
  public:
+  // `method`: the call's path when the server has that method, else empty.
   TracingInterceptor(Tracer* tracer, absl::string_view method) : tracer_(tracer), method_(method) {}
 
   // A call that ends without a status (the client went away) ends its span as cancelled.
@@ -68,8 +69,8 @@ class TracingInterceptor : public grpc::experimental::Interceptor {
     auto found =
         metadata->find(grpc::string_ref(kTraceparentHeader.data(), kTraceparentHeader.size()));
     if (found != metadata->end()) parent = ParseTraceparent(View(found->second));
-    span_.emplace(tracer_, std::string(method_), SpanKind::kServer, parent);
-    if (span_->recording()) {
+    span_.emplace(tracer_, method_.empty() ? "unknown method" : method_, SpanKind::kServer, parent);
+    if (span_->recording() && !method_.empty()) {
       // "/package.Service/Method"
       std::pair<absl::string_view, absl::string_view> parts =
           absl::StrSplit(absl::StripPrefix(method_, "/"), absl::MaxSplits('/', 1));
@@ -93,7 +94,8 @@ class TracingInterceptor : public grpc::experimental::Interceptor {
 
 class TracingInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit TracingInterceptorFactory(Tracer* tracer) : tracer_(tracer) {}
+  TracingInterceptorFactory(Tracer* tracer, std::function<bool(absl::string_view)> known)
+      : tracer_(tracer), known_(std::move(known)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
@@ -103,18 +105,19 @@ class TracingInterceptorFactory : public grpc::experimental::ServerInterceptorFa
         absl::StartsWith(method, "/grpc.reflection.")) {
       return nullptr;
     }
-    return new TracingInterceptor(tracer_, method);
+    return new TracingInterceptor(tracer_, known_(method) ? method : absl::string_view());
   }
 
  private:
   Tracer* const tracer_;
+  const std::function<bool(absl::string_view)> known_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> ServerTracing(
-    Tracer* tracer) {
-  return std::make_unique<TracingInterceptorFactory>(tracer);
+    Tracer* tracer, std::function<bool(absl::string_view path)> known) {
+  return std::make_unique<TracingInterceptorFactory>(tracer, std::move(known));
 }
 
 absl::string_view TraceparentOf(const grpc::ServerContextBase& context) {

@@ -11,6 +11,7 @@
 #ifndef GRANARY_LIBS_TRACE_GRPC_SERVER_TRACING_H_
 #define GRANARY_LIBS_TRACE_GRPC_SERVER_TRACING_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,9 +23,11 @@
 
 namespace granary::trace {
 
-// `tracer` must outlive the server.
+// `tracer` must outlive the server. `known` says whether a path is a method the server has:
+// another ("/x.Y/Z" sent by anyone) is named "unknown method", so callers cannot make span
+// names at will.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> ServerTracing(
-    Tracer* tracer);
+    Tracer* tracer, std::function<bool(absl::string_view path)> known);
 
 // The call's `traceparent` as its handler sees it (this service's span when ServerTracing
 // runs); empty when there is none.

@@ -1,5 +1,6 @@
 #include "libs/trace/otlp_exporter.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -104,19 +105,15 @@ std::unique_ptr<OtlpGrpcExporter> OtlpGrpcExporter::ForConfig(const TracingConfi
                                             std::move(resource), config.export_timeout);
 }
 
-absl::Status OtlpGrpcExporter::Export(const std::vector<SpanRecord>& spans) {
+absl::StatusOr<int64_t> OtlpGrpcExporter::Export(const std::vector<SpanRecord>& spans,
+                                                 absl::Time deadline) {
   otlp_collector::ExportTraceServiceRequest request = BuildExportRequest(resource_, spans);
   otlp_collector::ExportTraceServiceResponse response;
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  context.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + timeout_)));
   absl::Status status = base::FromGrpcStatus(stub_->Export(&context, request, &response));
   if (!status.ok()) return status;
-  if (response.has_partial_success() && response.partial_success().rejected_spans() > 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the receiver rejected ", response.partial_success().rejected_spans(), " of ",
-                     spans.size(), " spans: ", response.partial_success().error_message()));
-  }
-  return absl::OkStatus();
+  return response.has_partial_success() ? response.partial_success().rejected_spans() : 0;
 }
 
 }  // namespace granary::trace

@@ -35,13 +35,15 @@ class OtlpGrpcExporter : public SpanExporter {
  public:
   OtlpGrpcExporter(std::shared_ptr<grpc::Channel> channel, ResourceInfo resource,
                    absl::Duration timeout);
-  // A channel to config.otlp_endpoint (TLS when config.otlp_tls).
+  // A channel to config.otlp_endpoint (TLS when config.otlp_tls). `timeout` bounds each call
+  // within the deadline it is given.
   static std::unique_ptr<OtlpGrpcExporter> ForConfig(const TracingConfig& config,
                                                      ResourceInfo resource);
 
-  // UNAVAILABLE, DEADLINE_EXCEEDED, ... as the receiver answered; a partial success that
-  // rejected spans is an error naming how many and why.
-  absl::Status Export(const std::vector<SpanRecord>& spans) override;
+  // The spans a partial success rejected; UNAVAILABLE, DEADLINE_EXCEEDED, ... as the receiver
+  // answered.
+  absl::StatusOr<int64_t> Export(const std::vector<SpanRecord>& spans,
+                                 absl::Time deadline) override;
 
  private:
   std::unique_ptr<opentelemetry::proto::collector::trace::v1::TraceService::Stub> stub_;

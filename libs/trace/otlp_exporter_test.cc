@@ -1,5 +1,7 @@
 #include "libs/trace/otlp_exporter.h"
 
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -7,9 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "granary/testing/v1/echo.grpc.pb.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "libs/testing/status_matchers.h"
 #include "libs/trace/grpc_server_tracing.h"
@@ -18,6 +24,7 @@
 namespace granary::trace {
 namespace {
 
+using ::granary::testing::IsOk;
 using ::granary::testing::StatusIs;
 using ::opentelemetry::proto::trace::v1::Span_SpanKind_SPAN_KIND_SERVER;
 using ::opentelemetry::proto::trace::v1::Status;
@@ -109,30 +116,58 @@ TEST(OtlpExporterTest, TheTracersSpansReachAReceiver) {
   EXPECT_EQ(Hex(spans[0].span.trace_id()), trace_id);
 }
 
+SpanRecord ARecord() {
+  SpanRecord record;
+  record.context = *ParseTraceparent(kParent);
+  record.name = "x";
+  return record;
+}
+
+absl::Time Later() { return absl::Now() + absl::Seconds(30); }
+
 TEST(OtlpExporterTest, AReceiverThatRefusesIsAnError) {
   TestReceiver receiver;
   receiver.Refuse(true);
   TracingConfig config;
   config.otlp_endpoint = receiver.address();
   auto exporter = OtlpGrpcExporter::ForConfig(config, Resource());
-  SpanRecord record;
-  record.context = *ParseTraceparent(kParent);
-  record.name = "x";
-  EXPECT_THAT(exporter->Export({record}), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(exporter->Export({ARecord()}, Later()), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(receiver.calls(), 1);
 }
 
-TEST(OtlpExporterTest, AnUnreachableReceiverFailsWithinTheTimeout) {
+TEST(OtlpExporterTest, APartialSuccessSaysHowManyWereRejected) {
+  TestReceiver receiver;
+  receiver.RejectEach(2);
   TracingConfig config;
-  // Nothing listens on port 1; the call must end by its deadline, not hang.
-  config.otlp_endpoint = "127.0.0.1:1";
-  config.export_timeout = absl::Milliseconds(200);
+  config.otlp_endpoint = receiver.address();
   auto exporter = OtlpGrpcExporter::ForConfig(config, Resource());
-  SpanRecord record;
-  record.context = *ParseTraceparent(kParent);
-  absl::Status status = exporter->Export({record});
-  EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.code(), absl::StatusCode::kUnknown);
+  absl::StatusOr<int64_t> rejected = exporter->Export({ARecord(), ARecord(), ARecord()}, Later());
+  ASSERT_TRUE(IsOk(rejected));
+  EXPECT_EQ(*rejected, 2);
+}
+
+TEST(OtlpExporterTest, AReceiverThatNeverAnswersIsGivenUpAtTheDeadline) {
+  // A port that takes connections (the kernel completes the handshake) and never reads them:
+  // without a deadline the call would wait for ever.
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  socklen_t size = sizeof(address);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  TracingConfig config;
+  config.otlp_endpoint = absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
+  config.export_timeout = absl::Hours(1);
+  auto exporter = OtlpGrpcExporter::ForConfig(config, Resource());
+  // The deadline given wins over the (hour-long) timeout.
+  absl::StatusOr<int64_t> result =
+      exporter->Export({ARecord()}, absl::Now() + absl::Milliseconds(200));
+  close(fd);
+  EXPECT_THAT(result, ::testing::AnyOf(StatusIs(absl::StatusCode::kDeadlineExceeded),
+                                       StatusIs(absl::StatusCode::kUnavailable)));
 }
 
 // The server interceptor, on a real server: answers with the traceparent its handler saw.
@@ -161,11 +196,14 @@ class ServerTracingTest : public ::testing::Test {
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&service_);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(ServerTracing(tracer_.get()));
+    creators.push_back(ServerTracing(tracer_.get(), [](absl::string_view path) {
+      return path == "/granary.testing.v1.EchoService/Echo";
+    }));
     builder.experimental().SetInterceptorCreators(std::move(creators));
     server_ = builder.BuildAndStart();
-    stub_ = granary::testing::v1::EchoService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    channel_ =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    stub_ = granary::testing::v1::EchoService::NewStub(channel_);
   }
   void TearDown() override { server_->Shutdown(); }
 
@@ -190,6 +228,7 @@ class ServerTracingTest : public ::testing::Test {
   std::unique_ptr<Tracer> tracer_;
   EchoTraceparent service_;
   std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<granary::testing::v1::EchoService::Stub> stub_;
 };
 
@@ -236,6 +275,29 @@ TEST_F(ServerTracingTest, AServerErrorMarksTheSpanAndACallersErrorDoesNot) {
   EXPECT_EQ(spans[0].span.status().message(), "UNAVAILABLE: failed here");
   EXPECT_EQ(Attribute(spans[1].span, "rpc.grpc.status_code")->int_value(), 5);
   EXPECT_FALSE(spans[1].span.has_status());
+}
+
+TEST_F(ServerTracingTest, AMethodTheServerDoesNotHaveDoesNotNameASpan) {
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("traceparent", kParent);
+  grpc::ByteBuffer request, response;
+  grpc::CompletionQueue queue;
+  auto call = generic.PrepareUnaryCall(&context, "/made.Up/Name", request, &queue);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  ASSERT_TRUE(queue.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  std::vector<ReceivedSpan> spans = Flushed();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].span.name(), "unknown method");
+  EXPECT_EQ(Attribute(spans[0].span, "rpc.method"), nullptr);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
 }
 
 TEST_F(ServerTracingTest, AnUnsampledCallerIsFollowedAndNotRecorded) {

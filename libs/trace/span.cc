@@ -4,19 +4,24 @@
 
 namespace granary::trace {
 
-Span::Span(Tracer* tracer, std::string name, SpanKind kind,
+Span::Span(Tracer* tracer, absl::string_view name, SpanKind kind,
            const std::optional<TraceContext>& parent)
     : tracer_(tracer) {
-  record_.context = ChildOf(parent, tracer != nullptr ? tracer->sample_ratio() : 0.0);
-  recording_ = tracer != nullptr && tracer->exporting() && record_.context.sampled;
+  const bool exporting = tracer != nullptr && tracer->exporting();
+  record_.context = ChildOf(parent, exporting ? tracer->sample_ratio() : 0.0);
+  recording_ = exporting && record_.context.sampled;
   if (!recording_) return;
   if (parent) {
     record_.parent_span_id = parent->span_id;
     record_.parent_remote = true;
   }
-  record_.name = std::move(name);
+  record_.name = std::string(name);
   record_.kind = kind;
   record_.start = absl::Now();
+}
+
+void Span::SetName(absl::string_view name) {
+  if (recording_) record_.name = std::string(name);
 }
 
 void Span::SetAttribute(absl::string_view key, AttributeValue value) {

@@ -52,7 +52,11 @@ class Span {
  public:
   // A span of `tracer` (null: nothing is recorded, the context is still made), child of
   // `parent` (a remote parent: from a header) or the root of a new trace.
-  Span(Tracer* tracer, std::string name, SpanKind kind, const std::optional<TraceContext>& parent);
+  // The name is copied only when the span is recorded. A trace that starts here is sampled
+  // (at the tracer's ratio) only when the tracer exports: a process that records nothing
+  // does not decide that the processes after it record.
+  Span(Tracer* tracer, absl::string_view name, SpanKind kind,
+       const std::optional<TraceContext>& parent);
   Span(const Span&) = delete;
   Span& operator=(const Span&) = delete;
   ~Span() { End(); }
@@ -61,6 +65,8 @@ class Span {
   // Whether what is set here will be exported.
   bool recording() const { return recording_; }
 
+  // For a name that costs something to make: make it only when recording().
+  void SetName(absl::string_view name);
   void SetAttribute(absl::string_view key, AttributeValue value);
   void SetError(absl::string_view message);
   // Ends it now (later calls do nothing).

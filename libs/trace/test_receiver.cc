@@ -12,10 +12,14 @@ class TestReceiver::Service final : public otlp_collector::TraceService::Service
  public:
   grpc::Status Export(grpc::ServerContext*,
                       const otlp_collector::ExportTraceServiceRequest* request,
-                      otlp_collector::ExportTraceServiceResponse*) override {
+                      otlp_collector::ExportTraceServiceResponse* response) override {
     absl::MutexLock lock(&mu);
     ++calls;
     if (refuse) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "refused by the test");
+    if (reject > 0) {
+      response->mutable_partial_success()->set_rejected_spans(reject);
+      response->mutable_partial_success()->set_error_message("rejected by the test");
+    }
     for (const auto& resource_spans : request->resource_spans()) {
       std::string service;
       for (const auto& kv : resource_spans.resource().attributes()) {
@@ -32,6 +36,7 @@ class TestReceiver::Service final : public otlp_collector::TraceService::Service
   std::vector<ReceivedSpan> spans ABSL_GUARDED_BY(mu);
   int calls ABSL_GUARDED_BY(mu) = 0;
   bool refuse ABSL_GUARDED_BY(mu) = false;
+  int64_t reject ABSL_GUARDED_BY(mu) = 0;
 };
 
 TestReceiver::TestReceiver() : service_(std::make_unique<Service>()) {
@@ -61,6 +66,11 @@ std::vector<ReceivedSpan> TestReceiver::WaitForSpans(
 int TestReceiver::calls() {
   absl::MutexLock lock(&service_->mu);
   return service_->calls;
+}
+
+void TestReceiver::RejectEach(int64_t spans) {
+  absl::MutexLock lock(&service_->mu);
+  service_->reject = spans;
 }
 
 void TestReceiver::Refuse(bool refuse) {

@@ -42,6 +42,9 @@ class TestReceiver {
   int calls();
   // Refuse every call with UNAVAILABLE from now on (false: take them again).
   void Refuse(bool refuse);
+  // Answer each call with a partial success that rejects this many of its spans (0: none);
+  // the others are kept.
+  void RejectEach(int64_t spans);
 
  private:
   class Service;

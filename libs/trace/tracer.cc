@@ -1,5 +1,6 @@
 #include "libs/trace/tracer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "prometheus/family.h"
@@ -16,13 +17,14 @@ Tracer::Tracer(TracingConfig config, std::unique_ptr<SpanExporter> exporter,
                        .Name("granary_trace_spans_total")
                        .Help(
                            "Recorded spans by what became of them: exported, dropped (the "
-                           "export queue was full) or failed (the receiver refused or was "
-                           "unreachable).")
+                           "export queue was full, or the process stopped before they could "
+                           "be sent) or failed (the receiver refused or was unreachable).")
                        .Register(*metrics);
     exported_ = &family.Add({{"outcome", "exported"}});
     dropped_ = &family.Add({{"outcome", "dropped"}});
     failed_ = &family.Add({{"outcome", "failed"}});
   }
+  queue_.reserve(static_cast<size_t>(config_.max_batch));
   if (exporter_ != nullptr) thread_ = std::thread([this] { Loop(); });
 }
 
@@ -33,7 +35,7 @@ void Tracer::Finish(SpanRecord span) {
   // this lock is released, so a full batch wakes it without a notify.
   absl::MutexLock lock(&mu_);
   if (stopping_ || static_cast<int>(queue_.size()) >= config_.max_queue) {
-    if (dropped_ != nullptr) dropped_->Increment();
+    Count(dropped_, 1);
     return;
   }
   queue_.push_back(std::move(span));
@@ -41,16 +43,13 @@ void Tracer::Finish(SpanRecord span) {
 
 void Tracer::Flush() {
   if (exporter_ == nullptr) return;
-  int64_t ticket;
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return;
-    ticket = ++flushes_asked_;
-    auto served = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return flushes_done_ >= ticket || stopping_;
-    };
-    mu_.Await(absl::Condition(&served));
-  }
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  const int64_t ticket = ++flushes_asked_;
+  auto served = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return flushes_done_ >= ticket || stopping_;
+  };
+  mu_.Await(absl::Condition(&served));
 }
 
 void Tracer::Shutdown() {
@@ -58,6 +57,9 @@ void Tracer::Shutdown() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
+    // What is queued gets one export_timeout in all, so a collector that accepts connections
+    // and never answers cannot hold the process past its drain.
+    stop_by_ = absl::Now() + config_.export_timeout;
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -66,6 +68,8 @@ void Tracer::Loop() {
   while (true) {
     int64_t asked;
     bool stopping;
+    absl::Time stop_by;
+    size_t to_send;
     {
       absl::MutexLock lock(&mu_);
       auto due = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -75,51 +79,73 @@ void Tracer::Loop() {
       mu_.AwaitWithTimeout(absl::Condition(&due), config_.export_interval);
       asked = flushes_asked_;
       stopping = stopping_;
+      stop_by = stop_by_;
+      // What is queued now: spans that keep arriving while it is sent wait for the next round,
+      // so a flush returns under a steady stream of spans.
+      to_send = queue_.size();
     }
-    // A flush or the stop sends everything; a tick or a full batch sends what is there.
-    while (ExportBatch()) {
-      absl::MutexLock lock(&mu_);
-      if (!stopping_ && flushes_asked_ == flushes_done_ &&
-          static_cast<int>(queue_.size()) < config_.max_batch) {
-        break;
-      }
+    size_t sent = 0;
+    while (sent < to_send) {
+      const absl::Time deadline = stopping ? stop_by : absl::Now() + config_.export_timeout;
+      if (stopping && absl::Now() >= deadline) break;
+      bool ok = true;
+      size_t taken = ExportBatch(deadline, &ok);
+      if (taken == 0) break;
+      sent += taken;
+      if (stopping && !ok) break;  // the receiver is away: the rest will not fare better
     }
     absl::MutexLock lock(&mu_);
     if (flushes_done_ < asked) flushes_done_ = asked;
-    if (stopping && queue_.empty()) return;
+    if (stopping) {
+      Count(dropped_, queue_.size());
+      queue_.clear();
+      return;
+    }
   }
 }
 
-bool Tracer::ExportBatch() {
+size_t Tracer::ExportBatch(absl::Time deadline, bool* ok) {
   std::vector<SpanRecord> batch;
   {
     absl::MutexLock lock(&mu_);
-    if (queue_.empty()) return false;
+    if (queue_.empty()) return 0;
     if (static_cast<int>(queue_.size()) <= config_.max_batch) {
       batch.swap(queue_);
+      queue_.reserve(static_cast<size_t>(config_.max_batch));
     } else {
       auto split = queue_.begin() + config_.max_batch;
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(split));
       queue_.erase(queue_.begin(), split);
     }
   }
-  absl::MutexLock lock(&export_mu_);
-  absl::Status status = exporter_->Export(batch);
-  if (status.ok()) {
-    if (exported_ != nullptr) exported_->Increment(static_cast<double>(batch.size()));
-    return true;
+  absl::StatusOr<int64_t> rejected = exporter_->Export(batch, deadline);
+  *ok = rejected.ok();
+  const int64_t size = static_cast<int64_t>(batch.size());
+  if (rejected.ok()) {
+    const int64_t refused = std::min(std::max<int64_t>(*rejected, 0), size);
+    Count(exported_, static_cast<size_t>(size - refused));
+    Count(failed_, static_cast<size_t>(refused));
+    if (refused > 0) LogFailure(absl::InvalidArgumentError("the receiver rejected some"), refused);
+  } else {
+    Count(failed_, static_cast<size_t>(size));
+    LogFailure(rejected.status(), size);
   }
-  if (failed_ != nullptr) failed_->Increment(static_cast<double>(batch.size()));
+  return batch.size();
+}
+
+void Tracer::LogFailure(const absl::Status& status, int64_t spans) {
   // Once a minute at most: a receiver that is down must not flood the log.
   absl::Time now = absl::Now();
-  if (now - last_failure_log_ >= absl::Minutes(1)) {
-    last_failure_log_ = now;
-    base::LogWarning("spans not exported")
-        .With("spans", static_cast<int64_t>(batch.size()))
-        .With("endpoint", config_.otlp_endpoint)
-        .With("error", status);
-  }
-  return true;
+  if (now - last_failure_log_ < absl::Minutes(1)) return;
+  last_failure_log_ = now;
+  base::LogWarning("spans not exported")
+      .With("spans", spans)
+      .With("endpoint", config_.otlp_endpoint)
+      .With("error", status);
+}
+
+void Tracer::Count(prometheus::Counter* counter, size_t n) {
+  if (counter != nullptr && n > 0) counter->Increment(static_cast<double>(n));
 }
 
 }  // namespace granary::trace

@@ -20,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
@@ -54,7 +55,10 @@ struct TracingConfig {
 class SpanExporter {
  public:
   virtual ~SpanExporter() = default;
-  virtual absl::Status Export(const std::vector<SpanRecord>& spans) = 0;
+  // How many of `spans` the receiver rejected (0: it took them all), or why it took none.
+  // Gives up at `deadline`.
+  virtual absl::StatusOr<int64_t> Export(const std::vector<SpanRecord>& spans,
+                                         absl::Time deadline) = 0;
 };
 
 class Tracer {
@@ -74,13 +78,17 @@ class Tracer {
   void Finish(SpanRecord span);
   // Sends everything queued now and returns once it was sent (or failed).
   void Flush();
-  // Flushes and stops the export thread; later spans are dropped. Idempotent.
+  // Sends what is queued, for export_timeout at most in all (what is left then is dropped),
+  // and stops the export thread; later spans are dropped. Idempotent.
   void Shutdown();
 
  private:
   void Loop();
-  // Sends up to max_batch queued spans; false when there were none.
-  bool ExportBatch();
+  // Sends up to max_batch queued spans, giving up at `deadline`; how many it took from the
+  // queue (0: none was queued). *ok: whether the receiver answered.
+  size_t ExportBatch(absl::Time deadline, bool* ok);
+  void LogFailure(const absl::Status& status, int64_t spans);
+  static void Count(prometheus::Counter* counter, size_t n);
 
   const TracingConfig config_;
   const std::unique_ptr<SpanExporter> exporter_;
@@ -91,11 +99,11 @@ class Tracer {
   absl::Mutex mu_;
   std::vector<SpanRecord> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time stop_by_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   // Flush requests not served yet, and those served (Flush waits for its own).
   int64_t flushes_asked_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t flushes_done_ ABSL_GUARDED_BY(mu_) = 0;
-  // One export at a time (the thread's, or Flush after Shutdown).
-  absl::Mutex export_mu_;
+  // The export thread's own.
   absl::Time last_failure_log_ = absl::InfinitePast();
   std::thread thread_;
 };

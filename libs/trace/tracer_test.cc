@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -9,19 +10,39 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 
+#include "libs/testing/eventually.h"
 #include "libs/trace/span.h"
 
 namespace granary::trace {
 namespace {
 
-// Keeps the batches it is given; fails them while told to.
+// Keeps the batches it is given (and each call's deadline); holds the call, fails it or
+// rejects some spans of each, as told.
 class ListExporter : public SpanExporter {
  public:
-  absl::Status Export(const std::vector<SpanRecord>& spans) override {
+  absl::StatusOr<int64_t> Export(const std::vector<SpanRecord>& spans,
+                                 absl::Time deadline) override {
     absl::MutexLock lock(&mu_);
     batches_.push_back(spans);
+    deadlines_.push_back(deadline);
     if (!first_.HasBeenNotified()) first_.Notify();
-    return fail_ ? absl::UnavailableError("receiver down") : absl::OkStatus();
+    // As a receiver that does not answer yet: until the test lets it.
+    mu_.Await(absl::Condition(
+        +[](bool* hold) { return !*hold; }, &hold_));
+    if (fail_) return absl::UnavailableError("receiver down");
+    return reject_;
+  }
+  void Hold(bool hold) {
+    absl::MutexLock lock(&mu_);
+    hold_ = hold;
+  }
+  void Reject(int64_t n) {
+    absl::MutexLock lock(&mu_);
+    reject_ = n;
+  }
+  std::vector<absl::Time> deadlines() {
+    absl::MutexLock lock(&mu_);
+    return deadlines_;
   }
   std::vector<std::vector<SpanRecord>> batches() {
     absl::MutexLock lock(&mu_);
@@ -36,7 +57,10 @@ class ListExporter : public SpanExporter {
  private:
   absl::Mutex mu_;
   std::vector<std::vector<SpanRecord>> batches_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
   bool fail_ ABSL_GUARDED_BY(mu_) = false;
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t reject_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Notification first_;
 };
 
@@ -135,7 +159,8 @@ TEST(TracerTest, WithoutAnExporterNothingIsRecorded) {
   Tracer tracer(TracingConfig(), nullptr, nullptr);
   Span span(&tracer, "x", SpanKind::kInternal, std::nullopt);
   EXPECT_FALSE(span.recording());
-  EXPECT_TRUE(span.context().sampled) << "the decision is still passed on";
+  EXPECT_FALSE(span.context().sampled)
+      << "a process that records nothing does not decide that those after it record";
 }
 
 TEST(TracerTest, AFullBatchIsSentWithoutWaitingForTheInterval) {
@@ -182,6 +207,17 @@ TEST(TracerTest, AFullQueueDropsAndCountsInsteadOfGrowing) {
   EXPECT_EQ(Outcome(f.registry, "exported"), 3);
 }
 
+TEST(TracerTest, AFlushSendsWhatWasQueuedWhenItWasAsked) {
+  TracingConfig config = Quiet();
+  config.max_batch = 1;
+  Fixture f(config);
+  for (int i = 0; i < 3; ++i) Span(f.tracer.get(), "s", SpanKind::kInternal, std::nullopt);
+  f.tracer->Flush();
+  EXPECT_EQ(Total(f.exporter->batches()), 3u);
+  // Each call had its own deadline, export_timeout ahead.
+  for (absl::Time d : f.exporter->deadlines()) EXPECT_GT(d, absl::Now());
+}
+
 TEST(TracerTest, AFailedBatchIsCountedAndNotSentAgain) {
   Fixture f(Quiet());
   f.exporter->Fail(true);
@@ -196,6 +232,46 @@ TEST(TracerTest, AFailedBatchIsCountedAndNotSentAgain) {
   ASSERT_EQ(batches[1].size(), 1u);
   EXPECT_EQ(batches[1][0].name, "b");
   EXPECT_EQ(Outcome(f.registry, "exported"), 1);
+}
+
+TEST(TracerTest, SpansTheReceiverRejectedAreCountedAsFailed) {
+  Fixture f(Quiet());
+  f.exporter->Reject(2);
+  for (int i = 0; i < 5; ++i) Span(f.tracer.get(), "s", SpanKind::kInternal, std::nullopt);
+  f.tracer->Flush();
+  EXPECT_EQ(Outcome(f.registry, "exported"), 3);
+  EXPECT_EQ(Outcome(f.registry, "failed"), 2);
+}
+
+TEST(TracerTest, AStopThatCannotExportDropsTheRestInsteadOfWaiting) {
+  TracingConfig config = Quiet();
+  config.max_batch = 2;
+  Fixture f(config);
+  f.exporter->Hold(true);
+  // A full batch: the thread sends it, and is held there.
+  for (int i = 0; i < 2; ++i) Span(f.tracer.get(), "s", SpanKind::kInternal, std::nullopt);
+  ASSERT_TRUE(f.exporter->first().WaitForNotificationWithTimeout(absl::Seconds(60)));
+  // Queued behind it: three batches' worth.
+  for (int i = 0; i < 5; ++i) Span(f.tracer.get(), "t", SpanKind::kInternal, std::nullopt);
+  std::thread stop([&] { f.tracer->Shutdown(); });
+  // Once the stop has begun, spans are dropped at once (those before it are queued).
+  int late = 0;
+  ASSERT_TRUE(granary::testing::Eventually(
+      [&] {
+        ++late;
+        Span(f.tracer.get(), "late", SpanKind::kInternal, std::nullopt);
+        return Outcome(f.registry, "dropped") > 0;
+      },
+      absl::Seconds(60)));
+  f.exporter->Fail(true);
+  f.exporter->Hold(false);
+  stop.join();
+  // The held batch failed; the stop tried once more, failed, and dropped the rest unsent
+  // rather than try each of its batches in turn.
+  EXPECT_EQ(f.exporter->deadlines().size(), 2u);
+  EXPECT_EQ(Outcome(f.registry, "failed"), 4);
+  EXPECT_EQ(Outcome(f.registry, "failed") + Outcome(f.registry, "dropped"), 7 + late);
+  EXPECT_EQ(Outcome(f.registry, "exported"), 0);
 }
 
 TEST(TracerTest, ShutdownSendsWhatIsQueuedThenDrops) {

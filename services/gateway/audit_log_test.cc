@@ -83,5 +83,15 @@ TEST(AuditLogTest, NoTargetMeansNoLogAndABadPathIsAConfigError) {
   EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("audit.path"));
 }
 
+TEST(AuditLineTest, TheRequestIdIsWrittenOnlyWhenTheCallerSentOne) {
+  AuditEntry e;
+  e.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  nlohmann::json without = nlohmann::json::parse(AuditLine(e));
+  EXPECT_FALSE(without.contains("request_id"));
+  EXPECT_EQ(without["trace_id"], e.trace_id);
+  e.request_id = "job-7";
+  EXPECT_EQ(nlohmann::json::parse(AuditLine(e))["request_id"], "job-7");
+}
+
 }  // namespace
 }  // namespace granary::gateway

@@ -205,6 +205,10 @@ class ProxyCall {
         std::min(ctx_.deadline(), absl::ToChronoTime(absl::Now() + kJobLookupTimeout)));
     job_ctx_.AddMetadata(auth::kCallerSignatureHeader,
                          deps_.signer->Sign(entry_.who, kGetJob, deps_.clock->Now()));
+    // The lookup is part of the caller's call: the same trace (this call's span as parent).
+    if (auto it = ctx_.client_metadata().find("traceparent"); it != ctx_.client_metadata().end()) {
+      job_ctx_.AddMetadata("traceparent", std::string(View(it->second)));
+    }
     job_ = deps_.stubs[static_cast<int>(Upstream::kMaterializer)]->PrepareUnaryCall(
         &job_ctx_, kGetJob, FromString(request.SerializeAsString()), queue_);
     job_->StartCall();

@@ -1,5 +1,8 @@
 #include "services/gateway/http_api.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -100,23 +103,26 @@ HttpResponse ErrorResponse(const absl::Status& status) {
   return response;
 }
 
-std::string RouteTemplate(const std::string& path) {
+std::string RouteTemplate(absl::string_view path) {
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
   for (const HttpRoute& route : HttpApi::Routes()) {
-    if (route.path == path) return route.path;
-  }
-  // The longest templated route whose fixed prefix the path starts with.
-  const HttpRoute* best = nullptr;
-  size_t best_prefix = 0;
-  for (const HttpRoute& route : HttpApi::Routes()) {
-    size_t brace = route.path.find('{');
-    if (brace == std::string::npos || !absl::StartsWith(path, route.path.substr(0, brace)))
-      continue;
-    if (best == nullptr || brace > best_prefix) {
-      best = &route;
-      best_prefix = brace;
+    std::vector<absl::string_view> pattern = absl::StrSplit(route.path, '/');
+    if (pattern.size() != parts.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < parts.size() && match; ++i) {
+      // "{name}" is one segment, whatever it holds but nothing.
+      match = absl::StartsWith(pattern[i], "{") ? !parts[i].empty() : pattern[i] == parts[i];
     }
+    if (match) return route.path;
   }
-  return best != nullptr ? best->path : "unknown route";
+  return "unknown route";
+}
+
+std::string HttpSpanName(absl::string_view method, absl::string_view path) {
+  static constexpr absl::string_view kMethods[] = {"GET",   "POST", "PUT",    "DELETE",
+                                                   "PATCH", "HEAD", "OPTIONS"};
+  bool known = std::find(std::begin(kMethods), std::end(kMethods), method) != std::end(kMethods);
+  return absl::StrCat(known ? method : "HTTP", " ", RouteTemplate(path));
 }
 
 HttpResponse HttpApi::Handle(const HttpRequest& request) {
@@ -124,12 +130,17 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) {
   Call call;
   call.entry.time = deps.clock->Now();
   call.entry.method = absl::StrCat(request.method, " ", request.path);
-  // Named by the route's template, not the path: a span name must not grow with the objects.
-  trace::Span span(deps.tracer, absl::StrCat(request.method, " ", RouteTemplate(request.path)),
-                   trace::SpanKind::kServer,
+  // Probes and documentation act for nobody: no span (as gRPC health checks get none).
+  const bool acts =
+      request.path != "/health" && request.path != "/docs" && request.path != "/openapi.json";
+  trace::Span span(acts ? deps.tracer : nullptr, "", trace::SpanKind::kServer,
                    trace::ParseTraceparent(request.Header("traceparent")));
-  span.SetAttribute("http.request.method", request.method);
-  span.SetAttribute("url.path", request.path);
+  if (span.recording()) {
+    // Named by the route's template, not the path: names must not grow with the objects.
+    span.SetName(HttpSpanName(request.method, request.path));
+    span.SetAttribute("http.request.method", request.method.substr(0, 16));
+    span.SetAttribute("url.path", request.path.substr(0, 256));
+  }
   call.traceparent = span.context().Traceparent();
   call.entry.trace_id = span.context().TraceIdHex();
   call.entry.request_id = RequestIdOf(request.Header("x-request-id"));

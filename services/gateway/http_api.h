@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
@@ -41,8 +42,11 @@ struct HttpRoute {
 };
 
 // The template of the route a path falls under ("/api/v1/projects/{project}/{kind}"), or
-// "unknown route": what names an HTTP request's span.
-std::string RouteTemplate(const std::string& path);
+// "unknown route".
+std::string RouteTemplate(absl::string_view path);
+// An HTTP request's span name: "GET /api/v1/projects/{project}" ("HTTP ..." for a method no
+// route could have), so that names stay few whatever clients send.
+std::string HttpSpanName(absl::string_view method, absl::string_view path);
 
 class HttpApi {
  public:

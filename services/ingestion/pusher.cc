@@ -20,9 +20,10 @@ size_t RowsOf(const v1::PushRequest& request) {
 }
 
 // Room left in a message besides the payload, its subject and (twice) its message id: NATS'
-// header block, and what a dead letter adds around the batch (its consumer, a reason of up to
-// 515 bytes, counters, the framing), so that any batch accepted can also be kept as a dead
-// letter, which carries the subject and id again and is published under an id made from them.
+// header block (with the 55-byte traceparent), and what a dead letter adds around the batch (its
+// consumer, a reason of up to 515 bytes, counters, the framing), so that any batch accepted can
+// also be kept as a dead letter, which carries the subject and id again and is published under an
+// id made from them.
 constexpr int64_t kHeaderAllowance = 1024;
 
 // Gathers the acks of one batch's messages; the last one answers.

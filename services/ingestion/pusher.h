@@ -72,7 +72,8 @@ class Pusher {
   // settings could lose what it acknowledges (options.streams_safe). Unless the answer is an
   // ack, a retry with the same batch id is safe (it stores what is missing, once).
   // `traceparent`: the push's trace context (the ingestion call's span), sent on with every
-  // message so that the workers' spans join the producer's trace.
+  // message so that the workers' spans join the producer's trace. Read before Push returns
+  // (it may point into the call's metadata).
   void Push(const v1::PushRequest& request, Done done, absl::string_view traceparent = {});
 
  private:

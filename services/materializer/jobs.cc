@@ -11,6 +11,7 @@
 #include "libs/base/proto_time.h"
 #include "libs/base/status_macros.h"
 #include "libs/offlinestore/view_source.h"
+#include "libs/trace/trace_context.h"
 
 namespace granary::materializer {
 
@@ -86,6 +87,7 @@ absl::StatusOr<v1::Job> Jobs::Start(JobPlan plan, const registry_client::Catalog
     if (!queued.ok()) {
       // The job is stored: a replica queues it again (RequeueUnpublished).
       base::LogWarning("a job's tasks could not all be queued; they will be again")
+          .With("trace_id", trace::TraceIdOf(traceparent))
           .With("job", job.job_id())
           .With("error", queued.message());
     }

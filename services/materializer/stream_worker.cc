@@ -217,8 +217,9 @@ std::vector<std::unique_ptr<trace::Span>> StreamWorker::StartSpans(
     std::optional<trace::TraceContext> parent = trace::ParseTraceparent(messages[i]->traceparent());
     if (!parent) continue;
     spans[i] =
-        std::make_unique<trace::Span>(options_.tracer, absl::StrCat("process ", options_.durable),
-                                      trace::SpanKind::kConsumer, parent);
+        std::make_unique<trace::Span>(options_.tracer, "", trace::SpanKind::kConsumer, parent);
+    if (!spans[i]->recording()) continue;
+    spans[i]->SetName(absl::StrCat("process ", options_.durable));
     spans[i]->SetAttribute("messaging.system", std::string("nats"));
     spans[i]->SetAttribute("messaging.destination.name", std::string(messages[i]->subject()));
     spans[i]->SetAttribute("messaging.consumer.group.name", options_.durable);
@@ -253,7 +254,10 @@ void StreamWorker::Settle(bus::Message& message, Handled handled) {
     }
     if (absl::Status s = message.Ack(); !s.ok()) {
       // Delivered again after ack_wait; the handler is idempotent.
-      base::LogWarning("ack failed").With("consumer", options_.durable).With("error", s);
+      base::LogWarning("ack failed")
+          .With("consumer", options_.durable)
+          .With("trace_id", trace::TraceIdOf(message.traceparent()))
+          .With("error", s);
     }
     return;
   }
@@ -314,7 +318,10 @@ absl::Status StreamWorker::DeadLetter(const bus::Message& message, const std::st
   if (!part.empty()) absl::StrAppend(&id, "/", part);
   // Never without its payload: the original goes once it is terminated. Ingestion leaves
   // room in every message for what a letter adds (a reason of up to kMaxReason bytes).
-  absl::Status sent = dead_letters_->Publish(subject, letter.SerializeAsString(), id).status();
+  // The dead letter stays in the batch's trace.
+  absl::Status sent =
+      dead_letters_->Publish(subject, letter.SerializeAsString(), id, message.traceparent())
+          .status();
   return sent;
 }
 

@@ -78,8 +78,9 @@ absl::Status GatewayStack::Start() {
   RETURN_IF_ERROR(WriteFile(dir + "/jwks.json", auth::test::JwksJson({rsa_})));
   audit_path_ = dir + "/audit.log";
 
-  // Every backend requires the gateway's signature (the stack's option); every service sends
-  // its spans to this process's receiver, soon after they end.
+  // Every backend requires the gateway's signature (the stack's option); every spawned
+  // service sends its spans to this process's receiver, soon after they end (the registry,
+  // in the stack's own process, records none).
   traces_ = std::make_unique<trace::TestReceiver>();
   const std::string tracing =
       absl::StrCat("tracing: {otlp_endpoint: '", traces_->address(), "', export_interval: 50ms}");

@@ -176,6 +176,10 @@ class ConfigRewriter {
     tracing["otlp_endpoint"] = t.otlp_endpoint;
     tracing["otlp_tls"] = t.otlp_tls;
     tracing["sample_ratio"] = t.sample_ratio;
+    tracing["export_interval"] = absl::FormatDuration(t.export_interval);
+    tracing["max_batch"] = t.max_batch;
+    tracing["max_queue"] = t.max_queue;
+    tracing["export_timeout"] = absl::FormatDuration(t.export_timeout);
   }
   void Auth(YAML::Node auth) {
     const auth::AuthConfig& a = *c_.gateway_auth;
