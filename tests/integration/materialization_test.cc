@@ -5,9 +5,9 @@
 // other with the same result, and a job whose every worker died holding tasks resumes on a new
 // one; cancel, a job failing after its retries with the reason, a job queued while no worker
 // ran that completes once one starts, and PostgreSQL or Redis going away mid-job.
-#include "tests/integration/offline_stack_fixture.h"
-
 #include "absl/strings/numbers.h"
+
+#include "tests/integration/offline_stack_fixture.h"
 
 namespace granary::integration {
 namespace {
@@ -254,8 +254,12 @@ TEST_F(MaterializationTest, RedisAwayMidJobIsRetriedAndTheJobCompletesWhenItRetu
 
 TEST_F(MaterializationTest, CancelledWhileATaskRunsTheRestIsSkipped) {
   AddRows(3000, 9);
-  ASSERT_OK_AND_ASSIGN(testing::TestService * a,
-                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  // Batches of 5 rows: tasks long enough to be caught running by one worker alone, whom no
+  // other worker's tasks slow down (one full suite's run saw all six end first).
+  ASSERT_OK_AND_ASSIGN(
+      testing::TestService * a,
+      h_->stack().Spawn("materializer", {.section = "task_batch_rows: 5, task_min_backoff: 10ms, "
+                                                    "task_max_backoff: 200ms, stall_after: 60s"}));
   ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*a, t0_, t0_ + absl::Hours(10), 6));
   ASSERT_FALSE(FreezeHoldingATask(*a, job.job_id()).empty());
   v1::CancelJobRequest cancel;
