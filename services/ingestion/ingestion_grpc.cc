@@ -13,6 +13,8 @@
 #include "libs/base/grpc_status.h"
 #include "libs/base/retry_after.h"
 #include "libs/trace/grpc_server_tracing.h"
+#include "libs/trace/span.h"
+#include "libs/trace/trace_context.h"
 
 namespace granary::ingestion {
 namespace {
@@ -36,13 +38,16 @@ google::protobuf::ArenaOptions BatchArenaOptions() {
 // callback outlives the reactor.
 class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  // `traceparent`: the stream's span, the parent of every batch's messages.
+  // `stream_trace`: the stream's span, the parent of a span per batch (`tracer`'s, may be
+  // null), whose messages carry that batch span: a stream open for days is not one trace.
   PushStreamReactor(std::shared_ptr<Pusher> pusher, size_t max_in_flight,
-                    std::shared_ptr<std::atomic<int>> open_streams, std::string traceparent)
+                    std::shared_ptr<std::atomic<int>> open_streams, trace::Tracer* tracer,
+                    std::optional<trace::TraceContext> stream_trace)
       : pusher_(std::move(pusher)),
         max_in_flight_(max_in_flight),
         open_streams_(std::move(open_streams)),
-        traceparent_(std::move(traceparent)) {
+        tracer_(tracer),
+        stream_trace_(std::move(stream_trace)) {
     StartRead(&request_);
   }
 
@@ -73,12 +78,18 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
       } else if (!request->has_batch() || batch_id.empty()) {
         Complete(batch_id, absl::InvalidArgumentError("batch.batch_id: required on PushStream"));
       } else {
+        auto span = std::make_shared<trace::Span>(tracer_, "push batch", trace::SpanKind::kProducer,
+                                                  stream_trace_);
+        if (span->recording()) span->SetAttribute("granary.batch_id", batch_id);
+        const std::string traceparent = span->context().Traceparent();
         pusher_->Push(
             request->batch(),
-            [this, batch_id](absl::StatusOr<v1::PushResponse> result) {
+            [this, batch_id, span](absl::StatusOr<v1::PushResponse> result) {
+              if (!result.ok()) span->SetError(result.status().ToString());
+              span->End();
               Complete(batch_id, std::move(result));
             },
-            traceparent_);
+            traceparent);
       }
       // Push turned the batch into messages: the parsed rows go with the arena, here.
     }
@@ -171,7 +182,8 @@ class PushStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   const std::shared_ptr<Pusher> pusher_;
   const size_t max_in_flight_;
   const std::shared_ptr<std::atomic<int>> open_streams_;
-  const std::string traceparent_;
+  trace::Tracer* const tracer_;
+  const std::optional<trace::TraceContext> stream_trace_;
   grpc::ByteBuffer request_;
   absl::Mutex mu_;
   size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
@@ -274,11 +286,13 @@ class UnaryPush {
 }  // namespace
 
 IngestionGrpc::IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits,
-                             server::CallerCheck callers, std::shared_ptr<IngestionMetrics> metrics)
+                             server::CallerCheck callers, std::shared_ptr<IngestionMetrics> metrics,
+                             trace::Tracer* tracer)
     : pusher_(std::move(pusher)),
       limits_(limits),
       callers_(std::move(callers)),
       metrics_(std::move(metrics)),
+      tracer_(tracer),
       allocator_(std::make_unique<PushMessageAllocator>()) {
   SetMessageAllocatorFor_Push(allocator_.get());
 }
@@ -321,8 +335,8 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* IngestionGrpc::Push
     base::AddRetryPushback(full, context);
     return new RefusedStream(base::ToGrpcStatus(full));
   }
-  return new PushStreamReactor(pusher_, limits_.max_in_flight, open_streams_,
-                               std::string(trace::TraceparentOf(*context)));
+  return new PushStreamReactor(pusher_, limits_.max_in_flight, open_streams_, tracer_,
+                               trace::ParseTraceparent(trace::TraceparentOf(*context)));
 }
 
 }  // namespace granary::ingestion

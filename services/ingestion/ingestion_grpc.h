@@ -17,6 +17,7 @@
 #include "grpcpp/support/message_allocator.h"
 
 #include "libs/server/caller_check.h"
+#include "libs/trace/tracer.h"
 #include "services/ingestion/ingestion_metrics.h"
 #include "services/ingestion/pusher.h"
 
@@ -37,9 +38,10 @@ class IngestionGrpc final
     : public v1::IngestionService::WithCallbackMethod_Push<
           v1::IngestionService::WithRawCallbackMethod_PushStream<v1::IngestionService::Service>> {
  public:
-  // `metrics` may be null (tests).
+  // `metrics` and `tracer` (the spans of each PushStream's batches) may be null (tests).
   IngestionGrpc(std::shared_ptr<Pusher> pusher, StreamLimits limits, server::CallerCheck callers,
-                std::shared_ptr<IngestionMetrics> metrics = nullptr);
+                std::shared_ptr<IngestionMetrics> metrics = nullptr,
+                trace::Tracer* tracer = nullptr);
   // PushStreams open now; shared, so that it can be read after this is gone.
   std::shared_ptr<const std::atomic<int>> open_streams() const { return open_streams_; }
   ~IngestionGrpc() override;
@@ -56,6 +58,7 @@ class IngestionGrpc final
   const StreamLimits limits_;
   const server::CallerCheck callers_;
   const std::shared_ptr<IngestionMetrics> metrics_;
+  trace::Tracer* const tracer_;
   // Shared with the streams, which leave when done (maybe after this is destroyed).
   const std::shared_ptr<std::atomic<int>> open_streams_ = std::make_shared<std::atomic<int>>(0);
   // Unary requests on the heap, freed as soon as Push has used them (not when answered).

@@ -42,8 +42,8 @@ absl::Status Build(const IngestionConfig& config, server::ServiceHost& host) {
   auto pusher = std::make_shared<Pusher>(
       pusher_options, [registry](const std::string& project) { return registry->Lookup(project); },
       js, budget, &base::Clock::Real(), metrics);
-  auto grpc_service =
-      std::make_unique<IngestionGrpc>(pusher, config.streams, host.callers(), metrics);
+  auto grpc_service = std::make_unique<IngestionGrpc>(pusher, config.streams, host.callers(),
+                                                      metrics, host.tracer());
   host.OnScrape(
       [metrics, open = grpc_service->open_streams()] { metrics->SetOpenStreams(open->load()); });
   host.AddGrpcService(std::move(grpc_service), v1::IngestionService::service_full_name());

@@ -173,6 +173,50 @@ TEST_F(GatewayTracingTest, APushIsFollowedThroughNatsToTheWorkers) {
   EXPECT_FALSE(online->span.has_status()) << "written: no error";
 }
 
+TEST_F(GatewayTracingTest, EachBatchOfAPushStreamIsASpanItsMessagesFollow) {
+  trace::TraceContext client = ClientSpan();
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, stack().Token("wes", {"writer"}));
+  ctx.AddMetadata("traceparent", client.Traceparent());
+  auto stream = ingestion::v1::IngestionService::NewStub(stack().channel())->PushStream(&ctx);
+  for (int64_t driver : {7101, 7102}) {
+    ingestion::v1::PushStreamRequest batch;
+    *batch.mutable_batch() = PushRow(driver, 0.5f);
+    batch.mutable_batch()->set_batch_id(absl::StrCat("traced-stream-", driver));
+    ASSERT_TRUE(stream->Write(batch));
+  }
+  stream->WritesDone();
+  ingestion::v1::PushStreamResponse answer;
+  int acked = 0;
+  while (stream->Read(&answer)) acked += answer.has_ack() ? 1 : 0;
+  ASSERT_GRPC_OK(stream->Finish());
+  ASSERT_EQ(acked, 2);
+
+  const std::string method = "/granary.ingestion.v1.IngestionService/PushStream";
+  // The gateway's and ingestion's stream spans, a span per batch, and each batch's two
+  // writers (online, offline).
+  std::vector<ReceivedSpan> spans = WaitForTrace(client.TraceIdHex(), 2 + 2 + 4);
+  const ReceivedSpan* gateway = Find(spans, "granary-gateway", method, client.SpanIdHex());
+  ASSERT_NE(gateway, nullptr) << Describe(spans);
+  const ReceivedSpan* ingestion =
+      Find(spans, "granary-ingestion", method, Hex(gateway->span.span_id()));
+  ASSERT_NE(ingestion, nullptr) << Describe(spans);
+  int batches = 0;
+  for (const auto& batch : spans) {
+    if (batch.span.name() != "push batch" ||
+        Hex(batch.span.parent_span_id()) != Hex(ingestion->span.span_id())) {
+      continue;
+    }
+    ++batches;
+    // The writers follow the batch's span, not the stream's.
+    EXPECT_NE(
+        Find(spans, "granary-materializer", "process online-writer", Hex(batch.span.span_id())),
+        nullptr)
+        << Describe(spans);
+  }
+  EXPECT_EQ(batches, 2) << Describe(spans);
+}
+
 TEST_F(GatewayTracingTest, AMaterializationsTasksJoinTheTraceOfTheCallThatStartedIt) {
   trace::TraceContext client = ClientSpan();
   grpc::ClientContext ctx;
