@@ -42,13 +42,6 @@ class SigningInterceptor : public Interceptor {
         metadata->emplace(auth::kCallerSignatureHeader,
                           signing_->signer.Sign(signing_->who, method_, signing_->clock->Now()));
       }
-      // A service's own call (a catalog poll) that no trace started: its own trace, which
-      // the callee follows (ids in its logs) but does not record, so that background polls
-      // do not fill the traces.
-      if (metadata->count(std::string(trace::kTraceparentHeader)) == 0) {
-        trace::TraceContext unrecorded = trace::ChildOf(std::nullopt, /*sample_ratio=*/0.0);
-        metadata->emplace(std::string(trace::kTraceparentHeader), unrecorded.Traceparent());
-      }
     }
     methods->Proceed();
   }
@@ -73,6 +66,30 @@ class SigningInterceptorFactory : public ClientInterceptorFactoryInterface {
   const std::shared_ptr<const Signing> signing_;
 };
 
+// One per call: a service's own call (a catalog poll) that no trace started gets a trace of
+// its own, which the callee follows (ids in its logs) but does not record, so that background
+// polls do not fill the traces.
+class UnrecordedTraceInterceptor : public Interceptor {
+ public:
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      std::multimap<std::string, std::string>* metadata = methods->GetSendInitialMetadata();
+      const std::string key(trace::kTraceparentHeader);
+      if (metadata->count(key) == 0) {
+        metadata->emplace(key, trace::ChildOf(std::nullopt, /*sample_ratio=*/0.0).Traceparent());
+      }
+    }
+    methods->Proceed();
+  }
+};
+
+class UnrecordedTraceInterceptorFactory : public ClientInterceptorFactoryInterface {
+ public:
+  Interceptor* CreateClientInterceptor(ClientRpcInfo*) override {
+    return new UnrecordedTraceInterceptor();
+  }
+};
+
 }  // namespace
 
 auth::Identity ServiceIdentity(absl::string_view service) {
@@ -84,12 +101,14 @@ auth::Identity ServiceIdentity(absl::string_view service) {
 
 std::shared_ptr<grpc::Channel> ServiceChannel(const std::string& address,
                                               const ServiceCaller& caller) {
-  if (caller.secret.empty()) return InsecureChannel(address);
-  auto signing = std::make_shared<const Signing>(
-      Signing{ServiceIdentity(caller.service),
-              auth::CallerSigner(caller.secret, kServiceSignatureTtl), caller.clock});
   std::vector<std::unique_ptr<ClientInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<SigningInterceptorFactory>(std::move(signing)));
+  interceptors.push_back(std::make_unique<UnrecordedTraceInterceptorFactory>());
+  if (!caller.secret.empty()) {
+    auto signing = std::make_shared<const Signing>(
+        Signing{ServiceIdentity(caller.service),
+                auth::CallerSigner(caller.secret, kServiceSignatureTtl), caller.clock});
+    interceptors.push_back(std::make_unique<SigningInterceptorFactory>(std::move(signing)));
+  }
   return grpc::experimental::CreateCustomChannelWithInterceptors(
       address, grpc::InsecureChannelCredentials(), QuickReconnectArguments(),
       std::move(interceptors));

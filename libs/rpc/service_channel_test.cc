@@ -17,6 +17,7 @@
 #include "libs/server/echo_service_fixture.h"
 #include "libs/testing/status_matchers.h"
 #include "libs/testing/test_gateway.h"
+#include "libs/trace/test_receiver.h"
 
 namespace granary::rpc {
 namespace {
@@ -109,6 +110,34 @@ TEST_F(ServiceChannelTest, TheSignatureExpiresSoon) {
   // The same clock a little behind: within the signature's life.
   behind.Set(absl::Now() - kServiceSignatureTtl / 2);
   EXPECT_TRUE(Echo(channel, &caller).ok());
+}
+
+// A service's own call that no trace started is followed by the callee but not recorded; one
+// made within a sampled trace is. With or without a signature.
+TEST(ServiceChannelTraceTest, AnUntracedCallIsNotRecordedAndATracedOneIs) {
+  trace::TestReceiver receiver;
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<server::ServiceRuntime> runtime,
+      server::StartInProcess(server::EchoDefinition(),
+                             absl::StrCat("server: {tracing: {otlp_endpoint: '", receiver.address(),
+                                          "', sample_ratio: 1.0}}")));
+  auto channel =
+      ServiceChannel(absl::StrCat("127.0.0.1:", runtime->grpc_port()), {.service = "serving"});
+  constexpr char kSampled[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  for (const char* traceparent : {"", kSampled}) {
+    grpc::ClientContext context;
+    if (*traceparent != '\0') context.AddMetadata("traceparent", traceparent);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    EchoRequest request;
+    EchoResponse response;
+    ASSERT_TRUE(EchoService::NewStub(channel)->Echo(&context, request, &response).ok());
+  }
+  // The stop exports what is queued: both calls' spans, had both been recorded.
+  runtime->Shutdown();
+  std::vector<trace::ReceivedSpan> spans = receiver.Spans();
+  ASSERT_EQ(spans.size(), 1u);
+  EXPECT_EQ(spans[0].span.name(), kEchoPath);
+  EXPECT_EQ(spans[0].span.parent_span_id(), std::string("\x00\xf0\x67\xaa\x0b\xa9\x02\xb7", 8));
 }
 
 TEST(ServiceIdentityTest, NamesTheServiceWithTheServiceRole) {

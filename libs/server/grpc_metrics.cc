@@ -6,6 +6,7 @@
 #include "google/protobuf/descriptor.h"
 
 #include "libs/base/grpc_status.h"
+#include "libs/base/log.h"
 
 namespace granary::server {
 namespace {
@@ -119,7 +120,12 @@ prometheus::Counter& GrpcMetrics::Series(Method& method, int code) {
 void GrpcMetrics::AddService(absl::string_view full_name) {
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(std::string(full_name));
-  if (service == nullptr) return;
+  if (service == nullptr) {
+    // Its calls would count as "unknown" and their spans be named "unknown method": a name
+    // misspelt in a service's build, or a proto not linked into the binary.
+    base::LogError("a service to count is not in the descriptor pool").With("service", full_name);
+    return;
+  }
   for (int i = 0; i < service->method_count(); ++i)
     AddMethod(full_name, service->method(i)->name());
 }

@@ -53,22 +53,31 @@ void Tracer::Flush() {
 }
 
 void Tracer::Shutdown() {
+  bool first = false;
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return;
-    stopping_ = true;
-    // What is queued gets one export_timeout in all, so a collector that accepts connections
-    // and never answers cannot hold the process past its drain.
-    stop_by_ = absl::Now() + config_.export_timeout;
+    if (!stopping_) {
+      first = true;
+      stopping_ = true;
+      // What is queued gets one export_timeout in all, so a collector that accepts
+      // connections and never answers cannot hold the process past its drain.
+      stop_by_ = absl::Now() + config_.export_timeout;
+    }
   }
-  if (thread_.joinable()) thread_.join();
+  if (first) {
+    if (thread_.joinable()) thread_.join();
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    return;
+  }
+  // Another caller stops it: return once it has.
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&stopped_));
 }
 
 void Tracer::Loop() {
   while (true) {
     int64_t asked;
-    bool stopping;
-    absl::Time stop_by;
     size_t to_send;
     {
       absl::MutexLock lock(&mu_);
@@ -78,40 +87,61 @@ void Tracer::Loop() {
       };
       mu_.AwaitWithTimeout(absl::Condition(&due), config_.export_interval);
       asked = flushes_asked_;
-      stopping = stopping_;
-      stop_by = stop_by_;
       // What is queued now: spans that keep arriving while it is sent wait for the next round,
       // so a flush returns under a steady stream of spans.
       to_send = queue_.size();
     }
     size_t sent = 0;
+    bool ok = true;
     while (sent < to_send) {
-      const absl::Time deadline = stopping ? stop_by : absl::Now() + config_.export_timeout;
-      if (stopping && absl::Now() >= deadline) break;
-      bool ok = true;
-      size_t taken = ExportBatch(deadline, &ok);
+      ok = true;
+      const size_t taken = ExportBatch(&ok);
       if (taken == 0) break;
       sent += taken;
-      if (stopping && !ok) break;  // the receiver is away: the rest will not fare better
+      // Once stopping (even if the stop began during this round), a receiver that failed
+      // gets no second try: the rest would not fare better.
+      if (!ok && Stopping()) break;
     }
     absl::MutexLock lock(&mu_);
     if (flushes_done_ < asked) flushes_done_ = asked;
-    if (stopping) {
-      Count(dropped_, queue_.size());
-      queue_.clear();
-      return;
+    if (!stopping_) continue;
+    // More to send, the last export went through and there is time: another round.
+    if (!queue_.empty() && ok && absl::Now() < stop_by_) continue;
+    const size_t unsent = queue_.size();
+    Count(dropped_, unsent);
+    queue_.clear();
+    if (unsent > 0) {
+      // The last word on this process's spans: a counter nobody scrapes any more would not
+      // tell.
+      base::LogWarning("spans dropped at stop")
+          .With("spans", static_cast<int64_t>(unsent))
+          .With("endpoint", config_.otlp_endpoint);
     }
+    return;
   }
 }
 
-size_t Tracer::ExportBatch(absl::Time deadline, bool* ok) {
+bool Tracer::Stopping() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+size_t Tracer::ExportBatch(bool* ok) {
   std::vector<SpanRecord> batch;
+  // Allocated here, not under the lock that Finish takes on the request path.
+  std::vector<SpanRecord> fresh;
+  fresh.reserve(static_cast<size_t>(std::min(config_.max_batch, 1024)));
+  absl::Time deadline;
   {
     absl::MutexLock lock(&mu_);
     if (queue_.empty()) return 0;
+    const absl::Time now = absl::Now();
+    // The stop's time (stop_by_ is the infinite future until then) is up: nothing more is sent.
+    if (now >= stop_by_) return 0;
+    deadline = std::min(now + config_.export_timeout, stop_by_);
     if (static_cast<int>(queue_.size()) <= config_.max_batch) {
       batch.swap(queue_);
-      queue_.reserve(static_cast<size_t>(config_.max_batch));
+      queue_.swap(fresh);
     } else {
       auto split = queue_.begin() + config_.max_batch;
       batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(split));

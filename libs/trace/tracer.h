@@ -63,7 +63,8 @@ class SpanExporter {
 
 class Tracer {
  public:
-  // `exporter` null: spans are never recorded (sampling still decides the flag passed on).
+  // `exporter` null: spans are never recorded, and traces that start here are unsampled
+  // (libs/trace/span.h).
   // `metrics` may be null.
   Tracer(TracingConfig config, std::unique_ptr<SpanExporter> exporter,
          prometheus::Registry* metrics);
@@ -76,17 +77,22 @@ class Tracer {
 
   // Queues a finished span (Span::End calls it).
   void Finish(SpanRecord span);
-  // Sends everything queued now and returns once it was sent (or failed).
+  // Sends what is queued now and returns once it was sent (or failed: each batch is tried, so
+  // a receiver that does not answer makes this wait an export_timeout per batch). Returns at
+  // once, without sending, if a Shutdown starts meanwhile. For tests and tools.
   void Flush();
-  // Sends what is queued, for export_timeout at most in all (what is left then is dropped),
-  // and stops the export thread; later spans are dropped. Idempotent.
+  // Sends what is queued within export_timeout in all, a batch at a time; after a failed
+  // export, or once that time is up, the rest is dropped (counted, and logged). Then stops
+  // the export thread; later spans are dropped. Every caller returns once it has stopped.
   void Shutdown();
 
  private:
   void Loop();
-  // Sends up to max_batch queued spans, giving up at `deadline`; how many it took from the
-  // queue (0: none was queued). *ok: whether the receiver answered.
-  size_t ExportBatch(absl::Time deadline, bool* ok);
+  // Sends up to max_batch queued spans, within export_timeout and the stop's time; how many it
+  // took from the queue (0: none was queued, or the stop's time is up). *ok: whether the
+  // receiver answered.
+  size_t ExportBatch(bool* ok);
+  bool Stopping();
   void LogFailure(const absl::Status& status, int64_t spans);
   static void Count(prometheus::Counter* counter, size_t n);
 
@@ -99,7 +105,10 @@ class Tracer {
   absl::Mutex mu_;
   std::vector<SpanRecord> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // When the stop's sending ends; the infinite future until Shutdown.
   absl::Time stop_by_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // The export thread is gone (later Shutdown callers wait for it).
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   // Flush requests not served yet, and those served (Flush waits for its own).
   int64_t flushes_asked_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t flushes_done_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,5 +1,6 @@
 #include "libs/trace/tracer.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,8 +17,9 @@
 namespace granary::trace {
 namespace {
 
-// Keeps the batches it is given (and each call's deadline); holds the call, fails it or
-// rejects some spans of each, as told.
+// Keeps the batches it is given (and each call's deadline); fails them or rejects some spans
+// of each, as told. While held, each call waits for a permit (Permit), as a receiver that
+// does not answer yet.
 class ListExporter : public SpanExporter {
  public:
   absl::StatusOr<int64_t> Export(const std::vector<SpanRecord>& spans,
@@ -26,15 +28,26 @@ class ListExporter : public SpanExporter {
     batches_.push_back(spans);
     deadlines_.push_back(deadline);
     if (!first_.HasBeenNotified()) first_.Notify();
-    // As a receiver that does not answer yet: until the test lets it.
-    mu_.Await(absl::Condition(
-        +[](bool* hold) { return !*hold; }, &hold_));
+    auto may_answer = [this]()
+                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !hold_ || permits_ > 0; };
+    mu_.Await(absl::Condition(&may_answer));
+    if (hold_) --permits_;
     if (fail_) return absl::UnavailableError("receiver down");
     return reject_;
   }
   void Hold(bool hold) {
     absl::MutexLock lock(&mu_);
     hold_ = hold;
+  }
+  // Lets one held call answer.
+  void Permit() {
+    absl::MutexLock lock(&mu_);
+    ++permits_;
+  }
+  // Calls made so far (held ones included).
+  size_t calls() {
+    absl::MutexLock lock(&mu_);
+    return deadlines_.size();
   }
   void Reject(int64_t n) {
     absl::MutexLock lock(&mu_);
@@ -60,6 +73,7 @@ class ListExporter : public SpanExporter {
   std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
   bool fail_ ABSL_GUARDED_BY(mu_) = false;
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  int permits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reject_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Notification first_;
 };
@@ -207,15 +221,21 @@ TEST(TracerTest, AFullQueueDropsAndCountsInsteadOfGrowing) {
   EXPECT_EQ(Outcome(f.registry, "exported"), 3);
 }
 
-TEST(TracerTest, AFlushSendsWhatWasQueuedWhenItWasAsked) {
+TEST(TracerTest, AFlushReturnsUnderASteadyStreamOfSpans) {
   TracingConfig config = Quiet();
   config.max_batch = 1;
+  config.max_queue = 1 << 20;
   Fixture f(config);
   for (int i = 0; i < 3; ++i) Span(f.tracer.get(), "s", SpanKind::kInternal, std::nullopt);
-  f.tracer->Flush();
-  EXPECT_EQ(Total(f.exporter->batches()), 3u);
-  // Each call had its own deadline, export_timeout ahead.
-  for (absl::Time d : f.exporter->deadlines()) EXPECT_GT(d, absl::Now());
+  std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    while (!stop) Span(f.tracer.get(), "more", SpanKind::kInternal, std::nullopt);
+  });
+  f.tracer->Flush();  // would never return if it waited for an empty queue
+  stop = true;
+  producer.join();
+  // What was queued when it was asked went out.
+  EXPECT_GE(Total(f.exporter->batches()), 3u);
 }
 
 TEST(TracerTest, AFailedBatchIsCountedAndNotSentAgain) {
@@ -243,35 +263,104 @@ TEST(TracerTest, SpansTheReceiverRejectedAreCountedAsFailed) {
   EXPECT_EQ(Outcome(f.registry, "failed"), 2);
 }
 
-TEST(TracerTest, AStopThatCannotExportDropsTheRestInsteadOfWaiting) {
-  TracingConfig config = Quiet();
-  config.max_batch = 2;
-  Fixture f(config);
-  f.exporter->Hold(true);
-  // A full batch: the thread sends it, and is held there.
-  for (int i = 0; i < 2; ++i) Span(f.tracer.get(), "s", SpanKind::kInternal, std::nullopt);
-  ASSERT_TRUE(f.exporter->first().WaitForNotificationWithTimeout(absl::Seconds(60)));
-  // Queued behind it: three batches' worth.
-  for (int i = 0; i < 5; ++i) Span(f.tracer.get(), "t", SpanKind::kInternal, std::nullopt);
-  std::thread stop([&] { f.tracer->Shutdown(); });
-  // Once the stop has begun, spans are dropped at once (those before it are queued).
+// Stops the tracer on a thread of its own; the destructor lets held calls go and joins, so
+// that a failed assertion cannot leave the thread running.
+class StopInBackground {
+ public:
+  StopInBackground(Tracer* tracer, ListExporter* exporter)
+      : exporter_(exporter), thread_([tracer] { tracer->Shutdown(); }) {}
+  ~StopInBackground() { Join(); }
+  void Join() {
+    if (!thread_.joinable()) return;
+    exporter_->Hold(false);
+    thread_.join();
+  }
+
+ private:
+  ListExporter* exporter_;
+  std::thread thread_;
+};
+
+// Spans finished until one is dropped: the stop has begun (those before it were queued).
+int FinishUntilDropped(Fixture& f) {
   int late = 0;
-  ASSERT_TRUE(granary::testing::Eventually(
+  EXPECT_TRUE(granary::testing::Eventually(
       [&] {
         ++late;
         Span(f.tracer.get(), "late", SpanKind::kInternal, std::nullopt);
         return Outcome(f.registry, "dropped") > 0;
       },
       absl::Seconds(60)));
+  return late;
+}
+
+TEST(TracerTest, AStopThatBeginsMidRoundTriesAFailedReceiverOnceAndDropsTheRest) {
+  TracingConfig config = Quiet();
+  config.max_batch = 2;
+  // The stop's time never runs out here: only the failure can end its sending.
+  config.export_timeout = absl::Hours(1);
+  Fixture f(config);
+  f.exporter->Hold(true);
+  // A full batch: call 1, held.
+  for (int i = 0; i < 2; ++i) Span(f.tracer.get(), "s", SpanKind::kInternal, std::nullopt);
+  ASSERT_TRUE(f.exporter->first().WaitForNotificationWithTimeout(absl::Seconds(60)));
+  // Three batches' worth behind it; call 1 answers, and the next round (all six) begins
+  // with call 2, held.
+  for (int i = 0; i < 6; ++i) Span(f.tracer.get(), "t", SpanKind::kInternal, std::nullopt);
+  f.exporter->Permit();
+  ASSERT_TRUE(
+      granary::testing::Eventually([&] { return f.exporter->calls() == 2; }, absl::Seconds(60)));
+  // The stop begins while that round is under way; then the receiver fails call 2.
+  StopInBackground stop(f.tracer.get(), f.exporter);
+  const int late = FinishUntilDropped(f);
   f.exporter->Fail(true);
-  f.exporter->Hold(false);
-  stop.join();
-  // The held batch failed; the stop tried once more, failed, and dropped the rest unsent
-  // rather than try each of its batches in turn.
-  EXPECT_EQ(f.exporter->deadlines().size(), 2u);
-  EXPECT_EQ(Outcome(f.registry, "failed"), 4);
-  EXPECT_EQ(Outcome(f.registry, "failed") + Outcome(f.registry, "dropped"), 7 + late);
-  EXPECT_EQ(Outcome(f.registry, "exported"), 0);
+  f.exporter->Permit();
+  stop.Join();
+  // No call 3: the stop gave the failed receiver no second try, and dropped what was left.
+  EXPECT_EQ(f.exporter->calls(), 2u);
+  EXPECT_EQ(Outcome(f.registry, "exported"), 2);
+  EXPECT_EQ(Outcome(f.registry, "failed"), 2);
+  EXPECT_EQ(Outcome(f.registry, "exported") + Outcome(f.registry, "failed") +
+                Outcome(f.registry, "dropped"),
+            8 + late);
+}
+
+TEST(TracerTest, AStopSendsEverythingWhileTheReceiverAnswers) {
+  TracingConfig config = Quiet();
+  config.max_batch = 2;
+  config.export_timeout = absl::Hours(1);
+  Fixture f(config);
+  f.exporter->Hold(true);
+  for (int i = 0; i < 2; ++i) Span(f.tracer.get(), "s", SpanKind::kInternal, std::nullopt);
+  ASSERT_TRUE(f.exporter->first().WaitForNotificationWithTimeout(absl::Seconds(60)));
+  for (int i = 0; i < 5; ++i) Span(f.tracer.get(), "t", SpanKind::kInternal, std::nullopt);
+  StopInBackground stop(f.tracer.get(), f.exporter);
+  const int late = FinishUntilDropped(f);
+  stop.Join();  // lets every call answer
+  // Everything queued before the stop went out (the late spans before it began included);
+  // only spans finished after it began were dropped.
+  EXPECT_EQ(Outcome(f.registry, "failed"), 0);
+  EXPECT_GE(Outcome(f.registry, "dropped"), 1);
+  EXPECT_EQ(Outcome(f.registry, "exported") + Outcome(f.registry, "dropped"), 7 + late);
+}
+
+TEST(TracerTest, EveryCallerOfShutdownReturnsOnceItHasStopped) {
+  Fixture f(Quiet());
+  f.exporter->Hold(true);
+  { Span a(f.tracer.get(), "a", SpanKind::kInternal, std::nullopt); }
+  StopInBackground first(f.tracer.get(), f.exporter);
+  FinishUntilDropped(f);
+  // A second caller while the first is still sending (held): when it returns, the held
+  // export is done (it would see nothing exported had it returned at once).
+  double exported_when_returned = -1;
+  std::thread second([&] {
+    f.tracer->Shutdown();
+    exported_when_returned = Outcome(f.registry, "exported");
+  });
+  first.Join();
+  second.join();
+  EXPECT_GE(exported_when_returned, 1);
+  EXPECT_EQ(exported_when_returned, Outcome(f.registry, "exported"));
 }
 
 TEST(TracerTest, ShutdownSendsWhatIsQueuedThenDrops) {

@@ -32,6 +32,9 @@ struct Settled {
 
 class Hub;
 
+// Every fake message was pushed within this trace.
+constexpr char kTraceparent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
 class FakeMessage : public bus::Message {
  public:
   FakeMessage(Hub* hub, std::string data, uint64_t deliveries, uint64_t sequence)
@@ -39,6 +42,7 @@ class FakeMessage : public bus::Message {
   absl::string_view subject() const override { return "granary.push.p.v"; }
   absl::string_view data() const override { return data_; }
   absl::string_view message_id() const override { return "p/b/v"; }
+  absl::string_view traceparent() const override { return kTraceparent; }
   uint64_t deliveries() const override { return deliveries_; }
   uint64_t stream_sequence() const override { return sequence_; }
   absl::Status Ack() override;
@@ -64,7 +68,7 @@ class Hub : public bus::DurableConsumers, public bus::AckedPublisher {
                                                            const std::string&) override;
   using bus::AckedPublisher::PublishAsync;
   void PublishAsync(absl::string_view subject, absl::string_view data, absl::string_view msg_id,
-                    absl::string_view /*traceparent*/, bus::PublishDone done) override {
+                    absl::string_view traceparent, bus::PublishDone done) override {
     absl::Status refused;
     {
       absl::MutexLock lock(&mu_);
@@ -74,6 +78,7 @@ class Hub : public bus::DurableConsumers, public bus::AckedPublisher {
         letter.ParseFromArray(data.data(), static_cast<int>(data.size()));
         letters.push_back(letter);
         letter_subjects.emplace_back(subject);
+        letter_traceparents.emplace_back(traceparent);
         letter_ids.emplace_back(msg_id);
       }
     }
@@ -109,6 +114,7 @@ class Hub : public bus::DurableConsumers, public bus::AckedPublisher {
   std::vector<Settled> settled ABSL_GUARDED_BY(mu_);
   std::vector<events::v1::DeadLetter> letters ABSL_GUARDED_BY(mu_);
   std::vector<std::string> letter_subjects ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> letter_traceparents ABSL_GUARDED_BY(mu_);
   std::vector<std::string> letter_ids ABSL_GUARDED_BY(mu_);
   absl::Status refuse_dead_letters ABSL_GUARDED_BY(mu_);
   absl::Status refuse_bind ABSL_GUARDED_BY(mu_);
@@ -263,6 +269,7 @@ TEST_F(StreamWorkerTest, WhatCanNeverSucceedIsDeadLetteredAfterMaxDeliveriesThen
   EXPECT_EQ(letter.stream_sequence(), 1u);
   EXPECT_FALSE(letter.partial());
   EXPECT_EQ(hub_->letter_subjects[0], "granary.deadletter.online-writer");
+  EXPECT_EQ(hub_->letter_traceparents[0], kTraceparent) << "the dead letter stays in the trace";
   EXPECT_EQ(hub_->letter_ids[0], "online-writer/p/b/v");
 }
 

@@ -253,9 +253,46 @@ TEST_F(GatewayTracingTest, AMaterializationsTasksJoinTheTraceOfTheCallThatStarte
   }
   EXPECT_EQ(tasks.size(), static_cast<size_t>(job.tasks_total()))
       << "a span for each task, the call's child" << Describe(spans);
+
+  // GetJob through the gateway: its lookup of the job (to authorize) and the call itself
+  // are both in the caller's trace, under the gateway's span.
+  trace::TraceContext asker = ClientSpan();
+  grpc::ClientContext get_ctx;
+  get_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  GatewayStack::Authorize(get_ctx, stack().Token("wes", {"writer"}));
+  get_ctx.AddMetadata("traceparent", asker.Traceparent());
+  materialization::v1::GetJobRequest get;
+  get.set_job_id(job.job_id());
+  materialization::v1::Job got;
+  ASSERT_GRPC_OK(materialization::v1::MaterializationService::NewStub(stack().channel())
+                     ->GetJob(&get_ctx, get, &got));
+  const std::string get_method = "/granary.materialization.v1.MaterializationService/GetJob";
+  std::vector<ReceivedSpan> get_spans = WaitForTrace(asker.TraceIdHex(), 3);
+  const ReceivedSpan* get_gateway =
+      Find(get_spans, "granary-gateway", get_method, asker.SpanIdHex());
+  ASSERT_NE(get_gateway, nullptr) << Describe(get_spans);
+  int under_gateway = 0;
+  for (const auto& s : get_spans) {
+    under_gateway += s.service == "granary-materializer" && s.span.name() == get_method &&
+                             Hex(s.span.parent_span_id()) == Hex(get_gateway->span.span_id())
+                         ? 1
+                         : 0;
+  }
+  EXPECT_EQ(under_gateway, 2) << "the lookup and the call" << Describe(get_spans);
 }
 
 TEST_F(GatewayTracingTest, AnUnsampledTraceIsFollowedButNotRecorded) {
+  const std::string method = "/granary.serving.v1.ServingService/GetOnlineFeatures";
+  // The gateway's read spans so far, whatever their trace: an unsampled call must not be
+  // recorded under a trace of the gateway's own either.
+  auto gateway_reads = [&] {
+    int n = 0;
+    for (const auto& s : stack().traces().Spans()) {
+      n += s.service == "granary-gateway" && s.span.name() == method ? 1 : 0;
+    }
+    return n;
+  };
+  const int reads_before = gateway_reads();
   trace::TraceContext client = ClientSpan();
   client.sampled = false;
   grpc::ClientContext ctx;
@@ -277,6 +314,7 @@ TEST_F(GatewayTracingTest, AnUnsampledTraceIsFollowedButNotRecorded) {
           ->GetOnlineFeatures(&ctx2, Read({"driver_hourly_stats:conv_rate"}), &response));
   ASSERT_EQ(WaitForTrace(after.TraceIdHex(), 2).size(), 2u);
   EXPECT_TRUE(OfTrace(stack().traces().Spans(), client.TraceIdHex()).empty());
+  EXPECT_EQ(gateway_reads(), reads_before + 1) << "only the sampled read was recorded";
   // Its id is still in the audit line.
   std::vector<nlohmann::json> lines = stack().AuditLines("unsampled-read");
   ASSERT_EQ(lines.size(), 1u);

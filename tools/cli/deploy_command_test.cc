@@ -46,6 +46,11 @@ DeployConfig Config() {
   trace::TracingConfig tracing;
   tracing.otlp_endpoint = "otel-collector.observability:4317";
   tracing.sample_ratio = 0.05;
+  tracing.otlp_tls = true;
+  tracing.export_interval = absl::Seconds(2);
+  tracing.max_batch = 100;
+  tracing.max_queue = 1000;
+  tracing.export_timeout = absl::Seconds(3);
   c.tracing = tracing;
   return c;
 }
@@ -155,14 +160,29 @@ TEST_F(DeployCommandTest, TheOverlayGetsTheNamespaceImageReplicasAndBackends) {
   EXPECT_THAT(registry_config["postgres"]["address"].as<std::string>(),
               ::testing::Not(HasSubstr("127.0.0.1")));
   EXPECT_THAT(notes.str(), HasSubstr("PostgreSQL is at 127.0.0.1:5432"));
-  // Every service exports its spans where deploy.yaml says, with its ratio.
-  for (const YAML::Node* config : {&serving_config, &registry_config}) {
-    EXPECT_EQ((*config)["server"]["tracing"]["otlp_endpoint"].as<std::string>(""),
-              "otel-collector.observability:4317");
-    EXPECT_EQ((*config)["server"]["tracing"]["sample_ratio"].as<double>(0), 0.05);
-    // The rest of server: is the overlay's.
-    EXPECT_TRUE((*config)["server"]["grpc_address"]);
+  // Every service exports its spans as deploy.yaml says.
+  int configs = 0;
+  for (const auto& [key, doc] : by_name) {
+    if (key.rfind("ConfigMap/granary-", 0) != 0) continue;
+    for (const auto& entry : doc["data"]) {
+      YAML::Node config = YAML::Load(entry.second.as<std::string>());
+      if (!config["server"]) continue;
+      ++configs;
+      YAML::Node tracing = config["server"]["tracing"];
+      const std::string where = key + " " + entry.first.as<std::string>();
+      EXPECT_EQ(tracing["otlp_endpoint"].as<std::string>(""), "otel-collector.observability:4317")
+          << where;
+      EXPECT_EQ(tracing["sample_ratio"].as<double>(0), 0.05) << where;
+      EXPECT_TRUE(tracing["otlp_tls"].as<bool>(false)) << where;
+      EXPECT_EQ(tracing["export_interval"].as<std::string>(""), "2s") << where;
+      EXPECT_EQ(tracing["max_batch"].as<int>(0), 100) << where;
+      EXPECT_EQ(tracing["max_queue"].as<int>(0), 1000) << where;
+      EXPECT_EQ(tracing["export_timeout"].as<std::string>(""), "3s") << where;
+      // The rest of server: is the overlay's.
+      EXPECT_TRUE(config["server"]["grpc_address"]) << where;
+    }
   }
+  EXPECT_EQ(configs, 5);
 }
 
 TEST_F(DeployCommandTest, DockerComposeAcceptsTheOverrideWithComposeYaml) {
