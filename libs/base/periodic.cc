@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "libs/base/log.h"
+#include "libs/base/thread_name.h"
 
 namespace granary::base {
 
@@ -15,7 +16,10 @@ void Periodic::Start() {
   absl::MutexLock lock(&mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("periodic");
+    Loop();
+  });
 }
 
 void Periodic::Stop() {

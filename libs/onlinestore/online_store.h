@@ -137,6 +137,10 @@ class AsyncRead {
   // Exactly once. DEADLINE_EXCEEDED when the deadline passed first (even while others' reads
   // went on), UNAVAILABLE when the store cannot be reached.
   virtual void Done(absl::Status status) = 0;
+  // Whether the store may do this read on the caller's thread when it is idle (a wake-up less),
+  // making ReadAsync wait for Redis. A caller with other work waiting says no, so that its
+  // thread stays free and concurrent reads share round trips on the I/O threads.
+  virtual bool MayReadOnCaller() const { return true; }
 
  private:
   friend class ReadPipeline;

@@ -12,6 +12,8 @@
 #include <hiredis/hiredis.h>
 #include <sys/eventfd.h>
 
+#include "libs/base/thread_name.h"
+
 namespace granary::onlinestore {
 namespace {
 
@@ -108,7 +110,10 @@ ReadPipeline::ReadPipeline(ReadPipelineOptions options)
       deadline_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       backoff_({.initial = absl::Milliseconds(50), .max = absl::Seconds(1)}),
       replies_(std::make_unique<Replies>(address_)) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    base::NameThisThread("redis-read");
+    Loop();
+  });
 }
 
 ReadPipeline::~ReadPipeline() {
@@ -132,7 +137,8 @@ void ReadPipeline::Submit(AsyncRead* read) {
   // Nobody is reading: read on this thread, without handing over to the I/O thread (the
   // usual case when not busy, and a thread wake-up less on every call). One batch only; what
   // queues meanwhile is left to the I/O thread, so a caller never stays for long.
-  if (options_.read_on_caller_when_idle && !running_.load() && !running_.exchange(true)) {
+  if (options_.read_on_caller_when_idle && read->MayReadOnCaller() && !running_.load() &&
+      !running_.exchange(true)) {
     std::vector<AsyncRead*> batch;
     TakeSubmitted();
     TakeBatch(batch);

@@ -56,6 +56,8 @@ class TestRead : public AsyncRead {
     if (done_.HasBeenNotified()) ADD_FAILURE() << "OnGetError after Done";
     get_errors_[get] = std::string(reason);
   }
+  bool MayReadOnCaller() const override { return may_read_on_caller_; }
+  void set_may_read_on_caller(bool may) { may_read_on_caller_ = may; }
   void Done(absl::Status status) override {
     if (done_.HasBeenNotified()) ADD_FAILURE() << "Done twice";
     status_ = std::move(status);
@@ -74,6 +76,7 @@ class TestRead : public AsyncRead {
   const std::map<size_t, std::string>& get_errors() const { return get_errors_; }
 
  private:
+  bool may_read_on_caller_ = true;
   std::vector<std::string> keys_;
   std::vector<std::string> fields_;
   absl::Time deadline_;
@@ -301,6 +304,20 @@ TEST_F(ReadPipelineTest, AnIdlePipelineReadsOnTheCallersThread) {
   // Answered before Submit returned, on this thread: no hand-over.
   ASSERT_TRUE(read.Wait(absl::ZeroDuration()));
   EXPECT_EQ(reader, std::this_thread::get_id());
+  ASSERT_OK(read.status());
+  EXPECT_THAT(read.values(0), ElementsAre(Optional(std::string("a4"))));
+}
+
+TEST_F(ReadPipelineTest, AReadThatMayNotWaitOnItsCallerIsHandedOverEvenWhenIdle) {
+  ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  TestRead read({"k4"}, {"a"});
+  read.set_may_read_on_caller(false);
+  std::thread::id reader;
+  read.set_on_field([&] { reader = std::this_thread::get_id(); });
+  pipeline.Submit(&read);
+  ASSERT_TRUE(read.Wait(absl::Seconds(10)));
+  EXPECT_NE(reader, std::this_thread::get_id());
+  EXPECT_NE(reader, std::thread::id());
   ASSERT_OK(read.status());
   EXPECT_THAT(read.values(0), ElementsAre(Optional(std::string("a4"))));
 }

@@ -316,6 +316,7 @@ void RedisOnlineStore::ReadAsync(AsyncRead* read) {
       pipelines_.push_back(std::make_unique<ReadPipeline>(
           ReadPipelineOptions{.redis = options_,
                               .max_batch_gets = async_.max_batch_gets,
+                              .read_on_caller_when_idle = async_.read_on_caller_when_idle,
                               .on_round_trip = async_.on_round_trip}));
     }
   });

@@ -28,6 +28,8 @@ struct AsyncReadOptions {
   // Pipelined connections, each with its own I/O thread; reads are spread over them in turn.
   int connections = 2;
   size_t max_batch_gets = 4096;
+  // See ReadPipelineOptions::read_on_caller_when_idle.
+  bool read_on_caller_when_idle = true;
   // See ReadPipelineOptions::on_round_trip.
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
 };

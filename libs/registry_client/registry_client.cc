@@ -12,6 +12,7 @@
 
 #include "libs/base/grpc_status.h"
 #include "libs/base/log.h"
+#include "libs/base/thread_name.h"
 #include "libs/catalog/rules.h"
 
 namespace granary::registry_client {
@@ -44,7 +45,10 @@ absl::Status RegistryClient::Start() {
       for (const auto& [project, cell] : *cells_.Get()) Request(project);
     });
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    base::NameThisThread("catalog-watch");
+    Loop();
+  });
   return absl::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 #include "prometheus/gauge.h"
 
 #include "libs/base/log.h"
+#include "libs/base/thread_name.h"
 
 namespace granary::server {
 
@@ -115,7 +116,12 @@ void DependencyMonitor::Start() {
     absl::MutexLock lock(&state_->mu);
     state_->first_round_pending = static_cast<int>(watched_.size());
   }
-  for (const auto& w : watched_) std::thread(Work, state_, w).detach();
+  for (const auto& w : watched_) {
+    std::thread([state = state_, w] {
+      base::NameThisThread("dependency-chk");
+      Work(state, w);
+    }).detach();
+  }
   absl::MutexLock lock(&state_->mu);
   auto first_round_done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
     return state_->first_round_pending == 0;

@@ -14,6 +14,12 @@ class QueueEvent {
   ~QueueEvent() = default;
 };
 
+// On a queue thread of the runtime, during QueueEvent::Run: whether the thread waited for this
+// event, its queue having had nothing ready before it. A handler may then spend time on the
+// thread (wait for a backend) without holding up other calls; when false, other events were
+// ready behind this one. False on any other thread.
+bool QueueWasIdle();
+
 // A QueueEvent that calls `Owner::*method(ok)`: a call object with several things in flight
 // holds one of these per kind of event.
 template <typename Owner>

@@ -4,8 +4,8 @@
 //   absl::Status Build(const ServingConfig& config, ServiceHost& host) {
 //     auto redis = std::make_shared<redis::Client>(config.redis);
 //     host.AddDependency("redis", [redis] { return redis->Ping(); });
-//     host.AddGrpcService(std::make_unique<ServingGrpc>(..., host.callers()),
-//                         ServingService::service_full_name());
+//     host.AddGrpcService(std::make_unique<RegistryGrpc>(..., host.callers()),
+//                         RegistryService::service_full_name());
 //     auto registry_channel = rpc::ServiceChannel(address, host.service_caller());  // signed
 //     return absl::OkStatus();
 //   }
@@ -69,9 +69,11 @@ class ServiceHost {
     queue_threads_ = threads;
     on_queues_ = std::move(start);
   }
-  // A service whose methods are async (completion-queue) ones: with UseQueues only.
-  void AddAsyncService(std::unique_ptr<grpc::Service> service) {
-    async_services_.push_back(std::move(service));
+  // A service whose methods are async (completion-queue) ones: with UseQueues only. With a
+  // `full_name`, health and the gRPC metrics name it as for AddGrpcService; without, its
+  // methods are counted under the names a generic service was given (the gateway's).
+  void AddAsyncService(std::unique_ptr<grpc::Service> service, std::string full_name = "") {
+    async_services_.emplace_back(std::move(service), std::move(full_name));
   }
   // Answers every method no registered service has, on the queues (the gateway's proxy).
   // `counted_as`: as for SetGenericService.
@@ -125,7 +127,7 @@ class ServiceHost {
   std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> services_;
   int queue_threads_ = 0;
   std::function<void(const std::vector<grpc::ServerCompletionQueue*>&)> on_queues_;
-  std::vector<std::unique_ptr<grpc::Service>> async_services_;
+  std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> async_services_;
   std::unique_ptr<grpc::AsyncGenericService> async_generic_service_;
   std::unique_ptr<grpc::CallbackGenericService> generic_service_;
   std::vector<std::string> generic_counted_as_;

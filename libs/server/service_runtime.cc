@@ -16,6 +16,7 @@
 
 #include "libs/base/log.h"
 #include "libs/base/status_macros.h"
+#include "libs/base/thread_name.h"
 #include "libs/base/version.h"
 #include "libs/server/grpc_metrics.h"
 #include "libs/server/metrics_endpoint.h"
@@ -55,7 +56,28 @@ std::unique_ptr<trace::Tracer> MakeTracer(const std::string& service_name,
   return std::make_unique<trace::Tracer>(config, std::move(exporter), &metrics);
 }
 
+thread_local bool queue_was_idle = false;
+
+// Runs each event of `queue` until it is shut down and drained. An event ready at once is run
+// as one with others behind it; only when none is does the thread wait (QueueWasIdle()).
+void RunQueue(grpc::ServerCompletionQueue* queue) {
+  base::NameThisThread("grpc-queue");
+  void* tag;
+  bool ok;
+  for (;;) {
+    grpc::CompletionQueue::NextStatus next =
+        queue->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
+    if (next == grpc::CompletionQueue::SHUTDOWN) break;
+    queue_was_idle = next == grpc::CompletionQueue::TIMEOUT;
+    if (queue_was_idle && !queue->Next(&tag, &ok)) break;
+    static_cast<QueueEvent*>(tag)->Run(ok);
+  }
+  queue_was_idle = false;
+}
+
 }  // namespace
+
+bool QueueWasIdle() { return queue_was_idle; }
 
 absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
     const std::string& service_name, const ServerConfig& config, const BuildFn& build) {
@@ -149,7 +171,10 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
     builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
     rt->queue_health_ = std::make_unique<QueueHealth>();
     builder.RegisterService(rt->queue_health_->service());
-    for (auto& service : rt->host_->async_services_) builder.RegisterService(service.get());
+    for (auto& [service, name] : rt->host_->async_services_) {
+      builder.RegisterService(service.get());
+      if (!name.empty()) rt->grpc_metrics_->AddService(name);
+    }
     for (int i = 0; i < rt->host_->queue_threads_; ++i) {
       rt->queues_.push_back(builder.AddCompletionQueue());
       queues.push_back(rt->queues_.back().get());
@@ -181,11 +206,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
     rt->queue_health_->Start(queues);
     if (rt->host_->on_queues_) rt->host_->on_queues_(queues);
     for (grpc::ServerCompletionQueue* queue : queues) {
-      rt->queue_threads_.emplace_back([queue] {
-        void* tag;
-        bool ok;
-        while (queue->Next(&tag, &ok)) static_cast<QueueEvent*>(tag)->Run(ok);
-      });
+      rt->queue_threads_.emplace_back([queue] { RunQueue(queue); });
     }
   }
   for (auto& fn : rt->host_->on_start_) fn();
@@ -215,6 +236,9 @@ void ServiceRuntime::SetServing(bool serving) {
   // The overall status ("") and each service's own, for clients that check by service name.
   std::vector<std::string> names = {""};
   for (const auto& [service, name] : host_->services_) names.push_back(name);
+  for (const auto& [service, name] : host_->async_services_) {
+    if (!name.empty()) names.push_back(name);
+  }
   for (const std::string& name : names) {
     if (queue_health_ != nullptr) {
       queue_health_->Set(name, serving);

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "granary/testing/v1/echo.grpc.pb.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/client_unary_call.h"
 #include "grpcpp/impl/codegen/rpc_method.h"
@@ -18,6 +19,7 @@
 #include "libs/config/secret.h"
 #include "libs/rpc/service_channel.h"
 #include "libs/server/echo_service_fixture.h"
+#include "libs/server/queue_event.h"
 #include "libs/server/run_service.h"
 #include "libs/testing/grpc_probes.h"
 #include "libs/testing/status_matchers.h"
@@ -120,6 +122,66 @@ TEST(ServiceRuntimeTest, MetricsCountCallsByCodeWithLatencyHistograms) {
   EXPECT_THAT(text, HasSubstr("grpc_server_handling_seconds_bucket{grpc_method=\"Echo\""));
   EXPECT_THAT(text, HasSubstr("granary_build_info{service=\"echo\""));
   EXPECT_THAT(text, HasSubstr("granary_serving 1"));
+}
+
+// Records, when run on a queue thread, whether the thread had waited for it.
+class IdleProbe final : public QueueEvent {
+ public:
+  explicit IdleProbe(std::function<void()> first = nullptr) : first_(std::move(first)) {}
+  void Run(bool) override {
+    const bool idle = QueueWasIdle();
+    if (first_) first_();
+    seen_.set_value(idle);
+  }
+  bool Seen() { return seen_.get_future().get(); }
+
+ private:
+  std::function<void()> first_;
+  std::promise<bool> seen_;
+};
+
+TEST(ServiceRuntimeTest, QueueThreadsSayWhetherTheyWaitedForTheEventTheyRun) {
+  ServerConfig config;
+  config.grpc_address = "127.0.0.1:0";
+  config.metrics_address = "127.0.0.1:0";
+  std::promise<grpc::ServerCompletionQueue*> queue_promise;
+  ASSERT_OK_AND_ASSIGN(
+      auto rt, ServiceRuntime::Start("queued", config, [&](ServiceHost& host) {
+        host.UseQueues(1, [&](const auto& queues) { queue_promise.set_value(queues.front()); });
+        return absl::OkStatus();
+      }));
+  grpc::ServerCompletionQueue* queue = queue_promise.get_future().get();
+  EXPECT_FALSE(QueueWasIdle());  // not a queue thread
+
+  // Two events queued (an alarm cancelled posts its tag at once) while the thread runs a
+  // third: each found the queue non-empty, so neither was waited for.
+  IdleProbe second, third;
+  grpc::Alarm second_alarm, third_alarm;
+  IdleProbe first([&] {
+    second_alarm.Set(queue, absl::ToChronoTime(absl::InfiniteFuture()), &second);
+    second_alarm.Cancel();
+    third_alarm.Set(queue, absl::ToChronoTime(absl::InfiniteFuture()), &third);
+    third_alarm.Cancel();
+  });
+  grpc::Alarm first_alarm;
+  first_alarm.Set(queue, absl::ToChronoTime(absl::InfiniteFuture()), &first);
+  first_alarm.Cancel();
+  first.Seen();
+  EXPECT_FALSE(second.Seen());
+  EXPECT_FALSE(third.Seen());
+
+  // An event that comes while the thread waits on an empty queue was waited for. The thread
+  // may not be waiting yet when an alarm fires (it then finds the event ready): the first of
+  // a few alarms 20 ms apart to find it waiting says so.
+  bool waited = false;
+  for (int i = 0; i < 50 && !waited; ++i) {
+    IdleProbe later;
+    grpc::Alarm alarm;
+    alarm.Set(queue, absl::ToChronoTime(absl::Now() + absl::Milliseconds(20)), &later);
+    waited = later.Seen();
+  }
+  EXPECT_TRUE(waited);
+  rt->Shutdown();
 }
 
 TEST(ServiceRuntimeTest, ScrapeHooksRunBeforeEachScrape) {

@@ -147,6 +147,10 @@ std::string TestStack::nats_url() const {
   return cluster_ != nullptr ? cluster_->urls() : nats_->url();
 }
 
+void TestStack::StopRegistry() {
+  if (registry_ != nullptr) registry_->Shutdown();
+}
+
 std::string TestStack::registry_address() const {
   return absl::StrCat("127.0.0.1:", registry_->grpc_port());
 }

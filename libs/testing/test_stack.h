@@ -130,6 +130,10 @@ class TestStack {
   // Applies a repository (a new version of a project, or another project); its new version.
   absl::StatusOr<int64_t> Apply(const registry::v1::FeatureRepo& repo, bool allow_breaking = true);
   std::string registry_address() const;
+  // Stops the registry of this process (services keep the catalogs they hold). A benchmark's
+  // load generator then shares gRPC's pollers with no server in its process: a server's
+  // threads would take the generator's socket events and hand them over, a wake-up each.
+  void StopRegistry();
   // Signed when the stack requires the gateway's signature.
   std::shared_ptr<grpc::Channel> registry_channel() const;
 

@@ -6,6 +6,7 @@
 #include "prometheus/family.h"
 
 #include "libs/base/log.h"
+#include "libs/base/thread_name.h"
 
 namespace granary::trace {
 
@@ -25,7 +26,12 @@ Tracer::Tracer(TracingConfig config, std::unique_ptr<SpanExporter> exporter,
     failed_ = &family.Add({{"outcome", "failed"}});
   }
   queue_.reserve(static_cast<size_t>(config_.max_batch));
-  if (exporter_ != nullptr) thread_ = std::thread([this] { Loop(); });
+  if (exporter_ != nullptr) {
+    thread_ = std::thread([this] {
+      base::NameThisThread("trace-export");
+      Loop();
+    });
+  }
 }
 
 Tracer::~Tracer() { Shutdown(); }

@@ -10,40 +10,20 @@
 #include "grpcpp/alarm.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/impl/rpc_service_method.h"
 
 #include "libs/base/grpc_status.h"
 #include "libs/server/queue_event.h"
+#include "libs/server/raw_async_service.h"
 #include "services/gateway/byte_buffers.h"
 #include "services/gateway/call_gate.h"
 #include "services/gateway/routes.h"
 
 namespace granary::gateway {
-namespace {
-
-// Raw (bytes in, bytes out) async methods under the paths they are called by.
-class RawService final : public grpc::Service {
- public:
-  explicit RawService(const std::vector<std::string>& methods) {
-    for (size_t i = 0; i < methods.size(); ++i) {
-      AddMethod(new grpc::internal::RpcServiceMethod(
-          methods[i].c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
-      MarkMethodRaw(static_cast<int>(i));
-    }
-  }
-  void Request(int method, grpc::ServerContext* context, grpc::ByteBuffer* request,
-               grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>* responder,
-               grpc::ServerCompletionQueue* queue, void* tag) {
-    RequestAsyncUnary(method, context, request, responder, queue, queue, tag);
-  }
-};
-
-}  // namespace
-
 class UnaryFastPath::Impl {
  public:
   explicit Impl(std::shared_ptr<QueueCalls> calls)
-      : calls_(std::move(calls)), owned_service_(std::make_unique<RawService>(Methods())) {
+      : calls_(std::move(calls)),
+        owned_service_(std::make_unique<server::RawAsyncService>(Methods())) {
     service_ = owned_service_.get();
     for (const std::string& method : Methods()) {
       const Route* route = FindRoute(method);
@@ -59,8 +39,8 @@ class UnaryFastPath::Impl {
   void Spawn(grpc::ServerCompletionQueue* queue, int method);
 
   std::shared_ptr<QueueCalls> calls_;
-  std::unique_ptr<RawService> owned_service_;
-  RawService* service_;
+  std::unique_ptr<server::RawAsyncService> owned_service_;
+  server::RawAsyncService* service_;
   std::vector<const Route*> routes_;
 };
 

@@ -1,12 +1,12 @@
 #include "services/serving/compute_pool.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <deque>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+
+#include "libs/base/thread_name.h"
 
 namespace granary::serving {
 
@@ -34,7 +34,10 @@ struct ComputePool::Queue {
 
 ComputePool::ComputePool(int threads) : queue_(std::make_shared<Queue>()) {
   for (int i = 0; i < std::max(1, threads); ++i) {
-    std::thread([queue = queue_] { queue->Work(); }).detach();
+    std::thread([queue = queue_] {
+      base::NameThisThread("compute");
+      queue->Work();
+    }).detach();
   }
 }
 
@@ -46,13 +49,6 @@ ComputePool::~ComputePool() {
 void ComputePool::Schedule(std::function<void()> task) {
   absl::MutexLock lock(&queue_->mu);
   queue_->tasks.push_back(std::move(task));
-}
-
-int ComputePool::AvailableCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
-  return std::max(1, CPU_COUNT(&set));
 }
 
 }  // namespace granary::serving

@@ -23,9 +23,6 @@ class ComputePool {
 
   void Schedule(std::function<void()> task);
 
-  // The CPUs this process may run on (its affinity mask), at least 1: the default size.
-  static int AvailableCpus();
-
  private:
   struct Queue;
   const std::shared_ptr<Queue> queue_;

@@ -57,9 +57,5 @@ TEST(ComputePoolTest, WhatIsQueuedRunsAfterThePoolIsGoneAndALastOwnerMayBeATask)
   EXPECT_EQ(ran.load(), 12);
 }
 
-TEST(ComputePoolTest, TheDefaultSizeIsTheCpusThisProcessMayUse) {
-  EXPECT_GE(ComputePool::AvailableCpus(), 1);
-}
-
 }  // namespace
 }  // namespace granary::serving

@@ -1,5 +1,9 @@
 #include "services/serving/config.h"
 
+#include <algorithm>
+
+#include "libs/base/cpus.h"
+
 namespace granary::serving {
 
 ServingConfig ReadServingConfig(config::Reader& root) {
@@ -12,9 +16,12 @@ ServingConfig ReadServingConfig(config::Reader& root) {
       static_cast<size_t>(serving.Int("max_entity_rows", 1000, 1, 1'000'000));
   c.reader.max_request_time = serving.Duration("max_request_time", absl::Seconds(1),
                                                absl::Milliseconds(1), absl::Minutes(1));
-  c.read_connections = static_cast<int>(serving.Int("read_connections", 2, 1, 64));
-  c.reader.compute_threads =
-      static_cast<int>(serving.Int("compute_threads", ComputePool::AvailableCpus(), 0, 256));
+  const int cpus = base::UsableCpus();
+  c.grpc_threads = static_cast<int>(serving.Int("grpc_threads", std::max(1, cpus / 2), 1, 64));
+  c.read_connections =
+      static_cast<int>(serving.Int("read_connections", std::max(1, cpus / 2), 1, 64));
+  c.read_on_request_thread = serving.Bool("read_on_request_thread", true);
+  c.reader.compute_threads = static_cast<int>(serving.Int("compute_threads", cpus, 0, 256));
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   if (root.Has("nats")) c.nats = bus::ReadNatsOptions(root.Section("nats"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));

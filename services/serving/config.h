@@ -5,9 +5,16 @@
 //     projects: [driver_stats]     # served projects (default: the one above)
 //     max_entity_rows: 1000
 //     max_request_time: 1s         # the most a request may take, whatever its deadline
-//     read_connections: 2          # pipelined Redis connections, one I/O thread each
+//     grpc_threads: 1              # completion-queue threads (default: half the usable CPUs)
+//     read_connections: 1          # pipelined Redis connections, one I/O thread each
+//                                  # (default: half the usable CPUs)
+//     read_on_request_thread: true # an idle connection is read on the gRPC thread (no
+//                                  # hand-over to the I/O thread)
 //     compute_threads: 2           # on-demand features, off the I/O threads (default: the
-//                                  # CPUs of the affinity mask; 0: on the I/O threads)
+//                                  # usable CPUs; 0: on the I/O threads)
+//
+// "Usable CPUs": the affinity mask capped by the cgroup's CPU quota (libs/base/cpus.h), so a
+// pod limited to 2 CPUs on a 64-core node runs 1 + 1 threads, not 32 + 32.
 //   registry: {address: 127.0.0.1:6570}
 //   nats: {url: nats://127.0.0.1:4222}   # optional: catalog changes arrive at once
 //   redis: {address: 127.0.0.1:6379, user: serving, password: {file: ...}}
@@ -26,7 +33,9 @@ namespace granary::serving {
 
 struct ServingConfig {
   OnlineReaderOptions reader;
-  int read_connections = 2;
+  int grpc_threads = 1;
+  int read_connections = 1;
+  bool read_on_request_thread = true;
   registry_client::RegistryClientOptions registry;
   // Without it, catalog changes are seen on the registry poll only.
   std::optional<bus::NatsOptions> nats;

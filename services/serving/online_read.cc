@@ -10,8 +10,9 @@
 
 namespace granary::serving {
 
-OnlineRead::OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline)
-    : plan_(std::move(plan)), now_(now), deadline_(deadline) {}
+OnlineRead::OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline,
+                       bool caller_may_wait)
+    : plan_(std::move(plan)), now_(now), deadline_(deadline), caller_may_wait_(caller_may_wait) {}
 
 absl::Status OnlineRead::Prepare(const EntityColumns& entities,
                                  const EntityColumns& request_context, size_t max_rows) {

@@ -42,7 +42,9 @@ class OnlineRead : public onlinestore::AsyncRead {
   using Completion =
       std::function<void(absl::StatusOr<std::string> response, const ReadCounts& counts)>;
 
-  OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline);
+  // `caller_may_wait`: see AsyncRead::MayReadOnCaller.
+  OnlineRead(std::shared_ptr<const ReadPlan> plan, absl::Time now, absl::Time deadline,
+             bool caller_may_wait = true);
 
   // Checks the entity rows (and the request columns on-demand views read), builds the keys and
   // lays out the response.
@@ -60,6 +62,7 @@ class OnlineRead : public onlinestore::AsyncRead {
   // That entity's hash is not a hash: its features stay NOT_FOUND, counted as corrupt.
   void OnGetError(size_t get, absl::string_view reason) override;
   void Done(absl::Status status) override;
+  bool MayReadOnCaller() const override { return caller_may_wait_; }
 
  private:
   // A view's row, from its timestamp field, while the row's features arrive.
@@ -77,6 +80,7 @@ class OnlineRead : public onlinestore::AsyncRead {
   const std::shared_ptr<const ReadPlan> plan_;
   const absl::Time now_;
   const absl::Time deadline_;
+  const bool caller_may_wait_;
   Completion done_;
   std::shared_ptr<ComputePool> compute_;
   EntityKeys keys_;

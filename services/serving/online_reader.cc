@@ -36,8 +36,8 @@ absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> OnlineReader::Ca
   return catalogs_(project);
 }
 
-void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time deadline,
-                        Done done) {
+void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time deadline, Done done,
+                        bool caller_may_wait) {
   // Deadlines are real time; the clock is what values age against (tests pin it).
   const absl::Time real_now = absl::Now();
   deadline = std::min(deadline, real_now + options_.max_request_time);
@@ -56,7 +56,8 @@ void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time 
     done(plan.status());
     return;
   }
-  auto read = std::make_unique<OnlineRead>(*std::move(plan), clock_.Now(), deadline);
+  auto read =
+      std::make_unique<OnlineRead>(*std::move(plan), clock_.Now(), deadline, caller_may_wait);
   absl::Status prepared =
       read->Prepare(request.entities(), request.request_context(), options_.max_entity_rows);
   if (!prepared.ok()) {

@@ -18,6 +18,7 @@ absl::Status Build(const ServingConfig& config, server::ServiceHost& host) {
   auto store = std::make_shared<onlinestore::RedisOnlineStore>(
       config.redis, onlinestore::AsyncReadOptions{
                         .connections = config.read_connections,
+                        .read_on_caller_when_idle = config.read_on_request_thread,
                         .on_round_trip = [metrics](absl::Duration round_trip, size_t gets) {
                           metrics->RecordRoundTrip(round_trip, gets);
                         }});
@@ -54,10 +55,17 @@ absl::Status Build(const ServingConfig& config, server::ServiceHost& host) {
   auto reader = std::make_shared<OnlineReader>(
       config.reader, [registry](const std::string& project) { return registry->Lookup(project); },
       store, base::Clock::Real(), metrics);
-  host.AddGrpcService(std::make_unique<ServingGrpc>(reader, host.callers()),
-                      v1::ServingService::service_full_name());
-  host.AddGrpcService(std::make_unique<FeastServingGrpc>(reader, host.callers()),
-                      feast::serving::ServingService::service_full_name());
+  // Under both names, on completion queues the runtime drives (no callback thread of gRPC's
+  // in this process: serving_grpc.h says why).
+  auto adapter = std::make_shared<ServingGrpc>(reader, host.callers());
+  for (auto& [service, name] : adapter->TakeServices()) {
+    host.AddAsyncService(std::move(service), name);
+  }
+  host.UseQueues(config.grpc_threads,
+                 [adapter](const std::vector<grpc::ServerCompletionQueue*>& queues) {
+                   adapter->Start(queues);
+                 });
+  host.OnStop([adapter] { adapter->Drain(); });
   return absl::OkStatus();
 }
 

@@ -7,7 +7,10 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "feast/serving/serving_service.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "granary/serving/v1/serving.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 
@@ -16,7 +19,6 @@
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
 #include "libs/testing/test_gateway.h"
-#include "services/serving/serving_grpc.h"
 
 namespace granary::serving {
 namespace {
@@ -98,6 +100,30 @@ TEST_F(ServingServiceTest, WithoutACatalogRequestsAreUnavailableNotUnknown) {
   s = feast::serving::ServingService::NewStub(channel_)->GetOnlineFeatures(&ctx2, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(s.error_message(), HasSubstr("not served here"));
+}
+
+TEST_F(ServingServiceTest, BytesThatAreNotARequestAreInvalidArgument) {
+  grpc::GenericStub stub(channel_);
+  for (const std::string service : {v1::ServingService::service_full_name(),
+                                    feast::serving::ServingService::service_full_name()}) {
+    for (const char* method : {"GetOnlineFeatures", "GetFeastServingInfo"}) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      grpc::Slice garbage(std::string("\xff\xff\xff"));
+      grpc::ByteBuffer request(&garbage, 1), response;
+      grpc::CompletionQueue queue;
+      auto call =
+          stub.PrepareUnaryCall(&ctx, absl::StrCat("/", service, "/", method), request, &queue);
+      call->StartCall();
+      grpc::Status s;
+      call->Finish(&response, &s, nullptr);
+      void* tag;
+      bool ok;
+      ASSERT_TRUE(queue.Next(&tag, &ok) && ok);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << service << "/" << method;
+      EXPECT_THAT(s.error_message(), HasSubstr("request: not a ")) << service << "/" << method;
+    }
+  }
 }
 
 TEST(ServingConfigTest, TheDefaultProjectIsRequired) {

@@ -1,8 +1,14 @@
 // Serving with its real neighbours: the registry (with PostgreSQL and NATS) for the catalog and
 // Redis, with serving reading as a read-only ACL user. An apply reaches serving within a
 // second; serving keeps answering from its last catalog while the registry is down; both
-// service names answer; the catalog gauges follow.
+// service names answer; the catalog gauges follow; a stop answers the reads in flight.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -173,6 +179,68 @@ TEST_F(ServingIntegrationTest, AppliesReachServingAndOutagesKeepTheLastCatalog) 
   ASSERT_TRUE(Read({"driver_stats:trips", "driver_stats:surge"}, &resp).ok());
   EXPECT_THAT(resp.metadata().feature_names().val(), ElementsAre("driver_id", "trips", "surge"));
   EXPECT_EQ(resp.results(1).values(0).int64_val(), 42);
+}
+
+// Bytes sent to the local TCP port `port` that its process has not read yet (the receive
+// queues of its established connections, from /proc/net/tcp).
+int64_t UnreadBytes(int port) {
+  int64_t unread = 0;
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues;
+    fields >> slot >> local >> remote >> state >> queues;
+    unsigned local_port = 0;
+    unsigned long long tx = 0, rx = 0;
+    if (std::sscanf(local.c_str(), "%*x:%x", &local_port) != 1 || state != "01" ||
+        std::sscanf(queues.c_str(), "%llx:%llx", &tx, &rx) != 2) {
+      continue;
+    }
+    if (static_cast<int>(local_port) == port) unread += static_cast<int64_t>(rx);
+  }
+  return unread;
+}
+
+// A stop while a read waits on Redis: the drain waits for the read's own answer (here Redis's
+// command timeout, Redis being frozen), and the call is answered by serving's read, not
+// dropped or cancelled by the stop.
+TEST_F(ServingIntegrationTest, AStopAnswersTheReadsInFlight) {
+  WriteTrips(7, 42);
+  Apply(serving::testing::TestRepo("shop"));
+  GetOnlineFeaturesResponse resp;
+  grpc::Status s;
+  for (absl::Time give_up = absl::Now() + absl::Seconds(60); absl::Now() < give_up;) {
+    s = Read({"driver_stats:trips"}, &resp);
+    if (s.ok()) break;
+    absl::SleepFor(absl::Milliseconds(5));  // polling: no signal to wait on from outside
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  ASSERT_EQ(kill(redis_->pid(), SIGSTOP), 0);
+  grpc::Status in_flight;
+  std::atomic<bool> answered{false};
+  std::thread reader([&] {
+    in_flight = Read({"driver_stats:trips"}, &resp);
+    answered.store(true);
+  });
+  // The precondition: serving's HMGET sits unread in frozen Redis's socket.
+  bool sent = false;
+  for (absl::Time give_up = absl::Now() + absl::Seconds(30); !sent && absl::Now() < give_up;) {
+    sent = UnreadBytes(redis_->port()) > 0;
+    if (!sent) absl::SleepFor(absl::Milliseconds(5));  // polling the kernel's queue, as above
+  }
+  const bool stopped_mid_read = sent && !answered.load();
+  if (stopped_mid_read) serving_->Shutdown();  // returns once the drain is over
+  reader.join();
+  ASSERT_EQ(kill(redis_->pid(), SIGCONT), 0);
+  ASSERT_TRUE(sent) << "the read never reached Redis";
+  ASSERT_TRUE(stopped_mid_read) << "the read ended before the stop began";
+  // The online store's command timeout (1 s) ended it, before the client's own deadline (5 s).
+  EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::UNAVAILABLE) << in_flight.error_message();
+  EXPECT_THAT(in_flight.error_message(),
+              HasSubstr(absl::StrCat("redis at ", redis_->address(), " did not answer")));
 }
 
 }  // namespace

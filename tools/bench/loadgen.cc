@@ -22,6 +22,7 @@ struct Call {
   grpc::Status status;
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
   absl::Time due;
+  absl::Time sent;
 };
 
 bool ParseResponse(const grpc::ByteBuffer& buffer, Response* response) {
@@ -89,6 +90,7 @@ class Generator {
     call->reader = stubs_[n % stubs_.size()]->PrepareUnaryCall(
         &call->context, options_.method, payloads_[n % payloads_.size()], &cq_);
     in_flight_.fetch_add(1);
+    call->sent = absl::Now();
     call->reader->StartCall();
     call->reader->Finish(&call->response, &call->status, call);
   }
@@ -142,6 +144,7 @@ class Generator {
     }
     ++result_.ok;
     result_.latencies.push_back(done - call.due);
+    result_.send_lags.push_back(call.sent - call.due);
   }
 
   const LoadOptions& options_;

@@ -52,6 +52,9 @@ struct LoadResult {
   // Completed requests per second over the measured period.
   double throughput = 0;
   std::vector<absl::Duration> latencies;  // successful requests of the measured period
+  // Of the same requests, how late the generator sent each (its own delay, already in the
+  // latency): a tail here is the client's, not the server's.
+  std::vector<absl::Duration> send_lags;
 };
 
 LoadResult RunLoad(const LoadOptions& options);

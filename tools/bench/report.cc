@@ -64,6 +64,22 @@ absl::Duration Percentile(std::vector<absl::Duration> samples, double p) {
 
 double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
+Spread SpreadOf(std::vector<double> values) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  // The lower middle of an even count: a figure one of the runs printed.
+  return {values[(values.size() - 1) / 2], values.front(), values.back()};
+}
+
+std::string Show(const Spread& spread, int decimals) {
+  std::string out = absl::StrFormat("%.*f", decimals, spread.median);
+  if (spread.low != spread.high) {
+    absl::StrAppend(&out, " (", absl::StrFormat("%.*f", decimals, spread.low), "-",
+                    absl::StrFormat("%.*f", decimals, spread.high), ")");
+  }
+  return out;
+}
+
 void Report::Publish(const std::string& path, std::ostream& out) const {
   Print(out);
   absl::Status written = WriteJson(path);

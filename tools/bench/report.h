@@ -47,6 +47,15 @@ class Report {
   std::vector<std::string> notes_;
 };
 
+// The median of repeated runs' figures and their range, as published ("0.91 (0.85-1.10)").
+struct Spread {
+  double median = 0;
+  double low = 0;
+  double high = 0;
+};
+Spread SpreadOf(std::vector<double> values);
+std::string Show(const Spread& spread, int decimals = 2);
+
 // The p-th percentile (0..100) of the samples, by nearest rank.
 absl::Duration Percentile(std::vector<absl::Duration> samples, double p);
 double Ms(absl::Duration d);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "granary/registry/v1/repo.pb.h"
 #include "granary/types/v1/online_row.pb.h"
@@ -14,6 +15,7 @@
 #include "libs/keys/entity_key.h"
 #include "libs/keys/hash_field.h"
 #include "libs/redis/connection.h"
+#include "libs/testing/grpc_probes.h"
 
 namespace granary::bench {
 namespace {
@@ -106,10 +108,12 @@ std::vector<serving::v1::GetOnlineFeaturesRequest> BenchRequests(const BenchView
 absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
     const ServingStackOptions& options) {
   auto stack = std::unique_ptr<ServingStack>(new ServingStack());
+  std::vector<std::string> section = {"max_entity_rows: 1000"};
+  section.insert(section.end(), options.serving_config.begin(), options.serving_config.end());
   ASSIGN_OR_RETURN(stack->stack_, testing::TestStack::Start({.repo = BenchRepo(options.views),
                                                              .bin_dir = options.bin_dir}));
   ASSIGN_OR_RETURN(stack->serving_,
-                   stack->stack_->Spawn("serving", {.section = "max_entity_rows: 1000",
+                   stack->stack_->Spawn("serving", {.section = absl::StrJoin(section, ", "),
                                                     .server = "log_level: warning",
                                                     .env = options.serving_env}));
   // Healthy is Redis reachable; ready is the catalog loaded too: serving's catalog version,
@@ -124,6 +128,10 @@ absl::StatusOr<std::unique_ptr<ServingStack>> ServingStack::Start(
     absl::SleepFor(absl::Milliseconds(100));
   }
   return stack;
+}
+
+absl::StatusOr<std::string> ServingStack::ServingScrape() const {
+  return testing::HttpGet("127.0.0.1", serving_->metrics_port(), "/metrics");
 }
 
 absl::Status ServingStack::Populate(const BenchView& view, int entities) {

@@ -51,6 +51,8 @@ struct ServingStackOptions {
   std::string bin_dir;
   // NAME=VALUE entries for the serving process (e.g. GRPC_* experiments).
   std::vector<std::string> serving_env;
+  // More entries of serving's `serving:` section ("read_connections: 2"), to compare settings.
+  std::vector<std::string> serving_config;
   std::vector<BenchView> views;
 };
 
@@ -70,6 +72,8 @@ class ServingStack {
   // The sum of a Prometheus series of the serving process, with labels exactly as printed
   // (e.g. `granary_serving_redis_round_trip_seconds_sum`); 0 when absent.
   double ServingMetric(const std::string& series) const { return serving_->Metric(series); }
+  // Serving's whole /metrics text.
+  absl::StatusOr<std::string> ServingScrape() const;
   pid_t serving_pid() const { return serving_->pid(); }
   pid_t redis_pid() const { return stack_->redis().pid(); }
   // The stack under it, to spawn more services (the gateway benchmark's gateways).
