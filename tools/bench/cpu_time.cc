@@ -27,4 +27,14 @@ absl::Duration CpuTime(pid_t pid) {
   return absl::Seconds(static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK));
 }
 
+MachineCpu MachineCpuTime() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return {absl::Seconds(static_cast<double>(user + nice + system + irq + softirq) * tick),
+          absl::Seconds(static_cast<double>(steal) * tick)};
+}
+
 }  // namespace granary::bench

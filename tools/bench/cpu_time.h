@@ -13,6 +13,15 @@ namespace granary::bench {
 // Of process `pid`, or of this process when pid is 0. Zero when the process cannot be read.
 absl::Duration CpuTime(pid_t pid = 0);
 
+// The whole machine's CPU time from /proc/stat, summed over its CPUs: busy (user, nice,
+// system, irq, softirq) and stolen (the hypervisor ran someone else while this VM wanted the
+// CPU). Busy minus the measured processes' CPU is what everything else on the machine took.
+struct MachineCpu {
+  absl::Duration busy;
+  absl::Duration steal;
+};
+MachineCpu MachineCpuTime();
+
 }  // namespace granary::bench
 
 #endif  // GRANARY_TOOLS_BENCH_CPU_TIME_H_

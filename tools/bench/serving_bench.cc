@@ -135,6 +135,9 @@ HistogramScrape ServerLatency(const ServingStack& stack) {
 // A paced scenario's figures over its runs (one entry per run).
 struct PacedFigures {
   std::vector<double> p50, p99, p999, lag_p99, server_p50, server_p99, cpu_us;
+  // Per second of the run, in ms of CPU: what the hypervisor stole, and what processes other
+  // than serving, Redis and the generator took.
+  std::vector<double> steal_ms, others_ms;
   int64_t errors = 0;
   std::string errors_by_kind;
   std::string threads;  // of the last run
@@ -147,9 +150,17 @@ void PacedRun(Context& c, const std::vector<Request>& requests, double rate, Pac
   const HistogramScrape server_before = ServerLatency(c.stack);
   const ThreadCounts serving_threads = ThreadsOf(serving), generator_threads = ThreadsOf(),
                      redis_threads = ThreadsOf(redis);
-  const absl::Duration cpu_before = CpuTime(serving);
+  const absl::Duration cpu_before = CpuTime(serving), ours_before = CpuTime() + CpuTime(redis);
+  const MachineCpu machine_before = MachineCpuTime();
+  const absl::Time started = absl::Now();
   LoadResult r = Load(c.stack.serving_address(), requests, rate, c.flags);
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - started);
   const absl::Duration cpu = CpuTime(serving) - cpu_before;
+  const MachineCpu machine = MachineCpuTime();
+  const absl::Duration others =
+      (machine.busy - machine_before.busy) - cpu - (CpuTime() + CpuTime(redis) - ours_before);
+  f.steal_ms.push_back(Ms(machine.steal - machine_before.steal) / seconds);
+  f.others_ms.push_back(std::max(0.0, Ms(others) / seconds));
   // Warm-up included on both sides: every request serving handled, against all its CPU.
   const HistogramScrape server = ServerLatency(c.stack).Minus(server_before);
   const double handled = std::max(1.0, server.count());
@@ -226,10 +237,12 @@ PacedFigures Paced(Context& c, const std::vector<Request>& requests, double rate
   c.report.Note(absl::StrFormat(
       "%s, %d runs (median (range)): client p50 %s ms, p99 %s ms [%s], p99.9 %s ms; server "
       "p50 %s ms, p99 %s ms; serving CPU %s us per request; generator send lag p99 %s ms; "
-      "errors %d%s",
+      "per second of the run: %s ms stolen by the hypervisor, %s ms of CPU taken by other "
+      "processes; errors %d%s",
       name, c.flags.runs, Show(SpreadOf(f.p50), 3), Show(SpreadOf(f.p99), 3), Join(f.p99),
       Show(SpreadOf(f.p999), 3), Show(SpreadOf(f.server_p50), 3), Show(SpreadOf(f.server_p99), 3),
-      Show(SpreadOf(f.cpu_us), 1), Show(SpreadOf(f.lag_p99), 3), f.errors, f.errors_by_kind));
+      Show(SpreadOf(f.cpu_us), 1), Show(SpreadOf(f.lag_p99), 3), Show(SpreadOf(f.steal_ms), 1),
+      Show(SpreadOf(f.others_ms), 1), f.errors, f.errors_by_kind));
   c.report.Note(absl::StrCat(name, ", per thread name, per request (last run): ", f.threads));
   return f;
 }
