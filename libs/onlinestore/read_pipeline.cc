@@ -137,12 +137,13 @@ void ReadPipeline::Submit(AsyncRead* read) {
   // Nobody is reading: read on this thread, without handing over to the I/O thread (the
   // usual case when not busy, and a thread wake-up less on every call). One batch only; what
   // queues meanwhile is left to the I/O thread, so a caller never stays for long.
-  if (options_.read_on_caller_when_idle && read->MayReadOnCaller() && !running_.load() &&
-      !running_.exchange(true)) {
+  if (options_.read_on_caller_when_idle && read->MayReadOnCaller() && open_.load() &&
+      !running_.load() && !running_.exchange(true)) {
     std::vector<AsyncRead*> batch;
     TakeSubmitted();
     TakeBatch(batch);
     RunBatch(batch);
+    open_.store(connection_ != nullptr && !connection_->broken());
     bool more = !backlog_.empty();
     running_.store(false);
     if (more || submitted_.load() != nullptr) Signal(idle_fd_);
@@ -225,6 +226,7 @@ void ReadPipeline::Loop() {
     while (!backlog_.empty()) {
       TakeBatch(batch);
       RunBatch(batch);
+      open_.store(connection_ != nullptr && !connection_->broken());
       batch.clear();
       TakeSubmitted();
     }

@@ -36,8 +36,11 @@ struct ReadPipelineOptions {
   redis::RedisOptions redis;
   // At most this many HMGETs per write; more waits for the next batch.
   size_t max_batch_gets = 4096;
-  // When no read is in progress, Submit reads on the caller's thread instead of handing over
-  // to the I/O thread: a thread wake-up less per call when the service is not busy.
+  // When no read is in progress and the connection is open and sound, Submit reads on the
+  // caller's thread instead of handing over to the I/O thread: a thread wake-up less per call
+  // when the service is not busy. The caller then waits for Redis: at most
+  // redis.command_timeout when Redis stops answering, after which the connection is broken
+  // and every read goes to the I/O thread until one has reconnected.
   bool read_on_caller_when_idle = true;
   // Called after each batch that reached Redis (on the thread that read it): its round-trip
   // time (send to last reply) and its number of HMGETs. For metrics; may be empty.
@@ -97,6 +100,9 @@ class ReadPipeline {
   std::atomic<int64_t> submitted_earliest_{INT64_MAX};
   std::atomic<int64_t> waiting_until_{INT64_MIN};
   std::atomic<bool> idle_{false};
+  // The connection was open and sound after the last batch: only then may a caller read on its
+  // own thread (connecting, and a Redis that went away, are the I/O thread's to wait for).
+  std::atomic<bool> open_{false};
   std::atomic<bool> stopping_{false};
   // Held by whoever reads: the I/O thread, or a caller reading on its own thread.
   std::atomic<bool> running_{false};

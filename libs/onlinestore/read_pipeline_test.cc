@@ -114,6 +114,13 @@ class ReadPipelineTest : public ::testing::Test {
               }
             }};
   }
+  // One read, so that the connection is open: only then do callers read on their own thread.
+  static void Connect(ReadPipeline& pipeline) {
+    TestRead warm({"k0"}, {"a"});
+    pipeline.Submit(&warm);
+    ASSERT_TRUE(warm.Wait(absl::Seconds(10)));
+    ASSERT_OK(warm.status());
+  }
 
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<redis::Client> admin_;
@@ -297,6 +304,13 @@ TEST_F(ReadPipelineTest, OutageFailsFastAndServiceResumesByItself) {
 
 TEST_F(ReadPipelineTest, AnIdlePipelineReadsOnTheCallersThread) {
   ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  // The first read connects, on the I/O thread: a caller never waits for a connection.
+  TestRead first({"k4"}, {"a"});
+  std::thread::id connector;
+  first.set_on_field([&] { connector = std::this_thread::get_id(); });
+  pipeline.Submit(&first);
+  ASSERT_TRUE(first.Wait(absl::Seconds(10)));
+  EXPECT_NE(connector, std::this_thread::get_id());
   TestRead read({"k4"}, {"a"});
   std::thread::id reader;
   read.set_on_field([&] { reader = std::this_thread::get_id(); });
@@ -310,6 +324,7 @@ TEST_F(ReadPipelineTest, AnIdlePipelineReadsOnTheCallersThread) {
 
 TEST_F(ReadPipelineTest, AReadThatMayNotWaitOnItsCallerIsHandedOverEvenWhenIdle) {
   ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  Connect(pipeline);
   TestRead read({"k4"}, {"a"});
   read.set_may_read_on_caller(false);
   std::thread::id reader;
@@ -324,6 +339,7 @@ TEST_F(ReadPipelineTest, AReadThatMayNotWaitOnItsCallerIsHandedOverEvenWhenIdle)
 
 TEST_F(ReadPipelineTest, ReadsQueuedBehindACallerReadingAreLeftToTheIoThread) {
   ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  Connect(pipeline);
   absl::Notification holding, others_queued;
   TestRead first({"k0"}, {"a"});
   first.set_on_field([&] {
@@ -347,6 +363,7 @@ TEST_F(ReadPipelineTest, ReadsQueuedBehindACallerReadingAreLeftToTheIoThread) {
 
 TEST_F(ReadPipelineTest, DeadlinesAreKeptBehindACallerStuckOnAStalledRedis) {
   ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  Connect(pipeline);
   ASSERT_OK(admin_->Command({"CLIENT", "PAUSE", "3000", "ALL"}).status());
   TestRead patient({"k2"}, {"a"}, absl::Seconds(30));
   std::thread caller([&] { pipeline.Submit(&patient); });  // stuck reading until the pause ends

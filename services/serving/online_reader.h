@@ -56,7 +56,7 @@ class OnlineReader {
   // UNAVAILABLE when the online store or the catalog cannot be reached. `request` must stay
   // valid until then.
   // `caller_may_wait`: whether the online store may read on this thread when it is idle (see
-  // AsyncRead::MayReadOnCaller); `done` is then called before Read returns.
+  // AsyncRead::MayReadOnCaller), in which case `done` may be called before Read returns.
   using Done = std::function<void(absl::StatusOr<std::string> response)>;
   void Read(const v1::GetOnlineFeaturesRequest& request, absl::Time deadline, Done done,
             bool caller_may_wait = true);

@@ -1,5 +1,6 @@
 #include "services/serving/serving_grpc.h"
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -26,6 +27,11 @@ using Request = v1::GetOnlineFeaturesRequest;
 // The methods of each service, by index.
 enum Method { kGetOnlineFeatures, kGetFeastServingInfo, kMethods };
 constexpr const char* kMethodNames[kMethods] = {"GetOnlineFeatures", "GetFeastServingInfo"};
+
+// Calls of GetOnlineFeatures waiting for a request on each queue, per service name: a burst
+// is matched at once (each its own tag on the queue, so the queue thread sees that others wait:
+// server::QueueWasIdle), instead of one call at a time as each is re-posted.
+constexpr int kWaitingCalls = 16;
 
 // Most requests fit in the first block (50 feature references and a few entity rows).
 constexpr size_t kFirstArenaBlock = 8 << 10;
@@ -62,19 +68,18 @@ class ServingGrpc::Shared {
     }
   }
 
-  // A call object exists (waiting for a request, or answering one).
-  void Enter() {
-    absl::MutexLock lock(&mu);
-    ++live;
-  }
+  // A call object exists (waiting for a request, or answering one). No lock on the request
+  // path: the mutex is taken only when the count reaches zero, to wake Drain.
+  void Enter() { live.fetch_add(1); }
   void Leave() {
-    absl::MutexLock lock(&mu);
-    --live;
+    if (live.fetch_sub(1) == 1) {
+      absl::MutexLock wake(&mu);  // Drain's Await looks again when the mutex is released
+    }
   }
   void Drain() {
     absl::MutexLock lock(&mu);
     mu.Await(absl::Condition(
-        +[](int* n) { return *n == 0; }, &live));
+        +[](std::atomic<int>* n) { return n->load() == 0; }, &live));
   }
 
   const std::shared_ptr<OnlineReader> reader;
@@ -85,7 +90,7 @@ class ServingGrpc::Shared {
 
  private:
   absl::Mutex mu;
-  int live ABSL_GUARDED_BY(mu) = 0;
+  std::atomic<int> live{0};
 };
 
 namespace {
@@ -196,7 +201,10 @@ void ServingGrpc::Start(const std::vector<grpc::ServerCompletionQueue*>& queues)
   for (grpc::ServerCompletionQueue* queue : queues) {
     for (int service = 0; service < static_cast<int>(shared_->services.size()); ++service) {
       for (int method = 0; method < kMethods; ++method) {
-        new Call(shared_.get(), service, static_cast<Method>(method), queue);
+        const int waiting = method == kGetOnlineFeatures ? kWaitingCalls : 1;
+        for (int i = 0; i < waiting; ++i) {
+          new Call(shared_.get(), service, static_cast<Method>(method), queue);
+        }
       }
     }
   }

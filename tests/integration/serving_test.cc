@@ -67,14 +67,18 @@ class ServingIntegrationTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(
         serving_, server::StartInProcess(
                       serving::Definition(),
-                      absl::StrCat("server: {dependency_check_interval: 50ms}\n",
-                                   "serving: {project: shop}\nregistry: {address: '127.0.0.1:",
+                      absl::StrCat("server: {", ServerKeys(), "}\n", "serving: {project: shop",
+                                   ServingKeys(), "}\nregistry: {address: '127.0.0.1:",
                                    registry_->grpc_port(), "', poll_interval: 1h}\nnats: {url: '",
                                    nats_->url(), "'}\nredis: {address: '", redis_->address(),
                                    "', user: reader, password: {file: '", password, "'}}\n")));
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", serving_->grpc_port()),
                                    grpc::InsecureChannelCredentials());
   }
+
+  // More of serving's config, for fixtures that need it.
+  virtual std::string ServerKeys() const { return "dependency_check_interval: 50ms"; }
+  virtual std::string ServingKeys() const { return ""; }
 
   int64_t Apply(const registry::v1::FeatureRepo& repo) {
     registry::v1::ApplyRequest req;
@@ -203,10 +207,20 @@ int64_t UnreadBytes(int port) {
   return unread;
 }
 
-// A stop while a read waits on Redis: the drain waits for the read's own answer (here Redis's
-// command timeout, Redis being frozen), and the call is answered by serving's read, not
-// dropped or cancelled by the stop.
-TEST_F(ServingIntegrationTest, AStopAnswersTheReadsInFlight) {
+// Stops while a read waits on a frozen Redis. Serving's own checks of Redis run only at start
+// here, so the bytes unread in Redis's sockets are the read's; the read may take 5 s, so the
+// online store's command timeout (1 s) is what ends it.
+class ServingStopTest : public ServingIntegrationTest,
+                        public ::testing::WithParamInterface<absl::Duration> {
+ protected:
+  std::string ServerKeys() const override {
+    return absl::StrCat("dependency_check_interval: 5m, drain_timeout: ",
+                        absl::FormatDuration(GetParam()));
+  }
+  std::string ServingKeys() const override { return ", max_request_time: 5s"; }
+};
+
+TEST_P(ServingStopTest, AStopWaitsForTheReadsInFlight) {
   WriteTrips(7, 42);
   Apply(serving::testing::TestRepo("shop"));
   GetOnlineFeaturesResponse resp;
@@ -232,16 +246,34 @@ TEST_F(ServingIntegrationTest, AStopAnswersTheReadsInFlight) {
     if (!sent) absl::SleepFor(absl::Milliseconds(5));  // polling the kernel's queue, as above
   }
   const bool stopped_mid_read = sent && !answered.load();
-  if (stopped_mid_read) serving_->Shutdown();  // returns once the drain is over
+  absl::Duration stop_took;
+  if (stopped_mid_read) {
+    const absl::Time stop_began = absl::Now();
+    serving_->Shutdown();  // returns once the drain is over
+    stop_took = absl::Now() - stop_began;
+  }
   reader.join();
   ASSERT_EQ(kill(redis_->pid(), SIGCONT), 0);
   ASSERT_TRUE(sent) << "the read never reached Redis";
   ASSERT_TRUE(stopped_mid_read) << "the read ended before the stop began";
-  // The online store's command timeout (1 s) ended it, before the client's own deadline (5 s).
-  EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::UNAVAILABLE) << in_flight.error_message();
-  EXPECT_THAT(in_flight.error_message(),
-              HasSubstr(absl::StrCat("redis at ", redis_->address(), " did not answer")));
+  // However little drain time was left, the stop returned only once the read was over: it
+  // had been waiting on Redis since before the stop, for up to the 1 s command timeout.
+  EXPECT_GE(stop_took, absl::Milliseconds(500));
+  if (GetParam() > absl::ZeroDuration()) {
+    // With time to drain, the caller got the read's own answer.
+    EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::UNAVAILABLE) << in_flight.error_message();
+    EXPECT_THAT(in_flight.error_message(),
+                HasSubstr(absl::StrCat("redis at ", redis_->address(), " did not answer")));
+  } else {
+    // Without, gRPC ended the call at once (its own UNAVAILABLE), and serving still freed it
+    // only after the read.
+    EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::UNAVAILABLE) << in_flight.error_message();
+    EXPECT_THAT(in_flight.error_message(), HasSubstr("Cancelling all calls"));
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(DrainTimeouts, ServingStopTest,
+                         ::testing::Values(absl::Seconds(10), absl::ZeroDuration()));
 
 }  // namespace
 }  // namespace granary

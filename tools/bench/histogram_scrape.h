@@ -1,8 +1,10 @@
 // Server-side latency quantiles of a run, from a Prometheus histogram the server exports
 // (its buckets scraped before and after the run), estimated the way Prometheus's
 // histogram_quantile does: linearly within the bucket the rank falls in. Coarse where the
-// buckets are (serving's: 0.25, 0.5, 1, 2.5, 5 ms), but it is the server's own view, beside
-// the client's.
+// buckets are (serving's: 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 ms: a p99 between 1 and 2.5 ms is an
+// interpolation), but it is the server's own view, beside the client's. gRPC's interceptors
+// start timing when the handler takes the call off its queue: time a call waited in the queue
+// is not in it.
 //
 //   HistogramScrape before = HistogramScrape::Parse(text, "grpc_server_handling_seconds",
 //                                                   {"grpc_method=\"GetOnlineFeatures\""});

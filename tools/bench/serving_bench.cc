@@ -204,6 +204,13 @@ absl::StatusOr<CannedRun> Canned(Context& c, double rate) {
                    .p99 = Ms(Percentile(r.latencies, 99))};
 }
 
+// A target is met when it is in each of at least 3 runs (one run proves little here).
+template <typename Meets>
+bool EveryRun(const Context& c, const std::vector<double>& figures, Meets meets) {
+  return c.flags.runs >= 3 && static_cast<int>(figures.size()) == c.flags.runs &&
+         std::all_of(figures.begin(), figures.end(), meets);
+}
+
 std::string Join(const std::vector<double>& values) {
   return absl::StrJoin(values, ", ", [](std::string* out, double v) {
     absl::StrAppend(out, absl::StrFormat("%.2f", v));
@@ -225,8 +232,7 @@ PacedFigures Paced(Context& c, const std::vector<Request>& requests, double rate
     }
     canned->push_back(*floor);
   }
-  const bool every_run_met =
-      std::all_of(f.p99.begin(), f.p99.end(), [&](double p) { return p <= Ms(target); });
+  const bool every_run_met = EveryRun(c, f.p99, [&](double p) { return p <= Ms(target); });
   c.report.Add({.name = absl::StrCat(name, ": p99"),
                 .value = SpreadOf(f.p99).median,
                 .unit = "ms",
@@ -265,8 +271,8 @@ void PacedNarrow(Context& c) {
                 .unit = "us",
                 .raw = SpreadOf(floor_cpu).median,
                 .raw_name = "a canned 1 x 50 reply from a bare completion-queue gRPC server",
-                .target = "<= 1.3x the canned reply",
-                .met = ratio.median <= 1.3});
+                .target = "<= 1.3x the canned reply in every run",
+                .met = EveryRun(c, ratios, [](double r) { return r <= 1.3; })});
   c.report.Note(absl::StrFormat(
       "canned 1 x 50 reply at 2,000 req/s: server CPU %s us per request, client p99 %s ms; "
       "serving's CPU / the canned reply's, per run: %s",
@@ -298,8 +304,8 @@ void Closed(Context& c) {
                 .raw = c.raw_max.rps,
                 .raw_name = absl::StrFormat("redis-benchmark HMGET 52 fields, %d clients",
                                             c.flags.concurrency),
-                .target = "ratio >= 0.5",
-                .met = errors == 0 && ratios.median >= 0.5});
+                .target = "ratio >= 0.5 in every run",
+                .met = errors == 0 && EveryRun(c, ratio, [](double r) { return r >= 0.5; })});
   c.report.Note(absl::StrFormat(
       "closed loop, %d in flight, %d runs: %s req/s, ratio %s, p99 %s ms, errors %d; CPU per "
       "request, us: serving %s, Redis %s, load generator %s",
