@@ -284,6 +284,7 @@ void Closed(Context& c) {
   const pid_t serving = c.stack.serving_pid(), redis = c.stack.redis_pid();
   std::vector<double> throughput, ratio, serving_cpu, redis_cpu, generator_cpu, p99;
   int64_t errors = 0;
+  std::string error_kinds;
   for (int run = 0; run < c.flags.runs; ++run) {
     const HistogramScrape server_before = ServerLatency(c.stack);
     absl::Duration cpu[3] = {CpuTime(), CpuTime(serving), CpuTime(redis)};
@@ -296,6 +297,7 @@ void Closed(Context& c) {
     ratio.push_back(closed.throughput / c.raw_max.rps);
     p99.push_back(Ms(Percentile(closed.latencies, 99)));
     errors += closed.errors;
+    absl::StrAppend(&error_kinds, Errors(closed));
   }
   const Spread ratios = SpreadOf(ratio);
   c.report.Add({.name = "1 x 50 closed loop: throughput",
@@ -307,11 +309,11 @@ void Closed(Context& c) {
                 .target = "ratio >= 0.5 in every run",
                 .met = errors == 0 && EveryRun(c, ratio, [](double r) { return r >= 0.5; })});
   c.report.Note(absl::StrFormat(
-      "closed loop, %d in flight, %d runs: %s req/s, ratio %s, p99 %s ms, errors %d; CPU per "
-      "request, us: serving %s, Redis %s, load generator %s",
+      "closed loop, %d in flight, %d runs: %s req/s, ratio %s, p99 %s ms, errors %d%s; CPU "
+      "per request, us: serving %s, Redis %s, load generator %s",
       c.flags.concurrency, c.flags.runs, Show(SpreadOf(throughput), 0), Show(ratios, 2),
-      Show(SpreadOf(p99), 3), errors, Show(SpreadOf(serving_cpu), 1), Show(SpreadOf(redis_cpu), 1),
-      Show(SpreadOf(generator_cpu), 1)));
+      Show(SpreadOf(p99), 3), errors, error_kinds, Show(SpreadOf(serving_cpu), 1),
+      Show(SpreadOf(redis_cpu), 1), Show(SpreadOf(generator_cpu), 1)));
   c.ceiling = SpreadOf(throughput).median;
 }
 
