@@ -28,10 +28,10 @@ using Request = v1::GetOnlineFeaturesRequest;
 enum Method { kGetOnlineFeatures, kGetFeastServingInfo, kMethods };
 constexpr const char* kMethodNames[kMethods] = {"GetOnlineFeatures", "GetFeastServingInfo"};
 
-// Calls of GetOnlineFeatures waiting for a request on each queue, per service name: a burst
-// is matched at once (each its own tag on the queue, so the queue thread sees that others wait:
-// server::QueueWasIdle), instead of one call at a time as each is re-posted.
-constexpr int kWaitingCalls = 16;
+// Calls of GetOnlineFeatures waiting for a request on each queue, per service name. 16 were
+// measured against 1 (tools/bench serving, 2 x 3 runs each): no better in CPU, closed loop or
+// server p99, so one, re-posted as each call arrives.
+constexpr int kWaitingCalls = 1;
 
 // Most requests fit in the first block (50 feature references and a few entity rows).
 constexpr size_t kFirstArenaBlock = 8 << 10;

@@ -254,11 +254,12 @@ TEST_F(MaterializationTest, RedisAwayMidJobIsRetriedAndTheJobCompletesWhenItRetu
 
 TEST_F(MaterializationTest, CancelledWhileATaskRunsTheRestIsSkipped) {
   AddRows(3000, 9);
-  // Batches of 5 rows: tasks long enough to be caught running by one worker alone, whom no
-  // other worker's tasks slow down (one full suite's run saw all six end first).
+  // Batches of 1 row (500 round trips per task): tasks long enough to be caught running by one
+  // worker alone, whom no other worker's tasks slow down (with batches of 5, a full suite on a
+  // loaded machine saw all six end between two looks at the job store).
   ASSERT_OK_AND_ASSIGN(
       testing::TestService * a,
-      h_->stack().Spawn("materializer", {.section = "task_batch_rows: 5, task_min_backoff: 10ms, "
+      h_->stack().Spawn("materializer", {.section = "task_batch_rows: 1, task_min_backoff: 10ms, "
                                                     "task_max_backoff: 200ms, stall_after: 60s"}));
   ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*a, t0_, t0_ + absl::Hours(10), 6));
   ASSERT_FALSE(FreezeHoldingATask(*a, job.job_id()).empty());
