@@ -28,11 +28,6 @@ using Request = v1::GetOnlineFeaturesRequest;
 enum Method { kGetOnlineFeatures, kGetFeastServingInfo, kMethods };
 constexpr const char* kMethodNames[kMethods] = {"GetOnlineFeatures", "GetFeastServingInfo"};
 
-// Calls of GetOnlineFeatures waiting for a request on each queue, per service name. 16 were
-// measured against 1 (tools/bench serving, 2 x 3 runs each): no better in CPU, closed loop or
-// server p99, so one, re-posted as each call arrives.
-constexpr int kWaitingCalls = 1;
-
 // Most requests fit in the first block (50 feature references and a few entity rows).
 constexpr size_t kFirstArenaBlock = 8 << 10;
 
@@ -200,11 +195,10 @@ std::vector<std::pair<std::unique_ptr<grpc::Service>, std::string>> ServingGrpc:
 void ServingGrpc::Start(const std::vector<grpc::ServerCompletionQueue*>& queues) {
   for (grpc::ServerCompletionQueue* queue : queues) {
     for (int service = 0; service < static_cast<int>(shared_->services.size()); ++service) {
+      // One call per method waits, re-posted as each arrives: 16 waiting calls were measured
+      // no better in CPU, closed loop or server p99 (tools/bench/README.md, "Serving").
       for (int method = 0; method < kMethods; ++method) {
-        const int waiting = method == kGetOnlineFeatures ? kWaitingCalls : 1;
-        for (int i = 0; i < waiting; ++i) {
-          new Call(shared_.get(), service, static_cast<Method>(method), queue);
-        }
+        new Call(shared_.get(), service, static_cast<Method>(method), queue);
       }
     }
   }

@@ -123,6 +123,19 @@ class ServingIntegrationTest : public ::testing::Test {
     return serving::v1::ServingService::NewStub(channel_)->GetOnlineFeatures(&ctx, req, resp);
   }
 
+  // Read, again and again for up to a minute, until served: a project's first catalog reaches
+  // serving by event, which a test cannot wait on from outside.
+  grpc::Status ReadOnceServed(const std::vector<std::string>& refs,
+                              GetOnlineFeaturesResponse* resp) {
+    grpc::Status s;
+    for (absl::Time give_up = absl::Now() + absl::Seconds(60); absl::Now() < give_up;) {
+      s = Read(refs, resp);
+      if (s.ok()) break;
+      absl::SleepFor(absl::Milliseconds(5));  // polling, as above
+    }
+    return s;
+  }
+
   std::unique_ptr<testing::PostgresServer> pg_;
   std::unique_ptr<testing::NatsServer> nats_;
   std::unique_ptr<testing::RedisServer> redis_;
@@ -142,11 +155,7 @@ TEST_F(ServingIntegrationTest, AppliesReachServingAndOutagesKeepTheLastCatalog) 
   GetOnlineFeaturesResponse resp;
   grpc::Status s;
   // The first catalog: serving started before the project existed, and learns of it by event.
-  for (absl::Time give_up = absl::Now() + absl::Seconds(60); absl::Now() < give_up;) {
-    s = Read({"driver_stats:trips"}, &resp);
-    if (s.ok()) break;
-    absl::SleepFor(absl::Milliseconds(5));  // polling: no signal to wait on from outside
-  }
+  s = ReadOnceServed({"driver_stats:trips"}, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.results(1).values(0).int64_val(), 42);
   EXPECT_EQ(resp.results(1).statuses(0), serving::v1::PRESENT);
@@ -228,12 +237,7 @@ TEST_P(ServingStopTest, AStopWaitsForTheReadsInFlight) {
   WriteTrips(7, 42);
   Apply(serving::testing::TestRepo("shop"));
   GetOnlineFeaturesResponse resp;
-  grpc::Status s;
-  for (absl::Time give_up = absl::Now() + absl::Seconds(60); absl::Now() < give_up;) {
-    s = Read({"driver_stats:trips"}, &resp);
-    if (s.ok()) break;
-    absl::SleepFor(absl::Milliseconds(5));  // polling: no signal to wait on from outside
-  }
+  grpc::Status s = ReadOnceServed({"driver_stats:trips"}, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   ASSERT_EQ(kill(redis_->pid(), SIGSTOP), 0);
