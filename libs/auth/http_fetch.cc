@@ -51,7 +51,7 @@ struct ParsedUrl {
   std::string display;
 };
 
-absl::StatusOr<ParsedUrl> ParseUrl(const std::string& url) {
+absl::StatusOr<ParsedUrl> ParseUrl(const std::string& url, bool allow_plain_http) {
   std::unique_ptr<CURLU, CurlUrlFree> u(curl_url());
   if (u == nullptr) return absl::ResourceExhaustedError("curl_url: out of memory");
   if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
@@ -77,7 +77,7 @@ absl::StatusOr<ParsedUrl> ParseUrl(const std::string& url) {
   parsed.display = part(CURLUPART_URL);
 
   if (scheme == "https") return parsed;
-  if (scheme == "http" && parsed.loopback) return parsed;
+  if (scheme == "http" && (parsed.loopback || allow_plain_http)) return parsed;
   if (scheme == "http") {
     return absl::InvalidArgumentError(absl::StrCat(
         parsed.display, ": plain http is accepted only for loopback hosts; use https"));
@@ -106,7 +106,7 @@ bool HasLineBreak(const std::string& s) { return s.find_first_of("\r\n") != std:
 }  // namespace
 
 absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
-  auto parsed_or = ParseUrl(request.url);
+  auto parsed_or = ParseUrl(request.url, request.allow_plain_http);
   if (!parsed_or.ok()) return parsed_or.status();
   const ParsedUrl& url = *parsed_or;
   const std::string what = absl::StrCat(request.method, " ", url.display);

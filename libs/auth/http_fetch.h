@@ -1,6 +1,7 @@
 // A small HTTPS client (libcurl) for what authentication fetches: an OIDC discovery document
-// and its JWKS, and Kubernetes TokenReview and RoleBinding calls. Plain http:// is accepted
-// only for loopback hosts (tests and a local identity provider).
+// and its JWKS, and Kubernetes TokenReview and RoleBinding calls; the gateway's reads of the
+// materializers' metrics. Plain http:// is accepted only for loopback hosts (tests and a local
+// identity provider) unless a request allows it.
 #ifndef GRANARY_LIBS_AUTH_HTTP_FETCH_H_
 #define GRANARY_LIBS_AUTH_HTTP_FETCH_H_
 
@@ -21,6 +22,9 @@ struct HttpRequest {
   absl::Duration timeout = absl::Seconds(5);
   // A PEM bundle to verify the server with instead of the system's CAs (a cluster's ca.crt).
   std::string ca_file;
+  // Plain http:// to any host, for what carries no secret either way (a service's /metrics
+  // inside a cluster). Credentials still go over https only.
+  bool allow_plain_http = false;
 };
 
 struct HttpResponse {

@@ -49,6 +49,20 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   } else if (library != "httplib") {
     http.AddError("library", "expected civetweb or httplib");
   }
+  config::Reader ui = gateway.Section("ui");
+  c.ui.enabled = ui.Bool("enabled", c.ui.enabled) && !c.http.address.empty();
+  c.ui.dir = ui.String("dir", "");
+  c.ui.vendor_dir = ui.String("vendor_dir", c.ui.vendor_dir);
+  c.ui.metrics_urls = ui.StringList("metrics");
+  c.ui.metrics_timeout = ui.Duration("metrics_timeout", c.ui.metrics_timeout,
+                                     absl::Milliseconds(10), absl::Minutes(1));
+  config::Reader oidc = ui.Section("oidc");
+  c.ui.oidc_client_id = oidc.String("client_id", "");
+  c.ui.oidc_issuer = oidc.String("issuer", c.auth.issuer);
+  c.ui.oidc_scope = oidc.String("scope", c.ui.oidc_scope);
+  if (!c.ui.oidc_client_id.empty() && c.ui.oidc_issuer.empty()) {
+    oidc.AddError("issuer", "required with client_id (or set auth.issuer)");
+  }
   // Half the CPUs: the rest is left to the kernel's network work and the backends beside it.
   c.grpc_threads =
       static_cast<int>(gateway.Int("grpc_threads", std::max(1, base::UsableCpus() / 2), 1, 64));

@@ -30,6 +30,13 @@
 //       default: {rate: 0, burst: 0}   # requests per second per user; 0: unlimited
 //       roles: [{role: reader, rate: 500, burst: 1000}]   # the most generous role wins
 //       failures: {rate: 20, burst: 100}   # failed authentications per client address
+//     ui:                              # the discovery UI at /ui on the HTTP door
+//       enabled: true
+//       dir: ""                        # default: beside the binary, else /usr/share/granary/ui
+//       vendor_dir: /usr/share/javascript   # Debian's libjs-bootstrap5 and libjs-chart.js
+//       metrics: [http://127.0.0.1:9573/metrics]   # the materializers', for the health page
+//       metrics_timeout: 2s
+//       oidc: {client_id: granary-ui, issuer: https://idp/realms/x, scope: openid}   # sign-in
 #ifndef GRANARY_SERVICES_GATEWAY_CONFIG_H_
 #define GRANARY_SERVICES_GATEWAY_CONFIG_H_
 
@@ -47,6 +54,7 @@
 #include "libs/registry_client/registry_client.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/rate_limiter.h"
+#include "services/gateway/ui_files.h"
 
 namespace granary::gateway {
 
@@ -77,6 +85,7 @@ struct GatewayConfig {
   // Threads driving the completion queues every gRPC call is served on (generic_proxy.h,
   // unary_fast_path.h).
   int grpc_threads = 1;
+  UiOptions ui;
 };
 
 GatewayConfig ReadGatewayConfig(config::Reader& root);

@@ -101,6 +101,15 @@ absl::Status Build(const GatewayConfig& config, server::ServiceHost& host) {
 
   if (!config.http.address.empty()) {
     auto api = std::make_shared<HttpApi>(backend, config.http_timeout);
+    if (config.ui.enabled) {
+      ASSIGN_OR_RETURN(std::shared_ptr<const UiFiles> ui,
+                       UiFiles::Load(config.ui, config.auth.type));
+      api->ServeUi(std::move(ui));
+    }
+    if (!config.ui.metrics_urls.empty()) {
+      api->ReadHealthFrom(
+          std::make_shared<ViewHealth>(config.ui.metrics_urls, config.ui.metrics_timeout));
+    }
     ASSIGN_OR_RETURN(
         std::shared_ptr<HttpServer> http,
         StartHttpServer(config.http_library, config.http,

@@ -37,7 +37,8 @@ std::string GatewayConfig(const testing::TempDir& dir, int registry, int serving
                       ", ingestion: 127.0.0.1:", ingestion,
                       ", materializer: 127.0.0.1:", materializer, "}, signature: {secret: {file: '",
                       dir.path(),
-                      "/gateway.secret'}}, http: {address: 127.0.0.1:0}, audit: {path: ''}}\n");
+                      "/gateway.secret'}}, http: {address: 127.0.0.1:0}, ui: {enabled: false}, "
+                      "audit: {path: ''}}\n");
 }
 
 std::shared_ptr<grpc::Channel> ChannelTo(const server::ServiceRuntime& rt) {

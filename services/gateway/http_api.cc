@@ -103,6 +103,8 @@ HttpResponse ErrorResponse(const absl::Status& status) {
   return response;
 }
 
+bool IsUiPath(absl::string_view path) { return path == "/ui" || absl::StartsWith(path, "/ui/"); }
+
 std::string RouteTemplate(absl::string_view path) {
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
   for (const HttpRoute& route : HttpApi::Routes()) {
@@ -131,8 +133,8 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) {
   call.entry.time = deps.clock->Now();
   call.entry.method = absl::StrCat(request.method, " ", request.path);
   // Probes and documentation act for nobody: no span (as gRPC health checks get none).
-  const bool acts =
-      request.path != "/health" && request.path != "/docs" && request.path != "/openapi.json";
+  const bool acts = request.path != "/health" && request.path != "/docs" &&
+                    request.path != "/openapi.json" && !IsUiPath(request.path);
   trace::Span span(acts ? deps.tracer : nullptr, "", trace::SpanKind::kServer,
                    trace::ParseTraceparent(request.Header("traceparent")));
   if (span.recording()) {
@@ -156,6 +158,20 @@ HttpResponse HttpApi::Handle(const HttpRequest& request) {
 
 HttpResponse HttpApi::Dispatch(const HttpRequest& request, Call& call) {
   const std::string& path = request.path;
+  // The UI's files hold no data (the page fetches it with the caller's token): no
+  // authentication, no audit line.
+  if (IsUiPath(path)) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      HttpResponse response =
+          Json(405, {{"code", "INVALID_ARGUMENT"}, {"message", absl::StrCat(path, " takes GET")}});
+      response.headers.emplace_back("Allow", "GET");
+      return response;
+    }
+    if (ui_ == nullptr) {
+      return ErrorResponse(absl::NotFoundError("the UI is off here (gateway.ui.enabled)"));
+    }
+    return *ui_->Serve(path);
+  }
   bool known = false;
   for (const HttpRoute& route : Routes()) {
     std::string prefix = route.path.substr(0, route.path.find('{'));

@@ -10,7 +10,12 @@
 //   POST /materialize-incremental    materializer MaterializeIncremental  (Feast)
 //   GET  /health                     200 while the gateway runs           (Feast)
 //   GET  /api/v1/projects[/{project}[/{kind}[/{name}]]]   registry List/Get, filtered
+//   GET  /api/v1/projects/{project}/history   registry ListHistory (DESCRIBE on the project)
+//   GET  /api/v1/projects/{project}/jobs      materializer ListJobs
+//   GET  /api/v1/projects/{project}/health    per view: newest event online against its TTL,
+//                                             push rate, dead letters; and the latest jobs
 //   GET  /openapi.json, /docs        the OpenAPI 3 document, and a page of it
+//   GET  /ui/...                     the discovery UI's static files (ui_files.h); no data
 //
 // Errors: {"code": "INVALID_ARGUMENT", "message": "entities.driver_id[1]: ..."} with 400 for
 // bad input, 401 without valid credentials, 403 when a permission is missing, 404 for an
@@ -31,6 +36,8 @@
 
 #include "services/gateway/backend_call.h"
 #include "services/gateway/http_server.h"
+#include "services/gateway/ui_files.h"
+#include "services/gateway/view_health.h"
 
 namespace granary::gateway {
 
@@ -41,6 +48,8 @@ struct HttpRoute {
   std::string summary;
 };
 
+// /ui and what is under it: the UI's files.
+bool IsUiPath(absl::string_view path);
 // The template of the route a path falls under ("/api/v1/projects/{project}/{kind}"), or
 // "unknown route".
 std::string RouteTemplate(absl::string_view path);
@@ -54,6 +63,11 @@ class HttpApi {
       : backend_(std::move(backend)), timeout_(timeout) {}
 
   HttpResponse Handle(const HttpRequest& request);
+
+  // Before the server starts: the UI's files, and where the health route reads the
+  // materializers' metrics (without, it says so in its `errors`).
+  void ServeUi(std::shared_ptr<const UiFiles> ui) { ui_ = std::move(ui); }
+  void ReadHealthFrom(std::shared_ptr<ViewHealth> health) { health_ = std::move(health); }
 
   static const std::vector<HttpRoute>& Routes();
   // The OpenAPI 3 document of Routes().
@@ -73,11 +87,19 @@ class HttpApi {
   HttpResponse Push(const HttpRequest& request, Call& call, bool write_to_online_store);
   HttpResponse Materialize(const HttpRequest& request, Call& call, bool incremental);
   HttpResponse Registry(const HttpRequest& request, Call& call);
+  HttpResponse History(const std::string& project, const HttpRequest& request, Call& call);
+  HttpResponse Jobs(const std::string& project, const HttpRequest& request, Call& call);
+  HttpResponse Health(const std::string& project, const HttpRequest& request, Call& call);
+  // A further backend call of one request, audited on a line of its own.
+  absl::StatusOr<std::string> ExtraBackend(const std::string& method, const std::string& request,
+                                           Call& call);
   absl::StatusOr<std::string> Backend(const std::string& method, const std::string& request,
                                       Call& call);
 
   std::shared_ptr<BackendCall> backend_;
   const absl::Duration timeout_;
+  std::shared_ptr<const UiFiles> ui_;
+  std::shared_ptr<ViewHealth> health_;
 };
 
 // The HTTP status that means `code` (INVALID_ARGUMENT 400, UNAUTHENTICATED 401, ...).

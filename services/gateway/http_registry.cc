@@ -99,6 +99,9 @@ HttpResponse HttpApi::Registry(const HttpRequest& request, Call& call) {
     v1::Project project;
     return ProtoJson(*answer, &project);
   }
+  if (parts.size() == 2 && parts[1] == "history") return History(parts[0], request, call);
+  if (parts.size() == 2 && parts[1] == "jobs") return Jobs(parts[0], request, call);
+  if (parts.size() == 2 && parts[1] == "health") return Health(parts[0], request, call);
   const Kind* kind = nullptr;
   for (const Kind& k : Kinds()) {
     if (parts[1] == k.path) kind = &k;

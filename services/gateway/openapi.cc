@@ -1,5 +1,6 @@
 // The HTTP routes as served, and their OpenAPI 3 document (GET /openapi.json). A test checks
 // that every documented route is served and every served one documented.
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 #include "services/gateway/http_api.h"
@@ -107,11 +108,21 @@ const std::vector<HttpRoute>& HttpApi::Routes() {
       {"GET", "/health", "200 while the gateway runs"},
       {"GET", "/api/v1/projects", "Projects the caller may describe"},
       {"GET", "/api/v1/projects/{project}", "One project"},
+      // Before the {kind} template they would otherwise fall under.
+      {"GET", "/api/v1/projects/{project}/history",
+       "Committed changes, newest first, with their diffs (page_size, page_token)"},
+      {"GET", "/api/v1/projects/{project}/jobs",
+       "Materialization jobs, newest first (state, page_size, page_token)"},
+      {"GET", "/api/v1/projects/{project}/health",
+       "Per feature view: the newest event online against its TTL, pushed rows per second, "
+       "dead letters; and the latest jobs"},
       {"GET", "/api/v1/projects/{project}/{kind}",
        "Objects of a kind the caller may describe (tag=key:value, page_size, page_token)"},
       {"GET", "/api/v1/projects/{project}/{kind}/{name}", "One object"},
       {"GET", "/openapi.json", "This document"},
       {"GET", "/docs", "This document as a page"},
+      {"GET", "/ui/", "The discovery UI: catalog, search, lineage, health, try-it"},
+      {"GET", "/ui/config.json", "How the UI signs in (no secrets)"},
   };
   return *routes;
 }
@@ -148,16 +159,34 @@ json HttpApi::OpenApi() {
     if (route.path.find("{name}") != std::string::npos) {
       params.push_back(PathParam("name", "object name"));
     }
-    if (route.path == "/api/v1/projects/{project}/{kind}" || route.path == "/api/v1/projects") {
+    const bool tagged =
+        route.path == "/api/v1/projects/{project}/{kind}" || route.path == "/api/v1/projects";
+    const bool paged =
+        tagged || absl::EndsWith(route.path, "/history") || absl::EndsWith(route.path, "/jobs");
+    if (tagged) {
       params.push_back({{"name", "tag"},
                         {"in", "query"},
                         {"schema", {{"type", "string"}}},
                         {"description", "key:value; repeat to require several"}});
+    }
+    if (absl::EndsWith(route.path, "/jobs")) {
+      params.push_back({{"name", "state"},
+                        {"in", "query"},
+                        {"schema", {{"type", "string"}}},
+                        {"description", "only jobs in this state (PENDING, RUNNING, ...)"}});
+    }
+    if (paged) {
       params.push_back({{"name", "page_size"}, {"in", "query"}, {"schema", {{"type", "integer"}}}});
       params.push_back({{"name", "page_token"}, {"in", "query"}, {"schema", {{"type", "string"}}}});
     }
     if (!params.empty()) op["parameters"] = params;
-    if (route.path != "/health" && route.path != "/openapi.json" && route.path != "/docs") {
+    if (route.path == "/ui/") {
+      json page = {{"description", "the page"},
+                   {"content", {{"text/html", {{"schema", Type("string")}}}}}};
+      op["responses"] = {{"200", page}};
+    }
+    if (route.path != "/health" && route.path != "/openapi.json" && route.path != "/docs" &&
+        !IsUiPath(route.path)) {
       op["security"] = {{{"bearer", json::array()}}};
     }
     std::string method = route.method == "GET" ? "get" : "post";

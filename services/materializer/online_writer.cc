@@ -226,7 +226,8 @@ std::vector<absl::StatusOr<SinkResult>> OnlineWriter::WriteAll(
         result.reason = "their keys hold something other than a hash in Redis (WRONGTYPE)";
       }
       metrics_->RecordOnline(batch.project(), batch.feature_view(),
-                             done - base::FromProtoTime(batch.received_time()), member.newest);
+                             done - base::FromProtoTime(batch.received_time()), member.newest,
+                             static_cast<int64_t>(end - member.first_row));
     }
     if (written.ok()) metrics_->RecordRowsWritten("online-writer", written->written);
   }

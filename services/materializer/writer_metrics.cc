@@ -41,6 +41,10 @@ WriterMetrics::WriterMetrics(prometheus::Registry& registry) {
                      .Name("granary_materializer_newest_event_age_seconds")
                      .Help("Age of the newest event written online, per feature view.")
                      .Register(registry);
+  pushed_rows_ = &prometheus::BuildCounter()
+                      .Name("granary_materializer_pushed_rows_total")
+                      .Help("Rows of pushed batches applied online, per feature view.")
+                      .Register(registry);
   view_ttl_ = &prometheus::BuildGauge()
                    .Name("granary_materializer_feature_view_ttl_seconds")
                    .Help("A written view's TTL as its catalog says (views without one: absent).")
@@ -101,8 +105,12 @@ void WriterMetrics::RecordOnDemandFailures(const std::string& consumer, int64_t 
 }
 
 void WriterMetrics::RecordOnline(const std::string& project, const std::string& view,
-                                 absl::Duration latency, absl::Time newest_event) {
+                                 absl::Duration latency, absl::Time newest_event, int64_t rows) {
   freshness_->Observe(absl::ToDoubleSeconds(latency));
+  if (rows > 0) {
+    pushed_rows_->Add({{"project", project}, {"feature_view", view}})
+        .Increment(static_cast<double>(rows));
+  }
   RecordNewestOnline(project, view, newest_event);
 }
 

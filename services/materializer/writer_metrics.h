@@ -55,9 +55,11 @@ class WriterMetrics {
   void RecordBatch(const std::string& consumer, BatchOutcome outcome);
   void RecordRowsWritten(const std::string& consumer, int64_t rows);
   void RecordOnDemandFailures(const std::string& consumer, int64_t outputs);
-  // A batch reached Redis: how long after ingestion received it, and its newest event.
+  // A batch of `rows` rows reached Redis: how long after ingestion received it, and its newest
+  // event. The rows count per view whether or not they were newer than the stored ones: the
+  // push rate the UI's health page shows.
   void RecordOnline(const std::string& project, const std::string& view, absl::Duration latency,
-                    absl::Time newest_event);
+                    absl::Time newest_event, int64_t rows);
   // Rows of a materialization task reached Redis, the newest of them at `newest_event` (no
   // push latency: they came from the offline store).
   void RecordNewestOnline(const std::string& project, const std::string& view,
@@ -83,6 +85,7 @@ class WriterMetrics {
   prometheus::Family<prometheus::Counter>* on_demand_failures_;
   prometheus::Family<prometheus::Gauge>* newest_age_;
   prometheus::Family<prometheus::Gauge>* view_ttl_;
+  prometheus::Family<prometheus::Counter>* pushed_rows_;
   prometheus::Family<prometheus::Gauge>* stalled_;
   prometheus::Family<prometheus::Gauge>* in_hand_;
   prometheus::Family<prometheus::Gauge>* oldest_failing_;

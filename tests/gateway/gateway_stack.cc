@@ -46,6 +46,19 @@ void AddTestPermissions(registry::v1::FeatureRepo& repo) {
   limited->set_name("limited_readers");
   limited->add_actions(registry::v1::Permission::READ_ONLINE);
   limited->mutable_policy()->add_roles("limited");
+  // A browser of one team's views: the project and the views tagged for the team, nothing else
+  // (the UI's tests check that nothing else appears).
+  auto* browse_project = repo.add_permissions();
+  browse_project->set_name("team_browsers_project");
+  browse_project->add_types(registry::v1::PROJECT);
+  browse_project->add_actions(registry::v1::Permission::DESCRIBE);
+  browse_project->mutable_policy()->add_roles("team_browser");
+  auto* browse_views = repo.add_permissions();
+  browse_views->set_name("team_browsers_views");
+  browse_views->add_types(registry::v1::FEATURE_VIEW);
+  browse_views->add_actions(registry::v1::Permission::DESCRIBE);
+  (*browse_views->mutable_required_tags())["team"] = "driver_performance";
+  browse_views->mutable_policy()->add_roles("team_browser");
 }
 
 }  // namespace
@@ -96,7 +109,9 @@ absl::Status GatewayStack::Start() {
       "/jwt.secret'}, jwks_file: '", dir, "/jwks.json', issuer: ", kIssuer, ", audiences: [",
       kAudience, "], leeway: 5s}, signature: {secret: {file: '", signature_file,
       "'}}, audit: {path: '", audit_path_, "'}, http: {address: '127.0.0.1:", http_port_,
-      "', threads: 4}, rate_limits: {roles: [{role: limited, rate: 0.001, burst: 1}]}");
+      "', threads: 4}, rate_limits: {roles: [{role: limited, rate: 0.001, burst: 1}]}, ui: "
+      "{metrics: ['http://127.0.0.1:",
+      materializer_->metrics_port(), "/metrics']}");
   ASSIGN_OR_RETURN(gateway_, stack_->Spawn("gateway", {.section = section, .server = tracing}));
   return absl::OkStatus();
 }

@@ -1,0 +1,211 @@
+// GET /api/v1/projects/{project}/history, /jobs and /health: what the UI shows beside the
+// definitions. Each backend call goes through the route table like any other (history and
+// jobs need DESCRIBE on the project; the health route's feature views are those the caller may
+// DESCRIBE), so the UI cannot show more than the caller's gRPC calls would.
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "granary/deadletter/v1/deadletter.pb.h"
+#include "granary/materialization/v1/materialization.pb.h"
+#include "granary/registry/v1/registry_service.pb.h"
+
+#include "services/gateway/http_api.h"
+
+namespace granary::gateway {
+namespace {
+
+using json = nlohmann::json;
+namespace mat = materialization::v1;
+
+constexpr int kHealthJobs = 20;
+// Dead letters counted per view, at most (the page says "at least" beyond it).
+constexpr int kDeadLetterPages = 10;
+
+// page_size and page_token, and the other keys `extra` accepts; INVALID_ARGUMENT naming the
+// first one that is neither.
+absl::Status ReadPaging(const HttpRequest& http, int32_t* page_size, std::string* page_token,
+                        const std::function<bool(const std::string&, const std::string&)>& extra) {
+  for (const auto& [key, value] : http.query) {
+    if (key == "page_size") {
+      if (!absl::SimpleAtoi(value, page_size) || *page_size < 0) {
+        return absl::InvalidArgumentError("page_size: expected a non-negative integer");
+      }
+    } else if (key == "page_token") {
+      *page_token = value;
+    } else if (!extra || !extra(key, value)) {
+      return absl::InvalidArgumentError(absl::StrCat("query: unknown parameter \"", key, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+json ProtoToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) return nullptr;
+  return json::parse(text, nullptr, false);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> HttpApi::ExtraBackend(const std::string& method,
+                                                  const std::string& request, Call& call) {
+  AuditEntry entry = call.entry;
+  entry.method = method;
+  entry.resources.clear();
+  entry.decision.clear();
+  absl::StatusOr<std::string> answer =
+      backend_->Unary(method, request, call.who, timeout_, call.traceparent, &entry);
+  ProxyDeps& deps = backend_->deps();
+  entry.status = absl::StatusCodeToString(answer.status().code());
+  entry.latency = deps.clock->Now() - entry.time;
+  if (!entry.decision.empty() && deps.audit != nullptr) deps.audit->Write(entry);
+  return answer;
+}
+
+HttpResponse HttpApi::History(const std::string& project, const HttpRequest& request, Call& call) {
+  registry::v1::ListHistoryRequest list;
+  list.set_project(project);
+  int32_t page_size = 0;
+  absl::Status query = ReadPaging(request, &page_size, list.mutable_page_token(), nullptr);
+  if (!query.ok()) {
+    call.entry.decision = "invalid";
+    return ErrorResponse(query);
+  }
+  list.set_page_size(page_size);
+  auto answer =
+      Backend("/granary.registry.v1.RegistryService/ListHistory", list.SerializeAsString(), call);
+  if (!answer.ok()) return ErrorResponse(answer.status());
+  registry::v1::ListHistoryResponse response;
+  return ProtoJson(*answer, &response);
+}
+
+HttpResponse HttpApi::Jobs(const std::string& project, const HttpRequest& request, Call& call) {
+  mat::ListJobsRequest list;
+  list.set_project(project);
+  int32_t page_size = 0;
+  std::string bad_state;
+  absl::Status query =
+      ReadPaging(request, &page_size, list.mutable_page_token(),
+                 [&](const std::string& key, const std::string& value) {
+                   if (key != "state") return false;
+                   mat::JobState state = mat::JOB_STATE_UNSPECIFIED;
+                   if (!mat::JobState_Parse(value, &state) || state == mat::JOB_STATE_UNSPECIFIED) {
+                     bad_state = value;
+                   }
+                   list.set_state(state);
+                   return true;
+                 });
+  if (query.ok() && !bad_state.empty()) {
+    query = absl::InvalidArgumentError(
+        absl::StrCat("state: no job state \"", bad_state,
+                     "\" (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED)"));
+  }
+  if (!query.ok()) {
+    call.entry.decision = "invalid";
+    return ErrorResponse(query);
+  }
+  list.set_page_size(page_size);
+  auto answer = Backend("/granary.materialization.v1.MaterializationService/ListJobs",
+                        list.SerializeAsString(), call);
+  if (!answer.ok()) return ErrorResponse(answer.status());
+  mat::ListJobsResponse response;
+  return ProtoJson(*answer, &response);
+}
+
+HttpResponse HttpApi::Health(const std::string& project, const HttpRequest& request, Call& call) {
+  if (!request.query.empty()) {
+    call.entry.decision = "invalid";
+    return ErrorResponse(absl::InvalidArgumentError("query: none expected"));
+  }
+  // The views the caller may see decide what the page shows: their TTLs from the catalog.
+  registry::v1::ListObjectsRequest list;
+  list.set_project(project);
+  list.set_page_size(1000);
+  auto views_answer = Backend("/granary.registry.v1.RegistryService/ListFeatureViews",
+                              list.SerializeAsString(), call);
+  if (!views_answer.ok()) return ErrorResponse(views_answer.status());
+  registry::v1::ListFeatureViewsResponse views;
+  if (!views.ParseFromString(*views_answer)) {
+    return ErrorResponse(absl::InternalError("bad response from the registry"));
+  }
+  json errors = json::array();
+  HealthSample sample;
+  if (health_ != nullptr) {
+    sample = health_->Sample();
+    for (const std::string& e : sample.errors) errors.push_back(e);
+  } else {
+    sample.sampled_at = backend_->deps().clock->Now();
+    errors.push_back(
+        "freshness and push rates: no metrics endpoints configured (gateway.ui.metrics)");
+  }
+
+  std::map<std::string, int64_t> dead_letters;
+  bool letters_capped = false;
+  {
+    deadletter::v1::ListDeadLettersRequest letters;
+    letters.mutable_filter()->set_project(project);
+    letters.set_page_size(1000);
+    for (int page = 0;; ++page) {
+      if (page == kDeadLetterPages) {
+        letters_capped = true;
+        break;
+      }
+      auto answer = ExtraBackend("/granary.deadletter.v1.DeadLetterService/ListDeadLetters",
+                                 letters.SerializeAsString(), call);
+      deadletter::v1::ListDeadLettersResponse response;
+      if (!answer.ok() || !response.ParseFromString(*answer)) {
+        errors.push_back(absl::StrCat("dead letters: ",
+                                      answer.ok() ? "bad response" : answer.status().message()));
+        break;
+      }
+      for (const auto& letter : response.letters()) ++dead_letters[letter.feature_view()];
+      if (response.next_page_token().empty()) break;
+      letters.set_page_token(response.next_page_token());
+    }
+  }
+
+  json body = {
+      {"project", project},
+      {"sampled_at", absl::FormatTime(absl::RFC3339_full, sample.sampled_at, absl::UTCTimeZone())},
+      {"dead_letters_capped", letters_capped}};
+  json out_views = json::array();
+  for (const auto& view : views.feature_views()) {
+    json v = {{"name", view.name()}, {"dead_letters", dead_letters[view.name()]}};
+    if (view.has_ttl() && view.ttl().seconds() > 0) v["ttl_seconds"] = view.ttl().seconds();
+    auto it = sample.views.find({project, view.name()});
+    if (it != sample.views.end()) {
+      if (it->second.newest_event_age_seconds) {
+        v["newest_event_age_seconds"] = *it->second.newest_event_age_seconds;
+      }
+      if (it->second.pushed_rows_per_second) {
+        v["pushed_rows_per_second"] = *it->second.pushed_rows_per_second;
+      }
+    }
+    out_views.push_back(std::move(v));
+  }
+  body["feature_views"] = std::move(out_views);
+
+  mat::ListJobsRequest jobs;
+  jobs.set_project(project);
+  jobs.set_page_size(kHealthJobs);
+  auto jobs_answer = ExtraBackend("/granary.materialization.v1.MaterializationService/ListJobs",
+                                  jobs.SerializeAsString(), call);
+  mat::ListJobsResponse job_list;
+  json out_jobs = json::array();
+  if (jobs_answer.ok() && job_list.ParseFromString(*jobs_answer)) {
+    for (const auto& job : job_list.jobs()) out_jobs.push_back(ProtoToJson(job));
+  } else {
+    errors.push_back(
+        absl::StrCat("jobs: ", jobs_answer.ok() ? "bad response" : jobs_answer.status().message()));
+  }
+  body["jobs"] = std::move(out_jobs);
+  body["errors"] = std::move(errors);
+  return {200, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
+}
+
+}  // namespace granary::gateway

@@ -1,0 +1,116 @@
+// "Try it": online features for entity keys typed in, through POST /get-online-features, the
+// route clients use, with each value's status and event time.
+import {api} from './api.js';
+import {loadCatalog} from './catalog.js';
+import {alert, h, replace, table, time} from './dom.js';
+
+const NUMERIC = new Set(['INT32', 'INT64', 'FLOAT', 'DOUBLE', 'UNIX_TIMESTAMP']);
+
+// "1001, 1002" as a column of the entity's type.
+export function parseColumn(text, type) {
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s.length);
+  if (type === 'BOOL') return items.map((s) => s === 'true');
+  return NUMERIC.has(type) ? items.map(Number) : items;
+}
+
+// Entity keys carry no event time (Feast sends the epoch for them).
+function eventTime(text) {
+  return !text || text.startsWith('1970-01-01T00:00:00') ? '' : time(text);
+}
+
+function display(value) {
+  if (value === null || value === undefined) return h('span', {class: 'text-secondary'}, 'null');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+// What a feature service or a list of features reads: its views, and their join keys and
+// request fields.
+function inputsFor(catalog, viewNames) {
+  const keys = new Map();
+  const requests = new Map();
+  const fvs = new Map(catalog.objects['feature-views'].map((v) => [v.name, v]));
+  const odfvs = new Map(catalog.objects['on-demand-feature-views'].map((v) => [v.name, v]));
+  const entities = new Map(catalog.objects.entities.map((e) => [e.name, e]));
+  const sources = new Map(catalog.objects['data-sources'].map((s) => [s.name, s]));
+  const visit = (name) => {
+    if (fvs.has(name)) {
+      for (const e of fvs.get(name).entities || []) {
+        const entity = entities.get(e);
+        const key = (entity && entity.join_key) || e;
+        keys.set(key, (entity && entity.value_type) || 'STRING');
+      }
+    } else if (odfvs.has(name)) {
+      for (const s of odfvs.get(name).sources || []) {
+        if (s.feature_view) visit(s.feature_view.feature_view);
+        const rs = s.request_source && sources.get(s.request_source);
+        if (rs && rs.request) for (const f of rs.request.schema || []) requests.set(f.name, f.dtype);
+      }
+    }
+  };
+  viewNames.forEach(visit);
+  return {keys, requests};
+}
+
+export async function tryPage(project) {
+  const catalog = await loadCatalog(project);
+  const services = catalog.objects['feature-services'];
+  const features = [...catalog.objects['feature-views'], ...catalog.objects['on-demand-feature-views']]
+    .flatMap((v) => (v.schema || []).map((f) => `${v.name}:${f.name}`));
+  const result = h('div', {id: 'try-result'});
+  const inputs = h('div', {id: 'try-inputs'});
+  const what = h('select', {class: 'form-select', name: 'what', id: 'try-what', 'aria-label': 'features to read'},
+    services.map((s) => h('option', {value: `service:${s.name}`}, `feature service ${s.name}`)),
+    features.map((f) => h('option', {value: `feature:${f}`}, f)));
+  const refreshInputs = () => {
+    const [type, name] = what.value.split(/:(.*)/s);
+    const views = type === 'service' ?
+      (services.find((s) => s.name === name).features || []).map((p) => p.feature_view) : [name.split(':')[0]];
+    const {keys, requests} = inputsFor(catalog, views);
+    replace(inputs,
+      [...keys].map(([key, type_]) => h('div', {class: 'mb-2'},
+        h('label', {class: 'form-label', for: `key-${key}`}, `${key} (${type_}), comma-separated`),
+        h('input', {class: 'form-control', id: `key-${key}`, dataset: {key, type: type_}}))),
+      [...requests].map(([field, type_]) => h('div', {class: 'mb-2'},
+        h('label', {class: 'form-label', for: `req-${field}`}, `request value ${field} (${type_}), one per key`),
+        h('input', {class: 'form-control', id: `req-${field}`, dataset: {request: field, type: type_}}))));
+  };
+  what.addEventListener('change', refreshInputs);
+  if (what.options.length) refreshInputs();
+  const run = async (e) => {
+    e.preventDefault();
+    const body = {project, entities: {}};
+    for (const input of inputs.querySelectorAll('[data-key]')) body.entities[input.dataset.key] = parseColumn(input.value, input.dataset.type);
+    const request = {};
+    for (const input of inputs.querySelectorAll('[data-request]')) {
+      if (input.value.trim()) request[input.dataset.request] = parseColumn(input.value, input.dataset.type);
+    }
+    if (Object.keys(request).length) body.request_context = request;
+    const [type, name] = what.value.split(/:(.*)/s);
+    if (type === 'service') body.feature_service = name; else body.features = [name];
+    replace(result, 'Reading…');
+    try {
+      const data = await api('/get-online-features', {method: 'POST', body});
+      const names = data.metadata.feature_names;
+      const rows = [];
+      const count = names.length ? data.results[0].values.length : 0;
+      for (let i = 0; i < count; i++) {
+        rows.push(...names.map((n, j) => {
+          const r = data.results[j];
+          return [String(i), h('code', {}, n), display(r.values[i]),
+                  h('span', {class: `status-${r.statuses[i]}`}, r.statuses[i]), eventTime(r.event_timestamps[i])];
+        }));
+      }
+      replace(result, table(['row', 'feature', 'value', 'status', 'event time'], rows, {id: 'try-table'}),
+              h('details', {}, h('summary', {}, 'JSON sent and received'),
+                h('pre', {class: 'json'}, `POST /get-online-features\n${JSON.stringify(body, null, 2)}\n\n${JSON.stringify(data, null, 2)}`)));
+    } catch (err) {
+      replace(result, alert('danger', `${err.code || 'error'}: ${err.message}`));
+    }
+  };
+  return [h('h1', {class: 'h3'}, 'Try it'),
+    h('p', {}, 'Reads online features the way a model server does, with your token.'),
+    h('form', {id: 'try-form', onsubmit: run},
+      h('div', {class: 'mb-2'}, what), inputs,
+      h('button', {class: 'btn btn-primary', type: 'submit'}, 'Get online features')),
+    h('hr'), result];
+}

@@ -1,0 +1,94 @@
+#include "services/gateway/view_health.h"
+
+#include "gtest/gtest.h"
+
+namespace granary::gateway {
+namespace {
+
+using Key = std::pair<std::string, std::string>;
+const Key kPV{"p", "v"};
+
+// Two materializer replicas' metrics, as the test sets them, and a clock the test moves.
+struct Replicas {
+  std::map<std::string, std::string> text;
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  ViewHealth health{{"http://a/metrics", "http://b/metrics"},
+                    absl::Seconds(1),
+                    [this](const std::string& url) -> absl::StatusOr<std::string> {
+                      auto it = text.find(url);
+                      if (it == text.end()) return absl::UnavailableError("refused");
+                      return it->second;
+                    },
+                    [this] { return now; }};
+};
+
+std::string Metrics(double age, double pushed) {
+  return "# TYPE granary_materializer_newest_event_age_seconds gauge\n"
+         "granary_materializer_newest_event_age_seconds{project=\"p\",feature_view=\"v\"} " +
+         std::to_string(age) +
+         "\n"
+         "granary_materializer_pushed_rows_total{project=\"p\",feature_view=\"v\"} " +
+         std::to_string(pushed) + "\nother_metric 3\n";
+}
+
+TEST(ViewHealthTest, YoungestAgeAndSummedRateOverReplicas) {
+  Replicas r;
+  r.text["http://a/metrics"] = Metrics(30, 100);
+  r.text["http://b/metrics"] = Metrics(12, 50);
+  HealthSample first = r.health.Sample();
+  EXPECT_TRUE(first.errors.empty());
+  ASSERT_TRUE(first.views.count(kPV));
+  EXPECT_EQ(first.views[kPV].newest_event_age_seconds, 12);
+  // One sample: no rate yet.
+  EXPECT_FALSE(first.views[kPV].pushed_rows_per_second.has_value());
+
+  r.now += absl::Seconds(10);
+  r.text["http://a/metrics"] = Metrics(1, 400);  // +300
+  r.text["http://b/metrics"] = Metrics(5, 250);  // +200
+  HealthSample second = r.health.Sample();
+  EXPECT_EQ(second.views[kPV].newest_event_age_seconds, 1);
+  ASSERT_TRUE(second.views[kPV].pushed_rows_per_second.has_value());
+  EXPECT_DOUBLE_EQ(*second.views[kPV].pushed_rows_per_second, 50);  // 500 rows / 10 s
+}
+
+TEST(ViewHealthTest, CallsWithinTheIntervalShareOneScrape) {
+  Replicas r;
+  r.text["http://a/metrics"] = Metrics(30, 100);
+  r.text["http://b/metrics"] = Metrics(12, 50);
+  HealthSample first = r.health.Sample();
+  r.text["http://a/metrics"] = Metrics(1, 900);
+  r.now += ViewHealth::kMinInterval / 2;
+  HealthSample again = r.health.Sample();
+  EXPECT_EQ(again.sampled_at, first.sampled_at);
+  EXPECT_EQ(again.views[kPV].newest_event_age_seconds, 12);
+}
+
+TEST(ViewHealthTest, AnUnreadableReplicaIsNamedAndGivesNoRate) {
+  Replicas r;
+  r.text["http://a/metrics"] = Metrics(30, 100);
+  r.text["http://b/metrics"] = Metrics(12, 50);
+  r.health.Sample();
+  r.now += absl::Seconds(10);
+  r.text.erase("http://b/metrics");
+  r.text["http://a/metrics"] = Metrics(2, 130);
+  HealthSample partial = r.health.Sample();
+  ASSERT_EQ(partial.errors.size(), 1u);
+  EXPECT_EQ(partial.errors[0], "metrics of http://b/metrics: refused");
+  EXPECT_EQ(partial.views[kPV].newest_event_age_seconds, 2);
+  // Half the replicas' counters against all of them would be a false drop.
+  EXPECT_FALSE(partial.views[kPV].pushed_rows_per_second.has_value());
+}
+
+TEST(ViewHealthTest, ACounterThatWentBackGivesNoRate) {
+  Replicas r;
+  r.text["http://a/metrics"] = Metrics(30, 1000);
+  r.text["http://b/metrics"] = Metrics(12, 50);
+  r.health.Sample();
+  r.now += absl::Seconds(10);
+  r.text["http://a/metrics"] = Metrics(3, 10);  // replica a restarted
+  HealthSample after = r.health.Sample();
+  EXPECT_FALSE(after.views[kPV].pushed_rows_per_second.has_value());
+}
+
+}  // namespace
+}  // namespace granary::gateway
