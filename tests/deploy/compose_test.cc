@@ -411,5 +411,16 @@ TEST_F(ComposeTest, TheImageInstallsEveryLibraryTheBinariesLink) {
   EXPECT_TRUE(problems.empty()) << problems;
 }
 
+// The gateway stops at start without its UI's files: the image must hold them where it looks
+// (ui_files.h), and the Debian packages of the browser libraries it serves.
+TEST_F(ComposeTest, TheImageHoldsTheUiAndItsBrowserLibraries) {
+  const std::string dockerfile = ReadFile("deploy/docker/Dockerfile");
+  const std::string runtime = dockerfile.substr(dockerfile.find("FROM debian:12-slim"));
+  EXPECT_THAT(runtime, ::testing::HasSubstr("COPY services/gateway/ui /usr/share/granary/ui"));
+  for (const char* package : {"libjs-bootstrap5", "libjs-chart.js"}) {
+    EXPECT_THAT(runtime, ::testing::HasSubstr(absl::StrCat(package, " \\"))) << package;
+  }
+}
+
 }  // namespace
 }  // namespace granary::testing

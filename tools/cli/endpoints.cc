@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "absl/strings/str_cat.h"
+
 #include "libs/base/status_macros.h"
 #include "libs/config/reader.h"
 
@@ -40,6 +42,7 @@ absl::StatusOr<Endpoints> ResolveEndpoints(const EndpointFlags& flags, const End
     from_file.serving = section.Address("serving", "");
     from_file.ingestion = section.Address("ingestion", "");
     from_file.materializer = section.Address("materializer", "");
+    from_file.ui = section.String("ui", "");
     RETURN_IF_ERROR(root.Finish());
   }
   const Endpoints& o = flags.overrides;
@@ -51,6 +54,10 @@ absl::StatusOr<Endpoints> ResolveEndpoints(const EndpointFlags& flags, const End
   e.ingestion = First({&o.ingestion, &from_file.ingestion, &repo.ingestion, &e.gateway});
   e.materializer =
       First({&o.materializer, &from_file.materializer, &repo.materializer, &e.gateway});
+  // The gateway's HTTP door listens beside its gRPC port, on 6566 unless the file says.
+  const std::string derived =
+      absl::StrCat("http://", e.gateway.substr(0, e.gateway.rfind(':')), ":6566/ui/");
+  e.ui = First({&o.ui, &from_file.ui, &derived});
   return e;
 }
 

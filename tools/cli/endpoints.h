@@ -8,6 +8,7 @@
 //   endpoints:
 //     gateway: 127.0.0.1:6565
 //     registry: 127.0.0.1:6570     # optional: this one straight to its service
+//     ui: http://127.0.0.1:6566/ui/   # optional: the gateway's UI (`granary ui`)
 //
 // `tools/dev up` writes one to .granary/endpoints.yaml.
 #ifndef GRANARY_TOOLS_CLI_ENDPOINTS_H_
@@ -33,6 +34,10 @@ struct Endpoints {
 
   // (name, address) in a fixed order, for listing.
   std::vector<std::pair<std::string, std::string>> All() const;
+
+  // The UI's URL; resolved from the endpoints file's `ui`, else the gateway's host on the
+  // HTTP port (6566). Not one of All(): it is no gRPC service.
+  std::string ui;
 };
 
 // Command-line overrides; empty fields are not set.

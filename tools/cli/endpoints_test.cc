@@ -85,5 +85,23 @@ TEST(EndpointsTest, BadFileIsAnErrorNamingTheKey) {
   EXPECT_THAT(ResolveEndpoints(flags), StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST(EndpointsTest, TheUiIsTheGatewaysHostOnTheHttpPortUnlessTheFileSays) {
+  unsetenv("GRANARY_ENDPOINTS");
+  ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints({}));
+  EXPECT_EQ(e.ui, "http://127.0.0.1:6566/ui/");
+  EndpointFlags flags;
+  flags.overrides.gateway = "gateway.example:6565";
+  ASSERT_OK_AND_ASSIGN(e, ResolveEndpoints(flags));
+  EXPECT_EQ(e.ui, "http://gateway.example:6566/ui/");
+  flags.file = Write("ui.yaml", "endpoints: {ui: 'http://127.0.0.1:16566/ui/'}\n");
+  ASSERT_OK_AND_ASSIGN(e, ResolveEndpoints(flags));
+  EXPECT_EQ(e.ui, "http://127.0.0.1:16566/ui/");
+  flags.overrides.ui = "https://granary.example/ui/";
+  ASSERT_OK_AND_ASSIGN(e, ResolveEndpoints(flags));
+  EXPECT_EQ(e.ui, "https://granary.example/ui/");
+  // Not a gRPC service: status does not list it.
+  for (const auto& [name, address] : e.All()) EXPECT_NE(name, "ui");
+}
+
 }  // namespace
 }  // namespace granary::cli

@@ -17,6 +17,7 @@
 #include "tools/cli/serving_commands.h"
 #include "tools/cli/status_command.h"
 #include "tools/cli/token_command.h"
+#include "tools/cli/ui_command.h"
 #include "tools/cli/verify_command.h"
 
 namespace granary::cli {
@@ -43,6 +44,7 @@ int Main(int argc, char** argv) {
   AddJobCommands(app, &exit_code);
   AddHistoricalCommand(app, &exit_code);
   AddTokenCommand(app, &exit_code);
+  AddUiCommand(app, &exit_code);
   AddVerifyCommand(app, &exit_code);
   AddDeployCommand(app, &exit_code);
 
