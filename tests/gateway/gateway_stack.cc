@@ -100,6 +100,11 @@ absl::Status GatewayStack::Start() {
   ASSIGN_OR_RETURN(serving_, stack_->Spawn("serving", {.server = tracing}));
   ASSIGN_OR_RETURN(ingestion_, stack_->Spawn("ingestion", {.server = tracing}));
   ASSIGN_OR_RETURN(materializer_, stack_->Spawn("materializer", {.server = tracing}));
+  ASSIGN_OR_RETURN(idp_, TestIdp::Start({.key = rsa_,
+                                         .client_id = "granary-ui",
+                                         .user = {{"sub", "olivia"}, {"roles", {"reader"}}},
+                                         .token_issuer = kIssuer,
+                                         .token_audience = kAudience}));
   ASSIGN_OR_RETURN(std::vector<int> ports, PickFreePorts(1));
   http_port_ = ports[0];
   std::string section = absl::StrCat(
@@ -111,7 +116,8 @@ absl::Status GatewayStack::Start() {
       "'}}, audit: {path: '", audit_path_, "'}, http: {address: '127.0.0.1:", http_port_,
       "', threads: 4}, rate_limits: {roles: [{role: limited, rate: 0.001, burst: 1}]}, ui: "
       "{metrics: ['http://127.0.0.1:",
-      materializer_->metrics_port(), "/metrics']}");
+      materializer_->metrics_port(), "/metrics'], oidc: {issuer: '", idp_->url(),
+      "', client_id: granary-ui}}");
   ASSIGN_OR_RETURN(gateway_, stack_->Spawn("gateway", {.section = section, .server = tracing}));
   return absl::OkStatus();
 }

@@ -20,6 +20,7 @@
 #include "libs/testing/temp_dir.h"
 #include "libs/testing/test_stack.h"
 #include "libs/trace/test_receiver.h"
+#include "tests/gateway/test_idp.h"
 
 namespace granary::testing {
 
@@ -46,6 +47,9 @@ class GatewayStack {
   trace::TestReceiver& traces() { return *traces_; }
   const auth::test::TestKey& rsa_key() const { return rsa_; }
   const std::string& hs256_secret() const { return hs256_secret_; }
+  // The identity provider the UI's sign-in goes to (client granary-ui): it signs in "olivia",
+  // a reader, with an RS256 token the gateway accepts.
+  TestIdp& idp() { return *idp_; }
 
   // An HS256 token from the gateway's secret, valid for an hour.
   std::string Token(const std::string& user, const std::vector<std::string>& roles,
@@ -69,6 +73,7 @@ class GatewayStack {
   std::unique_ptr<TempDir> secrets_;
   // Before stack_: it outlives the services that send to it.
   std::unique_ptr<trace::TestReceiver> traces_;
+  std::unique_ptr<TestIdp> idp_;
   std::unique_ptr<TestStack> stack_;
   registry::v1::FeatureRepo repo_;
   TestService* gateway_ = nullptr;

@@ -363,5 +363,24 @@ TEST_F(GatewayUiTest, WithoutATokenThePageAsksForOneAndCallsNothing) {
   EXPECT_THAT(Texts("#who"), ::testing::ElementsAre("ana (reader)"));
 }
 
+TEST_F(GatewayUiTest, SignsInAtTheIssuerWithAnAuthorizationCodeAndPkce) {
+  ASSERT_TRUE(browser().Open(Url("#/login")).ok());
+  ASSERT_TRUE(browser().Run("sessionStorage.clear(); return true").ok());
+  ASSERT_TRUE(browser().Open(Url("#/p/driver_stats")).ok());
+  ASSERT_TRUE(browser().WaitFor("return !!document.getElementById('oidc-login')").ok());
+  const int issued = stack().idp().tokens_issued();
+  ASSERT_TRUE(browser().Click("#oidc-login").ok());
+  // To the issuer and back with a code, which the page exchanges for a token with its PKCE
+  // verifier (the issuer refuses a verifier whose S256 is not the challenge).
+  absl::Status back = browser().WaitFor(
+      "return location.pathname === '/ui/' && location.search === '' && "
+      "!!document.querySelector('#projects')");
+  ASSERT_TRUE(back.ok()) << back;
+  EXPECT_THAT(stack().idp().Refusals(), IsEmpty());
+  EXPECT_EQ(stack().idp().tokens_issued(), issued + 1);
+  EXPECT_THAT(Texts("#who"), ::testing::ElementsAre("olivia (reader)"));
+  EXPECT_THAT(Texts("#projects tbody td:first-child"), Contains("driver_stats"));
+}
+
 }  // namespace
 }  // namespace granary::testing
