@@ -177,6 +177,8 @@ HttpResponse HttpApi::Health(const std::string& project, const HttpRequest& requ
   for (const auto& view : views.feature_views()) {
     json v = {{"name", view.name()}, {"dead_letters", dead_letters[view.name()]}};
     if (view.has_ttl() && view.ttl().seconds() > 0) v["ttl_seconds"] = view.ttl().seconds();
+    // Nothing pushed to it in the window the rates cover: 0, not unknown.
+    if (sample.rates_known) v["pushed_rows_per_second"] = 0.0;
     auto it = sample.views.find({project, view.name()});
     if (it != sample.views.end()) {
       if (it->second.newest_event_age_seconds) {

@@ -72,6 +72,7 @@ HealthSample ViewHealth::Sample() {
     if (!history_.empty() && now - history_.front().first >= absl::Seconds(1)) {
       const auto& [then, before] = history_.front();
       const double seconds = absl::ToDoubleSeconds(now - then);
+      sample.rates_known = true;
       for (const auto& [key, total] : pushed) {
         auto it = before.find(key);
         // A view first seen since then had written nothing then.

@@ -31,6 +31,8 @@ struct HealthSample {
   std::map<std::pair<std::string, std::string>, ViewFigures> views;
   // One per endpoint that could not be read ("metrics of http://...: ...").
   std::vector<std::string> errors;
+  // Rates were computed: a view without one pushed nothing in the window.
+  bool rates_known = false;
 };
 
 class ViewHealth {

@@ -41,6 +41,7 @@ TEST(ViewHealthTest, YoungestAgeAndSummedRateOverReplicas) {
   EXPECT_EQ(first.views[kPV].newest_event_age_seconds, 12);
   // One sample: no rate yet.
   EXPECT_FALSE(first.views[kPV].pushed_rows_per_second.has_value());
+  EXPECT_FALSE(first.rates_known);
 
   r.now += absl::Seconds(10);
   r.text["http://a/metrics"] = Metrics(1, 400);  // +300
@@ -49,6 +50,7 @@ TEST(ViewHealthTest, YoungestAgeAndSummedRateOverReplicas) {
   EXPECT_EQ(second.views[kPV].newest_event_age_seconds, 1);
   ASSERT_TRUE(second.views[kPV].pushed_rows_per_second.has_value());
   EXPECT_DOUBLE_EQ(*second.views[kPV].pushed_rows_per_second, 50);  // 500 rows / 10 s
+  EXPECT_TRUE(second.rates_known);
 }
 
 TEST(ViewHealthTest, CallsWithinTheIntervalShareOneScrape) {

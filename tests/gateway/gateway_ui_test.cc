@@ -276,20 +276,25 @@ TEST_F(GatewayUiTest, TryItShowsPushedValuesAsPresent) {
   Shot("try-it");
 }
 
-TEST_F(GatewayUiTest, HealthShowsFreshnessAgainstTtlAndTheJobs) {
+TEST_F(GatewayUiTest, HealthShowsFreshnessAgainstTtlPushRateAndTheJobs) {
   const std::string writer = stack().Token("wes", {"writer"});
+  auto push = [&](int64_t driver) {
+    const std::string now =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+    Post("/push",
+         {{"push_source_name", "driver_stats_push"},
+          {"df",
+           {{"driver_id", {driver}},
+            {"event_timestamp", {now}},
+            {"created", {now}},
+            {"conv_rate", {0.1}},
+            {"acc_rate", {0.2}},
+            {"avg_daily_trips", {3}}}},
+          {"to", "online"}},
+         writer);
+  };
+  push(7102);
   const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
-  Post("/push",
-       {{"push_source_name", "driver_stats_push"},
-        {"df",
-         {{"driver_id", {7102}},
-          {"event_timestamp", {now}},
-          {"created", {now}},
-          {"conv_rate", {0.1}},
-          {"acc_rate", {0.2}},
-          {"avg_daily_trips", {3}}}},
-        {"to", "online"}},
-       writer);
   const std::string start =
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() - absl::Hours(1), absl::UTCTimeZone());
   json job = Post(
@@ -300,17 +305,24 @@ TEST_F(GatewayUiTest, HealthShowsFreshnessAgainstTtlAndTheJobs) {
   OpenAs(stack().Token("ana", {"reader"}), "#/p/driver_stats/health");
   // The pushed row's event is seconds old: fresh against the view's 1-day TTL once the
   // materializer has written it (the page refreshes itself every 5 s).
-  ASSERT_TRUE(browser()
-                  .WaitFor("return document.querySelector('[data-freshness=driver_hourly_stats]')"
-                           "?.textContent === 'fresh'",
-                           absl::Seconds(60))
-                  .ok());
+  absl::Status fresh = browser().WaitFor(
+      "return document.querySelector('[data-freshness=driver_hourly_stats]')"
+      "?.textContent === 'fresh'",
+      absl::Seconds(60));
+  ASSERT_TRUE(fresh.ok()) << fresh;
   EXPECT_THAT(Texts("#jobs tbody td:first-child"),
               Contains(job["job_id"].get<std::string>().substr(0, 8)));
   // The freshness chart was drawn from the same figures.
   auto drawn = browser().Run("return !!window.Chart && !!Chart.getChart('freshness-chart')");
   ASSERT_TRUE(drawn.ok()) << drawn.status();
   EXPECT_EQ(*drawn, true);
+  // Rows pushed while the page watches show as a rate above zero.
+  push(7103);
+  absl::Status rate = browser().WaitFor(
+      "return parseFloat(document.querySelector('[data-rate=driver_hourly_stats]')"
+      "?.textContent) > 0",
+      absl::Seconds(60));
+  ASSERT_TRUE(rate.ok()) << rate;
   Shot("health");
 }
 

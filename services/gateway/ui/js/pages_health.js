@@ -52,7 +52,8 @@ export async function healthPage(project) {
       v.ttl_seconds ? ageText(v.ttl_seconds) : 'none',
       v.newest_event_age_seconds === undefined ? '' : ageText(v.newest_event_age_seconds),
       h('span', {class: f.cls, dataset: {freshness: v.name}}, f.text),
-      v.pushed_rows_per_second === undefined ? '' : v.pushed_rows_per_second.toFixed(1),
+      h('span', {dataset: {rate: v.name}},
+        v.pushed_rows_per_second === undefined ? '' : v.pushed_rows_per_second.toFixed(1)),
       String(v.dead_letters || 0)];
   });
   const jobRows = (data.jobs || []).map((j) => [h('code', {}, (j.job_id || '').slice(0, 8)), j.kind || '',
