@@ -8,6 +8,7 @@
 #include "absl/base/call_once.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include <curl/curl.h>
@@ -109,6 +110,16 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
   auto parsed_or = ParseUrl(request.url, request.allow_plain_http);
   if (!parsed_or.ok()) return parsed_or.status();
   const ParsedUrl& url = *parsed_or;
+  // Plain http to another host carries nothing secret: no credentials over it.
+  if (request.allow_plain_http && !url.loopback &&
+      absl::StartsWithIgnoreCase(request.url, "http:")) {
+    for (const auto& [name, value] : request.headers) {
+      if (absl::EqualsIgnoreCase(name, "authorization")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(url.display, ": no credentials over plain http; use https"));
+      }
+    }
+  }
   const std::string what = absl::StrCat(request.method, " ", url.display);
 
   if (request.timeout <= absl::ZeroDuration()) {

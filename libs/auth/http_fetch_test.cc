@@ -107,6 +107,17 @@ TEST_F(HttpFetchTest, PlainHttpOnlyForLoopback) {
               Not(StatusIs(absl::StatusCode::kInvalidArgument)));
 }
 
+TEST_F(HttpFetchTest, PlainHttpToAnyHostWhenAllowedButNeverWithCredentials) {
+  // Refused before any connection: the host need not exist.
+  HttpRequest request{.url = "http://metrics.invalid:9573/metrics",
+                      .headers = {{"Authorization", "Bearer secret"}},
+                      .allow_plain_http = true};
+  EXPECT_THAT(HttpFetch(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no credentials")));
+  request.headers.clear();
+  EXPECT_THAT(HttpFetch(request), Not(StatusIs(absl::StatusCode::kInvalidArgument)));
+}
+
 TEST_F(HttpFetchTest, HeaderWithLineBreakIsRefused) {
   EXPECT_THAT(HttpFetch({.url = server_->url() + "/x",
                          .headers = {{"Authorization", "Bearer a\r\nX-Injected: 1"}}}),

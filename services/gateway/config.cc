@@ -60,6 +60,7 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   c.ui.oidc_client_id = oidc.String("client_id", "");
   c.ui.oidc_issuer = oidc.String("issuer", c.auth.issuer);
   c.ui.oidc_scope = oidc.String("scope", c.ui.oidc_scope);
+  c.ui.connect_origins = oidc.StringList("connect");
   if (!c.ui.oidc_client_id.empty() && c.ui.oidc_issuer.empty()) {
     oidc.AddError("issuer", "required with client_id (or set auth.issuer)");
   }

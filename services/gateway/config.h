@@ -34,9 +34,11 @@
 //       enabled: true
 //       dir: ""                        # default: beside the binary, else /usr/share/granary/ui
 //       vendor_dir: /usr/share/javascript   # Debian's libjs-bootstrap5 and libjs-chart.js
-//       metrics: [http://127.0.0.1:9573/metrics]   # the materializers', for the health page
+//       metrics: [http://127.0.0.1:9573/metrics]   # the materializers', for the health page;
+//                                      # dns+http://host:9573/metrics: every address of host
 //       metrics_timeout: 2s
-//       oidc: {client_id: granary-ui, issuer: https://idp/realms/x, scope: openid}   # sign-in
+//       oidc: {client_id: granary-ui, issuer: https://idp/realms/x, scope: openid,   # sign-in
+//              connect: [https://oauth2.example]}   # a token endpoint off the issuer's origin
 #ifndef GRANARY_SERVICES_GATEWAY_CONFIG_H_
 #define GRANARY_SERVICES_GATEWAY_CONFIG_H_
 

@@ -193,29 +193,52 @@ bool MayDescribeProject(const auth::Identity& who, Authorizer& authorizer,
   return authorizer.Allows(who, plan.checks.front());
 }
 
-// A single job or dead letter: refused unless the caller may DESCRIBE its project.
+bool MayDescribeView(const auth::Identity& who, Authorizer& authorizer, const std::string& project,
+                     const std::string& view) {
+  AccessPlan plan;
+  AddCheck(plan, authorizer.catalogs(), project, Permission::DESCRIBE, v1::FEATURE_VIEW, view);
+  return authorizer.Allows(who, plan.checks.front());
+}
+
+// A job names its views (and its errors may quote them): the caller must see every one.
+bool MayDescribe(const auth::Identity& who, Authorizer& authorizer, const mat::Job& job) {
+  if (!MayDescribeProject(who, authorizer, job.project())) return false;
+  for (const auto& range : job.ranges()) {
+    if (!MayDescribeView(who, authorizer, job.project(), range.feature_view())) return false;
+  }
+  return true;
+}
+
+// A dead letter holds rows of its view.
+bool MayDescribe(const auth::Identity& who, Authorizer& authorizer, const dl::DeadLetter& letter) {
+  return MayDescribeProject(who, authorizer, letter.project()) &&
+         (letter.feature_view().empty() ||
+          MayDescribeView(who, authorizer, letter.project(), letter.feature_view()));
+}
+
+// A single job or dead letter: refused unless the caller may DESCRIBE its project and views.
 template <typename Response>
-absl::Status RequireDescribableProject(std::string* bytes, const AccessPlan&,
-                                       const auth::Identity& who, Authorizer& authorizer) {
+absl::Status RequireDescribable(std::string* bytes, const AccessPlan&, const auth::Identity& who,
+                                Authorizer& authorizer) {
   Response response;
   if (!response.ParseFromString(*bytes)) return absl::InternalError("bad response from backend");
-  if (!MayDescribeProject(who, authorizer, response.project())) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("'", who.user, "' may not DESCRIBE project '", response.project(), "'"));
+  if (!MayDescribe(who, authorizer, response)) {
+    return absl::PermissionDeniedError(absl::StrCat("'", who.user, "' may not DESCRIBE project '",
+                                                    response.project(), "' or its views"));
   }
   return absl::OkStatus();
 }
 
-// Lists of jobs or dead letters keep those of projects the caller may DESCRIBE.
+// Lists of jobs or dead letters keep those the caller may DESCRIBE (project and views).
 template <typename Response, typename Items>
-FilterFn KeepDescribableProjects(Items* (Response::*items)()) {
+FilterFn KeepDescribable(Items* (Response::*items)()) {
   return [items](std::string* bytes, const AccessPlan&, const auth::Identity& who,
                  Authorizer& authorizer) -> absl::Status {
     Response response;
     if (!response.ParseFromString(*bytes)) return absl::InternalError("bad response from backend");
     Items* list = (response.*items)();
     auto end = std::stable_partition(list->begin(), list->end(), [&](const auto& item) {
-      return MayDescribeProject(who, authorizer, item.project());
+      return MayDescribe(who, authorizer, item);
     });
     list->DeleteSubrange(static_cast<int>(end - list->begin()),
                          static_cast<int>(list->end() - end));
@@ -267,18 +290,26 @@ void AddDataRoutes(const std::function<void(std::string, Route)>& add) {
       Route{Upstream::kMaterializer, false, false, PlanMaterialize<mat::MaterializeRequest>});
   add(jobs + "MaterializeIncremental", Route{Upstream::kMaterializer, false, false,
                                              PlanMaterialize<mat::MaterializeIncrementalRequest>});
-  add(jobs + "GetJob", Route{Upstream::kMaterializer, false, false,
-                             OnJob<mat::GetJobRequest>(Permission::DESCRIBE)});
+  add(jobs + "GetJob",
+      Route{Upstream::kMaterializer, false, false, OnJob<mat::GetJobRequest>(Permission::DESCRIBE),
+            RequireDescribable<mat::Job>});
   add(jobs + "ListJobs",
       Route{Upstream::kMaterializer, false, false,
-            [](const std::string& bytes, Catalogs&) -> absl::StatusOr<AccessPlan> {
+            [](const std::string& bytes, Catalogs& catalogs) -> absl::StatusOr<AccessPlan> {
               auto request = ParseRequest<mat::ListJobsRequest>(bytes);
               if (!request.ok()) return request.status();
               AccessPlan plan;
               plan.project = request->project();
+              // A named project must exist and be visible; every job is filtered anyway.
+              if (!plan.project.empty()) {
+                auto catalog = catalogs.Find(plan.project);
+                if (!catalog.ok()) return catalog.status();
+                AddCheck(plan, catalogs, plan.project, Permission::DESCRIBE, v1::PROJECT,
+                         plan.project);
+              }
               return plan;
             },
-            KeepDescribableProjects(&mat::ListJobsResponse::mutable_jobs)});
+            KeepDescribable(&mat::ListJobsResponse::mutable_jobs)});
   add(jobs + "CancelJob", Route{Upstream::kMaterializer, false, false,
                                 OnJob<mat::CancelJobRequest>(Permission::UPDATE)});
   add(jobs + "WatchJob", Route{Upstream::kMaterializer, false, true,
@@ -289,7 +320,7 @@ void AddDataRoutes(const std::function<void(std::string, Route)>& add) {
   add(letters + "ListDeadLetters",
       Route{Upstream::kMaterializer, false, false,
             OnDeadLetters<dl::ListDeadLettersRequest>(Permission::DESCRIBE),
-            KeepDescribableProjects(&dl::ListDeadLettersResponse::mutable_letters)});
+            KeepDescribable(&dl::ListDeadLettersResponse::mutable_letters)});
   add(letters + "GetDeadLetter",
       Route{Upstream::kMaterializer, false, false,
             [](const std::string& bytes, Catalogs&) -> absl::StatusOr<AccessPlan> {
@@ -297,7 +328,7 @@ void AddDataRoutes(const std::function<void(std::string, Route)>& add) {
               if (!request.ok()) return request.status();
               return AccessPlan{};
             },
-            RequireDescribableProject<dl::DeadLetter>});
+            RequireDescribable<dl::DeadLetter>});
   add(letters + "ReplayDeadLetters",
       Route{Upstream::kMaterializer, false, false,
             OnDeadLetters<dl::ReplayDeadLettersRequest>(Permission::UPDATE)});

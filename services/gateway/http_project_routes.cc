@@ -1,8 +1,12 @@
 // GET /api/v1/projects/{project}/history, /jobs and /health: what the UI shows beside the
 // definitions. Each backend call goes through the route table like any other (history and
-// jobs need DESCRIBE on the project; the health route's feature views are those the caller may
+// jobs need DESCRIBE on the project, and jobs and dead letters are kept only when the caller
+// may DESCRIBE every view they name; the health route's feature views are those the caller may
 // DESCRIBE), so the UI cannot show more than the caller's gRPC calls would.
+#include <functional>
 #include <map>
+#include <set>
+#include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -21,7 +25,8 @@ using json = nlohmann::json;
 namespace mat = materialization::v1;
 
 constexpr int kHealthJobs = 20;
-// Dead letters counted per view, at most (the page says "at least" beyond it).
+// Pages of 1,000 dead letters counted per project at most (`dead_letters_capped` says so, and
+// the page shows "at least").
 constexpr int kDeadLetterPages = 10;
 
 // page_size and page_token, and the other keys `extra` accepts; INVALID_ARGUMENT naming the
@@ -77,6 +82,12 @@ HttpResponse HttpApi::History(const std::string& project, const HttpRequest& req
     return ErrorResponse(query);
   }
   list.set_page_size(page_size);
+  // A project that does not exist is NOT_FOUND (the permission check alone would say 403).
+  auto catalog = backend_->deps().authorizer->catalogs().Find(project);
+  if (!catalog.ok()) {
+    call.entry.decision = "invalid";
+    return ErrorResponse(catalog.status());
+  }
   auto answer =
       Backend("/granary.registry.v1.RegistryService/ListHistory", list.SerializeAsString(), call);
   if (!answer.ok()) return ErrorResponse(answer.status());
@@ -120,7 +131,8 @@ HttpResponse HttpApi::Jobs(const std::string& project, const HttpRequest& reques
 HttpResponse HttpApi::Health(const std::string& project, const HttpRequest& request, Call& call) {
   if (!request.query.empty()) {
     call.entry.decision = "invalid";
-    return ErrorResponse(absl::InvalidArgumentError("query: none expected"));
+    return ErrorResponse(absl::InvalidArgumentError(
+        absl::StrCat("query: unknown parameter \"", request.query.begin()->first, "\"")));
   }
   // The views the caller may see decide what the page shows: their TTLs from the catalog.
   registry::v1::ListObjectsRequest list;
@@ -137,7 +149,12 @@ HttpResponse HttpApi::Health(const std::string& project, const HttpRequest& requ
   HealthSample sample;
   if (health_ != nullptr) {
     sample = health_->Sample();
-    for (const std::string& e : sample.errors) errors.push_back(e);
+    // Which endpoints (internal addresses) is for the gateway's log, not for every reader.
+    if (!sample.errors.empty()) {
+      errors.push_back(absl::StrCat("freshness and push rates: ", sample.errors.size(),
+                                    " of the materializers' metrics endpoints could not be read "
+                                    "(the gateway's log names them); push rates are not shown"));
+    }
   } else {
     sample.sampled_at = backend_->deps().clock->Now();
     errors.push_back(
@@ -192,18 +209,25 @@ HttpResponse HttpApi::Health(const std::string& project, const HttpRequest& requ
   }
   body["feature_views"] = std::move(out_views);
 
-  mat::ListJobsRequest jobs;
-  jobs.set_project(project);
-  jobs.set_page_size(kHealthJobs);
-  auto jobs_answer = ExtraBackend("/granary.materialization.v1.MaterializationService/ListJobs",
-                                  jobs.SerializeAsString(), call);
-  mat::ListJobsResponse job_list;
+  // The latest jobs, and every running or pending one however old.
   json out_jobs = json::array();
-  if (jobs_answer.ok() && job_list.ParseFromString(*jobs_answer)) {
-    for (const auto& job : job_list.jobs()) out_jobs.push_back(ProtoToJson(job));
-  } else {
-    errors.push_back(
-        absl::StrCat("jobs: ", jobs_answer.ok() ? "bad response" : jobs_answer.status().message()));
+  std::set<std::string> seen;
+  for (mat::JobState state : {mat::RUNNING, mat::PENDING, mat::JOB_STATE_UNSPECIFIED}) {
+    mat::ListJobsRequest jobs;
+    jobs.set_project(project);
+    jobs.set_state(state);
+    jobs.set_page_size(state == mat::JOB_STATE_UNSPECIFIED ? kHealthJobs : 1000);
+    auto answer = ExtraBackend("/granary.materialization.v1.MaterializationService/ListJobs",
+                               jobs.SerializeAsString(), call);
+    mat::ListJobsResponse list;
+    if (!answer.ok() || !list.ParseFromString(*answer)) {
+      errors.push_back(
+          absl::StrCat("jobs: ", answer.ok() ? "bad response" : answer.status().message()));
+      break;
+    }
+    for (const auto& job : list.jobs()) {
+      if (seen.insert(job.job_id()).second) out_jobs.push_back(ProtoToJson(job));
+    }
   }
   body["jobs"] = std::move(out_jobs);
   body["errors"] = std::move(errors);

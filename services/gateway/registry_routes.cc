@@ -1,6 +1,7 @@
 // Registry methods: reads need DESCRIBE (lists and snapshots are filtered to what the caller
 // may see), Apply needs CREATE / UPDATE / DELETE per object of its diff against the current
 // catalog, deletes need DELETE.
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -192,9 +193,17 @@ absl::Status FilterHistory(std::string* bytes, const AccessPlan& plan, const aut
                            Authorizer& authorizer) {
   v1::ListHistoryResponse response;
   if (!response.ParseFromString(*bytes)) return absl::InternalError("bad response from registry");
-  for (auto& entry : *response.mutable_entries()) {
+  auto* entries = response.mutable_entries();
+  for (auto& entry : *entries) {
+    const int changes = entry.diff().changes_size();
     KeepDescribableChanges(entry.mutable_diff(), plan.project, who, authorizer);
+    // An entry of hidden changes only goes too: its time, author and comment would tell of them.
+    if (changes > 0 && entry.diff().changes_size() == 0) entry.clear_version();
   }
+  auto end = std::stable_partition(entries->begin(), entries->end(),
+                                   [](const v1::HistoryEntry& e) { return e.version() != 0; });
+  entries->DeleteSubrange(static_cast<int>(end - entries->begin()),
+                          static_cast<int>(entries->end() - end));
   *bytes = response.SerializeAsString();
   return absl::OkStatus();
 }

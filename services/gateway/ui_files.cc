@@ -97,10 +97,15 @@ absl::StatusOr<std::shared_ptr<const UiFiles>> UiFiles::Load(const UiOptions& op
   ui->files_["config.json"] = {"application/json", config.dump()};
   // Scripts and styles only from here; data only from here and the issuer (its discovery and
   // token endpoints, for the sign-in).
-  const std::string issuer = Origin(options.oidc_issuer);
-  ui->csp_ = absl::StrCat(
-      "default-src 'self'; img-src 'self' data:; connect-src 'self'", issuer.empty() ? "" : " ",
-      issuer, "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'");
+  std::string connect = "'self'";
+  if (!options.oidc_client_id.empty()) {
+    absl::StrAppend(&connect, " ", Origin(options.oidc_issuer));
+    for (const std::string& origin : options.connect_origins)
+      absl::StrAppend(&connect, " ", origin);
+  }
+  ui->csp_ = absl::StrCat("default-src 'self'; img-src 'self' data:; connect-src ", connect,
+                          "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
+                          "object-src 'none'");
   return std::shared_ptr<const UiFiles>(std::move(ui));
 }
 

@@ -30,6 +30,9 @@ struct UiOptions {
   std::string oidc_issuer;
   std::string oidc_client_id;
   std::string oidc_scope = "openid";
+  // Origins besides the issuer's the page may fetch from: an issuer whose token endpoint is on
+  // another origin (the page's CSP allows only these).
+  std::vector<std::string> connect_origins;
   // The materializers' /metrics, for the health page.
   std::vector<std::string> metrics_urls;
   absl::Duration metrics_timeout = absl::Seconds(2);

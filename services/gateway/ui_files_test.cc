@@ -83,6 +83,7 @@ TEST_F(UiFilesTest, NothingOutsideTheFilesReadAtStartUp) {
 TEST_F(UiFilesTest, ConfigTellsThePageHowToSignInAndNoSecret) {
   options_.oidc_issuer = "https://idp.example/realms/x";
   options_.oidc_client_id = "granary-ui";
+  options_.connect_origins = {"https://tokens.example"};
   auto ui = UiFiles::Load(options_, "oidc");
   ASSERT_TRUE(ui.ok()) << ui.status();
   auto config = (*ui)->Serve("/ui/config.json");
@@ -98,7 +99,8 @@ TEST_F(UiFilesTest, ConfigTellsThePageHowToSignInAndNoSecret) {
   auto csp = std::find_if(page->headers.begin(), page->headers.end(),
                           [](const auto& h) { return h.first == "Content-Security-Policy"; });
   ASSERT_NE(csp, page->headers.end());
-  EXPECT_THAT(csp->second, HasSubstr("connect-src 'self' https://idp.example;"));
+  EXPECT_THAT(csp->second,
+              HasSubstr("connect-src 'self' https://idp.example https://tokens.example;"));
 }
 
 TEST_F(UiFilesTest, AMissingFileStopsTheStartNamingIt) {

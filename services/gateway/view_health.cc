@@ -1,10 +1,17 @@
 #include "services/gateway/view_health.h"
 
-#include <algorithm>
+#include <netdb.h>
 
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "libs/auth/http_fetch.h"
+#include "libs/base/log.h"
 #include "services/gateway/metrics_text.h"
 
 namespace granary::gateway {
@@ -12,18 +19,45 @@ namespace {
 
 constexpr char kAge[] = "granary_materializer_newest_event_age_seconds";
 constexpr char kPushed[] = "granary_materializer_pushed_rows_total";
+constexpr char kDnsScheme[] = "dns+http://";
+
+absl::StatusOr<std::vector<std::string>> GetAddrInfo(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (rc != 0) return absl::UnavailableError(absl::StrCat("cannot resolve: ", gai_strerror(rc)));
+  std::set<std::string> addresses;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ai_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof(text));
+      addresses.insert(text);
+    } else if (a->ai_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text,
+                sizeof(text));
+      addresses.insert(absl::StrCat("[", text, "]"));
+    }
+  }
+  freeaddrinfo(found);
+  return std::vector<std::string>(addresses.begin(), addresses.end());
+}
 
 }  // namespace
 
 ViewHealth::ViewHealth(std::vector<std::string> urls, absl::Duration timeout, Fetch fetch,
-                       Clock clock)
-    : urls_(std::move(urls)), fetch_(std::move(fetch)), clock_(std::move(clock)) {
+                       Clock clock, Resolve resolve)
+    : urls_(std::move(urls)),
+      fetch_(std::move(fetch)),
+      clock_(std::move(clock)),
+      resolve_(std::move(resolve)) {
   if (!fetch_) {
     fetch_ = [timeout](const std::string& url) -> absl::StatusOr<std::string> {
       auth::HttpRequest request;
       request.url = url;
       request.timeout = timeout;
-      // Metrics endpoints speak plain HTTP inside a cluster.
+      // Metrics endpoints speak plain HTTP inside a cluster; nothing secret is sent.
       request.allow_plain_http = true;
       auto response = auth::HttpFetch(request);
       if (!response.ok()) return response.status();
@@ -34,23 +68,77 @@ ViewHealth::ViewHealth(std::vector<std::string> urls, absl::Duration timeout, Fe
     };
   }
   if (!clock_) clock_ = [] { return absl::Now(); };
+  if (!resolve_) resolve_ = GetAddrInfo;
+}
+
+std::vector<ViewHealth::Read> ViewHealth::ReadAll() {
+  std::vector<Read> reads;
+  for (const std::string& url : urls_) {
+    if (!absl::StartsWith(url, kDnsScheme)) {
+      reads.push_back({url, fetch_(url)});
+      continue;
+    }
+    // dns+http://host:port/path: every address of host, now.
+    const std::string rest = url.substr(sizeof(kDnsScheme) - 1);
+    const size_t slash = rest.find('/');
+    const std::string authority = rest.substr(0, slash);
+    const std::string path = slash == std::string::npos ? "/metrics" : rest.substr(slash);
+    const size_t colon = authority.rfind(':');
+    const std::string host = authority.substr(0, colon);
+    const std::string port = colon == std::string::npos ? "" : authority.substr(colon);
+    absl::StatusOr<std::vector<std::string>> addresses = resolve_(host);
+    if (!addresses.ok() || addresses->empty()) {
+      reads.push_back(
+          {url, addresses.ok() ? absl::UnavailableError("no address") : addresses.status()});
+      continue;
+    }
+    for (const std::string& address : *addresses) {
+      const std::string one = absl::StrCat("http://", address, port, path);
+      reads.push_back({one, fetch_(one)});
+    }
+  }
+  return reads;
 }
 
 HealthSample ViewHealth::Sample() {
+  {
+    absl::MutexLock lock(&mu_);
+    const bool fresh = last_.has_value() && clock_() - last_->sampled_at < kMinInterval;
+    if (fresh || (reading_ && last_.has_value())) return *last_;
+    if (reading_) {
+      // The first figures: wait for the read in progress.
+      mu_.Await(absl::Condition(
+          +[](ViewHealth* self) ABSL_NO_THREAD_SAFETY_ANALYSIS { return !self->reading_; }, this));
+      if (last_.has_value()) return *last_;
+    }
+    reading_ = true;
+  }
+  std::vector<Read> reads = ReadAll();
   absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_();
-  if (last_.has_value() && now - last_->sampled_at < kMinInterval) return *last_;
+  // Stamped when the read ended: a slow read is not older than it looks.
+  last_ = Combine(reads, clock_());
+  reading_ = false;
+  return *last_;
+}
+
+HealthSample ViewHealth::Combine(const std::vector<Read>& reads, absl::Time now) {
   HealthSample sample;
   sample.sampled_at = now;
-  Totals pushed;
-  for (const std::string& url : urls_) {
-    absl::StatusOr<std::string> text = fetch_(url);
+  bool every_rate = true;
+  std::map<std::string, std::deque<std::pair<absl::Time, Totals>>> kept;
+  for (const Read& read : reads) {
     absl::StatusOr<std::vector<MetricSample>> parsed =
-        text.ok() ? ParseMetricsText(*text) : text.status();
+        read.text.ok() ? ParseMetricsText(*read.text) : read.text.status();
     if (!parsed.ok()) {
-      sample.errors.push_back(absl::StrCat("metrics of ", url, ": ", parsed.status().message()));
+      sample.errors.push_back(
+          absl::StrCat("metrics of ", read.endpoint, ": ", parsed.status().message()));
+      base::LogWarning("cannot read a materializer's metrics for the UI's health page")
+          .With("endpoint", read.endpoint)
+          .With("error", parsed.status().message());
+      every_rate = false;
       continue;
     }
+    Totals pushed;
     for (const MetricSample& m : *parsed) {
       auto project = m.labels.find("project");
       auto view = m.labels.find("feature_view");
@@ -61,31 +149,46 @@ HealthSample ViewHealth::Sample() {
         std::optional<double>& age = sample.views[key].newest_event_age_seconds;
         age = age.has_value() ? std::min(*age, m.value) : m.value;
       } else if (m.name == kPushed) {
-        pushed[key] += m.value;
+        pushed[key] = m.value;
         sample.views[key];
       }
     }
-  }
-  // A rate needs an older sample of the same endpoints; one whose read failed is not one.
-  if (sample.errors.empty()) {
-    while (!history_.empty() && now - history_.front().first > kRateWindow) history_.pop_front();
-    if (!history_.empty() && now - history_.front().first >= absl::Seconds(1)) {
-      const auto& [then, before] = history_.front();
+    // This endpoint's own history: a replica is compared only with itself.
+    auto& history = kept[read.endpoint];
+    history = std::move(history_[read.endpoint]);
+    while (!history.empty() && now - history.front().first > kRateWindow) history.pop_front();
+    bool rated = false;
+    if (!history.empty() && now - history.front().first >= absl::Seconds(1)) {
+      const auto& [then, before] = history.front();
       const double seconds = absl::ToDoubleSeconds(now - then);
-      sample.rates_known = true;
+      std::map<std::pair<std::string, std::string>, double> rates;
+      rated = true;
       for (const auto& [key, total] : pushed) {
         auto it = before.find(key);
-        // A view first seen since then had written nothing then.
+        // A view first counted since then had pushed nothing then.
         const double delta = total - (it == before.end() ? 0 : it->second);
-        // Negative: a replica restarted and its counter began again; no honest rate.
-        if (delta >= 0) sample.views[key].pushed_rows_per_second = delta / seconds;
+        if (delta < 0) rated = false;  // the process restarted: its counters began again
+        rates[key] = delta / seconds;
+      }
+      if (rated) {
+        for (const auto& [key, rate] : rates) {
+          std::optional<double>& sum = sample.views[key].pushed_rows_per_second;
+          sum = sum.value_or(0) + rate;
+        }
+      } else {
+        history.clear();
       }
     }
-    history_.emplace_back(now, std::move(pushed));
-  } else {
-    history_.clear();
+    every_rate = every_rate && rated;
+    history.emplace_back(now, std::move(pushed));
   }
-  last_ = sample;
+  // Endpoints not read this time (a pod gone) are forgotten.
+  history_ = std::move(kept);
+  sample.rates_known = every_rate && !reads.empty();
+  if (!sample.rates_known) {
+    // Half the replicas' rates would look like a drop: all or none.
+    for (auto& [key, figures] : sample.views) figures.pushed_rows_per_second.reset();
+  }
   return sample;
 }
 

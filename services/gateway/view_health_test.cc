@@ -1,5 +1,8 @@
 #include "services/gateway/view_health.h"
 
+#include <thread>
+
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
 namespace granary::gateway {
@@ -90,6 +93,79 @@ TEST(ViewHealthTest, ACounterThatWentBackGivesNoRate) {
   r.text["http://a/metrics"] = Metrics(3, 10);  // replica a restarted
   HealthSample after = r.health.Sample();
   EXPECT_FALSE(after.views[kPV].pushed_rows_per_second.has_value());
+}
+
+TEST(ViewHealthTest, ADnsNameIsReadAtEveryAddressAndEachIsRatedOnItsOwn) {
+  std::map<std::string, std::string> text;
+  std::vector<std::string> addresses = {"10.0.0.1"};
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  ViewHealth health(
+      {"dns+http://materializers:9573/metrics"}, absl::Seconds(1),
+      [&](const std::string& url) -> absl::StatusOr<std::string> {
+        auto it = text.find(url);
+        if (it == text.end()) return absl::UnavailableError("refused");
+        return it->second;
+      },
+      [&] { return now; },
+      [&](const std::string& host) -> absl::StatusOr<std::vector<std::string>> {
+        EXPECT_EQ(host, "materializers");
+        return addresses;
+      });
+  text["http://10.0.0.1:9573/metrics"] = Metrics(30, 100);
+  health.Sample();
+  // A second replica appears with counters of its own: comparing them with the first one's
+  // would make a rate of 1,000 rows; it gets none until it has a history of its own.
+  now += absl::Seconds(10);
+  addresses = {"10.0.0.1", "10.0.0.2"};
+  text["http://10.0.0.1:9573/metrics"] = Metrics(5, 200);
+  text["http://10.0.0.2:9573/metrics"] = Metrics(2, 1000);
+  HealthSample joined = health.Sample();
+  EXPECT_TRUE(joined.errors.empty());
+  EXPECT_EQ(joined.views[kPV].newest_event_age_seconds, 2);
+  EXPECT_FALSE(joined.rates_known);
+  EXPECT_FALSE(joined.views[kPV].pushed_rows_per_second.has_value());
+  now += absl::Seconds(10);
+  text["http://10.0.0.1:9573/metrics"] = Metrics(1, 400);   // +300 over 20 s: 15/s
+  text["http://10.0.0.2:9573/metrics"] = Metrics(1, 1100);  // +100 over 10 s: 10/s
+  HealthSample both = health.Sample();
+  ASSERT_TRUE(both.rates_known);
+  EXPECT_DOUBLE_EQ(*both.views[kPV].pushed_rows_per_second, 25);
+
+  addresses.clear();
+  now += absl::Seconds(10);
+  HealthSample none = health.Sample();
+  ASSERT_EQ(none.errors.size(), 1u);
+  EXPECT_EQ(none.errors[0], "metrics of dns+http://materializers:9573/metrics: no address");
+}
+
+TEST(ViewHealthTest, WhileOneReadRunsOtherCallersGetTheLastFigures) {
+  absl::Time now = absl::FromUnixSeconds(1700000000);
+  absl::Notification entered, release;
+  bool block = false;
+  ViewHealth health(
+      {"http://a/metrics"}, absl::Seconds(1),
+      [&](const std::string&) -> absl::StatusOr<std::string> {
+        if (block) {
+          entered.Notify();
+          release.WaitForNotification();
+          return Metrics(1, 200);
+        }
+        return Metrics(30, 100);
+      },
+      [&] { return now; });
+  HealthSample first = health.Sample();
+  now += absl::Seconds(10);
+  block = true;
+  HealthSample slow;
+  std::thread reader([&] { slow = health.Sample(); });
+  entered.WaitForNotification();
+  // The read is stuck at the endpoint: this caller does not wait for it.
+  HealthSample meanwhile = health.Sample();
+  EXPECT_EQ(meanwhile.sampled_at, first.sampled_at);
+  EXPECT_EQ(meanwhile.views[kPV].newest_event_age_seconds, 30);
+  release.Notify();
+  reader.join();
+  EXPECT_EQ(slow.views[kPV].newest_event_age_seconds, 1);
 }
 
 }  // namespace

@@ -2,9 +2,12 @@
 // same authentication and permissions as gRPC, errors with meaningful statuses, the registry
 // REST view, and an OpenAPI document that matches the routes served.
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "granary/materialization/v1/materialization.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 
@@ -244,6 +247,90 @@ TEST_F(GatewayHttpTest, TheOpenApiDocumentMatchesTheRoutesServed) {
   auto health = Get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
+}
+
+TEST_F(GatewayHttpTest, HistoryJobsAndHealthRoutesCheckTheirInputAndFilterWhatTheyShow) {
+  const std::string writer = stack().Token("wes", {"writer"});
+  const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string hour_ago =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now() - absl::Hours(1), absl::UTCTimeZone());
+  auto job = Post(
+      "/materialize",
+      json({{"start_ts", hour_ago}, {"end_ts", now}, {"feature_views", {"driver_hourly_stats"}}})
+          .dump(),
+      writer);
+  ASSERT_TRUE(job);
+  ASSERT_EQ(job->status, 200) << job->body;
+  const std::string job_id = json::parse(job->body)["job_id"];
+
+  const std::string base = "/api/v1/projects/driver_stats";
+  for (const auto& [path, status, message] : std::vector<std::tuple<std::string, int, std::string>>{
+           {base + "/history?page_size=x", 400, "page_size: expected a non-negative integer"},
+           {base + "/history?color=red", 400, "query: unknown parameter \"color\""},
+           {base + "/jobs?state=BOGUS", 400, "state: no job state \"BOGUS\""},
+           {base + "/jobs?page_size=-1", 400, "page_size: expected a non-negative integer"},
+           {base + "/health?x=1", 400, "query: unknown parameter \"x\""},
+           {"/api/v1/projects/no_such_project/history", 404, "no_such_project"},
+           {"/api/v1/projects/no_such_project/jobs", 404, "no_such_project"},
+           {"/api/v1/projects/no_such_project/health", 404, "no_such_project"},
+       }) {
+    auto answer = Get(path, writer);
+    ASSERT_TRUE(answer) << path;
+    EXPECT_EQ(answer->status, status) << path << ": " << answer->body;
+    EXPECT_THAT(json::parse(answer->body)["message"].get<std::string>(), HasSubstr(message))
+        << path;
+  }
+
+  // A writer sees the job in both routes, and the view's health.
+  auto jobs_of = [&](const std::string& path, const std::string& token) {
+    auto answer = Get(path, token);
+    EXPECT_TRUE(answer);
+    std::vector<std::string> ids;
+    if (!answer) return ids;
+    EXPECT_EQ(answer->status, 200) << path << ": " << answer->body;
+    for (const json& j : json::parse(answer->body).value("jobs", json::array())) {
+      ids.push_back(j["job_id"]);
+    }
+    return ids;
+  };
+  EXPECT_THAT(jobs_of(base + "/jobs", writer), ::testing::Contains(job_id));
+  EXPECT_THAT(jobs_of(base + "/health", writer), ::testing::Contains(job_id));
+  auto health = Get(base + "/health", writer);
+  ASSERT_TRUE(health);
+  json figures = json::parse(health->body);
+  ASSERT_EQ(figures["feature_views"].size(), 1u) << figures.dump();
+  EXPECT_EQ(figures["feature_views"][0]["name"], "driver_hourly_stats");
+  EXPECT_EQ(figures["feature_views"][0]["ttl_seconds"], 86400);
+  auto history = Get(base + "/history?page_size=1", writer);
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->status, 200);
+  EXPECT_EQ(json::parse(history->body)["entries"].size(), 1u);
+
+  // A caller that may see the project but no view sees no job over that view, no view's
+  // health, and no history entry of changes it may not see.
+  const std::string project_only = stack().Token("pat", {"project_browser"});
+  EXPECT_THAT(jobs_of(base + "/jobs", project_only), ::testing::IsEmpty());
+  EXPECT_THAT(jobs_of(base + "/health", project_only), ::testing::IsEmpty());
+  health = Get(base + "/health", project_only);
+  ASSERT_TRUE(health);
+  EXPECT_THAT(json::parse(health->body)["feature_views"], ::testing::IsEmpty());
+  EXPECT_THAT(health->body, ::testing::Not(HasSubstr("driver_hourly_stats")));
+  history = Get(base + "/history", project_only);
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->status, 200) << history->body;
+  for (const json& entry : json::parse(history->body).value("entries", json::array())) {
+    EXPECT_FALSE(entry["diff"].value("changes", json::array()).empty()) << entry.dump();
+  }
+  EXPECT_THAT(history->body, ::testing::Not(HasSubstr("driver_hourly_stats")));
+  // The job itself, asked for by id, is refused too.
+  grpc::ClientContext ctx;
+  GatewayStack::Authorize(ctx, project_only);
+  materialization::v1::GetJobRequest get;
+  get.set_job_id(job_id);
+  materialization::v1::Job got;
+  grpc::Status status = materialization::v1::MaterializationService::NewStub(stack().channel())
+                            ->GetJob(&ctx, get, &got);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
 }
 
 }  // namespace

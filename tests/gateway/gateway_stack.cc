@@ -59,6 +59,12 @@ void AddTestPermissions(registry::v1::FeatureRepo& repo) {
   browse_views->add_actions(registry::v1::Permission::DESCRIBE);
   (*browse_views->mutable_required_tags())["team"] = "driver_performance";
   browse_views->mutable_policy()->add_roles("team_browser");
+  // The project and nothing in it.
+  auto* project_only = repo.add_permissions();
+  project_only->set_name("project_browsers");
+  project_only->add_types(registry::v1::PROJECT);
+  project_only->add_actions(registry::v1::Permission::DESCRIBE);
+  project_only->mutable_policy()->add_roles("project_browser");
 }
 
 }  // namespace

@@ -12,9 +12,15 @@ export class ApiError extends Error {
 }
 
 export const session = {
-  token() { return sessionStorage.getItem(TOKEN_KEY) || ''; },
-  set(token) { sessionStorage.setItem(TOKEN_KEY, token.trim()); },
-  clear() { sessionStorage.removeItem(TOKEN_KEY); },
+  token() {
+    return sessionStorage.getItem(TOKEN_KEY) || '';
+  },
+  set(token) {
+    sessionStorage.setItem(TOKEN_KEY, token.trim());
+  },
+  clear() {
+    sessionStorage.removeItem(TOKEN_KEY);
+  },
   // The token's claims, for showing who is signed in (the gateway verifies it, not the page).
   claims() {
     const parts = this.token().split('.');
@@ -34,7 +40,9 @@ export async function api(path, {method = 'GET', body} = {}) {
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   let data = null;
@@ -44,8 +52,9 @@ export async function api(path, {method = 'GET', body} = {}) {
     data = null;
   }
   if (!response.ok) {
-    throw new ApiError(response.status, (data && data.code) || String(response.status),
-                       (data && data.message) || text || response.statusText);
+    throw new ApiError(
+        response.status, (data && data.code) || String(response.status),
+        (data && data.message) || text || response.statusText);
   }
   return data;
 }
@@ -56,7 +65,8 @@ export async function listAll(path, field) {
   let token = '';
   for (let page = 0; page < 100; page++) {
     const sep = path.includes('?') ? '&' : '?';
-    const url = `${path}${sep}page_size=1000${token ? `&page_token=${encodeURIComponent(token)}` : ''}`;
+    const url =
+        `${path}${sep}page_size=1000${token ? `&page_token=${encodeURIComponent(token)}` : ''}`;
     const data = await api(url) || {};
     items.push(...(data[field] || []));
     token = data.next_page_token || '';
@@ -66,11 +76,12 @@ export async function listAll(path, field) {
 }
 
 let uiConfig = null;
-// What the gateway tells the page about signing in (no secrets): /ui/config.json.
+// What the gateway tells the page about signing in (no secrets): /ui/config.json. A failed
+// fetch is asked again next time.
 export async function config() {
-  if (uiConfig === null) {
-    const response = await fetch('/ui/config.json');
-    uiConfig = response.ok ? await response.json() : {auth: 'jwt'};
-  }
+  if (uiConfig !== null) return uiConfig;
+  const response = await fetch('/ui/config.json');
+  if (!response.ok) return {auth: 'jwt'};
+  uiConfig = await response.json();
   return uiConfig;
 }

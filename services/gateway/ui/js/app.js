@@ -10,35 +10,47 @@ import {finishOidc, loginPage} from './auth.js';
 import {forget} from './catalog.js';
 import {alert, h, replace} from './dom.js';
 import {kindPage, lineagePage, objectPage, projectPage, projectsPage} from './pages_catalog.js';
-import {healthPage} from './pages_health.js';
+import {healthPage, mountHealth, unmountHealth} from './pages_health.js';
 import {searchPage} from './pages_search.js';
 import {tryPage} from './pages_try.js';
 
 const view = document.getElementById('view');
+const REFRESH_MS = 5000;
 let refresh = null;
 let generation = 0;
+
+function decode(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch (e) {
+    return part;  // a stray '%': the text as typed
+  }
+}
 
 function parseHash() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query = ''] = hash.split(/\?(.*)/s);
-  return {parts: path.split('/').filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(query)};
+  return {parts: path.split('/').filter(Boolean).map(decode), params: new URLSearchParams(query)};
 }
 
 function projectNav(project) {
   const nav = document.getElementById('project-nav');
   if (!project) return replace(nav);
   const base = `#/p/${encodeURIComponent(project)}`;
-  const link = (href, text) => h('li', {class: 'nav-item'}, h('a', {class: 'nav-link', href}, text));
-  replace(nav, link(base, project), link(`${base}/k/feature-views`, 'Features'),
-          link(`${base}/search`, 'Search'), link(`${base}/lineage`, 'Lineage'),
-          link(`${base}/health`, 'Health'), link(`${base}/try`, 'Try it'));
+  const link = (href, text) =>
+      h('li', {class: 'nav-item'}, h('a', {class: 'nav-link', href}, text));
+  replace(
+      nav, link(base, project), link(`${base}/k/feature-views`, 'Features'),
+      link(`${base}/search`, 'Search'), link(`${base}/lineage`, 'Lineage'),
+      link(`${base}/health`, 'Health'), link(`${base}/try`, 'Try it'));
 }
 
 function whoAmI() {
   const claims = session.claims();
   const who = document.getElementById('who');
-  const roles = claims && (claims.roles || []);
-  who.textContent = claims ? `${claims.preferred_username || claims.sub || ''}${roles.length ? ` (${roles.join(', ')})` : ''}` : '';
+  const roles = claims && Array.isArray(claims.roles) ? claims.roles : [];
+  const name = claims ? String(claims.preferred_username || claims.sub || '') : '';
+  who.textContent = claims ? `${name}${roles.length ? ` (${roles.join(', ')})` : ''}` : '';
   document.getElementById('login-link').textContent = session.token() ? 'Account' : 'Sign in';
 }
 
@@ -50,52 +62,78 @@ async function pageFor({parts, params}) {
   projectNav(project);
   if (parts.length === 2) return projectPage(project);
   switch (parts[2]) {
-    case 'k': return parts.length === 4 ? kindPage(project, parts[3], params) : objectPage(project, parts[3], parts[4]);
-    case 'search': return searchPage(project, params);
-    case 'lineage': return lineagePage(project);
-    case 'health': return healthPage(project);
-    case 'try': return tryPage(project);
-    default: return [h('p', {}, 'No such page.')];
+    case 'k':
+      return parts.length === 4 ? kindPage(project, parts[3], params) :
+                                  objectPage(project, parts[3], parts[4]);
+    case 'search':
+      return searchPage(project, params);
+    case 'lineage':
+      return lineagePage(project);
+    case 'health':
+      return healthPage(project);
+    case 'try':
+      return tryPage(project);
+    default:
+      return [h('p', {}, 'No such page.')];
   }
+}
+
+// Shows `content` as the page of `hash` (tests wait for data-hash after moving).
+function show(content, hash) {
+  unmountHealth();
+  replace(view, ...content);
+  view.dataset.hash = hash;
+  mountHealth(view);
+}
+
+// The health page asks again 5 s after its last answer, while the tab is visible, and only
+// while it is the page shown: never two requests at once, never an old answer over a new one.
+function refreshHealth(mine, project, hash) {
+  refresh = setTimeout(async () => {
+    if (mine !== generation) return;
+    if (!document.hidden) {
+      try {
+        const fresh = await healthPage(project);
+        if (mine !== generation) return;
+        show(fresh, hash);
+      } catch (err) { /* the next round asks again */
+      }
+    }
+    if (mine === generation) refreshHealth(mine, project, hash);
+  }, REFRESH_MS);
 }
 
 async function render() {
   const mine = ++generation;
-  if (refresh) clearInterval(refresh);
+  if (refresh) clearTimeout(refresh);
   refresh = null;
   whoAmI();
   const route = parseHash();
+  const hash = location.hash || '#/';
   projectNav(null);
   const cfg = await config();
   // Without a token there is nothing to ask the gateway (it would only answer 401).
   if (route.parts[0] !== 'login' && cfg.auth !== 'none' && !session.token()) {
-    replace(view, ...(await loginPage('Sign in to see the catalog.')));
+    const login = await loginPage('Sign in to see the catalog.');
+    if (mine === generation) show(login, hash);
     return;
   }
   try {
     const content = await pageFor(route);
     if (mine !== generation) return;  // the user moved on meanwhile
-    replace(view, ...content);
-    // Which route the page shows now (tests wait for it after moving).
-    view.dataset.hash = location.hash || '#/';
-    if (route.parts[2] === 'health') {
-      refresh = setInterval(async () => {
-        if (mine !== generation) return;
-        try {
-          const fresh = await healthPage(route.parts[1]);
-          if (mine === generation) replace(view, ...fresh);
-        } catch (err) { /* the next tick tries again */ }
-      }, 5000);
-    }
+    show(content, hash);
+    if (route.parts[2] === 'health') refreshHealth(mine, route.parts[1], hash);
   } catch (err) {
     if (mine !== generation) return;
     if (err instanceof ApiError && err.status === 401) {
       session.clear();
       whoAmI();
-      replace(view, ...(await loginPage(`The gateway refused the token: ${err.message}`)));
+      show(await loginPage(`The gateway refused the token: ${err.message}`), hash);
       return;
     }
-    replace(view, alert('danger', err instanceof ApiError ? `${err.code}: ${err.message}` : String(err)));
+    show(
+        [alert('danger', err instanceof ApiError ? `${err.code}: ${err.message}` : String(err))],
+        hash);
   }
 }
 

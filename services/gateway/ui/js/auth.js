@@ -27,14 +27,23 @@ async function startOidc(oidc) {
   if (!response.ok) throw new Error(`discovery at ${issuer}: HTTP ${response.status}`);
   const discovery = await response.json();
   const verifier = random(32);
-  const challenge = base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+  const challenge =
+      base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
   const state = random(16);
   sessionStorage.setItem(PKCE_KEY, JSON.stringify({
-    verifier, state, token_endpoint: discovery.token_endpoint, client_id: oidc.client_id,
+    verifier,
+    state,
+    token_endpoint: discovery.token_endpoint,
+    client_id: oidc.client_id,
   }));
   const params = new URLSearchParams({
-    response_type: 'code', client_id: oidc.client_id, redirect_uri: redirectUri(),
-    scope: oidc.scope || 'openid', state, code_challenge: challenge, code_challenge_method: 'S256',
+    response_type: 'code',
+    client_id: oidc.client_id,
+    redirect_uri: redirectUri(),
+    scope: oidc.scope || 'openid',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
   });
   location.assign(`${discovery.authorization_endpoint}?${params}`);
 }
@@ -47,14 +56,20 @@ export async function finishOidc() {
   const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || 'null');
   sessionStorage.removeItem(PKCE_KEY);
   history.replaceState(null, '', '/ui/#/');
-  if (params.has('error')) throw new Error(`sign-in refused: ${params.get('error')} ${params.get('error_description') || ''}`);
-  if (!saved || saved.state !== params.get('state')) throw new Error('sign-in: the state does not match this tab');
+  if (params.has('error'))
+    throw new Error(
+        `sign-in refused: ${params.get('error')} ${params.get('error_description') || ''}`);
+  if (!saved || saved.state !== params.get('state'))
+    throw new Error('sign-in: the state does not match this tab');
   const response = await fetch(saved.token_endpoint, {
     method: 'POST',
     headers: {'Content-Type': 'application/x-www-form-urlencoded'},
     body: new URLSearchParams({
-      grant_type: 'authorization_code', code: params.get('code'), redirect_uri: redirectUri(),
-      client_id: saved.client_id, code_verifier: saved.verifier,
+      grant_type: 'authorization_code',
+      code: params.get('code'),
+      redirect_uri: redirectUri(),
+      client_id: saved.client_id,
+      code_verifier: saved.verifier,
     }),
   });
   const data = await response.json().catch(() => ({}));
@@ -74,19 +89,47 @@ export async function loginPage(message) {
     if (!token) return;
     session.set(token);
     forget();  // what the last token could see is not this one's
-    location.hash = '#/';
+    // On to the page that asked for a token (the projects from the sign-in page itself).
+    const target = location.hash.startsWith('#/login') || !location.hash ? '#/' : location.hash;
+    if (location.hash === target) {
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    } else {
+      location.hash = target;
+    }
   }},
   h('label', {class: 'form-label', for: 'token'}, 'Bearer token'),
   h('textarea', {class: 'form-control mb-2', id: 'token', name: 'token', rows: 4,
     placeholder: 'granary token --user you --roles reader'}),
   h('button', {class: 'btn btn-primary', type: 'submit'}, 'Use this token'));
-  const oidc = cfg.oidc ? h('div', {class: 'mb-4'},
-    h('button', {class: 'btn btn-success', id: 'oidc-login', type: 'button', onclick: () => {
-      startOidc(cfg.oidc).catch((err) => box.replaceChildren(alert('danger', err.message)));
-    }}, `Sign in with ${cfg.oidc.issuer}`)) : '';
-  return [h('h1', {class: 'h3'}, 'Sign in'), message ? alert('warning', message) : '', box, oidc,
-    cfg.auth === 'none' ? h('p', {}, 'This gateway authenticates nobody: every caller has the same identity.') : '',
-    session.token() ? h('p', {}, h('button', {class: 'btn btn-outline-secondary', type: 'button',
-      onclick: () => { session.clear(); forget(); location.hash = '#/login'; }}, 'Sign out')) : '',
-    paste];
+    const oidc = cfg.oidc ?
+        h('div', {class: 'mb-4'},
+          h('button', {
+            class: 'btn btn-success',
+            id: 'oidc-login',
+            type: 'button',
+            onclick: () => {
+              startOidc(cfg.oidc).catch((err) => box.replaceChildren(alert('danger', err.message)));
+            }
+          },
+            `Sign in with ${cfg.oidc.issuer}`)) :
+        '';
+    return [
+      h('h1', {class: 'h3'}, 'Sign in'), message ? alert('warning', message) : '', box, oidc,
+      cfg.auth === 'none' ?
+          h('p', {}, 'This gateway authenticates nobody: every caller has the same identity.') :
+          '',
+      session.token() ? h('p', {},
+                          h('button', {
+                            class: 'btn btn-outline-secondary',
+                            type: 'button',
+                            onclick: () => {
+                              session.clear();
+                              forget();
+                              location.hash = '#/login';
+                            }
+                          },
+                            'Sign out')) :
+                        '',
+      paste
+    ];
 }

@@ -1,16 +1,24 @@
 // A project's catalog as the caller may see it: every kind's list route, filtered by the
-// gateway to what the caller may DESCRIBE. Kept for a few seconds so that moving between
-// pages does not refetch it; the registry's version tells when it changed.
+// gateway to what the caller may DESCRIBE. Kept for 5 seconds so that moving between pages
+// does not refetch it (and forgotten when the token changes).
 import {api, listAll} from './api.js';
 
 export const KINDS = [
   {path: 'entities', field: 'entities', label: 'Entities', one: 'entity'},
   {path: 'data-sources', field: 'data_sources', label: 'Data sources', one: 'data source'},
   {path: 'feature-views', field: 'feature_views', label: 'Feature views', one: 'feature view'},
-  {path: 'on-demand-feature-views', field: 'on_demand_feature_views',
-   label: 'On-demand views', one: 'on-demand view'},
-  {path: 'feature-services', field: 'feature_services', label: 'Feature services',
-   one: 'feature service'},
+  {
+    path: 'on-demand-feature-views',
+    field: 'on_demand_feature_views',
+    label: 'On-demand views',
+    one: 'on-demand view'
+  },
+  {
+    path: 'feature-services',
+    field: 'feature_services',
+    label: 'Feature services',
+    one: 'feature service'
+  },
   {path: 'permissions', field: 'permissions', label: 'Permissions', one: 'permission'},
 ];
 
@@ -40,8 +48,11 @@ export async function loadCatalog(project, {fresh = false} = {}) {
     });
     return {project: info, objects};
   })();
-  cache.set(project, {at: Date.now(), promise});
-  promise.catch(() => cache.delete(project));
+  const entry = {at: Date.now(), promise};
+  cache.set(project, entry);
+  promise.catch(() => {
+    if (cache.get(project) === entry) cache.delete(project);
+  });
   return promise;
 }
 

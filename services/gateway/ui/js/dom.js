@@ -41,16 +41,17 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
-// {team: "x"} as badges "team=x".
+// {team: "x"} as badges "team:x", as search and the tag filter take them.
 export function tagBadges(tags) {
-  return Object.entries(tags || {}).map(([k, v]) =>
-    h('span', {class: 'badge text-bg-light border tag'}, `${k}=${v}`));
+  return Object.entries(tags || {})
+      .map(([k, v]) => h('span', {class: 'badge text-bg-light border tag'}, `${k}:${v}`));
 }
 
 export function table(headers, rows, attrs = {}) {
-  return h('table', {class: 'table table-sm align-middle', ...attrs},
-    h('thead', {}, h('tr', {}, headers.map((name) => h('th', {}, name)))),
-    h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell))))));
+  return h(
+      'table', {class: 'table table-sm align-middle', ...attrs},
+      h('thead', {}, h('tr', {}, headers.map((name) => h('th', {}, name)))),
+      h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell))))));
 }
 
 export function alert(kind, ...children) {
@@ -80,5 +81,6 @@ export function ageText(seconds) {
 export function time(text) {
   if (!text) return '';
   const t = new Date(text);
-  return Number.isNaN(t.getTime()) ? text : t.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return Number.isNaN(t.getTime()) ? text :
+                                     t.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }

@@ -1,6 +1,7 @@
 // The lineage of a catalog as a graph: data source -> feature view -> on-demand view ->
-// feature service, with push sources after the batch source they append to. Pure functions
-// of the catalog, so the graph drawn is exactly what the definitions say.
+// feature service, with push sources after the batch source they append to, and entities
+// before the views keyed by them. Pure functions of the catalog, so the graph drawn is exactly
+// what the definitions say.
 
 export function nodeId(kind, name) {
   return `${kind}:${name}`;
@@ -10,9 +11,13 @@ export function buildGraph(catalog) {
   const nodes = new Map();
   const edges = [];
   const add = (kind, object) => nodes.set(nodeId(kind, object.name), {
-    id: nodeId(kind, object.name), kind, name: object.name, object,
+    id: nodeId(kind, object.name),
+    kind,
+    name: object.name,
+    object,
   });
   const objects = catalog.objects;
+  objects.entities.forEach((o) => add('entities', o));
   objects['data-sources'].forEach((o) => add('data-sources', o));
   objects['feature-views'].forEach((o) => add('feature-views', o));
   objects['on-demand-feature-views'].forEach((o) => add('on-demand-feature-views', o));
@@ -24,8 +29,9 @@ export function buildGraph(catalog) {
     }
   };
   // A projection names a feature view or an on-demand view.
-  const view = (name) => (nodes.has(nodeId('feature-views', name)) ?
-    nodeId('feature-views', name) : nodeId('on-demand-feature-views', name));
+  const view = (name) =>
+      (nodes.has(nodeId('feature-views', name)) ? nodeId('feature-views', name) :
+                                                  nodeId('on-demand-feature-views', name));
   for (const source of objects['data-sources']) {
     if (source.push && source.push.batch_source) {
       link(nodeId('data-sources', source.push.batch_source), nodeId('data-sources', source.name));
@@ -35,6 +41,7 @@ export function buildGraph(catalog) {
     const to = nodeId('feature-views', fv.name);
     if (fv.batch_source) link(nodeId('data-sources', fv.batch_source), to);
     if (fv.stream_source) link(nodeId('data-sources', fv.stream_source), to);
+    for (const e of fv.entities || []) link(nodeId('entities', e), to);
   }
   for (const odfv of objects['on-demand-feature-views']) {
     const to = nodeId('on-demand-feature-views', odfv.name);
@@ -85,7 +92,8 @@ export function layout(graph, ids) {
     if (!changed) break;
   }
   let last = 0;
-  for (const [id, d] of depth) if (graph.nodes.get(id).kind !== 'feature-services') last = Math.max(last, d);
+  for (const [id, d] of depth)
+    if (graph.nodes.get(id).kind !== 'feature-services') last = Math.max(last, d);
   for (const id of keep) {
     if (graph.nodes.get(id).kind === 'feature-services') depth.set(id, last + 1);
   }
@@ -96,5 +104,10 @@ export function layout(graph, ids) {
   }
   const place = new Map();
   columns.forEach((column, x) => (column || []).forEach((id, y) => place.set(id, {x, y})));
-  return {place, edges, columns: columns.length, rows: Math.max(0, ...columns.map((c) => (c || []).length))};
+  return {
+    place,
+    edges,
+    columns: columns.length,
+    rows: Math.max(0, ...columns.map((c) => (c || []).length))
+  };
 }

@@ -15,22 +15,47 @@ export function freshness(view) {
   return {cls: 'fresh-ok', text: 'fresh'};
 }
 
+// The chart of the page shown, drawn once its canvas is in the page (mountHealth) and
+// destroyed when the page goes (unmountHealth).
 let chart = null;
+const chartData = new WeakMap();  // canvas -> views
 
-function drawChart(canvas, views) {
+export function unmountHealth() {
   if (chart) chart.destroy();
   chart = null;
+}
+
+export function mountHealth(root) {
+  const canvas = root.querySelector('#freshness-chart');
+  if (canvas && chartData.has(canvas)) drawChart(canvas, chartData.get(canvas));
+}
+
+// Rows per second with the digits that say something: 0.0012, 0.5, 12, 1234.
+export function rateText(rate) {
+  if (rate === 0) return '0';
+  return rate >= 100 ? rate.toFixed(0) : rate.toPrecision(2);
+}
+
+function drawChart(canvas, views) {
+  unmountHealth();
   if (!window.Chart) return;
   const known = views.filter((v) => v.ttl_seconds && v.newest_event_age_seconds !== undefined);
   chart = new window.Chart(canvas, {
     type: 'bar',
     data: {
       labels: known.map((v) => v.name),
-      datasets: [{label: 'age of the newest event, % of TTL', backgroundColor: '#2e8b57',
-                  data: known.map((v) => Math.round(1000 * v.newest_event_age_seconds / v.ttl_seconds) / 10)}],
+      datasets: [{
+        label: 'age of the newest event, % of TTL',
+        backgroundColor: '#2e8b57',
+        data: known.map((v) => Math.round(1000 * v.newest_event_age_seconds / v.ttl_seconds) / 10)
+      }],
     },
-    options: {indexAxis: 'y', animation: false, maintainAspectRatio: false,
-              scales: {x: {beginAtZero: true, suggestedMax: 100}}},
+    options: {
+      indexAxis: 'y',
+      animation: false,
+      maintainAspectRatio: false,
+      scales: {x: {beginAtZero: true, suggestedMax: 100}}
+    },
   });
 }
 
@@ -38,9 +63,19 @@ function progress(job) {
   const total = job.tasks_total || 0;
   const done = (job.tasks_succeeded || 0) + (job.tasks_failed || 0);
   const pct = total ? Math.round(100 * done / total) : 0;
-  const bar = h('div', {class: `progress-bar${job.tasks_failed ? ' bg-danger' : ''}`, dataset: {pct}}, `${done}/${total}`);
+  const bar =
+      h('div', {class: `progress-bar${job.tasks_failed ? ' bg-danger' : ''}`, dataset: {pct}},
+        `${done}/${total}`);
   bar.style.width = `${pct}%`;  // through the DOM: the page's CSP allows no style attribute
-  return h('div', {class: 'progress', role: 'progressbar', 'aria-valuenow': pct, 'aria-valuemin': 0, 'aria-valuemax': 100}, bar);
+  return h(
+      'div', {
+        class: 'progress',
+        role: 'progressbar',
+        'aria-valuenow': pct,
+        'aria-valuemin': 0,
+        'aria-valuemax': 100
+      },
+      bar);
 }
 
 export async function healthPage(project) {
@@ -48,29 +83,46 @@ export async function healthPage(project) {
   const views = data.feature_views || [];
   const viewRows = views.map((v) => {
     const f = freshness(v);
-    return [h('a', {href: `#/p/${encodeURIComponent(project)}/k/feature-views/${encodeURIComponent(v.name)}`}, v.name),
+    return [
+      h('a',
+        {href: `#/p/${encodeURIComponent(project)}/k/feature-views/${encodeURIComponent(v.name)}`},
+        v.name),
       v.ttl_seconds ? ageText(v.ttl_seconds) : 'none',
       v.newest_event_age_seconds === undefined ? '' : ageText(v.newest_event_age_seconds),
       h('span', {class: f.cls, dataset: {freshness: v.name}}, f.text),
-      h('span', {dataset: {rate: v.name}},
-        v.pushed_rows_per_second === undefined ? '' : v.pushed_rows_per_second.toFixed(1)),
-      String(v.dead_letters || 0)];
+      v.pushed_rows_per_second === undefined ?
+          h('span', {dataset: {rate: v.name}}, '') :
+          h('span', {dataset: {rate: v.name, raw: v.pushed_rows_per_second}},
+            rateText(v.pushed_rows_per_second)),
+      `${data.dead_letters_capped ? '≥' : ''}${v.dead_letters || 0}`
+    ];
   });
-  const jobRows = (data.jobs || []).map((j) => [h('code', {}, (j.job_id || '').slice(0, 8)), j.kind || '',
-    j.state || '', ((j.ranges || []).map((r) => r.feature_view)).join(', '), progress(j),
-    String(j.rows_written || 0), time(j.created_time), j.created_by || '', j.error || j.last_task_error || '']);
+  const jobRows =
+      (data.jobs || [])
+          .map(
+              (j) =>
+                  [h('code', {}, (j.job_id || '').slice(0, 8)), j.kind || '', j.state || '',
+                   ((j.ranges || []).map((r) => r.feature_view)).join(', '), progress(j),
+                   String(j.rows_written || 0), time(j.created_time), j.created_by || '',
+                   j.error || j.last_task_error || '']);
   const canvas = h('canvas', {id: 'freshness-chart', 'aria-label': 'freshness chart'});
   const out = [
     h('h1', {class: 'h3'}, 'Health'),
     (data.errors || []).map((e) => alert('warning', e)),
     h('p', {class: 'small text-secondary'}, `As of ${time(data.sampled_at)}; refreshed every 5 s.`),
-    table(['feature view', 'TTL', 'newest event online', 'freshness', 'pushed rows/s', 'dead letters'], viewRows, {id: 'views'}),
+    table(
+        [
+          'feature view', 'TTL', 'newest event online', 'freshness', 'pushed rows/s', 'dead letters'
+        ],
+        viewRows, {id: 'views'}),
     h('div', {class: 'chart-box mb-3'}, canvas),
     h('h2', {class: 'h5'}, 'Materialization jobs'),
-    jobRows.length ? table(['job', 'kind', 'state', 'views', 'tasks', 'rows written', 'created', 'by', 'error'], jobRows, {id: 'jobs'}) :
-      h('p', {}, 'No jobs.'),
+    jobRows.length ?
+        table(
+            ['job', 'kind', 'state', 'views', 'tasks', 'rows written', 'created', 'by', 'error'],
+            jobRows, {id: 'jobs'}) :
+        h('p', {}, 'No jobs.'),
   ];
-  // Drawn once the canvas is in the page.
-  setTimeout(() => drawChart(canvas, views), 0);
+  chartData.set(canvas, views);
   return out;
 }

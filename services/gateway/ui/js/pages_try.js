@@ -6,11 +6,25 @@ import {alert, h, replace, table, time} from './dom.js';
 
 const NUMERIC = new Set(['INT32', 'INT64', 'FLOAT', 'DOUBLE', 'UNIX_TIMESTAMP']);
 
-// "1001, 1002" as a column of the entity's type.
-export function parseColumn(text, type) {
+// "1001, 1002" as a column of the entity's type; throws naming `field` and the entry that is
+// not of it.
+export function parseColumn(field, text, type) {
   const items = text.split(',').map((s) => s.trim()).filter((s) => s.length);
-  if (type === 'BOOL') return items.map((s) => s === 'true');
-  return NUMERIC.has(type) ? items.map(Number) : items;
+  if (type === 'BOOL') {
+    const bad = items.find((s) => s !== 'true' && s !== 'false');
+    if (bad !== undefined) throw new Error(`${field}: '${bad}' is not true or false`);
+    return items.map((s) => s === 'true');
+  }
+  if (!NUMERIC.has(type)) return items;
+  const bad = items.find((s) => !Number.isFinite(Number(s)));
+  if (bad !== undefined) throw new Error(`${field}: '${bad}' is not a number`);
+  // Integers past 2^53 would lose digits on their way through a JavaScript number.
+  const big = items.find((s) => /^-?\d+$/.test(s) && !Number.isSafeInteger(Number(s)));
+  if (big !== undefined) {
+    throw new Error(`${field}: '${
+        big}' is beyond 2^53, which this page cannot send exactly (use POST /get-online-features)`);
+  }
+  return items.map(Number);
 }
 
 // Entity keys carry no event time (Feast sends the epoch for them).
@@ -43,7 +57,8 @@ function inputsFor(catalog, viewNames) {
       for (const s of odfvs.get(name).sources || []) {
         if (s.feature_view) visit(s.feature_view.feature_view);
         const rs = s.request_source && sources.get(s.request_source);
-        if (rs && rs.request) for (const f of rs.request.schema || []) requests.set(f.name, f.dtype);
+        if (rs && rs.request)
+          for (const f of rs.request.schema || []) requests.set(f.name, f.dtype);
       }
     }
   };
@@ -54,13 +69,16 @@ function inputsFor(catalog, viewNames) {
 export async function tryPage(project) {
   const catalog = await loadCatalog(project);
   const services = catalog.objects['feature-services'];
-  const features = [...catalog.objects['feature-views'], ...catalog.objects['on-demand-feature-views']]
-    .flatMap((v) => (v.schema || []).map((f) => `${v.name}:${f.name}`));
+  const features = [
+    ...catalog.objects['feature-views'], ...catalog.objects['on-demand-feature-views']
+  ].flatMap((v) => (v.schema || []).map((f) => `${v.name}:${f.name}`));
   const result = h('div', {id: 'try-result'});
   const inputs = h('div', {id: 'try-inputs'});
-  const what = h('select', {class: 'form-select', name: 'what', id: 'try-what', 'aria-label': 'features to read'},
-    services.map((s) => h('option', {value: `service:${s.name}`}, `feature service ${s.name}`)),
-    features.map((f) => h('option', {value: `feature:${f}`}, f)));
+  const what =
+      h('select',
+        {class: 'form-select', name: 'what', id: 'try-what', 'aria-label': 'features to read'},
+        services.map((s) => h('option', {value: `service:${s.name}`}, `feature service ${s.name}`)),
+        features.map((f) => h('option', {value: `feature:${f}`}, f)));
   const refreshInputs = () => {
     const [type, name] = what.value.split(/:(.*)/s);
     const views = type === 'service' ?
@@ -79,10 +97,17 @@ export async function tryPage(project) {
   const run = async (e) => {
     e.preventDefault();
     const body = {project, entities: {}};
-    for (const input of inputs.querySelectorAll('[data-key]')) body.entities[input.dataset.key] = parseColumn(input.value, input.dataset.type);
     const request = {};
-    for (const input of inputs.querySelectorAll('[data-request]')) {
-      if (input.value.trim()) request[input.dataset.request] = parseColumn(input.value, input.dataset.type);
+    try {
+      for (const input of inputs.querySelectorAll('[data-key]')) {
+        body.entities[input.dataset.key] = parseColumn(input.dataset.key, input.value, input.dataset.type);
+      }
+      for (const input of inputs.querySelectorAll('[data-request]')) {
+        if (input.value.trim()) request[input.dataset.request] = parseColumn(input.dataset.request, input.value, input.dataset.type);
+      }
+    } catch (err) {
+      replace(result, alert('danger', err.message));
+      return;
     }
     if (Object.keys(request).length) body.request_context = request;
     const [type, name] = what.value.split(/:(.*)/s);
