@@ -52,6 +52,7 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   config::Reader ui = gateway.Section("ui");
   c.ui.enabled = ui.Bool("enabled", c.ui.enabled) && !c.http.address.empty();
   c.ui.dir = ui.String("dir", "");
+  c.ui.address = ui.Address("address", "");
   c.ui.vendor_dir = ui.String("vendor_dir", c.ui.vendor_dir);
   c.ui.metrics_urls = ui.StringList("metrics");
   c.ui.metrics_timeout = ui.Duration("metrics_timeout", c.ui.metrics_timeout,

@@ -32,6 +32,7 @@
 //       failures: {rate: 20, burst: 100}   # failed authentications per client address
 //     ui:                              # the discovery UI at /ui on the HTTP door
 //       enabled: true
+//       address: 0.0.0.0:6567          # browsers refuse 6566: the HTTP door here too
 //       dir: ""                        # default: beside the binary, else /usr/share/granary/ui
 //       vendor_dir: /usr/share/javascript   # Debian's libjs-bootstrap5 and libjs-chart.js
 //       metrics: [http://127.0.0.1:9573/metrics]   # the materializers', for the health page;

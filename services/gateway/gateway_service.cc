@@ -116,6 +116,16 @@ absl::Status Build(const GatewayConfig& config, server::ServiceHost& host) {
                         [api](const HttpRequest& request) { return api->Handle(request); }));
     base::LogInfo("http listening").With("port", http->port());
     host.OnStop([http] { http->Stop(); });
+    if (config.ui.enabled && !config.ui.address.empty()) {
+      HttpServerOptions browsers = config.http;
+      browsers.address = config.ui.address;
+      ASSIGN_OR_RETURN(
+          std::shared_ptr<HttpServer> ui,
+          StartHttpServer(config.http_library, browsers,
+                          [api](const HttpRequest& request) { return api->Handle(request); }));
+      base::LogInfo("ui listening").With("port", ui->port());
+      host.OnStop([ui] { ui->Stop(); });
+    }
   }
 
   // Nothing can be authorized without the registry's permissions, so it gates health. The

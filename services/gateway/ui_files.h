@@ -21,6 +21,10 @@ namespace granary::gateway {
 
 struct UiOptions {
   bool enabled = true;
+  // A second address the HTTP door (UI and API alike) listens on, for browsers: Chrome and
+  // Firefox refuse port 6566 (the SANE scanner port on their blocked list), Feast's HTTP port.
+  // Empty: none.
+  std::string address;
   // The UI's own files; empty: beside the binary (Bazel's runfiles), else /usr/share/granary/ui.
   std::string dir;
   // Debian's browser libraries.

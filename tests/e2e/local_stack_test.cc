@@ -100,10 +100,12 @@ class LocalStackTest : public ::testing::Test {
                     "for f in ", home_, "/pids/*.pid; do p=$(cat \"$f\" 2>/dev/null) && ",
                     "kill -9 -- \"-$p\" \"$p\" 2>/dev/null; done; d=$(readlink -f ", home_,
                     "/postgres); case \"$d\" in /tmp/granary-postgres-*) rm -rf \"$d\";; esac")));
-    ASSERT_OK_AND_ASSIGN(std::vector<int> ports, PickFreePorts(14));
+    ASSERT_OK_AND_ASSIGN(std::vector<int> ports, PickFreePorts(15));
     size_t next = 0;
     http_port_ = ports[next++];
     env_.push_back(absl::StrCat("GRANARY_GATEWAY_HTTP_PORT=", http_port_));
+    ui_port_ = ports[next++];
+    env_.push_back(absl::StrCat("GRANARY_GATEWAY_UI_PORT=", ui_port_));
     for (const char* name : {"redis", "postgres", "nats"}) {
       ports_[name] = ports[next++];
       env_.push_back(absl::StrCat("GRANARY_", Upper(name), "_PORT=", ports_[name]));
@@ -176,6 +178,7 @@ class LocalStackTest : public ::testing::Test {
   std::map<std::string, int> ports_;
   std::map<std::string, int> metrics_ports_;
   int http_port_ = 0;
+  int ui_port_ = 0;
   std::string last_output_;
   int runs_ = 0;
   std::unique_ptr<ProcessGuard> guard_;
@@ -490,6 +493,12 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   // The HTTP door documents itself.
   ASSERT_OK_AND_ASSIGN(std::string docs, HttpGet("127.0.0.1", http_port_, "/docs"));
   EXPECT_THAT(docs, HasSubstr("/get-online-features"));
+  // The UI, on the port browsers accept, where `granary ui` says it is.
+  ASSERT_EXIT_CODE(Run({"tools/cli/granary", "ui", "--no-open"}), 0);
+  const std::string ui_url = absl::StrCat("http://127.0.0.1:", ui_port_, "/ui/");
+  EXPECT_THAT(last_output_, HasSubstr(ui_url));
+  ASSERT_OK_AND_ASSIGN(std::string page, HttpGet("127.0.0.1", ui_port_, "/ui/"));
+  EXPECT_THAT(page, HasSubstr("<title>Granary</title>"));
 
   // Each /metrics has per-method request counters and latency histograms: the status calls
   // above went through every service's health endpoint.

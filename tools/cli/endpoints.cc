@@ -54,9 +54,10 @@ absl::StatusOr<Endpoints> ResolveEndpoints(const EndpointFlags& flags, const End
   e.ingestion = First({&o.ingestion, &from_file.ingestion, &repo.ingestion, &e.gateway});
   e.materializer =
       First({&o.materializer, &from_file.materializer, &repo.materializer, &e.gateway});
-  // The gateway's HTTP door listens beside its gRPC port, on 6566 unless the file says.
+  // Beside the gateway's gRPC port, on its browsers' port (6567: browsers refuse Feast's HTTP
+  // port 6566) unless the file says.
   const std::string derived =
-      absl::StrCat("http://", e.gateway.substr(0, e.gateway.rfind(':')), ":6566/ui/");
+      absl::StrCat("http://", e.gateway.substr(0, e.gateway.rfind(':')), ":6567/ui/");
   e.ui = First({&o.ui, &from_file.ui, &derived});
   return e;
 }

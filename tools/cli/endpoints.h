@@ -8,7 +8,7 @@
 //   endpoints:
 //     gateway: 127.0.0.1:6565
 //     registry: 127.0.0.1:6570     # optional: this one straight to its service
-//     ui: http://127.0.0.1:6566/ui/   # optional: the gateway's UI (`granary ui`)
+//     ui: http://127.0.0.1:6567/ui/   # optional: the gateway's UI (`granary ui`)
 //
 // `tools/dev up` writes one to .granary/endpoints.yaml.
 #ifndef GRANARY_TOOLS_CLI_ENDPOINTS_H_
@@ -35,8 +35,8 @@ struct Endpoints {
   // (name, address) in a fixed order, for listing.
   std::vector<std::pair<std::string, std::string>> All() const;
 
-  // The UI's URL; resolved from the endpoints file's `ui`, else the gateway's host on the
-  // HTTP port (6566). Not one of All(): it is no gRPC service.
+  // The UI's URL; resolved from the endpoints file's `ui`, else the gateway's host on its
+  // browsers' port (6567). Not one of All(): it is no gRPC service.
   std::string ui;
 };
 

@@ -88,11 +88,11 @@ TEST(EndpointsTest, BadFileIsAnErrorNamingTheKey) {
 TEST(EndpointsTest, TheUiIsTheGatewaysHostOnTheHttpPortUnlessTheFileSays) {
   unsetenv("GRANARY_ENDPOINTS");
   ASSERT_OK_AND_ASSIGN(Endpoints e, ResolveEndpoints({}));
-  EXPECT_EQ(e.ui, "http://127.0.0.1:6566/ui/");
+  EXPECT_EQ(e.ui, "http://127.0.0.1:6567/ui/");
   EndpointFlags flags;
   flags.overrides.gateway = "gateway.example:6565";
   ASSERT_OK_AND_ASSIGN(e, ResolveEndpoints(flags));
-  EXPECT_EQ(e.ui, "http://gateway.example:6566/ui/");
+  EXPECT_EQ(e.ui, "http://gateway.example:6567/ui/");
   flags.file = Write("ui.yaml", "endpoints: {ui: 'http://127.0.0.1:16566/ui/'}\n");
   ASSERT_OK_AND_ASSIGN(e, ResolveEndpoints(flags));
   EXPECT_EQ(e.ui, "http://127.0.0.1:16566/ui/");

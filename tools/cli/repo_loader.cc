@@ -74,8 +74,8 @@ std::vector<fs::path> DefinitionFiles(const std::string& dir) {
     const bool top = p.parent_path() == fs::path(dir);
     const std::string name = p.filename().string();
     if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml") &&
-        !(top && (name == kRepoConfigFile || name == "deploy.yaml" ||
-                  name == "compose.override.yaml"))) {
+        !(top &&
+          (name == kRepoConfigFile || name == "deploy.yaml" || name == "compose.override.yaml"))) {
       files.push_back(p);
     }
   }

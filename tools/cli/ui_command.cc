@@ -49,7 +49,7 @@ void AddUiCommand(CLI::App& app, int* exit_code) {
       app.add_subcommand("ui", "Print the URL of the gateway's UI and open it in a browser");
   cmd->add_option("--url", s->url,
                   "The UI's URL (default: the endpoints file's ui, else the "
-                  "gateway's host on port 6566)");
+                  "gateway's host on port 6567)");
   cmd->add_flag("--no-open", s->no_open, "Only print the URL");
   cmd->callback([cmd, s, exit_code] {
     GlobalFlags globals = GlobalFlagsOf(cmd);

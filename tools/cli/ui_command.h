@@ -1,7 +1,7 @@
 // `granary ui`: the URL of the gateway's UI (the local stack's unless the endpoints file or
 // --url says otherwise), opened in a browser when one is available.
 //
-//   granary ui             # prints http://127.0.0.1:6566/ui/ and opens it
+//   granary ui             # prints http://127.0.0.1:6567/ui/ and opens it
 //   granary ui --no-open   # only prints it
 #ifndef GRANARY_TOOLS_CLI_UI_COMMAND_H_
 #define GRANARY_TOOLS_CLI_UI_COMMAND_H_

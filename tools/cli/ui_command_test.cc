@@ -17,9 +17,9 @@ TEST(UiCommandTest, PrintsTheUrlAndOpensItWhenAsked) {
     opened.push_back(url);
     return true;
   };
-  EXPECT_EQ(RunUi({.url = "http://127.0.0.1:6566/ui/"}, {out, err}, opener), 0);
-  EXPECT_EQ(out.str(), "http://127.0.0.1:6566/ui/\n");
-  EXPECT_EQ(opened, std::vector<std::string>{"http://127.0.0.1:6566/ui/"});
+  EXPECT_EQ(RunUi({.url = "http://127.0.0.1:6567/ui/"}, {out, err}, opener), 0);
+  EXPECT_EQ(out.str(), "http://127.0.0.1:6567/ui/\n");
+  EXPECT_EQ(opened, std::vector<std::string>{"http://127.0.0.1:6567/ui/"});
   EXPECT_THAT(err.str(), HasSubstr("opened in your browser"));
   EXPECT_THAT(err.str(), HasSubstr("granary token"));
 }
@@ -42,7 +42,7 @@ TEST(UiCommandTest, NoOpenOrNoBrowserOnlyPrints) {
 TEST(UiCommandTest, WithoutADisplayNoBrowserIsStarted) {
   unsetenv("DISPLAY");
   unsetenv("WAYLAND_DISPLAY");
-  EXPECT_FALSE(OpenWithXdg("http://127.0.0.1:6566/ui/"));
+  EXPECT_FALSE(OpenWithXdg("http://127.0.0.1:6567/ui/"));
 }
 
 }  // namespace
