@@ -110,9 +110,16 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
   auto parsed_or = ParseUrl(request.url, request.allow_plain_http);
   if (!parsed_or.ok()) return parsed_or.status();
   const ParsedUrl& url = *parsed_or;
-  // Plain http to another host carries nothing secret: no credentials over it.
+  // Plain http to another host carries nothing secret: no credentials over it (neither a
+  // header nor user:password in the URL).
   if (request.allow_plain_http && !url.loopback &&
       absl::StartsWithIgnoreCase(request.url, "http:")) {
+    const size_t authority = request.url.find("://") + 3;
+    const size_t end = request.url.find_first_of("/?#", authority);
+    if (request.url.substr(authority, end - authority).find('@') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(url.display, ": no credentials over plain http; use https"));
+    }
     for (const auto& [name, value] : request.headers) {
       if (absl::EqualsIgnoreCase(name, "authorization")) {
         return absl::InvalidArgumentError(
@@ -166,7 +173,8 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
     if (set == CURLE_OK) set = rc;
   };
   opt(curl_easy_setopt(c, CURLOPT_URL, request.url.c_str()));
-  opt(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, url.loopback ? "http,https" : "https"));
+  const bool plain_ok = url.loopback || request.allow_plain_http;
+  opt(curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain_ok ? "http,https" : "https"));
   opt(curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L));
   // Signals would be unsafe in a multi-threaded server; timeouts still hold with the threaded
   // resolver Debian's libcurl uses.
@@ -180,7 +188,8 @@ absl::StatusOr<HttpResponse> HttpFetch(const HttpRequest& request) {
   opt(curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get()));
   opt(curl_easy_setopt(c, CURLOPT_USERAGENT, "granary-auth"));
   // A proxy configured for the host's egress must never see loopback traffic.
-  if (url.loopback) opt(curl_easy_setopt(c, CURLOPT_NOPROXY, "*"));
+  // Loopback, and plain http inside a cluster (metrics), never through a proxy.
+  if (plain_ok) opt(curl_easy_setopt(c, CURLOPT_NOPROXY, "*"));
   if (!request.ca_file.empty()) opt(curl_easy_setopt(c, CURLOPT_CAINFO, request.ca_file.c_str()));
 
   if (request.method == "GET" && request.body.empty()) {

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
 #include "libs/base/cpus.h"
 
 namespace granary::gateway {
@@ -62,6 +66,20 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   c.ui.oidc_issuer = oidc.String("issuer", c.auth.issuer);
   c.ui.oidc_scope = oidc.String("scope", c.ui.oidc_scope);
   c.ui.connect_origins = oidc.StringList("connect");
+  for (const std::string& origin : c.ui.connect_origins) {
+    // Goes into the page's CSP as is: scheme://host[:port] and nothing else.
+    const size_t start = absl::StartsWith(origin, "https://")  ? 8
+                         : absl::StartsWith(origin, "http://") ? 7
+                                                               : std::string::npos;
+    const bool ok = start != std::string::npos && start < origin.size() &&
+                    std::all_of(origin.begin() + start, origin.end(), [](char c) {
+                      return absl::ascii_isalnum(c) || c == '.' || c == '-' || c == ':';
+                    });
+    if (!ok) {
+      oidc.AddError("connect",
+                    absl::StrCat("'", origin, "' is not an origin (https://host[:port])"));
+    }
+  }
   if (!c.ui.oidc_client_id.empty() && c.ui.oidc_issuer.empty()) {
     oidc.AddError("issuer", "required with client_id (or set auth.issuer)");
   }

@@ -310,10 +310,13 @@ void AddDataRoutes(const std::function<void(std::string, Route)>& add) {
               return plan;
             },
             KeepDescribable(&mat::ListJobsResponse::mutable_jobs)});
-  add(jobs + "CancelJob", Route{Upstream::kMaterializer, false, false,
-                                OnJob<mat::CancelJobRequest>(Permission::UPDATE)});
-  add(jobs + "WatchJob", Route{Upstream::kMaterializer, false, true,
-                               OnJob<mat::WatchJobRequest>(Permission::DESCRIBE)});
+  // Their answers are the job too: kept from a caller who may not see every view it covers.
+  add(jobs + "CancelJob",
+      Route{Upstream::kMaterializer, false, false, OnJob<mat::CancelJobRequest>(Permission::UPDATE),
+            RequireDescribable<mat::Job>});
+  add(jobs + "WatchJob",
+      Route{Upstream::kMaterializer, false, true, OnJob<mat::WatchJobRequest>(Permission::DESCRIBE),
+            RequireDescribable<mat::Job>});
   add(jobs + "GetHistoricalFeatures", Route{Upstream::kMaterializer, false, true, PlanHistorical});
 
   const std::string letters = "/granary.deadletter.v1.DeadLetterService/";

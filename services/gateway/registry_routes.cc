@@ -197,8 +197,13 @@ absl::Status FilterHistory(std::string* bytes, const AccessPlan& plan, const aut
   for (auto& entry : *entries) {
     const int changes = entry.diff().changes_size();
     KeepDescribableChanges(entry.mutable_diff(), plan.project, who, authorizer);
-    // An entry of hidden changes only goes too: its time, author and comment would tell of them.
-    if (changes > 0 && entry.diff().changes_size() == 0) entry.clear_version();
+    // An entry of hidden changes only goes: its time, author and comment would tell of them.
+    // One that lost some keeps its time and author, not its comment (which may name them).
+    if (changes > 0 && entry.diff().changes_size() == 0) {
+      entry.clear_version();
+    } else if (entry.diff().changes_size() < changes) {
+      entry.clear_comment();
+    }
   }
   auto end = std::stable_partition(entries->begin(), entries->end(),
                                    [](const v1::HistoryEntry& e) { return e.version() != 0; });

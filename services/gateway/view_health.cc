@@ -28,19 +28,22 @@ absl::StatusOr<std::vector<std::string>> GetAddrInfo(const std::string& host) {
   addrinfo* found = nullptr;
   int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
   if (rc != 0) return absl::UnavailableError(absl::StrCat("cannot resolve: ", gai_strerror(rc)));
-  std::set<std::string> addresses;
+  // One address per pod: IPv4 where there is one (a dual-stack name has both, and reading a
+  // pod twice would count its rate twice), else IPv6.
+  std::set<std::string> v4, v6;
   for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
     if (a->ai_family == AF_INET) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof(text));
-      addresses.insert(text);
+      v4.insert(text);
     } else if (a->ai_family == AF_INET6) {
       inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text,
                 sizeof(text));
-      addresses.insert(absl::StrCat("[", text, "]"));
+      v6.insert(absl::StrCat("[", text, "]"));
     }
   }
   freeaddrinfo(found);
+  const std::set<std::string>& addresses = v4.empty() ? v6 : v4;
   return std::vector<std::string>(addresses.begin(), addresses.end());
 }
 
@@ -78,14 +81,20 @@ std::vector<ViewHealth::Read> ViewHealth::ReadAll() {
       reads.push_back({url, fetch_(url)});
       continue;
     }
-    // dns+http://host:port/path: every address of host, now.
+    // dns+http://host:port/path: every address of host, now. The host may be [IPv6].
     const std::string rest = url.substr(sizeof(kDnsScheme) - 1);
-    const size_t slash = rest.find('/');
+    const size_t slash = rest.find_first_of("/?");
     const std::string authority = rest.substr(0, slash);
     const std::string path = slash == std::string::npos ? "/metrics" : rest.substr(slash);
+    const size_t bracket = authority.rfind(']');
     const size_t colon = authority.rfind(':');
-    const std::string host = authority.substr(0, colon);
-    const std::string port = colon == std::string::npos ? "" : authority.substr(colon);
+    const bool has_port =
+        colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+    std::string host = has_port ? authority.substr(0, colon) : authority;
+    const std::string port = has_port ? authority.substr(colon) : "";
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
     absl::StatusOr<std::vector<std::string>> addresses = resolve_(host);
     if (!addresses.ok() || addresses->empty()) {
       reads.push_back(
@@ -97,6 +106,11 @@ std::vector<ViewHealth::Read> ViewHealth::ReadAll() {
       reads.push_back({one, fetch_(one)});
     }
   }
+  // An endpoint reached by two entries is read and counted once.
+  std::set<std::string> seen;
+  reads.erase(std::remove_if(reads.begin(), reads.end(),
+                             [&seen](const Read& r) { return !seen.insert(r.endpoint).second; }),
+              reads.end());
   return reads;
 }
 
@@ -113,6 +127,7 @@ HealthSample ViewHealth::Sample() {
     }
     reading_ = true;
   }
+  // Nothing in the read throws (errors are statuses), so reading_ is always cleared below.
   std::vector<Read> reads = ReadAll();
   absl::MutexLock lock(&mu_);
   // Stamped when the read ended: a slow read is not older than it looks.

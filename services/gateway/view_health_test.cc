@@ -159,13 +159,44 @@ TEST(ViewHealthTest, WhileOneReadRunsOtherCallersGetTheLastFigures) {
   HealthSample slow;
   std::thread reader([&] { slow = health.Sample(); });
   entered.WaitForNotification();
-  // The read is stuck at the endpoint: this caller does not wait for it.
-  HealthSample meanwhile = health.Sample();
+  // The read is stuck at the endpoint: this caller does not wait for it (bounded, so that a
+  // caller that did wait fails the test instead of hanging it).
+  HealthSample meanwhile;
+  absl::Notification answered;
+  std::thread other([&] {
+    meanwhile = health.Sample();
+    answered.Notify();
+  });
+  const bool without_waiting = answered.WaitForNotificationWithTimeout(absl::Seconds(30));
+  release.Notify();
+  other.join();
+  ASSERT_TRUE(without_waiting);
   EXPECT_EQ(meanwhile.sampled_at, first.sampled_at);
   EXPECT_EQ(meanwhile.views[kPV].newest_event_age_seconds, 30);
-  release.Notify();
   reader.join();
   EXPECT_EQ(slow.views[kPV].newest_event_age_seconds, 1);
+}
+
+TEST(ViewHealthTest, DnsUrlsTakeAnIpv6HostAPortAndAPathOrNot) {
+  std::vector<std::string> hosts, urls;
+  ViewHealth health(
+      {"dns+http://[fd00::1]:9573/m", "dns+http://materializers", "dns+http://materializers"},
+      absl::Seconds(1),
+      [&](const std::string& url) -> absl::StatusOr<std::string> {
+        urls.push_back(url);
+        return Metrics(1, 1);
+      },
+      nullptr,
+      [&](const std::string& host) -> absl::StatusOr<std::vector<std::string>> {
+        hosts.push_back(host);
+        return std::vector<std::string>{host == "materializers" ? "10.0.0.9" : "[fd00::1]"};
+      });
+  HealthSample sample = health.Sample();
+  EXPECT_TRUE(sample.errors.empty());
+  EXPECT_EQ(hosts, (std::vector<std::string>{"fd00::1", "materializers", "materializers"}));
+  // Read as many times as named, counted once each.
+  EXPECT_EQ(urls, (std::vector<std::string>{"http://[fd00::1]:9573/m", "http://10.0.0.9/metrics",
+                                            "http://10.0.0.9/metrics"}));
 }
 
 }  // namespace

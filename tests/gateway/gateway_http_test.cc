@@ -318,6 +318,8 @@ TEST_F(GatewayHttpTest, HistoryJobsAndHealthRoutesCheckTheirInputAndFilterWhatTh
   history = Get(base + "/history", project_only);
   ASSERT_TRUE(history);
   ASSERT_EQ(history->status, 200) << history->body;
+  // The project's own creation is one it may see.
+  EXPECT_FALSE(json::parse(history->body).value("entries", json::array()).empty());
   for (const json& entry : json::parse(history->body).value("entries", json::array())) {
     EXPECT_FALSE(entry["diff"].value("changes", json::array()).empty()) << entry.dump();
   }
@@ -331,6 +333,17 @@ TEST_F(GatewayHttpTest, HistoryJobsAndHealthRoutesCheckTheirInputAndFilterWhatTh
   grpc::Status status = materialization::v1::MaterializationService::NewStub(stack().channel())
                             ->GetJob(&ctx, get, &got);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  // Nor watched: the stream's first message is the job.
+  grpc::ClientContext watch_ctx;
+  GatewayStack::Authorize(watch_ctx, project_only);
+  materialization::v1::WatchJobRequest watch;
+  watch.set_job_id(job_id);
+  auto reader = materialization::v1::MaterializationService::NewStub(stack().channel())
+                    ->WatchJob(&watch_ctx, watch);
+  materialization::v1::Job seen;
+  EXPECT_FALSE(reader->Read(&seen)) << seen.DebugString();
+  grpc::Status watched = reader->Finish();
+  EXPECT_EQ(watched.error_code(), grpc::StatusCode::PERMISSION_DENIED) << watched.error_message();
 }
 
 }  // namespace

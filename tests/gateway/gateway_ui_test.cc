@@ -361,6 +361,9 @@ TEST_F(GatewayUiTest, ACallerSeesOnlyWhatItMayDescribe) {
        {"#/p/driver_stats", "#/p/driver_stats/k/feature-views", "#/p/driver_stats/search?q=driver",
         "#/p/driver_stats/lineage", "#/p/driver_stats/health", "#/p/driver_stats/try"}) {
     Go(page);
+    // The page itself, not an error in its place.
+    EXPECT_THAT(Texts(".alert-danger"), IsEmpty()) << page;
+    EXPECT_THAT(Texts("#view h1"), ::testing::Not(IsEmpty())) << page;
     auto text = browser().Run("return document.documentElement.outerHTML");
     ASSERT_TRUE(text.ok());
     for (const char* hidden :

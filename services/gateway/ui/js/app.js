@@ -96,7 +96,14 @@ function refreshHealth(mine, project, hash) {
         const fresh = await healthPage(project);
         if (mine !== generation) return;
         show(fresh, hash);
-      } catch (err) { /* the next round asks again */
+      } catch (err) {
+        // A token that expired meanwhile: the page asks for a new one. Anything else: the next
+        // round asks again.
+        if (mine === generation && err instanceof ApiError && err.status === 401) {
+          session.clear();
+          render();
+          return;
+        }
       }
     }
     if (mine === generation) refreshHealth(mine, project, hash);
@@ -128,7 +135,8 @@ async function render() {
     if (err instanceof ApiError && err.status === 401) {
       session.clear();
       whoAmI();
-      show(await loginPage(`The gateway refused the token: ${err.message}`), hash);
+      const login = await loginPage(`The gateway refused the token: ${err.message}`);
+      if (mine === generation) show(login, hash);
       return;
     }
     show(

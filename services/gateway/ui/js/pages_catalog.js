@@ -62,13 +62,19 @@ function historyTable(project, first) {
       h('button', {class: 'btn btn-sm btn-outline-secondary', type: 'button'}, 'Older changes');
   let token = first.next_page_token || '';
   more.hidden = !token;
+  const failed = h('span', {class: 'text-danger small ms-2'});
   more.addEventListener('click', async () => {
     more.disabled = true;
-    const page = await api(
-        `${projectPath(project)}/history?page_size=50&page_token=${encodeURIComponent(token)}`);
-    body.append(...(page.entries || []).map(historyRow));
-    token = page.next_page_token || '';
-    more.hidden = !token;
+    try {
+      const page = await api(
+          `${projectPath(project)}/history?page_size=50&page_token=${encodeURIComponent(token)}`);
+      body.append(...(page.entries || []).map(historyRow));
+      token = page.next_page_token || '';
+      more.hidden = !token;
+      failed.textContent = '';
+    } catch (err) {
+      failed.textContent = `${err.code || 'error'}: ${err.message}`;
+    }
     more.disabled = false;
   });
   return [
@@ -76,7 +82,7 @@ function historyTable(project, first) {
       h('thead', {},
         h('tr', {}, ['version', 'committed', 'by', 'comment', 'diff'].map((t) => h('th', {}, t)))),
       body),
-    more
+    more, failed
   ];
 }
 
@@ -104,7 +110,9 @@ export async function projectPage(project) {
     h('div', {}, tagBadges(info.tags)),
     h('div', {class: 'row row-cols-2 row-cols-md-6 g-2 my-3'}, cards),
     h('h2', {class: 'h5'}, 'History'),
-    entries.length ? historyTable(project, history) : h('p', {}, 'No history you may see.'),
+    // Entries of hidden changes are dropped from a page: older ones may still be visible.
+    entries.length || history.next_page_token ? historyTable(project, history) :
+                                                h('p', {}, 'No history you may see.'),
   ];
 }
 

@@ -30,10 +30,10 @@ export function mountHealth(root) {
   if (canvas && chartData.has(canvas)) drawChart(canvas, chartData.get(canvas));
 }
 
-// Rows per second with the digits that say something: 0.0012, 0.5, 12, 1234.
+// Rows per second with the digits that say something: 0.0012, 0.5, 12, 1,234.
+const RATE = new Intl.NumberFormat('en', {maximumSignificantDigits: 2, notation: 'standard'});
 export function rateText(rate) {
-  if (rate === 0) return '0';
-  return rate >= 100 ? rate.toFixed(0) : rate.toPrecision(2);
+  return rate >= 100 ? Math.round(rate).toLocaleString('en') : RATE.format(rate);
 }
 
 function drawChart(canvas, views) {

@@ -47,8 +47,14 @@ export async function searchPage(project, params) {
           e.preventDefault();
           const q = e.target.elements.q.value.trim();
           const t = e.target.elements.tag.value;
-          location.hash =
+          const target =
               `${base}?q=${encodeURIComponent(q)}${t ? `&tag=${encodeURIComponent(t)}` : ''}`;
+          // The same search again still shows it (a hash that does not change fires nothing).
+          if (location.hash === target) {
+            window.dispatchEvent(new HashChangeEvent('hashchange'));
+          } else {
+            location.hash = target;
+          }
         }
       },
         h('div', {class: 'col-md-6'}, h('input', {

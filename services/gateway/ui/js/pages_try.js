@@ -16,8 +16,13 @@ export function parseColumn(field, text, type) {
     return items.map((s) => s === 'true');
   }
   if (!NUMERIC.has(type)) return items;
-  const bad = items.find((s) => !Number.isFinite(Number(s)));
-  if (bad !== undefined) throw new Error(`${field}: '${bad}' is not a number`);
+  // Integers as digits only (no 1.5, 0x10 or 1e3 for an INT64 key); decimals as JSON has them.
+  const integer = type === 'INT32' || type === 'INT64' || type === 'UNIX_TIMESTAMP';
+  const shape = integer ? /^-?\d+$/ : /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+  const bad = items.find((s) => !shape.test(s));
+  if (bad !== undefined) {
+    throw new Error(`${field}: '${bad}' is not ${integer ? 'an integer' : 'a number'}`);
+  }
   // Integers past 2^53 would lose digits on their way through a JavaScript number.
   const big = items.find((s) => /^-?\d+$/.test(s) && !Number.isSafeInteger(Number(s)));
   if (big !== undefined) {
@@ -110,6 +115,10 @@ export async function tryPage(project) {
       return;
     }
     if (Object.keys(request).length) body.request_context = request;
+    if (!what.value) {
+      replace(result, alert('warning', 'Nothing to read: no feature you may see.'));
+      return;
+    }
     const [type, name] = what.value.split(/:(.*)/s);
     if (type === 'service') body.feature_service = name; else body.features = [name];
     replace(result, 'Reading…');
