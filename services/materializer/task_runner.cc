@@ -187,8 +187,10 @@ absl::Status TaskRunner::Run(const events::v1::MaterializationTask& task, int in
     }
     ASSIGN_OR_RETURN(onlinestore::WriteResult result,
                      session->WriteNewer(write, absl::Now() + options_.write_timeout));
-    if (result.written > 0) {
-      // Freshness covers views fed by materialization too, not only pushed ones.
+    if (!write.rows.empty() && result.wrong_type_rows.empty()) {
+      // Freshness covers views fed by materialization too, not only pushed ones. Rows not
+      // written were beaten by newer ones already online: Redis holds something at least this
+      // new either way (so a restarted worker's first task tells the age again).
       absl::Time newest = absl::InfinitePast();
       for (const onlinestore::RowWrite& row : write.rows) newest = std::max(newest, row.event_time);
       metrics_->RecordNewestOnline(task.project(), task.feature_view(), newest);

@@ -5,7 +5,13 @@
 // other with the same result, and a job whose every worker died holding tasks resumes on a new
 // one; cancel, a job failing after its retries with the reason, a job queued while no worker
 // ran that completes once one starts, and PostgreSQL or Redis going away mid-job.
+#include <optional>
+#include <string>
+
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "httplib.h"
 
 #include "tests/integration/offline_stack_fixture.h"
 
@@ -61,6 +67,45 @@ TEST_F(MaterializationTest, OnlineEqualsTheLatestRowPerDriverAndIncrementalGoesO
   ASSERT_EQ(job.state(), v1::SUCCEEDED);
   EXPECT_EQ(job.rows_written(), 0);
   ExpectOnline(Latest(start, end));
+}
+
+// The UI's health page reads the age of each view's newest event online from a worker's
+// metrics: a worker started after the rows were written learns it from its first task, even
+// though that task finds nothing newer to write.
+TEST_F(MaterializationTest, ARestartedWorkerKnowsTheViewsAgeFromATaskThatWroteNothingNew) {
+  AddRows(50, 1);
+  ASSERT_OK_AND_ASSIGN(testing::TestService * first,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  const absl::Time start = t0_;
+  const absl::Time end = t0_ + absl::Hours(4);
+  ASSERT_OK_AND_ASSIGN(v1::Job job, Materialize(*first, start, end, 1));
+  ASSERT_OK_AND_ASSIGN(job, Watch(*first, job.job_id()));
+  ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
+  ASSERT_GT(job.rows_written(), 0);
+  ASSERT_OK(first->Stop());
+
+  ASSERT_OK_AND_ASSIGN(testing::TestService * second,
+                       h_->stack().Spawn("materializer", {.section = kWorker}));
+  auto age = [&]() -> std::optional<std::string> {
+    httplib::Client client("127.0.0.1", second->metrics_port());
+    auto page = client.Get("/metrics");
+    if (!page || page->status != 200) return std::nullopt;
+    for (absl::string_view line : absl::StrSplit(page->body, '\n')) {
+      if (absl::StartsWith(line, "granary_materializer_newest_event_age_seconds{") &&
+          absl::StrContains(line, absl::StrCat("feature_view=\"", kView, "\""))) {
+        return std::string(line);
+      }
+    }
+    return std::string();
+  };
+  ASSERT_EQ(age(), std::string()) << "a new worker knows no age before its first task";
+  ASSERT_OK_AND_ASSIGN(job, Materialize(*second, start, end, 1));
+  ASSERT_OK_AND_ASSIGN(job, Watch(*second, job.job_id()));
+  ASSERT_EQ(job.state(), v1::SUCCEEDED) << job.error();
+  ASSERT_EQ(job.rows_written(), 0);  // everything was online already
+  std::optional<std::string> line = age();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_THAT(*line, ::testing::Not(::testing::IsEmpty()));
 }
 
 TEST_F(MaterializationTest, AWorkerKilledWhileHoldingATaskLeavesItToTheOther) {
