@@ -59,6 +59,10 @@ bool ReadTask(const std::string& dir, std::string* name, ThreadCount* count) {
     if (key == "voluntary_ctxt_switches:") count->voluntary_switches = value;
     if (key == "nonvoluntary_ctxt_switches:") count->involuntary_switches = value;
   }
+  // "<ns on a CPU> <ns runnable, waiting for one> <timeslices>"; absent without schedstats.
+  std::ifstream schedstat(dir + "/schedstat");
+  int64_t on_cpu_ns = 0, waited_ns = 0;
+  if (schedstat >> on_cpu_ns >> waited_ns) count->run_delay = absl::Nanoseconds(waited_ns);
   return true;
 }
 
@@ -75,8 +79,18 @@ ThreadCounts ThreadsOf(pid_t pid) {
     sum.cpu += count.cpu;
     sum.voluntary_switches += count.voluntary_switches;
     sum.involuntary_switches += count.involuntary_switches;
+    sum.run_delay += count.run_delay;
   }
   return out;
+}
+
+absl::Duration RunDelay(const ThreadCounts& before, const ThreadCounts& after) {
+  absl::Duration total;
+  for (const auto& [name, now] : after) {
+    auto it = before.find(name);
+    total += now.run_delay - (it == before.end() ? absl::ZeroDuration() : it->second.run_delay);
+  }
+  return total;
 }
 
 std::string PerRequest(const ThreadCounts& before, const ThreadCounts& after, double requests) {
@@ -93,9 +107,11 @@ std::string PerRequest(const ThreadCounts& before, const ThreadCounts& after, do
     const double voluntary = static_cast<double>(now.voluntary_switches - then.voluntary_switches);
     const double involuntary =
         static_cast<double>(now.involuntary_switches - then.involuntary_switches);
+    const double waited_us = absl::ToDoubleMicroseconds(now.run_delay - then.run_delay) / n;
     if (cpu_us <= 0 && voluntary <= 0 && involuntary <= 0) continue;
-    lines.push_back({cpu_us, absl::StrFormat("%s x%d: %.1f us, %.2f + %.2f switches", name,
-                                             now.threads, cpu_us, voluntary / n, involuntary / n)});
+    lines.push_back(
+        {cpu_us, absl::StrFormat("%s x%d: %.1f us, %.2f + %.2f switches, waited %.1f us", name,
+                                 now.threads, cpu_us, voluntary / n, involuntary / n, waited_us)});
   }
   std::sort(lines.begin(), lines.end(),
             [](const Line& a, const Line& b) { return a.cpu_us > b.cpu_us; });

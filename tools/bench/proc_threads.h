@@ -1,6 +1,7 @@
-// The threads of a process, from /proc/<pid>/task: CPU time and context switches per thread
-// name, so a benchmark can say where a run's cycles and wake-ups went inside serving, the load
-// generator and Redis; and pinning every thread of a process to one CPU (the "separated"
+// The threads of a process, from /proc/<pid>/task: CPU time, context switches and time spent
+// runnable but waiting for a CPU (schedstat's run delay) per thread name, so a benchmark can say
+// where a run's cycles, wake-ups and queueing went inside serving, the load generator and
+// Redis; and pinning every thread of a process to one CPU (the "separated"
 // runs, where serving does not share a core with what drives it).
 //
 //   ThreadCounts before = ThreadsOf(pid);  ...run...
@@ -23,6 +24,7 @@ struct ThreadCount {
   absl::Duration cpu;
   int64_t voluntary_switches = 0;    // the thread waited (a futex, a poll, a read)
   int64_t involuntary_switches = 0;  // the scheduler took the core away
+  absl::Duration run_delay;          // runnable, waiting for a CPU (/proc/.../schedstat)
 };
 
 // By thread name (its comm, e.g. "grpc_global_tim"), summed over the threads of that name.
@@ -30,9 +32,13 @@ struct ThreadCount {
 using ThreadCounts = std::map<std::string, ThreadCount>;
 ThreadCounts ThreadsOf(pid_t pid = 0);
 
-// "name xN: 12.3 us, 0.98 + 0.01 switches" per request for each name that ran between the two
-// readings (threads started in between count from zero), the busiest first.
+// "name xN: 12.3 us, 0.98 + 0.01 switches, waited 4.5 us" per request for each name that ran
+// between the two readings (threads started in between count from zero), the busiest first.
 std::string PerRequest(const ThreadCounts& before, const ThreadCounts& after, double requests);
+
+// How long the process's threads were runnable but not running between the two readings, all
+// names together.
+absl::Duration RunDelay(const ThreadCounts& before, const ThreadCounts& after);
 
 // Every thread of process `pid` (0: this one) on CPU `cpu` only; threads it starts later
 // inherit it.

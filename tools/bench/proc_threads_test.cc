@@ -36,6 +36,8 @@ TEST(ProcThreadsTest, AThreadThatRanShowsUnderItsName) {
   ASSERT_EQ(during["spinner"].threads, 1);
   EXPECT_GT(during["spinner"].cpu, absl::ZeroDuration());
   EXPECT_THAT(PerRequest(before, during, 1), HasSubstr("spinner x1: "));
+  // With the time it waited for a CPU (schedstat), which this kernel keeps.
+  EXPECT_THAT(PerRequest(before, during, 1), HasSubstr(" switches, waited "));
 }
 
 TEST(ProcThreadsTest, PinningMovesEveryThreadAndLaterOnesInherit) {

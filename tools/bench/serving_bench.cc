@@ -138,6 +138,8 @@ struct PacedFigures {
   // Per second of the run, in ms of CPU: what the hypervisor stole, and what processes other
   // than serving, Redis and the generator took.
   std::vector<double> steal_ms, others_ms;
+  // Per request, how long the process's threads were runnable but not running.
+  std::vector<double> serving_wait_us, generator_wait_us, redis_wait_us;
   int64_t errors = 0;
   std::string errors_by_kind;
   std::string threads;  // of the last run
@@ -173,9 +175,18 @@ void PacedRun(Context& c, const std::vector<Request>& requests, double rate, Pac
   f.cpu_us.push_back(absl::ToDoubleMicroseconds(cpu) / handled);
   f.errors += r.errors;
   absl::StrAppend(&f.errors_by_kind, Errors(r));
-  f.threads = absl::StrCat("serving: ", PerRequest(serving_threads, ThreadsOf(serving), handled),
-                           " | generator: ", PerRequest(generator_threads, ThreadsOf(), handled),
-                           " | Redis: ", PerRequest(redis_threads, ThreadsOf(redis), handled));
+  const ThreadCounts serving_after = ThreadsOf(serving), generator_after = ThreadsOf(),
+                     redis_after = ThreadsOf(redis);
+  f.serving_wait_us.push_back(absl::ToDoubleMicroseconds(RunDelay(serving_threads, serving_after)) /
+                              handled);
+  f.generator_wait_us.push_back(
+      absl::ToDoubleMicroseconds(RunDelay(generator_threads, generator_after)) / handled);
+  f.redis_wait_us.push_back(absl::ToDoubleMicroseconds(RunDelay(redis_threads, redis_after)) /
+                            handled);
+  f.threads =
+      absl::StrCat("serving: ", PerRequest(serving_threads, serving_after, handled),
+                   " | generator: ", PerRequest(generator_threads, generator_after, handled),
+                   " | Redis: ", PerRequest(redis_threads, redis_after, handled));
 }
 
 // The canned 1 x 50 reply of a bare completion-queue gRPC server (one thread, as serving's
@@ -249,6 +260,11 @@ PacedFigures Paced(Context& c, const std::vector<Request>& requests, double rate
       Show(SpreadOf(f.p999), 3), Show(SpreadOf(f.server_p50), 3), Show(SpreadOf(f.server_p99), 3),
       Show(SpreadOf(f.cpu_us), 1), Show(SpreadOf(f.lag_p99), 3), Show(SpreadOf(f.steal_ms), 1),
       Show(SpreadOf(f.others_ms), 1), f.errors, f.errors_by_kind));
+  c.report.Note(absl::StrFormat(
+      "%s, runnable but waiting for a CPU, per request (schedstat run delay): serving %s us, "
+      "generator %s us, Redis %s us",
+      name, Show(SpreadOf(f.serving_wait_us), 1), Show(SpreadOf(f.generator_wait_us), 1),
+      Show(SpreadOf(f.redis_wait_us), 1)));
   c.report.Note(absl::StrCat(name, ", per thread name, per request (last run): ", f.threads));
   return f;
 }
