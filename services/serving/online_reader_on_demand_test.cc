@@ -43,6 +43,10 @@ TEST_F(OnlineReaderTest, OnDemandFeaturesAreComputedFromSourcesReadButNotReturne
         {{"conv_rate", Double(0.25)}, {"trips", Int64(2)}});
   const int before = round_trips_.load();
   ASSERT_OK_AND_ASSIGN(Response r, Read(Boosted({1, 2, 3}, {Double(2), Int64(4), Double(1)})));
+  // The round-trip callback runs after the answers are handed out (on the pipeline's thread,
+  // when the read did not run on the caller's): counted once it has run.
+  ASSERT_TRUE(::granary::testing::Eventually([&] { return round_trips_.load() > before; },
+                                             absl::Seconds(10)));
   EXPECT_EQ(round_trips_.load() - before, 1) << "the sources are read in one round trip";
   // conv_rate and trips are read for the expressions, not returned.
   EXPECT_THAT(r.metadata().feature_names().val(),
