@@ -85,8 +85,7 @@ std::string RfcSeconds(absl::Time t) {
 class LocalStackTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Orphans of the script (daemonized backends, setsid'd services) become our children, so
-    // that "nothing left behind" can be checked and their exits reaped.
+    // Orphans of the script (daemons, setsid'd services) become our children: reaped, checked.
     ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     runfiles_ = absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"));
     home_ = absl::StrCat(std::getenv("TEST_TMPDIR"), "/stack");
@@ -250,8 +249,7 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
       Run({"tools/cli/granary", "get-online-features", "--feature-service", "driver_activity",
            "--entity", "driver_id=1001,1005,9999", "--project", "driver_stats"}),
       0);
-  // Generated and materialized by `up`: 1001 is fresh, 1005 retired (no row in the last 36
-  // hours: past the one-day ttl), 9999 never existed.
+  // From `up`: 1001 is fresh, 1005 retired (no row in 36 h: past the 1-day ttl), 9999 unknown.
   EXPECT_THAT(last_output_, ContainsRegex("1001 +conv_rate +0\\.[0-9]+ +PRESENT +20[0-9-]+T"));
   EXPECT_THAT(last_output_, ContainsRegex("1005 +conv_rate +- +OUTSIDE_MAX_AGE"));
   EXPECT_THAT(last_output_, ContainsRegex("9999 +conv_rate +- +NOT_FOUND"));
@@ -273,8 +271,7 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
     EXPECT_NEAR(std::stod(plus[1]), std::stod(conv[1]) + 10, 1e-3) << last_output_;
   }
 
-  // A write-time on-demand feature: computed when `up` materialized driver_hourly_stats, and
-  // stored with its rows; served as stored.
+  // A write-time on-demand feature: computed and stored when `up` materialized; served stored.
   ASSERT_EXIT_CODE(
       Run({"tools/cli/granary", "get-online-features", "--features",
            "driver_hourly_stats:conv_rate,driver_hourly_stats:acc_rate,driver_rates:completed_"
@@ -490,18 +487,15 @@ TEST_F(LocalStackTest, UpStatusMetricsRedisOutageAndDown) {
   EXPECT_THAT(audit, ContainsRegex("\"decision\":\"deny\".*\"roles\":\\[\"reader\"\\]"
                                    ".*\"user\":\"ana\""));
   EXPECT_THAT(audit, ::testing::Not(HasSubstr(reader)));
-  // The HTTP door documents itself.
+  // The HTTP door documents itself; the UI is on the port browsers accept, as `granary ui` says.
   ASSERT_OK_AND_ASSIGN(std::string docs, HttpGet("127.0.0.1", http_port_, "/docs"));
   EXPECT_THAT(docs, HasSubstr("/get-online-features"));
-  // The UI, on the port browsers accept, where `granary ui` says it is.
   ASSERT_EXIT_CODE(Run({"tools/cli/granary", "ui", "--no-open"}), 0);
-  const std::string ui_url = absl::StrCat("http://127.0.0.1:", ui_port_, "/ui/");
-  EXPECT_THAT(last_output_, HasSubstr(ui_url));
+  EXPECT_THAT(last_output_, HasSubstr(absl::StrCat("http://127.0.0.1:", ui_port_, "/ui/")));
   ASSERT_OK_AND_ASSIGN(std::string page, HttpGet("127.0.0.1", ui_port_, "/ui/"));
   EXPECT_THAT(page, HasSubstr("<title>Granary</title>"));
 
-  // Each /metrics has per-method request counters and latency histograms: the status calls
-  // above went through every service's health endpoint.
+  // Each /metrics counts requests per method (the status calls above hit every health check).
   for (const char* svc : kServices) {
     ASSERT_OK_AND_ASSIGN(std::string text, HttpGet("127.0.0.1", metrics_ports_[svc], "/metrics"));
     EXPECT_THAT(text, ContainsRegex("grpc_server_handled_total\\{grpc_code=\"OK\",grpc_method="
