@@ -339,7 +339,8 @@ export async function lineagePage(project) {
   return [
     h('h1', {class: 'h3'}, 'Lineage'),
     h('p', {},
-      'Data sources feed feature views, which feed on-demand views and feature services. Select an object to see what depends on it.'),
+      'Data sources feed feature views, which feed on-demand views and feature services. ' +
+          'Select an object to see what depends on it.'),
     legend(), renderLineage(project, graph)
   ];
 }

@@ -86,60 +86,77 @@ export async function tryPage(project) {
         features.map((f) => h('option', {value: `feature:${f}`}, f)));
   const refreshInputs = () => {
     const [type, name] = what.value.split(/:(.*)/s);
-    const views = type === 'service' ?
-      (services.find((s) => s.name === name).features || []).map((p) => p.feature_view) : [name.split(':')[0]];
+    const service = services.find((s) => s.name === name);
+    const views = type === 'service' ? (service.features || []).map((p) => p.feature_view) :
+                                       [name.split(':')[0]];
     const {keys, requests} = inputsFor(catalog, views);
-    replace(inputs,
-      [...keys].map(([key, type_]) => h('div', {class: 'mb-2'},
-        h('label', {class: 'form-label', for: `key-${key}`}, `${key} (${type_}), comma-separated`),
-        h('input', {class: 'form-control', id: `key-${key}`, dataset: {key, type: type_}}))),
-      [...requests].map(([field, type_]) => h('div', {class: 'mb-2'},
-        h('label', {class: 'form-label', for: `req-${field}`}, `request value ${field} (${type_}), one per key`),
-        h('input', {class: 'form-control', id: `req-${field}`, dataset: {request: field, type: type_}}))));
+    const field = (id, label, dataset) => h('div', {class: 'mb-2'},
+      h('label', {class: 'form-label', for: id}, label),
+      h('input', {class: 'form-control', id, dataset}));
+      replace(
+          inputs,
+          [...keys].map(
+              ([key, t]) => field(`key-${key}`, `${key} (${t}), comma-separated`, {key, type: t})),
+          [...requests].map(
+              ([name_, t]) => field(
+                  `req-${name_}`, `request value ${name_} (${t}), one per key`,
+                  {request: name_, type: t})));
   };
   what.addEventListener('change', refreshInputs);
   if (what.options.length) refreshInputs();
   const run = async (e) => {
-    e.preventDefault();
-    const body = {project, entities: {}};
-    const request = {};
-    try {
-      for (const input of inputs.querySelectorAll('[data-key]')) {
-        body.entities[input.dataset.key] = parseColumn(input.dataset.key, input.value, input.dataset.type);
+      e.preventDefault();
+      const body = {project, entities: {}};
+      const request = {};
+      try {
+        for (const input of inputs.querySelectorAll('[data-key]')) {
+          const {key, type: t} = input.dataset;
+          body.entities[key] = parseColumn(key, input.value, t);
+        }
+        for (const input of inputs.querySelectorAll('[data-request]')) {
+          const {request: name_, type: t} = input.dataset;
+          if (input.value.trim()) request[name_] = parseColumn(name_, input.value, t);
+        }
+      } catch (err) {
+        replace(result, alert('danger', err.message));
+        return;
       }
-      for (const input of inputs.querySelectorAll('[data-request]')) {
-        if (input.value.trim()) request[input.dataset.request] = parseColumn(input.dataset.request, input.value, input.dataset.type);
+      if (Object.keys(request).length) body.request_context = request;
+      if (!what.value) {
+        replace(result, alert('warning', 'Nothing to read: no feature you may see.'));
+        return;
       }
-    } catch (err) {
-      replace(result, alert('danger', err.message));
-      return;
-    }
-    if (Object.keys(request).length) body.request_context = request;
-    if (!what.value) {
-      replace(result, alert('warning', 'Nothing to read: no feature you may see.'));
-      return;
-    }
-    const [type, name] = what.value.split(/:(.*)/s);
-    if (type === 'service') body.feature_service = name; else body.features = [name];
-    replace(result, 'Reading…');
-    try {
-      const data = await api('/get-online-features', {method: 'POST', body});
-      const names = data.metadata.feature_names;
-      const rows = [];
-      const count = names.length ? data.results[0].values.length : 0;
-      for (let i = 0; i < count; i++) {
-        rows.push(...names.map((n, j) => {
-          const r = data.results[j];
-          return [String(i), h('code', {}, n), display(r.values[i]),
-                  h('span', {class: `status-${r.statuses[i]}`}, r.statuses[i]), eventTime(r.event_timestamps[i])];
-        }));
+      const [type, name] = what.value.split(/:(.*)/s);
+      if (type === 'service')
+        body.feature_service = name;
+      else
+        body.features = [name];
+      replace(result, 'Reading…');
+      try {
+        const data = await api('/get-online-features', {method: 'POST', body});
+        const names = data.metadata.feature_names;
+        const rows = [];
+        const count = names.length ? data.results[0].values.length : 0;
+        for (let i = 0; i < count; i++) {
+          rows.push(...names.map((n, j) => {
+            const r = data.results[j];
+            const status = h('span', {class: `status-${r.statuses[i]}`}, r.statuses[i]);
+            return [
+              String(i), h('code', {}, n), display(r.values[i]), status,
+              eventTime(r.event_timestamps[i])
+            ];
+          }));
+        }
+        const sent = JSON.stringify(body, null, 2);
+        const received = JSON.stringify(data, null, 2);
+        replace(
+            result,
+            table(['row', 'feature', 'value', 'status', 'event time'], rows, {id: 'try-table'}),
+            h('details', {}, h('summary', {}, 'JSON sent and received'),
+              h('pre', {class: 'json'}, `POST /get-online-features\n${sent}\n\n${received}`)));
+      } catch (err) {
+        replace(result, alert('danger', `${err.code || 'error'}: ${err.message}`));
       }
-      replace(result, table(['row', 'feature', 'value', 'status', 'event time'], rows, {id: 'try-table'}),
-              h('details', {}, h('summary', {}, 'JSON sent and received'),
-                h('pre', {class: 'json'}, `POST /get-online-features\n${JSON.stringify(body, null, 2)}\n\n${JSON.stringify(data, null, 2)}`)));
-    } catch (err) {
-      replace(result, alert('danger', `${err.code || 'error'}: ${err.message}`));
-    }
   };
   return [h('h1', {class: 'h3'}, 'Try it'),
     h('p', {}, 'Reads online features the way a model server does, with your token.'),
@@ -147,4 +164,4 @@ export async function tryPage(project) {
       h('div', {class: 'mb-2'}, what), inputs,
       h('button', {class: 'btn btn-primary', type: 'submit'}, 'Get online features')),
     h('hr'), result];
-}
+  }
