@@ -12,7 +12,7 @@
 
 #include "libs/auth/http_fetch.h"
 #include "libs/base/log.h"
-#include "services/gateway/metrics_text.h"
+#include "libs/metrics/metrics_text.h"
 
 namespace granary::gateway {
 namespace {
@@ -142,8 +142,8 @@ HealthSample ViewHealth::Combine(const std::vector<Read>& reads, absl::Time now)
   bool every_rate = true;
   std::map<std::string, std::deque<std::pair<absl::Time, Totals>>> kept;
   for (const Read& read : reads) {
-    absl::StatusOr<std::vector<MetricSample>> parsed =
-        read.text.ok() ? ParseMetricsText(*read.text) : read.text.status();
+    absl::StatusOr<std::vector<metrics::MetricSample>> parsed =
+        read.text.ok() ? metrics::ParseMetricsText(*read.text) : read.text.status();
     if (!parsed.ok()) {
       sample.errors.push_back(
           absl::StrCat("metrics of ", read.endpoint, ": ", parsed.status().message()));
@@ -154,7 +154,7 @@ HealthSample ViewHealth::Combine(const std::vector<Read>& reads, absl::Time now)
       continue;
     }
     Totals pushed;
-    for (const MetricSample& m : *parsed) {
+    for (const metrics::MetricSample& m : *parsed) {
       auto project = m.labels.find("project");
       auto view = m.labels.find("feature_view");
       if (project == m.labels.end() || view == m.labels.end()) continue;

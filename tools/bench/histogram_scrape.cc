@@ -3,30 +3,42 @@
 #include <cstdlib>
 #include <limits>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+
+#include "libs/metrics/metrics_text.h"
 
 namespace granary::bench {
 
 HistogramScrape HistogramScrape::Parse(absl::string_view text, absl::string_view name,
                                        const std::vector<std::string>& labels) {
   HistogramScrape out;
-  const std::string prefix = absl::StrCat(name, "_bucket{");
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (!absl::StartsWith(line, prefix)) continue;
-    size_t close = line.rfind('}');
-    if (close == absl::string_view::npos) continue;
-    absl::string_view label_text = line.substr(prefix.size(), close - prefix.size());
-    bool wanted = true;
-    for (const std::string& label : labels) wanted = wanted && absl::StrContains(label_text, label);
-    size_t le = label_text.find("le=\"");
-    if (!wanted || le == absl::string_view::npos) continue;
-    std::string bound(label_text.substr(le + 4, label_text.find('"', le + 4) - (le + 4)));
-    double upper = bound == "+Inf" ? std::numeric_limits<double>::infinity()
-                                   : std::strtod(bound.c_str(), nullptr);
-    std::string value(line.substr(close + 1));
-    out.cumulative_[upper] += std::strtod(value.c_str(), nullptr);
+  // A scrape that does not parse has no observations to offer.
+  absl::StatusOr<std::vector<metrics::MetricSample>> samples = metrics::ParseMetricsText(text);
+  if (!samples.ok()) return out;
+  // `key="value"` as printed, into the label it names.
+  std::vector<std::pair<std::string, std::string>> wanted;
+  for (const std::string& label : labels) {
+    std::vector<std::string> kv = absl::StrSplit(label, absl::MaxSplits('=', 1));
+    std::string value = kv.size() == 2 ? kv[1] : "";
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    wanted.emplace_back(kv[0], value);
+  }
+  const std::string bucket = absl::StrCat(name, "_bucket");
+  for (const metrics::MetricSample& sample : *samples) {
+    if (sample.name != bucket) continue;
+    auto le = sample.labels.find("le");
+    bool match = le != sample.labels.end();
+    for (const auto& [key, value] : wanted) {
+      auto it = sample.labels.find(key);
+      match = match && it != sample.labels.end() && it->second == value;
+    }
+    if (!match) continue;
+    const double upper = le->second == "+Inf" ? std::numeric_limits<double>::infinity()
+                                              : std::strtod(le->second.c_str(), nullptr);
+    out.cumulative_[upper] += sample.value;
   }
   return out;
 }

@@ -1,11 +1,11 @@
-#include "services/gateway/metrics_text.h"
+#include "libs/metrics/metrics_text.h"
 
 #include <cmath>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace granary::gateway {
+namespace granary::metrics {
 namespace {
 
 using ::testing::ElementsAre;
@@ -41,4 +41,4 @@ TEST(MetricsTextTest, NamesTheLineThatIsNotASample) {
 }
 
 }  // namespace
-}  // namespace granary::gateway
+}  // namespace granary::metrics

@@ -1,4 +1,4 @@
-#include "services/gateway/metrics_text.h"
+#include "libs/metrics/metrics_text.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace granary::gateway {
+namespace granary::metrics {
 namespace {
 
 bool NameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == ':'; }
@@ -86,4 +86,4 @@ absl::StatusOr<std::vector<MetricSample>> ParseMetricsText(absl::string_view tex
   return samples;
 }
 
-}  // namespace granary::gateway
+}  // namespace granary::metrics
