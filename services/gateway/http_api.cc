@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
@@ -80,17 +81,42 @@ int HttpStatusOf(absl::StatusCode code) {
   }
 }
 
+absl::StatusOr<std::string> PrintProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
+    return absl::InternalError("response does not print as JSON");
+  }
+  return text;
+}
+
 HttpResponse ProtoJson(const std::string& bytes, google::protobuf::Message* message) {
   if (!message->ParseFromString(bytes)) {
     return ErrorResponse(absl::InternalError("bad response from the backend"));
   }
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(*message, &text, options).ok()) {
-    return ErrorResponse(absl::InternalError("response does not print as JSON"));
+  absl::StatusOr<std::string> text = PrintProtoJson(*message);
+  if (!text.ok()) return ErrorResponse(text.status());
+  return {200, "application/json", *std::move(text), {}};
+}
+
+absl::Status ReadPageQuery(const HttpRequest& http, int32_t* page_size, std::string* page_token,
+                           const std::map<std::string, QueryKeyReader>& others) {
+  for (const auto& [key, value] : http.query) {
+    if (key == "page_size") {
+      if (!absl::SimpleAtoi(value, page_size) || *page_size < 0) {
+        return absl::InvalidArgumentError("page_size: expected a non-negative integer");
+      }
+    } else if (key == "page_token") {
+      *page_token = value;
+    } else if (auto reader = others.find(key); reader != others.end()) {
+      absl::Status read = reader->second(value);
+      if (!read.ok()) return read;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("query: unknown parameter \"", key, "\""));
+    }
   }
-  return {200, "application/json", text, {}};
+  return absl::OkStatus();
 }
 
 HttpResponse ErrorResponse(const absl::Status& status) {

@@ -24,6 +24,8 @@
 #ifndef GRANARY_SERVICES_GATEWAY_HTTP_API_H_
 #define GRANARY_SERVICES_GATEWAY_HTTP_API_H_
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -105,6 +107,14 @@ class HttpApi {
 // The HTTP status that means `code` (INVALID_ARGUMENT 400, UNAUTHENTICATED 401, ...).
 int HttpStatusOf(absl::StatusCode code);
 HttpResponse ErrorResponse(const absl::Status& status);
+// `message` as proto JSON (field names as in the .proto); INTERNAL when it does not print.
+absl::StatusOr<std::string> PrintProtoJson(const google::protobuf::Message& message);
+
+// A list route's query: page_size (a non-negative integer) and page_token, and the other keys
+// the route takes, each read by its function. INVALID_ARGUMENT naming the key otherwise.
+using QueryKeyReader = std::function<absl::Status(const std::string& value)>;
+absl::Status ReadPageQuery(const HttpRequest& http, int32_t* page_size, std::string* page_token,
+                           const std::map<std::string, QueryKeyReader>& others = {});
 // `bytes` parsed into `message` and printed as proto JSON (field names as in the .proto): 200,
 // or 500 when the backend's answer does not parse.
 HttpResponse ProtoJson(const std::string& bytes, google::protobuf::Message* message);

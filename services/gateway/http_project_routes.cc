@@ -8,10 +8,8 @@
 #include <set>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "granary/deadletter/v1/deadletter.pb.h"
 #include "granary/materialization/v1/materialization.pb.h"
 #include "granary/registry/v1/registry_service.pb.h"
@@ -29,30 +27,9 @@ constexpr int kHealthJobs = 20;
 // the page shows "at least").
 constexpr int kDeadLetterPages = 10;
 
-// page_size and page_token, and the other keys `extra` accepts; INVALID_ARGUMENT naming the
-// first one that is neither.
-absl::Status ReadPaging(const HttpRequest& http, int32_t* page_size, std::string* page_token,
-                        const std::function<bool(const std::string&, const std::string&)>& extra) {
-  for (const auto& [key, value] : http.query) {
-    if (key == "page_size") {
-      if (!absl::SimpleAtoi(value, page_size) || *page_size < 0) {
-        return absl::InvalidArgumentError("page_size: expected a non-negative integer");
-      }
-    } else if (key == "page_token") {
-      *page_token = value;
-    } else if (!extra || !extra(key, value)) {
-      return absl::InvalidArgumentError(absl::StrCat("query: unknown parameter \"", key, "\""));
-    }
-  }
-  return absl::OkStatus();
-}
-
 json ProtoToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) return nullptr;
-  return json::parse(text, nullptr, false);
+  absl::StatusOr<std::string> text = PrintProtoJson(message);
+  return text.ok() ? json::parse(*text, nullptr, false) : json(nullptr);
 }
 
 }  // namespace
@@ -76,7 +53,7 @@ HttpResponse HttpApi::History(const std::string& project, const HttpRequest& req
   registry::v1::ListHistoryRequest list;
   list.set_project(project);
   int32_t page_size = 0;
-  absl::Status query = ReadPaging(request, &page_size, list.mutable_page_token(), nullptr);
+  absl::Status query = ReadPageQuery(request, &page_size, list.mutable_page_token());
   if (!query.ok()) {
     call.entry.decision = "invalid";
     return ErrorResponse(query);
@@ -99,23 +76,18 @@ HttpResponse HttpApi::Jobs(const std::string& project, const HttpRequest& reques
   mat::ListJobsRequest list;
   list.set_project(project);
   int32_t page_size = 0;
-  std::string bad_state;
-  absl::Status query =
-      ReadPaging(request, &page_size, list.mutable_page_token(),
-                 [&](const std::string& key, const std::string& value) {
-                   if (key != "state") return false;
-                   mat::JobState state = mat::JOB_STATE_UNSPECIFIED;
-                   if (!mat::JobState_Parse(value, &state) || state == mat::JOB_STATE_UNSPECIFIED) {
-                     bad_state = value;
-                   }
-                   list.set_state(state);
-                   return true;
-                 });
-  if (query.ok() && !bad_state.empty()) {
-    query = absl::InvalidArgumentError(
-        absl::StrCat("state: no job state \"", bad_state,
-                     "\" (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED)"));
-  }
+  absl::Status query = ReadPageQuery(
+      request, &page_size, list.mutable_page_token(),
+      {{"state", [&list](const std::string& value) {
+          mat::JobState state = mat::JOB_STATE_UNSPECIFIED;
+          if (!mat::JobState_Parse(value, &state) || state == mat::JOB_STATE_UNSPECIFIED) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("state: no job state \"", value,
+                             "\" (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED)"));
+          }
+          list.set_state(state);
+          return absl::OkStatus();
+        }}});
   if (!query.ok()) {
     call.entry.decision = "invalid";
     return ErrorResponse(query);

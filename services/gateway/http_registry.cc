@@ -1,9 +1,7 @@
 // GET /api/v1/projects[/{project}[/{kind}[/{name}]]]: the registry's List and Get methods as
 // JSON (proto field names), filtered to what the caller may DESCRIBE like the gRPC lists.
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/util/json_util.h"
 #include "granary/registry/v1/registry_service.pb.h"
 
 #include "services/gateway/http_api.h"
@@ -48,26 +46,19 @@ const std::vector<Kind>& Kinds() {
 // page_size, page_token and tag=key:value (repeatable) into a list request.
 template <typename Request>
 absl::Status ReadListQuery(const HttpRequest& http, Request* request) {
-  for (const auto& [key, value] : http.query) {
-    if (key == "page_size") {
-      int size = 0;
-      if (!absl::SimpleAtoi(value, &size) || size < 0) {
-        return absl::InvalidArgumentError("page_size: expected a non-negative integer");
-      }
-      request->set_page_size(size);
-    } else if (key == "page_token") {
-      request->set_page_token(value);
-    } else if (key == "tag") {
-      std::vector<std::string> kv = absl::StrSplit(value, absl::MaxSplits(':', 1));
-      if (kv.size() != 2 || kv[0].empty()) {
-        return absl::InvalidArgumentError("tag: expected key:value");
-      }
-      (*request->mutable_tags())[kv[0]] = kv[1];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("query: unknown parameter \"", key, "\""));
-    }
-  }
-  return absl::OkStatus();
+  int32_t page_size = request->page_size();
+  absl::Status read = ReadPageQuery(
+      http, &page_size, request->mutable_page_token(),
+      {{"tag", [request](const std::string& value) {
+          std::vector<std::string> kv = absl::StrSplit(value, absl::MaxSplits(':', 1));
+          if (kv.size() != 2 || kv[0].empty()) {
+            return absl::InvalidArgumentError("tag: expected key:value");
+          }
+          (*request->mutable_tags())[kv[0]] = kv[1];
+          return absl::OkStatus();
+        }}});
+  request->set_page_size(page_size);
+  return read;
 }
 
 }  // namespace
