@@ -3,7 +3,7 @@
 // tab's sessionStorage and goes to the gateway only.
 import {config, session} from './api.js';
 import {forget} from './catalog.js';
-import {alert, h} from './dom.js';
+import {alert, h, navigate} from './dom.js';
 
 const PKCE_KEY = 'granary.pkce';
 
@@ -90,12 +90,7 @@ export async function loginPage(message) {
     session.set(token);
     forget();  // what the last token could see is not this one's
     // On to the page that asked for a token (the projects from the sign-in page itself).
-    const target = location.hash.startsWith('#/login') || !location.hash ? '#/' : location.hash;
-    if (location.hash === target) {
-      window.dispatchEvent(new HashChangeEvent('hashchange'));
-    } else {
-      location.hash = target;
-    }
+    navigate(location.hash.startsWith('#/login') || !location.hash ? '#/' : location.hash);
   }},
   h('label', {class: 'form-label', for: 'token'}, 'Bearer token'),
   h('textarea', {class: 'form-control mb-2', id: 'token', name: 'token', rows: 4,

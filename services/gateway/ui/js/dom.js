@@ -84,3 +84,13 @@ export function time(text) {
   return Number.isNaN(t.getTime()) ? text :
                                      t.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
+
+// Shows the page of `hash`, even when it is the one shown already (a hash that does not
+// change fires no hashchange of its own).
+export function navigate(hash) {
+  if (location.hash === hash) {
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+  } else {
+    location.hash = hash;
+  }
+}

@@ -1,7 +1,7 @@
 // Search across names, descriptions, owners, tags and feature names, with a tag filter: the
 // way teams find a feature before they build it again.
 import {allObjects, loadCatalog, objectHref} from './catalog.js';
-import {h, tagBadges} from './dom.js';
+import {h, navigate, tagBadges} from './dom.js';
 
 // Why `object` matches `words` (every word must match somewhere), or null.
 export function matchReasons(object, words) {
@@ -47,14 +47,7 @@ export async function searchPage(project, params) {
           e.preventDefault();
           const q = e.target.elements.q.value.trim();
           const t = e.target.elements.tag.value;
-          const target =
-              `${base}?q=${encodeURIComponent(q)}${t ? `&tag=${encodeURIComponent(t)}` : ''}`;
-          // The same search again still shows it (a hash that does not change fires nothing).
-          if (location.hash === target) {
-            window.dispatchEvent(new HashChangeEvent('hashchange'));
-          } else {
-            location.hash = target;
-          }
+          navigate(`${base}?q=${encodeURIComponent(q)}${t ? `&tag=${encodeURIComponent(t)}` : ''}`);
         }
       },
         h('div', {class: 'col-md-6'}, h('input', {
