@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,29 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   return out ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot write ", path));
 }
 
+// Why calls failed, when some did: a figure measured over failures means nothing.
+void PrintErrors(const std::string& what, const LoadResult& r) {
+  for (const auto& [kind, count] : r.errors_by_kind) {
+    std::cout << "  " << what << ": " << count << " failed: " << kind << std::endl;
+  }
+}
+
+// The gateway's audit lines that were not answered 200, counted by decision and status.
+void PrintRefusals(const std::string& audit_path) {
+  std::ifstream in(audit_path);
+  std::map<std::string, int64_t> counts;
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
+    if (!entry.is_object()) continue;
+    const std::string status = entry.value("status", "");
+    if (status == "OK" || status == "200") continue;
+    ++counts[absl::StrCat(entry.value("decision", "?"), " ", entry.value("status", "?"))];
+  }
+  for (const auto& [kind, count] : counts) {
+    std::cout << "  audit: " << count << " answered " << kind << std::endl;
+  }
+}
+
 struct Paced {
   double p50_us = 0;
   double p99_us = 0;
@@ -90,6 +114,7 @@ Paced RunPaced(const std::string& target, const std::vector<Request>& requests,
   double requests_sent = r.throughput * (flags.seconds + 1);
   p.cpu_us = requests_sent > 0 ? absl::ToDoubleMicroseconds(cpu) / requests_sent : 0;
   p.errors = r.errors;
+  PrintErrors(target, r);
   return p;
 }
 
@@ -268,6 +293,8 @@ int Main(int argc, char** argv) {
                                        .metadata = auth,
                                        .check_every = 50});
   errors += closed_direct.errors + closed_gateway.errors;
+  PrintErrors("closed loop, straight to serving", closed_direct);
+  PrintErrors("closed loop, through the gateway", closed_gateway);
   report.Add({.name = "1x50 gRPC closed loop through the gateway",
               .value = closed_gateway.throughput,
               .unit = "req/s",
@@ -301,10 +328,12 @@ int Main(int argc, char** argv) {
       errors += w->bad;
       rps.push_back(w->rps);
       cpu.push_back(w->cpu_us);
-      std::cout << absl::StrFormat("HTTP %s run %d: %.0f req/s, gateway CPU %.1f us/request",
-                                   g.library, run + 1, w->rps, w->cpu_us)
+      std::cout << absl::StrFormat(
+                       "HTTP %s run %d: %.0f req/s, gateway CPU %.1f us/request, %d non-2xx",
+                       g.library, run + 1, w->rps, w->cpu_us, static_cast<int>(w->bad))
                 << std::endl;
     }
+    PrintRefusals(absl::StrCat(stack.dir(), "/audit-", g.library, ".log"));
     report.Add(
         {.name = absl::StrCat("HTTP POST /get-online-features 1x50 closed loop, ", g.library,
                               ", median of ", flags.runs, " (spread ", Spread(rps, "%.0f"), ")"),
