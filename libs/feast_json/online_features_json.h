@@ -4,9 +4,11 @@
 // --json` and the gateway's Feast routes.
 //
 //   ASSIGN_OR_RETURN(serving::v1::GetOnlineFeaturesRequest request, OnlineRequestFromJson(body));
-//   std::string answer = OnlineResponseToJson(response).dump();
+//   std::string answer = OnlineResponseJson(response);
 #ifndef GRANARY_LIBS_FEAST_JSON_ONLINE_FEATURES_JSON_H_
 #define GRANARY_LIBS_FEAST_JSON_ONLINE_FEATURES_JSON_H_
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,6 +24,11 @@ namespace granary::feast_json {
 // results[i] is feature_names[i] (column-major). Values as in ValueToJson; statuses by name;
 // event timestamps RFC 3339 in UTC with a Z, with fractional seconds only when nanos is not 0
 // ("2021-04-12T10:59:42.5Z"). The proto's `status` bool is left out, as Feast's server does.
+// Written straight to text (the gateway's hot path), keys in Feast's order.
+std::string OnlineResponseJson(const serving::v1::GetOnlineFeaturesResponse& response);
+
+// The same answer as a tree, for callers that print it their own way (the CLI's indented
+// output) or look into it.
 nlohmann::json OnlineResponseToJson(const serving::v1::GetOnlineFeaturesResponse& response);
 
 // Parses Feast's request body:

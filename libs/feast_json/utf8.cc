@@ -4,13 +4,9 @@
 #include <cstdint>
 
 namespace granary::feast_json {
-namespace {
-
-constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the well-formed UTF-8 sequence at text[i], or 0 when there is none (RFC 3629
-// table 3-7: the second byte's range depends on the first to exclude overlongs and surrogates).
-size_t SequenceLength(absl::string_view text, size_t i) {
+// RFC 3629 table 3-7: the second byte's range depends on the first to exclude overlongs and
+// surrogates.
+size_t Utf8SequenceLength(absl::string_view text, size_t i) {
   const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
   const uint8_t b0 = byte(i);
   if (b0 < 0x80) return 1;
@@ -37,11 +33,9 @@ size_t SequenceLength(absl::string_view text, size_t i) {
   return length;
 }
 
-}  // namespace
-
 bool IsValidUtf8(absl::string_view text) {
   for (size_t i = 0; i < text.size();) {
-    const size_t length = SequenceLength(text, i);
+    const size_t length = Utf8SequenceLength(text, i);
     if (length == 0) return false;
     i += length;
   }
@@ -53,9 +47,9 @@ std::string ToValidUtf8(absl::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
   for (size_t i = 0; i < text.size();) {
-    const size_t length = SequenceLength(text, i);
+    const size_t length = Utf8SequenceLength(text, i);
     if (length == 0) {
-      out += kReplacement;
+      out += kUtf8Replacement;
       ++i;
     } else {
       out.append(text.data() + i, length);

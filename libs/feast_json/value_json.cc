@@ -1,18 +1,15 @@
 #include "libs/feast_json/value_json.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
-#include <system_error>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 #include "libs/feast_json/json_kind.h"
-#include "libs/feast_json/utf8.h"
+#include "libs/feast_json/json_writer.h"
 
 namespace granary::feast_json {
 namespace {
@@ -20,78 +17,73 @@ namespace {
 using nlohmann::json;
 using types::v1::Value;
 
-json DoubleToJson(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  return d;
+void AppendBytes(const std::string& bytes, std::string* out) {
+  AppendJsonString(absl::Base64Escape(bytes), out);
 }
 
-// The double nearest the float's shortest round-trip decimal, so that 0.1f prints as 0.1.
-// Widening directly would print every binary digit of the float (0.10000000149011612).
-json FloatToJson(float f) {
-  if (!std::isfinite(f)) return DoubleToJson(f);
-  char buffer[32];
-  const std::to_chars_result written = std::to_chars(buffer, buffer + sizeof(buffer), f);
-  double d = f;
-  if (written.ec == std::errc()) std::from_chars(buffer, written.ptr, d);
-  return d;
+void AppendString(const std::string& text, std::string* out) { AppendJsonString(text, out); }
+void AppendInt(int64_t v, std::string* out) { AppendJsonInt(v, out); }
+void AppendBool(bool v, std::string* out) { *out += v ? "true" : "false"; }
+
+template <typename List, typename Append>
+void AppendList(const List& list, Append append, std::string* out) {
+  *out += '[';
+  bool first = true;
+  for (const auto& element : list.val()) {
+    if (!first) *out += ',';
+    first = false;
+    append(element, out);
+  }
+  *out += ']';
 }
-
-json StringToJson(const std::string& s) { return ToValidUtf8(s); }
-
-json BytesToJson(const std::string& b) { return absl::Base64Escape(b); }
-
-template <typename List, typename Convert>
-json ListToJson(const List& list, Convert convert) {
-  json out = json::array();
-  for (const auto& element : list.val()) out.push_back(convert(element));
-  return out;
-}
-
-json Identity(int64_t v) { return v; }
-json Bool(bool v) { return v; }
 
 }  // namespace
 
-json ValueToJson(const Value& value) {
+void AppendValueJson(const Value& value, std::string* out) {
   switch (value.val_case()) {
     case Value::kBytesVal:
-      return BytesToJson(value.bytes_val());
+      return AppendBytes(value.bytes_val(), out);
     case Value::kStringVal:
-      return StringToJson(value.string_val());
+      return AppendString(value.string_val(), out);
     case Value::kInt32Val:
-      return value.int32_val();
+      return AppendInt(value.int32_val(), out);
     case Value::kInt64Val:
-      return value.int64_val();
+      return AppendInt(value.int64_val(), out);
     case Value::kDoubleVal:
-      return DoubleToJson(value.double_val());
+      return AppendJsonDouble(value.double_val(), out);
     case Value::kFloatVal:
-      return FloatToJson(value.float_val());
+      return AppendJsonFloat(value.float_val(), out);
     case Value::kBoolVal:
-      return value.bool_val();
+      return AppendBool(value.bool_val(), out);
     case Value::kUnixTimestampVal:
-      return value.unix_timestamp_val();
+      return AppendInt(value.unix_timestamp_val(), out);
     case Value::kBytesListVal:
-      return ListToJson(value.bytes_list_val(), BytesToJson);
+      return AppendList(value.bytes_list_val(), AppendBytes, out);
     case Value::kStringListVal:
-      return ListToJson(value.string_list_val(), StringToJson);
+      return AppendList(value.string_list_val(), AppendString, out);
     case Value::kInt32ListVal:
-      return ListToJson(value.int32_list_val(), Identity);
+      return AppendList(value.int32_list_val(), AppendInt, out);
     case Value::kInt64ListVal:
-      return ListToJson(value.int64_list_val(), Identity);
+      return AppendList(value.int64_list_val(), AppendInt, out);
     case Value::kDoubleListVal:
-      return ListToJson(value.double_list_val(), DoubleToJson);
+      return AppendList(value.double_list_val(), AppendJsonDouble, out);
     case Value::kFloatListVal:
-      return ListToJson(value.float_list_val(), FloatToJson);
+      return AppendList(value.float_list_val(), AppendJsonFloat, out);
     case Value::kBoolListVal:
-      return ListToJson(value.bool_list_val(), Bool);
+      return AppendList(value.bool_list_val(), AppendBool, out);
     case Value::kUnixTimestampListVal:
-      return ListToJson(value.unix_timestamp_list_val(), Identity);
+      return AppendList(value.unix_timestamp_list_val(), AppendInt, out);
     case Value::kNullVal:
     case Value::VAL_NOT_SET:
       break;
   }
-  return nullptr;
+  *out += "null";
+}
+
+json ValueToJson(const Value& value) {
+  std::string text;
+  AppendValueJson(value, &text);
+  return json::parse(text);
 }
 
 absl::StatusOr<Value> ValueFromJson(const json& input) {

@@ -2,11 +2,13 @@
 // a bare JSON number, string, bool, list or null, not a protobuf-JSON object. Used by the CLI's
 // `--json` output and the gateway's Feast HTTP routes.
 //
-//   nlohmann::json column = nlohmann::json::array();
-//   for (const types::v1::Value& v : vector.values()) column.push_back(ValueToJson(v));
+//   std::string column = "[";
+//   AppendValueJson(vector.values(0), &column);
 //   ASSIGN_OR_RETURN(types::v1::Value entity, ValueFromJson(body["entities"]["driver_id"][0]));
 #ifndef GRANARY_LIBS_FEAST_JSON_VALUE_JSON_H_
 #define GRANARY_LIBS_FEAST_JSON_VALUE_JSON_H_
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "granary/types/v1/value.pb.h"
@@ -14,7 +16,7 @@
 
 namespace granary::feast_json {
 
-// The value as JSON:
+// The value as JSON text, appended to *out:
 //   int32, int64, unix_timestamp (seconds)  -> integer, exact over the whole int64 range
 //   double, float                           -> number; NaN and infinities as the strings "NaN",
 //                                              "Infinity", "-Infinity" (JSON has no literal for
@@ -24,7 +26,10 @@ namespace granary::feast_json {
 //   bytes                                   -> string, standard padded base64
 //   lists                                   -> list of the above
 //   unset, null_val                         -> null
-// The result always dump()s without throwing.
+void AppendValueJson(const types::v1::Value& value, std::string* out);
+
+// The same value as a tree (parsed from AppendValueJson's text, so the two never differ); it
+// always dump()s without throwing.
 nlohmann::json ValueToJson(const types::v1::Value& value);
 
 // A request's entity (or request context) value: an integer gives int64_val, any other number

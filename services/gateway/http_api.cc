@@ -1,12 +1,14 @@
 #include "services/gateway/http_api.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/util/json_util.h"
 #include "granary/ingestion/v1/ingestion.pb.h"
 #include "granary/materialization/v1/materialization.pb.h"
@@ -291,11 +293,19 @@ HttpResponse HttpApi::OnlineFeatures(const HttpRequest& request, Call& call) {
   auto answer = Backend("/granary.serving.v1.ServingService/GetOnlineFeatures",
                         proto->SerializeAsString(), call);
   if (!answer.ok()) return ErrorResponse(answer.status());
-  serving::v1::GetOnlineFeaturesResponse response;
-  if (!response.ParseFromString(*answer)) {
+  // The answer's ~200 messages on one arena, its first block on this thread's stack: parsing
+  // and freeing them one by one was ~9% of the route's CPU.
+  alignas(std::max_align_t) char block[16 * 1024];
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = sizeof(block);
+  google::protobuf::Arena arena(options);
+  auto* response =
+      google::protobuf::Arena::CreateMessage<serving::v1::GetOnlineFeaturesResponse>(&arena);
+  if (!response->ParseFromString(*answer)) {
     return ErrorResponse(absl::InternalError("bad response from serving"));
   }
-  return Json(200, feast_json::OnlineResponseToJson(response));
+  return {200, "application/json", feast_json::OnlineResponseJson(*response), {}};
 }
 
 HttpResponse HttpApi::Push(const HttpRequest& request, Call& call, bool write_to_online_store) {
