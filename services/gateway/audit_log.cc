@@ -5,27 +5,61 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
+
+#include "libs/feast_json/json_writer.h"
 
 namespace granary::gateway {
 
+namespace {
+
+void AppendKey(const char* key, std::string* out) {
+  if (out->size() > 1) *out += ',';
+  *out += '"';
+  *out += key;
+  *out += "\":";
+}
+
+void AppendField(const char* key, absl::string_view value, std::string* out) {
+  AppendKey(key, out);
+  feast_json::AppendJsonString(value, out);
+}
+
+void AppendList(const char* key, const std::vector<std::string>& values, std::string* out) {
+  AppendKey(key, out);
+  *out += '[';
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) *out += ',';
+    feast_json::AppendJsonString(values[i], out);
+  }
+  *out += ']';
+}
+
+}  // namespace
+
+// Written as text, not built as a JSON tree: one line per call, on every call's path.
+// Ill-formed UTF-8 (a user name from a token) is replaced, never a reason to drop the line.
 std::string AuditLine(const AuditEntry& entry) {
-  nlohmann::json line = {
-      {"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", entry.time, absl::UTCTimeZone())},
-      {"user", entry.who.user},
-      {"roles", entry.who.roles},
-      {"groups", entry.who.groups},
-      {"method", entry.method},
-      {"resources", entry.resources},
-      {"decision", entry.decision},
-      {"status", entry.status},
-      {"latency_ms", absl::ToDoubleMilliseconds(entry.latency)},
-      {"trace_id", entry.trace_id}};
-  if (!entry.request_id.empty()) line["request_id"] = entry.request_id;
-  // Invalid UTF-8 (a user name from a token) is replaced, never a reason to drop the line.
-  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out = "{";
+  out.reserve(384);
+  AppendField("time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", entry.time, absl::UTCTimeZone()),
+              &out);
+  AppendField("user", entry.who.user, &out);
+  AppendList("roles", entry.who.roles, &out);
+  AppendList("groups", entry.who.groups, &out);
+  AppendField("method", entry.method, &out);
+  AppendList("resources", entry.resources, &out);
+  AppendField("decision", entry.decision, &out);
+  AppendField("status", entry.status, &out);
+  AppendKey("latency_ms", &out);
+  feast_json::AppendJsonDouble(absl::ToDoubleMilliseconds(entry.latency), &out);
+  AppendField("trace_id", entry.trace_id, &out);
+  if (!entry.request_id.empty()) AppendField("request_id", entry.request_id, &out);
+  out += '}';
+  return out;
 }
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& target) {
