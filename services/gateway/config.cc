@@ -47,10 +47,10 @@ GatewayConfig ReadGatewayConfig(config::Reader& root) {
   c.http.threads = static_cast<int>(http.Int("threads", c.http.threads, 1, 1024));
   c.http.max_body_bytes = static_cast<size_t>(http.Bytes("max_body", 8 << 20, 1024, 1 << 30));
   c.http_timeout = http.Duration("timeout", c.http_timeout, absl::Milliseconds(10), absl::Hours(1));
-  std::string library = http.String("library", "httplib");
-  if (library == "civetweb") {
-    c.http_library = HttpLibrary::kCivetweb;
-  } else if (library != "httplib") {
+  std::string library = http.String("library", "civetweb");
+  if (library == "httplib") {
+    c.http_library = HttpLibrary::kHttplib;
+  } else if (library != "civetweb") {
     http.AddError("library", "expected civetweb or httplib");
   }
   config::Reader ui = gateway.Section("ui");

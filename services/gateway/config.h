@@ -24,7 +24,7 @@
 //     signature: {secret: {file: .granary/gateway.secret}, ttl: 60s}
 //     audit: {path: stdout}            # stdout, a file, or "" for none
 //     http: {address: 0.0.0.0:6566, threads: 32, max_body: 8MiB, timeout: 30s,
-//            library: httplib}       # or civetweb (see README, "HTTP server")
+//            library: civetweb}     # or httplib (see README, "HTTP server")
 //     grpc_threads: 1                  # default: half the CPUs this process may use
 //     rate_limits:
 //       default: {rate: 0, burst: 0}   # requests per second per user; 0: unlimited
@@ -83,7 +83,7 @@ struct GatewayConfig {
   std::optional<bus::NatsOptions> nats;
   // Empty address: no HTTP door.
   HttpServerOptions http;
-  HttpLibrary http_library = HttpLibrary::kHttplib;
+  HttpLibrary http_library = HttpLibrary::kCivetweb;
   absl::Duration http_timeout = absl::Seconds(30);
   // Threads driving the completion queues every gRPC call is served on (generic_proxy.h,
   // unary_fast_path.h).

@@ -107,15 +107,16 @@ class CivetwebServer : public HttpServer {
       }
       response = too_large ? TooLarge(max_body_) : handler_(request);
     }
-    mg_response_header_start(conn, response.status);
-    mg_response_header_add(conn, "Content-Type", response.content_type.c_str(), -1);
-    std::string length = std::to_string(response.body.size());
-    mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
-    for (const auto& [name, value] : response.headers) {
-      mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
-    }
-    mg_response_header_send(conn);
-    mg_write(conn, response.body.data(), response.body.size());
+    // The status line, headers and body in one write: written in parts, each part was a send
+    // of its own and a wake-up of the client, ~15% of the gateway's CPU on an online read.
+    std::string out = absl::StrCat("HTTP/1.1 ", response.status, " ",
+                                   mg_get_response_code_text(conn, response.status),
+                                   "\r\nContent-Type: ", response.content_type,
+                                   "\r\nContent-Length: ", response.body.size(), "\r\n");
+    for (const auto& [name, value] : response.headers)
+      absl::StrAppend(&out, name, ": ", value, "\r\n");
+    absl::StrAppend(&out, "\r\n", response.body);
+    mg_write(conn, out.data(), out.size());
     return response.status;
   }
 
