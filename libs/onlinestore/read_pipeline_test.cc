@@ -89,6 +89,34 @@ class TestRead : public AsyncRead {
   absl::Notification done_;
 };
 
+// A read that, asked whether it may be read on its caller's thread, lets `asked` go and then
+// watches for 200 ms whether the pipeline takes it for a batch meanwhile. It says no, so it is
+// read on the I/O thread.
+class ProbeRead : public TestRead {
+ public:
+  ProbeRead(std::vector<std::string> keys, std::vector<std::string> fields,
+            absl::Notification* asked)
+      : TestRead(std::move(keys), std::move(fields)), asked_(asked) {}
+
+  absl::Span<const HashGet> gets() const override {
+    taken_.store(true);
+    return TestRead::gets();
+  }
+  bool MayReadOnCaller() const override {
+    asked_->Notify();
+    const absl::Time until = absl::Now() + absl::Milliseconds(200);
+    while (!taken_.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(1));
+    taken_while_asked_ = taken_.load();
+    return false;
+  }
+  bool taken_while_asked() const { return taken_while_asked_; }
+
+ private:
+  absl::Notification* asked_;
+  mutable std::atomic<bool> taken_{false};
+  mutable bool taken_while_asked_ = false;
+};
+
 class ReadPipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -456,6 +484,31 @@ TEST(ReadPipelineAuthTest, ConnectingNeverOutlastsADeadline) {
   EXPECT_FALSE(hasty.status().ok());
   // Ordering, not a clock bound: answered at its deadline, before the pause ended.
   EXPECT_LT(hasty.done_at(), pause_over) << hasty.status();
+}
+
+// Submit may not touch a read once it is queued: the I/O thread may answer it at once and its
+// owner free it. Here the I/O thread is let go while Submit asks the read its question; had
+// Submit queued the read first, the I/O thread would take it during the question.
+TEST_F(ReadPipelineTest, SubmitAsksAReadEverythingBeforeQueueingIt) {
+  ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  Connect(pipeline);
+  absl::Notification holding, asked;
+  TestRead first({"k0"}, {"a"});
+  first.set_may_read_on_caller(false);
+  first.set_on_field([&] {
+    holding.Notify();
+    asked.WaitForNotification();
+  });
+  pipeline.Submit(&first);
+  holding.WaitForNotification();  // the I/O thread is inside first's batch
+  ProbeRead probe({"k6"}, {"b"}, &asked);
+  pipeline.Submit(&probe);
+  EXPECT_FALSE(probe.taken_while_asked());
+  ASSERT_TRUE(first.Wait());
+  ASSERT_OK(first.status());
+  ASSERT_TRUE(probe.Wait());
+  ASSERT_OK(probe.status());
+  EXPECT_THAT(probe.values(0), ElementsAre(Optional(std::string("b6"))));
 }
 
 }  // namespace
