@@ -1,6 +1,6 @@
 // The gateway's HTTP/1.1 server, behind one small interface so that the library under it is
 // chosen by measurement (tools/bench/run gateway, README "HTTP server"): two Debian libraries
-// implement it, cpp-httplib (the default, measured faster) and civetweb. Handlers run on the
+// implement it, civetweb (the default, measured cheaper) and cpp-httplib. Handlers run on the
 // server's thread pool and may block (they call the backends synchronously).
 #ifndef GRANARY_SERVICES_GATEWAY_HTTP_SERVER_H_
 #define GRANARY_SERVICES_GATEWAY_HTTP_SERVER_H_

@@ -1,7 +1,10 @@
 // The gateway's HTTP door through the real process: Feast's JSON routes field by field, the
 // same authentication and permissions as gRPC, errors with meaningful statuses, the registry
 // REST view, and an OpenAPI document that matches the routes served.
+#include <unistd.h>
+
 #include <set>
+#include <string>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +13,9 @@
 #include "granary/materialization/v1/materialization.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "libs/testing/eventually.h"
 #include "services/gateway/http_api.h"
@@ -20,6 +26,29 @@ namespace {
 
 using json = nlohmann::json;
 using ::testing::HasSubstr;
+
+// Sends `requests` (raw HTTP/1.x, possibly several) on one connection and reads until the
+// server closes it or `until` appears in what it sent.
+std::string Exchange(int port, const std::string& requests, const std::string& until) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  timeval timeout{.tv_sec = 30, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string got;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      send(fd, requests.data(), requests.size(), 0) == static_cast<ssize_t>(requests.size())) {
+    char buffer[4096];
+    for (ssize_t n;
+         got.find(until) == std::string::npos && (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+      got.append(buffer, n);
+    }
+  }
+  close(fd);
+  return got;
+}
 
 class GatewayHttpTest : public ::testing::Test {
  protected:
@@ -344,6 +373,29 @@ TEST_F(GatewayHttpTest, HistoryJobsAndHealthRoutesCheckTheirInputAndFilterWhatTh
   EXPECT_FALSE(reader->Read(&seen)) << seen.DebugString();
   grpc::Status watched = reader->Finish();
   EXPECT_EQ(watched.error_code(), grpc::StatusCode::PERMISSION_DENIED) << watched.error_message();
+}
+
+// HEAD gets GET's headers without a body (else the client would read the body as its next
+// answer), and every answer says whether the connection stays open and when it was made.
+TEST_F(GatewayHttpTest, HeadHasNoBodyAndAnswersSayWhetherTheConnectionStays) {
+  const std::string kept = Exchange(stack().http_port(),
+                                    "HEAD /health HTTP/1.1\r\nHost: t\r\n\r\n"
+                                    "GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
+                                    "SERVING\"}");
+  // The HEAD's answer (405: /health takes GET) and then the GET's, whole and in step.
+  ASSERT_THAT(kept, ::testing::StartsWith("HTTP/1.1 405 "));
+  const size_t second = kept.find("HTTP/1.1 200 ");
+  ASSERT_NE(second, std::string::npos) << kept;
+  EXPECT_EQ(kept.substr(0, second).find("{"), std::string::npos) << "a body after HEAD";
+  EXPECT_THAT(kept.substr(second), ::testing::EndsWith("\r\n\r\n{\"status\":\"SERVING\"}"));
+  EXPECT_THAT(kept, HasSubstr("Connection: keep-alive\r\n"));
+  EXPECT_THAT(kept, HasSubstr("\r\nDate: "));
+
+  // HTTP/1.0 without keep-alive: told the connection closes, and it does.
+  const std::string closed =
+      Exchange(stack().http_port(), "GET /health HTTP/1.0\r\n\r\n", "never appears");
+  EXPECT_THAT(closed, HasSubstr("Connection: close\r\n"));
+  EXPECT_THAT(closed, ::testing::EndsWith("{\"status\":\"SERVING\"}"));
 }
 
 }  // namespace
