@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
-#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -47,11 +46,47 @@ void AppendEscaped(unsigned char c, std::string* out) {
   }
 }
 
-// A number without '.' or an exponent reads back as an integer in most JSON readers.
-void AppendNumber(const char* begin, const char* end, std::string* out) {
-  const absl::string_view text(begin, end - begin);
-  out->append(text.data(), text.size());
-  if (text.find_first_of(".e") == absl::string_view::npos) *out += ".0";
+// The shortest digits that read back as `value`, laid out as Python's repr lays out a float
+// (Feast's feature server is Python): fixed notation for decimal exponents from -4 to 15
+// ("100000.0", "0.0001", always with a fraction), scientific beyond ("1e+16", "1.5e-05").
+template <typename T>
+void AppendShortest(T value, std::string* out) {
+  char buffer[48];
+  const std::to_chars_result written =
+      std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific);
+  const absl::string_view text(buffer, written.ptr - buffer);  // [-]d[.ddd]e(+|-)dd[d]
+  const size_t e = text.find('e');
+  int exponent = 0;
+  for (size_t i = e + 2; i < text.size(); ++i) exponent = exponent * 10 + (text[i] - '0');
+  if (text[e + 1] == '-') exponent = -exponent;
+  if (exponent < -4 || exponent >= 16) {
+    out->append(text.data(), text.size());
+    return;
+  }
+  std::string digits;
+  for (char c : text.substr(0, e)) {
+    if (c == '-') {
+      *out += '-';
+    } else if (c != '.') {
+      digits += c;
+    }
+  }
+  if (exponent < 0) {
+    *out += "0.";
+    out->append(static_cast<size_t>(-exponent - 1), '0');
+    *out += digits;
+    return;
+  }
+  const size_t whole = static_cast<size_t>(exponent) + 1;
+  if (digits.size() <= whole) {
+    *out += digits;
+    out->append(whole - digits.size(), '0');
+    *out += ".0";
+  } else {
+    out->append(digits, 0, whole);
+    *out += '.';
+    out->append(digits, whole, std::string::npos);
+  }
 }
 
 bool AppendNonFinite(double value, std::string* out) {
@@ -108,16 +143,12 @@ void AppendJsonInt(int64_t value, std::string* out) { absl::StrAppend(out, value
 
 void AppendJsonDouble(double value, std::string* out) {
   if (AppendNonFinite(value, out)) return;
-  char buffer[32];
-  const std::to_chars_result written = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  AppendNumber(buffer, written.ptr, out);
+  AppendShortest(value, out);
 }
 
 void AppendJsonFloat(float value, std::string* out) {
   if (AppendNonFinite(value, out)) return;
-  char buffer[32];
-  const std::to_chars_result written = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  AppendNumber(buffer, written.ptr, out);
+  AppendShortest(value, out);
 }
 
 void AppendJsonTime(absl::Time time, std::string* out) {

@@ -26,10 +26,12 @@ void AppendJsonString(absl::string_view text, std::string* out);
 
 void AppendJsonInt(int64_t value, std::string* out);
 
-// The shortest decimal that reads back as the same double. A whole number keeps a ".0"
-// (1.0, not 1) so that a reader typing numbers by their text (Python's json) still sees a
-// float. NaN and the infinities are the strings "NaN", "Infinity" and "-Infinity", as in
-// protobuf's JSON mapping: JSON has no literal for them.
+// The shortest decimal that reads back as the same double, written as Python writes a float
+// (Feast's server is Python): fixed notation for decimal exponents -4 to 15, always with a
+// fraction ("1.0", "100000.0", "0.0001"), so a reader typing numbers by their text still sees
+// a float; scientific beyond ("1e+16", "1.5e-05"). NaN and the infinities are the strings
+// "NaN", "Infinity" and "-Infinity", as in protobuf's JSON mapping: JSON has no literal for
+// them.
 void AppendJsonDouble(double value, std::string* out);
 
 // The float's own shortest decimal: 0.1f is 0.1, not the double nearest it

@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -51,6 +52,10 @@ TEST(JsonWriterTest, IllFormedUtf8BecomesReplacementCharacters) {
     EXPECT_EQ(json::parse(text).get<std::string>(), ToValidUtf8(bad)) << text;
   }
   EXPECT_EQ(StringText("a\x80z"), "\"a" + fffd + "z\"");
+  // Each ill-formed byte is replaced on its own.
+  EXPECT_EQ(StringText("\xC0\xAF"), "\"" + fffd + fffd + "\"");
+  EXPECT_EQ(StringText("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");
+  EXPECT_EQ(StringText("ok\xE2\x82"), "\"ok" + fffd + fffd + "\"");
 }
 
 TEST(JsonWriterTest, DoublesReadBackExactly) {
@@ -73,12 +78,29 @@ TEST(JsonWriterTest, DoublesReadBackExactly) {
   }
 }
 
-TEST(JsonWriterTest, WholeDoublesKeepAFraction) {
-  EXPECT_EQ(DoubleText(1.0), "1.0");
-  EXPECT_EQ(DoubleText(-3.0), "-3.0");
-  EXPECT_EQ(DoubleText(0.0), "0.0");
-  EXPECT_EQ(DoubleText(0.5), "0.5");
-  EXPECT_TRUE(json::parse(DoubleText(1e22)).is_number_float()) << DoubleText(1e22);
+TEST(JsonWriterTest, DoublesAreLaidOutAsPythonWritesThem) {
+  // Each expected text is Python's repr() of the same value.
+  const std::pair<double, const char*> cases[] = {
+      {1.0, "1.0"},
+      {-3.0, "-3.0"},
+      {0.0, "0.0"},
+      {-0.0, "-0.0"},
+      {0.5, "0.5"},
+      {0.1, "0.1"},
+      {123.456, "123.456"},
+      {100000.0, "100000.0"},
+      {1e15, "1000000000000000.0"},
+      {9999999999999998.0, "9999999999999998.0"},
+      {1e16, "1e+16"},
+      {12345678901234567.0, "1.2345678901234568e+16"},
+      {0.0001, "0.0001"},
+      {0.00001, "1e-05"},
+      {1.5e-5, "1.5e-05"},
+      {-2.5e-300, "-2.5e-300"},
+      {1.7976931348623157e308, "1.7976931348623157e+308"},
+      {5e-324, "5e-324"},
+  };
+  for (const auto& [value, expected] : cases) EXPECT_EQ(DoubleText(value), expected);
 }
 
 TEST(JsonWriterTest, NonFiniteNumbersAreStrings) {
@@ -127,6 +149,8 @@ TEST(JsonWriterTest, TimesAreRfc3339InUtc) {
   EXPECT_EQ(TimeText(absl::FromUnixSeconds(-62135596800)), R"("0001-01-01T00:00:00Z")");
   EXPECT_EQ(TimeText(absl::FromUnixSeconds(-1) + absl::Milliseconds(250)),
             R"("1969-12-31T23:59:59.25Z")");
+  EXPECT_EQ(TimeText(absl::FromUnixSeconds(-62135596801) + absl::Milliseconds(5)),
+            R"("0000-12-31T23:59:59.005Z")");
 }
 
 TEST(JsonWriterTest, TimesMatchAbslOverTheWholeRangeAndBeyond) {

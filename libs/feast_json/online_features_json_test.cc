@@ -86,6 +86,23 @@ TEST(OnlineResponseToJsonTest, FeastShapeWithStatusesAndTimestamps) {
   EXPECT_FALSE(json::parse(text).contains("status"));
 }
 
+TEST(OnlineResponseJsonTest, WritesFeastsShapeInFeastsKeyOrder) {
+  GetOnlineFeaturesResponse response;
+  response.mutable_metadata()->mutable_feature_names()->add_val("driver_id");
+  response.mutable_metadata()->mutable_feature_names()->add_val("conv_rate");
+  AddCell(response.add_results(), Int64(1001), serving::v1::PRESENT, 0, 0);
+  auto* conv_rate = response.add_results();
+  AddCell(conv_rate, Double(100000), serving::v1::PRESENT, kApril12, 500000000);
+  AddCell(conv_rate, Value(), serving::v1::NOT_FOUND, 0, 0);
+  // The bytes on the wire, as Feast's server orders them (values, statuses, event_timestamps).
+  EXPECT_EQ(OnlineResponseJson(response),
+            R"({"metadata":{"feature_names":["driver_id","conv_rate"]},"results":[)"
+            R"({"values":[1001],"statuses":["PRESENT"],)"
+            R"("event_timestamps":["1970-01-01T00:00:00Z"]},)"
+            R"({"values":[100000.0,null],"statuses":["PRESENT","NOT_FOUND"],)"
+            R"("event_timestamps":["2021-04-12T10:59:42.5Z","1970-01-01T00:00:00Z"]}]})");
+}
+
 TEST(OnlineResponseToJsonTest, RoundTripsThroughTheEntityParser) {
   // The join key column a server answers with parses back into the same entity values.
   const json response = json::parse(OnlineResponseToJson(TwoDriverResponse()).dump());

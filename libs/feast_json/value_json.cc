@@ -80,10 +80,10 @@ void AppendValueJson(const Value& value, std::string* out) {
   *out += "null";
 }
 
-json ValueToJson(const Value& value) {
+std::string ValueJson(const Value& value) {
   std::string text;
   AppendValueJson(value, &text);
-  return json::parse(text);
+  return text;
 }
 
 absl::StatusOr<Value> ValueFromJson(const json& input) {

@@ -2,8 +2,7 @@
 // a bare JSON number, string, bool, list or null, not a protobuf-JSON object. Used by the CLI's
 // `--json` output and the gateway's Feast HTTP routes.
 //
-//   std::string column = "[";
-//   AppendValueJson(vector.values(0), &column);
+//   std::string cell = ValueJson(vector.values(0));          // "0.5", "[1,2]", "null"
 //   ASSIGN_OR_RETURN(types::v1::Value entity, ValueFromJson(body["entities"]["driver_id"][0]));
 #ifndef GRANARY_LIBS_FEAST_JSON_VALUE_JSON_H_
 #define GRANARY_LIBS_FEAST_JSON_VALUE_JSON_H_
@@ -27,10 +26,7 @@ namespace granary::feast_json {
 //   lists                                   -> list of the above
 //   unset, null_val                         -> null
 void AppendValueJson(const types::v1::Value& value, std::string* out);
-
-// The same value as a tree (parsed from AppendValueJson's text, so the two never differ); it
-// always dump()s without throwing.
-nlohmann::json ValueToJson(const types::v1::Value& value);
+std::string ValueJson(const types::v1::Value& value);  // the same, as a string of its own
 
 // A request's entity (or request context) value: an integer gives int64_val, any other number
 // double_val, a string string_val, a bool bool_val, null null_val. Lists and objects are

@@ -28,6 +28,15 @@ AuditEntry Entry() {
   return e;
 }
 
+TEST(AuditLogTest, ALineIsWrittenInTheDocumentedOrder) {
+  EXPECT_EQ(AuditLine(Entry()),
+            R"({"time":"2025-12-06T21:01:16.123Z","user":"ana","roles":["reader"],)"
+            R"("groups":["team-a"],"method":"/granary.serving.v1.ServingService/)"
+            R"(GetOnlineFeatures","resources":["READ_ONLINE feature view 'v' in project 'p'"],)"
+            R"("decision":"allow","status":"OK","latency_ms":0.61,)"
+            R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"})");
+}
+
 TEST(AuditLogTest, ALineHasEveryField) {
   nlohmann::json line = nlohmann::json::parse(AuditLine(Entry()));
   EXPECT_EQ(line["time"], "2025-12-06T21:01:16.123Z");

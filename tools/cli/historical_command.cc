@@ -91,7 +91,7 @@ std::string CsvCell(const Value& value) {
                               absl::FromUnixSeconds(value.unix_timestamp_val()),
                               absl::UTCTimeZone());
     default:
-      return Quoted(feast_json::ValueToJson(value).dump());
+      return Quoted(feast_json::ValueJson(value));
   }
 }
 

@@ -96,7 +96,7 @@ std::string Show(const Value& v) {
       return "null";
     default:
       // Bytes and lists: the JSON form says it all.
-      return feast_json::ValueToJson(v).dump();
+      return feast_json::ValueJson(v);
   }
 }
 
