@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -72,13 +73,14 @@ void PrintErrors(const std::string& what, const LoadResult& r) {
   }
 }
 
-// The gateway's audit lines that were not answered 200, counted by decision and status.
+// The gateway's audit lines of HTTP calls that were not answered OK, counted by decision and
+// status (the same file holds the gRPC runs' lines).
 void PrintRefusals(const std::string& audit_path) {
   std::ifstream in(audit_path);
   std::map<std::string, int64_t> counts;
   for (std::string line; std::getline(in, line);) {
     nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
-    if (!entry.is_object()) continue;
+    if (!entry.is_object() || !absl::StartsWith(entry.value("method", ""), "POST ")) continue;
     const std::string status = entry.value("status", "");
     if (status == "OK" || status == "200") continue;
     ++counts[absl::StrCat(entry.value("decision", "?"), " ", entry.value("status", "?"))];
@@ -86,6 +88,20 @@ void PrintRefusals(const std::string& audit_path) {
   for (const auto& [kind, count] : counts) {
     std::cout << "  audit: " << count << " answered " << kind << std::endl;
   }
+}
+
+// One request by curl after a run that had failures, to print what the gateway answered (the
+// audit says only the status).
+void ProbeOnce(int port, const std::string& body, const std::string& token) {
+  auto curl = testing::Subprocess::Start(
+      {.argv = {"curl", "-sS", "-X", "POST", "-H", "Content-Type: application/json", "-H",
+                absl::StrCat("Authorization: Bearer ", token), "--data", body, "-w",
+                " (HTTP %{http_code})",
+                absl::StrCat("http://127.0.0.1:", port, "/get-online-features")}});
+  if (!curl.ok() || !(*curl)->Wait(absl::Seconds(30)).ok()) return;
+  std::string out = (*curl)->Output();
+  if (out.size() > 400) out = out.substr(0, 200) + " ... " + out.substr(out.size() - 100);
+  std::cout << "  a request after the run: " << out << std::endl;
 }
 
 struct Paced {
@@ -326,11 +342,12 @@ int Main(int argc, char** argv) {
         return 1;
       }
       errors += w->bad;
+      if (w->bad > 0) ProbeOnce(g.http_port, body.dump(), *token);
       rps.push_back(w->rps);
       cpu.push_back(w->cpu_us);
       std::cout << absl::StrFormat(
                        "HTTP %s run %d: %.0f req/s, gateway CPU %.1f us/request, %d non-2xx",
-                       g.library, run + 1, w->rps, w->cpu_us, static_cast<int>(w->bad))
+                       g.library, run + 1, w->rps, w->cpu_us, w->bad)
                 << std::endl;
     }
     PrintRefusals(absl::StrCat(stack.dir(), "/audit-", g.library, ".log"));
