@@ -123,8 +123,8 @@ class ReadPipeline;
 class AsyncRead {
  public:
   virtual ~AsyncRead() = default;
-  // The HMGETs, and the time by which Done must have been called. Read once, at submission;
-  // the keys and field lists must stay valid until Done.
+  // The HMGETs, and the time by which Done must have been called. Asked any number of times
+  // until Done (and never after); the keys and field lists must stay valid until Done.
   virtual absl::Span<const HashGet> gets() const = 0;
   virtual absl::Time deadline() const = 0;
   // Once per field of every get, in order (data nullptr when the field or hash does not

@@ -130,7 +130,7 @@ void ReadPipeline::Submit(AsyncRead* read) {
   // answer it at once and its owner free it (serving's reads delete themselves in Done). Asking
   // after queueing crashed serving under load, the caller's thread preempted in between.
   const int64_t deadline = absl::ToUnixNanos(read->deadline());
-  const bool may_read_on_caller = read->MayReadOnCaller();
+  const bool may_read_on_caller = options_.read_on_caller_when_idle && read->MayReadOnCaller();
   AsyncRead* head = submitted_.load(std::memory_order_relaxed);
   do {
     read->next_queued_ = head;
@@ -141,8 +141,7 @@ void ReadPipeline::Submit(AsyncRead* read) {
   // Nobody is reading: read on this thread, without handing over to the I/O thread (the
   // usual case when not busy, and a thread wake-up less on every call). One batch only; what
   // queues meanwhile is left to the I/O thread, so a caller never stays for long.
-  if (options_.read_on_caller_when_idle && may_read_on_caller && open_.load() && !running_.load() &&
-      !running_.exchange(true)) {
+  if (may_read_on_caller && open_.load() && !running_.load() && !running_.exchange(true)) {
     std::vector<AsyncRead*> batch;
     TakeSubmitted();
     TakeBatch(batch);

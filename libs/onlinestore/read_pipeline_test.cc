@@ -103,7 +103,7 @@ class ProbeRead : public TestRead {
     return TestRead::gets();
   }
   bool MayReadOnCaller() const override {
-    asked_->Notify();
+    if (!asked_->HasBeenNotified()) asked_->Notify();
     const absl::Time until = absl::Now() + absl::Milliseconds(200);
     while (!taken_.load() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(1));
     taken_while_asked_ = taken_.load();
