@@ -34,13 +34,24 @@ std::pair<std::string, int> Split(const std::string& address) {
 
 // ---- civetweb ----------------------------------------------------------------------------
 
-// Whether civetweb keeps the connection open after this answer, by its own rule: the client's
-// Connection header when it sent one, otherwise HTTP/1.1; never after a 401.
-bool KeptAlive(const mg_connection* conn, const mg_request_info* info, int status) {
-  if (status == 401) return false;
+// Whether civetweb keeps the connection open after this answer, by its own rule: not after a
+// POST, PUT or PATCH whose body has no length (neither Content-Length nor chunked); otherwise
+// by the client's Connection header when it sent one (a token that begins "keep-alive"), else
+// by HTTP/1.1.
+bool KeptAlive(const mg_connection* conn, const mg_request_info* info) {
+  const absl::string_view method = info->request_method;
+  const char* encoding = mg_get_header(conn, "Transfer-Encoding");
+  if ((method == "POST" || method == "PUT" || method == "PATCH") && info->content_length < 0 &&
+      (encoding == nullptr || !absl::StrContains(absl::AsciiStrToLower(encoding), "chunked"))) {
+    return false;  // a body that ends only when the connection does
+  }
   const char* connection = mg_get_header(conn, "Connection");
   if (connection != nullptr) {
-    return absl::StrContains(absl::AsciiStrToLower(connection), "keep-alive");
+    for (absl::string_view token : absl::StrSplit(connection, ',')) {
+      token = absl::StripAsciiWhitespace(token);
+      if (!token.empty() && absl::StartsWithIgnoreCase("keep-alive", token)) return true;
+    }
+    return false;
   }
   return info->http_version != nullptr && std::strcmp(info->http_version, "1.1") == 0;
 }
@@ -53,7 +64,7 @@ void Send(mg_connection* conn, const mg_request_info* info, const HttpResponse& 
   // A body too large is not kept: civetweb reads what is left of it and throws it away before
   // the next request. (Closing instead made clients that were still sending see a reset, not
   // the 413.)
-  const bool keep_alive = KeptAlive(conn, info, response.status);
+  const bool keep_alive = KeptAlive(conn, info);
   std::string out = absl::StrCat(
       "HTTP/1.1 ", response.status, " ", mg_get_response_code_text(conn, response.status),
       "\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now(), absl::UTCTimeZone()),
@@ -95,7 +106,10 @@ class CivetwebServer : public HttpServer {
                             "enable_keep_alive", "yes", "request_timeout_ms", "30000",
                             // Without it a kept-alive connection's answers wait for the
                             // client's delayed ACK (Nagle): ~40 ms each.
-                            "tcp_nodelay", "1", nullptr};
+                            "tcp_nodelay", "1",
+                            // civetweb's default closes an idle kept-alive connection after
+                            // 0.5 s, which pooled clients race after any pause.
+                            "keep_alive_timeout_ms", "5000", nullptr};
     mg_callbacks callbacks{};
     ctx_ = mg_start(&callbacks, this, config);
     if (ctx_ == nullptr) {
@@ -146,19 +160,29 @@ class CivetwebServer : public HttpServer {
         request.headers[absl::AsciiStrToLower(info->http_headers[i].name)] =
             info->http_headers[i].value;
       }
-      char buffer[16384];
-      bool too_large = false;
-      for (int n; (n = mg_read(conn, buffer, sizeof(buffer))) > 0;) {
-        request.body.append(buffer, n);
-        if (request.body.size() > max_body_) {
-          too_large = true;
-          break;
-        }
+      // civetweb answers "Expect: 100-continue" only for its own file handlers; a client that
+      // asks waits for it (curl: 1 s) before sending the body.
+      const char* expect = mg_get_header(conn, "Expect");
+      if (expect != nullptr && absl::EqualsIgnoreCase(expect, "100-continue") &&
+          info->http_version != nullptr && std::strcmp(info->http_version, "1.1") == 0) {
+        constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        mg_write(conn, kContinue, sizeof(kContinue) - 1);
       }
-      response = too_large ? TooLarge(max_body_) : handler_(request);
+      response = ReadBody(conn, &request.body) ? handler_(request) : TooLarge(max_body_);
     }
     Send(conn, info, response);
     return response.status;
+  }
+
+  // The body, or false when it is larger than max_body_. A function of its own so that its
+  // buffer is off the stack before the handler runs (civetweb's threads have 100 KiB).
+  bool ReadBody(mg_connection* conn, std::string* body) const {
+    char buffer[16384];
+    for (int n; (n = mg_read(conn, buffer, sizeof(buffer))) > 0;) {
+      body->append(buffer, n);
+      if (body->size() > max_body_) return false;
+    }
+    return true;
   }
 
   HttpHandler handler_;

@@ -28,8 +28,9 @@ using json = nlohmann::json;
 using ::testing::HasSubstr;
 
 // Sends `requests` (raw HTTP/1.x, possibly several) on one connection and reads until the
-// server closes it or `until` appears in what it sent.
-std::string Exchange(int port, const std::string& requests, const std::string& until) {
+// server closes it (*closed then true) or `until` appears in what it sent.
+std::string Exchange(int port, const std::string& requests, const std::string& until,
+                     bool* closed = nullptr) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -41,10 +42,11 @@ std::string Exchange(int port, const std::string& requests, const std::string& u
   if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
       send(fd, requests.data(), requests.size(), 0) == static_cast<ssize_t>(requests.size())) {
     char buffer[4096];
-    for (ssize_t n;
-         got.find(until) == std::string::npos && (n = recv(fd, buffer, sizeof(buffer), 0)) > 0;) {
+    ssize_t n = 1;
+    while (got.find(until) == std::string::npos && (n = recv(fd, buffer, sizeof(buffer), 0)) > 0) {
       got.append(buffer, n);
     }
+    if (closed != nullptr) *closed = n == 0;
   }
   close(fd);
   return got;
@@ -375,8 +377,9 @@ TEST_F(GatewayHttpTest, HistoryJobsAndHealthRoutesCheckTheirInputAndFilterWhatTh
   EXPECT_EQ(watched.error_code(), grpc::StatusCode::PERMISSION_DENIED) << watched.error_message();
 }
 
-// HEAD gets GET's headers without a body (else the client would read the body as its next
-// answer), and every answer says whether the connection stays open and when it was made.
+// A HEAD is answered without a body (else the client would read the body as its next answer),
+// every answer says whether the connection stays open and when it was made, and
+// "Expect: 100-continue" is answered.
 TEST_F(GatewayHttpTest, HeadHasNoBodyAndAnswersSayWhetherTheConnectionStays) {
   const std::string kept = Exchange(stack().http_port(),
                                     "HEAD /health HTTP/1.1\r\nHost: t\r\n\r\n"
@@ -392,10 +395,20 @@ TEST_F(GatewayHttpTest, HeadHasNoBodyAndAnswersSayWhetherTheConnectionStays) {
   EXPECT_THAT(kept, HasSubstr("\r\nDate: "));
 
   // HTTP/1.0 without keep-alive: told the connection closes, and it does.
-  const std::string closed =
-      Exchange(stack().http_port(), "GET /health HTTP/1.0\r\n\r\n", "never appears");
-  EXPECT_THAT(closed, HasSubstr("Connection: close\r\n"));
-  EXPECT_THAT(closed, ::testing::EndsWith("{\"status\":\"SERVING\"}"));
+  bool closed = false;
+  const std::string answer =
+      Exchange(stack().http_port(), "GET /health HTTP/1.0\r\n\r\n", "never appears", &closed);
+  EXPECT_THAT(answer, HasSubstr("Connection: close\r\n"));
+  EXPECT_THAT(answer, ::testing::EndsWith("{\"status\":\"SERVING\"}"));
+  EXPECT_TRUE(closed) << "the server kept a connection it said it would close";
+
+  // A client that asks to be told to go on with its body is told so (curl does, for large
+  // bodies, and waits a second when nobody answers).
+  const std::string continued = Exchange(stack().http_port(),
+                                         "POST /get-online-features HTTP/1.1\r\nHost: t\r\n"
+                                         "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
+                                         "UNAUTHENTICATED");
+  EXPECT_THAT(continued, ::testing::StartsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 "));
 }
 
 }  // namespace
