@@ -1,5 +1,7 @@
 #include "libs/auth/caller_signature.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -7,28 +9,60 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 namespace granary::auth {
 namespace {
 
 constexpr absl::string_view kVersion = "v1";
 
-std::string Mac(const std::string& key, absl::string_view payload) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(), out, &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
-}
-
 absl::Status Refused(absl::string_view why) {
   return absl::UnauthenticatedError(absl::StrCat("gateway signature: ", why));
 }
 
 }  // namespace
+
+struct HmacSha256::State {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* keyed = nullptr;
+};
+
+HmacSha256::HmacSha256(const std::string& key) : state_(std::make_unique<State>()) {
+  state_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  state_->keyed = state_->mac != nullptr ? EVP_MAC_CTX_new(state_->mac) : nullptr;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (state_->keyed == nullptr ||
+      EVP_MAC_init(state_->keyed, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1) {
+    // OpenSSL without HMAC or SHA-256 is not a state a service can run in.
+    std::fprintf(stderr, "fatal: OpenSSL cannot key HMAC-SHA256\n");
+    std::abort();
+  }
+}
+
+HmacSha256::~HmacSha256() {
+  EVP_MAC_CTX_free(state_->keyed);
+  EVP_MAC_free(state_->mac);
+}
+
+std::string HmacSha256::Mac(absl::string_view payload) const {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t length = 0;
+  EVP_MAC_CTX* call = EVP_MAC_CTX_dup(state_->keyed);
+  const bool ok = call != nullptr &&
+                  EVP_MAC_update(call, reinterpret_cast<const unsigned char*>(payload.data()),
+                                 payload.size()) == 1 &&
+                  EVP_MAC_final(call, out, &length, sizeof(out)) == 1;
+  EVP_MAC_CTX_free(call);
+  // An empty MAC never verifies: a failure here refuses calls rather than passing them.
+  if (!ok) return std::string();
+  return std::string(reinterpret_cast<const char*>(out), length);
+}
 
 std::string CallerSigner::Sign(const Identity& who, absl::string_view method,
                                absl::Time now) const {
@@ -41,7 +75,7 @@ std::string CallerSigner::Sign(const Identity& who, absl::string_view method,
   std::string body = absl::WebSafeBase64Escape(
       payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   std::string signed_part = absl::StrCat(kVersion, ".", body);
-  return absl::StrCat(signed_part, ".", absl::WebSafeBase64Escape(Mac(key_.value(), signed_part)));
+  return absl::StrCat(signed_part, ".", absl::WebSafeBase64Escape(mac_->Mac(signed_part)));
 }
 
 absl::StatusOr<Identity> CallerVerifier::Verify(absl::string_view header, absl::string_view method,
@@ -51,9 +85,10 @@ absl::StatusOr<Identity> CallerVerifier::Verify(absl::string_view header, absl::
   if (parts.size() != 3 || parts[0] != kVersion) return Refused("malformed");
   std::string mac;
   if (!absl::WebSafeBase64Unescape(parts[2], &mac)) return Refused("malformed");
-  std::string expected = Mac(key_.value(), header.substr(0, parts[0].size() + 1 + parts[1].size()));
+  std::string expected = mac_->Mac(header.substr(0, parts[0].size() + 1 + parts[1].size()));
   // Constant time: how many leading bytes matched must not show in how long the check took.
-  if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size())) {
+  if (expected.empty() || mac.size() != expected.size() ||
+      CRYPTO_memcmp(mac.data(), expected.data(), mac.size())) {
     return Refused("bad signature");
   }
   std::string text;

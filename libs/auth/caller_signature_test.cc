@@ -1,6 +1,8 @@
 #include "libs/auth/caller_signature.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -96,6 +98,30 @@ TEST(CallerSignatureTest, AChangedPayloadIsRefused) {
   absl::Status refused = Refusal(forged);
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(refused.message(), HasSubstr("bad signature"));
+}
+
+TEST(HmacSha256Test, MatchesRfc4231) {
+  // RFC 4231, test case 2, and the same MAC from many threads at once.
+  const HmacSha256 hmac("Jefe");
+  const std::string expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  EXPECT_EQ(absl::BytesToHexString(hmac.Mac("what do ya want for nothing?")), expected);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        if (absl::BytesToHexString(hmac.Mac("what do ya want for nothing?")) != expected) ++wrong;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(CallerSignatureTest, AnEmptyMacIsRefused) {
+  std::string header = CallerSigner(Key(), absl::Seconds(60)).Sign(Alice(), kMethod, kNow);
+  EXPECT_THAT(Refusal(header.substr(0, header.rfind('.') + 1)).message(),
+              HasSubstr("bad signature"));
 }
 
 TEST(CallerSignatureTest, AChangedMacIsRefused) {
