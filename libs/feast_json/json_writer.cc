@@ -63,29 +63,32 @@ void AppendShortest(T value, std::string* out) {
     out->append(text.data(), text.size());
     return;
   }
-  std::string digits;
+  // At most 17 significant digits: on the stack, not in a string that would allocate.
+  char digit_buffer[24];
+  size_t count = 0;
   for (char c : text.substr(0, e)) {
     if (c == '-') {
       *out += '-';
     } else if (c != '.') {
-      digits += c;
+      digit_buffer[count++] = c;
     }
   }
+  const absl::string_view digits(digit_buffer, count);
   if (exponent < 0) {
     *out += "0.";
     out->append(static_cast<size_t>(-exponent - 1), '0');
-    *out += digits;
+    out->append(digits.data(), digits.size());
     return;
   }
   const size_t whole = static_cast<size_t>(exponent) + 1;
   if (digits.size() <= whole) {
-    *out += digits;
+    out->append(digits.data(), digits.size());
     out->append(whole - digits.size(), '0');
     *out += ".0";
   } else {
-    out->append(digits, 0, whole);
+    out->append(digits.data(), whole);
     *out += '.';
-    out->append(digits, whole, std::string::npos);
+    out->append(digits.data() + whole, digits.size() - whole);
   }
 }
 

@@ -26,6 +26,19 @@ void AppendJsonString(absl::string_view text, std::string* out);
 
 void AppendJsonInt(int64_t value, std::string* out);
 
+// `items` as a JSON array, each item written by append(item, out).
+template <typename Items, typename Append>
+void AppendJsonArray(const Items& items, Append append, std::string* out) {
+  *out += '[';
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) *out += ',';
+    first = false;
+    append(item, out);
+  }
+  *out += ']';
+}
+
 // The shortest decimal that reads back as the same double, written as Python writes a float
 // (Feast's server is Python): fixed notation for decimal exponents -4 to 15, always with a
 // fraction ("1.0", "100000.0", "0.0001"), so a reader typing numbers by their text still sees

@@ -168,31 +168,23 @@ std::string OnlineResponseJson(const GetOnlineFeaturesResponse& response) {
   int cells = 0;
   for (const auto& vector : response.results()) cells += vector.values_size();
   out.reserve(64 + 48 * response.results_size() + 56 * static_cast<size_t>(cells));
-  out += R"({"metadata":{"feature_names":[)";
-  const auto& names = response.metadata().feature_names().val();
-  for (int i = 0; i < names.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendJsonString(names[i], &out);
-  }
-  out += R"(]},"results":[)";
+  out += R"({"metadata":{"feature_names":)";
+  AppendJsonArray(response.metadata().feature_names().val(), AppendJsonString, &out);
+  out += R"(},"results":[)";
   for (int c = 0; c < response.results_size(); ++c) {
     const GetOnlineFeaturesResponse::FeatureVector& vector = response.results(c);
-    out += c > 0 ? R"(,{"values":[)" : R"({"values":[)";
-    for (int i = 0; i < vector.values_size(); ++i) {
-      if (i > 0) out += ',';
-      AppendValueJson(vector.values(i), &out);
-    }
-    out += R"(],"statuses":[)";
-    for (int i = 0; i < vector.statuses_size(); ++i) {
-      if (i > 0) out += ',';
-      AppendStatus(vector.statuses(i), &out);
-    }
-    out += R"(],"event_timestamps":[)";
-    for (int i = 0; i < vector.event_timestamps_size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonTime(base::FromProtoTime(vector.event_timestamps(i)), &out);
-    }
-    out += "]}";
+    out += c > 0 ? R"(,{"values":)" : R"({"values":)";
+    AppendJsonArray(vector.values(), AppendValueJson, &out);
+    out += R"(,"statuses":)";
+    AppendJsonArray(vector.statuses(), AppendStatus, &out);
+    out += R"(,"event_timestamps":)";
+    AppendJsonArray(
+        vector.event_timestamps(),
+        [](const google::protobuf::Timestamp& ts, std::string* o) {
+          AppendJsonTime(base::FromProtoTime(ts), o);
+        },
+        &out);
+    out += '}';
   }
   out += "]}";
   return out;

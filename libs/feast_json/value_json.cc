@@ -21,21 +21,7 @@ void AppendBytes(const std::string& bytes, std::string* out) {
   AppendJsonString(absl::Base64Escape(bytes), out);
 }
 
-void AppendString(const std::string& text, std::string* out) { AppendJsonString(text, out); }
-void AppendInt(int64_t v, std::string* out) { AppendJsonInt(v, out); }
 void AppendBool(bool v, std::string* out) { *out += v ? "true" : "false"; }
-
-template <typename List, typename Append>
-void AppendList(const List& list, Append append, std::string* out) {
-  *out += '[';
-  bool first = true;
-  for (const auto& element : list.val()) {
-    if (!first) *out += ',';
-    first = false;
-    append(element, out);
-  }
-  *out += ']';
-}
 
 }  // namespace
 
@@ -44,11 +30,11 @@ void AppendValueJson(const Value& value, std::string* out) {
     case Value::kBytesVal:
       return AppendBytes(value.bytes_val(), out);
     case Value::kStringVal:
-      return AppendString(value.string_val(), out);
+      return AppendJsonString(value.string_val(), out);
     case Value::kInt32Val:
-      return AppendInt(value.int32_val(), out);
+      return AppendJsonInt(value.int32_val(), out);
     case Value::kInt64Val:
-      return AppendInt(value.int64_val(), out);
+      return AppendJsonInt(value.int64_val(), out);
     case Value::kDoubleVal:
       return AppendJsonDouble(value.double_val(), out);
     case Value::kFloatVal:
@@ -56,23 +42,23 @@ void AppendValueJson(const Value& value, std::string* out) {
     case Value::kBoolVal:
       return AppendBool(value.bool_val(), out);
     case Value::kUnixTimestampVal:
-      return AppendInt(value.unix_timestamp_val(), out);
+      return AppendJsonInt(value.unix_timestamp_val(), out);
     case Value::kBytesListVal:
-      return AppendList(value.bytes_list_val(), AppendBytes, out);
+      return AppendJsonArray(value.bytes_list_val().val(), AppendBytes, out);
     case Value::kStringListVal:
-      return AppendList(value.string_list_val(), AppendString, out);
+      return AppendJsonArray(value.string_list_val().val(), AppendJsonString, out);
     case Value::kInt32ListVal:
-      return AppendList(value.int32_list_val(), AppendInt, out);
+      return AppendJsonArray(value.int32_list_val().val(), AppendJsonInt, out);
     case Value::kInt64ListVal:
-      return AppendList(value.int64_list_val(), AppendInt, out);
+      return AppendJsonArray(value.int64_list_val().val(), AppendJsonInt, out);
     case Value::kDoubleListVal:
-      return AppendList(value.double_list_val(), AppendJsonDouble, out);
+      return AppendJsonArray(value.double_list_val().val(), AppendJsonDouble, out);
     case Value::kFloatListVal:
-      return AppendList(value.float_list_val(), AppendJsonFloat, out);
+      return AppendJsonArray(value.float_list_val().val(), AppendJsonFloat, out);
     case Value::kBoolListVal:
-      return AppendList(value.bool_list_val(), AppendBool, out);
+      return AppendJsonArray(value.bool_list_val().val(), AppendBool, out);
     case Value::kUnixTimestampListVal:
-      return AppendList(value.unix_timestamp_list_val(), AppendInt, out);
+      return AppendJsonArray(value.unix_timestamp_list_val().val(), AppendJsonInt, out);
     case Value::kNullVal:
     case Value::VAL_NOT_SET:
       break;

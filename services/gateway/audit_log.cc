@@ -30,12 +30,7 @@ void AppendField(const char* key, absl::string_view value, std::string* out) {
 
 void AppendList(const char* key, const std::vector<std::string>& values, std::string* out) {
   AppendKey(key, out);
-  *out += '[';
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) *out += ',';
-    feast_json::AppendJsonString(values[i], out);
-  }
-  *out += ']';
+  feast_json::AppendJsonArray(values, feast_json::AppendJsonString, out);
 }
 
 }  // namespace
