@@ -34,7 +34,8 @@ MachineCpu MachineCpuTime() {
   in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
   const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
   return {absl::Seconds(static_cast<double>(user + nice + system + irq + softirq) * tick),
-          absl::Seconds(static_cast<double>(steal) * tick)};
+          absl::Seconds(static_cast<double>(steal) * tick),
+          absl::Seconds(static_cast<double>(irq + softirq) * tick)};
 }
 
 }  // namespace granary::bench

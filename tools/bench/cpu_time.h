@@ -15,10 +15,13 @@ absl::Duration CpuTime(pid_t pid = 0);
 
 // The whole machine's CPU time from /proc/stat, summed over its CPUs: busy (user, nice,
 // system, irq, softirq) and stolen (the hypervisor ran someone else while this VM wanted the
-// CPU). Busy minus the measured processes' CPU is what everything else on the machine took.
+// CPU). Busy minus the measured processes' CPU is what everything else on the machine took,
+// interrupts included: `interrupts` (irq and softirq) is the part no process is charged for,
+// such as loopback TCP's receive work when the kernel runs it as a softirq.
 struct MachineCpu {
   absl::Duration busy;
   absl::Duration steal;
+  absl::Duration interrupts;
 };
 MachineCpu MachineCpuTime();
 

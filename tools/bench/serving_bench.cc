@@ -43,6 +43,7 @@
 #include "tools/bench/cpu_time.h"
 #include "tools/bench/histogram_scrape.h"
 #include "tools/bench/loadgen.h"
+#include "tools/bench/paced_redis.h"
 #include "tools/bench/proc_threads.h"
 #include "tools/bench/report.h"
 #include "tools/bench/serving_stack.h"
@@ -121,6 +122,8 @@ struct Context {
   Report& report;
   RawFigures raw_max, raw_one, raw_wide, raw_batch;
   std::vector<Request> one_narrow, one_wide, batch;
+  // The same reads as HMGETs of the raw keyspace, for Redis paced alone.
+  std::vector<std::vector<std::vector<std::string>>> redis_one_narrow, redis_one_wide, redis_batch;
   double ceiling = 0;
 };
 
@@ -135,9 +138,12 @@ HistogramScrape ServerLatency(const ServingStack& stack) {
 // A paced scenario's figures over its runs (one entry per run).
 struct PacedFigures {
   std::vector<double> p50, p99, p999, lag_p99, server_p50, server_p99, cpu_us;
-  // Per second of the run, in ms of CPU: what the hypervisor stole, and what processes other
-  // than serving, Redis and the generator took.
-  std::vector<double> steal_ms, others_ms;
+  // Redis alone, paced at the same rate with the same reads, one connection.
+  std::vector<double> raw_p50, raw_p99, raw_p999, raw_lag_p99;
+  // Per second of the run, in ms of CPU: what the hypervisor stole, what interrupts took
+  // (charged to no process), and what processes other than serving, Redis and the generator
+  // took.
+  std::vector<double> steal_ms, interrupts_ms, others_ms;
   // Per request, how long the process's threads were runnable but not running.
   std::vector<double> serving_wait_us, generator_wait_us, redis_wait_us;
   int64_t errors = 0;
@@ -162,7 +168,9 @@ void PacedRun(Context& c, const std::vector<Request>& requests, double rate, Pac
   const absl::Duration others =
       (machine.busy - machine_before.busy) - cpu - (CpuTime() + CpuTime(redis) - ours_before);
   f.steal_ms.push_back(Ms(machine.steal - machine_before.steal) / seconds);
-  f.others_ms.push_back(std::max(0.0, Ms(others) / seconds));
+  const absl::Duration interrupts = machine.interrupts - machine_before.interrupts;
+  f.interrupts_ms.push_back(Ms(interrupts) / seconds);
+  f.others_ms.push_back(std::max(0.0, Ms(others - interrupts) / seconds));
   // Warm-up included on both sides: every request serving handled, against all its CPU.
   const HistogramScrape server = ServerLatency(c.stack).Minus(server_before);
   const double handled = std::max(1.0, server.count());
@@ -215,6 +223,21 @@ absl::StatusOr<CannedRun> Canned(Context& c, double rate) {
                    .p99 = Ms(Percentile(r.latencies, 99))};
 }
 
+// Redis alone at the scenario's rate, right after its run: the raw backend's paced tail.
+absl::Status RawPacedRun(Context& c,
+                         const std::vector<std::vector<std::vector<std::string>>>& requests,
+                         double rate, PacedFigures& f) {
+  ASSIGN_OR_RETURN(PacedRedisResult r, RunPacedRedis({.port = c.stack.redis_port(),
+                                                      .rate = rate,
+                                                      .duration = absl::Seconds(c.flags.seconds),
+                                                      .requests = &requests}));
+  f.raw_p50.push_back(Ms(Percentile(r.latencies, 50)));
+  f.raw_p99.push_back(Ms(Percentile(r.latencies, 99)));
+  f.raw_p999.push_back(Ms(Percentile(r.latencies, 99.9)));
+  f.raw_lag_p99.push_back(Ms(Percentile(r.send_lags, 99)));
+  return absl::OkStatus();
+}
+
 // A target is met when it is in each of at least 3 runs (one run proves little here).
 template <typename Meets>
 bool EveryRun(const Context& c, const std::vector<double>& figures, Meets meets) {
@@ -228,13 +251,20 @@ std::string Join(const std::vector<double>& values) {
   });
 }
 
-// `name` at `rate`, --runs times: the p99 against `target` (met when every run meets it).
+// `name` at `rate`, --runs times: the p99 against `target` (met when every run meets it),
+// beside Redis paced alone with the same reads (`raw`, named `raw_name`) after each run, and
+// redis-benchmark's unpaced p99 for them (`unpaced_p99`).
 PacedFigures Paced(Context& c, const std::vector<Request>& requests, double rate,
-                   const std::string& name, double raw_p99, const std::string& raw_name,
-                   absl::Duration target, std::vector<CannedRun>* canned = nullptr) {
+                   const std::string& name,
+                   const std::vector<std::vector<std::vector<std::string>>>& raw,
+                   const std::string& raw_name, double unpaced_p99, absl::Duration target,
+                   std::vector<CannedRun>* canned = nullptr) {
   PacedFigures f;
   for (int run = 0; run < c.flags.runs; ++run) {
     PacedRun(c, requests, rate, f);
+    if (absl::Status paced = RawPacedRun(c, raw, rate, f); !paced.ok()) {
+      c.report.Note(absl::StrCat("Redis paced alone: ", paced.ToString()));
+    }
     if (canned == nullptr) continue;
     absl::StatusOr<CannedRun> floor = Canned(c, rate);
     if (!floor.ok()) {
@@ -247,19 +277,27 @@ PacedFigures Paced(Context& c, const std::vector<Request>& requests, double rate
   c.report.Add({.name = absl::StrCat(name, ": p99"),
                 .value = SpreadOf(f.p99).median,
                 .unit = "ms",
-                .raw = raw_p99,
-                .raw_name = raw_name,
+                .raw = SpreadOf(f.raw_p99).median,
+                .raw_name = absl::StrCat(raw_name, ", paced at the same rate, p99"),
                 .target = absl::StrCat("<= ", absl::FormatDuration(target), " in every run"),
                 .met = every_run_met && f.errors == 0});
   c.report.Note(absl::StrFormat(
       "%s, %d runs (median (range)): client p50 %s ms, p99 %s ms [%s], p99.9 %s ms; server "
       "p50 %s ms, p99 %s ms; serving CPU %s us per request; generator send lag p99 %s ms; "
-      "per second of the run: %s ms stolen by the hypervisor, %s ms of CPU taken by other "
-      "processes; errors %d%s",
+      "per second of the run: %s ms stolen by the hypervisor, %s ms in interrupts (irq, "
+      "softirq), %s ms of CPU taken by other processes; errors %d%s",
       name, c.flags.runs, Show(SpreadOf(f.p50), 3), Show(SpreadOf(f.p99), 3), Join(f.p99),
       Show(SpreadOf(f.p999), 3), Show(SpreadOf(f.server_p50), 3), Show(SpreadOf(f.server_p99), 3),
       Show(SpreadOf(f.cpu_us), 1), Show(SpreadOf(f.lag_p99), 3), Show(SpreadOf(f.steal_ms), 1),
-      Show(SpreadOf(f.others_ms), 1), f.errors, f.errors_by_kind));
+      Show(SpreadOf(f.interrupts_ms), 1), Show(SpreadOf(f.others_ms), 1), f.errors,
+      f.errors_by_kind));
+  c.report.Note(absl::StrFormat(
+      "%s, the raw backend, %d runs: %s paced alone at the same rate: p50 %s ms, p99 %s ms "
+      "[%s], p99.9 %s ms, its send lag p99 %s ms; the same unpaced (redis-benchmark, 1 "
+      "client): p99 %.3f ms",
+      name, static_cast<int>(f.raw_p99.size()), raw_name, Show(SpreadOf(f.raw_p50), 3),
+      Show(SpreadOf(f.raw_p99), 3), Join(f.raw_p99), Show(SpreadOf(f.raw_p999), 3),
+      Show(SpreadOf(f.raw_lag_p99), 3), unpaced_p99));
   c.report.Note(absl::StrFormat(
       "%s, runnable but waiting for a CPU, per request (schedstat run delay): serving %s us, "
       "generator %s us, Redis %s us",
@@ -272,8 +310,8 @@ PacedFigures Paced(Context& c, const std::vector<Request>& requests, double rate
 void PacedNarrow(Context& c) {
   std::vector<CannedRun> canned;
   const absl::Duration target = absl::Microseconds(c.flags.separated ? 500 : 1000);
-  PacedFigures f = Paced(c, c.one_narrow, 2000, "1 x 50 at 2,000 req/s", c.raw_one.p99_ms,
-                         "redis-benchmark HMGET 52 fields, 1 client, p99", target, &canned);
+  PacedFigures f = Paced(c, c.one_narrow, 2000, "1 x 50 at 2,000 req/s", c.redis_one_narrow,
+                         "Redis HMGET 52 fields, 1 connection", c.raw_one.p99_ms, target, &canned);
   if (canned.size() != f.cpu_us.size()) return;  // noted where it failed
   std::vector<double> floor_cpu, floor_p99, ratios;
   for (size_t i = 0; i < canned.size(); ++i) {
@@ -461,6 +499,9 @@ int Run(const Flags& flags) {
   c.one_narrow = BenchRequests(kNarrow, flags.entities, 1, 10'000);
   c.one_wide = BenchRequests(kWide, flags.wide_entities, 1, 5'000);
   c.batch = BenchRequests(kNarrow, flags.entities, 100, 1'000);
+  c.redis_one_narrow = ServingStack::RawRequests(narrow_fields, flags.entities, 1, 10'000);
+  c.redis_one_wide = ServingStack::RawRequests(wide_fields, flags.wide_entities, 1, 2'000);
+  c.redis_batch = ServingStack::RawRequests(narrow_fields, flags.entities, 100, 100);
   auto part = [&](const char* name) {
     if (!flags.Runs(name)) return false;
     std::cout << "measuring: " << name << std::endl;
@@ -470,13 +511,14 @@ int Run(const Flags& flags) {
   if (part("closed")) Closed(c);
   if (part("search")) Search(c);
   if (part("wide")) {
-    Paced(c, c.one_wide, 1000, "1 x 250 at 1,000 req/s", c.raw_wide.p99_ms,
-          "redis-benchmark HMGET 252 fields, 1 client, p99", absl::Milliseconds(2));
+    Paced(c, c.one_wide, 1000, "1 x 250 at 1,000 req/s", c.redis_one_wide,
+          "Redis HMGET 252 fields, 1 connection", c.raw_wide.p99_ms, absl::Milliseconds(2));
   }
   if (part("ondemand")) OnDemand(c);
   if (part("batch")) {
-    Paced(c, c.batch, 200, "100 x 50 at 200 req/s", c.raw_batch.p99_ms,
-          "redis-benchmark HMGET 52 fields, 100 pipelined, p99", absl::Milliseconds(5));
+    Paced(c, c.batch, 200, "100 x 50 at 200 req/s", c.redis_batch,
+          "Redis 100 HMGETs of 52 fields pipelined, 1 connection", c.raw_batch.p99_ms,
+          absl::Milliseconds(5));
   }
   report.Note(absl::StrFormat(
       "%d s per run after 1 s of warm-up; closed loop: %d requests in flight; 2 client "

@@ -210,4 +210,22 @@ absl::StatusOr<RawFigures> ServingStack::RedisBenchmark(int fields, int entities
   return RunRedisBenchmark(stack_->redis().port(), args);
 }
 
+std::vector<std::vector<std::vector<std::string>>> ServingStack::RawRequests(int fields,
+                                                                             int entities,
+                                                                             int pipeline,
+                                                                             int count) {
+  std::mt19937 random(7);
+  std::uniform_int_distribution<int> id(0, std::max(0, entities - 1));
+  std::vector<std::vector<std::vector<std::string>>> requests(count);
+  for (auto& request : requests) {
+    for (int p = 0; p < pipeline; ++p) {
+      std::vector<std::string> command = {"HMGET",
+                                          absl::StrFormat("raw%d:%012d", fields, id(random))};
+      for (int i = 0; i < fields; ++i) command.push_back(FeatureName(i));
+      request.push_back(std::move(command));
+    }
+  }
+  return requests;
+}
+
 }  // namespace granary::bench

@@ -67,6 +67,11 @@ class ServingStack {
   // redis-benchmark HMGET of `fields` fields over the raw keyspace of `entities` hashes.
   absl::StatusOr<RawFigures> RedisBenchmark(int fields, int entities, int clients, int pipeline,
                                             int requests) const;
+  // The same HMGETs as requests for RunPacedRedis: `count` requests of `pipeline` commands,
+  // keys drawn at random below `entities`.
+  static std::vector<std::vector<std::vector<std::string>>> RawRequests(int fields, int entities,
+                                                                        int pipeline, int count);
+  int redis_port() const { return stack_->redis().port(); }
 
   std::string serving_address() const { return serving_->address(); }
   // The sum of a Prometheus series of the serving process, with labels exactly as printed
