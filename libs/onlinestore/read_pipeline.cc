@@ -49,7 +49,9 @@ std::string EncodeFields(const std::vector<std::string>& fields) {
   return out;
 }
 
-// Routes the parts of each HMGET reply, as hiredis parses them, to the read they belong to.
+// Routes the parts of each reply, as hiredis parses them, to the read they belong to. An
+// HMGET's values go on as they come; a whole hash's (HGETALL: field, value, field, value ...)
+// are held until its last one, then handed on in the order of the get's fields.
 class ReadPipeline::Replies : public redis::ReplySink {
  public:
   explicit Replies(const std::string& address) : address_(address) {}
@@ -59,7 +61,13 @@ class ReadPipeline::Replies : public redis::ReplySink {
     pending_ = pending;
     get_ = get;
     // An answered read may be gone already: its gets are not looked at again.
-    fields_ = pending->answered ? 0 : pending->gets[get].fields->size();
+    const HashGet* g = pending->answered ? nullptr : &pending->gets[get];
+    fields_ = g == nullptr ? 0 : g->fields->size();
+    positions_ = g == nullptr ? nullptr : g->whole_hash;
+    if (positions_ != nullptr) {
+      held_.assign(fields_, {0, kAbsent});
+      bytes_.clear();
+    }
   }
 
   void OnReply(int type, const char* data, size_t size) override {
@@ -71,17 +79,31 @@ class ReadPipeline::Replies : public redis::ReplySink {
     } else if (type == REDIS_REPLY_ERROR) {
       // Refused as a whole (no permission, still loading, out of memory): the store cannot be
       // read right now.
-      pending_->error =
-          absl::UnavailableError(absl::StrCat("redis at ", address_, " refused HMGET: ", text));
+      pending_->error = absl::UnavailableError(
+          absl::StrCat("redis at ", address_, " refused ", Command(), ": ", text));
     } else {
       Unexpected();
     }
   }
   void OnArray(size_t elements) override {
-    if (!Ignored() && elements != fields_) Unexpected();
+    if (Ignored()) return;
+    if (positions_ == nullptr) {
+      if (elements != fields_) Unexpected();
+      return;
+    }
+    elements_ = elements;
+    if (elements % 2 != 0) {
+      Unexpected();
+    } else if (elements == 0) {
+      HandOnWholeHash();  // no such key: every field absent
+    }
   }
   void OnElement(size_t index, int type, const char* data, size_t size) override {
     if (Ignored()) return;
+    if (positions_ != nullptr) {
+      OnWholeHashElement(index, type, data, size);
+      return;
+    }
     if (index >= fields_ || (type != REDIS_REPLY_STRING && type != REDIS_REPLY_NIL)) {
       Unexpected();
       return;
@@ -90,17 +112,54 @@ class ReadPipeline::Replies : public redis::ReplySink {
   }
 
  private:
+  static constexpr size_t kAbsent = static_cast<size_t>(-1);
+  static constexpr uint32_t kNotAsked = static_cast<uint32_t>(-1);
+
   // An answered read may be gone; a failed one is answered once all its replies are read.
   bool Ignored() const { return pending_->answered || !pending_->error.ok(); }
+  const char* Command() const { return positions_ != nullptr ? "HGETALL" : "HMGET"; }
   void Unexpected() {
-    pending_->error =
-        absl::InternalError(absl::StrCat("redis at ", address_, ": unexpected reply to HMGET"));
+    pending_->error = absl::InternalError(
+        absl::StrCat("redis at ", address_, ": unexpected reply to ", Command()));
+  }
+
+  void OnWholeHashElement(size_t index, int type, const char* data, size_t size) {
+    if (index >= elements_ || type != REDIS_REPLY_STRING) {
+      Unexpected();
+      return;
+    }
+    if (index % 2 == 0) {
+      auto it = positions_->find(absl::string_view(data, size));
+      asked_ = it == positions_->end() ? kNotAsked : it->second;
+    } else if (asked_ != kNotAsked) {
+      held_[asked_] = {bytes_.size(), size};
+      bytes_.append(data, size);
+    }
+    if (index + 1 == elements_) HandOnWholeHash();
+  }
+
+  void HandOnWholeHash() {
+    for (size_t field = 0; field < fields_; ++field) {
+      const auto [offset, size] = held_[field];
+      if (size == kAbsent) {
+        pending_->read->OnField(get_, field, nullptr, 0);
+      } else {
+        pending_->read->OnField(get_, field, bytes_.data() + offset, size);
+      }
+    }
   }
 
   const std::string& address_;
   Pending* pending_ = nullptr;
   size_t get_ = 0;
   size_t fields_ = 0;
+  // A whole-hash get: where its fields are, the reply's length, the field just named, and
+  // each asked field's value (offset and size in bytes_, or kAbsent).
+  const FieldPositions* positions_ = nullptr;
+  size_t elements_ = 0;
+  uint32_t asked_ = kNotAsked;
+  std::vector<std::pair<size_t, size_t>> held_;
+  std::string bytes_;
 };
 
 ReadPipeline::ReadPipeline(ReadPipelineOptions options)
@@ -310,10 +369,17 @@ bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
 
 void ReadPipeline::Send(std::vector<Pending>& pending) {
   // The whole batch in the Redis protocol, into one buffer: HMGET, the key, the fields (kept
-  // encoded by the caller when it can, since they repeat across reads).
+  // encoded by the caller when it can, since they repeat across reads), or HGETALL and the key
+  // for a get that reads its hash whole.
   commands_.clear();
   for (const Pending& p : pending) {
     for (const HashGet& get : p.gets) {
+      if (get.whole_hash != nullptr) {
+        absl::StrAppend(&commands_, "*2\r\n$7\r\nHGETALL\r\n$", get.key.size(), "\r\n");
+        commands_.append(get.key.data(), get.key.size());
+        commands_.append("\r\n");
+        continue;
+      }
       absl::StrAppend(&commands_, "*", get.fields->size() + 2, "\r\n$5\r\nHMGET\r\n$",
                       get.key.size(), "\r\n");
       commands_.append(get.key.data(), get.key.size());

@@ -4,6 +4,7 @@
 #include "libs/onlinestore/read_pipeline.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <thread>
@@ -58,6 +59,11 @@ class TestRead : public AsyncRead {
   }
   bool MayReadOnCaller() const override { return may_read_on_caller_; }
   void set_may_read_on_caller(bool may) { may_read_on_caller_ = may; }
+  // Every hash is read whole (HGETALL) from now on.
+  void ReadWhole() {
+    for (size_t i = 0; i < fields_.size(); ++i) positions_[fields_[i]] = i;
+    for (HashGet& get : gets_) get.whole_hash = &positions_;
+  }
   void Done(absl::Status status) override {
     if (done_.HasBeenNotified()) ADD_FAILURE() << "Done twice";
     status_ = std::move(status);
@@ -81,6 +87,7 @@ class TestRead : public AsyncRead {
   std::vector<std::string> fields_;
   absl::Time deadline_;
   std::vector<HashGet> gets_;
+  FieldPositions positions_;
   std::vector<std::vector<std::optional<std::string>>> values_;
   std::function<void()> on_field_;
   std::map<size_t, std::string> get_errors_;
@@ -174,6 +181,86 @@ TEST_F(ReadPipelineTest, EachReadGetsItsOwnFieldsInOrder) {
   EXPECT_THAT(read.values(1), ElementsAre(std::nullopt, std::nullopt, std::nullopt));
   EXPECT_THAT(read.values(2),
               ElementsAre(Optional(std::string("b2")), std::nullopt, Optional(std::string("a2"))));
+}
+
+// How many times Redis ran `command` (INFO commandstats).
+int64_t Calls(redis::Client& admin, const std::string& command) {
+  auto info = admin.Command({"INFO", "commandstats"});
+  if (!info.ok()) return -1;
+  const std::string tag = absl::StrCat("cmdstat_", command, ":calls=");
+  size_t at = info->str.find(tag);
+  return at == std::string::npos ? 0
+                                 : std::strtoll(info->str.c_str() + at + tag.size(), nullptr, 10);
+}
+
+TEST_F(ReadPipelineTest, AHashReadWholeGivesWhatAnHmgetGivesInTheGetsOrder) {
+  std::vector<std::string> hset = {"HSET", "wide"};
+  for (int i = 0; i < 20; ++i) {
+    hset.push_back(absl::StrCat("f", i));
+    hset.push_back(absl::StrCat("v", i));
+  }
+  ASSERT_OK(admin_->Command(hset).status());
+  ASSERT_OK(admin_->Command({"HSET", "empty-value", "f3", ""}).status());
+  ASSERT_OK(admin_->Command({"SET", "plain-string", "x"}).status());
+  // Fields out of the hash's order, one it lacks, one of another hash's; keys missing, of
+  // another type, with an empty value.
+  const std::vector<std::string> keys = {"wide", "missing", "plain-string", "k1", "empty-value"};
+  const std::vector<std::string> fields = {"f17", "nope", "f3", "a", "f0"};
+  ReadPipeline pipeline(Options());
+  TestRead by_field(keys, fields), whole(keys, fields);
+  whole.ReadWhole();
+  const int64_t hgetalls = Calls(*admin_, "hgetall");
+  pipeline.Submit(&by_field);
+  ASSERT_TRUE(by_field.Wait());
+  pipeline.Submit(&whole);
+  ASSERT_TRUE(whole.Wait());
+  ASSERT_OK(by_field.status());
+  ASSERT_OK(whole.status());
+  EXPECT_EQ(Calls(*admin_, "hgetall"), hgetalls + 5);  // one per get
+  EXPECT_THAT(whole.values(0),
+              ElementsAre(Optional(std::string("v17")), std::nullopt, Optional(std::string("v3")),
+                          std::nullopt, Optional(std::string("v0"))));
+  for (size_t get = 0; get < keys.size(); ++get) {
+    EXPECT_EQ(whole.values(get), by_field.values(get)) << keys[get];
+  }
+  EXPECT_THAT(whole.values(4)[2], Optional(std::string("")));
+  EXPECT_THAT(whole.get_errors(),
+              ElementsAre(::testing::Pair(2, ::testing::HasSubstr("WRONGTYPE"))));
+  EXPECT_EQ(whole.get_errors(), by_field.get_errors());
+}
+
+TEST_F(ReadPipelineTest, WholeHashAndFieldReadsShareARoundTrip) {
+  auto owned = std::make_unique<ReadPipeline>(Options());
+  absl::Notification holding, queued;
+  TestRead first({"k0"}, {"a"});
+  first.set_on_field([&] {
+    holding.Notify();
+    queued.WaitForNotification();
+  });
+  owned->Submit(&first);
+  holding.WaitForNotification();
+  std::vector<std::unique_ptr<TestRead>> reads;
+  for (int i = 1; i <= 10; ++i) {
+    reads.push_back(std::make_unique<TestRead>(
+        std::vector<std::string>{absl::StrCat("k", i), absl::StrCat("k", i + 10)},
+        std::vector<std::string>{"b", "a"}));
+    if (i % 2 == 0) reads.back()->ReadWhole();
+    owned->Submit(reads.back().get());
+  }
+  queued.Notify();
+  for (int i = 1; i <= 10; ++i) {
+    TestRead& r = *reads[i - 1];
+    ASSERT_TRUE(r.Wait());
+    ASSERT_OK(r.status());
+    for (int get = 0; get < 2; ++get) {
+      const int k = i + 10 * get;
+      EXPECT_THAT(r.values(get),
+                  ElementsAre(Optional(absl::StrCat("b", k)), Optional(absl::StrCat("a", k))))
+          << "read " << i << " get " << get;
+    }
+  }
+  owned.reset();
+  EXPECT_EQ(largest_batch_.load(), 20);
 }
 
 TEST_F(ReadPipelineTest, ReadsQueuedWhileOneIsOnTheWireShareTheNextRoundTrip) {

@@ -12,6 +12,8 @@
 //                                  # hand-over to the I/O thread)
 //     compute_threads: 2           # on-demand features, off the I/O threads (default: the
 //                                  # usable CPUs; 0: on the I/O threads)
+//     whole_hash_share: 0.5        # a hash is read whole (HGETALL) when a request asks for
+//                                  # at least this share of its fields (0: never)
 //
 // "Usable CPUs": the affinity mask capped by the cgroup's CPU quota (libs/base/cpus.h), so a
 // pod limited to 2 CPUs on a 64-core node runs 1 + 1 threads, not 32 + 32.

@@ -114,7 +114,7 @@ absl::Status EntityKeys::Build(const ReadPlan& plan, const EntityColumns& entiti
   for (size_t i = 0; i < key_ends.size(); ++i) {
     const KeyGroup& group = plan.groups[i % groups];
     gets_.push_back({absl::string_view(buffer_).substr(begin, key_ends[i] - begin), &group.fields,
-                     &group.encoded_fields});
+                     &group.encoded_fields, group.read_whole ? &group.positions : nullptr});
     begin = key_ends[i];
   }
   return absl::OkStatus();

@@ -51,7 +51,8 @@ void OnlineReader::Read(const v1::GetOnlineFeaturesRequest& request, absl::Time 
     done(catalog.status());
     return;
   }
-  absl::StatusOr<std::shared_ptr<const ReadPlan>> plan = CachedPlan(**catalog, request);
+  absl::StatusOr<std::shared_ptr<const ReadPlan>> plan =
+      CachedPlan(**catalog, request, options_.plan);
   if (!plan.ok()) {
     done(plan.status());
     return;

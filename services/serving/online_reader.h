@@ -22,6 +22,7 @@
 #include "libs/onlinestore/online_store.h"
 #include "libs/registry_client/catalog.h"
 #include "services/serving/compute_pool.h"
+#include "services/serving/read_plan.h"
 #include "services/serving/serving_metrics.h"
 
 namespace granary::serving {
@@ -37,6 +38,8 @@ struct OnlineReaderOptions {
   // Threads computing on-demand features off the online store's I/O threads; 0: computed on
   // the thread that completes the read.
   int compute_threads = 0;
+  // How requests' plans read Redis (when a hash is read whole).
+  ReadPlanOptions plan;
 };
 
 // A project's catalog, or NOT_FOUND / UNAVAILABLE saying why there is none.

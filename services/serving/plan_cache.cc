@@ -34,7 +34,8 @@ void ShapeKey(const std::string& project, const v1::GetOnlineFeaturesRequest& re
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const ReadPlan>> CachedPlan(
-    const registry_client::Catalog& catalog, const v1::GetOnlineFeaturesRequest& request) {
+    const registry_client::Catalog& catalog, const v1::GetOnlineFeaturesRequest& request,
+    const ReadPlanOptions& options) {
   thread_local absl::flat_hash_map<std::string, std::shared_ptr<const ReadPlan>> plans;
   thread_local std::string key;
   ShapeKey(catalog.project(), request, &key);
@@ -42,7 +43,8 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> CachedPlan(
   if (it != plans.end() && it->second->catalog_serial == catalog.serial()) return it->second;
 
   ASSIGN_OR_RETURN(FeatureSelection selection, FeatureSelection::FromRequest(request));
-  ASSIGN_OR_RETURN(std::shared_ptr<const ReadPlan> plan, BuildReadPlan(catalog, selection));
+  ASSIGN_OR_RETURN(std::shared_ptr<const ReadPlan> plan,
+                   BuildReadPlan(catalog, selection, options));
   if (it != plans.end()) {
     it->second = plan;
   } else {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -178,6 +179,54 @@ absl::StatusOr<std::vector<int>> JoinKeysOf(const Catalog& catalog, const Featur
   return keys;
 }
 
+// The join-key names of a view in key (name) order, joined as group keys are; nullopt when an
+// entity is not in the catalog.
+std::optional<std::string> KeyShapeOf(const Catalog& catalog, const FeatureView& view) {
+  std::vector<std::string> names;
+  for (const std::string& entity_name : view.entities()) {
+    const auto* entity = catalog.FindEntity(entity_name);
+    if (entity == nullptr) return std::nullopt;
+    names.push_back(entity->join_key().empty() ? entity->name() : entity->join_key());
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return absl::StrJoin(names, "\x1f");
+}
+
+// How many fields the catalog stores under each key shape: what a hash of that shape holds
+// when every view keyed by it was written (fields of views deleted since may linger too).
+absl::flat_hash_map<std::string, size_t> StoredFieldsByShape(const Catalog& catalog) {
+  absl::flat_hash_map<std::string, size_t> stored;
+  auto count = [&](const FeatureView& view) {
+    if (view.has_online() && !view.online()) return;
+    std::optional<std::string> shape = KeyShapeOf(catalog, view);
+    if (shape.has_value()) stored[*shape] += 2 + view.schema_size();
+  };
+  for (const FeatureView& view : catalog.repo().feature_views()) count(view);
+  for (const OnDemandFeatureView& od : catalog.repo().on_demand_feature_views()) {
+    if (od.mode() != OnDemandFeatureView::ON_WRITE) continue;
+    absl::StatusOr<FeatureView> view = transforms::StoredViewOf(catalog.repo(), od);
+    if (view.ok()) count(*view);
+  }
+  return stored;
+}
+
+// Whether `group` asks for enough of its hashes to read them whole; if so, where its fields
+// are. Never when two of its fields are the same (distinct features whose field hashes
+// collide): an HMGET gives each the value, a position only one.
+void ChooseWholeHashRead(KeyGroup& group, size_t stored, double share) {
+  if (share <= 0 || stored == 0 || static_cast<double>(group.fields.size()) < share * stored) {
+    return;
+  }
+  for (size_t i = 0; i < group.fields.size(); ++i) {
+    if (!group.positions.emplace(group.fields[i], static_cast<uint32_t>(i)).second) {
+      group.positions.clear();
+      return;
+    }
+  }
+  group.read_whole = true;
+}
+
 }  // namespace
 
 absl::StatusOr<FeatureSelection> FeatureSelection::FromRequest(
@@ -210,7 +259,8 @@ absl::StatusOr<FeatureSelection> FeatureSelection::FromRequest(
 }
 
 absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& catalog,
-                                                              const FeatureSelection& selection) {
+                                                              const FeatureSelection& selection,
+                                                              const ReadPlanOptions& options) {
   // Write-time on-demand views as the feature views they are stored as.
   std::deque<FeatureView> stored;
   ASSIGN_OR_RETURN(std::vector<Projection> projections, Resolve(catalog, selection, &stored));
@@ -339,11 +389,13 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     plan->repo = std::make_shared<const registry::v1::FeatureRepo>(catalog.repo());
   }
 
+  const absl::flat_hash_map<std::string, size_t> stored_fields = StoredFieldsByShape(catalog);
   for (GroupBuild& g : groups) {
     KeyGroup out;
     out.join_keys = g.join_keys;
     std::vector<std::string> names;
     for (int k : g.join_keys) names.push_back(plan->join_keys[k].name);
+    auto sit = stored_fields.find(absl::StrJoin(names, "\x1f"));
     if (names.empty()) names.push_back(keys::kDummyJoinKey);
     out.key_prefix = keys::JoinKeysPrefix(names);
     for (const PlannedView& v : g.views) out.fields.push_back(keys::TimestampField(v.name));
@@ -355,6 +407,8 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     }
     out.encoded_fields = onlinestore::EncodeFields(out.fields);
     out.views = std::move(g.views);
+    ChooseWholeHashRead(out, sit == stored_fields.end() ? 0 : sit->second,
+                        options.whole_hash_share);
     plan->groups.push_back(std::move(out));
   }
   v1::GetOnlineFeaturesResponseMetadata metadata;

@@ -20,6 +20,7 @@
 #include "granary/serving/v1/serving.pb.h"
 #include "granary/types/v1/value.pb.h"
 
+#include "libs/onlinestore/online_store.h"
 #include "libs/registry_client/catalog.h"
 
 namespace granary::serving {
@@ -75,6 +76,11 @@ struct KeyGroup {
     std::vector<int> columns;
   };
   std::vector<Feature> features;
+  // When the request asks for at least ReadPlanOptions::whole_hash_share of the fields the
+  // catalog stores under this key shape: each hash is read whole, its fields picked out by
+  // their positions (onlinestore::HashGet::whole_hash).
+  bool read_whole = false;
+  onlinestore::FieldPositions positions;
 };
 
 // A column of request_context that on-demand views read.
@@ -122,12 +128,20 @@ struct ReadPlan {
   std::shared_ptr<const registry::v1::FeatureRepo> repo;
 };
 
+struct ReadPlanOptions {
+  // A key shape's hashes are read whole when the request asks for at least this share of the
+  // fields the catalog stores in them (every view, and write-time on-demand view, keyed by the
+  // same join keys: a timestamp and a created field each, and one per feature); 0 never.
+  double whole_hash_share = 0.5;
+};
+
 // NOT_FOUND naming an unknown feature service, view or feature; FAILED_PRECONDITION for a view
 // not served online (an on-demand view's sources included) or an on-demand view that does not
 // compile; INVALID_ARGUMENT when two features would share a name in the response. An on-demand
 // view's source features are read in the same round trip, returned only when asked for.
 absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(
-    const registry_client::Catalog& catalog, const FeatureSelection& selection);
+    const registry_client::Catalog& catalog, const FeatureSelection& selection,
+    const ReadPlanOptions& options = {});
 
 }  // namespace granary::serving
 

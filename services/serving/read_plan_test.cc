@@ -29,11 +29,12 @@ v1::GetOnlineFeaturesRequest Service(const std::string& name, bool full = false)
   return r;
 }
 
-absl::StatusOr<std::shared_ptr<const ReadPlan>> Plan(const v1::GetOnlineFeaturesRequest& r) {
+absl::StatusOr<std::shared_ptr<const ReadPlan>> Plan(const v1::GetOnlineFeaturesRequest& r,
+                                                     const ReadPlanOptions& options = {}) {
   static auto catalog = testing::TestCatalog("shop");
   absl::StatusOr<FeatureSelection> s = FeatureSelection::FromRequest(r);
   if (!s.ok()) return s.status();
-  return BuildReadPlan(*catalog, *s);
+  return BuildReadPlan(*catalog, *s, options);
 }
 
 TEST(ReadPlanTest, ViewsOfOneEntityShareOneGroupWithTimestampsFirst) {
@@ -171,6 +172,38 @@ TEST(ReadPlanTest, ConflictingJoinKeyTypesAreRefused) {
                        FeatureSelection::FromRequest(Refs({"driver_stats:trips", "text_keyed:x"})));
   EXPECT_THAT(BuildReadPlan(*catalog, selection),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("join key 'driver_id'")));
+}
+
+// The catalog stores 9 fields under driver_id (driver_stats: 2 + 3 features, driver_profile:
+// 2 + 2; offline_only is not online) and 3 under no key (global_stats).
+TEST(ReadPlanTest, AGroupAskingForMostOfItsHashReadsItWhole) {
+  ASSERT_OK_AND_ASSIGN(
+      auto most,
+      Plan(Refs({"driver_stats:conv_rate", "driver_profile:name", "driver_stats:trips"})));
+  const KeyGroup& g = most->groups[0];
+  ASSERT_EQ(g.fields.size(), 7u);  // 7 of 9
+  EXPECT_TRUE(g.read_whole);
+  ASSERT_EQ(g.positions.size(), g.fields.size());
+  for (size_t i = 0; i < g.fields.size(); ++i) {
+    auto it = g.positions.find(g.fields[i]);
+    ASSERT_NE(it, g.positions.end());
+    EXPECT_EQ(it->second, i);
+  }
+  ASSERT_OK_AND_ASSIGN(auto keyless, Plan(Refs({"global_stats:active_drivers"})));
+  EXPECT_TRUE(keyless->groups[0].read_whole);  // 3 of 3, under the dummy key
+}
+
+TEST(ReadPlanTest, AGroupAskingForLessThanTheShareReadsByField) {
+  ASSERT_OK_AND_ASSIGN(auto few, Plan(Refs({"driver_stats:conv_rate"})));  // 3 of 9
+  EXPECT_FALSE(few->groups[0].read_whole);
+  EXPECT_TRUE(few->groups[0].positions.empty());
+  const auto most = Refs({"driver_stats:conv_rate", "driver_profile:name", "driver_stats:trips"});
+  ASSERT_OK_AND_ASSIGN(auto strict, Plan(most, {.whole_hash_share = 1.0}));  // 7 of 9
+  EXPECT_FALSE(strict->groups[0].read_whole);
+  ASSERT_OK_AND_ASSIGN(auto never, Plan(most, {.whole_hash_share = 0}));
+  EXPECT_FALSE(never->groups[0].read_whole);
+  ASSERT_OK_AND_ASSIGN(auto keyless, Plan(Refs({"global_stats:active_drivers"}), {0}));
+  EXPECT_FALSE(keyless->groups[0].read_whole);
 }
 
 }  // namespace

@@ -150,6 +150,7 @@ TEST_F(RedisAclTest, ServingReadsAndIsRefusedEveryWrite) {
     EXPECT_THAT(ErrorOf(*conn, refused), ::testing::HasSubstr("NOPERM")) << refused[0];
   }
   EXPECT_EQ(ErrorOf(*conn, {"HMGET", Key(2), "f1"}), "");
+  EXPECT_EQ(ErrorOf(*conn, {"HGETALL", Key(2)}), "");
 }
 
 TEST_F(RedisAclTest, TheDefaultUserIsOff) {

@@ -96,9 +96,10 @@ TEST(VerifyRedisTest, TheFilesUsersPassAndNothingRuns) {
 TEST(VerifyRedisTest, AWrongPasswordMoreOrLessThanNeededAndAnOpenDoorFail) {
   // Serving may also SET; the writer lost HSET; the default user lets anyone in.
   ASSERT_OK_AND_ASSIGN(
-      auto redis, RedisServer::Start({.config_lines = AclLines(
-                                          {{"+hmget +multi", "+hmget +set +multi"}, {"+hset ", ""}},
-                                          /*default_on=*/true)}));
+      auto redis,
+      RedisServer::Start(
+          {.config_lines = AclLines({{"+hgetall +multi", "+hgetall +set +multi"}, {"+hset ", ""}},
+                                    /*default_on=*/true)}));
   cli::VerifyReport report;
   cli::VerifyRedis("serving", RedisAs(*redis, "granary-serving"), cli::RedisRole::kReader, &report);
   cli::VerifyRedis("materializer", RedisAs(*redis, "granary-writer"), cli::RedisRole::kWriter,

@@ -324,6 +324,8 @@ void VerifyRedis(const std::string& service, const redis::RedisOptions& options,
   }
   // What the service runs, and what it must not be able to (probed inside MULTI: nothing runs).
   std::vector<std::vector<std::string>> needed = {{"HMGET", kAbsentKey, "f"}};
+  // Serving reads a hash whole when a request asks for most of it.
+  if (role == RedisRole::kReader) needed.push_back({"HGETALL", kAbsentKey});
   std::vector<std::vector<std::string>> forbidden = {{"SET", kAbsentKey, "x"},
                                                      {"DEL", kAbsentKey},
                                                      {"FLUSHALL"},
@@ -376,7 +378,7 @@ void VerifyRedis(const std::string& service, const redis::RedisOptions& options,
   if (lacking.empty() && exceeding.empty()) {
     report->Pass("redis",
                  absl::StrCat(who, role == RedisRole::kReader
-                                       ? " may only read (HMGET)"
+                                       ? " may only read (HMGET, HGETALL)"
                                        : " may run the online store's writes and no more"));
   }
 }

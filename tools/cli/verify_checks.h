@@ -43,8 +43,8 @@ class VerifyReport {
   std::vector<Line> lines_;
 };
 
-// Serving's user may only read (HMGET); the writer's may also run the online store's scripts
-// and SCAN, and neither may delete keys, read the config or run ad-hoc scripts.
+// Serving's user may only read (HMGET, HGETALL); the writer's may also run the online store's
+// scripts and SCAN, and neither may delete keys, read the config or run ad-hoc scripts.
 enum class RedisRole { kReader, kWriter };
 void VerifyRedis(const std::string& service, const redis::RedisOptions& options, RedisRole role,
                  VerifyReport* report);
