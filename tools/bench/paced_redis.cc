@@ -38,9 +38,9 @@ absl::StatusOr<PacedRedisResult> RunPacedRedis(const PacedRedisOptions& options)
         return absl::InternalError(absl::StrCat("Redis answered an error: ", reply.str));
       }
       // Every field read must be there: a miss would measure a cheaper command.
-      for (const redis::Reply& field : reply.elements) {
-        if (field.is_nil()) return absl::InternalError("a paced HMGET read a missing field");
-      }
+      bool missing = reply.elements.empty();
+      for (const redis::Reply& field : reply.elements) missing = missing || field.is_nil();
+      if (missing) return absl::InternalError("a paced read found a hash or field missing");
     }
     if (due < measure_from) continue;
     result.latencies.push_back(done - due);

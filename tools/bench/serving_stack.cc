@@ -201,12 +201,11 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
 
 absl::StatusOr<RawFigures> ServingStack::RedisBenchmark(int fields, int entities, int clients,
                                                         int pipeline, int requests) const {
-  std::vector<std::string> args = {"-c",    absl::StrCat(clients),
-                                   "-n",    absl::StrCat(requests),
-                                   "-r",    absl::StrCat(entities),
-                                   "-P",    absl::StrCat(pipeline),
-                                   "HMGET", absl::StrFormat("raw%d:__rand_int__", fields)};
-  for (int i = 0; i < fields; ++i) args.push_back(FeatureName(i));
+  std::vector<std::string> args = {"-c",      absl::StrCat(clients),
+                                   "-n",      absl::StrCat(requests),
+                                   "-r",      absl::StrCat(entities),
+                                   "-P",      absl::StrCat(pipeline),
+                                   "HGETALL", absl::StrFormat("raw%d:__rand_int__", fields)};
   return RunRedisBenchmark(stack_->redis().port(), args);
 }
 
@@ -219,10 +218,7 @@ std::vector<std::vector<std::vector<std::string>>> ServingStack::RawRequests(int
   std::vector<std::vector<std::vector<std::string>>> requests(count);
   for (auto& request : requests) {
     for (int p = 0; p < pipeline; ++p) {
-      std::vector<std::string> command = {"HMGET",
-                                          absl::StrFormat("raw%d:%012d", fields, id(random))};
-      for (int i = 0; i < fields; ++i) command.push_back(FeatureName(i));
-      request.push_back(std::move(command));
+      request.push_back({"HGETALL", absl::StrFormat("raw%d:%012d", fields, id(random))});
     }
   }
   return requests;

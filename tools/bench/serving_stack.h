@@ -64,11 +64,13 @@ class ServingStack {
   // number of raw hashes "raw<fields>:<12-digit id>" with FieldsRead(view) fields for
   // redis-benchmark.
   absl::Status Populate(const BenchView& view, int entities);
-  // redis-benchmark HMGET of `fields` fields over the raw keyspace of `entities` hashes.
+  // redis-benchmark HGETALL of hashes of `fields` fields over the raw keyspace of `entities`
+  // hashes: the reads serving makes of hashes whose fields it all asks for.
   absl::StatusOr<RawFigures> RedisBenchmark(int fields, int entities, int clients, int pipeline,
                                             int requests) const;
-  // The same HMGETs as requests for RunPacedRedis: `count` requests of `pipeline` commands,
-  // keys drawn at random below `entities`.
+  // Reads of the raw keyspace for RunPacedRedis: `count` requests of `pipeline` HGETALLs of
+  // hashes of `fields` fields, keys drawn at random below `entities` (every field is asked
+  // for, so serving would read such a hash whole too).
   static std::vector<std::vector<std::vector<std::string>>> RawRequests(int fields, int entities,
                                                                         int pipeline, int count);
   int redis_port() const { return stack_->redis().port(); }
