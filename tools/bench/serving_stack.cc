@@ -200,12 +200,19 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
 }
 
 absl::StatusOr<RawFigures> ServingStack::RedisBenchmark(int fields, int entities, int clients,
-                                                        int pipeline, int requests) const {
-  std::vector<std::string> args = {"-c",      absl::StrCat(clients),
-                                   "-n",      absl::StrCat(requests),
-                                   "-r",      absl::StrCat(entities),
-                                   "-P",      absl::StrCat(pipeline),
-                                   "HGETALL", absl::StrFormat("raw%d:__rand_int__", fields)};
+                                                        int pipeline, int requests,
+                                                        bool whole) const {
+  std::vector<std::string> args = {"-c",
+                                   absl::StrCat(clients),
+                                   "-n",
+                                   absl::StrCat(requests),
+                                   "-r",
+                                   absl::StrCat(entities),
+                                   "-P",
+                                   absl::StrCat(pipeline),
+                                   whole ? "HGETALL" : "HMGET",
+                                   absl::StrFormat("raw%d:__rand_int__", fields)};
+  for (int i = 0; !whole && i < fields; ++i) args.push_back(FeatureName(i));
   return RunRedisBenchmark(stack_->redis().port(), args);
 }
 

@@ -64,10 +64,11 @@ class ServingStack {
   // number of raw hashes "raw<fields>:<12-digit id>" with FieldsRead(view) fields for
   // redis-benchmark.
   absl::Status Populate(const BenchView& view, int entities);
-  // redis-benchmark HGETALL of hashes of `fields` fields over the raw keyspace of `entities`
-  // hashes: the reads serving makes of hashes whose fields it all asks for.
+  // redis-benchmark over the raw keyspace of `entities` hashes of `fields` fields: HGETALL
+  // (`whole`: the reads serving makes of hashes whose fields it all asks for) or HMGET of every
+  // field (Feast's read, and the yardstick for the closed loop).
   absl::StatusOr<RawFigures> RedisBenchmark(int fields, int entities, int clients, int pipeline,
-                                            int requests) const;
+                                            int requests, bool whole = true) const;
   // Reads of the raw keyspace for RunPacedRedis: `count` requests of `pipeline` HGETALLs of
   // hashes of `fields` fields, keys drawn at random below `entities` (every field is asked
   // for, so serving would read such a hash whole too).
