@@ -26,14 +26,15 @@ namespace granary::onlinestore {
 // Where each field of a HashGet is in its `fields` (distinct fields only).
 using FieldPositions = absl::flat_hash_map<std::string, uint32_t>;
 
-// One HMGET: the fields of one hash.
+// One hash read: the fields of one hash (an HMGET, or an HGETALL picked from).
 struct HashGet {
   absl::string_view key;
   const std::vector<std::string>* fields;
   // The fields as the Redis protocol writes them (read_pipeline.h EncodeFields), when the
   // caller keeps them: then they are copied into the command, not formatted for every read.
   const std::string* encoded_fields = nullptr;
-  // When set (the positions of `fields`), the store may read the hash whole (HGETALL) and pick
+  // When set (the positions of `fields`, which must be distinct), the store may read the hash
+  // whole (HGETALL) and pick
   // the fields out: what the caller sees is the same. Worth it when the get asks for most of
   // the hash: Redis keeps a small hash (up to hash-max-listpack-entries fields) as one flat
   // list and scans it once per field an HMGET names, so an HMGET of all 252 fields of a
@@ -106,6 +107,8 @@ class OnlineStoreSession {
   // Every get in one round trip. DEADLINE_EXCEEDED when the deadline passes (before or while
   // waiting), UNAVAILABLE when the store cannot be reached; the session reconnects by itself
   // on its next call.
+  // Always by field (HMGET): HashGet::whole_hash is a choice the store may make, and sessions
+  // (loaders, tools) do not.
   virtual absl::Status MultiGet(absl::Span<const HashGet> gets, absl::Time deadline,
                                 FieldVisitor visit) = 0;
   // Writes each row that is newer than the stored one, atomically per row. Writing the same
@@ -133,7 +136,7 @@ class ReadPipeline;
 class AsyncRead {
  public:
   virtual ~AsyncRead() = default;
-  // The HMGETs, and the time by which Done must have been called. Asked any number of times
+  // The hash reads, and the time by which Done must have been called. Asked any number of times
   // until Done (and never after); the keys and field lists must stay valid until Done.
   virtual absl::Span<const HashGet> gets() const = 0;
   virtual absl::Time deadline() const = 0;

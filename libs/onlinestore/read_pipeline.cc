@@ -12,6 +12,7 @@
 #include <hiredis/hiredis.h>
 #include <sys/eventfd.h>
 
+#include "libs/base/log.h"
 #include "libs/base/thread_name.h"
 
 namespace granary::onlinestore {
@@ -56,14 +57,17 @@ class ReadPipeline::Replies : public redis::ReplySink {
  public:
   explicit Replies(const std::string& address) : address_(address) {}
 
-  // The next reply is for get `get` of `pending`.
-  void Expect(Pending* pending, size_t get) {
+  // Whether Redis ever refused an HGETALL for want of permission (NOPERM).
+  bool whole_refused() const { return whole_refused_; }
+
+  // The next reply is for get `get` of `pending`, sent whole if it asked and `whole_allowed`.
+  void Expect(Pending* pending, size_t get, bool whole_allowed) {
     pending_ = pending;
     get_ = get;
     // An answered read may be gone already: its gets are not looked at again.
     const HashGet* g = pending->answered ? nullptr : &pending->gets[get];
     fields_ = g == nullptr ? 0 : g->fields->size();
-    positions_ = g == nullptr ? nullptr : g->whole_hash;
+    positions_ = g == nullptr || !whole_allowed ? nullptr : g->whole_hash;
     if (positions_ != nullptr) {
       held_.assign(fields_, {0, kAbsent});
       bytes_.clear();
@@ -78,7 +82,9 @@ class ReadPipeline::Replies : public redis::ReplySink {
       pending_->read->OnGetError(get_, text);
     } else if (type == REDIS_REPLY_ERROR) {
       // Refused as a whole (no permission, still loading, out of memory): the store cannot be
-      // read right now.
+      // read right now. A user refused HGETALL alone is read by field from the next batch on.
+      whole_refused_ =
+          whole_refused_ || (positions_ != nullptr && absl::StartsWith(text, "NOPERM"));
       pending_->error = absl::UnavailableError(
           absl::StrCat("redis at ", address_, " refused ", Command(), ": ", text));
     } else {
@@ -160,6 +166,7 @@ class ReadPipeline::Replies : public redis::ReplySink {
   uint32_t asked_ = kNotAsked;
   std::vector<std::pair<size_t, size_t>> held_;
   std::string bytes_;
+  bool whole_refused_ = false;
 };
 
 ReadPipeline::ReadPipeline(ReadPipelineOptions options)
@@ -334,6 +341,14 @@ void ReadPipeline::RunBatch(std::vector<AsyncRead*>& batch) {
   if (connection_ == nullptr) return;
   Receive(pending, now);
   last_used_ = absl::Now();
+  if (whole_hash_allowed_ && replies_->whole_refused()) {
+    // A Redis user whose rules predate HGETALL (deploy/redis/users.acl): the reads of this
+    // batch that asked for it failed; every later one reads by field.
+    whole_hash_allowed_ = false;
+    base::LogWarning("redis refuses HGETALL to this user: hashes are read by field from now on")
+        .With("redis", address_)
+        .With("fix", "give the user +hgetall (deploy/redis/users.acl)");
+  }
 }
 
 bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
@@ -374,7 +389,7 @@ void ReadPipeline::Send(std::vector<Pending>& pending) {
   commands_.clear();
   for (const Pending& p : pending) {
     for (const HashGet& get : p.gets) {
-      if (get.whole_hash != nullptr) {
+      if (get.whole_hash != nullptr && whole_hash_allowed_) {
         absl::StrAppend(&commands_, "*2\r\n$7\r\nHGETALL\r\n$", get.key.size(), "\r\n");
         commands_.append(get.key.data(), get.key.size());
         commands_.append("\r\n");
@@ -408,7 +423,7 @@ void ReadPipeline::Receive(std::vector<Pending>& pending, absl::Time started) {
 
   for (Pending& p : pending) {
     for (size_t g = 0; g < p.gets.size(); ++g) {
-      replies_->Expect(&p, g);
+      replies_->Expect(&p, g, whole_hash_allowed_);
       for (;;) {
         while (next_expiry < by_deadline.size() && pending[by_deadline[next_expiry]].answered) {
           ++next_expiry;

@@ -1,6 +1,7 @@
 // Reads of many callers over one Redis connection. Callers queue an AsyncRead and return; an
 // I/O thread takes everything queued, sends it in one write, and reads the replies in order,
-// handing each read its fields as they arrive. While one batch is on the wire the next one
+// handing each read its fields as they arrive (a hash read whole, HashGet::whole_hash, at the
+// end of its reply, in the get's order). While one batch is on the wire the next one
 // gathers, so the busier the service, the more reads share a round trip (this is what lets
 // serving run near the raw Redis rate; see tools/bench grpc_api). Submitting takes no lock:
 // the queue is a lock-free stack the reader empties in one exchange. When nothing is being
@@ -34,7 +35,7 @@ namespace granary::onlinestore {
 
 struct ReadPipelineOptions {
   redis::RedisOptions redis;
-  // At most this many HMGETs per write; more waits for the next batch.
+  // At most this many hash reads (HashGets) per write; more waits for the next batch.
   size_t max_batch_gets = 4096;
   // When no read is in progress and the connection is open and sound, Submit reads on the
   // caller's thread instead of handing over to the I/O thread: a thread wake-up less per call
@@ -43,7 +44,7 @@ struct ReadPipelineOptions {
   // and every read goes to the I/O thread until one has reconnected.
   bool read_on_caller_when_idle = true;
   // Called after each batch that reached Redis (on the thread that read it): its round-trip
-  // time (send to last reply) and its number of HMGETs. For metrics; may be empty.
+  // time (send to last reply) and its number of hash reads. For metrics; may be empty.
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
 };
 
@@ -115,6 +116,9 @@ class ReadPipeline {
   absl::Status last_error_;
   base::Backoff backoff_;
   std::string commands_;  // reused between batches
+  // False once Redis refused an HGETALL for want of permission: gets that could read a hash
+  // whole are then sent as HMGETs.
+  bool whole_hash_allowed_ = true;
   std::unique_ptr<Replies> replies_;
 
   std::thread thread_;

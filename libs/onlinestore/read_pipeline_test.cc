@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include "libs/onlinestore/test_read.h"
 #include "libs/redis/client.h"
 #include "libs/testing/redis_server.h"
 #include "libs/testing/status_matchers.h"
@@ -26,75 +27,6 @@ using ::granary::testing::RedisServer;
 using ::granary::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::Optional;
-
-redis::RedisOptions OptionsFor(const RedisServer& server) {
-  redis::RedisOptions o;
-  o.host = server.host();
-  o.port = server.port();
-  o.command_timeout = absl::Seconds(10);
-  return o;
-}
-
-// Reads the given fields of the given keys; records what arrives and checks the contract.
-class TestRead : public AsyncRead {
- public:
-  TestRead(std::vector<std::string> keys, std::vector<std::string> fields,
-           absl::Duration timeout = absl::Seconds(10))
-      : keys_(std::move(keys)), fields_(std::move(fields)), deadline_(absl::Now() + timeout) {
-    for (const std::string& k : keys_) gets_.push_back({k, &fields_});
-    values_.assign(keys_.size(),
-                   std::vector<std::optional<std::string>>(fields_.size(), std::nullopt));
-  }
-
-  absl::Span<const HashGet> gets() const override { return gets_; }
-  absl::Time deadline() const override { return deadline_; }
-  void OnField(size_t get, size_t field, const char* data, size_t size) override {
-    if (done_.HasBeenNotified()) ADD_FAILURE() << "OnField after Done";
-    if (data != nullptr) values_[get][field] = std::string(data, size);
-    if (on_field_) on_field_();
-  }
-  void OnGetError(size_t get, absl::string_view reason) override {
-    if (done_.HasBeenNotified()) ADD_FAILURE() << "OnGetError after Done";
-    get_errors_[get] = std::string(reason);
-  }
-  bool MayReadOnCaller() const override { return may_read_on_caller_; }
-  void set_may_read_on_caller(bool may) { may_read_on_caller_ = may; }
-  // Every hash is read whole (HGETALL) from now on.
-  void ReadWhole() {
-    for (size_t i = 0; i < fields_.size(); ++i) positions_[fields_[i]] = i;
-    for (HashGet& get : gets_) get.whole_hash = &positions_;
-  }
-  void Done(absl::Status status) override {
-    if (done_.HasBeenNotified()) ADD_FAILURE() << "Done twice";
-    status_ = std::move(status);
-    done_at_ = absl::Now();
-    done_.Notify();
-  }
-
-  // Runs on the pipeline's thread at each field (to hold the thread while others queue).
-  void set_on_field(std::function<void()> fn) { on_field_ = std::move(fn); }
-  bool Wait(absl::Duration timeout = absl::Seconds(30)) {
-    return done_.WaitForNotificationWithTimeout(timeout);
-  }
-  const absl::Status& status() const { return status_; }
-  const std::vector<std::optional<std::string>>& values(size_t get) const { return values_[get]; }
-  absl::Time done_at() const { return done_at_; }
-  const std::map<size_t, std::string>& get_errors() const { return get_errors_; }
-
- private:
-  bool may_read_on_caller_ = true;
-  std::vector<std::string> keys_;
-  std::vector<std::string> fields_;
-  absl::Time deadline_;
-  std::vector<HashGet> gets_;
-  FieldPositions positions_;
-  std::vector<std::vector<std::optional<std::string>>> values_;
-  std::function<void()> on_field_;
-  std::map<size_t, std::string> get_errors_;
-  absl::Status status_;
-  absl::Time done_at_;
-  absl::Notification done_;
-};
 
 // A read that, asked whether it may be read on its caller's thread, lets `asked` go and then
 // watches for 200 ms whether the pipeline takes it for a batch meanwhile. It says no, so it is
@@ -181,86 +113,6 @@ TEST_F(ReadPipelineTest, EachReadGetsItsOwnFieldsInOrder) {
   EXPECT_THAT(read.values(1), ElementsAre(std::nullopt, std::nullopt, std::nullopt));
   EXPECT_THAT(read.values(2),
               ElementsAre(Optional(std::string("b2")), std::nullopt, Optional(std::string("a2"))));
-}
-
-// How many times Redis ran `command` (INFO commandstats).
-int64_t Calls(redis::Client& admin, const std::string& command) {
-  auto info = admin.Command({"INFO", "commandstats"});
-  if (!info.ok()) return -1;
-  const std::string tag = absl::StrCat("cmdstat_", command, ":calls=");
-  size_t at = info->str.find(tag);
-  return at == std::string::npos ? 0
-                                 : std::strtoll(info->str.c_str() + at + tag.size(), nullptr, 10);
-}
-
-TEST_F(ReadPipelineTest, AHashReadWholeGivesWhatAnHmgetGivesInTheGetsOrder) {
-  std::vector<std::string> hset = {"HSET", "wide"};
-  for (int i = 0; i < 20; ++i) {
-    hset.push_back(absl::StrCat("f", i));
-    hset.push_back(absl::StrCat("v", i));
-  }
-  ASSERT_OK(admin_->Command(hset).status());
-  ASSERT_OK(admin_->Command({"HSET", "empty-value", "f3", ""}).status());
-  ASSERT_OK(admin_->Command({"SET", "plain-string", "x"}).status());
-  // Fields out of the hash's order, one it lacks, one of another hash's; keys missing, of
-  // another type, with an empty value.
-  const std::vector<std::string> keys = {"wide", "missing", "plain-string", "k1", "empty-value"};
-  const std::vector<std::string> fields = {"f17", "nope", "f3", "a", "f0"};
-  ReadPipeline pipeline(Options());
-  TestRead by_field(keys, fields), whole(keys, fields);
-  whole.ReadWhole();
-  const int64_t hgetalls = Calls(*admin_, "hgetall");
-  pipeline.Submit(&by_field);
-  ASSERT_TRUE(by_field.Wait());
-  pipeline.Submit(&whole);
-  ASSERT_TRUE(whole.Wait());
-  ASSERT_OK(by_field.status());
-  ASSERT_OK(whole.status());
-  EXPECT_EQ(Calls(*admin_, "hgetall"), hgetalls + 5);  // one per get
-  EXPECT_THAT(whole.values(0),
-              ElementsAre(Optional(std::string("v17")), std::nullopt, Optional(std::string("v3")),
-                          std::nullopt, Optional(std::string("v0"))));
-  for (size_t get = 0; get < keys.size(); ++get) {
-    EXPECT_EQ(whole.values(get), by_field.values(get)) << keys[get];
-  }
-  EXPECT_THAT(whole.values(4)[2], Optional(std::string("")));
-  EXPECT_THAT(whole.get_errors(),
-              ElementsAre(::testing::Pair(2, ::testing::HasSubstr("WRONGTYPE"))));
-  EXPECT_EQ(whole.get_errors(), by_field.get_errors());
-}
-
-TEST_F(ReadPipelineTest, WholeHashAndFieldReadsShareARoundTrip) {
-  auto owned = std::make_unique<ReadPipeline>(Options());
-  absl::Notification holding, queued;
-  TestRead first({"k0"}, {"a"});
-  first.set_on_field([&] {
-    holding.Notify();
-    queued.WaitForNotification();
-  });
-  owned->Submit(&first);
-  holding.WaitForNotification();
-  std::vector<std::unique_ptr<TestRead>> reads;
-  for (int i = 1; i <= 10; ++i) {
-    reads.push_back(std::make_unique<TestRead>(
-        std::vector<std::string>{absl::StrCat("k", i), absl::StrCat("k", i + 10)},
-        std::vector<std::string>{"b", "a"}));
-    if (i % 2 == 0) reads.back()->ReadWhole();
-    owned->Submit(reads.back().get());
-  }
-  queued.Notify();
-  for (int i = 1; i <= 10; ++i) {
-    TestRead& r = *reads[i - 1];
-    ASSERT_TRUE(r.Wait());
-    ASSERT_OK(r.status());
-    for (int get = 0; get < 2; ++get) {
-      const int k = i + 10 * get;
-      EXPECT_THAT(r.values(get),
-                  ElementsAre(Optional(absl::StrCat("b", k)), Optional(absl::StrCat("a", k))))
-          << "read " << i << " get " << get;
-    }
-  }
-  owned.reset();
-  EXPECT_EQ(largest_batch_.load(), 20);
 }
 
 TEST_F(ReadPipelineTest, ReadsQueuedWhileOneIsOnTheWireShareTheNextRoundTrip) {

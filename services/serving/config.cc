@@ -22,7 +22,7 @@ ServingConfig ReadServingConfig(config::Reader& root) {
       static_cast<int>(serving.Int("read_connections", std::max(1, cpus / 2), 1, 64));
   c.read_on_request_thread = serving.Bool("read_on_request_thread", true);
   c.reader.compute_threads = static_cast<int>(serving.Int("compute_threads", cpus, 0, 256));
-  c.reader.plan.whole_hash_share = serving.Double("whole_hash_share", 0.5, 0, 1);
+  c.reader.plan.whole_hash_share = serving.Double("whole_hash_share", 0.75, 0, 1);
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));
   if (root.Has("nats")) c.nats = bus::ReadNatsOptions(root.Section("nats"));
   c.redis = redis::ReadRedisOptions(root.Section("redis"));

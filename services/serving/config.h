@@ -12,7 +12,7 @@
 //                                  # hand-over to the I/O thread)
 //     compute_threads: 2           # on-demand features, off the I/O threads (default: the
 //                                  # usable CPUs; 0: on the I/O threads)
-//     whole_hash_share: 0.5        # a hash is read whole (HGETALL) when a request asks for
+//     whole_hash_share: 0.75       # a hash is read whole (HGETALL) when a request asks for
 //                                  # at least this share of its fields (0: never)
 //
 // "Usable CPUs": the affinity mask capped by the cgroup's CPU quota (libs/base/cpus.h), so a

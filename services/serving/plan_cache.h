@@ -18,10 +18,11 @@ namespace granary::serving {
 
 // The plan for the request's shape (its features or feature service, and full_feature_names)
 // against `catalog`; errors as BuildReadPlan's, never cached.
-// `options` must be the same on every call (a process's setting).
+// `options` must be the same on every call (a process's setting: the cache is not keyed by
+// it).
 absl::StatusOr<std::shared_ptr<const ReadPlan>> CachedPlan(
     const registry_client::Catalog& catalog, const v1::GetOnlineFeaturesRequest& request,
-    const ReadPlanOptions& options = {});
+    const ReadPlanOptions& options);
 
 }  // namespace granary::serving
 

@@ -389,7 +389,9 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     plan->repo = std::make_shared<const registry::v1::FeatureRepo>(catalog.repo());
   }
 
-  const absl::flat_hash_map<std::string, size_t> stored_fields = StoredFieldsByShape(catalog);
+  const absl::flat_hash_map<std::string, size_t> stored_fields =
+      options.whole_hash_share > 0 ? StoredFieldsByShape(catalog)
+                                   : absl::flat_hash_map<std::string, size_t>();
   for (GroupBuild& g : groups) {
     KeyGroup out;
     out.join_keys = g.join_keys;

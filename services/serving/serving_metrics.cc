@@ -30,7 +30,8 @@ ServingMetrics::ServingMetrics(prometheus::Registry& registry) {
   round_trip_ = &round_trip_family_->Add({});
   batch_gets_family_ = std::make_shared<metrics::AtomicHistogramFamily>(
       "granary_serving_redis_batch_gets",
-      "HMGETs per Redis round trip (requests share round trips when busy).",
+      "Hash reads (HMGET or HGETALL) per Redis round trip (requests share round trips when "
+      "busy).",
       std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 4096});
   batch_gets_ = &batch_gets_family_->Add({});
   catalog_version_ = &prometheus::BuildGauge()

@@ -94,12 +94,11 @@ TEST(VerifyRedisTest, TheFilesUsersPassAndNothingRuns) {
 }
 
 TEST(VerifyRedisTest, AWrongPasswordMoreOrLessThanNeededAndAnOpenDoorFail) {
-  // Serving may also SET; the writer lost HSET; the default user lets anyone in.
-  ASSERT_OK_AND_ASSIGN(
-      auto redis,
-      RedisServer::Start(
-          {.config_lines = AclLines({{"+hgetall +multi", "+hgetall +set +multi"}, {"+hset ", ""}},
-                                    /*default_on=*/true)}));
+  // Serving may also SET but lost HGETALL; the writer lost HSET; the default user lets anyone in.
+  ASSERT_OK_AND_ASSIGN(auto redis,
+                       RedisServer::Start({.config_lines = AclLines(
+                                               {{"+hgetall +multi", "+set +multi"}, {"+hset ", ""}},
+                                               /*default_on=*/true)}));
   cli::VerifyReport report;
   cli::VerifyRedis("serving", RedisAs(*redis, "granary-serving"), cli::RedisRole::kReader, &report);
   cli::VerifyRedis("materializer", RedisAs(*redis, "granary-writer"), cli::RedisRole::kWriter,
@@ -110,6 +109,7 @@ TEST(VerifyRedisTest, AWrongPasswordMoreOrLessThanNeededAndAnOpenDoorFail) {
   EXPECT_TRUE(report.failed());
   EXPECT_THAT(out, HasSubstr("FAIL  redis     serving's user granary-serving may run SET: more "
                              "than reading needs"));
+  EXPECT_THAT(out, HasSubstr("FAIL  redis     serving's user granary-serving may not run HGETALL"));
   EXPECT_THAT(out,
               HasSubstr("FAIL  redis     materializer's user granary-writer may not run HSET"));
   EXPECT_THAT(out, HasSubstr("answers a client without a user or password"));

@@ -15,9 +15,10 @@ absl::Duration CpuTime(pid_t pid = 0);
 
 // The whole machine's CPU time from /proc/stat, summed over its CPUs: busy (user, nice,
 // system, irq, softirq) and stolen (the hypervisor ran someone else while this VM wanted the
-// CPU). Busy minus the measured processes' CPU is what everything else on the machine took,
-// interrupts included: `interrupts` (irq and softirq) is the part no process is charged for,
-// such as loopback TCP's receive work when the kernel runs it as a softirq.
+// CPU). Busy minus the measured processes' CPU is what everything else on the machine took.
+// `interrupts` (irq and softirq, e.g. loopback TCP's receive work) is part of busy; whether it
+// is also in some process's CPU depends on the kernel: with tick-based accounting the tick is
+// charged to the interrupted process too, with IRQ time accounting to none.
 struct MachineCpu {
   absl::Duration busy;
   absl::Duration steal;

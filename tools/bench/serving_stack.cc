@@ -162,6 +162,10 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
     stored_fields.push_back(keys::FeatureField(stored_view, absl::StrFormat("o%d", o)));
   }
   std::vector<std::string> stored_values(stored_fields.size());
+  for (size_t i = 0; i < stored_fields.size(); ++i) {
+    raw_fields.push_back(absl::StrFormat("s%03d", i));
+  }
+  std::vector<std::string> raw_values;
   for (int first = 0; first < entities; first += kRowsPerPipeline) {
     int last = std::min(entities, first + kRowsPerPipeline);
     for (int id = first; id < last; ++id) {
@@ -185,9 +189,12 @@ absl::Status ServingStack::Populate(const BenchView& view, int entities) {
         stored_values[o + 2] = v.SerializeAsString();
       }
       RETURN_IF_ERROR(AppendHset(*conn, key, stored_fields, stored_values));
-      // The raw twin: as many fields, values of the same sizes.
-      RETURN_IF_ERROR(
-          AppendHset(*conn, absl::StrFormat("raw%d:%012d", fields.size(), id), raw_fields, values));
+      // The raw twin: as many fields as serving's hash (the read ones, then as many as the
+      // write-time view's), values of the same sizes.
+      raw_values.assign(values.begin(), values.end());
+      raw_values.insert(raw_values.end(), stored_values.begin(), stored_values.end());
+      RETURN_IF_ERROR(AppendHset(*conn, absl::StrFormat("raw%d:%012d", fields.size(), id),
+                                 raw_fields, raw_values));
     }
     for (int i = 0; i < 3 * (last - first); ++i) {
       bool failed = false;

@@ -9,6 +9,7 @@
 #ifndef GRANARY_TOOLS_BENCH_SERVING_STACK_H_
 #define GRANARY_TOOLS_BENCH_SERVING_STACK_H_
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ inline std::string WriteTimeViewOf(const BenchView& view) { return view.name + "
 
 // The fields serving reads per view: its "_ts:" and "_created:" fields, then the features.
 inline int FieldsRead(const BenchView& view) { return view.features + 2; }
+// The fields of each of the view's hashes: those, and its write-time twin's (stored beside).
+inline int FieldsStored(const BenchView& view) {
+  return FieldsRead(view) + 2 + std::min(kOnDemandOutputs, view.features - 1);
+}
 
 // `count` requests of `rows` random entities each (ids below `entities`), for every feature of
 // the view.
@@ -61,17 +66,17 @@ class ServingStack {
   static absl::StatusOr<std::unique_ptr<ServingStack>> Start(const ServingStackOptions& options);
 
   // Writes `entities` rows (ids 0..entities-1) of the view with fresh timestamps, and the same
-  // number of raw hashes "raw<fields>:<12-digit id>" with FieldsRead(view) fields for
-  // redis-benchmark.
+  // number of raw hashes "raw<FieldsRead>:<12-digit id>" with FieldsStored(view) fields, the
+  // first FieldsRead(view) named f000.., for redis-benchmark.
   absl::Status Populate(const BenchView& view, int entities);
-  // redis-benchmark over the raw keyspace of `entities` hashes of `fields` fields: HGETALL
-  // (`whole`: the reads serving makes of hashes whose fields it all asks for) or HMGET of every
-  // field (Feast's read, and the issue's yardstick for the closed loop).
+  // redis-benchmark over the raw keyspace "raw<fields>:.." of `entities` hashes: HGETALL
+  // (`whole`: the reads serving makes of their twins) or HMGET of the `fields` read (Feast's
+  // read, and the issue's yardstick for the closed loop).
   absl::StatusOr<RawFigures> RedisBenchmark(int fields, int entities, int clients, int pipeline,
                                             int requests, bool whole = true) const;
   // Reads of the raw keyspace for RunPacedRedis: `count` requests of `pipeline` HGETALLs of
-  // hashes of `fields` fields, keys drawn at random below `entities` (every field is asked
-  // for, so serving would read such a hash whole too).
+  // the hashes "raw<fields>:..", keys drawn at random below `entities` (serving reads its
+  // twins whole too).
   static std::vector<std::vector<std::vector<std::string>>> RawRequests(int fields, int entities,
                                                                         int pipeline, int count);
   int redis_port() const { return stack_->redis().port(); }
