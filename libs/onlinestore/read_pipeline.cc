@@ -83,8 +83,10 @@ class ReadPipeline::Replies : public redis::ReplySink {
     } else if (type == REDIS_REPLY_ERROR) {
       // Refused as a whole (no permission, still loading, out of memory): the store cannot be
       // read right now. A user refused HGETALL alone is read by field from the next batch on.
+      // ("NOPERM ... no permissions to run the 'hgetall' command"; not a refused key pattern).
       whole_refused_ =
-          whole_refused_ || (positions_ != nullptr && absl::StartsWith(text, "NOPERM"));
+          whole_refused_ || (positions_ != nullptr && absl::StartsWith(text, "NOPERM") &&
+                             absl::StrContains(text, "'hgetall'"));
       pending_->error = absl::UnavailableError(
           absl::StrCat("redis at ", address_, " refused ", Command(), ": ", text));
     } else {

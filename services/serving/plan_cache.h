@@ -2,7 +2,7 @@
 // the catalog they came from is replaced. A thread that has seen too many shapes starts over,
 // so the cache stays small whatever clients send.
 //
-//   ASSIGN_OR_RETURN(std::shared_ptr<const ReadPlan> plan, CachedPlan(*catalog, request));
+//   ASSIGN_OR_RETURN(std::shared_ptr<const ReadPlan> plan, CachedPlan(*catalog, request, options));
 #ifndef GRANARY_SERVICES_SERVING_PLAN_CACHE_H_
 #define GRANARY_SERVICES_SERVING_PLAN_CACHE_H_
 

@@ -132,7 +132,7 @@ struct ReadPlanOptions {
   // A key shape's hashes are read whole when the request asks for at least this share of the
   // fields the catalog stores in them (every view, and write-time on-demand view, keyed by the
   // same join keys: a timestamp and a created field each, and one per feature); 0 never.
-  // Measured (services/serving/README.md): 52 of 59 and 252 of 261 fields, both far cheaper
+  // Measured (services/serving/README.md): 52 of 59 fields (bench: 252 of 259), both far cheaper
   // for Redis whole while it keeps the hash as a flat list; where it keeps a hash table (more
   // than hash-max-listpack-entries fields, or a value over hash-max-listpack-value bytes)
   // HGETALL of everything costs it ~1.5x an HMGET of everything, so the default stays high.

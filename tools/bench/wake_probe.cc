@@ -28,12 +28,13 @@ int64_t MonotonicNanos() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-void PinThisThread(int cpu) {
-  if (cpu < 0) return;
+// False when the thread could not be pinned (a cpuset without that CPU).
+bool PinThisThread(int cpu) {
+  if (cpu < 0) return true;
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
 }
 
 }  // namespace
@@ -42,37 +43,52 @@ absl::StatusOr<std::vector<absl::Duration>> WakeLatencies(const WakeProbeOptions
   if (options.rate <= 0) return absl::InvalidArgumentError("the wake probe needs a rate");
   const int fd = eventfd(0, EFD_CLOEXEC);
   if (fd < 0) return absl::InternalError(absl::StrCat("eventfd: ", std::strerror(errno)));
-  // The writer publishes when it wrote; the sleeper reads it once woken (it cannot run before
-  // the write, so the value it reads is that write's).
-  std::atomic<int64_t> written_at{0};
+  // Each write's time, by sequence number, published before the write: a sleeper woken late
+  // reads several writes at once (the eventfd adds them up) and times each against its own.
+  const size_t writes =
+      static_cast<size_t>(options.rate * absl::ToDoubleSeconds(options.duration)) + 2;
+  std::vector<std::atomic<int64_t>> written_at(writes);
+  std::atomic<bool> pinned{true};
   std::vector<absl::Duration> latencies;
+  latencies.reserve(writes);
   std::thread sleeper([&] {
-    PinThisThread(options.sleeper_cpu);
+    if (!PinThisThread(options.sleeper_cpu)) pinned.store(false);
     uint64_t value;
+    size_t seen = 0;
     while (read(fd, &value, sizeof(value)) == sizeof(value)) {
       const int64_t woke = MonotonicNanos();
-      if (value > 1'000'000) break;  // the writer's stop mark
-      latencies.push_back(absl::Nanoseconds(woke - written_at.load()));
+      for (uint64_t k = 0; k < value && seen < writes; ++k, ++seen) {
+        const int64_t at = written_at[seen].load();
+        if (at == 0) return;  // the writer's stop mark
+        latencies.push_back(absl::Nanoseconds(woke - at));
+      }
+      if (seen >= writes) return;
     }
   });
   // The writer has a thread of its own, so that pinning it leaves the caller's thread alone.
   std::thread writer([&] {
-    PinThisThread(options.writer_cpu);
+    if (!PinThisThread(options.writer_cpu)) pinned.store(false);
     const absl::Duration interval = absl::Seconds(1) / options.rate;
     const absl::Time end = absl::Now() + options.duration;
     uint64_t one = 1;
-    for (absl::Time due = absl::Now(); due < end; due += interval) {
+    size_t n = 0;
+    for (absl::Time due = absl::Now(); due < end && n + 1 < writes; due += interval, ++n) {
       const absl::Time now = absl::Now();
       if (due > now) absl::SleepFor(due - now);
-      written_at.store(MonotonicNanos());
+      written_at[n].store(MonotonicNanos());
       if (write(fd, &one, sizeof(one)) != sizeof(one)) break;
     }
-    uint64_t stop = 2'000'000'000;
-    (void)!write(fd, &stop, sizeof(stop));
+    // written_at[n] stays 0: the sleeper stops there.
+    (void)!write(fd, &one, sizeof(one));
   });
   writer.join();
   sleeper.join();
   close(fd);
+  if (!pinned.load()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("could not pin the wake probe's threads to CPUs ", options.writer_cpu, " and ",
+                     options.sleeper_cpu));
+  }
   return latencies;
 }
 
