@@ -208,5 +208,17 @@ TEST(ReadPlanTest, AGroupAskingForLessThanTheShareReadsByField) {
   EXPECT_FALSE(keyless->groups[0].read_whole);
 }
 
+TEST(ReadPlanTest, TheDefaultShareIsThreeQuarters) {
+  EXPECT_EQ(ReadPlanOptions().whole_hash_share, 0.75);
+  // 7 of 9 (0.78) is read whole, 6 of 9 (0.67) by field.
+  ASSERT_OK_AND_ASSIGN(
+      auto seven,
+      Plan(Refs({"driver_stats:conv_rate", "driver_profile:name", "driver_stats:trips"})));
+  EXPECT_TRUE(seven->groups[0].read_whole);
+  ASSERT_OK_AND_ASSIGN(auto six, Plan(Refs({"driver_stats:conv_rate", "driver_profile:name"})));
+  ASSERT_EQ(six->groups[0].fields.size(), 6u);
+  EXPECT_FALSE(six->groups[0].read_whole);
+}
+
 }  // namespace
 }  // namespace granary::serving
