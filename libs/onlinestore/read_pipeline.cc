@@ -138,7 +138,8 @@ class ReadPipeline::Replies : public redis::ReplySink {
     }
     if (index % 2 == 0) {
       auto it = positions_->find(absl::string_view(data, size));
-      asked_ = it == positions_->end() ? kNotAsked : it->second;
+      // A position past the get's fields would be the caller's bug: such a field is not asked.
+      asked_ = it == positions_->end() || it->second >= held_.size() ? kNotAsked : it->second;
     } else if (asked_ != kNotAsked) {
       held_[asked_] = {bytes_.size(), size};
       bytes_.append(data, size);
