@@ -74,12 +74,7 @@ class ReadPipelineTest : public ::testing::Test {
   ReadPipelineOptions Options(bool read_on_caller = false) {
     return {.redis = OptionsFor(*redis_),
             .read_on_caller_when_idle = read_on_caller,
-            .on_round_trip = [this](absl::Duration, size_t gets) {
-              int64_t seen = largest_batch_.load();
-              while (static_cast<int64_t>(gets) > seen &&
-                     !largest_batch_.compare_exchange_weak(seen, static_cast<int64_t>(gets))) {
-              }
-            }};
+            .on_round_trip = RecordLargestBatch(&largest_batch_)};
   }
   // Reads until one is done on the calling thread: the connection is open and the I/O thread
   // has let go of it (it holds it a moment after answering the read that opened it; the

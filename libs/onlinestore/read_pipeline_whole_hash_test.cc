@@ -55,12 +55,7 @@ class WholeHashTest : public ::testing::Test {
   ReadPipelineOptions Options() {
     return {.redis = OptionsFor(*redis_),
             .read_on_caller_when_idle = false,
-            .on_round_trip = [this](absl::Duration, size_t gets) {
-              int64_t seen = largest_batch_.load();
-              while (static_cast<int64_t>(gets) > seen &&
-                     !largest_batch_.compare_exchange_weak(seen, static_cast<int64_t>(gets))) {
-              }
-            }};
+            .on_round_trip = RecordLargestBatch(&largest_batch_)};
   }
 
   std::unique_ptr<RedisServer> redis_;

@@ -3,6 +3,8 @@
 #ifndef GRANARY_LIBS_ONLINESTORE_TEST_READ_H_
 #define GRANARY_LIBS_ONLINESTORE_TEST_READ_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -25,6 +27,17 @@ inline redis::RedisOptions OptionsFor(const testing::RedisServer& server) {
   o.port = server.port();
   o.command_timeout = absl::Seconds(10);
   return o;
+}
+
+// An on_round_trip callback that keeps the largest batch seen in `largest`.
+inline std::function<void(absl::Duration, size_t)> RecordLargestBatch(
+    std::atomic<int64_t>* largest) {
+  return [largest](absl::Duration, size_t gets) {
+    int64_t seen = largest->load();
+    while (static_cast<int64_t>(gets) > seen &&
+           !largest->compare_exchange_weak(seen, static_cast<int64_t>(gets))) {
+    }
+  };
 }
 
 // Reads the given fields of the given keys; records what arrives and checks the contract.

@@ -137,8 +137,20 @@ absl::StatusOr<std::vector<Projection>> Resolve(const Catalog& catalog,
   return out;
 }
 
+// The name an entity is keyed by: its join key, else its own name.
+const std::string& JoinKeyName(const registry::v1::Entity& entity) {
+  return entity.join_key().empty() ? entity.name() : entity.join_key();
+}
+
+// A key shape: the join-key names in key (name) order, joined; what groups and stored-field
+// counts are looked up by.
+std::string ShapeKey(const std::vector<std::string>& sorted_names) {
+  return absl::StrJoin(sorted_names, "\x1f");
+}
+
 // A group as it is being assembled.
 struct GroupBuild {
+  std::string shape;  // ShapeKey of its join keys
   std::vector<int> join_keys;
   std::vector<PlannedView> views;
   absl::flat_hash_map<std::string, int> view_index;
@@ -157,7 +169,7 @@ absl::StatusOr<std::vector<int>> JoinKeysOf(const Catalog& catalog, const Featur
       return absl::FailedPreconditionError(absl::StrCat(
           "feature view '", view.name(), "' names entity '", entity_name, "', not in the catalog"));
     }
-    const std::string& name = entity->join_key().empty() ? entity->name() : entity->join_key();
+    const std::string& name = JoinKeyName(*entity);
     if (!keys::IsKeyType(entity->value_type())) {
       return absl::FailedPreconditionError(
           absl::StrCat("entity '", entity->name(), "' has a value type that cannot be a key"));
@@ -186,11 +198,11 @@ std::optional<std::string> KeyShapeOf(const Catalog& catalog, const FeatureView&
   for (const std::string& entity_name : view.entities()) {
     const auto* entity = catalog.FindEntity(entity_name);
     if (entity == nullptr) return std::nullopt;
-    names.push_back(entity->join_key().empty() ? entity->name() : entity->join_key());
+    names.push_back(JoinKeyName(*entity));
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
-  return absl::StrJoin(names, "\x1f");
+  return ShapeKey(names);
 }
 
 // How many fields the catalog stores under each key shape: what a hash of that shape holds
@@ -280,8 +292,8 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     std::vector<std::string> key_names;
     for (int k : keys) key_names.push_back(plan->join_keys[k].name);
     auto [git, new_group] =
-        group_index.emplace(absl::StrJoin(key_names, "\x1f"), static_cast<int>(groups.size()));
-    if (new_group) groups.push_back({.join_keys = keys});
+        group_index.emplace(ShapeKey(key_names), static_cast<int>(groups.size()));
+    if (new_group) groups.push_back({.shape = git->first, .join_keys = keys});
     GroupBuild& group = groups[git->second];
     auto [vit, new_view] =
         group.view_index.emplace(view.name(), static_cast<int>(group.views.size()));
@@ -397,7 +409,6 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     out.join_keys = g.join_keys;
     std::vector<std::string> names;
     for (int k : g.join_keys) names.push_back(plan->join_keys[k].name);
-    auto sit = stored_fields.find(absl::StrJoin(names, "\x1f"));
     if (names.empty()) names.push_back(keys::kDummyJoinKey);
     out.key_prefix = keys::JoinKeysPrefix(names);
     for (const PlannedView& v : g.views) out.fields.push_back(keys::TimestampField(v.name));
@@ -409,6 +420,7 @@ absl::StatusOr<std::shared_ptr<const ReadPlan>> BuildReadPlan(const Catalog& cat
     }
     out.encoded_fields = onlinestore::EncodeFields(out.fields);
     out.views = std::move(g.views);
+    auto sit = stored_fields.find(g.shape);
     ChooseWholeHashRead(out, sit == stored_fields.end() ? 0 : sit->second,
                         options.whole_hash_share);
     plan->groups.push_back(std::move(out));
