@@ -26,7 +26,16 @@
 #include "services/serving/online_reader.h"
 #include "services/serving/test_catalog.h"
 
+// The share of a hash a request must ask for to read it whole: the default, or (BUILD's
+// variants of online_reader_test) 0 so every hash is read by field, or a tiny one so every hash
+// is read whole; the same assertions hold for all three.
+#ifndef GRANARY_TEST_WHOLE_HASH_SHARE
+#define GRANARY_TEST_WHOLE_HASH_SHARE 0.75
+#endif
+
 namespace granary::serving {
+
+inline constexpr double kWholeHashShare = GRANARY_TEST_WHOLE_HASH_SHARE;
 
 inline const absl::Time kNow = absl::FromUnixSeconds(1'700'010'000);
 
@@ -65,7 +74,8 @@ class OnlineReaderTest : public ::testing::Test {
                             .projects = {"shop", "unapplied"},
                             .max_entity_rows = 100,
                             .max_request_time = absl::Seconds(10),
-                            .compute_threads = threads},
+                            .compute_threads = threads,
+                            .plan = {.whole_hash_share = kWholeHashShare}},
         [this](const std::string& project)
             -> absl::StatusOr<std::shared_ptr<const registry_client::Catalog>> {
           absl::MutexLock lock(&mu_);
