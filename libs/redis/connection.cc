@@ -86,9 +86,10 @@ absl::Status Connection::SetDeadline(absl::Time deadline) {
     return absl::DeadlineExceededError("the deadline passed before Redis was asked");
   }
   // The socket timeout bounds each read and write; never longer than the configured one.
-  if (redisSetTimeout(ctx_, absl::ToTimeval(std::min(left, command_timeout_))) != REDIS_OK) {
-    return ContextError();
-  }
+  absl::Duration timeout = std::min(absl::Ceil(left, absl::Milliseconds(1)), command_timeout_);
+  if (timeout == socket_timeout_) return absl::OkStatus();
+  if (redisSetTimeout(ctx_, absl::ToTimeval(timeout)) != REDIS_OK) return ContextError();
+  socket_timeout_ = timeout;
   return absl::OkStatus();
 }
 

@@ -62,6 +62,11 @@ class Connection {
   //   conn.SetDeadline(deadline);
   //   conn.Append(argv, lens);  conn.Append(argv2, lens2);
   //   conn.ReadRaw([&](const redisReply& r) { ... });  // once per appended command
+  //
+  // The bound is rounded up to the millisecond (so a read may outlast the deadline by less
+  // than that), and the socket is only touched when the rounded bound changes: a pipeline
+  // that sets "now + the command timeout" before every batch paid two setsockopt calls per
+  // batch to move it by microseconds.
   absl::Status SetDeadline(absl::Time deadline);
   absl::Status Append(int argc, const char* const* argv, const size_t* lens);
   // Queues commands already in the Redis protocol (RESP), as they are.
@@ -94,10 +99,15 @@ class Connection {
 
  private:
   Connection(redisContext* ctx, std::string address, absl::Duration command_timeout)
-      : command_timeout_(command_timeout), ctx_(ctx), address_(std::move(address)) {}
+      : command_timeout_(command_timeout),
+        socket_timeout_(command_timeout),
+        ctx_(ctx),
+        address_(std::move(address)) {}
   absl::Status Append(const std::vector<std::string>& args);
   absl::StatusOr<Reply> ReadReply();
   absl::Duration command_timeout_;
+  // What SO_RCVTIMEO and SO_SNDTIMEO hold now.
+  absl::Duration socket_timeout_;
   absl::Status ContextError();
 
   // Waits until the socket (or wake_fd) is readable and reads what arrived; false when

@@ -104,6 +104,35 @@ TEST(ConnectionTest, SlowCommandTimesOut) {
   EXPECT_TRUE(conn->broken());
 }
 
+// SetDeadline leaves the socket alone when the bound it would set is the one already there:
+// a shorter deadline must still cut a read short, and a longer one after it must lift the
+// shorter bound again.
+TEST(ConnectionTest, EachDeadlineBoundsTheReadsAfterIt) {
+  ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
+  RedisOptions o = OptionsFor(*server);
+  o.command_timeout = absl::Seconds(30);
+  ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(o));
+  // The bound Open set, asked again: nothing changes, the command answers.
+  ASSERT_OK(conn->SetDeadline(absl::Now() + absl::Seconds(30)));
+  ASSERT_OK_AND_ASSIGN(Reply pong, conn->Command({"PING"}));
+  EXPECT_EQ(pong.str, "PONG");
+  // A short deadline after it: the blocked read gives up long before the server's 20 s.
+  ASSERT_OK(conn->SetDeadline(absl::Now() + absl::Milliseconds(100)));
+  absl::Time start = absl::Now();
+  EXPECT_THAT(conn->Command({"BLPOP", "empty-list", "20"}),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(15));
+
+  // A new connection: a short deadline, then the long one again. The server's 1 s block
+  // outlasts the short bound, so the reply arrives only if the long one was put back.
+  ASSERT_OK_AND_ASSIGN(conn, Connection::Open(o));
+  ASSERT_OK(conn->SetDeadline(absl::Now() + absl::Milliseconds(100)));
+  ASSERT_OK(conn->SetDeadline(absl::Now() + absl::Seconds(30)));
+  ASSERT_OK_AND_ASSIGN(Reply nil, conn->Command({"BLPOP", "empty-list", "1"}));
+  EXPECT_TRUE(nil.is_nil());
+  EXPECT_FALSE(conn->broken());
+}
+
 TEST(ConnectionTest, ReadRawUntilWaitsWithoutBreakingTheConnection) {
   ASSERT_OK_AND_ASSIGN(auto server, RedisServer::Start());
   ASSERT_OK_AND_ASSIGN(auto conn, Connection::Open(OptionsFor(*server)));
