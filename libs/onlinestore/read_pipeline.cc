@@ -40,6 +40,38 @@ struct ReadPipeline::Pending {
   }
 };
 
+struct ReadPipeline::Batch {
+  std::vector<Pending> pending;
+  // Reads ordered by deadline: the next one to expire is the first not yet answered.
+  std::vector<size_t> by_deadline;
+  size_t next_expiry = 0;
+  absl::Time started;
+  absl::Time give_up;
+  // Where the reading stands: get `get` of pending[read], its reply announced to the sink
+  // (Replies::Expect) or not yet.
+  size_t read = 0;
+  size_t get = 0;
+  bool expecting = false;
+  size_t gets_read = 0;
+  // Sent, and its replies not all read.
+  bool active = false;
+
+  void Start(absl::Time now, absl::Duration command_timeout) {
+    by_deadline.resize(pending.size());
+    for (size_t i = 0; i < pending.size(); ++i) by_deadline[i] = i;
+    std::stable_sort(by_deadline.begin(), by_deadline.end(),
+                     [&](size_t a, size_t b) { return pending[a].deadline < pending[b].deadline; });
+    next_expiry = 0;
+    started = now;
+    give_up = now + command_timeout;
+    read = 0;
+    get = 0;
+    expecting = false;
+    gets_read = 0;
+    active = true;
+  }
+};
+
 std::string EncodeFields(const std::vector<std::string>& fields) {
   std::string out;
   for (const std::string& field : fields) {
@@ -178,7 +210,8 @@ ReadPipeline::ReadPipeline(ReadPipelineOptions options)
       idle_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       deadline_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
       backoff_({.initial = absl::Milliseconds(50), .max = absl::Seconds(1)}),
-      replies_(std::make_unique<Replies>(address_)) {
+      replies_(std::make_unique<Replies>(address_)),
+      batch_(std::make_unique<Batch>()) {
   thread_ = std::thread([this] {
     base::NameThisThread("redis-read");
     Loop();
@@ -211,12 +244,17 @@ void ReadPipeline::Submit(AsyncRead* read) {
   // usual case when not busy, and a thread wake-up less on every call). One batch only; what
   // queues meanwhile is left to the I/O thread, so a caller never stays for long.
   if (may_read_on_caller && open_.load() && !running_.load() && !running_.exchange(true)) {
-    std::vector<AsyncRead*> batch;
-    TakeSubmitted();
-    TakeBatch(batch);
-    RunBatch(batch);
-    open_.store(connection_ != nullptr && !connection_->broken());
-    bool more = !backlog_.empty();
+    // Looked at again now that the connection is ours: a caller that left its batch to the
+    // I/O thread cleared it before letting go.
+    bool handed_over = false;
+    if (open_.load()) {
+      std::vector<AsyncRead*> batch;
+      TakeSubmitted();
+      TakeBatch(batch);
+      handed_over = !RunBatch(batch, absl::Now() + options_.caller_wait);
+    }
+    open_.store(Sound());
+    bool more = handed_over || !backlog_.empty();
     running_.store(false);
     if (more || submitted_.load() != nullptr) Signal(idle_fd_);
     return;
@@ -281,6 +319,10 @@ void ReadPipeline::Loop() {
       // No Submit runs any more (see the destructor): the connection is ours.
       while (running_.exchange(true)) {
       }
+      if (batch_->active) {
+        Fail(batch_->pending, absl::UnavailableError("online store: shutting down"));
+        batch_->active = false;
+      }
       TakeSubmitted();
       for (AsyncRead* read : backlog_) {
         read->Done(absl::UnavailableError("online store: shutting down"));
@@ -295,10 +337,16 @@ void ReadPipeline::Loop() {
       continue;
     }
     TakeSubmitted();
+    if (batch_->active) {
+      // A caller's batch that Redis had not answered in time: read the rest of it here.
+      Receive(absl::InfiniteFuture());
+      EndBatch();
+      open_.store(Sound());
+    }
     while (!backlog_.empty()) {
       TakeBatch(batch);
-      RunBatch(batch);
-      open_.store(connection_ != nullptr && !connection_->broken());
+      RunBatch(batch, absl::InfiniteFuture());
+      open_.store(Sound());
       batch.clear();
       TakeSubmitted();
     }
@@ -309,9 +357,14 @@ void ReadPipeline::Loop() {
   }
 }
 
-void ReadPipeline::RunBatch(std::vector<AsyncRead*>& batch) {
+bool ReadPipeline::Sound() const {
+  return !batch_->active && connection_ != nullptr && !connection_->broken();
+}
+
+bool ReadPipeline::RunBatch(std::vector<AsyncRead*>& batch, absl::Time caller_until) {
   absl::Time now = absl::Now();
-  std::vector<Pending> pending;
+  std::vector<Pending>& pending = batch_->pending;
+  pending.clear();
   pending.reserve(batch.size());
   for (AsyncRead* read : batch) {
     Pending p{.read = read, .gets = read->gets(), .deadline = read->deadline()};
@@ -323,7 +376,7 @@ void ReadPipeline::RunBatch(std::vector<AsyncRead*>& batch) {
       pending.push_back(p);
     }
   }
-  if (pending.empty() || !Connect(pending, now)) return;
+  if (pending.empty() || !Connect(pending, now)) return true;
   // Connecting took time: reads whose deadline passed meanwhile are not sent.
   now = absl::Now();
   pending.erase(std::remove_if(pending.begin(), pending.end(),
@@ -334,15 +387,22 @@ void ReadPipeline::RunBatch(std::vector<AsyncRead*>& batch) {
                                  return true;
                                }),
                 pending.end());
-  if (pending.empty()) return;
+  if (pending.empty()) return true;
   absl::Status deadline_set = connection_->SetDeadline(now + options_.redis.command_timeout);
   if (!deadline_set.ok()) {
     Fail(pending, deadline_set);
-    return;
+    return true;
   }
   Send(pending);
-  if (connection_ == nullptr) return;
-  Receive(pending, now);
+  if (connection_ == nullptr) return true;
+  batch_->Start(now, options_.redis.command_timeout);
+  if (!Receive(caller_until)) return false;
+  EndBatch();
+  return true;
+}
+
+void ReadPipeline::EndBatch() {
+  batch_->active = false;
   last_used_ = absl::Now();
   if (whole_hash_allowed_ && replies_->whole_refused()) {
     // A Redis user whose rules predate HGETALL (deploy/redis/users.acl): the reads of this
@@ -414,51 +474,53 @@ void ReadPipeline::Send(std::vector<Pending>& pending) {
   if (!status.ok()) Fail(pending, status);
 }
 
-void ReadPipeline::Receive(std::vector<Pending>& pending, absl::Time started) {
-  // Reads ordered by deadline: the next one to expire is the first not yet answered.
-  std::vector<size_t> by_deadline(pending.size());
-  for (size_t i = 0; i < pending.size(); ++i) by_deadline[i] = i;
-  std::stable_sort(by_deadline.begin(), by_deadline.end(),
-                   [&](size_t a, size_t b) { return pending[a].deadline < pending[b].deadline; });
-  size_t next_expiry = 0;
-  const absl::Time give_up = started + options_.redis.command_timeout;
-  size_t total_gets = 0;
-
-  for (Pending& p : pending) {
-    for (size_t g = 0; g < p.gets.size(); ++g) {
-      replies_->Expect(&p, g, whole_hash_allowed_);
+bool ReadPipeline::Receive(absl::Time caller_until) {
+  Batch& b = *batch_;
+  std::vector<Pending>& pending = b.pending;
+  for (; b.read < pending.size(); ++b.read, b.get = 0) {
+    Pending& p = pending[b.read];
+    for (; b.get < p.gets.size(); ++b.get) {
+      if (!b.expecting) {
+        replies_->Expect(&p, b.get, whole_hash_allowed_);
+        b.expecting = true;
+      }
       for (;;) {
-        while (next_expiry < by_deadline.size() && pending[by_deadline[next_expiry]].answered) {
-          ++next_expiry;
+        while (b.next_expiry < b.by_deadline.size() &&
+               pending[b.by_deadline[b.next_expiry]].answered) {
+          ++b.next_expiry;
         }
-        absl::Time until = give_up;
-        if (next_expiry < by_deadline.size()) {
-          until = std::min(until, pending[by_deadline[next_expiry]].deadline);
+        absl::Time until = std::min(b.give_up, caller_until);
+        if (b.next_expiry < b.by_deadline.size()) {
+          until = std::min(until, pending[b.by_deadline[b.next_expiry]].deadline);
         }
         absl::StatusOr<bool> got = Wait(until);
         if (!got.ok()) {
           Fail(pending, got.status());
-          return;
+          return true;
         }
         if (*got) break;
         absl::Time now = absl::Now();
-        if (now >= give_up) {
+        if (now >= b.give_up) {
           Fail(pending, absl::UnavailableError(
                             absl::StrCat("redis at ", address_, " did not answer within ",
                                          absl::FormatDuration(options_.redis.command_timeout))));
-          return;
+          return true;
         }
-        for (size_t i = next_expiry; i < by_deadline.size(); ++i) {
-          Pending& late = pending[by_deadline[i]];
+        for (size_t i = b.next_expiry; i < b.by_deadline.size(); ++i) {
+          Pending& late = pending[b.by_deadline[i]];
           if (late.deadline > now) break;
           late.Answer(absl::DeadlineExceededError("the deadline passed while Redis was answering"));
         }
+        // A caller's thread has waited long enough: the I/O thread goes on from here.
+        if (now >= caller_until) return false;
       }
+      b.expecting = false;
     }
-    total_gets += p.gets.size();
+    b.gets_read += p.gets.size();
     p.Answer(p.error);
   }
-  if (options_.on_round_trip) options_.on_round_trip(absl::Now() - started, total_gets);
+  if (options_.on_round_trip) options_.on_round_trip(absl::Now() - b.started, b.gets_read);
+  return true;
 }
 
 absl::StatusOr<bool> ReadPipeline::Wait(absl::Time until) {

@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
+
 #include "libs/base/backoff.h"
 #include "libs/onlinestore/online_store.h"
 #include "libs/redis/connection.h"
@@ -39,10 +41,12 @@ struct ReadPipelineOptions {
   size_t max_batch_gets = 4096;
   // When no read is in progress and the connection is open and sound, Submit reads on the
   // caller's thread instead of handing over to the I/O thread: a thread wake-up less per call
-  // when the service is not busy. The caller then waits for Redis: at most
-  // redis.command_timeout when Redis stops answering, after which the connection is broken
-  // and every read goes to the I/O thread until one has reconnected.
+  // when the service is not busy. The caller waits for Redis's replies at most `caller_wait`;
+  // a batch not answered by then is handed to the I/O thread, which reads the rest of it and
+  // answers its reads, and the caller returns (its thread may be one that must never wait
+  // long: a gRPC queue thread). Until that batch is over, every read goes to the I/O thread.
   bool read_on_caller_when_idle = true;
+  absl::Duration caller_wait = absl::Milliseconds(1);
   // Called after each batch that reached Redis (on the thread that read it): its round-trip
   // time (send to last reply) and its number of hash reads. For metrics; may be empty.
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
@@ -72,11 +76,20 @@ class ReadPipeline {
   void TakeBatch(std::vector<AsyncRead*>& batch);
   // Waits for a wake-up; unless `even_with_work`, not when reads are already submitted.
   void Sleep(bool even_with_work);
-  void RunBatch(std::vector<AsyncRead*>& batch);
+  struct Batch;
+  // Sends the batch and reads its replies; on a caller's thread, only until `caller_until`.
+  // False when the batch was not over by then: it stays in batch_ for the I/O thread.
+  bool RunBatch(std::vector<AsyncRead*>& batch, absl::Time caller_until);
+  // The connection is open, sound and not in the middle of a batch: a caller may read on it.
+  bool Sound() const;
   // The connection, opened if needed; false (with every read failed) when Redis is down.
   bool Connect(std::vector<Pending>& pending, absl::Time now);
   void Send(std::vector<Pending>& pending);
-  void Receive(std::vector<Pending>& pending, absl::Time started);
+  // Reads batch_'s replies, from where an earlier call stopped; false when `until` came
+  // first (the batch goes on later), true when every reply was read or the batch failed.
+  bool Receive(absl::Time until);
+  // After the batch's last reply.
+  void EndBatch();
   void Fail(std::vector<Pending>& pending, const absl::Status& status);
   // Waits for the next reply of the batch until `until` (or a queued read's earlier deadline);
   // false when the wait ended without one. The reply's fields go to the read as parsed.
@@ -120,6 +133,9 @@ class ReadPipeline {
   // whole are then sent as HMGETs.
   bool whole_hash_allowed_ = true;
   std::unique_ptr<Replies> replies_;
+  // The batch being read: sent, its replies not all read. A caller that stopped waiting
+  // leaves it here for the I/O thread (its reads point into it, so it is never moved).
+  std::unique_ptr<Batch> batch_;
 
   std::thread thread_;
 };

@@ -337,7 +337,8 @@ TEST_F(ReadPipelineTest, DeadlinesAreKeptBehindACallerStuckOnAStalledRedis) {
   Connect(pipeline);
   ASSERT_OK(admin_->Command({"CLIENT", "PAUSE", "3000", "ALL"}).status());
   TestRead patient({"k2"}, {"a"}, absl::Seconds(30));
-  std::thread caller([&] { pipeline.Submit(&patient); });  // stuck reading until the pause ends
+  std::thread caller(
+      [&] { pipeline.Submit(&patient); });  // reads, then leaves it to the I/O thread
   TestRead hasty({"k1"}, {"a"}, absl::Milliseconds(200));
   // Submitted while `caller` reads (or before: then `caller` takes it into its batch).
   pipeline.Submit(&hasty);
@@ -347,6 +348,47 @@ TEST_F(ReadPipelineTest, DeadlinesAreKeptBehindACallerStuckOnAStalledRedis) {
   ASSERT_TRUE(patient.Wait());
   EXPECT_LT(hasty.done_at(), patient.done_at());  // answered before the pause ended
   ASSERT_OK(patient.status());
+}
+
+// A caller reading on its own thread (a gRPC queue thread, in serving) waits for Redis at
+// most caller_wait: with Redis paused, Submit returns with the read still unanswered, and the
+// I/O thread reads the rest of the batch and answers it once Redis answers. A read submitted
+// meanwhile does not touch the connection on its caller's thread either.
+TEST_F(ReadPipelineTest, ACallerLeavesABatchRedisHasNotAnsweredToTheIoThread) {
+  ReadPipelineOptions options = Options(/*read_on_caller=*/true);
+  options.caller_wait = absl::Milliseconds(20);
+  ReadPipeline pipeline(options);
+  Connect(pipeline);
+  ASSERT_OK(admin_->Command({"CLIENT", "PAUSE", "2000", "ALL"}).status());
+  TestRead patient({"k2", "k3"}, {"a", "b"}, absl::Seconds(30));
+  std::thread::id patient_reader;
+  patient.set_on_field([&] { patient_reader = std::this_thread::get_id(); });
+  pipeline.Submit(&patient);
+  // Without the hand-over, Submit would have returned only after the pause, the read answered.
+  const absl::Time returned = absl::Now();
+  EXPECT_FALSE(patient.done());
+  TestRead second({"k4"}, {"b"}, absl::Seconds(30));
+  std::thread::id second_reader;
+  second.set_on_field([&] { second_reader = std::this_thread::get_id(); });
+  pipeline.Submit(&second);
+  EXPECT_FALSE(second.done());
+
+  ASSERT_TRUE(patient.Wait());
+  ASSERT_TRUE(second.Wait());
+  EXPECT_LT(returned, patient.done_at());
+  ASSERT_OK(patient.status());
+  EXPECT_THAT(patient.values(0),
+              ElementsAre(Optional(std::string("a2")), Optional(std::string("b2"))));
+  EXPECT_THAT(patient.values(1),
+              ElementsAre(Optional(std::string("a3")), Optional(std::string("b3"))));
+  ASSERT_OK(second.status());
+  EXPECT_THAT(second.values(0), ElementsAre(Optional(std::string("b4"))));
+  for (std::thread::id reader : {patient_reader, second_reader}) {
+    EXPECT_NE(reader, std::this_thread::get_id());
+    EXPECT_NE(reader, std::thread::id());
+  }
+  // Once the I/O thread is done with the batch, callers read on their own threads again.
+  Connect(pipeline);
 }
 
 // Like serving's reads: owns its gets and deletes itself in Done.

@@ -87,6 +87,7 @@ class TestRead : public AsyncRead {
   const std::vector<std::optional<std::string>>& values(size_t get) const { return values_[get]; }
   // How many times OnField came for the get (once per field when it was read).
   int field_calls(size_t get) const { return field_calls_[get]; }
+  bool done() const { return done_.HasBeenNotified(); }
   absl::Time done_at() const { return done_at_; }
   const std::map<size_t, std::string>& get_errors() const { return get_errors_; }
 
