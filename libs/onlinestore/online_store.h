@@ -128,7 +128,8 @@ class ReadPipeline;
 
 // A read that completes later, sharing its round trip with other callers' reads: on one of the
 // store's I/O threads, or, when the store is idle, on the caller's own thread before ReadAsync
-// returns (so a caller must not hold, around ReadAsync, a lock its Done takes). The reader
+// returns (so a caller must not hold, around ReadAsync, a lock its Done takes); a read Redis
+// is slow to answer there is finished on an I/O thread. The reader
 // owns it and keeps it alive until Done.
 //
 //   class Lookup : public AsyncRead { ... OnField(...) {...} Done(status) { reply; delete? } };
@@ -151,8 +152,9 @@ class AsyncRead {
   // went on), UNAVAILABLE when the store cannot be reached.
   virtual void Done(absl::Status status) = 0;
   // Whether the store may do this read on the caller's thread when it is idle (a wake-up less),
-  // making ReadAsync wait for Redis. A caller with other work waiting says no, so that its
-  // thread stays free and concurrent reads share round trips on the I/O threads.
+  // making ReadAsync wait for Redis (briefly: see ReadPipelineOptions::caller_wait). A caller with
+  // other work waiting says no, so that its thread stays free and concurrent reads share round
+  // trips on the I/O threads.
   virtual bool MayReadOnCaller() const { return true; }
 
  private:

@@ -221,6 +221,8 @@ ReadPipeline::ReadPipeline(ReadPipelineOptions options)
 ReadPipeline::~ReadPipeline() {
   stopping_.store(true);
   Signal(idle_fd_);
+  // Also ends the I/O thread's wait for the replies of a batch (one a caller left to it).
+  Signal(deadline_fd_);
   thread_.join();
   for (int fd : {idle_fd_, deadline_fd_}) {
     if (fd >= 0) close(fd);
@@ -247,7 +249,7 @@ void ReadPipeline::Submit(AsyncRead* read) {
     // Looked at again now that the connection is ours: a caller that left its batch to the
     // I/O thread cleared it before letting go.
     bool handed_over = false;
-    if (open_.load()) {
+    if (open_.load() && Usable(absl::Now())) {
       std::vector<AsyncRead*> batch;
       TakeSubmitted();
       TakeBatch(batch);
@@ -414,12 +416,16 @@ void ReadPipeline::EndBatch() {
   }
 }
 
-bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
+bool ReadPipeline::Usable(absl::Time now) {
   if (connection_ != nullptr && (connection_->broken() || (now - last_used_ > kIdleCheckAfter &&
                                                            connection_->StaleWhileIdle()))) {
     connection_.reset();
   }
-  if (connection_ != nullptr) return true;
+  return connection_ != nullptr;
+}
+
+bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
+  if (Usable(now)) return true;
   if (now < retry_at_) {
     Fail(pending, last_error_);
     return false;
@@ -500,6 +506,10 @@ bool ReadPipeline::Receive(absl::Time caller_until) {
         }
         if (*got) break;
         absl::Time now = absl::Now();
+        if (stopping_.load()) {
+          Fail(pending, absl::UnavailableError("online store: shutting down"));
+          return true;
+        }
         if (now >= b.give_up) {
           Fail(pending, absl::UnavailableError(
                             absl::StrCat("redis at ", address_, " did not answer within ",

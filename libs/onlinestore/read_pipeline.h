@@ -5,7 +5,9 @@
 // gathers, so the busier the service, the more reads share a round trip (this is what lets
 // serving run near the raw Redis rate; see tools/bench grpc_api). Submitting takes no lock:
 // the queue is a lock-free stack the reader empties in one exchange. When nothing is being
-// read, the caller reads its own batch on its own thread (no hand-over, no wake-up).
+// read, the caller reads its own batch on its own thread (no wake-up of the I/O thread), for
+// at most ReadPipelineOptions::caller_wait; what Redis has not answered by then, the I/O
+// thread reads.
 //
 // A read whose deadline passes is answered at that moment, even in the middle of a batch or
 // queued behind a stalled one (its replies are dropped when they come). A connection that fails
@@ -46,9 +48,10 @@ struct ReadPipelineOptions {
   // answers its reads, and the caller returns (its thread may be one that must never wait
   // long: a gRPC queue thread). Until that batch is over, every read goes to the I/O thread.
   bool read_on_caller_when_idle = true;
-  absl::Duration caller_wait = absl::Milliseconds(1);
+  absl::Duration caller_wait = absl::Milliseconds(10);
   // Called after each batch that reached Redis (on the thread that read it): its round-trip
-  // time (send to last reply) and its number of hash reads. For metrics; may be empty.
+  // time (send to last reply; with a hand-over, the I/O thread's wake-up too) and its number
+  // of hash reads. For metrics; may be empty.
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
 };
 
@@ -63,7 +66,9 @@ class ReadPipeline {
   ReadPipeline(const ReadPipeline&) = delete;
   ReadPipeline& operator=(const ReadPipeline&) = delete;
 
-  // Thread-safe and lock-free; returns at once.
+  // Thread-safe and lock-free. Returns at once, or, reading on the caller's thread, once the
+  // batch is read or caller_wait has passed (sending it may take longer in one case: a send
+  // buffer full because Redis stopped reading; a batch from one caller rarely fills one).
   void Submit(AsyncRead* read);
 
  private:
@@ -82,6 +87,9 @@ class ReadPipeline {
   bool RunBatch(std::vector<AsyncRead*>& batch, absl::Time caller_until);
   // The connection is open, sound and not in the middle of a batch: a caller may read on it.
   bool Sound() const;
+  // Drops a connection that broke, or that the server closed while it sat idle; true when one
+  // is left to read on.
+  bool Usable(absl::Time now);
   // The connection, opened if needed; false (with every read failed) when Redis is down.
   bool Connect(std::vector<Pending>& pending, absl::Time now);
   void Send(std::vector<Pending>& pending);
@@ -114,8 +122,9 @@ class ReadPipeline {
   std::atomic<int64_t> submitted_earliest_{INT64_MAX};
   std::atomic<int64_t> waiting_until_{INT64_MIN};
   std::atomic<bool> idle_{false};
-  // The connection was open and sound after the last batch: only then may a caller read on its
-  // own thread (connecting, and a Redis that went away, are the I/O thread's to wait for).
+  // The connection was open and sound after the last batch, and no batch is left in flight:
+  // only then may a caller read on its own thread (connecting, a Redis that went away, and the
+  // rest of a batch a caller stopped waiting for are the I/O thread's to wait for).
   std::atomic<bool> open_{false};
   std::atomic<bool> stopping_{false};
   // Held by whoever reads: the I/O thread, or a caller reading on its own thread.

@@ -333,12 +333,13 @@ TEST_F(ReadPipelineTest, ReadsQueuedBehindACallerReadingAreLeftToTheIoThread) {
 }
 
 TEST_F(ReadPipelineTest, DeadlinesAreKeptBehindACallerStuckOnAStalledRedis) {
-  ReadPipeline pipeline(Options(/*read_on_caller=*/true));
+  ReadPipelineOptions options = Options(/*read_on_caller=*/true);
+  options.caller_wait = absl::Seconds(30);  // the caller stays for the whole pause
+  ReadPipeline pipeline(options);
   Connect(pipeline);
   ASSERT_OK(admin_->Command({"CLIENT", "PAUSE", "3000", "ALL"}).status());
   TestRead patient({"k2"}, {"a"}, absl::Seconds(30));
-  std::thread caller(
-      [&] { pipeline.Submit(&patient); });  // reads, then leaves it to the I/O thread
+  std::thread caller([&] { pipeline.Submit(&patient); });  // stuck reading until the pause ends
   TestRead hasty({"k1"}, {"a"}, absl::Milliseconds(200));
   // Submitted while `caller` reads (or before: then `caller` takes it into its batch).
   pipeline.Submit(&hasty);
@@ -363,10 +364,12 @@ TEST_F(ReadPipelineTest, ACallerLeavesABatchRedisHasNotAnsweredToTheIoThread) {
   TestRead patient({"k2", "k3"}, {"a", "b"}, absl::Seconds(30));
   std::thread::id patient_reader;
   patient.set_on_field([&] { patient_reader = std::this_thread::get_id(); });
+  const absl::Time submitted = absl::Now();
   pipeline.Submit(&patient);
   // Without the hand-over, Submit would have returned only after the pause, the read answered.
-  const absl::Time returned = absl::Now();
   EXPECT_FALSE(patient.done());
+  // It was read on this thread for caller_wait (the I/O thread would not have made it wait).
+  EXPECT_GE(absl::Now() - submitted, options.caller_wait);
   TestRead second({"k4"}, {"b"}, absl::Seconds(30));
   std::thread::id second_reader;
   second.set_on_field([&] { second_reader = std::this_thread::get_id(); });
@@ -375,7 +378,6 @@ TEST_F(ReadPipelineTest, ACallerLeavesABatchRedisHasNotAnsweredToTheIoThread) {
 
   ASSERT_TRUE(patient.Wait());
   ASSERT_TRUE(second.Wait());
-  EXPECT_LT(returned, patient.done_at());
   ASSERT_OK(patient.status());
   EXPECT_THAT(patient.values(0),
               ElementsAre(Optional(std::string("a2")), Optional(std::string("b2"))));
@@ -389,6 +391,88 @@ TEST_F(ReadPipelineTest, ACallerLeavesABatchRedisHasNotAnsweredToTheIoThread) {
   }
   // Once the I/O thread is done with the batch, callers read on their own threads again.
   Connect(pipeline);
+}
+
+// Shutting down while the I/O thread waits for the rest of a batch a caller left to it: the
+// read is failed at once, not when Redis answers.
+TEST_F(ReadPipelineTest, ShuttingDownFailsABatchLeftToTheIoThread) {
+  redis::RedisOptions marker_options = OptionsFor(*redis_);
+  marker_options.command_timeout = absl::Seconds(60);  // it waits out the pause
+  redis::Client marker_client(marker_options);
+  ASSERT_OK(marker_client.Command({"PING"}).status());
+  ReadPipelineOptions options = Options(/*read_on_caller=*/true);
+  options.caller_wait = absl::Milliseconds(20);
+  auto pipeline = std::make_unique<ReadPipeline>(options);
+  Connect(*pipeline);
+  ASSERT_OK(admin_->Command({"CLIENT", "PAUSE", "3000", "ALL"}).status());
+  // The marker's command is held until the pause ends: when it is answered marks the end.
+  absl::Time pause_over;
+  std::thread marker([&] {
+    EXPECT_OK(marker_client.Command({"PING"}).status());
+    pause_over = absl::Now();
+  });
+  TestRead patient({"k2"}, {"a"}, absl::Seconds(30));
+  pipeline->Submit(&patient);
+  ASSERT_FALSE(patient.done());  // sent, unanswered, left to the I/O thread
+  pipeline.reset();
+  ASSERT_TRUE(patient.done());  // answered by the time the destructor returned
+  EXPECT_THAT(patient.status(), StatusIs(absl::StatusCode::kUnavailable));
+  marker.join();
+  EXPECT_LT(patient.done_at(), pause_over);
+}
+
+// A caller whose read's processing outlasts caller_wait leaves the rest of the replies to
+// the I/O thread in the middle of them: the replies are a megabyte, far more than the caller
+// has read when it stops, so the I/O thread goes on inside a reply (hiredis's partly parsed
+// reply; a whole hash's fields held so far: small hashes keep their fields in the order they
+// were set, so the values before the cut are held when it comes). Every value still reaches
+// its read, once.
+TEST_F(ReadPipelineTest, TheIoThreadGoesOnInsideTheReplyWhereTheCallerStopped) {
+  std::vector<std::string> keys, fields;
+  for (int f = 0; f < 400; ++f) fields.push_back(absl::StrCat("f", f));
+  auto value = [](size_t key, size_t field) {
+    return absl::StrCat(key, "-", field, "-", std::string(40, 'v'));
+  };
+  for (size_t k = 0; k < 20; ++k) {
+    keys.push_back(absl::StrCat("big", k));
+    std::vector<std::string> hset = {"HSET", keys.back()};
+    for (size_t f = 0; f < fields.size(); ++f) {
+      hset.push_back(fields[f]);
+      hset.push_back(value(k, f));
+    }
+    ASSERT_OK(admin_->Command(hset).status());
+  }
+  ReadPipelineOptions options = Options(/*read_on_caller=*/true);
+  options.caller_wait = absl::Milliseconds(20);
+  ReadPipeline pipeline(options);
+  for (bool whole : {false, true}) {
+    SCOPED_TRACE(whole ? "read whole" : "read by field");
+    Connect(pipeline);
+    TestRead read(keys, fields, absl::Seconds(30));
+    if (whole) read.ReadWhole();
+    const std::thread::id caller = std::this_thread::get_id();
+    std::atomic<int> on_caller{0}, elsewhere{0};
+    const absl::Time slow_until = absl::Now() + options.caller_wait;
+    read.set_on_field([&] {
+      if (std::this_thread::get_id() != caller) {
+        ++elsewhere;
+        return;
+      }
+      // Slow work on the first field, by construction (not a wait for another thread): the
+      // caller's budget is spent by the time it next needs bytes from the socket.
+      if (on_caller++ == 0) absl::SleepFor(slow_until - absl::Now());
+    });
+    pipeline.Submit(&read);
+    ASSERT_TRUE(read.Wait());
+    ASSERT_OK(read.status());
+    EXPECT_GT(on_caller.load(), 0);
+    EXPECT_GT(elsewhere.load(), 0);
+    for (size_t k = 0; k < keys.size(); ++k) {
+      for (size_t f = 0; f < fields.size(); ++f) {
+        ASSERT_EQ(read.values(k)[f], value(k, f)) << keys[k] << " " << fields[f];
+      }
+    }
+  }
 }
 
 // Like serving's reads: owns its gets and deletes itself in Done.

@@ -317,6 +317,7 @@ void RedisOnlineStore::ReadAsync(AsyncRead* read) {
           ReadPipelineOptions{.redis = options_,
                               .max_batch_gets = async_.max_batch_gets,
                               .read_on_caller_when_idle = async_.read_on_caller_when_idle,
+                              .caller_wait = async_.caller_wait,
                               .on_round_trip = async_.on_round_trip}));
     }
   });

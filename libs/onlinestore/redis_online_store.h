@@ -30,6 +30,8 @@ struct AsyncReadOptions {
   size_t max_batch_gets = 4096;
   // See ReadPipelineOptions::read_on_caller_when_idle.
   bool read_on_caller_when_idle = true;
+  // See ReadPipelineOptions::caller_wait.
+  absl::Duration caller_wait = absl::Milliseconds(10);
   // See ReadPipelineOptions::on_round_trip.
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
 };

@@ -22,7 +22,12 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const RedisOptions&
     redisFree(ctx);
     return absl::UnavailableError(absl::StrCat("redis at ", address, ": ", err));
   }
-  redisSetTimeout(ctx, absl::ToTimeval(options.command_timeout));
+  // SetDeadline trusts that the socket holds this bound.
+  if (redisSetTimeout(ctx, absl::ToTimeval(options.command_timeout)) != REDIS_OK) {
+    std::string err = ctx->errstr;
+    redisFree(ctx);
+    return absl::UnavailableError(absl::StrCat("redis at ", address, ": ", err));
+  }
   redisEnableKeepAlive(ctx);
   auto conn = std::unique_ptr<Connection>(new Connection(ctx, address, options.command_timeout));
   if (!options.password.empty()) {

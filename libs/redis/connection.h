@@ -63,10 +63,11 @@ class Connection {
   //   conn.Append(argv, lens);  conn.Append(argv2, lens2);
   //   conn.ReadRaw([&](const redisReply& r) { ... });  // once per appended command
   //
-  // The bound is rounded up to the millisecond (so a read may outlast the deadline by less
-  // than that), and the socket is only touched when the rounded bound changes: a pipeline
-  // that sets "now + the command timeout" before every batch paid two setsockopt calls per
-  // batch to move it by microseconds.
+  // Each socket wait (SO_RCVTIMEO, SO_SNDTIMEO: per recv and send, not per reply, and
+  // rounded up by the kernel to its tick) is bounded by the time left, rounded up to the
+  // millisecond; the socket is only touched when that bound changes. A pipeline that sets
+  // "now + the command timeout" before every batch paid two setsockopt calls per batch to
+  // move it by microseconds.
   absl::Status SetDeadline(absl::Time deadline);
   absl::Status Append(int argc, const char* const* argv, const size_t* lens);
   // Queues commands already in the Redis protocol (RESP), as they are.

@@ -21,6 +21,8 @@ ServingConfig ReadServingConfig(config::Reader& root) {
   c.read_connections =
       static_cast<int>(serving.Int("read_connections", std::max(1, cpus / 2), 1, 64));
   c.read_on_request_thread = serving.Bool("read_on_request_thread", true);
+  c.request_thread_wait = serving.Duration("request_thread_wait", c.request_thread_wait,
+                                           absl::Microseconds(10), absl::Seconds(10));
   c.reader.compute_threads = static_cast<int>(serving.Int("compute_threads", cpus, 0, 256));
   c.reader.plan.whole_hash_share = serving.Double("whole_hash_share", 0.75, 0, 1);
   c.registry = registry_client::ReadRegistryClientOptions(root.Section("registry"));

@@ -10,6 +10,8 @@
 //                                  # (default: half the usable CPUs)
 //     read_on_request_thread: true # an idle connection is read on the gRPC thread (no
 //                                  # hand-over to the I/O thread)
+//     request_thread_wait: 10ms    # how long it waits for Redis there before the I/O
+//                                  # thread takes the rest of the batch
 //     compute_threads: 2           # on-demand features, off the I/O threads (default: the
 //                                  # usable CPUs; 0: on the I/O threads)
 //     whole_hash_share: 0.75       # a hash is read whole (HGETALL) when a request asks for
@@ -38,6 +40,7 @@ struct ServingConfig {
   int grpc_threads = 1;
   int read_connections = 1;
   bool read_on_request_thread = true;
+  absl::Duration request_thread_wait = absl::Milliseconds(10);
   registry_client::RegistryClientOptions registry;
   // Without it, catalog changes are seen on the registry poll only.
   std::optional<bus::NatsOptions> nats;

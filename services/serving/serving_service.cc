@@ -19,6 +19,7 @@ absl::Status Build(const ServingConfig& config, server::ServiceHost& host) {
       config.redis, onlinestore::AsyncReadOptions{
                         .connections = config.read_connections,
                         .read_on_caller_when_idle = config.read_on_request_thread,
+                        .caller_wait = config.request_thread_wait,
                         .on_round_trip = [metrics](absl::Duration round_trip, size_t gets) {
                           metrics->RecordRoundTrip(round_trip, gets);
                         }});
