@@ -345,7 +345,8 @@ void ReadPipeline::Loop() {
       EndBatch();
       open_.store(Sound());
     }
-    while (!backlog_.empty()) {
+    // Once stopping, what is queued is failed at the top of the loop, not sent.
+    while (!backlog_.empty() && !stopping_.load()) {
       TakeBatch(batch);
       RunBatch(batch, absl::InfiniteFuture());
       open_.store(Sound());
@@ -435,8 +436,10 @@ bool ReadPipeline::Connect(std::vector<Pending>& pending, absl::Time now) {
   absl::Time earliest = absl::InfiniteFuture();
   for (const Pending& p : pending) earliest = std::min(earliest, p.deadline);
   redis::RedisOptions options = options_.redis;
-  options.connect_timeout = std::min(options.connect_timeout, earliest - now);
-  options.command_timeout = std::min(options.command_timeout, earliest - now);
+  // At least 1 ms: a socket timeout under a microsecond would become 0, which means "never".
+  const absl::Duration left = std::max(earliest - now, absl::Milliseconds(1));
+  options.connect_timeout = std::min(options.connect_timeout, left);
+  options.command_timeout = std::min(options.command_timeout, left);
   auto opened = redis::Connection::Open(options);
   if (!opened.ok()) {
     last_error_ = opened.status();

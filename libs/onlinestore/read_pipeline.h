@@ -15,7 +15,8 @@
 // growing backoff, reads fail at once with UNAVAILABLE instead of piling up on a dead server.
 //
 //   ReadPipeline pipeline({.redis = options});
-//   pipeline.Submit(read);  // read->Done(...) comes later, on the pipeline's thread
+//   pipeline.Submit(read);  // read->Done(...) comes later: on the pipeline's thread, or on
+//                           // this one before Submit returns
 #ifndef GRANARY_LIBS_ONLINESTORE_READ_PIPELINE_H_
 #define GRANARY_LIBS_ONLINESTORE_READ_PIPELINE_H_
 
@@ -61,7 +62,8 @@ std::string EncodeFields(const std::vector<std::string>& fields);
 class ReadPipeline {
  public:
   explicit ReadPipeline(ReadPipelineOptions options);
-  // Reads still queued get UNAVAILABLE; the I/O thread is joined. No Submit may race it.
+  // Reads queued or in flight get UNAVAILABLE (a reply already on its way is not waited
+  // for); the I/O thread is joined. No Submit may race it.
   ~ReadPipeline();
   ReadPipeline(const ReadPipeline&) = delete;
   ReadPipeline& operator=(const ReadPipeline&) = delete;

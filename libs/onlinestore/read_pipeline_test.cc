@@ -393,13 +393,18 @@ TEST_F(ReadPipelineTest, ACallerLeavesABatchRedisHasNotAnsweredToTheIoThread) {
   Connect(pipeline);
 }
 
-// Shutting down while the I/O thread waits for the rest of a batch a caller left to it: the
-// read is failed at once, not when Redis answers.
-TEST_F(ReadPipelineTest, ShuttingDownFailsABatchLeftToTheIoThread) {
+// Shutting down while the I/O thread waits for the rest of a batch a caller left to it, with
+// another read queued behind that batch: both are failed at once, not when Redis answers,
+// and the queued one is not sent.
+TEST_F(ReadPipelineTest, ShuttingDownFailsABatchLeftToTheIoThreadAndWhatIsQueued) {
   redis::RedisOptions marker_options = OptionsFor(*redis_);
   marker_options.command_timeout = absl::Seconds(60);  // it waits out the pause
   redis::Client marker_client(marker_options);
   ASSERT_OK(marker_client.Command({"PING"}).status());
+  // Declared before the pipeline: they outlive it, whatever fails.
+  TestRead patient({"k2"}, {"a"}, absl::Seconds(30));
+  TestRead hasty({"k1"}, {"a"}, absl::Milliseconds(300));
+  TestRead queued({"k3"}, {"a"}, absl::Seconds(30));
   ReadPipelineOptions options = Options(/*read_on_caller=*/true);
   options.caller_wait = absl::Milliseconds(20);
   auto pipeline = std::make_unique<ReadPipeline>(options);
@@ -411,14 +416,22 @@ TEST_F(ReadPipelineTest, ShuttingDownFailsABatchLeftToTheIoThread) {
     EXPECT_OK(marker_client.Command({"PING"}).status());
     pause_over = absl::Now();
   });
-  TestRead patient({"k2"}, {"a"}, absl::Seconds(30));
   pipeline->Submit(&patient);
-  ASSERT_FALSE(patient.done());  // sent, unanswered, left to the I/O thread
+  EXPECT_FALSE(patient.done());  // sent, unanswered, left to the I/O thread
+  // Answered at its deadline by the I/O thread, which can only be waiting for the rest of
+  // `patient`'s batch then: the precondition of what follows.
+  pipeline->Submit(&hasty);
+  EXPECT_TRUE(hasty.Wait());
+  EXPECT_THAT(hasty.status(), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  pipeline->Submit(&queued);  // queued behind the batch
+  EXPECT_FALSE(queued.done());
   pipeline.reset();
-  ASSERT_TRUE(patient.done());  // answered by the time the destructor returned
-  EXPECT_THAT(patient.status(), StatusIs(absl::StatusCode::kUnavailable));
   marker.join();
-  EXPECT_LT(patient.done_at(), pause_over);
+  for (TestRead* read : {&patient, &queued}) {
+    ASSERT_TRUE(read->done());  // answered by the time the destructor returned
+    EXPECT_THAT(read->status(), StatusIs(absl::StatusCode::kUnavailable));
+    EXPECT_LT(read->done_at(), pause_over);
+  }
 }
 
 // A caller whose read's processing outlasts caller_wait leaves the rest of the replies to
@@ -443,7 +456,7 @@ TEST_F(ReadPipelineTest, TheIoThreadGoesOnInsideTheReplyWhereTheCallerStopped) {
     ASSERT_OK(admin_->Command(hset).status());
   }
   ReadPipelineOptions options = Options(/*read_on_caller=*/true);
-  options.caller_wait = absl::Milliseconds(20);
+  options.caller_wait = absl::Milliseconds(200);
   ReadPipeline pipeline(options);
   for (bool whole : {false, true}) {
     SCOPED_TRACE(whole ? "read whole" : "read by field");
@@ -452,15 +465,15 @@ TEST_F(ReadPipelineTest, TheIoThreadGoesOnInsideTheReplyWhereTheCallerStopped) {
     if (whole) read.ReadWhole();
     const std::thread::id caller = std::this_thread::get_id();
     std::atomic<int> on_caller{0}, elsewhere{0};
-    const absl::Time slow_until = absl::Now() + options.caller_wait;
     read.set_on_field([&] {
       if (std::this_thread::get_id() != caller) {
         ++elsewhere;
         return;
       }
       // Slow work on the first field, by construction (not a wait for another thread): the
-      // caller's budget is spent by the time it next needs bytes from the socket.
-      if (on_caller++ == 0) absl::SleepFor(slow_until - absl::Now());
+      // caller's budget, which began before this field, is spent by the time it next needs
+      // bytes from the socket.
+      if (on_caller++ == 0) absl::SleepFor(options.caller_wait);
     });
     pipeline.Submit(&read);
     ASSERT_TRUE(read.Wait());
@@ -468,6 +481,7 @@ TEST_F(ReadPipelineTest, TheIoThreadGoesOnInsideTheReplyWhereTheCallerStopped) {
     EXPECT_GT(on_caller.load(), 0);
     EXPECT_GT(elsewhere.load(), 0);
     for (size_t k = 0; k < keys.size(); ++k) {
+      EXPECT_EQ(read.field_calls(k), static_cast<int>(fields.size())) << keys[k];
       for (size_t f = 0; f < fields.size(); ++f) {
         ASSERT_EQ(read.values(k)[f], value(k, f)) << keys[k] << " " << fields[f];
       }

@@ -9,7 +9,7 @@
 //     read_connections: 1          # pipelined Redis connections, one I/O thread each
 //                                  # (default: half the usable CPUs)
 //     read_on_request_thread: true # an idle connection is read on the gRPC thread (no
-//                                  # hand-over to the I/O thread)
+//                                  # wake-up of the I/O thread)
 //     request_thread_wait: 10ms    # how long it waits for Redis there before the I/O
 //                                  # thread takes the rest of the batch
 //     compute_threads: 2           # on-demand features, off the I/O threads (default: the
