@@ -129,11 +129,11 @@ class ReadPipeline;
 // A read that completes later, sharing its round trip with other callers' reads: on one of the
 // store's I/O threads, or, when the store is idle, on the caller's own thread before ReadAsync
 // returns (so a caller must not hold, around ReadAsync, a lock its Done takes); a read Redis
-// is slow to answer there is finished on an I/O thread. The reader
-// owns it and keeps it alive until Done.
+// is slow to answer there is finished on an I/O thread. The reader owns it and keeps it alive
+// until Done.
 //
 //   class Lookup : public AsyncRead { ... OnField(...) {...} Done(status) { reply; delete? } };
-//   store.ReadAsync(lookup);  // returns at once
+//   store.ReadAsync(lookup);  // returns at once, or after reading on this thread (briefly)
 class AsyncRead {
  public:
   virtual ~AsyncRead() = default;
@@ -167,7 +167,8 @@ class OnlineStore {
   virtual ~OnlineStore() = default;
   // A session for one thread. Sessions connect lazily.
   virtual std::unique_ptr<OnlineStoreSession> NewSession() = 0;
-  // Starts `read` and returns at once; thread-safe. See AsyncRead.
+  // Starts `read` and returns at once, or after reading on the caller's thread for at most
+  // the store's caller wait (ReadPipelineOptions::caller_wait); thread-safe. See AsyncRead.
   virtual void ReadAsync(AsyncRead* read) = 0;
 };
 

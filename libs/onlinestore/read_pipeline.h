@@ -69,8 +69,10 @@ class ReadPipeline {
   ReadPipeline& operator=(const ReadPipeline&) = delete;
 
   // Thread-safe and lock-free. Returns at once, or, reading on the caller's thread, once the
-  // batch is read or caller_wait has passed (sending it may take longer in one case: a send
-  // buffer full because Redis stopped reading; a batch from one caller rarely fills one).
+  // batch is read or caller_wait (counted from before the send) has passed. The batch holds
+  // every read queued at the time, not only the caller's, and the caller may answer them all.
+  // Sending may take longer in one case: a batch larger than the socket's buffers (some 100 KB
+  // on loopback) to a Redis that stopped reading waits up to redis.command_timeout.
   void Submit(AsyncRead* read);
 
  private:
