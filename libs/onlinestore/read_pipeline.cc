@@ -23,6 +23,8 @@ namespace {
 // (a syscall) and would see the close on their next read anyway.
 constexpr absl::Duration kIdleCheckAfter = absl::Milliseconds(100);
 
+absl::Status ShuttingDown() { return absl::UnavailableError("online store: shutting down"); }
+
 }  // namespace
 
 struct ReadPipeline::Pending {
@@ -322,12 +324,12 @@ void ReadPipeline::Loop() {
       while (running_.exchange(true)) {
       }
       if (batch_->active) {
-        Fail(batch_->pending, absl::UnavailableError("online store: shutting down"));
+        Fail(batch_->pending, ShuttingDown());
         batch_->active = false;
       }
       TakeSubmitted();
       for (AsyncRead* read : backlog_) {
-        read->Done(absl::UnavailableError("online store: shutting down"));
+        read->Done(ShuttingDown());
       }
       backlog_.clear();
       return;
@@ -510,7 +512,7 @@ bool ReadPipeline::Receive(absl::Time caller_until) {
         if (*got) break;
         absl::Time now = absl::Now();
         if (stopping_.load()) {
-          Fail(pending, absl::UnavailableError("online store: shutting down"));
+          Fail(pending, ShuttingDown());
           return true;
         }
         if (now >= b.give_up) {

@@ -38,6 +38,9 @@
 
 namespace granary::onlinestore {
 
+// How long a caller reading on its own thread waits for Redis by default (see caller_wait).
+inline constexpr absl::Duration kDefaultCallerWait = absl::Milliseconds(10);
+
 struct ReadPipelineOptions {
   redis::RedisOptions redis;
   // At most this many hash reads (HashGets) per write; more waits for the next batch.
@@ -49,7 +52,7 @@ struct ReadPipelineOptions {
   // answers its reads, and the caller returns (its thread may be one that must never wait
   // long: a gRPC queue thread). Until that batch is over, every read goes to the I/O thread.
   bool read_on_caller_when_idle = true;
-  absl::Duration caller_wait = absl::Milliseconds(10);
+  absl::Duration caller_wait = kDefaultCallerWait;
   // Called after each batch that reached Redis (on the thread that read it): its round-trip
   // time (send to last reply; with a hand-over, the I/O thread's wake-up too) and its number
   // of hash reads. For metrics; may be empty.

@@ -31,7 +31,7 @@ struct AsyncReadOptions {
   // See ReadPipelineOptions::read_on_caller_when_idle.
   bool read_on_caller_when_idle = true;
   // See ReadPipelineOptions::caller_wait.
-  absl::Duration caller_wait = absl::Milliseconds(10);
+  absl::Duration caller_wait = kDefaultCallerWait;
   // See ReadPipelineOptions::on_round_trip.
   std::function<void(absl::Duration round_trip, size_t gets)> on_round_trip;
 };

@@ -17,17 +17,14 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const RedisOptions&
   redisContext* ctx = redisConnectWithTimeout(options.host.c_str(), options.port,
                                               absl::ToTimeval(options.connect_timeout));
   if (ctx == nullptr) return absl::ResourceExhaustedError("redis: cannot allocate a context");
-  if (ctx->err) {
+  auto failed = [&] {
     std::string err = ctx->errstr;
     redisFree(ctx);
     return absl::UnavailableError(absl::StrCat("redis at ", address, ": ", err));
-  }
+  };
+  if (ctx->err) return failed();
   // SetDeadline trusts that the socket holds this bound.
-  if (redisSetTimeout(ctx, absl::ToTimeval(options.command_timeout)) != REDIS_OK) {
-    std::string err = ctx->errstr;
-    redisFree(ctx);
-    return absl::UnavailableError(absl::StrCat("redis at ", address, ": ", err));
-  }
+  if (redisSetTimeout(ctx, absl::ToTimeval(options.command_timeout)) != REDIS_OK) return failed();
   redisEnableKeepAlive(ctx);
   auto conn = std::unique_ptr<Connection>(new Connection(ctx, address, options.command_timeout));
   if (!options.password.empty()) {

@@ -29,6 +29,7 @@
 
 #include "libs/bus/options.h"
 #include "libs/config/reader.h"
+#include "libs/onlinestore/read_pipeline.h"
 #include "libs/redis/options.h"
 #include "libs/registry_client/registry_client.h"
 #include "services/serving/online_reader.h"
@@ -40,7 +41,7 @@ struct ServingConfig {
   int grpc_threads = 1;
   int read_connections = 1;
   bool read_on_request_thread = true;
-  absl::Duration request_thread_wait = absl::Milliseconds(10);
+  absl::Duration request_thread_wait = onlinestore::kDefaultCallerWait;
   registry_client::RegistryClientOptions registry;
   // Without it, catalog changes are seen on the registry poll only.
   std::optional<bus::NatsOptions> nats;
